@@ -1,0 +1,168 @@
+// Delta of a new file against a basis signature (rdiff delta), streamed. The search runs in wasm
+// (engine.ts: rolling weak sum, filter, hash chains); JS only computes the strong sum of windows whose
+// weak sum is in the signature, and encodes commands. Like librsync, a match needs weak AND strong sums
+// equal, the last short window is matched by rolling bytes out at end of input, and adjacent matches
+// merge into one COPY.
+import { createBLAKE2b } from 'hash-wasm';
+import { ChunkBatcher, type ByteSource } from './bytes.js';
+import { BLAKE2_SUM_LENGTH, DELTA_MAGIC, intLen, OP_COPY_N1_N1, OP_END, OP_LITERAL_N1, putInt } from './format.js';
+import type { Signature } from './signature.js';
+import { Engine, KIND_RABINKARP, KIND_ROLLSUM } from './wasm.js';
+
+const MIN_BUFFER = 8 * 1024 * 1024;
+const WIDTH_INDEX: Record<number, number> = { 1: 0, 2: 1, 4: 2, 8: 3 };
+
+function log2ceil(n: number): number {
+  let b = 0;
+  while (2 ** b < n) b++;
+  return b;
+}
+
+/** Encodes delta commands exactly as librsync's emit.c chooses them. */
+class CommandWriter {
+  constructor(private readonly out: ChunkBatcher) {}
+
+  literal(data: Uint8Array): void {
+    const len = data.length;
+    if (len === 0) return;
+    const r = this.out.reserve(9);
+    if (len <= 64) {
+      r.buf[r.off] = len;
+      this.out.unreserve(8);
+    } else {
+      const w = intLen(len);
+      r.buf[r.off] = OP_LITERAL_N1 + (WIDTH_INDEX[w] ?? 0);
+      putInt(r.buf, r.off + 1, len, w);
+      this.out.unreserve(8 - w);
+    }
+    this.out.push(data);
+  }
+
+  copy(where: number, len: number): void {
+    const ww = intLen(where);
+    const lw = intLen(len);
+    const r = this.out.reserve(17);
+    r.buf[r.off] = OP_COPY_N1_N1 + 4 * (WIDTH_INDEX[ww] ?? 0) + (WIDTH_INDEX[lw] ?? 0);
+    putInt(r.buf, putInt(r.buf, r.off + 1, where, ww), len, lw);
+    this.out.unreserve(16 - ww - lw);
+  }
+
+  end(): void {
+    this.out.push(Uint8Array.of(OP_END));
+  }
+}
+
+export async function* delta(sig: Signature, input: ByteSource): AsyncGenerator<Uint8Array> {
+  const out = new ChunkBatcher();
+  const cmd = new CommandWriter(out);
+  const header = Buffer.alloc(4);
+  header.writeUInt32BE(DELTA_MAGIC, 0);
+  out.push(header);
+  if (sig.blockCount === 0) {
+    // Empty basis: nothing can match, the delta is all literal (librsync's "slack delta").
+    for await (const chunk of input) {
+      cmd.literal(chunk);
+      yield* out.take();
+    }
+    cmd.end();
+    out.flush();
+    yield* out.take();
+    return;
+  }
+
+  const { blockLen: bl, strongLen: sl } = sig.params;
+  const n = sig.blockCount;
+  const engine = await Engine.create();
+  const hasher = await createBLAKE2b(BLAKE2_SUM_LENGTH * 8);
+  const filterBits = Math.min(32, Math.max(10, log2ceil(n) + 4));
+  const bucketBits = Math.min(28, Math.max(4, log2ceil(n) + 1));
+  const weakP = engine.alloc(n * 4);
+  const strongP = engine.alloc(n * sl);
+  const filterP = engine.alloc(2 ** filterBits / 8);
+  const bucketsP = engine.alloc(2 ** bucketBits * 4);
+  const nextP = engine.alloc(n * 4);
+  const rotP = engine.alloc(256 * 4);
+  const digP = engine.alloc(BLAKE2_SUM_LENGTH);
+  const cap = Math.max(MIN_BUFFER, 2 * bl + 1024 * 1024);
+  const bufP = engine.alloc(cap);
+  const mem = engine.u8;
+  new Uint32Array(mem.buffer, weakP, n).set(sig.weak);
+  mem.set(sig.strong, strongP);
+  const ex = engine.exports;
+  const kind = sig.params.kind === 'rabinkarp' ? KIND_RABINKARP : KIND_ROLLSUM;
+  ex.setup(kind, bl, n, weakP, strongP, sl, filterP, filterBits, bucketsP, bucketBits, nextP, rotP, bufP);
+
+  let fill = 0; // bytes in the buffer
+  let litStart = 0; // first byte not yet emitted (misses between litStart and the window)
+  let copyPos = 0; // the pending COPY, extended while matches are adjacent in the basis
+  let copyLen = 0;
+  const flushCopy = (): void => {
+    if (copyLen > 0) cmd.copy(copyPos, copyLen);
+    copyLen = 0;
+  };
+  const flushLiteral = (upTo: number): void => {
+    if (upTo > litStart) {
+      flushCopy();
+      cmd.literal(mem.subarray(bufP + litStart, bufP + upTo));
+      litStart = upTo;
+    }
+  };
+
+  const it = input[Symbol.asyncIterator]();
+  let leftover: Uint8Array | undefined;
+  let eof = false;
+  while (!eof || ex.getPos() < fill) {
+    // Make room: emit misses before the window, then move the window to the buffer start.
+    if (cap - fill < cap / 4) {
+      const pos = ex.getPos();
+      flushLiteral(pos);
+      mem.copyWithin(bufP, bufP + pos, bufP + fill);
+      fill -= pos;
+      litStart = 0;
+      ex.setWindow(0, fill);
+    }
+    while (!eof && fill < cap) {
+      if (!leftover || leftover.length === 0) {
+        const r = await it.next();
+        if (r.done) {
+          eof = true;
+          break;
+        }
+        leftover = r.value;
+      }
+      const k = Math.min(cap - fill, leftover.length);
+      mem.set(leftover.subarray(0, k), bufP + fill);
+      leftover = leftover.subarray(k);
+      fill += k;
+    }
+    ex.setWindow(ex.getPos(), fill);
+    while (ex.scan(eof ? 1 : 0) === 1) {
+      const p = ex.getPos();
+      const c = ex.getCount();
+      hasher.init();
+      hasher.update(mem.subarray(bufP + p, bufP + p + c));
+      mem.set(hasher.digest('binary'), digP);
+      const end = copyPos + copyLen;
+      const prefer = copyLen > 0 && p === litStart && end % bl === 0 ? end / bl : -1;
+      const j = ex.matchStrong(digP, prefer);
+      if (j < 0) continue; // weak sums collided: keep rolling
+      const matchPos = j * bl;
+      flushLiteral(p);
+      if (copyLen > 0 && copyPos + copyLen === matchPos) copyLen += c;
+      else {
+        flushCopy();
+        copyPos = matchPos;
+        copyLen = c;
+      }
+      ex.accept();
+      litStart = p + c;
+    }
+    if (eof) break;
+    yield* out.take();
+  }
+  flushLiteral(fill);
+  flushCopy();
+  cmd.end();
+  out.flush();
+  yield* out.take();
+}
