@@ -1,0 +1,20 @@
+import { z } from 'zod';
+
+/** The main HTTP port: REST API, WebDAV (/dav/), share pages (/s/), web UI, health, metrics. */
+export const httpOptions = z.object({
+  host: z.string().default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(8080),
+  /** Public base URL used in share links (defaults to http(s)://host:port). */
+  publicUrl: z.string().default(''),
+  /** Trust X-Forwarded-For from a reverse proxy for client addresses. */
+  trustProxy: z.boolean().default(false),
+  /** PEM files; when both are set the port speaks HTTPS. */
+  tlsCert: z.string().default(''),
+  tlsKey: z.string().default(''),
+  /** Largest JSON or form body accepted (bytes). */
+  maxJsonBytes: z.number().int().positive().default(1_048_576),
+  /** Largest single upload (bytes); 0 = unlimited. */
+  maxUploadBytes: z.number().int().min(0).default(0),
+  sessionTtlHours: z.number().positive().default(720),
+});
+export type HttpOptions = z.infer<typeof httpOptions>;

@@ -1,0 +1,145 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { ftpOptions } from '../../protocols/ftp/options.js';
+import { httpOptions } from '../../protocols/http/options.js';
+import { webdavOptions } from '../../protocols/webdav/options.js';
+
+/** The whole configuration: one section per part, each with its defaults. */
+export const configSchema = z.object({
+  data: z.object({
+    /** Holds the database (syncgate.db), blobs/, tmp/, uploads/ and the default root. */
+    dir: z.string().default('./data'),
+  }).prefault({}),
+  admin: z.object({
+    /** First admin's password; generated and printed once at first start when empty. */
+    password: z.string().default(''),
+  }).prefault({}),
+  roots: z.object({
+    /** Name of the root created at first start. */
+    defaultName: z.string().default('default'),
+    /** Its folder; `<data.dir>/roots/<name>` when empty. */
+    defaultDir: z.string().default(''),
+  }).prefault({}),
+  security: z.object({
+    /** Argon2id cost for passwords. */
+    kdfMemoryKiB: z.number().int().min(8).default(19456),
+    kdfIterations: z.number().int().min(1).default(2),
+    /** Failed logins before answers slow down, and before a temporary ban. */
+    freeAttempts: z.number().int().min(0).default(3),
+    banAfter: z.number().int().min(1).default(10),
+    windowSec: z.number().int().positive().default(900),
+    banSec: z.number().int().positive().default(900),
+    maxDelayMs: z.number().int().min(0).default(4000),
+  }).prefault({}),
+  storage: z.object({
+    /** File names never stored or listed. */
+    ignoredNames: z.array(z.string()).default([]),
+  }).prefault({}),
+  watcher: z.object({
+    enabled: z.boolean().default(true),
+    /** Past this many entries in a root, watch folders only and rescan a folder on events. */
+    maxWatchedFiles: z.number().int().min(0).default(20000),
+  }).prefault({}),
+  log: z.object({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  }).prefault({}),
+  http: httpOptions.prefault({}),
+  webdav: webdavOptions.prefault({}),
+  ftp: ftpOptions.prefault({}),
+});
+
+export type AppConfig = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function merge(base: Json, over: Json): Json {
+  const out: Json = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = isObject(v) && isObject(out[k]) ? merge(out[k] as Json, v) : v;
+  return out;
+}
+
+/** Finds a key case- and underscore-insensitively: PASSIVE_PORT_MIN -> passivePortMin. */
+function matchKey(obj: Json, raw: string): string {
+  const want = raw.replace(/_/g, '').toLowerCase();
+  return Object.keys(obj).find((k) => k.toLowerCase() === want) ?? raw.toLowerCase();
+}
+
+/** Environment values take the type of the default they replace. */
+function typed(value: string, like: unknown, name: string, problems: string[]): unknown {
+  if (typeof like === 'number') {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n)) problems.push(`${name}: "${value}" is not a number`);
+    return n;
+  }
+  if (typeof like === 'boolean') {
+    if (!/^(true|false|1|0|yes|no)$/i.test(value)) problems.push(`${name}: "${value}" is not true or false`);
+    return /^(true|1|yes)$/i.test(value);
+  }
+  if (Array.isArray(like)) return value === '' ? [] : value.split(',').map((s) => s.trim());
+  return value;
+}
+
+export function defaultsPath(): string {
+  return fileURLToPath(new URL('../../config/default.json', import.meta.url));
+}
+
+/**
+ * Loads config/default.json, then the operator's file, then SYNCGATE_<SECTION>__<KEY>
+ * variables; validates once and reports every problem together.
+ */
+export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv } = {}): AppConfig {
+  const env = opts.env ?? process.env;
+  const problems: string[] = [];
+  const readJson = (file: string): Json => {
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+      if (!isObject(parsed)) throw new Error('not a JSON object');
+      return parsed;
+    } catch (err) {
+      problems.push(`${file}: ${(err as Error).message}`);
+      return {};
+    }
+  };
+  let raw: Json = existsSync(defaultsPath()) ? readJson(defaultsPath()) : {};
+  const defaults = configSchema.parse({}) as unknown as Json;
+  const file = opts.file ?? env.SYNCGATE_CONFIG;
+  if (file) {
+    if (!existsSync(file)) problems.push(`${file}: no such configuration file`);
+    else raw = merge(raw, readJson(file));
+  }
+  for (const [name, value] of Object.entries(env)) {
+    const m = /^SYNCGATE_([A-Z0-9]+)__([A-Z0-9_]+(?:__[A-Z0-9_]+)*)$/i.exec(name);
+    if (!m || value === undefined) continue;
+    const section = matchKey(defaults, m[1]!);
+    if (!isObject(defaults[section])) {
+      problems.push(`${name}: unknown section "${m[1]}"`);
+      continue;
+    }
+    const key = matchKey(defaults[section] as Json, m[2]!);
+    if (!(key in (defaults[section] as Json))) {
+      problems.push(`${name}: unknown setting "${m[2]}" in section "${section}"`);
+      continue;
+    }
+    raw = merge(raw, { [section]: { [key]: typed(value, (defaults[section] as Json)[key], name, problems) } });
+  }
+  const result = configSchema.strict().safeParse(raw);
+  if (!result.success) {
+    for (const issue of result.error.issues) problems.push(`${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  if (problems.length > 0 || !result.success) throw new ConfigError(problems);
+  const cfg = result.data;
+  if (cfg.ftp.passivePortMin > cfg.ftp.passivePortMax) throw new ConfigError(['ftp.passivePortMin is above ftp.passivePortMax']);
+  if (Boolean(cfg.http.tlsCert) !== Boolean(cfg.http.tlsKey)) throw new ConfigError(['http.tlsCert and http.tlsKey must be set together']);
+  return cfg;
+}

@@ -1,0 +1,115 @@
+import { mkdir } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import pino, { type Logger } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { createCore, type Core } from '../core/index.js';
+import { startWatcher, type RootWatcher } from '../core/watcher.js';
+import { createHttpDoor } from '../../protocols/http/index.js';
+import { createWebdavDoor } from '../../protocols/webdav/index.js';
+import { startFtpDoor, type FtpDoor } from '../../protocols/ftp/index.js';
+import { bootstrap } from './bootstrap.js';
+import type { AppConfig } from './config.js';
+
+export interface Gateway {
+  config: AppConfig;
+  core: Core;
+  log: Logger;
+  dataDir: string;
+  /** e.g. http://127.0.0.1:8080 */
+  url: string;
+  httpAddress: { host: string; port: number };
+  ftp: FtpDoor | null;
+  generatedAdminPassword?: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root: builds the core over the data folder, then every door, on one HTTP port
+ * (REST, /dav/, /s/, UI) and the FTP port. Nothing else knows all the pieces.
+ */
+export async function startGateway(config: AppConfig, opts: { log?: Logger } = {}): Promise<Gateway> {
+  const log = opts.log ?? pino({ level: config.log.level, base: undefined });
+  const dataDir = path.resolve(config.data.dir);
+  await mkdir(dataDir, { recursive: true });
+  const ignoredNames = [...config.storage.ignoredNames, ...(config.webdav.appleDouble === 'ignore' ? ['.DS_Store', '._*'] : [])];
+  const core = await createCore({
+    dataDir,
+    dbFile: path.join(dataDir, 'syncgate.db'),
+    log,
+    kdf: { memoryKiB: config.security.kdfMemoryKiB, iterations: config.security.kdfIterations },
+    guard: {
+      freeAttempts: config.security.freeAttempts,
+      banAfter: config.security.banAfter,
+      windowMs: config.security.windowSec * 1000,
+      banMs: config.security.banSec * 1000,
+      maxDelayMs: config.security.maxDelayMs,
+    },
+    ignoredNames,
+  });
+  const closers: (() => Promise<void> | void)[] = [() => core.close()];
+  const close = async () => {
+    for (const c of closers.reverse()) await c();
+  };
+  try {
+    const first = await bootstrap(core, config, dataDir);
+    for (const root of core.ctx.roots.all()) {
+      const recorded = await core.writer.scanRoot(root.id);
+      await core.retention.pruneRoot(await core.roots.openById(root.id));
+      log.info({ root: root.name, dir: root.dir, recorded }, 'root scanned');
+    }
+    let watcher: RootWatcher | null = null;
+    if (config.watcher.enabled) {
+      watcher = await startWatcher(core, { maxWatchedFiles: config.watcher.maxWatchedFiles });
+      closers.push(() => watcher!.close());
+    }
+
+    const metrics = new Registry();
+    collectDefaultMetrics({ register: metrics });
+    const tls = config.http.tlsCert ? { cert: readFileSync(config.http.tlsCert), key: readFileSync(config.http.tlsKey) } : null;
+    const scheme = tls ? 'https' : 'http';
+    const publicUrlFor = (port: number) => config.http.publicUrl || `${scheme}://${config.http.host}:${port}`;
+    let port = config.http.port;
+    const httpDoor = createHttpDoor({ core, options: config.http, log: log.child({ category: 'http' }), metrics, publicUrl: publicUrlFor(port) });
+    const dav = config.webdav.enabled ? createWebdavDoor({ core, options: config.webdav, log: log.child({ category: 'webdav' }), metrics, prefix: '/dav' }) : null;
+    const onRequest: http.RequestListener = (req, res) => {
+      const url = req.url ?? '/';
+      if (dav && (url === '/dav' || url.startsWith('/dav/'))) dav.handle(req, res);
+      else httpDoor.handle(req, res);
+    };
+    const server = tls ? https.createServer(tls, onRequest) : http.createServer(onRequest);
+    server.requestTimeout = 0; // large uploads; idle sockets are cut by keepAliveTimeout/headersTimeout
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.http.port, config.http.host, () => resolve());
+    });
+    port = (server.address() as AddressInfo).port;
+    closers.push(async () => {
+      await httpDoor.close();
+      await dav?.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    });
+    const ftp = config.ftp.enabled ? await startFtpDoor({ core, options: config.ftp, log: log.child({ category: 'ftp' }), metrics, dataDir }) : null;
+    if (ftp) closers.push(() => ftp.close());
+    const url = `${scheme}://${config.http.host}:${port}`;
+    log.info({ url, dav: `${url}/dav/`, ftp: ftp?.address, dataDir, db: path.join(dataDir, 'syncgate.db') }, 'syncgate started');
+    return {
+      config,
+      core,
+      log,
+      dataDir,
+      url,
+      httpAddress: { host: config.http.host, port },
+      ftp,
+      generatedAdminPassword: first.generatedAdminPassword,
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

@@ -1,0 +1,201 @@
+import { argon2id, argon2Verify } from 'hash-wasm';
+import { randomBytes } from 'node:crypto';
+import type { UserRow } from '../db/accounts-repo.js';
+import { randomToken, sha256Hex } from '../lib/ids.js';
+import type { CoreContext } from './context.js';
+import { fail } from './errors.js';
+import type { LoginGuard } from './guard.js';
+import type { Protocol, Session, SessionUser } from './session.js';
+
+export interface KdfCost {
+  /** Argon2id memory in KiB (OWASP's minimum is 19 MiB) and passes. */
+  memoryKiB: number;
+  iterations: number;
+}
+
+export interface UserInfo {
+  id: number;
+  name: string;
+  isAdmin: boolean;
+  disabled: boolean;
+  createdAt: number;
+}
+
+const USER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._@-]{0,63}$/;
+/** Tokens are `sgt_` + 256 random bits; the prefix lets a door tell them from passwords. */
+const TOKEN_PREFIX = 'sgt_';
+
+function userInfo(u: UserRow): UserInfo {
+  return { id: u.id, name: u.name, isAdmin: u.isAdmin, disabled: u.disabled, createdAt: u.createdAt };
+}
+
+function sessionUser(u: UserRow): SessionUser {
+  return { id: u.id, name: u.name, isAdmin: u.isAdmin };
+}
+
+/** Users, passwords (Argon2id), API tokens, login sessions, devices, and authentication. */
+export class Accounts {
+  constructor(
+    private readonly ctx: CoreContext,
+    private readonly guard: LoginGuard,
+    private readonly kdf: KdfCost,
+  ) {}
+
+  async hashPassword(password: string): Promise<string> {
+    return argon2id({
+      password,
+      salt: randomBytes(16),
+      parallelism: 1,
+      iterations: this.kdf.iterations,
+      memorySize: this.kdf.memoryKiB,
+      hashLength: 32,
+      outputType: 'encoded',
+    });
+  }
+
+  async createUser(name: string, password: string, isAdmin = false): Promise<UserInfo> {
+    if (!USER_NAME.test(name)) fail('INVALID_INPUT', 'a user name is 1-64 letters, digits, dots, dashes, underscores or @');
+    if (password.length < 8) fail('INVALID_INPUT', 'a password needs at least 8 characters');
+    if (password.length > 1024) fail('INVALID_INPUT', 'a password may have at most 1024 characters');
+    if (this.ctx.accounts.userByName(name) || name === 'local') fail('ALREADY_EXISTS', `user ${name} already exists`);
+    return userInfo(this.ctx.accounts.createUser(name, await this.hashPassword(password), isAdmin));
+  }
+
+  users(): UserInfo[] {
+    return this.ctx.accounts.users().map(userInfo);
+  }
+
+  user(name: string): UserInfo {
+    const u = this.ctx.accounts.userByName(name) ?? fail('NOT_FOUND', `user ${name} does not exist`);
+    return userInfo(u);
+  }
+
+  userById(id: number): UserInfo | undefined {
+    const u = this.ctx.accounts.userById(id);
+    return u ? userInfo(u) : undefined;
+  }
+
+  setDisabled(name: string, disabled: boolean): void {
+    const u = this.ctx.accounts.userByName(name) ?? fail('NOT_FOUND', `user ${name} does not exist`);
+    this.ctx.accounts.updateUser(u.id, { disabled });
+    if (disabled) this.ctx.accounts.deleteLoginSessionsOf(u.id);
+  }
+
+  deleteUser(name: string): void {
+    const u = this.ctx.accounts.userByName(name) ?? fail('NOT_FOUND', `user ${name} does not exist`);
+    this.ctx.accounts.deleteUser(u.id);
+  }
+
+  async setPassword(name: string, password: string): Promise<void> {
+    if (password.length < 8) fail('INVALID_INPUT', 'a password needs at least 8 characters');
+    const u = this.ctx.accounts.userByName(name) ?? fail('NOT_FOUND', `user ${name} does not exist`);
+    this.ctx.accounts.updateUser(u.id, { passwordHash: await this.hashPassword(password) });
+    this.ctx.accounts.deleteLoginSessionsOf(u.id);
+  }
+
+  /**
+   * Checks a user name and a password or API token, with brute-force protection shared by all
+   * doors. Wrong name, wrong secret and disabled account give the same answer.
+   */
+  async authenticate(name: string, secret: string, meta: { address?: string; protocol: Protocol }): Promise<SessionUser> {
+    const delay = this.guard.check(meta.address, name);
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    const u = this.ctx.accounts.userByName(name);
+    let ok = false;
+    if (u && !u.disabled && secret.length <= 1024) {
+      if (secret.startsWith(TOKEN_PREFIX)) {
+        const token = this.ctx.accounts.tokenByHash(sha256Hex(secret));
+        ok = token !== undefined && token.userId === u.id;
+        if (ok) this.ctx.accounts.touchToken(token!.id);
+      } else {
+        ok = await argon2Verify({ password: secret, hash: u.passwordHash }).catch(() => false);
+      }
+    }
+    if (!ok || !u) {
+      this.guard.failed(meta.address, name);
+      this.ctx.log.warn({ user: name, address: meta.address, protocol: meta.protocol }, 'login failed');
+      fail('UNAUTHENTICATED', 'wrong user name or password');
+    }
+    this.guard.succeeded(meta.address, name);
+    return sessionUser(u);
+  }
+
+  /** For bearer tokens without a user name (REST scripts). */
+  authenticateToken(secret: string, meta: { address?: string }): SessionUser {
+    this.guard.check(meta.address, undefined);
+    const token = secret.startsWith(TOKEN_PREFIX) ? this.ctx.accounts.tokenByHash(sha256Hex(secret)) : undefined;
+    const u = token ? this.ctx.accounts.userById(token.userId) : undefined;
+    if (!token || !u || u.disabled) {
+      this.guard.failed(meta.address, undefined);
+      fail('UNAUTHENTICATED', 'invalid or revoked token');
+    }
+    this.ctx.accounts.touchToken(token.id);
+    return sessionUser(u);
+  }
+
+  createToken(userId: number, name: string): { id: number; name: string; token: string } {
+    if (!name || name.length > 100) fail('INVALID_INPUT', 'a token needs a name of 1-100 characters');
+    const token = `${TOKEN_PREFIX}${randomToken(32)}`;
+    const row = this.ctx.accounts.addToken(userId, name, sha256Hex(token));
+    return { id: row.id, name: row.name, token };
+  }
+
+  tokens(userId: number): { id: number; name: string; createdAt: number; lastUsedAt: number | null }[] {
+    return this.ctx.accounts.tokensOf(userId).map((t) => ({ id: t.id, name: t.name, createdAt: t.createdAt, lastUsedAt: t.lastUsedAt }));
+  }
+
+  revokeToken(userId: number, id: number): void {
+    if (!this.ctx.accounts.revokeToken(userId, id)) fail('NOT_FOUND', `token ${id} does not exist`);
+  }
+
+  /** A login session (cookie or bearer); the secret is returned once, only its hash is kept. */
+  openLoginSession(user: SessionUser, ttlMs: number, address: string | null): { token: string; expiresAt: number } {
+    const token = `sgs_${randomToken(32)}`;
+    const expiresAt = Date.now() + ttlMs;
+    this.ctx.accounts.addLoginSession(user.id, sha256Hex(token), expiresAt, address);
+    return { token, expiresAt };
+  }
+
+  resumeLoginSession(token: string): SessionUser {
+    const row = this.ctx.accounts.loginSessionByHash(sha256Hex(token));
+    const u = row && row.expiresAt > Date.now() ? this.ctx.accounts.userById(row.userId) : undefined;
+    if (!u || u.disabled) fail('UNAUTHENTICATED', 'the session expired; log in again');
+    return sessionUser(u);
+  }
+
+  closeLoginSession(token: string): void {
+    this.ctx.accounts.deleteLoginSession(sha256Hex(token));
+  }
+
+  registerDevice(user: SessionUser, uuid: string, name: string, address: string | null): { id: number; uuid: string; name: string; token: string } {
+    if (!/^[0-9a-fA-F-]{16,64}$/.test(uuid)) fail('INVALID_INPUT', 'a device id is a uuid');
+    if (!name || name.length > 100) fail('INVALID_INPUT', 'a device needs a name of 1-100 characters');
+    const token = `sgd_${randomToken(32)}`;
+    const row = this.ctx.accounts.upsertDevice(user.id, uuid.toLowerCase(), name, sha256Hex(token), address);
+    return { id: row.id, uuid: row.uuid, name: row.name, token };
+  }
+
+  /** A device's token opens a session as its user, from that device. */
+  deviceSession(token: string, protocol: Protocol, requestId: string, address: string | null): Session {
+    const device = this.ctx.accounts.deviceByTokenHash(sha256Hex(token));
+    const u = device ? this.ctx.accounts.userById(device.userId) : undefined;
+    if (!device || !u || u.disabled) fail('UNAUTHENTICATED', 'unknown or revoked device');
+    this.ctx.accounts.seeDevice(device.id, address);
+    return { user: sessionUser(u), device: { id: device.id, name: device.name }, protocol, requestId, address: address ?? undefined };
+  }
+
+  devices(userId: number): { id: number; uuid: string; name: string; lastAddress: string | null; lastSeenAt: number | null; revoked: boolean }[] {
+    return this.ctx.accounts.devicesOf(userId).map((d) => ({
+      id: d.id,
+      uuid: d.uuid,
+      name: d.name,
+      lastAddress: d.lastAddress,
+      lastSeenAt: d.lastSeenAt,
+      revoked: d.revokedAt !== null,
+    }));
+  }
+
+  revokeDevice(userId: number, id: number): void {
+    if (!this.ctx.accounts.revokeDevice(userId, id)) fail('NOT_FOUND', `device ${id} does not exist`);
+  }
+}

@@ -1,0 +1,38 @@
+import type { Logger } from 'pino';
+import type { Db } from '../db/index.js';
+import { FilesRepo } from '../db/files-repo.js';
+import { RootsRepo } from '../db/roots-repo.js';
+import { AccountsRepo } from '../db/accounts-repo.js';
+import type { ContentStore } from '../storage/content-store.js';
+import { KeyedMutex } from '../lib/mutex.js';
+import { ChangeBus } from './events.js';
+
+/** What every core service shares; built once per gateway by the composition root. */
+export interface CoreContext {
+  db: Db;
+  files: FilesRepo;
+  roots: RootsRepo;
+  accounts: AccountsRepo;
+  store: ContentStore;
+  bus: ChangeBus;
+  /** One queue per root: commits (disk rename + metadata) of a root never interleave. */
+  mutex: KeyedMutex;
+  log: Logger;
+  /** Names matched by this are neither recorded nor listed (AppleDouble, our own temp files). */
+  isIgnoredName: (name: string) => boolean;
+}
+
+export function createContext(db: Db, store: ContentStore, log: Logger, ignoredNames: string[] = []): CoreContext {
+  const ignored = new Set(ignoredNames);
+  return {
+    db,
+    files: new FilesRepo(db),
+    roots: new RootsRepo(db),
+    accounts: new AccountsRepo(db),
+    store,
+    bus: new ChangeBus(),
+    mutex: new KeyedMutex(),
+    log,
+    isIgnoredName: (name) => name.startsWith('.syncgate-') || ignored.has(name) || (ignored.has('._*') && name.startsWith('._')),
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * The one error type of the core. Each door maps every code in an exhaustive
+ * Record<ErrorCode, ...> table, so a new code fails to compile until every door handles it.
+ */
+export const ERROR_CODES = [
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'NOT_A_DIRECTORY',
+  'IS_A_DIRECTORY',
+  'NOT_EMPTY',
+  'PERMISSION_DENIED',
+  'UNAUTHENTICATED',
+  'TOO_MANY_ATTEMPTS',
+  'LOCKED',
+  'CONFLICT',
+  'INVALID_PATH',
+  'INVALID_INPUT',
+  'QUOTA_EXCEEDED',
+  'PRECONDITION_FAILED',
+  'RANGE_NOT_SATISFIABLE',
+  'INSUFFICIENT_STORAGE',
+  'ABORTED',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export class SyncgateError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'SyncgateError';
+  }
+}
+
+export function fail(code: ErrorCode, message: string, details?: Record<string, unknown>): never {
+  throw new SyncgateError(code, message, details);
+}
+
+export function isCoreError(err: unknown, code?: ErrorCode): err is SyncgateError {
+  return err instanceof SyncgateError && (code === undefined || err.code === code);
+}
+
+/** Maps Node filesystem errors to core errors; anything unknown is rethrown untouched. */
+export function fromFsError(err: unknown, what: string): never {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOSPC':
+    case 'EDQUOT':
+      throw new SyncgateError('INSUFFICIENT_STORAGE', `no space left to store ${what}`);
+    case 'ENOENT':
+      throw new SyncgateError('NOT_FOUND', `${what} does not exist`);
+    case 'EEXIST':
+      throw new SyncgateError('ALREADY_EXISTS', `${what} already exists`);
+    case 'ENOTDIR':
+      throw new SyncgateError('NOT_A_DIRECTORY', `a parent of ${what} is not a folder`);
+    case 'EISDIR':
+      throw new SyncgateError('IS_A_DIRECTORY', `${what} is a folder`);
+    case 'ENOTEMPTY':
+      throw new SyncgateError('NOT_EMPTY', `${what} is not empty`);
+    case 'EACCES':
+    case 'EPERM':
+      throw new SyncgateError('PERMISSION_DENIED', `the server may not access ${what}`);
+    default:
+      throw err;
+  }
+}

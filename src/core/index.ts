@@ -1,0 +1,68 @@
+import type { Logger } from 'pino';
+import { openDb, closeDb } from '../db/index.js';
+import { ContentStore } from '../storage/content-store.js';
+import { Accounts, type KdfCost } from './accounts.js';
+import { createContext, type CoreContext } from './context.js';
+import { LoginGuard, type GuardOptions } from './guard.js';
+import { Locks } from './locks.js';
+import { Properties } from './properties.js';
+import { Reconciler } from './reconcile.js';
+import { Retention } from './retention.js';
+import { Roots } from './roots.js';
+import { VfsReader } from './vfs-read.js';
+import { Vfs } from './vfs.js';
+import { VfsWriter } from './vfs-write.js';
+
+export interface CoreOptions {
+  dataDir: string;
+  dbFile: string;
+  log: Logger;
+  kdf: KdfCost;
+  guard: GuardOptions;
+  /** File names neither stored nor listed (e.g. '.DS_Store', '._*'). */
+  ignoredNames?: string[];
+}
+
+export interface Core {
+  ctx: CoreContext;
+  vfs: Vfs;
+  roots: Roots;
+  accounts: Accounts;
+  locks: Locks;
+  properties: Properties;
+  retention: Retention;
+  guard: LoginGuard;
+  writer: VfsWriter;
+  reader: VfsReader;
+  close(): void;
+}
+
+/** Builds the core over a data folder: metadata database, content store, services. */
+export async function createCore(opts: CoreOptions): Promise<Core> {
+  const store = new ContentStore(opts.dataDir);
+  await store.init();
+  const db = openDb(opts.dbFile);
+  const ctx = createContext(db, store, opts.log.child({ category: 'core' }), opts.ignoredNames);
+  const roots = new Roots(ctx);
+  const guard = new LoginGuard(opts.guard);
+  const accounts = new Accounts(ctx, guard, opts.kdf);
+  const locks = new Locks(ctx);
+  const properties = new Properties(ctx);
+  const retention = new Retention(ctx);
+  const reconciler = new Reconciler(ctx);
+  const reader = new VfsReader(ctx, roots, reconciler);
+  const writer = new VfsWriter(ctx, roots, reconciler, locks, properties, retention, reader);
+  const vfs = new Vfs(reader, writer);
+  return { ctx, vfs, roots, accounts, locks, properties, retention, guard, writer, reader, close: () => closeDb(db) };
+}
+
+export * from './errors.js';
+export * from './session.js';
+export * from './types.js';
+export type { Vfs } from './vfs.js';
+export type { ReadResult, ReadOptions, ChangePage } from './vfs-read.js';
+export type { WriteOptions, MoveOptions, CopyOptions } from './vfs-write.js';
+export type { LockRow, LockRequest } from './locks.js';
+export type { DeadProperty } from './properties.js';
+export type { UserInfo } from './accounts.js';
+export type { RootHandle } from './roots.js';

@@ -1,0 +1,50 @@
+import { realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { normalizeRelPath, UnsafePathError } from '../lib/paths.js';
+import { fail } from './errors.js';
+import type { RootHandle } from './roots.js';
+import type { Session } from './session.js';
+
+/** Normalises a client path or refuses it with INVALID_PATH: the one gate for every door. */
+export function safePath(raw: string): string {
+  try {
+    return normalizeRelPath(raw);
+  } catch (err) {
+    if (err instanceof UnsafePathError) fail('INVALID_PATH', `invalid path: ${err.message}`);
+    throw err;
+  }
+}
+
+/**
+ * The absolute disk path of `rel` in a root, refusing any path whose existing part resolves
+ * (through symlinks) outside the root.
+ */
+export async function livePath(root: RootHandle, rel: string): Promise<string> {
+  const abs = rel === '' ? root.dir : path.join(root.dir, rel);
+  let probe = abs;
+  for (;;) {
+    try {
+      const real = await realpath(probe);
+      if (real !== root.dir && !real.startsWith(root.dir + path.sep)) fail('INVALID_PATH', 'the path leads out of the root');
+      return abs;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
+      const up = path.dirname(probe);
+      if (up === probe || up.length < root.dir.length) return abs;
+      probe = up;
+    }
+  }
+}
+
+export type ScopeNeed = 'read' | 'write' | 'create';
+
+/** Share-link sessions are confined to a subtree; upload-only ones may only create files. */
+export function checkScope(session: Session, rel: string, need: ScopeNeed): void {
+  const scope = session.scope;
+  if (!scope) return;
+  const inside = scope.path === '' || rel === scope.path || rel.startsWith(`${scope.path}/`);
+  if (!inside) fail('NOT_FOUND', 'no such file');
+  if (scope.mode === 'read' && need !== 'read') fail('PERMISSION_DENIED', 'this link is read-only');
+  if (scope.mode === 'upload' && need !== 'create') fail('PERMISSION_DENIED', 'this link only accepts uploads');
+}

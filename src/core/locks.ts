@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import { and, eq, lt } from 'drizzle-orm';
+import { locks } from '../db/schema/index.js';
+import { isWithin, parentOf } from '../lib/paths.js';
+import type { CoreContext } from './context.js';
+import { fail } from './errors.js';
+import type { Session } from './session.js';
+
+export type LockRow = typeof locks.$inferSelect;
+
+export interface LockRequest {
+  scope: 'exclusive' | 'shared';
+  depth: '0' | 'infinity';
+  timeoutSec: number;
+  owner: string;
+}
+
+const MAX_TIMEOUT = 7 * 24 * 3600;
+
+/**
+ * Locks held in SQLite and checked by every write in the core, so an FTP or REST write to a file
+ * locked through WebDAV is refused like a WebDAV one. A lock belongs to its token (and user).
+ */
+export class Locks {
+  constructor(private readonly ctx: CoreContext) {}
+
+  private live(rootId: number): LockRow[] {
+    const now = Date.now();
+    this.ctx.db.delete(locks).where(lt(locks.expiresAt, now)).run();
+    return this.ctx.db.select().from(locks).where(eq(locks.rootId, rootId)).all();
+  }
+
+  /** Locks whose scope includes `path` (on it, or depth-infinity on an ancestor). */
+  covering(rootId: number, path: string): LockRow[] {
+    return this.live(rootId).filter((l) => l.path === path || (l.depth === 'infinity' && isWithin(path, l.path)));
+  }
+
+  lock(session: Session, rootId: number, path: string, req: LockRequest): LockRow {
+    const timeoutSec = Math.max(1, Math.min(req.timeoutSec, MAX_TIMEOUT));
+    const clashing = this.live(rootId).filter((l) => {
+      const overlaps =
+        l.path === path ||
+        (l.depth === 'infinity' && isWithin(path, l.path)) ||
+        (req.depth === 'infinity' && isWithin(l.path, path));
+      return overlaps && (req.scope === 'exclusive' || l.scope === 'exclusive');
+    });
+    if (clashing.length > 0) fail('LOCKED', `${path || '/'} is locked`, { tokens: clashing.map((l) => l.token) });
+    const token = `urn:uuid:${randomUUID()}`;
+    return this.ctx.db
+      .insert(locks)
+      .values({
+        token,
+        rootId,
+        path,
+        depth: req.depth,
+        scope: req.scope,
+        userId: session.user.id,
+        owner: req.owner,
+        timeoutSec,
+        expiresAt: Date.now() + timeoutSec * 1000,
+      })
+      .returning()
+      .get();
+  }
+
+  refresh(session: Session, rootId: number, path: string, token: string, timeoutSec: number): LockRow {
+    const lock = this.covering(rootId, path).find((l) => l.token === token);
+    if (!lock || lock.userId !== session.user.id) fail('PRECONDITION_FAILED', 'no such lock on this resource');
+    const t = Math.max(1, Math.min(timeoutSec, MAX_TIMEOUT));
+    return this.ctx.db
+      .update(locks)
+      .set({ timeoutSec: t, expiresAt: Date.now() + t * 1000 })
+      .where(eq(locks.token, token))
+      .returning()
+      .get()!;
+  }
+
+  unlock(session: Session, rootId: number, path: string, token: string): void {
+    const lock = this.covering(rootId, path).find((l) => l.token === token);
+    if (!lock) fail('CONFLICT', 'the lock token does not apply to this resource');
+    if (lock.userId !== session.user.id && !session.user.isAdmin) fail('PERMISSION_DENIED', 'the lock belongs to another user');
+    this.ctx.db.delete(locks).where(and(eq(locks.token, token), eq(locks.rootId, rootId))).run();
+  }
+
+  /** Drops the locks of a path tree that no longer exists (after delete or move). */
+  dropTree(rootId: number, path: string): void {
+    for (const l of this.live(rootId)) {
+      if (isWithin(l.path, path)) this.ctx.db.delete(locks).where(eq(locks.token, l.token)).run();
+    }
+  }
+
+  /**
+   * Refuses a change of `path` unless the session holds every lock that protects it: locks on
+   * the path or an ancestor (depth infinity), a depth-0 lock on the parent (its membership),
+   * and with `deep` the locks anywhere below (deleting or moving a folder).
+   */
+  assertCanChange(session: Session, rootId: number, path: string, deep = false): void {
+    const all = this.live(rootId);
+    if (all.length === 0) return;
+    const parent = parentOf(path);
+    const relevant = all.filter(
+      (l) =>
+        l.path === path ||
+        (l.depth === 'infinity' && isWithin(path, l.path)) ||
+        (path !== '' && l.path === parent) ||
+        (deep && isWithin(l.path, path)),
+    );
+    const held = new Set(session.lockTokens ?? []);
+    for (const l of relevant) {
+      if (!held.has(l.token) || l.userId !== session.user.id) {
+        fail('LOCKED', `${l.path || '/'} is locked`, { lockPath: l.path });
+      }
+    }
+  }
+}

@@ -1,0 +1,70 @@
+import { and, eq, gte, lt, or } from 'drizzle-orm';
+import { properties } from '../db/schema/index.js';
+import type { CoreContext } from './context.js';
+
+export interface DeadProperty {
+  namespace: string;
+  name: string;
+  /** Inner XML of the property element, stored verbatim. */
+  value: string;
+}
+
+/** Dead properties of WebDAV resources; they follow their path through moves, copies, deletes. */
+export class Properties {
+  constructor(private readonly ctx: CoreContext) {}
+
+  private inTree(rootId: number, path: string) {
+    const p = properties.path;
+    const inside = path === '' ? undefined : or(eq(p, path), and(gte(p, `${path}/`), lt(p, `${path}0`)));
+    return inside ? and(eq(properties.rootId, rootId), inside) : eq(properties.rootId, rootId);
+  }
+
+  list(rootId: number, path: string): DeadProperty[] {
+    return this.ctx.db
+      .select({ namespace: properties.namespace, name: properties.name, value: properties.value })
+      .from(properties)
+      .where(and(eq(properties.rootId, rootId), eq(properties.path, path)))
+      .all();
+  }
+
+  /** Applies sets and removes all-or-nothing (PROPPATCH is atomic). */
+  patch(rootId: number, path: string, set: DeadProperty[], remove: { namespace: string; name: string }[]): void {
+    this.ctx.db.transaction((t) => {
+      for (const p of set) {
+        t.insert(properties)
+          .values({ rootId, path, ...p })
+          .onConflictDoUpdate({ target: [properties.rootId, properties.path, properties.namespace, properties.name], set: { value: p.value } })
+          .run();
+      }
+      for (const r of remove) {
+        t.delete(properties)
+          .where(and(eq(properties.rootId, rootId), eq(properties.path, path), eq(properties.namespace, r.namespace), eq(properties.name, r.name)))
+          .run();
+      }
+    });
+  }
+
+  deleteTree(rootId: number, path: string): void {
+    this.ctx.db.delete(properties).where(this.inTree(rootId, path)).run();
+  }
+
+  moveTree(rootId: number, from: string, to: string): void {
+    this.deleteTree(rootId, to);
+    const rows = this.ctx.db.select().from(properties).where(this.inTree(rootId, from)).all();
+    this.ctx.db.transaction((t) => {
+      for (const row of rows) {
+        t.update(properties)
+          .set({ path: to + row.path.slice(from.length) })
+          .where(and(eq(properties.rootId, rootId), eq(properties.path, row.path), eq(properties.namespace, row.namespace), eq(properties.name, row.name)))
+          .run();
+      }
+    });
+  }
+
+  copyTree(rootId: number, from: string, to: string): void {
+    this.deleteTree(rootId, to);
+    const rows = this.ctx.db.select().from(properties).where(this.inTree(rootId, from)).all();
+    if (rows.length === 0) return;
+    this.ctx.db.insert(properties).values(rows.map((r) => ({ ...r, path: to + r.path.slice(from.length) }))).run();
+  }
+}

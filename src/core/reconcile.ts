@@ -1,0 +1,118 @@
+import path from 'node:path';
+import type { ChangeInput, EntryRow } from '../db/files-repo.js';
+import { joinRel } from '../lib/paths.js';
+import type { FileStat } from '../storage/content-store.js';
+import type { CoreContext } from './context.js';
+import { actorOf } from './present.js';
+import type { RootHandle } from './roots.js';
+import { systemSession, type Session } from './session.js';
+import type { Change } from './types.js';
+import { changeInfo } from './present.js';
+
+const LOCAL: Session = systemSession('local', 'watcher');
+const BATCH = 500;
+
+/**
+ * Brings metadata in line with the disk for edits made by other programs, as versions by the
+ * `local` actor. Callers hold the root's mutex. Our own writes match their entry (size, mtime,
+ * inode), so they cost a stat and record nothing.
+ */
+export class Reconciler {
+  constructor(private readonly ctx: CoreContext) {}
+
+  private same(entry: EntryRow, st: FileStat): boolean {
+    return entry.size === st.size && entry.mtimeMs === st.mtimeMs && entry.ino === st.ino;
+  }
+
+  /** Changes needed for one path (not its children, except tombstones below a vanished folder). */
+  async diff(root: RootHandle, rel: string, entry: EntryRow | undefined): Promise<ChangeInput[]> {
+    const abs = rel === '' ? root.dir : path.join(root.dir, rel);
+    const name = path.basename(rel);
+    const raw = rel === '' ? null : await this.ctx.store.statPath(abs);
+    const st = raw && (raw.kind === 'file' || raw.kind === 'dir') && !this.ctx.isIgnoredName(name) ? raw : null;
+    const live = entry && !entry.deleted ? entry : undefined;
+    if (rel === '') return [];
+    if (!st) return live ? this.tombstones(root, live) : [];
+    if (st.kind === 'dir') {
+      if (live?.kind === 'dir') return [];
+      const out = live ? this.tombstones(root, live) : [];
+      out.push({ path: rel, kind: 'dir', op: 'mkdir', deleted: false, hash: '', size: 0, mtimeMs: st.mtimeMs, ino: st.ino });
+      return out;
+    }
+    if (live?.kind === 'file' && this.same(live, st)) return [];
+    const { hash, size } = await this.ctx.store.hashFile(abs);
+    const after = (await this.ctx.store.statPath(abs)) ?? st;
+    if (live?.kind === 'file' && live.hash === hash) {
+      this.ctx.files.touchFingerprint(live.id, after.mtimeMs, after.ino);
+      return [];
+    }
+    const out = live?.kind === 'dir' ? this.tombstones(root, live) : [];
+    out.push({ path: rel, kind: 'file', op: live?.kind === 'file' ? 'write' : 'create', deleted: false, hash, size, mtimeMs: after.mtimeMs, ino: after.ino });
+    return out;
+  }
+
+  /** Deletion records for a live entry and, for a folder, everything below it (deepest first). */
+  tombstones(root: RootHandle, live: EntryRow): ChangeInput[] {
+    const rows = live.kind === 'dir' ? this.ctx.files.subtree(root.row.id, live.path) : [live];
+    return rows.reverse().map((e) => ({ path: e.path, kind: e.kind, op: 'delete', deleted: true, hash: e.hash, size: e.size, mtimeMs: e.mtimeMs, ino: 0 }));
+  }
+
+  /** Reconciles one path; returns its entry afterwards. */
+  async settle(root: RootHandle, rel: string): Promise<EntryRow | undefined> {
+    const entry = this.ctx.files.entry(root.row.id, rel);
+    const inputs = await this.diff(root, rel, entry);
+    if (inputs.length > 0) this.commit(root, LOCAL, inputs);
+    return this.ctx.files.entry(root.row.id, rel);
+  }
+
+  /** Walks the disk below `rel` (inclusive), recording every difference in batches. */
+  async scan(root: RootHandle, rel: string, onProgress?: (paths: number) => void): Promise<number> {
+    let pending: ChangeInput[] = [];
+    let seen = 0;
+    let recorded = 0;
+    const flush = () => {
+      if (pending.length === 0) return;
+      recorded += this.commit(root, LOCAL, pending).length;
+      pending = [];
+    };
+    const visit = async (dirRel: string): Promise<void> => {
+      const abs = dirRel === '' ? root.dir : path.join(root.dir, dirRel);
+      let names: string[] = [];
+      try {
+        names = await this.ctx.store.readDir(abs);
+      } catch {
+        return;
+      }
+      const known = new Map(this.ctx.files.children(root.row.id, dirRel).map((e) => [e.name, e]));
+      for (const name of names.map((n) => n.normalize('NFC'))) {
+        if (this.ctx.isIgnoredName(name)) continue;
+        const childRel = joinRel(dirRel, name);
+        pending.push(...(await this.diff(root, childRel, known.get(name))));
+        known.delete(name);
+        seen += 1;
+        if (pending.length >= BATCH) flush();
+        const st = await this.ctx.store.statPath(path.join(abs, name));
+        if (st?.kind === 'dir') {
+          flush(); // children need their parent recorded first
+          await visit(childRel);
+        }
+      }
+      for (const gone of known.values()) pending.push(...this.tombstones(root, gone));
+      onProgress?.(seen);
+    };
+    if (rel !== '') {
+      const st = await this.settle(root, rel);
+      if (!st || st.deleted || st.kind !== 'dir') return recorded;
+    }
+    await visit(rel);
+    flush();
+    return recorded;
+  }
+
+  commit(root: RootHandle, session: Session, inputs: ChangeInput[]): Change[] {
+    const recorded = this.ctx.files.record(root.row.id, actorOf(session), inputs);
+    const out = recorded.map((r) => changeInfo(root.row.name, r.change));
+    for (const c of out) this.ctx.bus.publish(root.row.id, c);
+    return out;
+  }
+}

@@ -1,0 +1,87 @@
+import type { VersionRow } from '../db/files-repo.js';
+import type { CoreContext } from './context.js';
+import type { RootHandle } from './roots.js';
+import type { RetentionPolicy } from './types.js';
+
+const HOUR = 3600_000;
+const DAY = 24 * HOUR;
+
+/**
+ * Which old versions lose their content under a policy. The head (highest version) is never
+ * pruned; metadata rows stay so history still tells who changed what and when.
+ */
+export function versionsToPrune(policy: RetentionPolicy, rows: VersionRow[], now: number): VersionRow[] {
+  const sorted = [...rows].sort((a, b) => b.version - a.version);
+  const old = sorted.slice(1).filter((v) => v.kind === 'file' && !v.deleted && !v.contentGone);
+  switch (policy.mode) {
+    case 'all':
+      return [];
+    case 'count':
+      return old.slice(Math.max(0, policy.keep - 1));
+    case 'days':
+      return old.filter((v) => now - v.createdAt > policy.days * DAY);
+    case 'staggered':
+      return staggered(old, now, policy.maxAgeDays * DAY);
+  }
+}
+
+/**
+ * Syncthing's staggered versioning: within the last hour one version per 30 s, within a day one
+ * per hour, within 30 days one per day, then one per week until maxAge; older ones go.
+ */
+function staggered(old: VersionRow[], now: number, maxAge: number): VersionRow[] {
+  const bands: [number, number][] = [
+    [HOUR, 30_000],
+    [DAY, HOUR],
+    [30 * DAY, DAY],
+    [maxAge, 7 * DAY],
+  ];
+  const prune: VersionRow[] = [];
+  const keptSlots = new Set<string>();
+  for (const v of old) {
+    const age = now - v.createdAt;
+    if (age > maxAge) {
+      prune.push(v);
+      continue;
+    }
+    const band = bands.findIndex(([limit]) => age <= limit);
+    const slot = `${band}:${Math.floor(age / bands[band]![1])}`;
+    if (keptSlots.has(slot)) prune.push(v);
+    else keptSlots.add(slot);
+  }
+  return prune;
+}
+
+export class Retention {
+  constructor(private readonly ctx: CoreContext) {}
+
+  private policy(h: RootHandle): RetentionPolicy {
+    return JSON.parse(h.row.retention) as RetentionPolicy;
+  }
+
+  async pruneAfterChange(h: RootHandle, path: string): Promise<number> {
+    const policy = this.policy(h);
+    if (policy.mode === 'all') return 0;
+    return this.apply(versionsToPrune(policy, this.ctx.files.versions(h.row.id, path), Date.now()));
+  }
+
+  /** Time-based policies also need a sweep (run at start-up and daily by the app). */
+  async pruneRoot(h: RootHandle): Promise<number> {
+    const policy = this.policy(h);
+    if (policy.mode === 'all') return 0;
+    let n = 0;
+    for (const e of this.ctx.files.subtree(h.row.id, '', true)) {
+      n += await this.apply(versionsToPrune(policy, this.ctx.files.versions(h.row.id, e.path), Date.now()));
+    }
+    return n;
+  }
+
+  private async apply(rows: VersionRow[]): Promise<number> {
+    if (rows.length === 0) return 0;
+    this.ctx.files.markContentGone(rows.map((r) => r.id));
+    for (const hash of new Set(rows.map((r) => r.hash))) {
+      if (!this.ctx.files.hashInUse(hash)) await this.ctx.store.removeBlob(hash);
+    }
+    return rows.length;
+  }
+}

@@ -1,0 +1,101 @@
+import { mkdir, realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import type { RootRow } from '../db/roots-repo.js';
+import type { CoreContext } from './context.js';
+import { fail } from './errors.js';
+import type { Session } from './session.js';
+import type { RetentionPolicy, RootInfo } from './types.js';
+
+export type Need = 'read' | 'write';
+
+export interface RootHandle {
+  row: RootRow;
+  /** Real (symlink-free) absolute path of the root folder. */
+  dir: string;
+  access: 'owner' | 'read' | 'write';
+}
+
+export const retentionSchema: z.ZodType<RetentionPolicy> = z.union([
+  z.object({ mode: z.literal('all') }),
+  z.object({ mode: z.literal('count'), keep: z.number().int().min(1) }),
+  z.object({ mode: z.literal('days'), days: z.number().positive() }),
+  z.object({ mode: z.literal('staggered'), maxAgeDays: z.number().positive() }),
+]);
+
+const ROOT_NAME = /^[\p{L}\p{N}][\p{L}\p{N}._ -]{0,63}$/u;
+
+/** Roots, and who may do what in them. Every core operation starts with `open`. */
+export class Roots {
+  private realDirs = new Map<number, string>();
+
+  constructor(private readonly ctx: CoreContext) {}
+
+  async create(name: string, dir: string, ownerId: number | null, retention: RetentionPolicy = { mode: 'all' }): Promise<RootRow> {
+    if (!ROOT_NAME.test(name)) fail('INVALID_INPUT', 'a root name is 1-64 letters, digits, spaces, dots, dashes or underscores');
+    if (this.ctx.roots.byName(name)) fail('ALREADY_EXISTS', `root ${name} already exists`);
+    const abs = path.resolve(dir);
+    await mkdir(abs, { recursive: true });
+    return this.ctx.roots.create(name, abs, ownerId, JSON.stringify(retentionSchema.parse(retention)));
+  }
+
+  remove(name: string): void {
+    const row = this.ctx.roots.byName(name) ?? fail('NOT_FOUND', `root ${name} does not exist`);
+    this.ctx.roots.remove(row.id);
+    this.realDirs.delete(row.id);
+  }
+
+  accessOf(session: Session, row: RootRow): 'owner' | 'read' | 'write' | null {
+    if (session.scope) {
+      if (session.scope.rootId !== row.id) return null;
+      return session.scope.mode === 'read' ? 'read' : 'write';
+    }
+    if (session.user.id === 0) return 'owner'; // the local actor and system tasks
+    if (row.ownerId === session.user.id) return 'owner';
+    return this.ctx.roots.grantOf(row.id, session.user.id)?.mode ?? null;
+  }
+
+  /** Resolves a root by name for a session; an invisible root is reported as not found. */
+  async open(session: Session, name: string, need: Need): Promise<RootHandle> {
+    const row = this.ctx.roots.byName(name.normalize('NFC'));
+    const access = row ? this.accessOf(session, row) : null;
+    if (!row || !access) fail('NOT_FOUND', `root ${name} does not exist`);
+    if (need === 'write' && access === 'read') fail('PERMISSION_DENIED', `read-only access to root ${name}`);
+    return { row, dir: await this.realDir(row), access };
+  }
+
+  async openById(rootId: number): Promise<RootHandle> {
+    const row = this.ctx.roots.byId(rootId) ?? fail('NOT_FOUND', 'root does not exist');
+    return { row, dir: await this.realDir(row), access: 'owner' };
+  }
+
+  list(session: Session): RootInfo[] {
+    const out: RootInfo[] = [];
+    for (const row of this.ctx.roots.all()) {
+      const access = this.accessOf(session, row);
+      if (!access) continue;
+      out.push(this.info(row, access));
+    }
+    return out;
+  }
+
+  info(row: RootRow, access: RootInfo['access']): RootInfo {
+    const owner = row.ownerId === null ? null : (this.ctx.accounts.userById(row.ownerId)?.name ?? null);
+    return { id: row.id, name: row.name, owner, access, retention: JSON.parse(row.retention) as RetentionPolicy, seq: row.seq };
+  }
+
+  setRetention(name: string, policy: RetentionPolicy): void {
+    const row = this.ctx.roots.byName(name) ?? fail('NOT_FOUND', `root ${name} does not exist`);
+    this.ctx.roots.setRetention(row.id, JSON.stringify(retentionSchema.parse(policy)));
+  }
+
+  private async realDir(row: RootRow): Promise<string> {
+    let dir = this.realDirs.get(row.id);
+    if (!dir) {
+      await mkdir(row.dir, { recursive: true });
+      dir = await realpath(row.dir);
+      this.realDirs.set(row.id, dir);
+    }
+    return dir;
+  }
+}

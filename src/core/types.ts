@@ -1,0 +1,112 @@
+/** Shapes the core hands to doors. Plain data: no rows, no streams, no library types. */
+export type EntryKind = 'file' | 'dir';
+
+export interface EntryInfo {
+  root: string;
+  path: string;
+  name: string;
+  kind: EntryKind;
+  size: number;
+  mtimeMs: number;
+  /** SHA-256 hex of the content, '' for folders. */
+  hash: string;
+  version: number;
+  deleted: boolean;
+  /** Root sequence number of the last change to this path. */
+  seq: number;
+  /** Strong HTTP entity tag derived from the version and content. */
+  etag: string;
+}
+
+export type ChangeOp =
+  | 'create'
+  | 'write'
+  | 'delete'
+  | 'mkdir'
+  | 'move-in'
+  | 'move-out'
+  | 'copy'
+  | 'restore'
+  | 'resolve'
+  | 'conflict-copy'
+  | 'mtime';
+
+export interface VersionInfo {
+  path: string;
+  version: number;
+  seq: number;
+  op: ChangeOp;
+  kind: EntryKind;
+  deleted: boolean;
+  hash: string;
+  size: number;
+  mtimeMs: number;
+  user: string;
+  device: string | null;
+  protocol: string;
+  createdAt: number;
+  /** False once retention pruned the content (or an in-place disk edit destroyed it). */
+  available: boolean;
+}
+
+export interface Change {
+  root: string;
+  seq: number;
+  path: string;
+  op: ChangeOp;
+  kind: EntryKind;
+  version: number;
+  deleted: boolean;
+  hash: string;
+  size: number;
+  mtimeMs: number;
+  oldPath: string | null;
+  protocol: string;
+  user: string;
+  createdAt: number;
+}
+
+export interface ConflictInfo {
+  id: number;
+  root: string;
+  path: string;
+  copyPath: string;
+  baseVersion: number;
+  serverVersion: number;
+  incomingHash: string;
+  device: string;
+  user: string;
+  createdAt: number;
+  resolvedAt: number | null;
+  resolution: ConflictResolution | null;
+}
+
+export type ConflictResolution = 'keep-server' | 'keep-incoming' | 'keep-both';
+
+export interface WriteResult {
+  entry: EntryInfo;
+  created: boolean;
+  /** The content equalled the head: nothing was recorded. */
+  unchanged: boolean;
+  /** Set when the base version was outdated: `entry` is then the conflict copy. */
+  conflict?: ConflictInfo;
+}
+
+export type RetentionPolicy =
+  | { mode: 'all' }
+  | { mode: 'count'; keep: number }
+  | { mode: 'days'; days: number }
+  | { mode: 'staggered'; maxAgeDays: number };
+
+export interface RootInfo {
+  id: number;
+  name: string;
+  owner: string | null;
+  access: 'owner' | 'read' | 'write';
+  retention: RetentionPolicy;
+  seq: number;
+}
+
+export function etagOf(version: number, hash: string): string {
+  return `"v${version}-${hash ? hash.slice(0, 12) : 'dir'}"`;
+}

@@ -1,0 +1,181 @@
+import { open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { createReadStream } from 'node:fs';
+import type { CoreContext } from './context.js';
+import { fail } from './errors.js';
+import { checkScope, livePath, safePath } from './live.js';
+import { changeInfo, conflictInfo, entryInfo, rootEntryInfo, versionInfo } from './present.js';
+import type { Reconciler } from './reconcile.js';
+import type { RootHandle, Roots } from './roots.js';
+import type { Session } from './session.js';
+import type { Change, ConflictInfo, EntryInfo, VersionInfo } from './types.js';
+
+export interface ReadOptions {
+  /** An old version; the head when absent. */
+  version?: number;
+  /** Inclusive byte range. */
+  start?: number;
+  end?: number;
+}
+
+export interface ReadResult {
+  entry: EntryInfo;
+  /** Total size of the version read. */
+  size: number;
+  start: number;
+  end: number;
+  stream: Readable;
+}
+
+export interface ChangePage {
+  changes: Change[];
+  /** Pass back as `after` to get the next page. */
+  cursor: number;
+  more: boolean;
+}
+
+/** The read side of the virtual filesystem. */
+export class VfsReader {
+  constructor(
+    private readonly ctx: CoreContext,
+    private readonly roots: Roots,
+    private readonly reconciler: Reconciler,
+  ) {}
+
+  async stat(session: Session, root: string, rawPath: string): Promise<EntryInfo> {
+    const rel = safePath(rawPath);
+    const h = await this.roots.open(session, root, 'read');
+    if (rel === '') return rootEntryInfo(h.row.name, h.row.seq, h.row.createdAt);
+    checkScope(session, rel, 'read');
+    const row = this.ctx.files.entry(h.row.id, rel);
+    if (!row || row.deleted) fail('NOT_FOUND', `${rel} does not exist`);
+    return entryInfo(h.row.name, row);
+  }
+
+  async list(session: Session, root: string, rawPath: string): Promise<EntryInfo[]> {
+    const rel = safePath(rawPath);
+    const h = await this.roots.open(session, root, 'read');
+    checkScope(session, rel, 'read');
+    if (rel !== '') {
+      const dir = this.ctx.files.entry(h.row.id, rel);
+      if (!dir || dir.deleted) fail('NOT_FOUND', `${rel} does not exist`);
+      if (dir.kind !== 'dir') fail('NOT_A_DIRECTORY', `${rel} is not a folder`);
+    }
+    return this.ctx.files
+      .children(h.row.id, rel)
+      .filter((e) => !this.ctx.isIgnoredName(e.name))
+      .map((e) => entryInfo(h.row.name, e));
+  }
+
+  async read(session: Session, root: string, rawPath: string, opts: ReadOptions = {}): Promise<ReadResult> {
+    const rel = safePath(rawPath);
+    const h = await this.roots.open(session, root, 'read');
+    checkScope(session, rel, 'read');
+    if (opts.version !== undefined) return this.readVersion(h, rel, opts.version, opts);
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const row = this.ctx.files.entry(h.row.id, rel);
+      if (!row || row.deleted) fail('NOT_FOUND', `${rel} does not exist`);
+      if (row.kind === 'dir') fail('IS_A_DIRECTORY', `${rel} is a folder`);
+      const abs = await livePath(h, rel);
+      const handle = await open(abs, 'r').catch(() => null);
+      if (handle) {
+        // The open descriptor pins one inode: the reader sees this version whole, whatever follows.
+        const st = await handle.stat();
+        if (st.size === row.size && Math.floor(st.mtimeMs) === row.mtimeMs && st.ino === row.ino) {
+          const [start, end] = range(row.size, opts);
+          const stream = row.size === 0 ? emptyStream(handle) : createReadStream('', { fd: handle, start, end, highWaterMark: 1 << 20 });
+          return { entry: entryInfo(h.row.name, row), size: row.size, start, end, stream };
+        }
+        await handle.close();
+      }
+      // Disk and metadata disagree: an edit the watcher has not seen yet. Record it, read again.
+      await this.ctx.mutex.run(`root:${h.row.id}`, () => this.reconciler.settle(h, rel));
+    }
+    fail('ABORTED', `${rel} keeps changing on disk; try again`);
+  }
+
+  private async readVersion(h: RootHandle, rel: string, version: number, opts: ReadOptions): Promise<ReadResult> {
+    const v = this.ctx.files.version(h.row.id, rel, version);
+    if (!v) fail('NOT_FOUND', `${rel} has no version ${version}`);
+    if (v.kind !== 'file' || v.deleted) fail('NOT_FOUND', `version ${version} of ${rel} has no content`);
+    if (v.contentGone) fail('NOT_FOUND', `the content of version ${version} of ${rel} was removed by the retention policy`);
+    const source = await this.locate(h, v.hash);
+    if (!source) fail('NOT_FOUND', `the content of version ${version} of ${rel} is no longer stored`);
+    const handle = await open(source, 'r');
+    const [start, end] = range(v.size, opts);
+    const stream = v.size === 0 ? emptyStream(handle) : createReadStream('', { fd: handle, start, end, highWaterMark: 1 << 20 });
+    const head = this.ctx.files.entry(h.row.id, rel);
+    const entry = entryInfo(h.row.name, { ...(head ?? ({} as never)), ...v, id: 0, parent: '', name: rel.split('/').pop() ?? rel, ino: 0, changedAt: v.createdAt });
+    return { entry, size: v.size, start, end, stream };
+  }
+
+  /** Where content of `hash` can be read: its blob, or a live head that still holds it. */
+  async locate(h: RootHandle, hash: string): Promise<string | null> {
+    if (await this.ctx.store.hasBlob(hash)) return this.ctx.store.blobPath(hash);
+    for (const row of this.ctx.files.liveWithHash(hash)) {
+      const root = row.rootId === h.row.id ? h : await this.roots.openById(row.rootId);
+      const abs = await livePath(root, row.path).catch(() => null);
+      const st = abs ? await this.ctx.store.statPath(abs) : null;
+      if (abs && st && st.size === row.size && st.mtimeMs === row.mtimeMs && st.ino === row.ino) return abs;
+    }
+    return null;
+  }
+
+  async history(session: Session, root: string, rawPath: string): Promise<VersionInfo[]> {
+    const rel = safePath(rawPath);
+    const h = await this.roots.open(session, root, 'read');
+    checkScope(session, rel, 'read');
+    const rows = this.ctx.files.versions(h.row.id, rel);
+    if (rows.length === 0) fail('NOT_FOUND', `${rel} has no history`);
+    return rows.map(versionInfo);
+  }
+
+  /** Files deleted below `path` that can be restored. */
+  async deleted(session: Session, root: string, rawPath = ''): Promise<EntryInfo[]> {
+    const rel = safePath(rawPath);
+    const h = await this.roots.open(session, root, 'read');
+    checkScope(session, rel, 'read');
+    return this.ctx.files.deletedBelow(h.row.id, rel).map((e) => entryInfo(h.row.name, e));
+  }
+
+  async changes(session: Session, root: string, after: number, limit = 1000): Promise<ChangePage> {
+    const h = await this.roots.open(session, root, 'read');
+    const n = Math.max(1, Math.min(limit, 10_000));
+    const rows = this.ctx.files.changesAfter(h.row.id, Math.max(0, after), n + 1);
+    const page = rows.slice(0, n).map((r) => changeInfo(h.row.name, r));
+    const visible = session.scope ? page.filter((c) => withinScope(session, c.path)) : page;
+    return { changes: visible, cursor: page.length ? page[page.length - 1]!.seq : after, more: rows.length > n };
+  }
+
+  async conflicts(session: Session, root: string, includeResolved = false): Promise<ConflictInfo[]> {
+    const h = await this.roots.open(session, root, 'read');
+    return this.ctx.files.conflicts(h.row.id, includeResolved).map((c) => conflictInfo(h.row.name, c));
+  }
+
+  /** Live changes of a root; returns the unsubscribe function. */
+  async subscribe(session: Session, root: string, listener: (c: Change) => void): Promise<() => void> {
+    const h = await this.roots.open(session, root, 'read');
+    return this.ctx.bus.subscribe(h.row.id, (c) => {
+      if (withinScope(session, c.path)) listener(c);
+    });
+  }
+}
+
+function withinScope(session: Session, path: string): boolean {
+  const s = session.scope;
+  return !s || s.path === '' || path === s.path || path.startsWith(`${s.path}/`);
+}
+
+function range(size: number, opts: ReadOptions): [number, number] {
+  const start = opts.start ?? 0;
+  const end = Math.min(opts.end ?? size - 1, size - 1);
+  if (start < 0 || (size > 0 && start >= size) || (size === 0 && start > 0) || (opts.end !== undefined && opts.end < start)) {
+    fail('RANGE_NOT_SATISFIABLE', `range ${start}-${opts.end ?? ''} is outside the ${size} bytes`, { size });
+  }
+  return [start, end];
+}
+
+function emptyStream(handle: { close(): Promise<void> }): Readable {
+  void handle.close();
+  return Readable.from([]);
+}

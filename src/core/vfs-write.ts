@@ -1,0 +1,386 @@
+import type { Readable } from 'node:stream';
+import type { ChangeInput, EntryRow } from '../db/files-repo.js';
+import { isWithin, joinRel, parentOf } from '../lib/paths.js';
+import type { StagedFile } from '../storage/content-store.js';
+import { conflictCopyPath } from './conflict-name.js';
+import type { CoreContext } from './context.js';
+import { fail, fromFsError, isCoreError } from './errors.js';
+import { checkScope, livePath, safePath } from './live.js';
+import type { Locks } from './locks.js';
+import { conflictInfo, entryInfo } from './present.js';
+import type { Properties } from './properties.js';
+import type { Reconciler } from './reconcile.js';
+import type { Retention } from './retention.js';
+import type { RootHandle, Roots } from './roots.js';
+import type { Session } from './session.js';
+import { actorLabel } from './session.js';
+import type { ConflictResolution, EntryInfo, WriteResult } from './types.js';
+import type { VfsReader } from './vfs-read.js';
+
+export interface WriteOptions {
+  /** The version the writer edited (0 = it believes the file is new). Absent: last writer wins. */
+  baseVersion?: number;
+  /** On an outdated base: 'copy' keeps the incoming content as a conflict copy, 'fail' refuses. */
+  onConflict?: 'copy' | 'fail';
+  /** Refuse if the path exists (If-None-Match: *, share-link drops). */
+  createOnly?: boolean;
+  /** Create missing parent folders instead of answering NO_PARENT... as NOT_FOUND. */
+  createParents?: boolean;
+  mtimeMs?: number;
+  /** Keep the first `offset` bytes of the head and append the stream (FTP REST+STOR, APPE). */
+  offset?: number;
+  maxSize?: number;
+}
+
+export interface MoveOptions {
+  overwrite?: boolean;
+  baseVersion?: number;
+  toRoot?: string;
+}
+
+export interface CopyOptions {
+  overwrite?: boolean;
+  /** '0' copies a folder without its members (WebDAV Depth: 0). */
+  depth?: '0' | 'infinity';
+  toRoot?: string;
+}
+
+/** The write side of the virtual filesystem: every change from every door passes here. */
+export class VfsWriter {
+  constructor(
+    private readonly ctx: CoreContext,
+    private readonly roots: Roots,
+    private readonly reconciler: Reconciler,
+    private readonly locks: Locks,
+    private readonly props: Properties,
+    private readonly retention: Retention,
+    private readonly reader: VfsReader,
+  ) {}
+
+  private locked<T>(h: RootHandle, fn: () => Promise<T>): Promise<T> {
+    return this.ctx.mutex.run(`root:${h.row.id}`, fn);
+  }
+
+  private commit(h: RootHandle, session: Session, inputs: ChangeInput[]): EntryRow[] {
+    this.reconciler.commit(h, session, inputs);
+    return inputs.map((i) => this.ctx.files.entry(h.row.id, i.path)!);
+  }
+
+  /** Keeps a head's content in the blob store before it is replaced or removed (a link, no copy). */
+  private async preserve(h: RootHandle, head: EntryRow): Promise<void> {
+    if (head.kind === 'file' && !head.deleted) await this.ctx.store.keepBlob(head.hash, await livePath(h, head.path));
+  }
+
+  private async requireParent(h: RootHandle, session: Session, rel: string, create: boolean): Promise<void> {
+    const parent = parentOf(rel);
+    if (parent === '') return;
+    const row = await this.reconciler.settle(h, parent);
+    if (row && !row.deleted) {
+      if (row.kind !== 'dir') fail('NOT_A_DIRECTORY', `${parent} is not a folder`);
+      return;
+    }
+    if (!create) fail('NOT_FOUND', `the folder ${parent} does not exist`, { missingParent: true });
+    await this.requireParent(h, session, parent, true);
+    this.locks.assertCanChange(session, h.row.id, parent);
+    const st = await this.ctx.store.makeDir(await livePath(h, parent)).catch((e) => fromFsError(e, parent));
+    this.commit(h, session, [{ path: parent, kind: 'dir', op: 'mkdir', deleted: false, hash: '', size: 0, mtimeMs: st.mtimeMs, ino: st.ino }]);
+  }
+
+  async write(session: Session, root: string, rawPath: string, source: Readable | AsyncIterable<Uint8Array>, opts: WriteOptions = {}): Promise<WriteResult> {
+    const rel = safePath(rawPath);
+    if (rel === '') fail('IS_A_DIRECTORY', 'the root is a folder');
+    const h = await this.roots.open(session, root, 'write');
+    checkScope(session, rel, opts.createOnly || session.scope?.mode === 'upload' ? 'create' : 'write');
+    const createOnly = opts.createOnly || session.scope?.mode === 'upload';
+    // Refuse early what will surely be refused, before reading a possibly large body.
+    const before = this.ctx.files.entry(h.row.id, rel);
+    if (before && !before.deleted && before.kind === 'dir') fail('IS_A_DIRECTORY', `${rel} is a folder`);
+    if (createOnly && before && !before.deleted) fail('ALREADY_EXISTS', `${rel} already exists`);
+    this.locks.assertCanChange(session, h.row.id, rel);
+    const live = await livePath(h, rel);
+    let staged: StagedFile;
+    try {
+      const prefix = opts.offset && opts.offset > 0 ? { prefixFrom: live, prefixLength: opts.offset } : {};
+      if (opts.offset && (!before || before.deleted || before.size < opts.offset)) fail('INVALID_INPUT', `cannot resume at ${opts.offset}: the file is shorter`);
+      staged = await this.ctx.store.stage(source, { ...prefix, maxSize: opts.maxSize });
+    } catch (err) {
+      if (isCoreError(err)) throw err;
+      if ((err as NodeJS.ErrnoException).code === 'EFBIG') fail('QUOTA_EXCEEDED', 'the upload is larger than allowed');
+      if ((err as NodeJS.ErrnoException).code === 'ENOSPC') fromFsError(err, rel);
+      fail('ABORTED', 'the upload was interrupted; the previous version is unchanged');
+    }
+    return this.locked(h, async () => {
+      try {
+        await this.requireParent(h, session, rel, opts.createParents ?? false);
+        this.locks.assertCanChange(session, h.row.id, rel);
+        const head = await this.reconciler.settle(h, rel);
+        const exists = head !== undefined && !head.deleted;
+        if (exists && head.kind === 'dir') fail('IS_A_DIRECTORY', `${rel} is a folder`);
+        if (createOnly && exists) fail('ALREADY_EXISTS', `${rel} already exists`);
+        if (exists && head.hash === staged.hash) {
+          await this.ctx.store.discard(staged.tempPath);
+          return { entry: entryInfo(h.row.name, head), created: false, unchanged: true };
+        }
+        if (exists && opts.baseVersion !== undefined && opts.baseVersion !== head.version) {
+          if (opts.onConflict === 'fail') fail('PRECONDITION_FAILED', `${rel} is at version ${head.version}, not ${opts.baseVersion}`, { version: head.version });
+          return await this.conflictCopy(h, session, rel, head, staged, opts);
+        }
+        if (exists) await this.preserve(h, head);
+        const st = await this.ctx.store.install(staged.tempPath, live, opts.mtimeMs);
+        const [entry] = this.commit(h, session, [
+          { path: rel, kind: 'file', op: exists ? 'write' : 'create', deleted: false, hash: staged.hash, size: staged.size, mtimeMs: st.mtimeMs, ino: st.ino },
+        ]);
+        await this.retention.pruneAfterChange(h, rel);
+        return { entry: entryInfo(h.row.name, entry!), created: !exists, unchanged: false };
+      } catch (err) {
+        await this.ctx.store.discard(staged.tempPath);
+        if (isCoreError(err)) throw err;
+        return fromFsError(err, rel);
+      }
+    });
+  }
+
+  private async conflictCopy(h: RootHandle, session: Session, rel: string, head: EntryRow, staged: StagedFile, opts: WriteOptions): Promise<WriteResult> {
+    let copyRel = conflictCopyPath(rel, actorLabel(session), new Date());
+    for (let i = 1; this.ctx.files.entry(h.row.id, copyRel)?.deleted === false || (await this.ctx.store.statPath(await livePath(h, copyRel))); i += 1) {
+      copyRel = conflictCopyPath(rel, actorLabel(session), new Date(), i);
+    }
+    const st = await this.ctx.store.install(staged.tempPath, await livePath(h, copyRel), opts.mtimeMs);
+    const [entry] = this.commit(h, session, [
+      { path: copyRel, kind: 'file', op: 'conflict-copy', deleted: false, hash: staged.hash, size: staged.size, mtimeMs: st.mtimeMs, ino: st.ino },
+    ]);
+    const conflict = this.ctx.files.addConflict({
+      rootId: h.row.id,
+      path: rel,
+      copyPath: copyRel,
+      baseVersion: opts.baseVersion ?? 0,
+      serverVersion: head.version,
+      incomingHash: staged.hash,
+      deviceName: actorLabel(session),
+      userName: session.user.name,
+    });
+    this.ctx.log.info({ root: h.row.name, path: rel, copy: copyRel }, 'conflict recorded');
+    return { entry: entryInfo(h.row.name, entry!), created: true, unchanged: false, conflict: conflictInfo(h.row.name, conflict) };
+  }
+
+  async mkdir(session: Session, root: string, rawPath: string, opts: { createParents?: boolean } = {}): Promise<EntryInfo> {
+    const rel = safePath(rawPath);
+    if (rel === '') fail('ALREADY_EXISTS', 'the root exists');
+    const h = await this.roots.open(session, root, 'write');
+    checkScope(session, rel, 'write');
+    return this.locked(h, async () => {
+      await this.requireParent(h, session, rel, opts.createParents ?? false);
+      this.locks.assertCanChange(session, h.row.id, rel);
+      const head = await this.reconciler.settle(h, rel);
+      if (head && !head.deleted) fail('ALREADY_EXISTS', `${rel} already exists`);
+      const st = await this.ctx.store.makeDir(await livePath(h, rel)).catch((e) => fromFsError(e, rel));
+      const [entry] = this.commit(h, session, [{ path: rel, kind: 'dir', op: 'mkdir', deleted: false, hash: '', size: 0, mtimeMs: st.mtimeMs, ino: st.ino }]);
+      return entryInfo(h.row.name, entry!);
+    });
+  }
+
+  async delete(session: Session, root: string, rawPath: string, opts: { baseVersion?: number } = {}): Promise<void> {
+    const rel = safePath(rawPath);
+    if (rel === '') fail('PERMISSION_DENIED', 'the root itself cannot be deleted');
+    const h = await this.roots.open(session, root, 'write');
+    checkScope(session, rel, 'write');
+    await this.locked(h, async () => {
+      const head = await this.reconciler.settle(h, rel);
+      if (!head || head.deleted) fail('NOT_FOUND', `${rel} does not exist`);
+      if (opts.baseVersion !== undefined && opts.baseVersion !== head.version) {
+        fail('PRECONDITION_FAILED', `${rel} is at version ${head.version}, not ${opts.baseVersion}`, { version: head.version });
+      }
+      this.locks.assertCanChange(session, h.row.id, rel, true);
+      await this.removeLocked(h, session, head, 'delete');
+    });
+  }
+
+  /** Removes a live entry (and a folder's whole tree), keeping every file's content in history. */
+  private async removeLocked(h: RootHandle, session: Session, head: EntryRow, op: string, oldPathFor?: (p: string) => string): Promise<void> {
+    if (head.kind === 'dir') await this.reconciler.scan(h, head.path);
+    const rows = head.kind === 'dir' ? this.ctx.files.subtree(h.row.id, head.path) : [head];
+    for (const row of rows) await this.preserve(h, row);
+    const abs = await livePath(h, head.path);
+    if (head.kind === 'dir') await this.ctx.store.removeDir(abs);
+    else await this.ctx.store.removeLive(abs).catch((e) => fromFsError(e, head.path));
+    this.commit(
+      h,
+      session,
+      rows.reverse().map((e) => ({ path: e.path, kind: e.kind, op, deleted: true, hash: e.hash, size: e.size, mtimeMs: e.mtimeMs, ino: 0, oldPath: oldPathFor?.(e.path) ?? null })),
+    );
+    this.props.deleteTree(h.row.id, head.path);
+    this.locks.dropTree(h.row.id, head.path);
+  }
+
+  async move(session: Session, root: string, rawFrom: string, rawTo: string, opts: MoveOptions = {}): Promise<EntryInfo> {
+    const from = safePath(rawFrom);
+    const to = safePath(rawTo);
+    if (opts.toRoot !== undefined && opts.toRoot !== root) {
+      const copied = await this.copy(session, root, from, to, { overwrite: opts.overwrite, toRoot: opts.toRoot });
+      await this.delete(session, root, from, { baseVersion: opts.baseVersion });
+      return copied;
+    }
+    if (from === '' || to === '') fail('PERMISSION_DENIED', 'the root itself cannot be moved or replaced');
+    if (isWithin(to, from)) fail('INVALID_INPUT', 'a folder cannot be moved into itself');
+    const h = await this.roots.open(session, root, 'write');
+    checkScope(session, from, 'write');
+    checkScope(session, to, 'write');
+    return this.locked(h, async () => {
+      const src = await this.reconciler.settle(h, from);
+      if (!src || src.deleted) fail('NOT_FOUND', `${from} does not exist`);
+      if (opts.baseVersion !== undefined && opts.baseVersion !== src.version) {
+        fail('PRECONDITION_FAILED', `${from} is at version ${src.version}, not ${opts.baseVersion}`, { version: src.version });
+      }
+      this.locks.assertCanChange(session, h.row.id, from, true);
+      this.locks.assertCanChange(session, h.row.id, to, true);
+      await this.requireParent(h, session, to, false);
+      const dst = await this.reconciler.settle(h, to);
+      if (dst && !dst.deleted) {
+        if (!opts.overwrite) fail('ALREADY_EXISTS', `${to} already exists`);
+        await this.removeLocked(h, session, dst, 'delete');
+      }
+      if (src.kind === 'dir') await this.reconciler.scan(h, from);
+      const rows = src.kind === 'dir' ? this.ctx.files.subtree(h.row.id, from) : [src];
+      await this.ctx.store.renameLive(await livePath(h, from), await livePath(h, to)).catch((e) => fromFsError(e, from));
+      const moved = (p: string) => to + p.slice(from.length);
+      const inputs: ChangeInput[] = [];
+      for (const e of rows) {
+        inputs.push({ path: moved(e.path), kind: e.kind, op: 'move-in', deleted: false, hash: e.hash, size: e.size, mtimeMs: e.mtimeMs, ino: e.ino, oldPath: e.path });
+      }
+      for (const e of [...rows].reverse()) {
+        inputs.push({ path: e.path, kind: e.kind, op: 'move-out', deleted: true, hash: e.hash, size: e.size, mtimeMs: e.mtimeMs, ino: 0 });
+      }
+      this.commit(h, session, inputs);
+      this.props.moveTree(h.row.id, from, to);
+      this.locks.dropTree(h.row.id, from);
+      return entryInfo(h.row.name, this.ctx.files.entry(h.row.id, to)!);
+    });
+  }
+
+  async copy(session: Session, root: string, rawFrom: string, rawTo: string, opts: CopyOptions = {}): Promise<EntryInfo> {
+    const from = safePath(rawFrom);
+    const to = safePath(rawTo);
+    const toRoot = opts.toRoot ?? root;
+    if (to === '') fail('PERMISSION_DENIED', 'the root itself cannot be replaced');
+    if (toRoot === root && isWithin(to, from)) fail('INVALID_INPUT', 'a folder cannot be copied into itself');
+    const src = await this.roots.open(session, root, 'read');
+    const dstRoot = await this.roots.open(session, toRoot, 'write');
+    checkScope(session, from, 'read');
+    checkScope(session, to, 'write');
+    const srcRow = this.ctx.files.entry(src.row.id, from);
+    if (from !== '' && (!srcRow || srcRow.deleted)) fail('NOT_FOUND', `${from} does not exist`);
+    const tree = from === '' || srcRow!.kind === 'dir' ? (opts.depth === '0' ? [] : this.ctx.files.subtree(src.row.id, from).filter((e) => e.path !== from)) : [];
+    return this.locked(dstRoot, async () => {
+      this.locks.assertCanChange(session, dstRoot.row.id, to, true);
+      await this.requireParent(dstRoot, session, to, false);
+      const dst = await this.reconciler.settle(dstRoot, to);
+      if (dst && !dst.deleted) {
+        if (!opts.overwrite) fail('ALREADY_EXISTS', `${to} already exists`);
+        await this.removeLocked(dstRoot, session, dst, 'delete');
+      }
+      const top = from === '' ? ({ kind: 'dir', path: '' } as EntryRow) : srcRow!;
+      for (const e of [top, ...tree]) {
+        const target = to + e.path.slice(from.length);
+        const targetAbs = await livePath(dstRoot, target);
+        if (e.kind === 'dir') {
+          const st = await this.ctx.store.makeDir(targetAbs).catch((err) => fromFsError(err, target));
+          this.commit(dstRoot, session, [{ path: target, kind: 'dir', op: 'copy', deleted: false, hash: '', size: 0, mtimeMs: st.mtimeMs, ino: st.ino }]);
+          continue;
+        }
+        const staged = await this.ctx.store.stageCopy(await livePath(src, e.path));
+        const st = await this.ctx.store.install(staged.tempPath, targetAbs, e.mtimeMs);
+        this.commit(dstRoot, session, [{ path: target, kind: 'file', op: 'copy', deleted: false, hash: staged.hash, size: staged.size, mtimeMs: st.mtimeMs, ino: st.ino, oldPath: e.path }]);
+      }
+      if (src.row.id === dstRoot.row.id) this.props.copyTree(src.row.id, from, to);
+      return entryInfo(dstRoot.row.name, this.ctx.files.entry(dstRoot.row.id, to)!);
+    });
+  }
+
+  /** Writes an old version's content as a new version (history itself is never rewritten). */
+  async restore(session: Session, root: string, rawPath: string, version: number): Promise<EntryInfo> {
+    const rel = safePath(rawPath);
+    const h = await this.roots.open(session, root, 'write');
+    checkScope(session, rel, 'write');
+    const v = this.ctx.files.version(h.row.id, rel, version);
+    if (!v || v.kind !== 'file' || v.deleted || v.contentGone) fail('NOT_FOUND', `${rel} has no restorable version ${version}`);
+    const source = (await this.reader.locate(h, v.hash)) ?? fail('NOT_FOUND', `the content of version ${version} is no longer stored`);
+    const staged = await this.ctx.store.stageCopy(source);
+    if (staged.hash !== v.hash) {
+      await this.ctx.store.discard(staged.tempPath);
+      fail('NOT_FOUND', `the stored content of version ${version} is damaged`);
+    }
+    return this.locked(h, async () => {
+      try {
+        await this.requireParent(h, session, rel, true);
+        this.locks.assertCanChange(session, h.row.id, rel);
+        const head = await this.reconciler.settle(h, rel);
+        if (head && !head.deleted && head.kind === 'dir') fail('IS_A_DIRECTORY', `${rel} is a folder now`);
+        if (head && !head.deleted) await this.preserve(h, head);
+        const st = await this.ctx.store.install(staged.tempPath, await livePath(h, rel), v.mtimeMs);
+        const [entry] = this.commit(h, session, [{ path: rel, kind: 'file', op: 'restore', deleted: false, hash: v.hash, size: v.size, mtimeMs: st.mtimeMs, ino: st.ino }]);
+        return entryInfo(h.row.name, entry!);
+      } catch (err) {
+        await this.ctx.store.discard(staged.tempPath);
+        throw err;
+      }
+    });
+  }
+
+  async resolveConflict(session: Session, root: string, id: number, resolution: ConflictResolution): Promise<EntryInfo | null> {
+    const h = await this.roots.open(session, root, 'write');
+    const c = this.ctx.files.conflict(h.row.id, id) ?? fail('NOT_FOUND', `conflict ${id} does not exist`);
+    if (c.resolvedAt !== null) fail('CONFLICT', `conflict ${id} is already resolved`);
+    checkScope(session, c.path, 'write');
+    const copy = this.ctx.files.entry(h.row.id, c.copyPath);
+    const copyLive = copy && !copy.deleted ? copy : undefined;
+    let result: EntryInfo | null = null;
+    if (resolution === 'keep-incoming') {
+      if (!copyLive) fail('NOT_FOUND', 'the conflict copy no longer exists');
+      const abs = await livePath(h, c.copyPath);
+      const staged = await this.ctx.store.stageCopy(abs);
+      result = await this.locked(h, async () => {
+        const head = await this.reconciler.settle(h, c.path);
+        this.locks.assertCanChange(session, h.row.id, c.path);
+        await this.requireParent(h, session, c.path, true);
+        if (head && !head.deleted) await this.preserve(h, head);
+        const st = await this.ctx.store.install(staged.tempPath, await livePath(h, c.path), copyLive.mtimeMs);
+        const [entry] = this.commit(h, session, [{ path: c.path, kind: 'file', op: 'resolve', deleted: false, hash: staged.hash, size: staged.size, mtimeMs: st.mtimeMs, ino: st.ino }]);
+        return entryInfo(h.row.name, entry!);
+      });
+    }
+    if (resolution !== 'keep-both' && copyLive) await this.delete(session, root, c.copyPath);
+    this.ctx.files.resolveConflict(c.id, resolution);
+    return result ?? (copyLive && resolution === 'keep-both' ? entryInfo(h.row.name, copyLive) : null);
+  }
+
+  /** Sets a file's modification time (FTP MFMT, X-OC-Mtime after the fact): a new version. */
+  async setMtime(session: Session, root: string, rawPath: string, mtimeMs: number): Promise<EntryInfo> {
+    const rel = safePath(rawPath);
+    const h = await this.roots.open(session, root, 'write');
+    checkScope(session, rel, 'write');
+    return this.locked(h, async () => {
+      const head = await this.reconciler.settle(h, rel);
+      if (!head || head.deleted) fail('NOT_FOUND', `${rel} does not exist`);
+      this.locks.assertCanChange(session, h.row.id, rel);
+      const st = await this.ctx.store.setMtime(await livePath(h, rel), mtimeMs);
+      const [entry] = this.commit(h, session, [{ path: rel, kind: head.kind, op: 'mtime', deleted: false, hash: head.hash, size: head.size, mtimeMs: st.mtimeMs, ino: st.ino }]);
+      return entryInfo(h.row.name, entry!);
+    });
+  }
+
+  /** For the watcher: reconcile one path (and a folder's tree when it is new). */
+  async reconcile(rootId: number, rel: string): Promise<void> {
+    const h = await this.roots.openById(rootId);
+    await this.locked(h, async () => {
+      const before = this.ctx.files.entry(rootId, rel);
+      const after = await this.reconciler.settle(h, rel);
+      if (after && !after.deleted && after.kind === 'dir' && (!before || before.deleted || before.kind !== 'dir')) await this.reconciler.scan(h, rel);
+    });
+  }
+
+  async scanRoot(rootId: number, onProgress?: (n: number) => void): Promise<number> {
+    const h = await this.roots.openById(rootId);
+    return this.locked(h, () => this.reconciler.scan(h, '', onProgress));
+  }
+}
+

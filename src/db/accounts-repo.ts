@@ -1,0 +1,93 @@
+import { and, asc, eq, isNull } from 'drizzle-orm';
+import type { Db } from './index.js';
+import { apiTokens, devices, loginSessions, users } from './schema/index.js';
+
+export type UserRow = typeof users.$inferSelect;
+export type ApiTokenRow = typeof apiTokens.$inferSelect;
+export type DeviceRow = typeof devices.$inferSelect;
+export type LoginSessionRow = typeof loginSessions.$inferSelect;
+
+export class AccountsRepo {
+  constructor(private readonly db: Db) {}
+
+  createUser(name: string, passwordHash: string, isAdmin: boolean): UserRow {
+    return this.db.insert(users).values({ name, passwordHash, isAdmin }).returning().get();
+  }
+  userByName(name: string): UserRow | undefined {
+    return this.db.select().from(users).where(eq(users.name, name)).get();
+  }
+  userById(id: number): UserRow | undefined {
+    return this.db.select().from(users).where(eq(users.id, id)).get();
+  }
+  users(): UserRow[] {
+    return this.db.select().from(users).orderBy(asc(users.name)).all();
+  }
+  updateUser(id: number, set: Partial<Pick<UserRow, 'passwordHash' | 'disabled' | 'isAdmin'>>): void {
+    this.db.update(users).set(set).where(eq(users.id, id)).run();
+  }
+  deleteUser(id: number): void {
+    this.db.delete(users).where(eq(users.id, id)).run();
+  }
+
+  addToken(userId: number, name: string, tokenHash: string): ApiTokenRow {
+    return this.db.insert(apiTokens).values({ userId, name, tokenHash }).returning().get();
+  }
+  tokenByHash(tokenHash: string): ApiTokenRow | undefined {
+    return this.db.select().from(apiTokens).where(and(eq(apiTokens.tokenHash, tokenHash), isNull(apiTokens.revokedAt))).get();
+  }
+  tokensOf(userId: number): ApiTokenRow[] {
+    return this.db.select().from(apiTokens).where(and(eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt))).all();
+  }
+  revokeToken(userId: number, id: number): boolean {
+    const r = this.db.update(apiTokens).set({ revokedAt: Date.now() }).where(and(eq(apiTokens.id, id), eq(apiTokens.userId, userId))).run();
+    return r.changes > 0;
+  }
+  touchToken(id: number): void {
+    this.db.update(apiTokens).set({ lastUsedAt: Date.now() }).where(eq(apiTokens.id, id)).run();
+  }
+
+  addLoginSession(userId: number, tokenHash: string, expiresAt: number, address: string | null): LoginSessionRow {
+    return this.db.insert(loginSessions).values({ userId, tokenHash, expiresAt, lastAddress: address }).returning().get();
+  }
+  loginSessionByHash(tokenHash: string): LoginSessionRow | undefined {
+    return this.db.select().from(loginSessions).where(eq(loginSessions.tokenHash, tokenHash)).get();
+  }
+  deleteLoginSession(tokenHash: string): void {
+    this.db.delete(loginSessions).where(eq(loginSessions.tokenHash, tokenHash)).run();
+  }
+  deleteLoginSessionsOf(userId: number): void {
+    this.db.delete(loginSessions).where(eq(loginSessions.userId, userId)).run();
+  }
+
+  upsertDevice(userId: number, uuid: string, name: string, tokenHash: string | null, address: string | null): DeviceRow {
+    return this.db
+      .insert(devices)
+      .values({ userId, uuid, name, tokenHash, lastAddress: address, lastSeenAt: Date.now() })
+      .onConflictDoUpdate({
+        target: [devices.userId, devices.uuid],
+        set: { name, lastAddress: address, lastSeenAt: Date.now(), revokedAt: null, ...(tokenHash ? { tokenHash } : {}) },
+      })
+      .returning()
+      .get();
+  }
+  deviceById(id: number): DeviceRow | undefined {
+    return this.db.select().from(devices).where(eq(devices.id, id)).get();
+  }
+  deviceByTokenHash(tokenHash: string): DeviceRow | undefined {
+    return this.db.select().from(devices).where(and(eq(devices.tokenHash, tokenHash), isNull(devices.revokedAt))).get();
+  }
+  devicesOf(userId: number): DeviceRow[] {
+    return this.db.select().from(devices).where(eq(devices.userId, userId)).orderBy(asc(devices.name)).all();
+  }
+  seeDevice(id: number, address: string | null): void {
+    this.db.update(devices).set({ lastSeenAt: Date.now(), lastAddress: address }).where(eq(devices.id, id)).run();
+  }
+  revokeDevice(userId: number, id: number): boolean {
+    const r = this.db
+      .update(devices)
+      .set({ revokedAt: Date.now(), tokenHash: null })
+      .where(and(eq(devices.id, id), eq(devices.userId, userId)))
+      .run();
+    return r.changes > 0;
+  }
+}

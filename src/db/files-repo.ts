@@ -1,0 +1,242 @@
+import { and, asc, desc, eq, gt, gte, inArray, lt, or, sql } from 'drizzle-orm';
+import { tx, type Db } from './index.js';
+import { changes, conflicts, entries, roots, versions } from './schema/index.js';
+
+export type EntryRow = typeof entries.$inferSelect;
+export type VersionRow = typeof versions.$inferSelect;
+export type ChangeRow = typeof changes.$inferSelect;
+export type ConflictRow = typeof conflicts.$inferSelect;
+
+export interface Actor {
+  userId: number | null;
+  userName: string;
+  deviceId: number | null;
+  deviceName: string | null;
+  protocol: string;
+}
+
+/** One change to record: the new state of `path` after it. */
+export interface ChangeInput {
+  path: string;
+  kind: 'file' | 'dir';
+  op: string;
+  deleted: boolean;
+  hash: string;
+  size: number;
+  mtimeMs: number;
+  ino: number;
+  oldPath?: string | null;
+}
+
+export interface Recorded {
+  entry: EntryRow;
+  change: ChangeRow;
+}
+
+function parentAndName(path: string): [string, string] {
+  const i = path.lastIndexOf('/');
+  return i < 0 ? ['', path] : [path.slice(0, i), path.slice(i + 1)];
+}
+
+/**
+ * Entries, versions, change feed and conflicts. `record` is the one place where versions and
+ * sequence numbers are handed out: each change gets entry.version + 1 and root.seq + 1, in one
+ * synchronous transaction, so the clocks grow by exactly one whatever door the change came from.
+ */
+export class FilesRepo {
+  constructor(private readonly db: Db) {}
+
+  entry(rootId: number, path: string): EntryRow | undefined {
+    return this.db.select().from(entries).where(and(eq(entries.rootId, rootId), eq(entries.path, path))).get();
+  }
+
+  children(rootId: number, parent: string, includeDeleted = false): EntryRow[] {
+    const cond = includeDeleted
+      ? and(eq(entries.rootId, rootId), eq(entries.parent, parent))
+      : and(eq(entries.rootId, rootId), eq(entries.parent, parent), eq(entries.deleted, false));
+    return this.db.select().from(entries).where(cond).orderBy(asc(entries.name)).all();
+  }
+
+  hasLiveChildren(rootId: number, parent: string): boolean {
+    const row = this.db
+      .select({ n: sql<number>`1` })
+      .from(entries)
+      .where(and(eq(entries.rootId, rootId), eq(entries.parent, parent), eq(entries.deleted, false)))
+      .limit(1)
+      .get();
+    return row !== undefined;
+  }
+
+  /** `path` and everything below it, shallowest first. */
+  subtree(rootId: number, path: string, includeDeleted = false): EntryRow[] {
+    // A range instead of LIKE: LIKE folds ASCII case; '/' + 1 is '0' in binary collation.
+    const inside = path === '' ? sql`1` : or(eq(entries.path, path), and(gte(entries.path, `${path}/`), lt(entries.path, `${path}0`)));
+    const cond = includeDeleted
+      ? and(eq(entries.rootId, rootId), inside)
+      : and(eq(entries.rootId, rootId), inside, eq(entries.deleted, false));
+    return this.db
+      .select()
+      .from(entries)
+      .where(cond)
+      .orderBy(asc(sql`length(${entries.path}) - length(replace(${entries.path}, '/', ''))`), asc(entries.path))
+      .all();
+  }
+
+  deletedBelow(rootId: number, path: string): EntryRow[] {
+    return this.subtree(rootId, path, true).filter((e) => e.deleted && e.kind === 'file');
+  }
+
+  /** Records changes atomically; returns the new entries in the same order. */
+  record(rootId: number, actor: Actor, inputs: ChangeInput[]): Recorded[] {
+    if (inputs.length === 0) return [];
+    return tx(this.db, () => {
+      const root = this.db.select({ seq: roots.seq }).from(roots).where(eq(roots.id, rootId)).get();
+      if (!root) throw new Error(`root ${rootId} vanished`);
+      let seq = root.seq;
+      const out: Recorded[] = [];
+      for (const input of inputs) {
+        seq += 1;
+        const previous = this.entry(rootId, input.path);
+        const version = (previous?.version ?? 0) + 1;
+        const [parent, name] = parentAndName(input.path);
+        const state = {
+          kind: input.kind,
+          size: input.size,
+          mtimeMs: input.mtimeMs,
+          hash: input.hash,
+          version,
+          deleted: input.deleted,
+          seq,
+          ino: input.ino,
+          changedAt: Date.now(),
+        };
+        const entry = previous
+          ? this.db.update(entries).set(state).where(eq(entries.id, previous.id)).returning().get()
+          : this.db.insert(entries).values({ rootId, path: input.path, parent, name, ...state }).returning().get();
+        this.db
+          .insert(versions)
+          .values({
+            rootId,
+            path: input.path,
+            version,
+            seq,
+            op: input.op,
+            kind: input.kind,
+            deleted: input.deleted,
+            hash: input.hash,
+            size: input.size,
+            mtimeMs: input.mtimeMs,
+            userId: actor.userId,
+            userName: actor.userName,
+            deviceId: actor.deviceId,
+            deviceName: actor.deviceName,
+            protocol: actor.protocol,
+          })
+          .run();
+        const change = this.db
+          .insert(changes)
+          .values({
+            rootId,
+            seq,
+            path: input.path,
+            op: input.op,
+            kind: input.kind,
+            version,
+            deleted: input.deleted,
+            hash: input.hash,
+            size: input.size,
+            mtimeMs: input.mtimeMs,
+            oldPath: input.oldPath ?? null,
+            protocol: actor.protocol,
+            userName: actor.userName,
+          })
+          .returning()
+          .get();
+        out.push({ entry, change });
+      }
+      this.db.update(roots).set({ seq }).where(eq(roots.id, rootId)).run();
+      return out;
+    });
+  }
+
+  /** Refreshes the disk fingerprint of an entry whose content did not change (no new version). */
+  touchFingerprint(id: number, mtimeMs: number, ino: number): void {
+    this.db.update(entries).set({ mtimeMs, ino }).where(eq(entries.id, id)).run();
+  }
+
+  versions(rootId: number, path: string): VersionRow[] {
+    return this.db
+      .select()
+      .from(versions)
+      .where(and(eq(versions.rootId, rootId), eq(versions.path, path)))
+      .orderBy(desc(versions.version))
+      .all();
+  }
+
+  version(rootId: number, path: string, version: number): VersionRow | undefined {
+    return this.db
+      .select()
+      .from(versions)
+      .where(and(eq(versions.rootId, rootId), eq(versions.path, path), eq(versions.version, version)))
+      .get();
+  }
+
+  markContentGone(ids: number[]): void {
+    if (ids.length === 0) return;
+    this.db.update(versions).set({ contentGone: true }).where(inArray(versions.id, ids)).run();
+  }
+
+  markHashGone(hash: string): void {
+    this.db.update(versions).set({ contentGone: true }).where(eq(versions.hash, hash)).run();
+  }
+
+  /** True while any version (not pruned) or live head still needs content `hash`. */
+  hashInUse(hash: string): boolean {
+    const v = this.db
+      .select({ n: sql<number>`1` })
+      .from(versions)
+      .where(and(eq(versions.hash, hash), eq(versions.contentGone, false)))
+      .limit(1)
+      .get();
+    return v !== undefined;
+  }
+
+  /** A live head holding `hash`, to read content that has no blob. */
+  liveWithHash(hash: string): EntryRow[] {
+    return this.db
+      .select()
+      .from(entries)
+      .where(and(eq(entries.hash, hash), eq(entries.deleted, false), eq(entries.kind, 'file')))
+      .limit(5)
+      .all();
+  }
+
+  changesAfter(rootId: number, after: number, limit: number): ChangeRow[] {
+    return this.db
+      .select()
+      .from(changes)
+      .where(and(eq(changes.rootId, rootId), gt(changes.seq, after)))
+      .orderBy(asc(changes.seq))
+      .limit(limit)
+      .all();
+  }
+
+  addConflict(row: typeof conflicts.$inferInsert): ConflictRow {
+    return this.db.insert(conflicts).values(row).returning().get();
+  }
+
+  conflicts(rootId: number, includeResolved = false): ConflictRow[] {
+    const cond = includeResolved
+      ? eq(conflicts.rootId, rootId)
+      : and(eq(conflicts.rootId, rootId), sql`${conflicts.resolvedAt} is null`);
+    return this.db.select().from(conflicts).where(cond).orderBy(asc(conflicts.id)).all();
+  }
+
+  conflict(rootId: number, id: number): ConflictRow | undefined {
+    return this.db.select().from(conflicts).where(and(eq(conflicts.rootId, rootId), eq(conflicts.id, id))).get();
+  }
+
+  resolveConflict(id: number, resolution: string): void {
+    this.db.update(conflicts).set({ resolvedAt: Date.now(), resolution }).where(eq(conflicts.id, id)).run();
+  }
+}

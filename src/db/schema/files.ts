@@ -1,0 +1,104 @@
+import { sql } from 'drizzle-orm';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { roots } from './roots.js';
+
+const now = sql`(cast(unixepoch('subsec') * 1000 as integer))`;
+
+/** The current state (head) of every path ever seen in a root; deleted = tombstone. */
+export const entries = sqliteTable(
+  'entries',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    rootId: integer('root_id').notNull().references(() => roots.id, { onDelete: 'cascade' }),
+    path: text('path').notNull(),
+    parent: text('parent').notNull(),
+    name: text('name').notNull(),
+    kind: text('kind', { enum: ['file', 'dir'] }).notNull(),
+    size: integer('size').notNull().default(0),
+    mtimeMs: integer('mtime_ms').notNull(),
+    /** SHA-256 hex of the content; '' for folders. */
+    hash: text('hash').notNull().default(''),
+    version: integer('version').notNull(),
+    deleted: integer('deleted', { mode: 'boolean' }).notNull().default(false),
+    seq: integer('seq').notNull(),
+    /** Inode and ctime of the live file when recorded: a cheap check that disk still matches. */
+    ino: integer('ino').notNull().default(0),
+    changedAt: integer('changed_at').notNull().default(now),
+  },
+  (t) => [
+    uniqueIndex('entries_root_path').on(t.rootId, t.path),
+    index('entries_root_parent').on(t.rootId, t.parent, t.deleted),
+    index('entries_hash').on(t.hash),
+  ],
+);
+
+/** Every version of every path: who made it, from which door, and which content. */
+export const versions = sqliteTable(
+  'versions',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    rootId: integer('root_id').notNull().references(() => roots.id, { onDelete: 'cascade' }),
+    path: text('path').notNull(),
+    version: integer('version').notNull(),
+    seq: integer('seq').notNull(),
+    op: text('op').notNull(),
+    kind: text('kind', { enum: ['file', 'dir'] }).notNull(),
+    deleted: integer('deleted', { mode: 'boolean' }).notNull().default(false),
+    hash: text('hash').notNull().default(''),
+    size: integer('size').notNull().default(0),
+    mtimeMs: integer('mtime_ms').notNull(),
+    userId: integer('user_id'),
+    userName: text('user_name').notNull(),
+    deviceId: integer('device_id'),
+    deviceName: text('device_name'),
+    protocol: text('protocol').notNull(),
+    createdAt: integer('created_at').notNull().default(now),
+    /** Content removed by the retention policy or lost to an in-place edit on disk. */
+    contentGone: integer('content_gone', { mode: 'boolean' }).notNull().default(false),
+  },
+  (t) => [
+    uniqueIndex('versions_root_path_version').on(t.rootId, t.path, t.version),
+    index('versions_hash').on(t.hash),
+  ],
+);
+
+/** The change feed: one row per seq, gap-free per root. */
+export const changes = sqliteTable(
+  'changes',
+  {
+    rootId: integer('root_id').notNull().references(() => roots.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    path: text('path').notNull(),
+    op: text('op').notNull(),
+    kind: text('kind', { enum: ['file', 'dir'] }).notNull(),
+    version: integer('version').notNull(),
+    deleted: integer('deleted', { mode: 'boolean' }).notNull().default(false),
+    hash: text('hash').notNull().default(''),
+    size: integer('size').notNull().default(0),
+    mtimeMs: integer('mtime_ms').notNull(),
+    oldPath: text('old_path'),
+    protocol: text('protocol').notNull(),
+    userName: text('user_name').notNull(),
+    createdAt: integer('created_at').notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.rootId, t.seq] })],
+);
+
+export const conflicts = sqliteTable(
+  'conflicts',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    rootId: integer('root_id').notNull().references(() => roots.id, { onDelete: 'cascade' }),
+    path: text('path').notNull(),
+    copyPath: text('copy_path').notNull(),
+    baseVersion: integer('base_version').notNull(),
+    serverVersion: integer('server_version').notNull(),
+    incomingHash: text('incoming_hash').notNull(),
+    deviceName: text('device_name').notNull(),
+    userName: text('user_name').notNull(),
+    createdAt: integer('created_at').notNull().default(now),
+    resolvedAt: integer('resolved_at'),
+    resolution: text('resolution'),
+  },
+  (t) => [index('conflicts_root').on(t.rootId, t.resolvedAt)],
+);

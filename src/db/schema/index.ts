@@ -1,0 +1,5 @@
+export * from './accounts.js';
+export * from './roots.js';
+export * from './files.js';
+export * from './dav.js';
+export * from './shares.js';

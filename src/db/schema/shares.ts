@@ -1,0 +1,53 @@
+import { sql } from 'drizzle-orm';
+import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { roots } from './roots.js';
+import { users } from './accounts.js';
+
+const now = sql`(cast(unixepoch('subsec') * 1000 as integer))`;
+
+/** Public share links; only a SHA-256 of the random token is stored. */
+export const shareLinks = sqliteTable('share_links', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  tokenHash: text('token_hash').notNull().unique(),
+  rootId: integer('root_id').notNull().references(() => roots.id, { onDelete: 'cascade' }),
+  path: text('path').notNull(),
+  kind: text('kind', { enum: ['file', 'dir'] }).notNull(),
+  createdBy: integer('created_by').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  createdAt: integer('created_at').notNull().default(now),
+  expiresAt: integer('expires_at'),
+  passwordHash: text('password_hash'),
+  maxDownloads: integer('max_downloads'),
+  downloads: integer('downloads').notNull().default(0),
+  uploadOnly: integer('upload_only', { mode: 'boolean' }).notNull().default(false),
+  revokedAt: integer('revoked_at'),
+});
+
+export const shareAccesses = sqliteTable(
+  'share_accesses',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    shareId: integer('share_id').notNull().references(() => shareLinks.id, { onDelete: 'cascade' }),
+    at: integer('at').notNull().default(now),
+    action: text('action').notNull(),
+    address: text('address'),
+    userAgent: text('user_agent'),
+    bytes: integer('bytes').notNull().default(0),
+    path: text('path'),
+  },
+  (t) => [index('share_accesses_share').on(t.shareId)],
+);
+
+/** Resumable uploads in progress (tus, FTP resume, sync client); content lives in data/uploads. */
+export const uploads = sqliteTable('uploads', {
+  id: text('id').primaryKey(),
+  rootId: integer('root_id').notNull().references(() => roots.id, { onDelete: 'cascade' }),
+  path: text('path').notNull(),
+  userId: integer('user_id').notNull(),
+  length: integer('length'),
+  offset: integer('offset').notNull().default(0),
+  baseVersion: integer('base_version'),
+  mtimeMs: integer('mtime_ms'),
+  metadata: text('metadata').notNull().default('{}'),
+  createdAt: integer('created_at').notNull().default(now),
+  expiresAt: integer('expires_at').notNull(),
+});
