@@ -1,0 +1,68 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { configSchema, type AppConfig } from '../../src/app/config.js';
+import { startGateway, type Gateway } from '../../src/app/gateway.js';
+import type { Session } from '../../src/core/index.js';
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+
+export interface TestGateway {
+  gw: Gateway;
+  dir: string;
+  /** Base URL of the HTTP port, e.g. http://127.0.0.1:41234 */
+  url: string;
+  ftpPort: number | null;
+  /** 'alice' (not admin) owns root 'docs'; 'admin' owns 'default'. */
+  alice: { name: string; password: string; session: Session };
+  admin: { name: string; password: string };
+  close(): Promise<void>;
+}
+
+/**
+ * A real gateway for a test: temporary data folder, HTTP and FTP on port 0 (127.0.0.1),
+ * cheap password hashing, watcher off unless asked for. Stop it with close().
+ */
+export async function startTestGateway(overrides: DeepPartial<AppConfig> = {}): Promise<TestGateway> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'syncgate-gw-'));
+  const pasv = 40000 + Math.floor(Math.random() * 200) * 100;
+  const base = {
+    data: { dir },
+    admin: { password: 'admin-password' },
+    security: { kdfMemoryKiB: 64, kdfIterations: 1, maxDelayMs: 0 },
+    watcher: { enabled: false },
+    log: { level: 'silent' },
+    http: { host: '127.0.0.1', port: 0 },
+    ftp: { host: '127.0.0.1', port: 0, passivePortMin: pasv, passivePortMax: pasv + 99 },
+  };
+  const config: AppConfig = configSchema.parse(deepMerge(base, overrides as Record<string, unknown>));
+  const gw = await startGateway(config, { log: pino({ level: process.env.SYNCGATE_TEST_LOG ?? 'silent' }) });
+  const alice = await gw.core.accounts.createUser('alice', 'alice-password');
+  await gw.core.roots.create('docs', path.join(dir, 'roots', 'docs'), alice.id);
+  return {
+    gw,
+    dir,
+    url: gw.url,
+    ftpPort: gw.ftp?.address.port ?? null,
+    alice: {
+      name: 'alice',
+      password: 'alice-password',
+      session: { user: { id: alice.id, name: 'alice', isAdmin: false }, device: null, protocol: 'core', requestId: 'test' },
+    },
+    admin: { name: 'admin', password: 'admin-password' },
+    async close() {
+      await gw.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const cur = out[k];
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' ? deepMerge(cur as Record<string, unknown>, v as Record<string, unknown>) : v;
+  }
+  return out;
+}
