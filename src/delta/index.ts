@@ -1,5 +1,6 @@
 // librsync-format delta engine: signature / delta / patch as streams, plus file forms and a cache.
 export { ByteReader, ChunkBatcher, type ByteSource } from './bytes.js';
+export { SignatureCache } from './cache.js';
 export { delta } from './delta.js';
 export { deltaFile, patchFile, signatureFile, type FileJobOptions } from './files.js';
 export {
