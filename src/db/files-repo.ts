@@ -83,7 +83,8 @@ export class FilesRepo {
   }
 
   deletedBelow(rootId: number, path: string): EntryRow[] {
-    return this.subtree(rootId, path, true).filter((e) => e.deleted && e.kind === 'file');
+    // Files that moved away are not "deleted": only tombstones whose last change was a delete.
+    return this.subtree(rootId, path, true).filter((e) => e.deleted && e.kind === 'file' && this.version(rootId, e.path, e.version)?.op === 'delete');
   }
 
   /** Records changes atomically; returns the new entries in the same order. */
