@@ -1,0 +1,143 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { body, makeCore, readAll, type TestCore } from '../../test/helpers/core.js';
+import { isCoreError, type Session } from './index.js';
+import { ShareLinks } from './shares.js';
+
+let t: TestCore;
+let shares: ShareLinks;
+let clock: number;
+let alice: Session;
+
+async function code(p: Promise<unknown> | (() => unknown)): Promise<string> {
+  try {
+    await (typeof p === 'function' ? p() : p);
+    return 'OK';
+  } catch (err) {
+    if (isCoreError(err)) return err.code;
+    throw err;
+  }
+}
+
+beforeEach(async () => {
+  t = await makeCore();
+  clock = Date.now();
+  shares = new ShareLinks(t.core.ctx, t.core.roots, t.core.accounts, t.core.guard, { now: () => clock, cookieTtlMs: 60_000 });
+  alice = { ...t.admin, user: { ...t.admin.user, isAdmin: false } };
+  await t.core.vfs.mkdir(alice, 'docs', 'pub');
+  await t.core.vfs.write(alice, 'docs', 'pub/a.txt', body('hello'));
+  await t.core.vfs.write(alice, 'docs', 'secret.txt', body('secret'));
+});
+afterEach(async () => t.close());
+
+describe('ShareLinks', () => {
+  it('creates a 256-bit token and stores only its hash', async () => {
+    const { link, token } = await shares.create(alice, { root: 'docs', path: 'pub/a.txt' });
+    expect(Buffer.from(token, 'base64url').length).toBe(32);
+    expect(link).toMatchObject({ root: 'docs', path: 'pub/a.txt', name: 'a.txt', kind: 'file', state: 'active', createdBy: 'alice' });
+    const raw = t.core.ctx.db.$client.prepare('select * from share_links').all() as Record<string, unknown>[];
+    expect(JSON.stringify(raw)).not.toContain(token);
+  });
+
+  it('opens a read-only session confined to the shared path, reading through the core', async () => {
+    const { token } = await shares.create(alice, { root: 'docs', path: 'pub' });
+    const { session, root } = await shares.open(token, {});
+    expect(session.scope).toMatchObject({ path: 'pub', mode: 'read' });
+    expect(session.protocol).toBe('share');
+    expect((await readAll((await t.core.vfs.read(session, root, 'pub/a.txt')).stream)).toString()).toBe('hello');
+    expect(await code(t.core.vfs.read(session, root, 'secret.txt'))).toBe('NOT_FOUND');
+    expect(await code(t.core.vfs.list(session, root, ''))).toBe('NOT_FOUND');
+    expect(await code(t.core.vfs.read(session, root, 'pub/../secret.txt'))).toBe('INVALID_PATH');
+    expect(await code(t.core.vfs.write(session, root, 'pub/b.txt', body('x')))).toBe('PERMISSION_DENIED');
+    expect(await code(t.core.vfs.delete(session, root, 'pub/a.txt'))).toBe('PERMISSION_DENIED');
+  });
+
+  it('never reaches another root', async () => {
+    const bob = await t.session('bob');
+    await t.core.roots.create('bobs', `${t.dir}/roots/bobs`, bob.user.id);
+    await t.core.vfs.write(bob, 'bobs', 'x.txt', body('bob'));
+    const { token } = await shares.create(alice, { root: 'docs', path: '' });
+    const { session } = await shares.open(token, {});
+    expect(await code(t.core.vfs.read(session, 'bobs', 'x.txt'))).toBe('NOT_FOUND');
+    expect(await code(shares.create(bob, { root: 'docs', path: 'pub' }))).toBe('NOT_FOUND');
+  });
+
+  it('only owners and write-grant holders may share; links die with the grant', async () => {
+    const bob = await t.session('bob');
+    t.core.ctx.roots.grant(1, bob.user.id, 'read');
+    expect(await code(shares.create(bob, { root: 'docs', path: 'pub' }))).toBe('PERMISSION_DENIED');
+    t.core.ctx.roots.grant(1, bob.user.id, 'write');
+    const { token, link } = await shares.create(bob, { root: 'docs', path: 'pub' });
+    expect((await shares.open(token, {})).session.user.name).toBe('bob');
+    expect(shares.list(alice).map((l) => l.id)).toContain(link.id); // the root owner sees it
+    t.core.ctx.roots.revoke(1, bob.user.id);
+    expect(await code(shares.open(token, {}))).toBe('NOT_FOUND');
+  });
+
+  it('refuses unknown, revoked and expired tokens alike', async () => {
+    expect(await code(shares.open('x'.repeat(43), {}))).toBe('NOT_FOUND');
+    const a = await shares.create(alice, { root: 'docs', path: 'pub', expiresAt: clock + 1000 });
+    expect(await code(shares.open(a.token, {}))).toBe('OK');
+    clock += 1001;
+    expect(await code(shares.open(a.token, {}))).toBe('NOT_FOUND');
+    expect(shares.get(alice, a.link.id).state).toBe('expired');
+    const b = await shares.create(alice, { root: 'docs', path: 'pub' });
+    shares.revoke(alice, b.link.id);
+    expect(await code(shares.open(b.token, {}))).toBe('NOT_FOUND');
+    expect(shares.get(alice, b.link.id).state).toBe('revoked');
+    expect(await code(shares.create(alice, { root: 'docs', path: 'pub', expiresAt: clock - 1 }))).toBe('INVALID_INPUT');
+  });
+
+  it('counts downloads atomically and reports exhaustion', async () => {
+    const { token, link } = await shares.create(alice, { root: 'docs', path: 'pub/a.txt', maxDownloads: 2 });
+    const o = await shares.open(token, {});
+    shares.consume(o.link.id);
+    shares.consume(o.link.id);
+    expect(await code(() => shares.consume(o.link.id))).toBe('PERMISSION_DENIED');
+    expect(await code(shares.open(token, {}))).toBe('PERMISSION_DENIED');
+    expect(shares.get(alice, link.id)).toMatchObject({ downloads: 2, state: 'exhausted' });
+  });
+
+  it('checks passwords with the brute-force guard, and cookies die with revocation', async () => {
+    const { token, link } = await shares.create(alice, { root: 'docs', path: 'pub', password: 'pw-123' });
+    expect(await code(shares.open(token, {}))).toBe('UNAUTHENTICATED');
+    expect(await code(shares.open(token, { password: 'nope' }, { address: '10.0.0.1' }))).toBe('UNAUTHENTICATED');
+    expect(await code(shares.open(token, { password: 'pw-123' }, { address: '10.0.0.1' }))).toBe('OK');
+    const cookie = shares.issueCookie(token).value;
+    expect(await code(shares.open(token, { cookie }))).toBe('OK');
+    expect(await code(shares.open(token, { cookie: cookie.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')) }))).toBe('UNAUTHENTICATED');
+    clock += 61_000;
+    expect(await code(shares.open(token, { cookie }))).toBe('UNAUTHENTICATED');
+    clock -= 61_000;
+    shares.revoke(alice, link.id);
+    expect(await code(shares.open(token, { cookie }))).toBe('NOT_FOUND');
+    for (let i = 0; i < 12; i += 1) await code(shares.open('y'.repeat(43), {}));
+    const other = await shares.create(alice, { root: 'docs', path: 'pub', password: 'pw-123' });
+    for (let i = 0; i < 10; i += 1) await code(shares.open(other.token, { password: 'bad' }, { address: '10.0.0.2' }));
+    expect(await code(shares.open(other.token, { password: 'pw-123' }, { address: '10.0.0.2' }))).toBe('TOO_MANY_ATTEMPTS');
+    expect(shares.accesses(alice, other.link.id).filter((a) => a.action === 'password-wrong').length).toBe(10);
+  });
+
+  it('upload-only links create new files and cannot list, read or overwrite', async () => {
+    const { token } = await shares.create(alice, { root: 'docs', path: 'pub', uploadOnly: true });
+    const { session, root } = await shares.open(token, {});
+    expect(session.scope?.mode).toBe('upload');
+    expect(await code(t.core.vfs.list(session, root, 'pub'))).toBe('PERMISSION_DENIED');
+    expect(await code(t.core.vfs.read(session, root, 'pub/a.txt'))).toBe('PERMISSION_DENIED');
+    expect(await code(t.core.vfs.write(session, root, 'pub/a.txt', body('evil')))).toBe('ALREADY_EXISTS');
+    expect(await code(t.core.vfs.write(session, root, 'pub/new.txt', body('drop')))).toBe('OK');
+    expect(await code(t.core.vfs.write(session, root, 'other.txt', body('drop')))).toBe('NOT_FOUND');
+    expect((await readAll((await t.core.vfs.read(alice, 'docs', 'pub/a.txt')).stream)).toString()).toBe('hello');
+    expect(await code(shares.create(alice, { root: 'docs', path: 'pub/a.txt', uploadOnly: true }))).toBe('INVALID_INPUT');
+  });
+
+  it('logs accesses for the owner only', async () => {
+    const { token, link } = await shares.create(alice, { root: 'docs', path: 'pub/a.txt' });
+    const o = await shares.open(token, {});
+    shares.logAccess(o.link.id, { action: 'download', address: '1.2.3.4', userAgent: 'curl/8', bytes: 5, path: 'pub/a.txt' });
+    expect(shares.accesses(alice, link.id)).toEqual([{ at: clock, action: 'download', address: '1.2.3.4', userAgent: 'curl/8', bytes: 5, path: 'pub/a.txt' }]);
+    const bob = await t.session('bob');
+    expect(await code(() => shares.accesses(bob, link.id))).toBe('NOT_FOUND');
+    expect(await code(() => shares.revoke(bob, link.id))).toBe('NOT_FOUND');
+    expect(shares.list(bob)).toEqual([]);
+  });
+});

@@ -1,0 +1,327 @@
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
+import { argon2Verify } from 'hash-wasm';
+import { shareAccesses, shareLinks } from '../db/schema/shares.js';
+import { randomToken, safeEqual, sha256Hex } from '../lib/ids.js';
+import type { Accounts } from './accounts.js';
+import type { CoreContext } from './context.js';
+import { fail } from './errors.js';
+import type { LoginGuard } from './guard.js';
+import { safePath } from './live.js';
+import type { Roots } from './roots.js';
+import type { Session } from './session.js';
+
+type LinkRow = typeof shareLinks.$inferSelect;
+
+export type ShareState = 'active' | 'expired' | 'exhausted' | 'revoked';
+
+export interface ShareLinkInfo {
+  id: number;
+  root: string;
+  path: string;
+  /** Last path segment ('' for a whole root: the root's name is shown instead). */
+  name: string;
+  kind: 'file' | 'dir';
+  createdBy: string;
+  createdAt: number;
+  expiresAt: number | null;
+  hasPassword: boolean;
+  maxDownloads: number | null;
+  downloads: number;
+  uploadOnly: boolean;
+  revokedAt: number | null;
+  state: ShareState;
+}
+
+export interface ShareAccessInfo {
+  at: number;
+  action: string;
+  address: string | null;
+  userAgent: string | null;
+  bytes: number;
+  path: string | null;
+}
+
+export interface CreateShareInput {
+  root: string;
+  path: string;
+  /** Epoch ms; null/absent = never. */
+  expiresAt?: number | null;
+  password?: string | null;
+  /** Downloads allowed (uploads, for a drop link); null/absent = unlimited. */
+  maxDownloads?: number | null;
+  uploadOnly?: boolean;
+}
+
+export interface AccessMeta {
+  address?: string | null;
+  userAgent?: string | null;
+  requestId?: string;
+}
+
+/** What a door gets for a valid token: the link and a restricted session acting as its creator. */
+export interface OpenedShare {
+  link: ShareLinkInfo;
+  root: string;
+  session: Session;
+}
+
+export interface ShareLinksOptions {
+  /** How long a password cookie stays valid (the link itself is checked on every request anyway). */
+  cookieTtlMs?: number;
+  now?: () => number;
+}
+
+/**
+ * Public share links. Tokens carry 256 random bits and only their SHA-256 is stored. A link opens
+ * a Session scoped to its root and path (mode 'read' or 'upload') acting as the link's creator, so
+ * every read and write goes through the same core path as any other door.
+ *
+ * Errors: unknown, revoked or expired links are NOT_FOUND (nothing distinguishes them from a token
+ * that never existed); a missing or wrong password is UNAUTHENTICATED and counts in the brute-force
+ * guard; a link whose download (or, for drop links, upload) limit is used up is PERMISSION_DENIED
+ * with details.reason = 'exhausted'.
+ */
+export class ShareLinks {
+  /** Per-gateway random key for password cookies: a restart logs every visitor out. */
+  private readonly secret = randomBytes(32);
+  private readonly cookieTtlMs: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly ctx: CoreContext,
+    private readonly roots: Roots,
+    private readonly accounts: Accounts,
+    private readonly guard: LoginGuard,
+    opts: ShareLinksOptions = {},
+  ) {
+    this.cookieTtlMs = opts.cookieTtlMs ?? 60 * 60 * 1000;
+    this.now = opts.now ?? Date.now;
+  }
+
+  async create(session: Session, input: CreateShareInput): Promise<{ link: ShareLinkInfo; token: string }> {
+    if (session.scope) fail('PERMISSION_DENIED', 'a share link cannot create share links');
+    const rel = safePath(input.path);
+    const h = await this.roots.open(session, input.root, 'read');
+    if (h.access === 'read') fail('PERMISSION_DENIED', 'only the owner or a user with write access may share');
+    let kind: 'file' | 'dir' = 'dir';
+    if (rel !== '') {
+      const row = this.ctx.files.entry(h.row.id, rel);
+      if (!row || row.deleted) fail('NOT_FOUND', `${rel} does not exist`);
+      kind = row.kind;
+    }
+    const uploadOnly = input.uploadOnly ?? false;
+    if (uploadOnly && kind !== 'dir') fail('INVALID_INPUT', 'an upload-only link needs a folder');
+    const expiresAt = input.expiresAt ?? null;
+    if (expiresAt !== null && (!Number.isFinite(expiresAt) || expiresAt <= this.now())) fail('INVALID_INPUT', 'the expiry must lie in the future');
+    const max = input.maxDownloads ?? null;
+    if (max !== null && (!Number.isInteger(max) || max < 1)) fail('INVALID_INPUT', 'a download limit is a positive whole number');
+    const password = input.password ?? null;
+    if (password !== null && (password.length < 1 || password.length > 1024)) fail('INVALID_INPUT', 'a link password has 1-1024 characters');
+    const token = randomToken(32);
+    const row = this.ctx.db
+      .insert(shareLinks)
+      .values({
+        tokenHash: sha256Hex(token),
+        rootId: h.row.id,
+        path: rel,
+        kind,
+        createdBy: session.user.id,
+        createdAt: this.now(),
+        expiresAt,
+        passwordHash: password === null ? null : await this.accounts.hashPassword(password),
+        maxDownloads: max,
+        uploadOnly,
+      })
+      .returning()
+      .get();
+    this.ctx.log.info({ share: row.id, root: h.row.name, path: rel, user: session.user.name }, 'share link created');
+    return { link: this.info(row), token };
+  }
+
+  /** Links the user created, and every link into roots the user owns. */
+  list(session: Session, root?: string): ShareLinkInfo[] {
+    const rows = this.ctx.db.select().from(shareLinks).orderBy(desc(shareLinks.id)).all();
+    return rows.filter((r) => this.mayManage(session, r) && (root === undefined || this.ctx.roots.byId(r.rootId)?.name === root)).map((r) => this.info(r));
+  }
+
+  get(session: Session, id: number): ShareLinkInfo {
+    return this.info(this.managed(session, id));
+  }
+
+  /** Revokes at once: the next request with the token, or with a cookie issued for it, fails. */
+  revoke(session: Session, id: number): ShareLinkInfo {
+    const row = this.managed(session, id);
+    if (row.revokedAt === null) {
+      this.ctx.db.update(shareLinks).set({ revokedAt: this.now() }).where(eq(shareLinks.id, id)).run();
+      this.ctx.log.info({ share: id, user: session.user.name }, 'share link revoked');
+    }
+    return this.info(this.ctx.db.select().from(shareLinks).where(eq(shareLinks.id, id)).get()!);
+  }
+
+  accesses(session: Session, id: number, limit = 1000): ShareAccessInfo[] {
+    this.managed(session, id);
+    return this.ctx.db
+      .select()
+      .from(shareAccesses)
+      .where(eq(shareAccesses.shareId, id))
+      .orderBy(desc(shareAccesses.id))
+      .limit(Math.max(1, Math.min(limit, 10_000)))
+      .all()
+      .map((a) => ({ at: a.at, action: a.action, address: a.address, userAgent: a.userAgent, bytes: a.bytes, path: a.path }));
+  }
+
+  /**
+   * Opens a link by its token. A password-protected link needs the password (checked with the
+   * brute-force guard, per address and per link) or a valid cookie from `issueCookie`.
+   */
+  async open(token: string, auth: { password?: string; cookie?: string }, meta: AccessMeta = {}): Promise<OpenedShare> {
+    const row = this.usable(token);
+    if (row.passwordHash !== null) {
+      const viaCookie = auth.cookie !== undefined && this.cookieValid(row, auth.cookie);
+      if (!viaCookie) await this.checkPassword(row, auth.password, meta);
+    }
+    return this.opened(row, meta);
+  }
+
+  /** A value for a cookie scoped to /s/<token>; it dies with the link (checked on every request). */
+  issueCookie(token: string): { value: string; maxAgeSec: number } {
+    const row = this.usable(token);
+    const exp = this.now() + this.cookieTtlMs;
+    return { value: `${exp}.${this.mac(row, exp)}`, maxAgeSec: Math.floor(this.cookieTtlMs / 1000) };
+  }
+
+  /**
+   * Counts one download (or one upload for a drop link) against the limit, atomically: two
+   * concurrent requests for the last download cannot both pass.
+   */
+  consume(linkId: number): void {
+    const res = this.ctx.db
+      .update(shareLinks)
+      .set({ downloads: sql`${shareLinks.downloads} + 1` })
+      .where(
+        and(
+          eq(shareLinks.id, linkId),
+          isNull(shareLinks.revokedAt),
+          or(isNull(shareLinks.maxDownloads), lt(shareLinks.downloads, shareLinks.maxDownloads)),
+        ),
+      )
+      .run();
+    if (res.changes === 0) fail('PERMISSION_DENIED', 'this link has reached its download limit', { reason: 'exhausted' });
+  }
+
+  logAccess(linkId: number, entry: { action: string; bytes?: number; path?: string | null } & AccessMeta): void {
+    this.ctx.db
+      .insert(shareAccesses)
+      .values({
+        shareId: linkId,
+        at: this.now(),
+        action: entry.action,
+        address: entry.address ?? null,
+        userAgent: entry.userAgent ? entry.userAgent.slice(0, 512) : null,
+        bytes: Math.max(0, Math.floor(entry.bytes ?? 0)),
+        path: entry.path ?? null,
+      })
+      .run();
+  }
+
+  private async checkPassword(row: LinkRow, password: string | undefined, meta: AccessMeta): Promise<void> {
+    const key = `share:${row.id}`;
+    if (password === undefined || password === '') fail('UNAUTHENTICATED', 'this link needs a password', { passwordRequired: true });
+    const delay = this.guard.check(meta.address ?? undefined, key);
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    const ok = password.length <= 1024 && (await argon2Verify({ password, hash: row.passwordHash! }).catch(() => false));
+    if (!ok) {
+      this.guard.failed(meta.address ?? undefined, key);
+      this.logAccess(row.id, { ...meta, action: 'password-wrong' });
+      this.ctx.log.warn({ share: row.id, address: meta.address }, 'wrong share link password');
+      fail('UNAUTHENTICATED', 'wrong password for this link', { passwordRequired: true });
+    }
+    this.guard.succeeded(meta.address ?? undefined, key);
+  }
+
+  private cookieValid(row: LinkRow, cookie: string): boolean {
+    const dot = cookie.indexOf('.');
+    if (dot < 1) return false;
+    const exp = Number(cookie.slice(0, dot));
+    if (!Number.isSafeInteger(exp) || exp <= this.now()) return false;
+    return safeEqual(cookie.slice(dot + 1), this.mac(row, exp));
+  }
+
+  /** Bound to the link's id, token hash and password hash: a new link never accepts an old cookie. */
+  private mac(row: LinkRow, exp: number): string {
+    return createHmac('sha256', this.secret).update(`${row.id}\n${row.tokenHash}\n${row.passwordHash ?? ''}\n${exp}`).digest('base64url');
+  }
+
+  /** The link for a token if it can be used now; every other case looks like an unknown token. */
+  private usable(token: string): LinkRow {
+    const row = typeof token === 'string' && token.length >= 20 && token.length <= 100 ? this.byToken(token) : undefined;
+    if (!row || row.revokedAt !== null) fail('NOT_FOUND', 'this link does not exist or was revoked');
+    if (row.expiresAt !== null && row.expiresAt <= this.now()) fail('NOT_FOUND', 'this link has expired');
+    return row;
+  }
+
+  private byToken(token: string): LinkRow | undefined {
+    const hash = sha256Hex(token);
+    const row = this.ctx.db.select().from(shareLinks).where(eq(shareLinks.tokenHash, hash)).get();
+    // The lookup is by an index on the hash; compare again in constant time all the same.
+    return row && safeEqual(row.tokenHash, hash) ? row : undefined;
+  }
+
+  private opened(row: LinkRow, meta: AccessMeta): OpenedShare {
+    const root = this.ctx.roots.byId(row.rootId);
+    const creator = this.ctx.accounts.userById(row.createdBy);
+    // The creator must still be allowed to share: a removed grant or a disabled account ends the link.
+    const grant = root && creator ? (root.ownerId === creator.id ? 'owner' : this.ctx.roots.grantOf(root.id, creator.id)?.mode) : undefined;
+    if (!root || !creator || creator.disabled || (grant !== 'owner' && grant !== 'write')) fail('NOT_FOUND', 'this link does not exist or was revoked');
+    if (row.maxDownloads !== null && row.downloads >= row.maxDownloads) {
+      fail('PERMISSION_DENIED', 'this link has reached its download limit', { reason: 'exhausted' });
+    }
+    const session: Session = {
+      user: { id: creator.id, name: creator.name, isAdmin: false },
+      device: null,
+      protocol: 'share',
+      requestId: meta.requestId ?? randomUUID(),
+      scope: { rootId: root.id, path: row.path, mode: row.uploadOnly ? 'upload' : 'read' },
+      address: meta.address ?? undefined,
+    };
+    return { link: this.info(row), root: root.name, session };
+  }
+
+  private mayManage(session: Session, row: LinkRow): boolean {
+    if (session.scope) return false;
+    if (row.createdBy === session.user.id) return true;
+    return this.ctx.roots.byId(row.rootId)?.ownerId === session.user.id;
+  }
+
+  private managed(session: Session, id: number): LinkRow {
+    const row = this.ctx.db.select().from(shareLinks).where(eq(shareLinks.id, id)).get();
+    if (!row || !this.mayManage(session, row)) fail('NOT_FOUND', `share link ${id} does not exist`);
+    return row;
+  }
+
+  private info(row: LinkRow): ShareLinkInfo {
+    const rootName = this.ctx.roots.byId(row.rootId)?.name ?? '';
+    const name = row.path === '' ? rootName : row.path.slice(row.path.lastIndexOf('/') + 1);
+    let state: ShareState = 'active';
+    if (row.revokedAt !== null) state = 'revoked';
+    else if (row.expiresAt !== null && row.expiresAt <= this.now()) state = 'expired';
+    else if (row.maxDownloads !== null && row.downloads >= row.maxDownloads) state = 'exhausted';
+    return {
+      id: row.id,
+      root: rootName,
+      path: row.path,
+      name,
+      kind: row.kind,
+      createdBy: this.ctx.accounts.userById(row.createdBy)?.name ?? '',
+      createdAt: row.createdAt,
+      expiresAt: row.expiresAt,
+      hasPassword: row.passwordHash !== null,
+      maxDownloads: row.maxDownloads,
+      downloads: row.downloads,
+      uploadOnly: row.uploadOnly,
+      revokedAt: row.revokedAt,
+      state,
+    };
+  }
+}
