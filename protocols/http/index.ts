@@ -1,19 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Koa from 'koa';
 import Router from '@koa/router';
-import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
-import type { Core } from '../../src/core/index.js';
-import type { HttpOptions } from './options.js';
+import type { HttpDoorDeps } from './context.js';
 
-export interface HttpDoorDeps {
-  core: Core;
-  options: HttpOptions;
-  log: Logger;
-  metrics: Registry;
-  /** Base URL clients reach this port at (for share links). */
-  publicUrl: string;
-}
+export type { HttpDoorDeps } from './context.js';
 
 export interface HttpDoor {
   handle(req: IncomingMessage, res: ServerResponse): void;
