@@ -13,6 +13,11 @@ export async function runServer(opts: { configFile?: string } = {}): Promise<num
     }
     throw err;
   }
+  // Listen for signals before announcing anything, so a Ctrl-C right after start still stops cleanly.
+  let stop!: (signal: string) => void;
+  const stopped = new Promise<string>((resolve) => (stop = resolve));
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
   const gateway = await startGateway(config);
   if (gateway.generatedAdminPassword) {
     process.stdout.write(
@@ -21,14 +26,7 @@ export async function runServer(opts: { configFile?: string } = {}): Promise<num
     );
   }
   process.stdout.write(`  syncgate is running: ${gateway.url}  (WebDAV ${gateway.url}/dav/${gateway.ftp ? `, FTP ftp://${gateway.ftp.address.host}:${gateway.ftp.address.port}` : ''})\n  data: ${gateway.dataDir}\n  Press Ctrl-C to stop.\n`);
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      gateway.log.info({ signal }, 'stopping');
-      resolve();
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
+  gateway.log.info({ signal: await stopped }, 'stopping');
   await gateway.close();
   gateway.log.info('stopped');
   return 0;

@@ -26,8 +26,10 @@ export class Locks {
 
   private live(rootId: number): LockRow[] {
     const now = Date.now();
+    const rows = this.ctx.db.select().from(locks).where(eq(locks.rootId, rootId)).all();
+    if (rows.every((l) => l.expiresAt >= now)) return rows;
     this.ctx.db.delete(locks).where(lt(locks.expiresAt, now)).run();
-    return this.ctx.db.select().from(locks).where(eq(locks.rootId, rootId)).all();
+    return rows.filter((l) => l.expiresAt >= now);
   }
 
   /** Locks whose scope includes `path` (on it, or depth-infinity on an ancestor). */

@@ -1,0 +1,49 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { configSchema, ConfigError, defaultsPath, loadConfig } from './config.js';
+
+describe('configuration', () => {
+  it('config/default.json lists every setting at its default', () => {
+    expect(JSON.parse(readFileSync(defaultsPath(), 'utf8'))).toEqual(configSchema.parse({}));
+  });
+
+  it('layers the operator file and SYNCGATE_<SECTION>__<KEY> variables, typed like the defaults', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'sg-config-'));
+    const file = path.join(dir, 'op.json');
+    await writeFile(file, JSON.stringify({ http: { port: 9000 }, data: { dir: '/srv/a' } }));
+    const cfg = loadConfig({
+      file,
+      env: { SYNCGATE_DATA__DIR: '/srv/b', SYNCGATE_FTP__PASSIVE_PORT_MIN: '31000', SYNCGATE_FTP__PASSIVEPORTMAX: '31010', SYNCGATE_ADMIN__PASSWORD: '12345678', SYNCGATE_WATCHER__ENABLED: 'false' },
+    });
+    expect(cfg.http.port).toBe(9000);
+    expect(cfg.data.dir).toBe('/srv/b');
+    expect(cfg.ftp.passivePortMin).toBe(31000);
+    expect(cfg.admin.password).toBe('12345678');
+    expect(cfg.watcher.enabled).toBe(false);
+  });
+
+  it('lists every problem at once', () => {
+    try {
+      loadConfig({ env: { SYNCGATE_HTTP__PORT: 'eighty', SYNCGATE_NOPE__X: '1', SYNCGATE_HTTP__COLOUR: 'red', SYNCGATE_FTP__PORT: '70000' } });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const problems = (err as ConfigError).problems.join('\n');
+      expect(problems).toMatch(/SYNCGATE_HTTP__PORT/);
+      expect(problems).toMatch(/unknown section/);
+      expect(problems).toMatch(/unknown setting "COLOUR"/);
+      expect(problems).toMatch(/ftp\.port/);
+    }
+  });
+
+  it('refuses a missing or malformed operator file', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'sg-config-'));
+    const bad = path.join(dir, 'bad.json');
+    await writeFile(bad, '{ not json');
+    expect(() => loadConfig({ file: bad, env: {} })).toThrow(ConfigError);
+    expect(() => loadConfig({ file: path.join(dir, 'missing.json'), env: {} })).toThrow(/no such configuration file/);
+  });
+});
