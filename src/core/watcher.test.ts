@@ -1,0 +1,143 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { body, makeCore, readAll, type TestCore } from '../../test/helpers/core.js';
+import { isCoreError } from './errors.js';
+import { startWatcher, type RootWatcher } from './watcher.js';
+
+/** Polls until `check` stops throwing (no fixed sleeps: the machine is shared and slow). */
+async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 10_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() > until) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+for (const mode of ['files', 'folders'] as const) {
+  describe(`watcher (${mode} mode)`, () => {
+    let t: TestCore;
+    let w: RootWatcher;
+    beforeEach(async () => {
+      t = await makeCore();
+      w = await startWatcher(t.core, { maxWatchedFiles: mode === 'files' ? 1000 : 0, debounceMs: 50, rootPollMs: 100 });
+      expect(w.modes()).toEqual({ docs: mode });
+    });
+    afterEach(async () => {
+      await w.close();
+      await t.close();
+    });
+
+    const history = (p: string) => t.core.vfs.history(t.admin, 'docs', p);
+    const content = async (p: string) => (await readAll((await t.core.vfs.read(t.admin, 'docs', p)).stream)).toString();
+
+    it('records a file written on disk as a version by local', async () => {
+      await writeFile(path.join(t.rootDir, 'disk.txt'), 'from another program');
+      const h = await eventually(async () => {
+        const h = await history('disk.txt');
+        expect(h).toHaveLength(1);
+        return h;
+      });
+      expect(h[0]).toMatchObject({ version: 1, op: 'create', user: 'local', protocol: 'local' });
+      await writeFile(path.join(t.rootDir, 'disk.txt'), 'edited again');
+      await eventually(async () => expect((await history('disk.txt'))[0]).toMatchObject({ version: 2, op: 'write', user: 'local' }));
+      expect(await content('disk.txt')).toBe('edited again');
+    });
+
+    it('records files in a new folder and in nested folders', async () => {
+      await mkdir(path.join(t.rootDir, 'a', 'b'), { recursive: true });
+      await writeFile(path.join(t.rootDir, 'a', 'b', 'deep.txt'), 'deep');
+      await eventually(async () => expect(await content('a/b/deep.txt')).toBe('deep'));
+      await writeFile(path.join(t.rootDir, 'a', 'b', 'deep.txt'), 'deeper');
+      await eventually(async () => expect((await history('a/b/deep.txt'))[0]!.version).toBe(2));
+    });
+
+    it('records nothing for the gateway’s own writes', async () => {
+      await t.core.vfs.write(t.admin, 'docs', 'own.txt', body('one'));
+      await t.core.vfs.write(t.admin, 'docs', 'own.txt', body('two'));
+      await t.core.vfs.mkdir(t.admin, 'docs', 'dir');
+      await t.core.vfs.write(t.admin, 'docs', 'dir/x.txt', body('x'));
+      await t.core.vfs.move(t.admin, 'docs', 'dir/x.txt', 'dir/y.txt');
+      const seqBefore = (await t.core.vfs.changes(t.admin, 'docs', 0)).cursor;
+      // A disk edit after them proves the events were delivered and processed.
+      await writeFile(path.join(t.rootDir, 'marker.txt'), 'm');
+      await eventually(async () => expect((await history('marker.txt')).length).toBe(1));
+      await w.idle();
+      const page = await t.core.vfs.changes(t.admin, 'docs', seqBefore);
+      expect(page.changes.map((c) => c.path)).toEqual(['marker.txt']);
+      expect((await history('own.txt')).map((v) => v.user)).toEqual(['alice', 'alice']);
+    });
+
+    it('records deletes and renames made on disk', async () => {
+      await t.core.vfs.write(t.admin, 'docs', 'gone.txt', body('bye'));
+      await t.core.vfs.write(t.admin, 'docs', 'gone.txt', body('bye again'));
+      await t.core.vfs.write(t.admin, 'docs', 'old.txt', body('moving'));
+      await t.core.vfs.mkdir(t.admin, 'docs', 'folder');
+      await t.core.vfs.write(t.admin, 'docs', 'folder/in.txt', body('inside'));
+      await rm(path.join(t.rootDir, 'gone.txt'));
+      await rename(path.join(t.rootDir, 'old.txt'), path.join(t.rootDir, 'new.txt'));
+      await rename(path.join(t.rootDir, 'folder'), path.join(t.rootDir, 'renamed'));
+      await eventually(async () => {
+        await expect(t.core.vfs.stat(t.admin, 'docs', 'gone.txt')).rejects.toSatisfy((e) => isCoreError(e, 'NOT_FOUND'));
+        await expect(t.core.vfs.stat(t.admin, 'docs', 'old.txt')).rejects.toSatisfy((e) => isCoreError(e, 'NOT_FOUND'));
+        await expect(t.core.vfs.stat(t.admin, 'docs', 'folder/in.txt')).rejects.toSatisfy((e) => isCoreError(e, 'NOT_FOUND'));
+        expect(await content('new.txt')).toBe('moving');
+        expect(await content('renamed/in.txt')).toBe('inside');
+      });
+      const gone = await history('gone.txt');
+      expect(gone[0]).toMatchObject({ version: 3, op: 'delete', user: 'local', deleted: true });
+      // Replaced content stays readable from history (the head's own bytes went with the file:
+      // the head has no blob of its own, by design).
+      expect((await readAll((await t.core.vfs.read(t.admin, 'docs', 'gone.txt', { version: 1 })).stream)).toString()).toBe('bye');
+    });
+
+    it('ignores staging files, ignored names and symlinks leading out of the root', async () => {
+      const outside = await import('node:fs/promises').then((fs) => fs.mkdtemp(path.join(os.tmpdir(), 'sg-outside-')));
+      await writeFile(path.join(outside, 'secret.txt'), 'secret');
+      await symlink(outside, path.join(t.rootDir, 'escape'));
+      await writeFile(path.join(t.rootDir, '.syncgate-123.tmp'), 'temp');
+      await writeFile(path.join(t.rootDir, 'after.txt'), 'a');
+      await eventually(async () => expect(await content('after.txt')).toBe('a'));
+      await w.idle();
+      const names = (await t.core.vfs.list(t.admin, 'docs', '')).map((e) => e.name);
+      expect(names).toEqual(['after.txt']);
+      await rm(outside, { recursive: true, force: true });
+    });
+
+    it('watches roots created while running and stops on close', async () => {
+      const otherDir = path.join(t.dir, 'roots', 'other');
+      await t.core.roots.create('other', otherDir, t.admin.user.id);
+      await eventually(() => expect(Object.keys(w.modes())).toContain('other'));
+      await writeFile(path.join(otherDir, 'o.txt'), 'other root');
+      await eventually(async () => expect((await t.core.vfs.history(t.admin, 'other', 'o.txt')).length).toBe(1));
+      await w.close();
+      expect(w.modes()).toEqual({});
+      const cursor = (await t.core.vfs.changes(t.admin, 'docs', 0)).cursor;
+      await writeFile(path.join(t.rootDir, 'after-close.txt'), 'not seen');
+      await new Promise((r) => setTimeout(r, 300)); // absence can only be checked by waiting
+      expect((await t.core.vfs.changes(t.admin, 'docs', 0)).cursor).toBe(cursor);
+    });
+  });
+}
+
+describe('watcher mode choice', () => {
+  it('watches folders only past maxWatchedFiles entries', async () => {
+    const t = await makeCore();
+    try {
+      for (let i = 0; i < 5; i += 1) await t.core.vfs.write(t.admin, 'docs', `f${i}.txt`, body(`${i}`));
+      const small = await startWatcher(t.core, { maxWatchedFiles: 10 });
+      expect(small.modes()).toEqual({ docs: 'files' });
+      await small.close();
+      const large = await startWatcher(t.core, { maxWatchedFiles: 4 });
+      expect(large.modes()).toEqual({ docs: 'folders' });
+      await large.close();
+    } finally {
+      await t.close();
+    }
+  });
+});
