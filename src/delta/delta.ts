@@ -6,10 +6,13 @@
 import { createBLAKE2b } from 'hash-wasm';
 import { ChunkBatcher, type ByteSource } from './bytes.js';
 import { BLAKE2_SUM_LENGTH, DELTA_MAGIC, intLen, OP_COPY_N1_N1, OP_END, OP_LITERAL_N1, putInt } from './format.js';
-import type { Signature } from './signature.js';
+import { HashPool } from './pool.js';
+import { POOL_THRESHOLD, type Signature } from './signature.js';
 import { Engine, KIND_RABINKARP, KIND_ROLLSUM } from './wasm.js';
 
 const MIN_BUFFER = 8 * 1024 * 1024;
+/** Most weak hits checked per round trip to the workers. */
+const MAX_HITS = 256;
 const WIDTH_INDEX: Record<number, number> = { 1: 0, 2: 1, 4: 2, 8: 3 };
 
 function log2ceil(n: number): number {
@@ -52,7 +55,12 @@ class CommandWriter {
   }
 }
 
-export async function* delta(sig: Signature, input: ByteSource): AsyncGenerator<Uint8Array> {
+export interface DeltaOptions {
+  /** Worker threads for the strong sums; by default a job on a big input makes its own. */
+  pool?: HashPool;
+}
+
+export async function* delta(sig: Signature, input: ByteSource, opts: DeltaOptions = {}): AsyncGenerator<Uint8Array> {
   const out = new ChunkBatcher();
   const cmd = new CommandWriter(out);
   const header = Buffer.alloc(4);
@@ -85,6 +93,7 @@ export async function* delta(sig: Signature, input: ByteSource): AsyncGenerator<
   const digP = engine.alloc(BLAKE2_SUM_LENGTH);
   const cap = Math.max(MIN_BUFFER, 2 * bl + 1024 * 1024);
   const bufP = engine.alloc(cap);
+  const recP = engine.alloc(MAX_HITS * 16);
   const mem = engine.u8;
   new Uint32Array(mem.buffer, weakP, n).set(sig.weak);
   mem.set(sig.strong, strongP);
@@ -108,61 +117,111 @@ export async function* delta(sig: Signature, input: ByteSource): AsyncGenerator<
     }
   };
 
+  let pool = opts.pool;
+  let ownPool: HashPool | undefined;
+  let seen = 0;
+  let maxHits = 8;
+  // Strong sums of the recorded windows: split between the pool's workers and this thread.
+  const strongSums = async (rec: Uint32Array, n: number): Promise<Uint8Array> => {
+    const digests = new Uint8Array(n * 32);
+    const total = (rec[(n - 1) * 4] ?? 0) + (rec[(n - 1) * 4 + 1] ?? 0) - (rec[0] ?? 0);
+    const groups = pool && total >= 1024 * 1024 ? pool.size + 1 : 1;
+    const per = Math.ceil(n / groups);
+    const jobs: Promise<void>[] = [];
+    for (let g = 1; g < groups && g * per < n; g++) {
+      const a = g * per;
+      const b = Math.min(n, a + per);
+      const base = rec[a * 4]!;
+      const offsets = new Uint32Array(b - a);
+      const lengths = new Uint32Array(b - a);
+      for (let i = a; i < b; i++) {
+        offsets[i - a] = rec[i * 4]! - base;
+        lengths[i - a] = rec[i * 4 + 1]!;
+      }
+      const last = b - 1;
+      const data = mem.slice(bufP + base, bufP + rec[last * 4]! + rec[last * 4 + 1]!);
+      jobs.push(pool!.hash(data, offsets, lengths).then((d) => digests.set(d, a * 32)));
+    }
+    for (let i = 0; i < Math.min(per, n); i++) {
+      const p = bufP + rec[i * 4]!;
+      hasher.init();
+      hasher.update(mem.subarray(p, p + rec[i * 4 + 1]!));
+      digests.set(hasher.digest('binary'), i * 32);
+    }
+    await Promise.all(jobs);
+    return digests;
+  };
+
   const it = input[Symbol.asyncIterator]();
   let leftover: Uint8Array | undefined;
   let eof = false;
-  while (!eof || ex.getPos() < fill) {
-    // Make room: emit misses before the window, then move the window to the buffer start.
-    if (cap - fill < cap / 4) {
-      const pos = ex.getPos();
-      flushLiteral(pos);
-      mem.copyWithin(bufP, bufP + pos, bufP + fill);
-      fill -= pos;
-      litStart = 0;
-      ex.setWindow(0, fill);
-    }
-    while (!eof && fill < cap) {
-      if (!leftover || leftover.length === 0) {
-        const r = await it.next();
-        if (r.done) {
-          eof = true;
-          break;
+  try {
+    while (!eof || ex.getPos() < fill) {
+      // Make room: emit misses before the window, then move the window to the buffer start.
+      if (cap - fill < cap / 4) {
+        const pos = ex.getPos();
+        flushLiteral(pos);
+        mem.copyWithin(bufP, bufP + pos, bufP + fill);
+        fill -= pos;
+        litStart = 0;
+        ex.setWindow(0, fill);
+      }
+      while (!eof && fill < cap) {
+        if (!leftover || leftover.length === 0) {
+          const r = await it.next();
+          if (r.done) {
+            eof = true;
+            break;
+          }
+          leftover = r.value;
         }
-        leftover = r.value;
+        const k = Math.min(cap - fill, leftover.length);
+        mem.set(leftover.subarray(0, k), bufP + fill);
+        leftover = leftover.subarray(k);
+        fill += k;
       }
-      const k = Math.min(cap - fill, leftover.length);
-      mem.set(leftover.subarray(0, k), bufP + fill);
-      leftover = leftover.subarray(k);
-      fill += k;
-    }
-    ex.setWindow(ex.getPos(), fill);
-    while (ex.scan(eof ? 1 : 0) === 1) {
-      const p = ex.getPos();
-      const c = ex.getCount();
-      hasher.init();
-      hasher.update(mem.subarray(bufP + p, bufP + p + c));
-      mem.set(hasher.digest('binary'), digP);
-      const end = copyPos + copyLen;
-      const prefer = copyLen > 0 && p === litStart && end % bl === 0 ? end / bl : -1;
-      const j = ex.matchStrong(digP, prefer);
-      if (j < 0) continue; // weak sums collided: keep rolling
-      const matchPos = j * bl;
-      flushLiteral(p);
-      if (copyLen > 0 && copyPos + copyLen === matchPos) copyLen += c;
-      else {
-        flushCopy();
-        copyPos = matchPos;
-        copyLen = c;
+      ex.setWindow(ex.getPos(), fill);
+      seen += fill;
+      if (!pool && seen >= POOL_THRESHOLD) pool = ownPool = new HashPool();
+      for (;;) {
+        const n = ex.scanBatch(eof ? 1 : 0, maxHits, recP);
+        if (n === 0) break;
+        const rec = new Uint32Array(mem.buffer, recP, n * 4).slice();
+        const digests = await strongSums(rec, n);
+        let k = 0;
+        for (; k < n; k++) {
+          const p = rec[k * 4]!;
+          const c = rec[k * 4 + 1]!;
+          mem.set(digests.subarray(k * 32, k * 32 + 32), digP);
+          const end = copyPos + copyLen;
+          const prefer = copyLen > 0 && p === litStart && end % bl === 0 ? end / bl : -1;
+          const j = ex.matchStrongFor(digP, prefer, rec[k * 4 + 2]!, rec[k * 4 + 3]! | 0);
+          if (j < 0) {
+            ex.resume(p, c); // weak sums collided: roll on from this window
+            break;
+          }
+          const matchPos = j * bl;
+          flushLiteral(p);
+          if (copyLen > 0 && copyPos + copyLen === matchPos) copyLen += c;
+          else {
+            flushCopy();
+            copyPos = matchPos;
+            copyLen = c;
+          }
+          litStart = p + c;
+        }
+        // Speculate far ahead while hits keep matching, little after a collision.
+        maxHits = k < n ? 4 : Math.min(MAX_HITS, maxHits * 2);
       }
-      ex.accept();
-      litStart = p + c;
+      if (eof) break;
+      yield* out.take();
     }
-    if (eof) break;
+    flushLiteral(fill);
+    flushCopy();
+    cmd.end();
+    out.flush();
     yield* out.take();
+  } finally {
+    await ownPool?.close();
   }
-  flushLiteral(fill);
-  flushCopy();
-  cmd.end();
-  out.flush();
-  yield* out.take();
 }

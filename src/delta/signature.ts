@@ -7,6 +7,7 @@ import {
   BLAKE2_SIG_MAGIC, BLAKE2_SUM_LENGTH, DeltaError, MD4_SIG_MAGIC, ResultCode, RK_BLAKE2_SIG_MAGIC,
   RK_MD4_SIG_MAGIC, resolveSignatureParams, type SignatureOptions, type SignatureParams,
 } from './format.js';
+import { HashPool } from './pool.js';
 import { Engine, KIND_RABINKARP, KIND_ROLLSUM } from './wasm.js';
 
 const BATCH_BYTES = 4 * 1024 * 1024;
@@ -21,8 +22,16 @@ export function signatureHeader(p: SignatureParams): Buffer {
   return h;
 }
 
+/** Inputs at least this big hash their blocks on worker threads (smaller ones are not worth it). */
+export const POOL_THRESHOLD = 32 * 1024 * 1024;
+
+export interface SignatureJobOptions extends SignatureOptions {
+  /** Worker threads for the strong sums; by default a job on a big input makes its own. */
+  pool?: HashPool;
+}
+
 /** Streams the signature of `input`; pass `fileSize` to get rdiff's recommended block length. */
-export async function* signature(input: ByteSource, opts: SignatureOptions = {}): AsyncGenerator<Uint8Array> {
+export async function* signature(input: ByteSource, opts: SignatureJobOptions = {}): AsyncGenerator<Uint8Array> {
   const params = resolveSignatureParams(opts);
   const { blockLen: bl, strongLen: sl } = params;
   if (bl > MAX_BLOCK_LEN) {
@@ -35,41 +44,67 @@ export async function* signature(input: ByteSource, opts: SignatureOptions = {})
   const bufP = engine.alloc(cap);
   const weakP = engine.alloc(perBatch * 4);
   const mem = engine.u8;
-  const weakView = new DataView(mem.buffer, weakP, perBatch * 4);
   const kind = params.kind === 'rabinkarp' ? KIND_RABINKARP : KIND_ROLLSUM;
+  let pool = opts.pool;
+  let ownPool: HashPool | undefined;
+  let seen = 0;
 
-  const batch = (len: number): Buffer => {
-    const n = Math.ceil(len / bl);
-    engine.exports.weakSums(kind, bufP, len, bl, weakP);
+  const assemble = (n: number, weak: Uint8Array, digests: Uint8Array): Buffer => {
     const out = Buffer.allocUnsafe(n * (4 + sl));
-    let o = 0;
-    for (let i = 0; i < n; i++) {
-      out.writeUInt32BE(weakView.getUint32(i * 4, true), o);
-      const start = bufP + i * bl;
-      hasher.init();
-      hasher.update(mem.subarray(start, Math.min(start + bl, bufP + len)));
-      out.set(hasher.digest('binary').subarray(0, sl), o + 4);
-      o += 4 + sl;
+    const wv = new DataView(weak.buffer, weak.byteOffset, n * 4);
+    for (let i = 0, o = 0; i < n; i++, o += 4 + sl) {
+      out.writeUInt32BE(wv.getUint32(i * 4, true), o);
+      out.set(digests.subarray(i * 32, i * 32 + sl), o + 4);
     }
     return out;
   };
+  // Weak sums here (wasm); strong sums inline for small inputs, else on the pool while we read on.
+  const batch = (len: number): Buffer | Promise<Buffer> => {
+    const n = Math.ceil(len / bl);
+    engine.exports.weakSums(kind, bufP, len, bl, weakP);
+    const weak = mem.slice(weakP, weakP + n * 4);
+    const offsets = new Uint32Array(n);
+    const lengths = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      offsets[i] = i * bl;
+      lengths[i] = Math.min(bl, len - i * bl);
+    }
+    if (pool) return pool.hash(mem.slice(bufP, bufP + len), offsets, lengths).then((d) => assemble(n, weak, d));
+    const digests = new Uint8Array(n * 32);
+    for (let i = 0; i < n; i++) {
+      hasher.init();
+      hasher.update(mem.subarray(bufP + (offsets[i] ?? 0), bufP + (offsets[i] ?? 0) + (lengths[i] ?? 0)));
+      digests.set(hasher.digest('binary'), i * 32);
+    }
+    return assemble(n, weak, digests);
+  };
 
-  yield signatureHeader(params);
-  let fill = 0;
-  for await (const chunk of input) {
-    let off = 0;
-    while (off < chunk.length) {
-      const n = Math.min(cap - fill, chunk.length - off);
-      mem.set(chunk.subarray(off, off + n), bufP + fill);
-      fill += n;
-      off += n;
-      if (fill === cap) {
-        yield batch(cap);
-        fill = 0;
+  const queue: Array<Buffer | Promise<Buffer>> = [];
+  try {
+    yield signatureHeader(params);
+    let fill = 0;
+    for await (const chunk of input) {
+      let off = 0;
+      while (off < chunk.length) {
+        const n = Math.min(cap - fill, chunk.length - off);
+        mem.set(chunk.subarray(off, off + n), bufP + fill);
+        fill += n;
+        off += n;
+        if (fill === cap) {
+          seen += cap;
+          if (!pool && (seen >= POOL_THRESHOLD || (opts.fileSize ?? 0) >= POOL_THRESHOLD)) pool = ownPool = new HashPool();
+          queue.push(batch(cap));
+          fill = 0;
+          while (queue.length > (pool ? pool.size * 2 : 0)) yield await queue.shift()!;
+        }
       }
     }
+    if (fill > 0) queue.push(batch(fill));
+    while (queue.length > 0) yield await queue.shift()!;
+  } finally {
+    await Promise.allSettled(queue);
+    await ownPool?.close();
   }
-  if (fill > 0) yield batch(fill);
 }
 
 /** A signature loaded for delta computation (rdiff loads it whole too: it is ~0.1% of the file). */

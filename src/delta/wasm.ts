@@ -20,6 +20,9 @@ export interface EngineExports {
   ): void;
   scan(eof: number): number;
   matchStrong(digest: number, prefer: number): number;
+  matchStrongFor(digest: number, prefer: number, weak: number, hit: number): number;
+  scanBatch(eof: number, maxHits: number, out: number): number;
+  resume(pos: number, count: number): void;
   accept(): void;
   setWindow(pos: number, len: number): void;
   getPos(): number;

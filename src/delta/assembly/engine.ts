@@ -323,16 +323,47 @@ export function scan(eof: bool): i32 {
 
 /** The block (preferring `prefer`, to extend the previous copy) whose strong sum matches, or -1. */
 export function matchStrong(dig: usize, prefer: i32): i32 {
-  const w = digest();
+  return matchStrongFor(dig, prefer, digest(), hitIdx);
+}
+
+/** matchStrong for a hit recorded by scanBatch (weak sum `w`, first candidate `hit`). */
+export function matchStrongFor(dig: usize, prefer: i32, w: u32, hit: i32): i32 {
   if (prefer >= 0 && prefer < nBlocks && load<u32>(weakPtr + (<usize>prefer << 2)) == w && strongEq(prefer, dig)) {
     return prefer;
   }
-  let j = hitIdx;
+  let j = hit;
   while (j >= 0) {
     if (load<u32>(weakPtr + (<usize>j << 2)) == w && strongEq(j, dig)) return j;
     j = load<i32>(nextPtr + (<usize>j << 2)) - 1;
   }
   return -1;
+}
+
+/**
+ * Speculative search: records up to `maxHits` weak hits as 16-byte records (pos, count, weak sum,
+ * first candidate) at `out`, assuming each one matches and continuing after it. The caller checks the
+ * strong sums of all of them at once (on worker threads) and calls resume() at the first that fails.
+ * Returns the number of records; 0 means: more input needed (or, with eof, input exhausted).
+ */
+export function scanBatch(eof: bool, maxHits: i32, out: usize): i32 {
+  let n: i32 = 0;
+  while (n < maxHits && scan(eof) == 1) {
+    const r = out + (<usize>n << 4);
+    store<u32>(r, pos);
+    store<u32>(r, count, 4);
+    store<u32>(r, digest(), 8);
+    store<i32>(r, hitIdx, 12);
+    n++;
+    pos += count;
+    count = 0;
+  }
+  return n;
+}
+
+/** Back to a window reported by scanBatch that did not match: the next scan() steps past it. */
+export function resume(p: u32, c: u32): void {
+  pos = p;
+  fresh(c);
 }
 
 /** The current window matched: continue after it with a fresh window. */
