@@ -1,8 +1,15 @@
+import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
-import type { Core } from '../../src/core/index.js';
+import { Counter, type Registry } from 'prom-client';
+import { isCoreError, type Core, type SessionUser } from '../../src/core/index.js';
+import { DavError, STATUS_OF } from './errors.js';
+import { copyOrMove, get, mkcol, options, put, remove } from './files.js';
+import { lock, unlock } from './locking.js';
 import type { WebdavOptions } from './options.js';
+import { propfind, proppatch } from './props.js';
+import { parseTarget, send, sendXml, type DavContext } from './request.js';
+import { escapeXml } from './xml.js';
 
 export interface WebdavDoorDeps {
   core: Core;
@@ -18,13 +25,122 @@ export interface WebdavDoor {
   close(): Promise<void>;
 }
 
-/** Placeholder until the WebDAV door lands: answers 501 so clients get a clear error. */
-export function createWebdavDoor(_deps: WebdavDoorDeps): WebdavDoor {
+type Handler = (ctx: DavContext) => Promise<void>;
+
+/**
+ * The WebDAV door (class 1 and 2) on node:http, every method our own small handler over the core.
+ * webdav-server 2.6.3 is not used: its engine crashed on two inputs, blocked the event loop for
+ * seconds on large folders, ignored conditional requests, kept dead properties and locks in memory
+ * and answered CORS * with credentials (STACK-NOTES); replacing its handlers one by one left
+ * nothing of it but the dispatch.
+ */
+const HANDLERS: Record<string, Handler> = {
+  OPTIONS: options,
+  GET: (ctx) => get(ctx, false),
+  HEAD: (ctx) => get(ctx, true),
+  PUT: put,
+  DELETE: remove,
+  MKCOL: mkcol,
+  COPY: (ctx) => copyOrMove(ctx, false),
+  MOVE: (ctx) => copyOrMove(ctx, true),
+  PROPFIND: propfind,
+  PROPPATCH: proppatch,
+  LOCK: lock,
+  UNLOCK: unlock,
+};
+
+const AUTH_CACHE_MAX = 1000;
+
+export function createWebdavDoor(deps: WebdavDoorDeps): WebdavDoor {
+  const { core, options: opts, log, prefix } = deps;
+  const requests = new Counter({ name: 'syncgate_webdav_requests_total', help: 'WebDAV requests by method and status', labelNames: ['method', 'status'], registers: [deps.metrics] });
+  const authCache = new Map<string, { user: SessionUser; until: number }>();
+
+  async function authenticate(req: IncomingMessage): Promise<SessionUser> {
+    const header = req.headers.authorization ?? '';
+    const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
+    if (!m) throw new DavError(401, 'authentication required');
+    const key = createHash('sha256').update(header).digest('hex');
+    const hit = authCache.get(key);
+    if (hit && hit.until > Date.now()) {
+      const u = core.accounts.userById(hit.user.id);
+      if (u && !u.disabled && u.name === hit.user.name) return hit.user;
+    }
+    authCache.delete(key);
+    const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) throw new DavError(401, 'authentication required');
+    const user = await core.accounts.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1), { address: req.socket.remoteAddress, protocol: 'webdav' });
+    if (opts.authCacheSec > 0) {
+      if (authCache.size >= AUTH_CACHE_MAX) authCache.delete(authCache.keys().next().value!);
+      authCache.set(key, { user, until: Date.now() + opts.authCacheSec * 1000 });
+    }
+    return user;
+  }
+
+  function fail(ctx: { req: IncomingMessage; res: ServerResponse; requestId: string }, err: unknown): void {
+    const { req, res } = ctx;
+    let status = 500;
+    let message = 'internal error';
+    let condition: string | undefined;
+    if (err instanceof DavError) {
+      status = err.status;
+      message = err.message;
+      condition = err.condition;
+    } else if (isCoreError(err)) {
+      status = STATUS_OF[err.code];
+      message = err.message;
+      const method = req.method ?? '';
+      if (err.code === 'NOT_FOUND' && err.details.missingParent) status = 409;
+      if (err.code === 'ALREADY_EXISTS' && method !== 'MKCOL') status = 412;
+      if (err.code === 'LOCKED') condition = 'lock-token-submitted';
+      if (err.code === 'TOO_MANY_ATTEMPTS') res.setHeader('Retry-After', '60');
+    } else {
+      log.error({ err, requestId: ctx.requestId, method: req.method, url: req.url }, 'webdav request failed');
+    }
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    for (const h of ['ETag', 'Last-Modified', 'Content-Type', 'Content-Range', 'Lock-Token', 'OC-ETag', 'X-OC-MTime']) res.removeHeader(h);
+    if (status === 401) res.setHeader('WWW-Authenticate', `Basic realm="${opts.realm.replace(/"/g, '')}", charset="UTF-8"`);
+    // An error answered before the body was read: do not wait for a large upload to finish.
+    if (!req.complete && (req.method === 'PUT' || Number(req.headers['content-length'] ?? 0) > opts.maxXmlBytes)) res.setHeader('Connection', 'close');
+    if (condition) sendXml(res, status, `<D:error xmlns:D="DAV:"><D:${condition}/><D:responsedescription>${escapeXml(message)}</D:responsedescription></D:error>`);
+    else send(res, status, `${message}\n`);
+  }
+
+  async function serve(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+    const method = (req.method ?? 'GET').toUpperCase();
+    const handler = HANDLERS[method];
+    res.setHeader('DAV', '1, 2');
+    res.setHeader('MS-Author-Via', 'DAV');
+    if (!handler) {
+      res.setHeader('Allow', Object.keys(HANDLERS).join(', '));
+      throw new DavError(405, 'method not allowed');
+    }
+    const target = parseTarget(prefix, req.url ?? '/');
+    const user = method === 'OPTIONS' && !req.headers.authorization ? null : await authenticate(req);
+    if (!user) return options({ req, res } as DavContext);
+    const session = { user, device: null, protocol: 'webdav' as const, requestId, address: req.socket.remoteAddress };
+    await handler({ req, res, core, opts, prefix, session, requestId, log, target });
+  }
+
   return {
-    handle: (_req, res) => {
-      res.statusCode = 501;
-      res.end('WebDAV is not available yet\n');
+    handle(req, res) {
+      const requestId = randomUUID();
+      res.on('finish', () => requests.inc({ method: HANDLERS[(req.method ?? '').toUpperCase()] ? (req.method ?? '').toUpperCase() : 'OTHER', status: String(res.statusCode) }));
+      serve(req, res, requestId).catch((err: unknown) => {
+        try {
+          fail({ req, res, requestId }, err);
+        } catch (inner) {
+          log.error({ err: inner, requestId }, 'webdav error answer failed');
+          res.destroy();
+        }
+      });
     },
-    close: async () => {},
+    close: async () => {
+      authCache.clear();
+    },
   };
 }

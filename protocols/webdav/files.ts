@@ -1,0 +1,218 @@
+import { pipeline } from 'node:stream/promises';
+import type { EntryInfo } from '../../src/core/index.js';
+import { DavError } from './errors.js';
+import { contentTypeOf } from './mime.js';
+import {
+  applyIfHeader,
+  header,
+  baseVersionFor,
+  checkConditions,
+  hasBody,
+  hrefOf,
+  httpDate,
+  isAppleDouble,
+  parseTarget,
+  readBody,
+  send,
+  statOrNull,
+  type DavContext,
+  type DavTarget,
+} from './request.js';
+import { escapeXml } from './xml.js';
+
+export const ALLOW = 'OPTIONS, GET, HEAD, PUT, DELETE, MKCOL, COPY, MOVE, PROPFIND, PROPPATCH, LOCK, UNLOCK';
+
+export async function options(ctx: DavContext): Promise<void> {
+  const { res } = ctx;
+  res.setHeader('DAV', '1, 2');
+  res.setHeader('MS-Author-Via', 'DAV');
+  res.setHeader('Allow', ALLOW);
+  res.setHeader('Accept-Ranges', 'bytes');
+  send(res, 200);
+}
+
+function requireRootTarget(ctx: DavContext): { root: string; path: string } {
+  if (ctx.target.root === null) throw new DavError(405, 'the list of roots cannot be changed here');
+  return { root: ctx.target.root, path: ctx.target.path };
+}
+
+function entryHeaders(ctx: DavContext, entry: EntryInfo): void {
+  ctx.res.setHeader('ETag', entry.etag);
+  ctx.res.setHeader('Last-Modified', httpDate(entry.mtimeMs));
+}
+
+/** Parses a single `bytes=` range; several ranges, or a malformed header, mean the whole file. */
+function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | null {
+  if (!header) return null;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return null;
+  if (m[1] === '') {
+    const n = Number(m[2]);
+    if (n === 0 || size === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - n), end: size - 1 };
+  }
+  const start = Number(m[1]);
+  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  if (start >= size || end < start) return 'unsatisfiable';
+  return { start, end };
+}
+
+export async function get(ctx: DavContext, head: boolean): Promise<void> {
+  const { req, res, core, session, target } = ctx;
+  if (target.root === null) return listing(ctx, head, null);
+  const entry = await core.vfs.stat(session, target.root, target.path);
+  if (entry.kind === 'dir') return listing(ctx, head, entry);
+  entryHeaders(ctx, entry);
+  if (checkConditions(req, entry, true) === 'not-modified') {
+    res.statusCode = 304;
+    res.end();
+    return;
+  }
+  res.setHeader('Accept-Ranges', 'bytes');
+  res.setHeader('Content-Type', contentTypeOf(entry.name));
+  let range = parseRange(req.headers.range, entry.size);
+  const ifRange = header(req, 'if-range');
+  if (range && ifRange !== undefined && ifRange !== entry.etag && Date.parse(ifRange) !== Math.floor(entry.mtimeMs / 1000) * 1000) range = null;
+  if (range === 'unsatisfiable') {
+    res.setHeader('Content-Range', `bytes */${entry.size}`);
+    send(res, 416);
+    return;
+  }
+  if (head) {
+    res.statusCode = range ? 206 : 200;
+    if (range) res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${entry.size}`);
+    res.setHeader('Content-Length', range ? range.end - range.start + 1 : entry.size);
+    res.end();
+    return;
+  }
+  const r = await core.vfs.read(session, target.root, target.path, range ?? {});
+  entryHeaders(ctx, r.entry);
+  res.statusCode = range ? 206 : 200;
+  if (range) res.setHeader('Content-Range', `bytes ${r.start}-${r.end}/${r.size}`);
+  res.setHeader('Content-Length', r.size === 0 ? 0 : r.end - r.start + 1);
+  await pipeline(r.stream, res).catch((err: unknown) => {
+    r.stream.destroy();
+    if (!res.destroyed) res.destroy(err as Error);
+  });
+}
+
+/** A small HTML page for a browser pointed at a collection. */
+async function listing(ctx: DavContext, head: boolean, entry: EntryInfo | null): Promise<void> {
+  const { core, session, target, res, prefix } = ctx;
+  const rows =
+    target.root === null
+      ? core.roots.list(session).map((r) => ({ href: hrefOf(prefix, r.name, '', true), name: `${r.name}/` }))
+      : (await core.vfs.list(session, target.root, target.path)).map((e) => ({
+          href: hrefOf(prefix, target.root, e.path, e.kind === 'dir'),
+          name: e.kind === 'dir' ? `${e.name}/` : e.name,
+        }));
+  if (entry) entryHeaders(ctx, entry);
+  const title = escapeXml(target.root === null ? '/' : `/${target.root}/${target.path}`);
+  const body = `<!doctype html><meta charset="utf-8"><title>${title}</title><h1>${title}</h1><ul>${rows
+    .map((r) => `<li><a href="${escapeXml(r.href)}">${escapeXml(r.name)}</a></li>`)
+    .join('')}</ul>\n`;
+  res.statusCode = 200;
+  res.setHeader('Content-Type', 'text/html; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(head ? undefined : body);
+}
+
+/** Discards a request body (an ignored AppleDouble file, an error before the body was read). */
+function drain(ctx: DavContext): Promise<void> {
+  return new Promise((resolve) => {
+    if (ctx.req.complete) return resolve();
+    ctx.req.on('end', resolve).on('error', () => resolve()).on('close', resolve);
+    ctx.req.resume();
+  });
+}
+
+export async function put(ctx: DavContext): Promise<void> {
+  const { req, res, core, session } = ctx;
+  const { root, path } = requireRootTarget(ctx);
+  if (path === '') throw new DavError(405, 'the root is a collection');
+  if (isAppleDouble(ctx)) {
+    await drain(ctx);
+    send(res, 201);
+    return;
+  }
+  if (req.headers['content-range'] !== undefined) throw new DavError(400, 'partial PUT (Content-Range) is not supported');
+  const entry = await statOrNull(ctx);
+  if (entry?.kind === 'dir') throw new DavError(405, 'a collection exists at this URL');
+  await applyIfHeader(ctx);
+  checkConditions(req, entry, false);
+  const baseVersion = baseVersionFor(req, entry);
+  const mtimeHeader = header(req, 'x-oc-mtime');
+  const mtimeSec = typeof mtimeHeader === 'string' ? Number(mtimeHeader) : NaN;
+  const mtimeMs = Number.isFinite(mtimeSec) && mtimeSec > 0 ? Math.round(mtimeSec * 1000) : undefined;
+  const result = await core.vfs.write(session, root, path, req, {
+    baseVersion,
+    onConflict: 'fail',
+    createOnly: req.headers['if-none-match']?.trim() === '*',
+    mtimeMs,
+  });
+  entryHeaders(ctx, result.entry);
+  res.setHeader('OC-ETag', result.entry.etag);
+  if (mtimeMs !== undefined) res.setHeader('X-OC-MTime', 'accepted');
+  send(res, result.created ? 201 : 204);
+}
+
+export async function remove(ctx: DavContext): Promise<void> {
+  const { req, res, core, session } = ctx;
+  const { root, path } = requireRootTarget(ctx);
+  const depth = header(req, 'depth');
+  if (depth !== undefined && depth.toLowerCase() !== 'infinity') throw new DavError(400, 'DELETE needs Depth: infinity');
+  if (isAppleDouble(ctx)) {
+    send(res, 204);
+    return;
+  }
+  const entry = await core.vfs.stat(session, root, path);
+  await applyIfHeader(ctx);
+  checkConditions(req, entry, false);
+  await core.vfs.delete(session, root, path, { baseVersion: baseVersionFor(req, entry) });
+  send(res, 204);
+}
+
+export async function mkcol(ctx: DavContext): Promise<void> {
+  const { res, core, session } = ctx;
+  const { root, path } = requireRootTarget(ctx);
+  if (hasBody(ctx.req) && (await readBody(ctx)).length > 0) throw new DavError(415, 'MKCOL with a body is not supported');
+  await applyIfHeader(ctx);
+  checkConditions(ctx.req, await statOrNull(ctx), false);
+  await core.vfs.mkdir(session, root, path);
+  send(res, 201);
+}
+
+function destinationOf(ctx: DavContext): DavTarget {
+  const dest = header(ctx.req, 'destination');
+  if (!dest) throw new DavError(400, 'a Destination header is required');
+  const target = parseTarget(ctx.prefix, dest);
+  if (target.root === null) throw new DavError(403, 'the list of roots cannot be changed here');
+  return target;
+}
+
+export async function copyOrMove(ctx: DavContext, move: boolean): Promise<void> {
+  const { req, res, core, session } = ctx;
+  const { root, path } = requireRootTarget(ctx);
+  const dest = destinationOf(ctx);
+  const ow = (header(req, 'overwrite') ?? 'T').toUpperCase();
+  if (ow !== 'T' && ow !== 'F') throw new DavError(400, 'Overwrite must be T or F');
+  const depthHeader = (header(req, 'depth') ?? 'infinity').toLowerCase();
+  if (move ? depthHeader !== 'infinity' : depthHeader !== '0' && depthHeader !== 'infinity') throw new DavError(400, 'invalid Depth');
+  if (isAppleDouble(ctx)) {
+    send(res, 201);
+    return;
+  }
+  const entry = await core.vfs.stat(session, root, path);
+  if (dest.root === root && dest.path === entry.path) throw new DavError(403, 'source and destination are the same');
+  await applyIfHeader(ctx);
+  checkConditions(req, entry, false);
+  const existed = (await statOrNull(ctx, dest)) !== null;
+  if (existed && ow === 'F') throw new DavError(412, 'the destination exists and Overwrite is F');
+  const toRoot = dest.root === root ? undefined : dest.root!;
+  if (move) {
+    await core.vfs.move(session, root, path, dest.path, { overwrite: ow === 'T', baseVersion: baseVersionFor(req, entry), toRoot });
+  } else {
+    await core.vfs.copy(session, root, path, dest.path, { overwrite: ow === 'T', depth: depthHeader as '0' | 'infinity', toRoot });
+  }
+  send(res, existed ? 204 : 201);
+}

@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { isCoreError, type LockRow } from '../../src/core/index.js';
+import { DavError } from './errors.js';
+import { parseIfHeader, submittedTokens } from './if-header.js';
+import { applyIfHeader, header, hrefOf, isAppleDouble, readXml, rootIdOf, sendXml, statOrNull, type DavContext } from './request.js';
+import { child, DAV, escapeXml, innerXml, isDav } from './xml.js';
+
+const DEFAULT_TIMEOUT = 3600;
+const INFINITE = 7 * 24 * 3600;
+
+function parseTimeout(header: string | undefined): number {
+  if (!header) return DEFAULT_TIMEOUT;
+  for (const part of header.split(',').map((s) => s.trim().toLowerCase())) {
+    if (part === 'infinite') return INFINITE;
+    const m = /^second-(\d+)$/.exec(part);
+    if (m) return Math.max(1, Math.min(Number(m[1]), INFINITE));
+  }
+  return DEFAULT_TIMEOUT;
+}
+
+export function activeLockXml(l: Pick<LockRow, 'token' | 'scope' | 'depth' | 'owner' | 'expiresAt' | 'path'>, prefix: string, root: string): string {
+  const left = Math.max(0, Math.ceil((l.expiresAt - Date.now()) / 1000));
+  return (
+    `<D:activelock><D:locktype><D:write/></D:locktype><D:lockscope><D:${l.scope}/></D:lockscope>` +
+    `<D:depth>${l.depth === '0' ? '0' : 'infinity'}</D:depth>` +
+    (l.owner ? `<D:owner>${l.owner}</D:owner>` : '') +
+    `<D:timeout>Second-${left}</D:timeout><D:locktoken><D:href>${escapeXml(l.token)}</D:href></D:locktoken>` +
+    `<D:lockroot><D:href>${escapeXml(hrefOf(prefix, root, l.path, false))}</D:href></D:lockroot></D:activelock>`
+  );
+}
+
+function lockAnswer(ctx: DavContext, status: number, lock: Parameters<typeof activeLockXml>[0], root: string): void {
+  ctx.res.setHeader('Lock-Token', `<${lock.token}>`);
+  ctx.res.setHeader('Timeout', `Second-${Math.max(0, Math.ceil((lock.expiresAt - Date.now()) / 1000))}`);
+  sendXml(ctx.res, status, `<D:prop xmlns:D="DAV:"><D:lockdiscovery>${activeLockXml(lock, ctx.prefix, root)}</D:lockdiscovery></D:prop>`);
+}
+
+/**
+ * LOCK: a new lock (exclusive or shared, depth 0 or infinity) or, without a body, a refresh of
+ * the lock named in the If header. Locks live in the core's SQLite table and bind every door.
+ * A LOCK on an unmapped URL creates an empty file, as RFC 4918 (7.3) asks.
+ */
+export async function lock(ctx: DavContext): Promise<void> {
+  const { req, core, session, target } = ctx;
+  if (target.root === null) throw new DavError(405, 'the list of roots cannot be locked');
+  const root = target.root;
+  const body = await readXml(ctx);
+  const timeoutSec = parseTimeout(header(req, 'timeout'));
+  const depthHeader = (header(req, 'depth') ?? 'infinity').toLowerCase();
+  if (depthHeader !== '0' && depthHeader !== 'infinity') throw new DavError(400, 'LOCK Depth must be 0 or infinity');
+  if (isAppleDouble(ctx)) {
+    const fake = { token: `urn:uuid:${randomUUID()}`, scope: 'exclusive' as const, depth: '0' as const, owner: '', expiresAt: Date.now() + timeoutSec * 1000, path: target.path };
+    return lockAnswer(ctx, 200, fake, root);
+  }
+  const rootId = await rootIdOf(ctx, root, 'write');
+  const entry = await statOrNull(ctx);
+  const path = entry?.path ?? target.path;
+  if (!body) {
+    const ifHeader = header(req, 'if');
+    if (!ifHeader) throw new DavError(400, 'a lock refresh needs an If header with the lock token');
+    const tokens = submittedTokens(parseIfHeader(ifHeader));
+    const mine = core.locks.covering(rootId, path).find((l) => tokens.includes(l.token));
+    if (!mine) throw new DavError(412, 'no lock named in the If header covers this resource');
+    const refreshed = core.locks.refresh(session, rootId, mine.path, mine.token, timeoutSec);
+    return lockAnswer(ctx, 200, refreshed, root);
+  }
+  if (!isDav(body, 'lockinfo')) throw new DavError(400, 'expected DAV:lockinfo');
+  const scopeEl = child(body, DAV, 'lockscope');
+  const scope = scopeEl && child(scopeEl, DAV, 'shared') ? 'shared' : scopeEl && child(scopeEl, DAV, 'exclusive') ? 'exclusive' : null;
+  const typeEl = child(body, DAV, 'locktype');
+  if (!scope || !typeEl || !child(typeEl, DAV, 'write')) throw new DavError(400, 'a lock needs a lockscope and a write locktype');
+  const ownerEl = child(body, DAV, 'owner');
+  await applyIfHeader(ctx);
+  const row = core.locks.lock(session, rootId, path, { scope, depth: depthHeader === '0' ? '0' : 'infinity', timeoutSec, owner: ownerEl ? innerXml(ownerEl) : '' });
+  if (entry) return lockAnswer(ctx, 200, row, root);
+  try {
+    session.lockTokens = [...(session.lockTokens ?? []), row.token];
+    await core.vfs.write(session, root, path, Readable.from([]), { createOnly: true });
+  } catch (err) {
+    core.locks.unlock(session, rootId, path, row.token);
+    if (isCoreError(err, 'NOT_FOUND') || isCoreError(err, 'NOT_A_DIRECTORY')) throw new DavError(409, 'the parent collection does not exist');
+    throw err;
+  }
+  lockAnswer(ctx, 201, row, root);
+}
+
+export async function unlock(ctx: DavContext): Promise<void> {
+  const { req, core, session, target, res } = ctx;
+  if (target.root === null) throw new DavError(405, 'the list of roots cannot be locked');
+  const m = /^\s*<([^>]+)>\s*$/.exec(header(req, 'lock-token') ?? '');
+  if (!m) throw new DavError(400, 'UNLOCK needs a Lock-Token header');
+  if (isAppleDouble(ctx)) {
+    res.statusCode = 204;
+    res.end();
+    return;
+  }
+  const rootId = await rootIdOf(ctx, target.root, 'write');
+  const entry = await statOrNull(ctx);
+  core.locks.unlock(session, rootId, entry?.path ?? target.path, m[1]!);
+  res.statusCode = 204;
+  res.end();
+}
