@@ -13,7 +13,7 @@ mkdirSync(dirname(output), { recursive: true });
 
 const { error, stderr } = await asc.main([
   source, '-O3', '--runtime', 'stub', '--noAssert',
-  '--initialMemory', '64', '-o', output,
+  '--initialMemory', '64', '--enable', 'simd', '-o', output,
 ]);
 if (error) {
   process.stderr.write(stderr.toString());

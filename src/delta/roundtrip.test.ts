@@ -75,3 +75,28 @@ describe('patch(basis, delta(new, signature(basis))) == new', () => {
     expect((await patchOf(basis, d)).equals(basis)).toBe(true);
   });
 });
+
+describe('with a worker pool', () => {
+  it('gives byte-identical signatures and deltas', async () => {
+    const { HashPool } = await import('./pool.js');
+    const { collect, chunksOf } = await import('./testing.js');
+    const { signature, parseSignature } = await import('./signature.js');
+    const { delta } = await import('./delta.js');
+    const basis = randomBytes(6 << 20);
+    const next = Buffer.concat([basis.subarray(0, 2 << 20), randomBytes(3000), basis.subarray((2 << 20) + 100)]);
+    const pool = new HashPool(2);
+    try {
+      for (const kind of ['rabinkarp', 'rollsum'] as const) {
+        const opts = { kind, blockLen: 2048, fileSize: basis.length };
+        const sig = await sigOf(basis, opts);
+        expect((await collect(signature(chunksOf(basis), { ...opts, pool }))).equals(sig)).toBe(true);
+        const plain = await deltaOf(sig, next);
+        const pooled = await collect(delta(parseSignature(sig), chunksOf(next), { pool }));
+        expect(pooled.equals(plain)).toBe(true);
+        expect((await patchOf(basis, pooled)).equals(next)).toBe(true);
+      }
+    } finally {
+      await pool.close();
+    }
+  });
+});

@@ -30,20 +30,40 @@ function rkPow(n: u32): u32 {
   return r;
 }
 
-// RabinKarp from scratch: h = seed*M^n + sum c_i*M^(n-1-i). Four bytes per step so that the multiply
-// chain is one multiply per four bytes instead of one per byte.
+// RabinKarp from scratch: h = seed*M^n + sum c_i*M^(n-1-i). SIMD: 16 lanes (four i32x4 vectors)
+// each run Horner's rule with M^16 over every 16th byte, then are weighted by M^(15-lane) and summed;
+// the tail goes byte by byte. Same value as librsync's byte-at-a-time loop, modulo 2^32.
 function rkFresh(p: usize, len: usize): u32 {
-  const m2: u32 = RK_MULT * RK_MULT;
-  const m3: u32 = m2 * RK_MULT;
-  const m4: u32 = m3 * RK_MULT;
   let h: u32 = 1;
   let i: usize = 0;
-  for (; i + 8 <= len; i += 8) {
-    const w = load<u64>(p + i);
-    const lo = <u32>w;
-    const hi = <u32>(w >> 32);
-    h = h * m4 + (lo & 0xff) * m3 + ((lo >> 8) & 0xff) * m2 + ((lo >> 16) & 0xff) * RK_MULT + (lo >> 24);
-    h = h * m4 + (hi & 0xff) * m3 + ((hi >> 8) & 0xff) * m2 + ((hi >> 16) & 0xff) * RK_MULT + (hi >> 24);
+  if (len >= 64) {
+    const m16 = i32x4.splat(<i32>rkPow(16));
+    let v0 = i32x4.splat(0);
+    let v1 = i32x4.splat(0);
+    let v2 = i32x4.splat(0);
+    let v3 = i32x4.splat(0);
+    const chunks = len >> 4;
+    for (let k: usize = 0; k < chunks; k++) {
+      const b = v128.load(p + (k << 4));
+      const lo = i16x8.extend_low_i8x16_u(b);
+      const hi = i16x8.extend_high_i8x16_u(b);
+      v0 = i32x4.add(i32x4.mul(v0, m16), i32x4.extend_low_i16x8_u(lo));
+      v1 = i32x4.add(i32x4.mul(v1, m16), i32x4.extend_high_i16x8_u(lo));
+      v2 = i32x4.add(i32x4.mul(v2, m16), i32x4.extend_low_i16x8_u(hi));
+      v3 = i32x4.add(i32x4.mul(v3, m16), i32x4.extend_high_i16x8_u(hi));
+    }
+    // lane weights M^(15-b) for byte b = 0..15 of a chunk
+    const w0 = i32x4(<i32>rkPow(15), <i32>rkPow(14), <i32>rkPow(13), <i32>rkPow(12));
+    const w1 = i32x4(<i32>rkPow(11), <i32>rkPow(10), <i32>rkPow(9), <i32>rkPow(8));
+    const w2 = i32x4(<i32>rkPow(7), <i32>rkPow(6), <i32>rkPow(5), <i32>rkPow(4));
+    const w3 = i32x4(<i32>rkPow(3), <i32>rkPow(2), <i32>RK_MULT, 1);
+    const sum = i32x4.add(
+      i32x4.add(i32x4.mul(v0, w0), i32x4.mul(v1, w1)),
+      i32x4.add(i32x4.mul(v2, w2), i32x4.mul(v3, w3)),
+    );
+    h = rkPow(<u32>(chunks << 4)) +
+      <u32>(i32x4.extract_lane(sum, 0) + i32x4.extract_lane(sum, 1) + i32x4.extract_lane(sum, 2) + i32x4.extract_lane(sum, 3));
+    i = chunks << 4;
   }
   for (; i < len; i++) h = h * RK_MULT + <u32>load<u8>(p + i);
   return h;
