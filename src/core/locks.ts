@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, lt } from 'drizzle-orm';
+import { and, eq, lt, sql } from 'drizzle-orm';
 import { locks } from '../db/schema/index.js';
 import { isWithin, parentOf } from '../lib/paths.js';
 import type { CoreContext } from './context.js';
@@ -22,11 +22,15 @@ const MAX_TIMEOUT = 7 * 24 * 3600;
  * locked through WebDAV is refused like a WebDAV one. A lock belongs to its token (and user).
  */
 export class Locks {
-  constructor(private readonly ctx: CoreContext) {}
+  private readonly byRoot;
+
+  constructor(private readonly ctx: CoreContext) {
+    this.byRoot = ctx.db.select().from(locks).where(eq(locks.rootId, sql.placeholder('rootId'))).prepare();
+  }
 
   private live(rootId: number): LockRow[] {
     const now = Date.now();
-    const rows = this.ctx.db.select().from(locks).where(eq(locks.rootId, rootId)).all();
+    const rows = this.byRoot.all({ rootId });
     if (rows.every((l) => l.expiresAt >= now)) return rows;
     this.ctx.db.delete(locks).where(lt(locks.expiresAt, now)).run();
     return rows.filter((l) => l.expiresAt >= now);

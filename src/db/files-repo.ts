@@ -29,8 +29,12 @@ export interface ChangeInput {
 }
 
 export interface Recorded {
-  entry: EntryRow;
   change: ChangeRow;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function placeholders(names: string[]): any {
+  return Object.fromEntries(names.map((n) => [n, sql.placeholder(n)]));
 }
 
 function parentAndName(path: string): [string, string] {
@@ -44,10 +48,44 @@ function parentAndName(path: string): [string, string] {
  * synchronous transaction, so the clocks grow by exactly one whatever door the change came from.
  */
 export class FilesRepo {
-  constructor(private readonly db: Db) {}
+  // Prepared once: building drizzle queries per call cost more CPU than the fsyncs of a small write.
+  private readonly q;
+
+  constructor(private readonly db: Db) {
+    const p = sql.placeholder;
+    this.q = {
+      entry: db.select().from(entries).where(and(eq(entries.rootId, p('rootId')), eq(entries.path, p('path')))).prepare(),
+      rootSeq: db.select({ seq: roots.seq }).from(roots).where(eq(roots.id, p('rootId'))).prepare(),
+      setRootSeq: db.update(roots).set({ seq: sql`${p('seq')}` }).where(eq(roots.id, p('rootId'))).prepare(),
+      updateEntry: db
+        .update(entries)
+        .set({
+          kind: sql`${p('kind')}`,
+          size: sql`${p('size')}`,
+          mtimeMs: sql`${p('mtimeMs')}`,
+          hash: sql`${p('hash')}`,
+          version: sql`${p('version')}`,
+          deleted: sql`${p('deleted')}`,
+          seq: sql`${p('seq')}`,
+          ino: sql`${p('ino')}`,
+          changedAt: sql`${p('changedAt')}`,
+        })
+        .where(eq(entries.id, p('id')))
+        .prepare(),
+      insertEntry: db.insert(entries).values(placeholders(['rootId', 'path', 'parent', 'name', 'kind', 'size', 'mtimeMs', 'hash', 'version', 'deleted', 'seq', 'ino', 'changedAt'])).prepare(),
+      insertVersion: db
+        .insert(versions)
+        .values(placeholders(['rootId', 'path', 'version', 'seq', 'op', 'kind', 'deleted', 'hash', 'size', 'mtimeMs', 'userId', 'userName', 'deviceId', 'deviceName', 'protocol', 'createdAt']))
+        .prepare(),
+      insertChange: db
+        .insert(changes)
+        .values(placeholders(['rootId', 'seq', 'path', 'op', 'kind', 'version', 'deleted', 'hash', 'size', 'mtimeMs', 'oldPath', 'protocol', 'userName', 'createdAt']))
+        .prepare(),
+    };
+  }
 
   entry(rootId: number, path: string): EntryRow | undefined {
-    return this.db.select().from(entries).where(and(eq(entries.rootId, rootId), eq(entries.path, path))).get();
+    return this.q.entry.get({ rootId, path });
   }
 
   children(rootId: number, parent: string, includeDeleted = false): EntryRow[] {
@@ -87,75 +125,30 @@ export class FilesRepo {
     return this.subtree(rootId, path, true).filter((e) => e.deleted && e.kind === 'file' && this.version(rootId, e.path, e.version)?.op === 'delete');
   }
 
-  /** Records changes atomically; returns the new entries in the same order. */
+  /** Records changes atomically; returns the change rows in the same order. */
   record(rootId: number, actor: Actor, inputs: ChangeInput[]): Recorded[] {
     if (inputs.length === 0) return [];
     return tx(this.db, () => {
-      const root = this.db.select({ seq: roots.seq }).from(roots).where(eq(roots.id, rootId)).get();
+      const root = this.q.rootSeq.get({ rootId });
       if (!root) throw new Error(`root ${rootId} vanished`);
       let seq = root.seq;
       const out: Recorded[] = [];
+      const now = Date.now();
       for (const input of inputs) {
         seq += 1;
         const previous = this.entry(rootId, input.path);
         const version = (previous?.version ?? 0) + 1;
         const [parent, name] = parentAndName(input.path);
-        const state = {
-          kind: input.kind,
-          size: input.size,
-          mtimeMs: input.mtimeMs,
-          hash: input.hash,
-          version,
-          deleted: input.deleted,
-          seq,
-          ino: input.ino,
-          changedAt: Date.now(),
-        };
-        const entry = previous
-          ? this.db.update(entries).set(state).where(eq(entries.id, previous.id)).returning().get()
-          : this.db.insert(entries).values({ rootId, path: input.path, parent, name, ...state }).returning().get();
-        this.db
-          .insert(versions)
-          .values({
-            rootId,
-            path: input.path,
-            version,
-            seq,
-            op: input.op,
-            kind: input.kind,
-            deleted: input.deleted,
-            hash: input.hash,
-            size: input.size,
-            mtimeMs: input.mtimeMs,
-            userId: actor.userId,
-            userName: actor.userName,
-            deviceId: actor.deviceId,
-            deviceName: actor.deviceName,
-            protocol: actor.protocol,
-          })
-          .run();
-        const change = this.db
-          .insert(changes)
-          .values({
-            rootId,
-            seq,
-            path: input.path,
-            op: input.op,
-            kind: input.kind,
-            version,
-            deleted: input.deleted,
-            hash: input.hash,
-            size: input.size,
-            mtimeMs: input.mtimeMs,
-            oldPath: input.oldPath ?? null,
-            protocol: actor.protocol,
-            userName: actor.userName,
-          })
-          .returning()
-          .get();
-        out.push({ entry, change });
+        const deleted = input.deleted ? 1 : 0;
+        const state = { kind: input.kind, size: input.size, mtimeMs: input.mtimeMs, hash: input.hash, version, deleted, seq, ino: input.ino, changedAt: now };
+        if (previous) this.q.updateEntry.run({ ...state, id: previous.id });
+        else this.q.insertEntry.run({ ...state, rootId, path: input.path, parent, name });
+        const common = { rootId, path: input.path, version, seq, op: input.op, kind: input.kind, deleted, hash: input.hash, size: input.size, mtimeMs: input.mtimeMs, protocol: actor.protocol, userName: actor.userName, createdAt: now };
+        this.q.insertVersion.run({ ...common, userId: actor.userId, deviceId: actor.deviceId, deviceName: actor.deviceName });
+        this.q.insertChange.run({ ...common, oldPath: input.oldPath ?? null });
+        out.push({ change: { ...common, deleted: input.deleted, oldPath: input.oldPath ?? null } });
       }
-      this.db.update(roots).set({ seq }).where(eq(roots.id, rootId)).run();
+      this.q.setRootSeq.run({ seq, rootId });
       return out;
     });
   }

@@ -16,7 +16,7 @@ const MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
 export function openDb(file: string): Db {
   const client = new Database(file);
   client.pragma('journal_mode = WAL');
-  client.pragma('synchronous = FULL');
+  client.pragma('synchronous = NORMAL');
   client.pragma('foreign_keys = ON');
   client.pragma('busy_timeout = 5000');
   const db = drizzle(client, { schema }) as Db;

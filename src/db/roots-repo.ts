@@ -1,4 +1,4 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Db } from './index.js';
 import { grants, roots, users } from './schema/index.js';
 
@@ -6,14 +6,22 @@ export type RootRow = typeof roots.$inferSelect;
 export type GrantRow = typeof grants.$inferSelect;
 
 export class RootsRepo {
-  constructor(private readonly db: Db) {}
+  private readonly q;
+
+  constructor(private readonly db: Db) {
+    const p = sql.placeholder;
+    this.q = {
+      byName: db.select().from(roots).where(eq(roots.name, p('name'))).prepare(),
+      grantOf: db.select().from(grants).where(and(eq(grants.rootId, p('rootId')), eq(grants.userId, p('userId')))).prepare(),
+    };
+  }
 
   create(name: string, dir: string, ownerId: number | null, retention: string): RootRow {
     return this.db.insert(roots).values({ name, dir, ownerId, retention }).returning().get();
   }
 
   byName(name: string): RootRow | undefined {
-    return this.db.select().from(roots).where(eq(roots.name, name)).get();
+    return this.q.byName.get({ name });
   }
 
   byId(id: number): RootRow | undefined {
@@ -45,7 +53,7 @@ export class RootsRepo {
   }
 
   grantOf(rootId: number, userId: number): GrantRow | undefined {
-    return this.db.select().from(grants).where(and(eq(grants.rootId, rootId), eq(grants.userId, userId))).get();
+    return this.q.grantOf.get({ rootId, userId });
   }
 
   grantsOfRoot(rootId: number): { userId: number; userName: string; mode: 'read' | 'write' }[] {
