@@ -136,6 +136,8 @@ export class ContentStore {
       await syncFile(tmp);
       await rename(tmp, target);
     }
+    // The live name is about to be replaced: the blob's name must survive a power cut first.
+    await fsyncDir(path.dirname(target));
   }
 
   async hasBlob(hash: string): Promise<boolean> {
