@@ -1,0 +1,138 @@
+import { PassThrough } from 'node:stream';
+import Router from '@koa/router';
+import { z } from 'zod';
+import { fail, type Change } from '../../src/core/index.js';
+import { parseQuery, requireUser, sessionOf, type HttpDeps, type HttpRouter, type HttpState, type OpenApiPaths } from './context.js';
+
+export interface EventStreamOptions {
+  /** A comment line this often keeps proxies and idle timers from cutting the stream. */
+  heartbeatMs?: number;
+  /** A client that stops reading is cut off past this many buffered bytes; it resumes with Last-Event-ID. */
+  maxBufferedBytes?: number;
+}
+
+const query = z.object({ after: z.coerce.number().int().min(0).optional() });
+
+function frame(c: Change): string {
+  const data = {
+    seq: c.seq,
+    root: c.root,
+    path: c.path,
+    op: c.op,
+    kind: c.kind,
+    version: c.version,
+    deleted: c.deleted,
+    hash: c.hash,
+    size: c.size,
+    mtime: new Date(c.mtimeMs).toISOString(),
+    oldPath: c.oldPath,
+    protocol: c.protocol,
+    user: c.user,
+    at: new Date(c.createdAt).toISOString(),
+  };
+  return `id: ${c.seq}\nevent: change\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+/**
+ * GET /api/v1/roots/:root/events: server-sent events, one `change` per committed change, `id` = the
+ * root's sequence number. With Last-Event-ID (or ?after=N) the stream first replays the change feed
+ * after that number, then goes live; events arriving during the replay are held back and released
+ * in order, so there is no gap and no duplicate.
+ */
+export function eventRoutes(deps: HttpDeps, opts: EventStreamOptions = {}): HttpRouter {
+  const heartbeatMs = opts.heartbeatMs ?? 15_000;
+  const maxBuffered = opts.maxBufferedBytes ?? 8 << 20;
+  const router = new Router<HttpState>();
+  const { vfs } = deps.core;
+
+  router.get('/api/v1/roots/:root/events', requireUser, async (ctx) => {
+    ctx.state.door = 'events';
+    const session = sessionOf(ctx);
+    const root = String(ctx.params.root);
+    const q = parseQuery(ctx, query);
+    const header = ctx.get('Last-Event-ID');
+    let after: number | undefined = q.after;
+    if (header) {
+      if (!/^\d{1,15}$/.test(header.trim())) fail('INVALID_INPUT', 'Last-Event-ID must be a sequence number');
+      after = Number(header.trim());
+    }
+
+    const out = new PassThrough();
+    let last = after ?? -1;
+    let replaying = true;
+    const held: Change[] = [];
+    let closed = false;
+    const send = (c: Change) => {
+      if (closed || c.seq <= last) return;
+      last = c.seq;
+      out.write(frame(c));
+      if (out.writableLength > maxBuffered) stop();
+    };
+    // Subscribe before reading the feed: nothing committed in between can be missed. This also
+    // refuses (404) a root the user may not see, before any byte is sent.
+    const unsubscribe = await vfs.subscribe(session, root, (c) => {
+      if (replaying) held.push(c);
+      else send(c);
+    });
+    const timer = setInterval(() => out.write(': ping\n\n'), heartbeatMs);
+    timer.unref();
+    function stop() {
+      if (closed) return;
+      closed = true;
+      clearInterval(timer);
+      unsubscribe();
+      out.end();
+    }
+    ctx.req.once('close', stop);
+    ctx.res.once('close', stop);
+
+    ctx.status = 200;
+    ctx.type = 'text/event-stream; charset=utf-8';
+    ctx.set('Cache-Control', 'no-store');
+    ctx.set('X-Accel-Buffering', 'no');
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.req.socket.setNoDelay(true);
+    ctx.req.socket.setTimeout(0);
+    ctx.body = out;
+    out.write(`retry: 3000\n: syncgate events for ${encodeURIComponent(root)}\n\n`);
+
+    try {
+      if (after !== undefined) {
+        let cursor = after;
+        for (;;) {
+          const page = await vfs.changes(session, root, cursor, 1000);
+          for (const c of page.changes) send(c);
+          if (closed || !page.more) break;
+          cursor = page.cursor;
+        }
+      }
+    } catch (err) {
+      ctx.state.log?.warn({ err }, 'event replay failed');
+      stop();
+      return;
+    }
+    replaying = false;
+    for (const c of held.splice(0)) send(c);
+  });
+
+  return router;
+}
+
+export const openapi: OpenApiPaths = {
+  '/api/v1/roots/{root}/events': {
+    get: {
+      summary: 'Live changes of a root as server-sent events (id = sequence number; resumable with Last-Event-ID)',
+      tags: ['events'],
+      parameters: [
+        { name: 'root', in: 'path', required: true, schema: { type: 'string' } },
+        { name: 'after', in: 'query', required: false, schema: { type: 'integer', minimum: 0 }, description: 'replay changes after this sequence number (as Last-Event-ID)' },
+        { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } },
+      ],
+      responses: {
+        '200': { description: 'an endless text/event-stream of `change` events', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+        '401': { description: 'not logged in' },
+        '404': { description: 'no such root (or not visible to the user)' },
+      },
+    },
+  },
+};

@@ -1,0 +1,127 @@
+import type { Readable } from 'node:stream';
+import yazl from 'yazl';
+import { fail, type EntryInfo } from '../../../src/core/index.js';
+import type { OpenedShare } from '../../../src/core/shares.js';
+import type { HttpContext, HttpDeps } from '../context.js';
+
+/** `attachment` with an ASCII fallback and the UTF-8 name (RFC 6266 / 5987). */
+export function contentDisposition(name: string, type: 'attachment' | 'inline' = 'attachment'): string {
+  const fallback = name.replace(/[^\x20-\x7e]|["\\%]/g, '_') || 'download';
+  const encoded = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `${type}; filename="${fallback}"; filename*=UTF-8''${encoded}`;
+}
+
+/** One `bytes=` range (first-last, first-, -suffix); anything else (several ranges) is ignored. */
+export function parseRange(header: string | undefined, size: number): { start: number; end?: number } | 'unsatisfiable' | null {
+  if (!header) return null;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return null;
+  if (m[1] === '') {
+    const suffix = Number(m[2]);
+    if (suffix === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - suffix) };
+  }
+  const start = Number(m[1]);
+  const end = m[2] === '' ? undefined : Number(m[2]);
+  if (start >= size || (end !== undefined && end < start)) return 'unsatisfiable';
+  return { start, end: end === undefined ? undefined : Math.min(end, size - 1) };
+}
+
+interface SendDeps {
+  deps: HttpDeps;
+  /** Counts one download against the link's limit (throws when used up). */
+  consume: () => void;
+  /** Called once the response is over, with the payload bytes that left. */
+  done: (action: string, bytes: number, path: string) => void;
+}
+
+function countBytes(ctx: HttpContext, stream: Readable, onDone: (bytes: number) => void): void {
+  let bytes = 0;
+  stream.on('data', (c: Buffer) => {
+    bytes += c.length;
+  });
+  ctx.res.once('close', () => onDone(bytes));
+}
+
+/** Streams one file of a share (Range, ETag, conditional GET); a full GET counts as a download. */
+export async function sendShareFile(ctx: HttpContext, opened: OpenedShare, entry: EntryInfo, io: SendDeps): Promise<void> {
+  const { session, root } = opened;
+  ctx.set('ETag', entry.etag);
+  ctx.set('Last-Modified', new Date(entry.mtimeMs).toUTCString());
+  ctx.set('Accept-Ranges', 'bytes');
+  ctx.set('Cache-Control', 'private, no-cache');
+  ctx.set('Content-Disposition', contentDisposition(entry.name));
+  // Shared content is never rendered as a page of this origin.
+  ctx.set('Content-Security-Policy', "default-src 'none'; sandbox");
+  ctx.type = 'application/octet-stream';
+  const inm = ctx.get('If-None-Match');
+  if (inm && inm.split(',').some((t) => t.trim() === entry.etag || t.trim() === '*')) {
+    ctx.status = 304;
+    return;
+  }
+  const ifRange = ctx.get('If-Range');
+  let range = ifRange && ifRange !== entry.etag ? null : parseRange(ctx.get('Range') || undefined, entry.size);
+  if (range === 'unsatisfiable') {
+    ctx.set('Content-Range', `bytes */${entry.size}`);
+    fail('RANGE_NOT_SATISFIABLE', 'the range is outside the file', { size: entry.size });
+  }
+  if (entry.size === 0) range = null;
+  if (ctx.method === 'HEAD') {
+    ctx.status = 200;
+    ctx.length = entry.size;
+    return;
+  }
+  if (!range || range.start === 0) io.consume();
+  const r = await io.deps.core.vfs.read(session, root, entry.path, range ? { start: range.start, end: range.end } : {});
+  if (range) {
+    ctx.status = 206;
+    ctx.set('Content-Range', `bytes ${r.start}-${r.end}/${r.size}`);
+  } else {
+    ctx.status = 200;
+  }
+  ctx.length = r.size === 0 ? 0 : r.end - r.start + 1;
+  countBytes(ctx, r.stream, (bytes) => io.done('download', bytes, entry.path));
+  ctx.body = r.stream;
+}
+
+/** A shared folder as one streamed zip (stored, not compressed: fast, and most big files are compressed already). */
+export async function sendShareZip(ctx: HttpContext, opened: OpenedShare, dir: EntryInfo, io: SendDeps): Promise<void> {
+  const { session, root } = opened;
+  const vfs = io.deps.core.vfs;
+  const files: EntryInfo[] = [];
+  const emptyDirs: EntryInfo[] = [];
+  const walk = async (path: string): Promise<void> => {
+    const children = await vfs.list(session, root, path);
+    if (children.length === 0 && path !== dir.path) emptyDirs.push({ ...dir, path });
+    for (const c of children) {
+      if (c.kind === 'dir') await walk(c.path);
+      else files.push(c);
+    }
+  };
+  await walk(dir.path);
+  const base = dir.path === '' ? '' : `${dir.path}/`;
+  const inZip = (p: string) => (base && p.startsWith(base) ? p.slice(base.length) : p);
+  ctx.set('Cache-Control', 'private, no-cache');
+  ctx.set('Content-Disposition', contentDisposition(`${opened.link.name || 'share'}.zip`));
+  ctx.type = 'application/zip';
+  if (ctx.method === 'HEAD') {
+    ctx.status = 200;
+    return;
+  }
+  io.consume();
+  const zip = new yazl.ZipFile();
+  for (const f of files) {
+    zip.addReadStreamLazy(inZip(f.path), { mtime: new Date(f.mtimeMs), compress: false, size: f.size }, (cb) => {
+      vfs.read(session, root, f.path).then(
+        (r) => cb(null, r.stream),
+        (err: unknown) => cb(err as Error, undefined as never),
+      );
+    });
+  }
+  for (const d of emptyDirs) zip.addEmptyDirectory(inZip(d.path), {});
+  zip.end();
+  const out = zip.outputStream as unknown as Readable;
+  ctx.status = 200;
+  countBytes(ctx, out, (bytes) => io.done('download-zip', bytes, dir.path));
+  ctx.body = out;
+}

@@ -1,0 +1,363 @@
+import Router from '@koa/router';
+import { z } from 'zod';
+import { fail, isCoreError, type Core } from '../../../src/core/index.js';
+import { ShareLinks, type OpenedShare, type ShareLinkInfo } from '../../../src/core/shares.js';
+import { parseQuery, readJson, requireUser, sessionOf, type HttpContext, type HttpDeps, type HttpRouter, type HttpState, type OpenApiPaths } from '../context.js';
+import { sendShareFile, sendShareZip } from './download.js';
+import { securityHeaders, sendPublicFile } from './static.js';
+
+/** Cookie that proves a password was given; its path is /s/<token>, so it goes to that link only. */
+const COOKIE = 'sgshare';
+/** Scripts (curl, wget) send the password of a protected link in this header. */
+const PASSWORD_HEADER = 'X-Share-Password';
+
+const createSchema = z.object({
+  root: z.string().min(1).max(200),
+  path: z.string().max(4096).default(''),
+  /** ISO 8601 date-time or epoch milliseconds. */
+  expiresAt: z.union([z.iso.datetime({ offset: true }), z.number().int().positive()]).nullable().optional(),
+  /** Alternative to expiresAt: seconds from now. */
+  expiresInSec: z.number().int().positive().max(10 * 365 * 86400).optional(),
+  password: z.string().min(1).max(1024).nullable().optional(),
+  maxDownloads: z.number().int().positive().nullable().optional(),
+  uploadOnly: z.boolean().optional(),
+});
+
+const idParam = z.object({ id: z.coerce.number().int().positive() });
+const listQuery = z.object({ root: z.string().min(1).optional() });
+const authSchema = z.object({ password: z.string().max(1024) });
+const metaQuery = z.object({ dir: z.string().max(4096).default('') });
+const uploadQuery = z.object({ name: z.string().min(1).max(255) });
+
+/** The share-link service: the core's once the lead wires it, else one per door (same secret for its life). */
+function shareService(core: Core): ShareLinks {
+  const wired = (core as Core & { shares?: ShareLinks }).shares;
+  return wired ?? new ShareLinks(core.ctx, core.roots, core.accounts, core.guard);
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function presentLink(l: ShareLinkInfo) {
+  return {
+    id: l.id,
+    root: l.root,
+    path: l.path,
+    name: l.name,
+    kind: l.kind,
+    createdBy: l.createdBy,
+    createdAt: iso(l.createdAt),
+    expiresAt: l.expiresAt === null ? null : iso(l.expiresAt),
+    hasPassword: l.hasPassword,
+    maxDownloads: l.maxDownloads,
+    downloads: l.downloads,
+    uploadOnly: l.uploadOnly,
+    revokedAt: l.revokedAt === null ? null : iso(l.revokedAt),
+    state: l.state,
+  };
+}
+
+function linkId(ctx: HttpContext): number {
+  const p = idParam.safeParse(ctx.params);
+  if (!p.success) fail('INVALID_INPUT', 'a share link id is a positive number');
+  return p.data.id;
+}
+
+function joinShare(base: string, sub: string | undefined): string {
+  const s = sub ?? '';
+  if (s === '' || s === '/') return base;
+  return base === '' ? s : `${base}/${s.replace(/^\/+/, '')}`;
+}
+
+/** The path relative to the shared folder, for display and logs. */
+function relToShare(base: string, p: string): string {
+  return base === '' ? p : p === base ? '' : p.slice(base.length + 1);
+}
+
+function splitExt(name: string): [string, string] {
+  const i = name.lastIndexOf('.');
+  return i <= 0 ? [name, ''] : [name.slice(0, i), name.slice(i)];
+}
+
+/** API under /api/v1/shares and the public /s/<token> page, downloads and drop uploads. */
+export function shareRoutes(deps: HttpDeps): HttpRouter {
+  const shares = shareService(deps.core);
+  const router = new Router<HttpState>();
+  const maxJson = deps.options.maxJsonBytes;
+
+  const meta = (ctx: HttpContext) => ({ address: ctx.state.address, userAgent: ctx.get('User-Agent') || null, requestId: ctx.state.requestId });
+
+  /** Opens the link of the request: password header, or the cookie of a password given earlier. */
+  const openShare = async (ctx: HttpContext): Promise<OpenedShare> => {
+    ctx.state.door = 'share';
+    securityHeaders(ctx);
+    ctx.set('Cache-Control', 'no-store');
+    const token = String(ctx.params.token ?? '');
+    const password = ctx.get(PASSWORD_HEADER) || undefined;
+    const cookie = ctx.cookies.get(COOKIE) ?? undefined;
+    return shares.open(token, { password, cookie }, meta(ctx));
+  };
+
+  const logAccess = (ctx: HttpContext, o: OpenedShare) => (action: string, bytes: number, path: string) => {
+    try {
+      // Byte metrics are counted per request by the door (ctx.state.door = 'share').
+      shares.logAccess(o.link.id, { ...meta(ctx), action, bytes, path: relToShare(o.link.path, path) });
+    } catch (err) {
+      ctx.state.log?.warn({ err, share: o.link.id }, 'share access not logged');
+    }
+  };
+
+  // ---- API for owners ----
+  router.post('/api/v1/shares', requireUser, async (ctx) => {
+    const input = await readJson(ctx, createSchema, maxJson);
+    const expiresAt =
+      input.expiresInSec !== undefined ? Date.now() + input.expiresInSec * 1000 : typeof input.expiresAt === 'string' ? Date.parse(input.expiresAt) : input.expiresAt;
+    const { link, token } = await shares.create(sessionOf(ctx), { ...input, expiresAt });
+    const url = `${deps.publicUrl.replace(/\/+$/, '')}/s/${token}`;
+    ctx.status = 201;
+    ctx.body = { share: presentLink(link), token, url, downloadUrl: link.uploadOnly ? null : `${url}/download` };
+  });
+
+  router.get('/api/v1/shares', requireUser, async (ctx) => {
+    const q = parseQuery(ctx, listQuery);
+    ctx.body = { shares: shares.list(sessionOf(ctx), q.root).map(presentLink) };
+  });
+
+  router.get('/api/v1/shares/:id', requireUser, async (ctx) => {
+    ctx.body = { share: presentLink(shares.get(sessionOf(ctx), linkId(ctx))) };
+  });
+
+  router.delete('/api/v1/shares/:id', requireUser, async (ctx) => {
+    shares.revoke(sessionOf(ctx), linkId(ctx));
+    ctx.status = 204;
+  });
+
+  router.get('/api/v1/shares/:id/accesses', requireUser, async (ctx) => {
+    ctx.body = { accesses: shares.accesses(sessionOf(ctx), linkId(ctx)).map((a) => ({ ...a, at: iso(a.at) })) };
+  });
+
+  // ---- the public side ----
+  router.get('/s/:token', async (ctx) => {
+    let status = 200;
+    try {
+      await openShare(ctx);
+    } catch (err) {
+      if (!isCoreError(err)) throw err;
+      status = err.code === 'NOT_FOUND' ? 404 : err.code === 'PERMISSION_DENIED' ? 403 : err.code === 'TOO_MANY_ATTEMPTS' ? 429 : 200;
+    }
+    ctx.state.door = 'share';
+    await sendPublicFile(ctx, 'share.html');
+    ctx.set('Cache-Control', 'no-store');
+    ctx.status = status;
+  });
+
+  router.post('/s/:token/auth', async (ctx) => {
+    ctx.state.door = 'share';
+    securityHeaders(ctx);
+    const { password } = await readJson(ctx, authSchema, 8192);
+    const token = String(ctx.params.token);
+    const o = await shares.open(token, { password }, meta(ctx));
+    if (o.link.hasPassword) {
+      const c = shares.issueCookie(token);
+      ctx.cookies.set(COOKIE, c.value, {
+        path: `/s/${token}`,
+        httpOnly: true,
+        sameSite: 'strict',
+        secure: deps.secure,
+        maxAge: c.maxAgeSec * 1000,
+        overwrite: true,
+      });
+    }
+    logAccess(ctx, o)('password-ok', 0, o.link.path);
+    ctx.status = 204;
+  });
+
+  /** What the page shows: the file, the folder's entries, or (drop links) only that uploads are welcome. */
+  router.get('/s/:token/meta', async (ctx) => {
+    const o = await openShare(ctx);
+    const { link } = o;
+    const q = parseQuery(ctx, metaQuery);
+    const base = {
+      name: link.name,
+      kind: link.kind,
+      uploadOnly: link.uploadOnly,
+      hasPassword: link.hasPassword,
+      expiresAt: link.expiresAt === null ? null : iso(link.expiresAt),
+      downloadsLeft: link.maxDownloads === null ? null : Math.max(0, link.maxDownloads - link.downloads),
+    };
+    if (link.uploadOnly) {
+      logAccess(ctx, o)('view', 0, link.path);
+      ctx.body = { ...base, size: null, entries: null };
+      return;
+    }
+    const target = joinShare(link.path, q.dir);
+    const entry = await deps.core.vfs.stat(o.session, o.root, target);
+    const entries =
+      entry.kind === 'dir'
+        ? (await deps.core.vfs.list(o.session, o.root, target)).map((e) => ({
+            name: e.name,
+            path: relToShare(link.path, e.path),
+            kind: e.kind,
+            size: e.size,
+            mtime: iso(e.mtimeMs),
+          }))
+        : null;
+    logAccess(ctx, o)('view', 0, target);
+    ctx.body = { ...base, dir: relToShare(link.path, target), size: entry.kind === 'file' ? entry.size : null, mtime: iso(entry.mtimeMs), entries };
+  });
+
+  const download = async (ctx: HttpContext) => {
+    const o = await openShare(ctx);
+    if (o.link.uploadOnly) fail('PERMISSION_DENIED', 'this link only accepts uploads');
+    const target = joinShare(o.link.path, typeof ctx.params.path === 'string' ? ctx.params.path : undefined);
+    const entry = await deps.core.vfs.stat(o.session, o.root, target);
+    const io = { deps, consume: () => shares.consume(o.link.id), done: logAccess(ctx, o) };
+    if (entry.kind === 'dir') await sendShareZip(ctx, o, entry, io);
+    else await sendShareFile(ctx, o, entry, io);
+  };
+  router.get('/s/:token/download', download);
+  router.get('/s/:token/download/{*path}', download);
+
+  /** Drop links only: a new file in the shared folder; an existing name gets ' (1)', ' (2)', ... */
+  const upload = async (ctx: HttpContext, name: string) => {
+    const o = await openShare(ctx);
+    if (!o.link.uploadOnly) fail('PERMISSION_DENIED', 'this link does not accept uploads');
+    if (!name || name.includes('/') || name.length > 255) fail('INVALID_PATH', 'an upload needs a plain file name');
+    shares.consume(o.link.id);
+    const [stem, ext] = splitExt(name);
+    const maxSize = deps.options.maxUploadBytes || undefined;
+    for (let i = 0; i < 1000; i += 1) {
+      const candidate = i === 0 ? name : `${stem} (${i})${ext}`;
+      try {
+        const r = await deps.core.vfs.write(o.session, o.root, joinShare(o.link.path, candidate), ctx.req, { createOnly: true, maxSize });
+        logAccess(ctx, o)('upload', r.entry.size, r.entry.path);
+        ctx.status = 201;
+        ctx.body = { name: r.entry.name, size: r.entry.size };
+        return;
+      } catch (err) {
+        // The core refuses an existing name before it reads the body; only then may we try the next.
+        if (!isCoreError(err, 'ALREADY_EXISTS') || ctx.req.readableDidRead) throw err;
+      }
+    }
+    fail('ALREADY_EXISTS', 'too many files with this name');
+  };
+  router.put('/s/:token/upload/:name', (ctx) => upload(ctx, String(ctx.params.name)));
+  router.post('/s/:token/upload', (ctx) => upload(ctx, parseQuery(ctx, uploadQuery).name));
+
+  return router;
+}
+
+const shareSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' },
+    root: { type: 'string' },
+    path: { type: 'string' },
+    name: { type: 'string' },
+    kind: { type: 'string', enum: ['file', 'dir'] },
+    createdBy: { type: 'string' },
+    createdAt: { type: 'string', format: 'date-time' },
+    expiresAt: { type: ['string', 'null'], format: 'date-time' },
+    hasPassword: { type: 'boolean' },
+    maxDownloads: { type: ['integer', 'null'] },
+    downloads: { type: 'integer' },
+    uploadOnly: { type: 'boolean' },
+    revokedAt: { type: ['string', 'null'], format: 'date-time' },
+    state: { type: 'string', enum: ['active', 'expired', 'exhausted', 'revoked'] },
+  },
+};
+const idParamDoc = { name: 'id', in: 'path', required: true, schema: { type: 'integer' } };
+const errorRef = { description: 'error', content: { 'application/json': { schema: { type: 'object', properties: { error: { type: 'object' } } } } } };
+
+export const openapi: OpenApiPaths = {
+  '/api/v1/shares': {
+    post: {
+      summary: 'Create a share link for a file or folder (owner or write access)',
+      tags: ['shares'],
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              required: ['root'],
+              properties: {
+                root: { type: 'string' },
+                path: { type: 'string' },
+                expiresAt: { type: ['string', 'integer', 'null'], description: 'ISO 8601 date-time or epoch milliseconds' },
+                expiresInSec: { type: 'integer' },
+                password: { type: ['string', 'null'] },
+                maxDownloads: { type: ['integer', 'null'], description: 'downloads allowed (uploads for drop links)' },
+                uploadOnly: { type: 'boolean', description: 'drop box: uploads only, no listing or download' },
+              },
+            },
+          },
+        },
+      },
+      responses: {
+        '201': {
+          description: 'created; the token is shown once',
+          content: { 'application/json': { schema: { type: 'object', properties: { share: shareSchema, token: { type: 'string' }, url: { type: 'string' }, downloadUrl: { type: ['string', 'null'] } } } } },
+        },
+        '400': errorRef,
+        '403': errorRef,
+        '404': errorRef,
+      },
+    },
+    get: {
+      summary: 'Share links I created or that point into my roots',
+      tags: ['shares'],
+      parameters: [{ name: 'root', in: 'query', required: false, schema: { type: 'string' } }],
+      responses: { '200': { description: 'links', content: { 'application/json': { schema: { type: 'object', properties: { shares: { type: 'array', items: shareSchema } } } } } } },
+    },
+  },
+  '/api/v1/shares/{id}': {
+    get: {
+      summary: 'One share link',
+      tags: ['shares'],
+      parameters: [idParamDoc],
+      responses: { '200': { description: 'the link', content: { 'application/json': { schema: { type: 'object', properties: { share: shareSchema } } } } }, '404': errorRef },
+    },
+    delete: {
+      summary: 'Revoke a share link at once (cookies issued for it stop working too)',
+      tags: ['shares'],
+      parameters: [idParamDoc],
+      responses: { '204': { description: 'revoked' }, '404': errorRef },
+    },
+  },
+  '/api/v1/shares/{id}/accesses': {
+    get: {
+      summary: 'Access log of a share link (newest first)',
+      tags: ['shares'],
+      parameters: [idParamDoc],
+      responses: {
+        '200': {
+          description: 'accesses',
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                properties: {
+                  accesses: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      properties: {
+                        at: { type: 'string', format: 'date-time' },
+                        action: { type: 'string' },
+                        address: { type: ['string', 'null'] },
+                        userAgent: { type: ['string', 'null'] },
+                        bytes: { type: 'integer' },
+                        path: { type: ['string', 'null'] },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+        '404': errorRef,
+      },
+    },
+  },
+};
