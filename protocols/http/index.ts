@@ -1,30 +1,115 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Koa from 'koa';
 import Router from '@koa/router';
-import type { HttpDoorDeps } from './context.js';
+import { accountRoutes } from './api/accounts.js';
+import { fileRoutes } from './api/files.js';
+import { historyRoutes } from './api/history.js';
+import { rootRoutes } from './api/roots.js';
+import { tusRoutes } from './api/tus.js';
+import { zipRoutes } from './api/zip.js';
+import { authenticator } from './auth.js';
+import type { HttpDeps, HttpDoorDeps, HttpMiddleware, HttpRouter, HttpState, OpenApiPaths } from './context.js';
+import { errorMiddleware } from './errors.js';
+import { eventRoutes, openapi as eventPaths } from './events.js';
+import { doorMetrics } from './metrics.js';
+import { buildOpenApi } from './openapi.js';
+import { shareRoutes, openapi as sharePaths } from './shares/routes.js';
 
 export type { HttpDoorDeps } from './context.js';
 
 export interface HttpDoor {
   handle(req: IncomingMessage, res: ServerResponse): void;
   close(): Promise<void>;
+  /** Every route (method + router path), for the OpenAPI completeness test. */
+  routes?: { methods: string[]; path: string }[];
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+const PAGE_CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+/** Request id, child logger, client address, security headers, request/byte metrics, one log line. */
+function requestFrame(deps: HttpDeps, metrics: ReturnType<typeof doorMetrics>): HttpMiddleware {
+  return async (ctx, next) => {
+    const started = Date.now();
+    const sent = ctx.get('x-request-id');
+    const requestId = REQUEST_ID.test(sent) ? sent : randomUUID();
+    const socket = ctx.req.socket;
+    const bytesRead = socket.bytesRead;
+    const bytesWritten = socket.bytesWritten;
+    ctx.state.requestId = requestId;
+    ctx.state.log = deps.log.child({ requestId });
+    ctx.state.address = ctx.ip || socket.remoteAddress || 'unknown';
+    ctx.state.door = 'rest';
+    ctx.set('X-Request-Id', requestId);
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('X-Frame-Options', 'DENY');
+    ctx.set('Referrer-Policy', 'no-referrer');
+    ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
+    ctx.set('Cross-Origin-Resource-Policy', 'same-origin');
+    ctx.set('Content-Security-Policy', PAGE_CSP);
+    if (deps.secure) ctx.set('Strict-Transport-Security', 'max-age=31536000');
+    if (ctx.path.startsWith('/api/')) ctx.set('Cache-Control', 'no-store');
+    const done = () => {
+      const door = ctx.state.door;
+      metrics.requests.inc({ door, method: ctx.method, status: String(ctx.status) });
+      // Small bodies arrive with the headers, before this middleware sees the socket.
+      metrics.bytes.inc({ door, direction: 'in' }, Math.max(0, socket.bytesRead - bytesRead, Number(ctx.get('content-length')) || 0));
+      metrics.bytes.inc({ door, direction: 'out' }, Math.max(0, socket.bytesWritten - bytesWritten));
+      const s = ctx.state.session;
+      if (s) metrics.seen(door, `${ctx.state.authVia}:${s.user.id}:${s.device?.id ?? ''}`);
+      ctx.state.log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Date.now() - started, user: s?.user.name, door }, 'request');
+    };
+    ctx.res.once('close', done);
+    await next();
+  };
 }
 
 /** REST API, share pages, web UI, health and metrics on the main HTTP port. */
-export function createHttpDoor(deps: HttpDoorDeps): HttpDoor {
-  const app = new Koa();
-  const router = new Router();
-  router.get('/health', (ctx) => {
+export function createHttpDoor(doorDeps: HttpDoorDeps): HttpDoor {
+  const secure = Boolean(doorDeps.options.tlsCert) || doorDeps.publicUrl.startsWith('https:');
+  const metrics = doorMetrics(doorDeps.metrics);
+  const authenticate = authenticator(doorDeps.core, { secure });
+  const deps: HttpDeps = { ...doorDeps, authenticate, httpMetrics: metrics, secure };
+  const app = new Koa<HttpState>({ proxy: doorDeps.options.trustProxy });
+  app.silent = true; // errors are logged once, by errorMiddleware, with the request id
+
+  const base = new Router<HttpState>();
+  base.get('/health', (ctx) => {
     ctx.body = { status: 'ok' };
   });
-  router.get('/metrics', async (ctx) => {
+  base.get('/metrics', async (ctx) => {
     ctx.type = deps.metrics.contentType;
     ctx.body = await deps.metrics.metrics();
   });
-  app.use(router.routes()).use(router.allowedMethods());
+
+  const routers: HttpRouter[] = [
+    accountRoutes(deps),
+    rootRoutes(deps),
+    fileRoutes(deps, metrics),
+    historyRoutes(deps, metrics),
+    zipRoutes(deps),
+    tusRoutes(deps, metrics),
+    eventRoutes(deps),
+    shareRoutes(deps),
+  ];
+  const routes = [base, ...routers].flatMap((r) => r.stack.filter((l) => l.methods.length > 0).map((l) => ({ methods: l.methods.filter((m) => m !== 'HEAD' || !l.methods.includes('GET')), path: String(l.path) })));
+  const extra: OpenApiPaths = { ...eventPaths, ...sharePaths };
+  const doc = buildOpenApi(extra);
+  const docRouter = new Router<HttpState>();
+  docRouter.get('/api/v1/openapi.json', (ctx) => {
+    ctx.body = doc;
+  });
+  routes.push({ methods: ['GET'], path: '/api/v1/openapi.json' });
+
+  app.use(requestFrame(deps, metrics));
+  app.use(errorMiddleware);
+  app.use(authenticate);
+  for (const r of [base, docRouter, ...routers]) app.use(r.routes()).use(r.allowedMethods());
   const callback = app.callback();
   return {
     handle: (req, res) => void callback(req, res),
     close: async () => {},
+    routes,
   };
 }

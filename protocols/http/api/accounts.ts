@@ -1,0 +1,129 @@
+import Router from '@koa/router';
+import { z } from 'zod';
+import { fail } from '../../../src/core/index.js';
+import { clearSessionCookie, csrfTokenOf, setSessionCookie } from '../auth.js';
+import { readJson, requireAdmin, requireUser, sessionOf, type HttpDeps, type HttpRouter, type HttpState } from '../context.js';
+import { isoOrNull, presentUser } from '../presenters.js';
+
+const loginBody = z.object({
+  user: z.string().min(1).max(64),
+  password: z.string().min(1).max(1024),
+  /** 'cookie' for browsers (HttpOnly session cookie + CSRF token), 'token' for scripts (bearer). */
+  mode: z.enum(['cookie', 'token']).default('token'),
+});
+const passwordBody = z.object({ current: z.string().min(1).max(1024), password: z.string().min(8).max(1024) });
+const newUserBody = z.object({ name: z.string().min(1).max(64), password: z.string().min(8).max(1024), isAdmin: z.boolean().default(false) });
+const patchUserBody = z.object({ disabled: z.boolean().optional(), password: z.string().min(8).max(1024).optional() });
+const tokenBody = z.object({ name: z.string().min(1).max(100) });
+const deviceBody = z.object({ uuid: z.string().min(16).max(64), name: z.string().min(1).max(100) });
+const idParam = z.coerce.number().int().positive();
+
+function id(raw: string | undefined): number {
+  const r = idParam.safeParse(raw);
+  if (!r.success) fail('INVALID_INPUT', 'the id must be a positive integer');
+  return r.data;
+}
+
+/** Login and logout, the current user, password change, API tokens, devices, and user admin. */
+export function accountRoutes(deps: HttpDeps): HttpRouter {
+  const { core, options } = deps;
+  const r = new Router<HttpState>({ prefix: '/api/v1' });
+  const max = options.maxJsonBytes;
+  const ttlMs = options.sessionTtlHours * 3600_000;
+
+  r.post('/login', async (ctx) => {
+    const body = await readJson(ctx, loginBody, max);
+    const user = await core.accounts.authenticate(body.user, body.password, { address: ctx.state.address, protocol: 'rest' });
+    const { token, expiresAt } = core.accounts.openLoginSession(user, ttlMs, ctx.state.address);
+    const out = { user: { id: user.id, name: user.name, isAdmin: user.isAdmin }, expiresAt: new Date(expiresAt).toISOString() };
+    if (body.mode === 'cookie') {
+      setSessionCookie(ctx, token, expiresAt, deps.secure);
+      ctx.body = { ...out, csrfToken: csrfTokenOf(token) };
+    } else {
+      ctx.body = { ...out, token };
+    }
+  });
+
+  r.post('/logout', requireUser, async (ctx) => {
+    if (ctx.state.loginToken) core.accounts.closeLoginSession(ctx.state.loginToken);
+    if (ctx.state.authVia === 'cookie') clearSessionCookie(ctx, deps.secure);
+    ctx.status = 204;
+  });
+
+  r.get('/me', requireUser, async (ctx) => {
+    const s = sessionOf(ctx);
+    ctx.body = {
+      user: { id: s.user.id, name: s.user.name, isAdmin: s.user.isAdmin },
+      device: s.device,
+      via: ctx.state.authVia,
+      ...(ctx.state.authVia === 'cookie' && ctx.state.loginToken ? { csrfToken: csrfTokenOf(ctx.state.loginToken) } : {}),
+    };
+  });
+
+  r.put('/me/password', requireUser, async (ctx) => {
+    const s = sessionOf(ctx);
+    const body = await readJson(ctx, passwordBody, max);
+    await core.accounts.authenticate(s.user.name, body.current, { address: ctx.state.address, protocol: 'rest' });
+    await core.accounts.setPassword(s.user.name, body.password);
+    if (ctx.state.authVia === 'cookie') clearSessionCookie(ctx, deps.secure);
+    ctx.status = 204;
+  });
+
+  r.get('/me/tokens', requireUser, async (ctx) => {
+    ctx.body = { tokens: core.accounts.tokens(sessionOf(ctx).user.id).map((t) => ({ id: t.id, name: t.name, createdAt: isoOrNull(t.createdAt), lastUsedAt: isoOrNull(t.lastUsedAt) })) };
+  });
+  r.post('/me/tokens', requireUser, async (ctx) => {
+    const body = await readJson(ctx, tokenBody, max);
+    const t = core.accounts.createToken(sessionOf(ctx).user.id, body.name);
+    ctx.status = 201;
+    ctx.body = { id: t.id, name: t.name, token: t.token };
+  });
+  r.delete('/me/tokens/:id', requireUser, async (ctx) => {
+    core.accounts.revokeToken(sessionOf(ctx).user.id, id(ctx.params.id));
+    ctx.status = 204;
+  });
+
+  r.get('/me/devices', requireUser, async (ctx) => {
+    ctx.body = { devices: core.accounts.devices(sessionOf(ctx).user.id).map((d) => ({ ...d, lastSeenAt: isoOrNull(d.lastSeenAt) })) };
+  });
+  r.post('/me/devices', requireUser, async (ctx) => {
+    const body = await readJson(ctx, deviceBody, max);
+    const d = core.accounts.registerDevice(sessionOf(ctx).user, body.uuid, body.name, ctx.state.address);
+    ctx.status = 201;
+    ctx.body = { id: d.id, uuid: d.uuid, name: d.name, token: d.token };
+  });
+  r.delete('/me/devices/:id', requireUser, async (ctx) => {
+    core.accounts.revokeDevice(sessionOf(ctx).user.id, id(ctx.params.id));
+    ctx.status = 204;
+  });
+
+  r.get('/users', requireAdmin, async (ctx) => {
+    ctx.body = { users: core.accounts.users().map(presentUser) };
+  });
+  r.post('/users', requireAdmin, async (ctx) => {
+    const body = await readJson(ctx, newUserBody, max);
+    ctx.status = 201;
+    ctx.body = presentUser(await core.accounts.createUser(body.name, body.password, body.isAdmin));
+  });
+  r.get('/users/:name', requireAdmin, async (ctx) => {
+    ctx.body = presentUser(core.accounts.user(ctx.params.name!));
+  });
+  r.patch('/users/:name', requireAdmin, async (ctx) => {
+    const body = await readJson(ctx, patchUserBody, max);
+    const name = ctx.params.name!;
+    core.accounts.user(name);
+    if (body.disabled !== undefined) {
+      if (body.disabled && name === sessionOf(ctx).user.name) fail('INVALID_INPUT', 'you cannot disable yourself');
+      core.accounts.setDisabled(name, body.disabled);
+    }
+    if (body.password !== undefined) await core.accounts.setPassword(name, body.password);
+    ctx.body = presentUser(core.accounts.user(name));
+  });
+  r.delete('/users/:name', requireAdmin, async (ctx) => {
+    const name = ctx.params.name!;
+    if (name === sessionOf(ctx).user.name) fail('INVALID_INPUT', 'you cannot delete yourself');
+    core.accounts.deleteUser(name);
+    ctx.status = 204;
+  });
+  return r;
+}

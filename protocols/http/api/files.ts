@@ -1,0 +1,195 @@
+import Router from '@koa/router';
+import { z } from 'zod';
+import { fail, isCoreError, type EntryInfo } from '../../../src/core/index.js';
+import { parseQuery, readJson, requireUser, sessionOf, type HttpContext, type HttpDeps, type HttpRouter, type HttpState } from '../context.js';
+import type { DoorMetrics } from '../metrics.js';
+import { presentEntry, presentWrite } from '../presenters.js';
+import { baseVersionOf, checkIfMatchRead, notModified, parseRange } from './conditional.js';
+
+const pathBody = z.object({ path: z.string().max(4096), parents: z.boolean().default(false) });
+const moveBody = z.object({
+  from: z.string().max(4096),
+  to: z.string().max(4096),
+  overwrite: z.boolean().default(false),
+  /** Move/copy into another root the user may write. */
+  toRoot: z.string().min(1).max(64).optional(),
+  baseVersion: z.number().int().min(0).optional(),
+});
+const downloadQuery = z.object({ version: z.coerce.number().int().positive().optional(), inline: z.enum(['0', '1']).optional() });
+const uploadQuery = z.object({
+  parents: z.enum(['0', '1', 'true', 'false']).default('1'),
+  mtimeMs: z.coerce.number().int().min(0).optional(),
+  baseVersion: z.coerce.number().int().min(0).optional(),
+  onConflict: z.enum(['copy', 'fail']).optional(),
+});
+
+/** The path of a `{/*path}` route ('' = the root). */
+export function pathParam(ctx: HttpContext): string {
+  return ctx.params.path ?? '';
+}
+
+function contentDisposition(name: string, inline: boolean): string {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `${inline ? 'inline' : 'attachment'}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
+/** `Prefer: conflict=fail` (or ?onConflict=fail) turns an outdated If-Match into 412 instead of a conflict copy. */
+function conflictMode(ctx: HttpContext, q: { onConflict?: 'copy' | 'fail' }): 'copy' | 'fail' {
+  if (q.onConflict) return q.onConflict;
+  return /(^|[,;\s])conflict=fail\b/i.test(ctx.get('prefer')) ? 'fail' : 'copy';
+}
+
+/** List, stat, download, upload, delete, mkdir, move, copy. */
+export function fileRoutes(deps: HttpDeps, metrics: DoorMetrics): HttpRouter {
+  const { core, options } = deps;
+  const r = new Router<HttpState>({ prefix: '/api/v1/roots/:root' });
+  r.use(requireUser);
+
+  r.get('/list{/*path}', async (ctx) => {
+    const entries = await core.vfs.list(sessionOf(ctx), ctx.params.root!, pathParam(ctx));
+    ctx.body = { path: pathParam(ctx), entries: entries.map(presentEntry) };
+  });
+
+  r.get('/stat{/*path}', async (ctx) => {
+    const e = await core.vfs.stat(sessionOf(ctx), ctx.params.root!, pathParam(ctx));
+    ctx.set('ETag', e.etag);
+    ctx.body = presentEntry(e);
+  });
+
+  // GET and HEAD: a file's content (head or ?version=N), with Range and conditional requests.
+  r.get('/files{/*path}', async (ctx) => {
+    const s = sessionOf(ctx);
+    const root = ctx.params.root!;
+    const path = pathParam(ctx);
+    const q = parseQuery(ctx, downloadQuery);
+    const head = q.version === undefined ? await core.vfs.stat(s, root, path) : null;
+    if (head?.kind === 'dir') fail('IS_A_DIRECTORY', 'a folder: use /list or /zip');
+    if (head) {
+      checkIfMatchRead(ctx, head);
+      if (notModified(ctx, head)) {
+        ctx.status = 304;
+        ctx.set('Cache-Control', 'private, no-cache');
+        ctx.set('ETag', head.etag);
+        ctx.set('Last-Modified', new Date(head.mtimeMs).toUTCString());
+        return;
+      }
+    }
+    const rangeHeader = ctx.get('range');
+    const ifRange = ctx.get('if-range');
+    const wantRange = rangeHeader && (!ifRange || !head || ifRange === head.etag);
+    const range = wantRange ? parseRange(rangeHeader, head?.size ?? Number.MAX_SAFE_INTEGER) : null;
+    if (ctx.method === 'HEAD' && head) {
+      sendHeaders(ctx, head, head.size, range ? { start: range.start ?? 0, end: Math.min(range.end ?? head.size - 1, head.size - 1) } : null, q.inline === '1');
+      if (range && (range.start ?? 0) >= head.size && head.size > 0) fail('RANGE_NOT_SATISFIABLE', 'range outside the file', { size: head.size });
+      ctx.body = null;
+      return;
+    }
+    const res = await core.vfs.read(s, root, path, { version: q.version, ...(range ?? {}) });
+    sendHeaders(ctx, res.entry, res.size, range ? { start: res.start, end: res.end } : null, q.inline === '1');
+    if (ctx.method === 'HEAD') {
+      res.stream.destroy();
+      ctx.body = null;
+      return;
+    }
+    ctx.body = res.stream;
+  });
+
+  function sendHeaders(ctx: HttpContext, e: EntryInfo, size: number, range: { start: number; end: number } | null, inline: boolean) {
+    ctx.set('ETag', e.etag);
+    ctx.set('Last-Modified', new Date(e.mtimeMs).toUTCString());
+    ctx.set('Accept-Ranges', 'bytes');
+    ctx.set('Cache-Control', 'private, no-cache');
+    ctx.set('Content-Disposition', contentDisposition(e.name, inline));
+    // Uploaded content is never run as a page of this origin.
+    ctx.set('Content-Security-Policy', "sandbox; default-src 'none'");
+    ctx.type = 'application/octet-stream';
+    if (range) {
+      ctx.status = 206;
+      ctx.set('Content-Range', `bytes ${range.start}-${range.end}/${size}`);
+      ctx.length = Math.max(0, range.end - range.start + 1);
+    } else {
+      ctx.status = 200;
+      ctx.length = size;
+    }
+  }
+
+  r.put('/files/*path', async (ctx) => {
+    const s = sessionOf(ctx);
+    const root = ctx.params.root!;
+    const path = pathParam(ctx);
+    const q = parseQuery(ctx, uploadQuery);
+    const declared = Number(ctx.get('content-length') || '0');
+    if (options.maxUploadBytes > 0 && declared > options.maxUploadBytes) fail('QUOTA_EXCEEDED', 'the file is larger than this server accepts');
+    const current = () => core.vfs.stat(s, root, path).catch((err) => (isCoreError(err, 'NOT_FOUND') ? null : Promise.reject(err)));
+    const baseVersion = q.baseVersion ?? (await baseVersionOf(ctx, current));
+    const createOnly = ctx.get('if-none-match').trim() === '*';
+    const mode = conflictMode(ctx, q);
+    let result;
+    try {
+      result = await core.vfs.write(s, root, path, ctx.req, {
+        ...(baseVersion !== undefined ? { baseVersion, onConflict: mode } : {}),
+        createOnly,
+        createParents: q.parents === '1' || q.parents === 'true',
+        ...(q.mtimeMs !== undefined ? { mtimeMs: q.mtimeMs } : {}),
+        ...(options.maxUploadBytes > 0 ? { maxSize: options.maxUploadBytes } : {}),
+      });
+    } catch (err) {
+      if (isCoreError(err, 'ALREADY_EXISTS') && createOnly) fail('PRECONDITION_FAILED', 'the file exists (If-None-Match: *)');
+      throw err;
+    }
+    if (!result.unchanged) metrics.versions.inc({ door: 'rest' });
+    if (result.conflict) {
+      metrics.conflicts.inc({ door: 'rest' });
+      ctx.status = 409;
+      ctx.body = {
+        error: { code: 'CONFLICT', message: `the file changed since version ${baseVersion}: your content was kept as ${result.entry.path}` },
+        ...presentWrite(result),
+      };
+      return;
+    }
+    ctx.set('ETag', result.entry.etag);
+    ctx.status = result.created ? 201 : 200;
+    ctx.body = presentWrite(result);
+  });
+
+  r.delete('/files/*path', async (ctx) => {
+    const s = sessionOf(ctx);
+    const root = ctx.params.root!;
+    const path = pathParam(ctx);
+    const baseVersion = await baseVersionOf(ctx, () => core.vfs.stat(s, root, path));
+    await core.vfs.delete(s, root, path, baseVersion !== undefined ? { baseVersion } : {});
+    metrics.versions.inc({ door: 'rest' });
+    ctx.status = 204;
+  });
+
+  r.post('/mkdir', async (ctx) => {
+    const body = await readJson(ctx, pathBody, options.maxJsonBytes);
+    const e = await core.vfs.mkdir(sessionOf(ctx), ctx.params.root!, body.path, { createParents: body.parents });
+    ctx.status = 201;
+    ctx.body = presentEntry(e);
+  });
+
+  r.post('/move', async (ctx) => {
+    const body = await readJson(ctx, moveBody, options.maxJsonBytes);
+    const e = await core.vfs.move(sessionOf(ctx), ctx.params.root!, body.from, body.to, {
+      overwrite: body.overwrite,
+      ...(body.toRoot ? { toRoot: body.toRoot } : {}),
+      ...(body.baseVersion !== undefined ? { baseVersion: body.baseVersion } : {}),
+    });
+    metrics.versions.inc({ door: 'rest' });
+    ctx.body = presentEntry(e);
+  });
+
+  r.post('/copy', async (ctx) => {
+    const body = await readJson(ctx, moveBody.omit({ baseVersion: true }), options.maxJsonBytes);
+    const e = await core.vfs.copy(sessionOf(ctx), ctx.params.root!, body.from, body.to, {
+      overwrite: body.overwrite,
+      depth: 'infinity',
+      ...(body.toRoot ? { toRoot: body.toRoot } : {}),
+    });
+    metrics.versions.inc({ door: 'rest' });
+    ctx.status = 201;
+    ctx.body = presentEntry(e);
+  });
+  return r;
+}

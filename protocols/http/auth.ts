@@ -1,0 +1,106 @@
+import { isCoreError, fail, type Core, type Session, type SessionUser } from '../../src/core/index.js';
+import { sha256Hex, safeEqual } from '../../src/lib/ids.js';
+import type { AuthVia, HttpContext, HttpMiddleware } from './context.js';
+
+export const SESSION_COOKIE = 'sg_session';
+export const CSRF_HEADER = 'x-csrf-token';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The CSRF token of a cookie session: derived one-way from the session secret, so nothing is stored. */
+export function csrfTokenOf(sessionToken: string): string {
+  return sha256Hex(`csrf:${sessionToken}`).slice(0, 40);
+}
+
+export function setSessionCookie(ctx: HttpContext, token: string, expiresAt: number, secure: boolean): void {
+  ctx.cookies.set(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', secure, path: '/', expires: new Date(expiresAt), overwrite: true });
+}
+
+export function clearSessionCookie(ctx: HttpContext, secure: boolean): void {
+  ctx.cookies.set(SESSION_COOKIE, '', { httpOnly: true, sameSite: 'strict', secure, path: '/', expires: new Date(0), overwrite: true });
+}
+
+function parseBasic(value: string): { user: string; secret: string } | null {
+  let decoded: string;
+  try {
+    decoded = Buffer.from(value, 'base64').toString('utf8');
+  } catch {
+    return null;
+  }
+  const i = decoded.indexOf(':');
+  if (i <= 0) return null;
+  return { user: decoded.slice(0, i), secret: decoded.slice(i + 1) };
+}
+
+/** Resumes a secret that carries no user name; failures count toward the address's ban. */
+function guarded<T>(core: Core, address: string, f: () => T): T {
+  core.guard.check(address, undefined);
+  try {
+    return f();
+  } catch (err) {
+    if (isCoreError(err, 'UNAUTHENTICATED')) core.guard.failed(address, undefined);
+    throw err;
+  }
+}
+
+/**
+ * Reads credentials when some were sent: Basic (user + password or API token), Bearer (`sgt_` API
+ * token, `sgs_` login session, `sgd_` device token) or the session cookie. Wrong credentials are a
+ * 401; none at all leaves the request anonymous (routes use requireUser). Unsafe methods on a cookie
+ * session must carry the session's CSRF token in X-CSRF-Token (the cookie is also SameSite=Strict).
+ */
+export function authenticator(core: Core, opts: { secure: boolean; onSession?: (via: AuthVia, user: SessionUser) => void }): HttpMiddleware {
+  return async (ctx, next) => {
+    const { address, requestId } = ctx.state;
+    const header = ctx.get('authorization');
+    let user: SessionUser | null = null;
+    let session: Session | null = null;
+    let via: AuthVia | undefined;
+    if (header) {
+      const sp = header.indexOf(' ');
+      const scheme = (sp > 0 ? header.slice(0, sp) : header).toLowerCase();
+      const value = sp > 0 ? header.slice(sp + 1).trim() : '';
+      if (scheme === 'basic') {
+        const creds = parseBasic(value) ?? fail('UNAUTHENTICATED', 'malformed Basic credentials');
+        user = await core.accounts.authenticate(creds.user, creds.secret, { address, protocol: 'rest' });
+        via = 'basic';
+      } else if (scheme === 'bearer') {
+        if (value.startsWith('sgd_')) {
+          session = guarded(core, address, () => core.accounts.deviceSession(value, 'rest', requestId, address));
+          via = 'device';
+        } else if (value.startsWith('sgs_')) {
+          user = guarded(core, address, () => core.accounts.resumeLoginSession(value));
+          via = 'login-session';
+          ctx.state.loginToken = value;
+        } else {
+          user = core.accounts.authenticateToken(value, { address });
+          via = 'token';
+        }
+      } else {
+        fail('UNAUTHENTICATED', 'unsupported authorization scheme');
+      }
+    } else {
+      const cookie = ctx.cookies.get(SESSION_COOKIE);
+      if (cookie) {
+        try {
+          user = guarded(core, address, () => core.accounts.resumeLoginSession(cookie));
+          via = 'cookie';
+          ctx.state.loginToken = cookie;
+        } catch (err) {
+          if (!isCoreError(err, 'UNAUTHENTICATED')) throw err;
+          clearSessionCookie(ctx, opts.secure); // expired or revoked: the request goes on anonymous
+        }
+        if (via === 'cookie' && !SAFE_METHODS.has(ctx.method)) {
+          const sent = ctx.get(CSRF_HEADER);
+          if (!sent || !safeEqual(sent, csrfTokenOf(cookie))) fail('PERMISSION_DENIED', 'missing or wrong CSRF token (X-CSRF-Token)');
+        }
+      }
+    }
+    if (user) session = { user, device: null, protocol: 'rest', requestId, address };
+    if (session && via) {
+      ctx.state.session = session;
+      ctx.state.authVia = via;
+      opts.onSession?.(via, session.user);
+    }
+    await next();
+  };
+}
