@@ -24,8 +24,12 @@ export interface RoutesUnderTest {
   close(): Promise<void>;
 }
 
-export async function shareRoutesUnderTest(gw: { url: string; core: Core; options: HttpOptions }, events: EventStreamOptions = {}): Promise<RoutesUnderTest> {
-  const probe = await fetch(`${gw.url}/s/${'x'.repeat(43)}/meta`).catch(() => null);
+/** `ownApp` forces the separate app (e.g. to pass event-stream options such as a short heartbeat). */
+export async function shareRoutesUnderTest(
+  gw: { url: string; core: Core; options: HttpOptions },
+  opts: { events?: EventStreamOptions; ownApp?: boolean } = {},
+): Promise<RoutesUnderTest> {
+  const probe = opts.ownApp ? null : await fetch(`${gw.url}/s/${'x'.repeat(43)}/meta`).catch(() => null);
   if (probe && /json/.test(probe.headers.get('content-type') ?? '')) return { url: gw.url, close: async () => {} };
   const metrics = new Registry();
   const base = { core: gw.core, options: gw.options, log: pino({ level: 'silent' }), metrics, publicUrl: '' };
@@ -41,7 +45,7 @@ export async function shareRoutesUnderTest(gw: { url: string; core: Core; option
   });
   app.use(errorMiddleware as Koa.Middleware<HttpState>);
   app.use(authenticate as Koa.Middleware<HttpState>);
-  for (const r of [shareRoutes(deps), eventRoutes(deps, events), staticRoutes(deps)]) app.use(r.routes() as Koa.Middleware<HttpState>);
+  for (const r of [shareRoutes(deps), eventRoutes(deps, opts.events), staticRoutes(deps)]) app.use(r.routes() as Koa.Middleware<HttpState>);
   const server = http.createServer(app.callback());
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
