@@ -1,0 +1,144 @@
+/**
+ * The dependency rule of CONVENTIONS.md, checked mechanically over src/** and protocols/**:
+ *   src/main -> src/app -> protocols/* -> src/core -> src/db | src/storage | src/delta -> src/lib
+ * Test files (*.test.ts) and test-only helpers are exempt: tests may reach any layer.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface Import {
+  file: string; // repo-relative, '/' separated
+  spec: string; // as written
+  target: string; // repo-relative path for relative imports, else the bare specifier
+}
+
+function listTs(dir: string): string[] {
+  const abs = path.join(REPO, dir);
+  let names: string[];
+  try {
+    names = readdirSync(abs);
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const name of names) {
+    if (name === 'node_modules' || name.startsWith('.')) continue;
+    const rel = `${dir}/${name}`;
+    if (statSync(path.join(REPO, rel)).isDirectory()) out.push(...listTs(rel));
+    else if (/\.(ts|mts|js|mjs)$/.test(name) && !name.endsWith('.d.ts')) out.push(rel);
+  }
+  return out;
+}
+
+/** Source without comments (strings kept: a URL's '//' inside quotes is not a comment here). */
+function stripComments(src: string): string {
+  return src.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+}
+
+export function importsOf(file: string, src: string): Import[] {
+  const code = stripComments(src);
+  const specs = new Set<string>();
+  const patterns = [
+    /\b(?:import|export)\s+(?:type\s+)?[^'";]*?\bfrom\s*['"]([^'"]+)['"]/g, // import x from, export * from
+    /\bimport\s*['"]([^'"]+)['"]/g, // side-effect import
+    /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g, // dynamic import
+    /\brequire\s*\(\s*['"]([^'"]+)['"]\s*\)/g,
+  ];
+  for (const re of patterns) for (const m of code.matchAll(re)) specs.add(m[1]!);
+  return [...specs].map((spec) => ({
+    file,
+    spec,
+    target: spec.startsWith('.') ? path.posix.normalize(path.posix.join(path.posix.dirname(file), spec)) : spec,
+  }));
+}
+
+const isTest = (f: string) => /\.test\.ts$/.test(f) || /(^|\/)testing\.ts$/.test(f);
+const under = (p: string, dir: string) => p === dir || p.startsWith(`${dir}/`);
+const protocolOf = (p: string) => (p.startsWith('protocols/') ? p.split('/')[1] : null);
+const isSyncClient = (f: string) => under(f, 'src/sync') || /^protocols\/sync\/(client|wire)/.test(f);
+const HTTP_STACK = /^(koa|@koa\/.*|webdav-server|ftp-srv|(node:)?https?|(node:)?http2|ws)(\/.*)?$/;
+
+/** Every violation of the rule in a set of files (file -> source). */
+export function violations(files: Map<string, string>): string[] {
+  const out: string[] = [];
+  for (const [file, src] of files) {
+    if (isTest(file)) continue;
+    const imports = importsOf(file, src);
+    const say = (i: Import, why: string) => out.push(`${file}: imports '${i.spec}' (${why})`);
+    if (under(file, 'src/core')) {
+      if (/\bprocess\.env\b/.test(stripComments(src))) out.push(`${file}: reads process.env (the core gets its settings passed in)`);
+      for (const i of imports) {
+        if (under(i.target, 'protocols')) say(i, 'the core never imports a protocol');
+        if (HTTP_STACK.test(i.target)) say(i, 'the core never imports koa, webdav-server, ftp-srv or HTTP');
+      }
+    }
+    const proto = protocolOf(file);
+    if (proto) {
+      for (const i of imports) {
+        const other = protocolOf(i.target);
+        if (other && other !== proto) say(i, 'protocols never import each other');
+        if (under(i.target, 'src/db') || under(i.target, 'src/storage')) say(i, 'protocols go through the core, never the stores');
+        if (under(i.target, 'src/app')) say(i, 'only the composition root knows every piece');
+      }
+    }
+    for (const i of imports) {
+      if (under(i.target, 'src/app') && !under(file, 'src/app') && file !== 'src/main.ts' && !/^src\/cli\/[^/]+\.ts$/.test(file)) {
+        say(i, 'nothing imports src/app except src/main.ts, src/cli/*.ts, tests and benchmarks');
+      }
+    }
+    if (isSyncClient(file)) {
+      for (const i of imports) {
+        if (under(i.target, 'src/core') || under(i.target, 'src/db') || under(i.target, 'src/storage')) say(i, 'the companion client ships without the server core');
+      }
+    }
+    // Lower layers never reach up.
+    if (['src/db', 'src/storage', 'src/delta', 'src/lib'].some((d) => under(file, d))) {
+      for (const i of imports) {
+        if (['src/core', 'src/app', 'protocols', 'src/main.ts'].some((d) => under(i.target.replace(/\.js$/, '.ts'), d) || under(i.target, d))) {
+          say(i, 'a lower layer never imports the core, the app or a protocol');
+        }
+      }
+    }
+    if (under(file, 'src/lib')) {
+      for (const i of imports) if (i.target.startsWith('src/') && !under(i.target, 'src/lib')) say(i, 'src/lib depends on nothing of the project');
+    }
+  }
+  return out;
+}
+
+describe('dependency rule', () => {
+  it('finds imports in every syntax (a self-check of the parser)', () => {
+    const src = [
+      "import a from '../db/index.js';",
+      "import type { B } from 'koa';",
+      'import {\n  c,\n  d,\n} from "../../protocols/ftp/index.js";',
+      "export * from './x.js';",
+      "import 'webdav-server';",
+      "const e = await import('node:http');",
+      "// import z from 'ignored-comment';",
+      "const env = process.env.HOME;",
+    ].join('\n');
+    const files = new Map([['src/core/bad.ts', src]]);
+    expect(importsOf('src/core/bad.ts', src).map((i) => i.target).sort()).toEqual(
+      ['koa', 'node:http', 'protocols/ftp/index.js', 'src/core/x.js', 'src/db/index.js', 'webdav-server'].sort(),
+    );
+    const v = violations(files);
+    expect(v.some((x) => x.includes('process.env'))).toBe(true);
+    expect(v.filter((x) => x.includes("imports '")).length).toBe(4); // koa, protocols/ftp, webdav-server, node:http
+    const proto = violations(new Map([['protocols/webdav/files.ts', "import { x } from '../ftp/index.js';\nimport { y } from '../../src/storage/content-store.js';\nimport { z } from '../../src/app/gateway.js';"]]));
+    expect(proto).toHaveLength(4); // src/app is refused twice: by the protocol rule and by the app rule
+    const client = violations(new Map([['src/sync/planner.ts', "import { c } from '../core/index.js';"]]));
+    expect(client).toHaveLength(1);
+  });
+
+  it('holds for src/** and protocols/**', () => {
+    const files = new Map<string, string>();
+    for (const f of [...listTs('src'), ...listTs('protocols')]) files.set(f, readFileSync(path.join(REPO, f), 'utf8'));
+    expect(files.size).toBeGreaterThan(20);
+    expect(violations(files)).toEqual([]);
+  });
+});
