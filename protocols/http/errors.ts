@@ -65,6 +65,5 @@ export const errorMiddleware: HttpMiddleware = async (ctx, next) => {
       ctx.status = 500;
       ctx.body = { error: { code: 'INTERNAL', message: 'internal server error' } } satisfies ErrorBody;
     }
-    if (ctx.method === 'HEAD') ctx.body = null;
   }
 };

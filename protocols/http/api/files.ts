@@ -81,14 +81,12 @@ export function fileRoutes(deps: HttpDeps, metrics: DoorMetrics): HttpRouter {
     if (ctx.method === 'HEAD' && head) {
       sendHeaders(ctx, head, head.size, range ? { start: range.start ?? 0, end: Math.min(range.end ?? head.size - 1, head.size - 1) } : null, q.inline === '1');
       if (range && (range.start ?? 0) >= head.size && head.size > 0) fail('RANGE_NOT_SATISFIABLE', 'range outside the file', { size: head.size });
-      ctx.body = null;
-      return;
+      return; // koa sends the headers only (no body set: a null body would turn this into 204)
     }
     const res = await core.vfs.read(s, root, path, { version: q.version, ...(range ?? {}) });
     sendHeaders(ctx, res.entry, res.size, range ? { start: res.start, end: res.end } : null, q.inline === '1');
     if (ctx.method === 'HEAD') {
       res.stream.destroy();
-      ctx.body = null;
       return;
     }
     ctx.body = res.stream;

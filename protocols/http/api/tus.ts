@@ -143,8 +143,7 @@ export function tusRoutes(deps: HttpDeps, metrics: DoorMetrics): HttpRouter {
     ctx.set('Upload-Length', String(info.length));
     if (info.metadata) ctx.set('Upload-Metadata', info.metadata);
     ctx.set('Upload-Expires', new Date(info.createdAt + EXPIRE_MS).toUTCString());
-    ctx.status = 200;
-    ctx.body = null;
+    ctx.status = 200; // no body: koa answers HEAD with headers only
   });
 
   r.patch('/:id', requireUser, async (ctx) => {
