@@ -139,6 +139,7 @@ export function tusRoutes(deps: HttpDeps, metrics: DoorMetrics): HttpRouter {
 
   r.head('/:id', requireUser, async (ctx) => {
     const info = await load(ctx);
+    await busy.get(info.id); // an interrupted PATCH still draining settles the offset first
     ctx.set('Upload-Offset', String(await offsetOf(info.id)));
     ctx.set('Upload-Length', String(info.length));
     if (info.metadata) ctx.set('Upload-Metadata', info.metadata);
