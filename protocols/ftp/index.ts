@@ -1,7 +1,15 @@
+import type { EventEmitter } from 'node:events';
+import type { AddressInfo, Server } from 'node:net';
+import { FtpSrv, type FtpConnection } from 'ftp-srv';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
-import type { Core } from '../../src/core/index.js';
+import { Counter, type Registry } from 'prom-client';
+import type { Core, Session } from '../../src/core/index.js';
+import { FtpClient, type FtpDoorState } from './client.js';
+import { FTP_COMMANDS } from './commands/index.js';
+import { PassivePorts, plainAddress } from './data.js';
+import { FtpFileSystem } from './filesystem.js';
 import type { FtpOptions } from './options.js';
+import { loadFtpTls } from './tls.js';
 
 export interface FtpDoorDeps {
   core: Core;
@@ -18,8 +26,77 @@ export interface FtpDoor {
   close(): Promise<void>;
 }
 
-/** Placeholder until the FTP door lands. */
+/**
+ * The FTP/FTPS door: ftp-srv accepts connections and runs the `login` event, which hands each
+ * connection an FtpFileSystem over the core; the command set is ours (commands/), see client.ts.
+ */
 export async function startFtpDoor(deps: FtpDoorDeps): Promise<FtpDoor | null> {
-  deps.log.warn('FTP door not implemented yet');
-  return null;
+  const { core, options, log, metrics } = deps;
+  if (options.passivePortMin > options.passivePortMax) throw new Error('ftp.passivePortMin is above ftp.passivePortMax');
+  if (options.anonymous) log.warn('anonymous FTP is not supported; every login needs an account');
+  const tls = await loadFtpTls(options, deps.dataDir);
+  const door: FtpDoorState = {
+    core,
+    options,
+    log,
+    tls,
+    ports: new PassivePorts(options.passivePortMin, options.passivePortMax),
+    metrics: {
+      commands: new Counter({ name: 'syncgate_ftp_commands_total', help: 'FTP commands received', labelNames: ['command'], registers: [metrics] }),
+      bytes: new Counter({ name: 'syncgate_ftp_bytes_total', help: 'FTP payload bytes transferred', labelNames: ['direction'], registers: [metrics] }),
+      logins: new Counter({ name: 'syncgate_ftp_logins_total', help: 'FTP login attempts', labelNames: ['result'], registers: [metrics] }),
+    },
+  };
+  const clients = new Set<FtpClient>();
+  const servers: FtpSrv[] = [];
+
+  const start = async (implicit: boolean, port: number): Promise<{ host: string; port: number }> => {
+    const srv = new FtpSrv({
+      url: `${implicit ? 'ftps' : 'ftp'}://${options.host}:${port}`,
+      tls: implicit && tls ? tls.options : false,
+      anonymous: false,
+      log: log.child({ category: 'ftp-srv', level: 'warn' }),
+    });
+    (srv as unknown as EventEmitter).on('connect', ({ connection }: { connection: FtpConnection }) => {
+      const socket = (connection as unknown as { commandSocket: import('node:net').Socket }).commandSocket;
+      // ftp-srv's own command reader and error logger make way for ours.
+      socket.removeAllListeners('data');
+      socket.removeAllListeners('error');
+      const client = new FtpClient(door, connection, socket, implicit, FTP_COMMANDS, (c) => {
+        clients.delete(c);
+        void srv.disconnectClient(connection.id);
+      });
+      clients.add(client);
+    });
+    srv.on('login', ({ connection, username, password }, resolve, reject) => {
+      const address = plainAddress(connection.ip);
+      core.accounts.authenticate(username, password, { address, protocol: 'ftp' }).then((user) => {
+        const session: Session = { user, device: null, protocol: 'ftp', requestId: `ftp-${connection.id.slice(0, 8)}`, address };
+        log.info({ user: user.name, address }, 'ftp login');
+        resolve({ fs: new FtpFileSystem(connection, core, session) });
+      }, reject);
+    });
+    srv.on('client-error', () => undefined);
+    await srv.listen();
+    servers.push(srv);
+    const addr = (srv as unknown as { server: Server }).server.address() as AddressInfo;
+    return { host: options.host, port: addr.port };
+  };
+
+  try {
+    const address = await start(false, options.port);
+    const implicitTlsAddress = options.implicitTlsPort > 0 && tls ? await start(true, options.implicitTlsPort) : undefined;
+    log.info({ address, implicitTlsAddress, tls: options.tls, requireTls: options.requireTls }, 'ftp door listening');
+    return {
+      address,
+      implicitTlsAddress,
+      async close() {
+        for (const c of [...clients]) c.shutdown(421, 'Server shutting down');
+        await Promise.all(servers.map((s) => s.close()));
+      },
+    };
+  } catch (err) {
+    await Promise.all(servers.map((s) => s.close()));
+    throw err;
+  }
 }

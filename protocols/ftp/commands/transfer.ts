@@ -1,0 +1,147 @@
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { pipeline } from 'node:stream/promises';
+import { isCoreError } from '../../../src/core/index.js';
+import type { CommandSpec, FtpClient } from '../client.js';
+import { FtpReplyError } from '../errors.js';
+import type { FtpEntry, FtpFileSystem } from '../filesystem.js';
+import { listingText, lsLine, mlsxFacts } from '../listing.js';
+
+type DataSocket = Socket | TLSSocket;
+
+function fsOf(c: FtpClient): FtpFileSystem {
+  return c.fs!;
+}
+
+/**
+ * Runs one transfer on the prepared data connection: waits for it (event-driven), sends 150,
+ * runs `body`, answers 226 or the mapped error. A cut data connection, ABOR or a closed control
+ * connection all surface as an error of the data stream, never as a clean end.
+ */
+async function withData(c: FtpClient, what: string, body: (sock: DataSocket) => Promise<void>): Promise<void> {
+  const channel = c.data;
+  c.data = null;
+  if (!channel) return c.reply(425, 'Use PASV, EPSV, PORT or EPRT first');
+  let sock: DataSocket;
+  try {
+    sock = await channel.open();
+  } catch {
+    channel.close();
+    return c.reply(425, 'Cannot open data connection');
+  }
+  c.transfer = channel;
+  c.reply(150, `Opening ${c.protP ? 'protected ' : ''}data connection for ${what}`);
+  try {
+    await body(sock);
+    if (c.transfer !== channel) throw new FtpReplyError({ code: 426, message: 'Transfer aborted' });
+    c.reply(226, 'Transfer complete');
+  } catch (err) {
+    if (isCoreError(err) || err instanceof FtpReplyError) c.replyFor(err, fsOf(c).requestId);
+    else c.reply(426, 'Data connection closed; transfer aborted');
+  } finally {
+    c.transfer = null;
+    channel.close();
+    if (c.pendingAborReply) {
+      c.pendingAborReply = false;
+      c.reply(226, 'ABOR successful');
+    }
+  }
+}
+
+async function writeAll(sock: DataSocket, text: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    sock.once('error', reject);
+    sock.once('close', () => reject(new Error('data connection closed')));
+    sock.end(text, () => resolve());
+  });
+}
+
+/** LIST/NLST arguments: options like -la are ignored, the rest is a path. */
+function listArg(arg: string): string {
+  let rest = arg.trim();
+  while (/^-[a-zA-Z]+(\s|$)/.test(rest)) rest = rest.replace(/^-[a-zA-Z]+\s*/, '');
+  return rest;
+}
+
+async function entriesFor(c: FtpClient, arg: string): Promise<{ single: boolean; entries: FtpEntry[] }> {
+  const fs = fsOf(c);
+  const t = fs.resolve(arg);
+  const e = await fs.entry(t);
+  if (e.kind === 'file') return { single: true, entries: [e] };
+  return { single: false, entries: await fs.entries(t) };
+}
+
+function store(append: boolean): CommandSpec['run'] {
+  return async (c, arg) => {
+    if (!arg) return c.reply(501, 'File name required');
+    const fs = fsOf(c);
+    const t = fs.resolve(arg);
+    let offset = c.rest;
+    if (append) offset = await fs.entry(t).then((e) => (e.kind === 'file' ? e.size : 0), (err) => (isCoreError(err, 'NOT_FOUND') ? 0 : Promise.reject(err)));
+    await withData(c, t.vpath, async (sock) => {
+      const result = await fs.store(t, sock, offset);
+      c.door.metrics.bytes.inc({ direction: 'in' }, Math.max(0, result.entry.size - offset));
+    });
+  };
+}
+
+export const transferCommands: Record<string, CommandSpec> = {
+  REST: {
+    feat: 'REST STREAM',
+    run(c, arg) {
+      if (!/^\d{1,15}$/.test(arg.trim())) return c.reply(501, 'REST needs a byte offset');
+      c.rest = Number(arg.trim());
+      c.reply(350, `Restarting at ${c.rest}`);
+    },
+  },
+  STOR: { run: store(false) },
+  APPE: { run: store(true) },
+  RETR: {
+    async run(c, arg) {
+      if (!arg) return c.reply(501, 'File name required');
+      const fs = fsOf(c);
+      const t = fs.resolve(arg);
+      const start = c.rest;
+      const e = await fs.entry(t);
+      if (e.kind === 'dir') return c.reply(550, 'Is a folder');
+      if (start > e.size) return c.reply(554, 'Invalid REST parameter');
+      // Open before 150 so a missing file is a plain 550, and the read is pinned to one version.
+      const read = start === e.size ? null : await fs.openRead(t, start);
+      try {
+        await withData(c, t.vpath, async (sock) => {
+          if (!read) return writeAll(sock, '');
+          await pipeline(read.stream, sock);
+          c.door.metrics.bytes.inc({ direction: 'out' }, read.end - read.start + 1);
+        });
+      } finally {
+        read?.stream.destroy();
+      }
+    },
+  },
+  LIST: {
+    async run(c, arg) {
+      const { entries } = await entriesFor(c, listArg(arg));
+      const now = Date.now();
+      await withData(c, 'file list', (sock) => writeAll(sock, listingText(entries.map((e) => lsLine(e, now)))));
+    },
+  },
+  NLST: {
+    async run(c, arg) {
+      const path = listArg(arg);
+      const { single, entries } = await entriesFor(c, path);
+      const names = single ? [path] : entries.map((e) => e.name);
+      await withData(c, 'name list', (sock) => writeAll(sock, listingText(names)));
+    },
+  },
+  MLSD: {
+    async run(c, arg) {
+      const fs = fsOf(c);
+      const t = fs.resolve(arg.trim());
+      const dir = await fs.entry(t);
+      if (dir.kind !== 'dir') return c.reply(501, 'MLSD needs a folder; use MLST for a file');
+      const entries = await fs.entries(t);
+      const lines = [`${mlsxFacts(dir, 'cdir')} ${t.vpath}`, ...entries.map((e) => `${mlsxFacts(e)} ${e.name}`)];
+      await withData(c, 'MLSD', (sock) => writeAll(sock, listingText(lines)));
+    },
+  },
+};

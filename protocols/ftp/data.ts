@@ -1,0 +1,175 @@
+import net, { type Socket } from 'node:net';
+import tls, { type SecureContext, type TLSSocket } from 'node:tls';
+import { replyError } from './errors.js';
+
+/** Strips the IPv4-mapped prefix so '::ffff:127.0.0.1' and '127.0.0.1' compare equal. */
+export function plainAddress(address: string | undefined): string {
+  if (!address) return '';
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (m) return m[1]!;
+  if (net.isIPv6(address)) return new net.SocketAddress({ address, family: 'ipv6' }).address.toLowerCase();
+  return address;
+}
+
+export function sameAddress(a: string | undefined, b: string | undefined): boolean {
+  const pa = plainAddress(a);
+  return pa !== '' && pa === plainAddress(b);
+}
+
+/** Hands out passive ports from the configured range, round robin, trying each port at most once. */
+export class PassivePorts {
+  private next: number;
+
+  constructor(
+    private readonly min: number,
+    private readonly max: number,
+  ) {
+    this.next = min;
+  }
+
+  async listen(server: net.Server, host: string): Promise<number> {
+    const count = this.max - this.min + 1;
+    for (let i = 0; i < count; i += 1) {
+      const port = this.next;
+      this.next = port >= this.max ? this.min : port + 1;
+      const ok = await new Promise<boolean>((resolve, reject) => {
+        const onError = (err: NodeJS.ErrnoException) => {
+          server.removeListener('listening', onListening);
+          if (err.code === 'EADDRINUSE' || err.code === 'EACCES') resolve(false);
+          else reject(err);
+        };
+        const onListening = () => {
+          server.removeListener('error', onError);
+          resolve(true);
+        };
+        server.once('error', onError);
+        server.once('listening', onListening);
+        server.listen({ port, host, exclusive: true });
+      });
+      if (ok) return port;
+    }
+    throw replyError(425, 'No passive port available');
+  }
+}
+
+export interface DataOptions {
+  /** The client's control-connection address: the only address allowed on the data connection. */
+  clientAddress: string;
+  /** Protected data connection (PROT P): TLS on top, server side. */
+  tls: SecureContext | null;
+  timeoutMs: number;
+}
+
+/**
+ * One data connection, set up by PASV/EPSV (we listen) or PORT/EPRT (we connect). `open()` resolves
+ * as soon as the TCP connection exists (no polling). With PROT P the socket is wrapped in TLS right
+ * away but the 150 reply is not held back for the handshake: lftp starts its handshake only after
+ * the 150, curl before it, and both work this way.
+ */
+export class DataChannel {
+  private socket: Socket | TLSSocket | null = null;
+  private server: net.Server | null = null;
+  private waiters: { resolve: (s: Socket | TLSSocket) => void; reject: (e: Error) => void }[] = [];
+  private failure: Error | null = null;
+  private closed = false;
+  private target: { host: string; port: number } | null = null;
+
+  private constructor(private readonly opts: DataOptions) {}
+
+  static async passive(opts: DataOptions, ports: PassivePorts, host: string): Promise<{ channel: DataChannel; port: number }> {
+    const channel = new DataChannel(opts);
+    const server = net.createServer({ pauseOnConnect: false });
+    channel.server = server;
+    server.maxConnections = 4;
+    server.on('connection', (sock) => channel.accept(sock));
+    server.on('error', () => undefined);
+    const port = await ports.listen(server, host);
+    // A passive port nobody connects to is closed again after the data timeout.
+    const timer = setTimeout(() => channel.fail(replyError(425, 'No data connection')), opts.timeoutMs);
+    timer.unref();
+    server.once('close', () => clearTimeout(timer));
+    return { channel, port };
+  }
+
+  static active(opts: DataOptions, host: string, port: number): DataChannel {
+    const channel = new DataChannel(opts);
+    channel.target = { host, port };
+    return channel;
+  }
+
+  private accept(sock: Socket): void {
+    if (this.closed || this.socket || !sameAddress(sock.remoteAddress, this.opts.clientAddress)) {
+      sock.destroy();
+      return;
+    }
+    this.server?.close();
+    this.server = null;
+    this.ready(sock);
+  }
+
+  private ready(raw: Socket): void {
+    raw.setNoDelay(true);
+    let sock: Socket | TLSSocket = raw;
+    if (this.opts.tls) {
+      sock = new tls.TLSSocket(raw, { isServer: true, secureContext: this.opts.tls });
+      raw.on('error', () => undefined);
+    }
+    sock.on('error', () => undefined); // reported through the transfer's own stream handling
+    sock.setTimeout(this.opts.timeoutMs, () => sock.destroy(replyError(426, 'Data connection timed out')));
+    this.socket = sock;
+    for (const w of this.waiters.splice(0)) w.resolve(sock);
+  }
+
+  private fail(err: Error): void {
+    if (this.socket) return;
+    this.failure = err;
+    this.server?.close();
+    this.server = null;
+    for (const w of this.waiters.splice(0)) w.reject(err);
+  }
+
+  /** The connected data socket, when the client has connected (or connects within the timeout). */
+  open(): Promise<Socket | TLSSocket> {
+    if (this.socket) return Promise.resolve(this.socket);
+    if (this.failure || this.closed) return Promise.reject(this.failure ?? replyError(425, 'No data connection'));
+    if (this.target) {
+      const { host, port } = this.target;
+      this.target = null;
+      const raw = net.connect({ host, port });
+      const timer = setTimeout(() => raw.destroy(), this.opts.timeoutMs);
+      raw.once('connect', () => {
+        clearTimeout(timer);
+        this.ready(raw);
+      });
+      raw.once('error', () => {
+        clearTimeout(timer);
+        this.fail(replyError(425, 'Cannot open data connection'));
+      });
+      raw.once('close', () => {
+        clearTimeout(timer);
+        this.fail(replyError(425, 'Cannot open data connection'));
+      });
+    }
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.server?.close();
+    this.server = null;
+    const sock = this.socket;
+    if (sock && !sock.destroyed) {
+      // Let what was written drain; the peer's close (or our timer) ends it for good.
+      if (sock.writableEnded) setTimeout(() => sock.destroy(), 30_000).unref();
+      else sock.destroy();
+    }
+    for (const w of this.waiters.splice(0)) w.reject(replyError(425, 'No data connection'));
+  }
+
+  /** Cuts the data connection now (ABOR, control connection gone). */
+  abort(): void {
+    this.socket?.destroy(replyError(426, 'Transfer aborted'));
+    this.close();
+  }
+}

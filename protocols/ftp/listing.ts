@@ -1,0 +1,45 @@
+import type { FtpEntry } from './filesystem.js';
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const SIX_MONTHS = 182 * 24 * 3600 * 1000;
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+/** YYYYMMDDHHMMSS in UTC (MDTM, MLSD modify fact). */
+export function ftpTime(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getUTCFullYear()}${pad2(d.getUTCMonth() + 1)}${pad2(d.getUTCDate())}${pad2(d.getUTCHours())}${pad2(d.getUTCMinutes())}${pad2(d.getUTCSeconds())}`;
+}
+
+/** Parses MFMT's YYYYMMDDHHMMSS[.sss] (UTC); null when malformed. */
+export function parseFtpTime(s: string): number | null {
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.(\d{1,3}))?$/.exec(s);
+  if (!m) return null;
+  const [y, mo, d, h, mi, se] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return null;
+  const ms = Date.UTC(y, mo - 1, d, h, mi, se, m[7] ? Number(m[7].padEnd(3, '0')) : 0);
+  return Number.isFinite(ms) ? ms : null;
+}
+
+/** One `ls -l` line, the format every FTP client parses. */
+export function lsLine(e: FtpEntry, now = Date.now()): string {
+  const d = new Date(e.mtimeMs);
+  const perms = e.kind === 'dir' ? (e.writable ? 'drwxr-xr-x' : 'dr-xr-xr-x') : e.writable ? '-rw-r--r--' : '-r--r--r--';
+  const recent = Math.abs(now - e.mtimeMs) < SIX_MONTHS;
+  const when = recent ? `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}` : ` ${d.getUTCFullYear()}`;
+  const size = String(e.kind === 'dir' ? 4096 : e.size).padStart(12);
+  return `${perms} 1 ftp ftp ${size} ${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2)} ${when} ${e.name}`;
+}
+
+/** RFC 3659 facts (MLSD lines, MLST's second line), without the name. */
+export function mlsxFacts(e: FtpEntry, type?: 'cdir'): string {
+  const kind = type ?? (e.kind === 'dir' ? 'dir' : 'file');
+  const perm = e.kind === 'dir' ? (e.writable ? 'elcmpf' : 'el') : e.writable ? 'radfwc' : 'r';
+  const size = e.kind === 'file' ? `size=${e.size};` : '';
+  return `type=${kind};${size}modify=${ftpTime(e.mtimeMs)};perm=${perm};`;
+}
+
+/** Joins listing lines for one write on the data connection. */
+export function listingText(lines: string[]): string {
+  return lines.length ? `${lines.join('\r\n')}\r\n` : '';
+}
