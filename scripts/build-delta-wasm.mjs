@@ -13,7 +13,7 @@ mkdirSync(dirname(output), { recursive: true });
 
 const { error, stderr } = await asc.main([
   source, '-O3', '--runtime', 'stub', '--noAssert',
-  '--initialMemory', '64', '--enable', 'simd', '-o', output,
+  '--initialMemory', '64', '--maximumMemory', '32768', '--sharedMemory', '--enable', 'simd', '--enable', 'threads', '-o', output,
 ]);
 if (error) {
   process.stderr.write(stderr.toString());

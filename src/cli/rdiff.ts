@@ -1,14 +1,14 @@
 // `syncgate rdiff ...`: rdiff's command line over our delta engine, so the two can be swapped in
 // scripts and checked against each other. Exit statuses are rdiff's (librsync's rs_result codes).
-import { createReadStream, createWriteStream } from 'node:fs';
-import { open, rm, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { open, rm, stat, type FileHandle } from 'node:fs/promises';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import cliProgress from 'cli-progress';
 import {
-  delta, DeltaError, fileBasis, patch, readSignature, ResultCode, signature, type ByteSource, type WeakSumKind,
+  delta, DeltaError, fileBasis, fileSource, ioError, patchChunks, readSignature, ResultCode, signature, writeChunks,
+  type DataSource, type PullSource, type WeakSumKind,
 } from '../delta/index.js';
-import { ioError } from '../delta/files.js';
 
 const USAGE = `Usage: syncgate rdiff [OPTIONS] signature [BASIS [SIGNATURE]]
                      [OPTIONS] delta SIGNATURE [NEWFILE [DELTA]]
@@ -97,17 +97,29 @@ function progress(total: number, label: string): ((n: number) => void) | undefin
   };
 }
 
-function input(path: string | undefined, onProgress?: (n: number) => void): ByteSource {
-  const stream: ByteSource = !path || path === '-' ? process.stdin : createReadStream(path, { highWaterMark: 1 << 20 });
-  if (!onProgress) return stream;
-  return (async function* counted() {
-    let n = 0;
-    for await (const chunk of stream) {
-      n += chunk.length;
-      onProgress(n);
-      yield chunk;
+/** Open files of one command, closed when it ends. */
+class Files {
+  private readonly handles: FileHandle[] = [];
+
+  async open(path: string, flags: string): Promise<FileHandle> {
+    let fh;
+    try {
+      fh = await open(path, flags);
+    } catch (err) {
+      throw ioError(err, path);
     }
-  })();
+    this.handles.push(fh);
+    return fh;
+  }
+
+  async input(path: string | undefined, onProgress?: (n: number) => void): Promise<DataSource> {
+    if (!path || path === '-') return process.stdin;
+    return fileSource(await this.open(path, 'r'), onProgress);
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.allSettled(this.handles.map((fh) => fh.close()));
+  }
 }
 
 async function sizeOf(path: string | undefined): Promise<number | undefined> {
@@ -126,27 +138,21 @@ async function writeAll(out: Writable, source: AsyncIterable<Uint8Array>): Promi
   }
 }
 
+const toStdout = (path: string | undefined): boolean => !path || path === '-';
+
 /** Streams `source` to `path` (or stdout); a failed job removes the partial output file. */
-async function output(path: string | undefined, source: AsyncIterable<Uint8Array>, force: boolean): Promise<void> {
-  if (!path || path === '-') return writeAll(process.stdout, source);
-  const out = createWriteStream(path, { flags: force ? 'w' : 'wx' });
+async function output(files: Files, path: string | undefined, source: AsyncIterable<Uint8Array>, force: boolean): Promise<void> {
+  if (toStdout(path)) return writeAll(process.stdout, source);
+  const fh = await files.open(path!, force ? 'w' : 'wx');
   try {
-    await once(out, 'open');
+    await writeChunks(fh, source);
   } catch (err) {
-    throw ioError(err, path);
-  }
-  try {
-    await writeAll(out, source);
-    out.end();
-    await once(out, 'finish');
-  } catch (err) {
-    out.destroy();
-    await rm(path, { force: true });
-    throw ioError(err, path);
+    await rm(path!, { force: true });
+    throw ioError(err, path!);
   }
 }
 
-async function run(a: Args): Promise<void> {
+async function run(a: Args, files: Files): Promise<void> {
   const [f1, f2, f3] = a.files;
   const wanted = { signature: 3, delta: 3, patch: 3 }[a.action];
   if (wanted === undefined) {
@@ -155,34 +161,38 @@ async function run(a: Args): Promise<void> {
   if (a.files.length > wanted) throw new UsageError(`too many arguments for ${a.action}`);
   if (a.action === 'signature') {
     const size = await sizeOf(f1);
-    const gen = signature(input(f1, size === undefined ? undefined : progress(size, 'signature')), {
-      kind: a.kind, blockLen: a.blockLen, strongLen: a.strongLen, fileSize: size,
-    });
-    await output(f2, gen, a.force);
+    const src = await files.input(f1, size === undefined ? undefined : progress(size, 'signature'));
+    const gen = signature(src, { kind: a.kind, blockLen: a.blockLen, strongLen: a.strongLen, fileSize: size });
+    await output(files, f2, gen, a.force);
   } else if (a.action === 'delta') {
     if (!f1) throw new UsageError('delta needs a SIGNATURE file');
     let sig;
     try {
-      sig = await readSignature(input(f1));
+      sig = await readSignature(!f1 || f1 === '-' ? process.stdin : createReadStream(f1));
     } catch (err) {
       throw ioError(err, f1);
     }
     const size = await sizeOf(f2);
-    await output(f3, delta(sig, input(f2, size === undefined ? undefined : progress(size, 'delta'))), a.force);
+    const src = await files.input(f2, size === undefined ? undefined : progress(size, 'delta'));
+    await output(files, f3, delta(sig, src), a.force);
   } else {
     if (!f1 || f1 === '-') throw new UsageError('patch needs BASIS as a file (it is read at random offsets)');
-    let fh;
-    try {
-      fh = await open(f1, 'r');
-    } catch (err) {
-      throw ioError(err, f1);
-    }
-    try {
-      const size = await sizeOf(f2);
-      await output(f3, patch(fileBasis(fh), input(f2, size === undefined ? undefined : progress(size, 'patch'))), a.force);
-    } finally {
-      await fh.close();
-    }
+    const basis = await files.open(f1, 'r');
+    const size = await sizeOf(f2);
+    const onProgress = size === undefined ? undefined : progress(size, 'patch');
+    const deltaIn = await files.input(f2, onProgress);
+    const deltaChunks = 'readInto' in deltaIn ? pulled(deltaIn) : deltaIn;
+    // Reusing the read buffer is safe only where each chunk is written before the next is made.
+    await output(files, f3, patchChunks(fileBasis(basis), deltaChunks, !toStdout(f3)), a.force);
+  }
+}
+
+async function* pulled(src: PullSource): AsyncGenerator<Uint8Array> {
+  for (;;) {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    const n = await src.readInto(buf);
+    if (n === 0) return;
+    yield buf.subarray(0, n);
   }
 }
 
@@ -194,7 +204,12 @@ export async function runRdiff(argv: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return 0;
     }
-    await run(a);
+    const files = new Files();
+    try {
+      await run(a, files);
+    } finally {
+      await files.closeAll();
+    }
     return 0;
   } catch (err) {
     if (err instanceof UsageError) {

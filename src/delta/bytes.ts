@@ -1,8 +1,68 @@
 // Small stream helpers shared by signature, delta and patch: batching many small writes into
 // reasonably sized chunks, and pulling exact byte counts out of an async iterable of chunks.
+import type { FileHandle } from 'node:fs/promises';
 import { DeltaError, ResultCode } from './format.js';
 
 export type ByteSource = AsyncIterable<Uint8Array>;
+
+/** A source that reads straight into the caller's buffer (e.g. a file): no allocation per chunk. */
+export interface PullSource {
+  /** Fills the start of `buf`; resolves to the bytes read, 0 at the end. */
+  readInto(buf: Uint8Array): Promise<number>;
+}
+
+export type DataSource = ByteSource | PullSource;
+
+export function fileSource(fh: FileHandle, onProgress?: (bytesRead: number) => void): PullSource {
+  let total = 0;
+  return {
+    async readInto(buf) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      total += bytesRead;
+      onProgress?.(total);
+      return bytesRead;
+    },
+  };
+}
+
+/** Fills buffers from either kind of source, remembering a chunk's unused rest between calls. */
+export class Filler {
+  eof = false;
+  private leftover: Uint8Array | undefined;
+  private readonly it: AsyncIterator<Uint8Array> | undefined;
+  private readonly pull: PullSource | undefined;
+
+  constructor(source: DataSource) {
+    if ('readInto' in source) this.pull = source;
+    else this.it = source[Symbol.asyncIterator]();
+  }
+
+  /** Fills `target` completely unless the source ends first; resolves to the bytes written. */
+  async fill(target: Uint8Array): Promise<number> {
+    let n = 0;
+    while (n < target.length && !this.eof) {
+      if (this.pull) {
+        const k = await this.pull.readInto(target.subarray(n));
+        if (k === 0) this.eof = true;
+        n += k;
+        continue;
+      }
+      if (!this.leftover || this.leftover.length === 0) {
+        const r = await this.it!.next();
+        if (r.done) {
+          this.eof = true;
+          break;
+        }
+        this.leftover = r.value;
+      }
+      const k = Math.min(target.length - n, this.leftover.length);
+      target.set(this.leftover.subarray(0, k), n);
+      this.leftover = this.leftover.subarray(k);
+      n += k;
+    }
+    return n;
+  }
+}
 
 const BATCH = 256 * 1024;
 

@@ -4,7 +4,7 @@
 // equal, the last short window is matched by rolling bytes out at end of input, and adjacent matches
 // merge into one COPY.
 import { createBLAKE2b } from 'hash-wasm';
-import { ChunkBatcher, type ByteSource } from './bytes.js';
+import { ChunkBatcher, Filler, type DataSource } from './bytes.js';
 import { BLAKE2_SUM_LENGTH, DELTA_MAGIC, intLen, OP_COPY_N1_N1, OP_END, OP_LITERAL_N1, putInt } from './format.js';
 import { HashPool } from './pool.js';
 import { POOL_THRESHOLD, type Signature } from './signature.js';
@@ -60,7 +60,7 @@ export interface DeltaOptions {
   pool?: HashPool;
 }
 
-export async function* delta(sig: Signature, input: ByteSource, opts: DeltaOptions = {}): AsyncGenerator<Uint8Array> {
+export async function* delta(sig: Signature, input: DataSource, opts: DeltaOptions = {}): AsyncGenerator<Uint8Array> {
   const out = new ChunkBatcher();
   const cmd = new CommandWriter(out);
   const header = Buffer.alloc(4);
@@ -68,8 +68,10 @@ export async function* delta(sig: Signature, input: ByteSource, opts: DeltaOptio
   out.push(header);
   if (sig.blockCount === 0) {
     // Empty basis: nothing can match, the delta is all literal (librsync's "slack delta").
-    for await (const chunk of input) {
-      cmd.literal(chunk);
+    const filler = new Filler(input);
+    const piece = new Uint8Array(1024 * 1024);
+    while (!filler.eof) {
+      cmd.literal(piece.subarray(0, await filler.fill(piece)));
       yield* out.take();
     }
     cmd.end();
@@ -121,7 +123,8 @@ export async function* delta(sig: Signature, input: ByteSource, opts: DeltaOptio
   let ownPool: HashPool | undefined;
   let seen = 0;
   let maxHits = 8;
-  // Strong sums of the recorded windows: split between the pool's workers and this thread.
+  // Strong sums of the recorded windows: split between the pool's workers (reading the shared wasm
+  // memory, which stays untouched until they answer) and this thread.
   const strongSums = async (rec: Uint32Array, n: number): Promise<Uint8Array> => {
     const digests = new Uint8Array(n * 32);
     const total = (rec[(n - 1) * 4] ?? 0) + (rec[(n - 1) * 4 + 1] ?? 0) - (rec[0] ?? 0);
@@ -131,16 +134,13 @@ export async function* delta(sig: Signature, input: ByteSource, opts: DeltaOptio
     for (let g = 1; g < groups && g * per < n; g++) {
       const a = g * per;
       const b = Math.min(n, a + per);
-      const base = rec[a * 4]!;
       const offsets = new Uint32Array(b - a);
       const lengths = new Uint32Array(b - a);
       for (let i = a; i < b; i++) {
-        offsets[i - a] = rec[i * 4]! - base;
+        offsets[i - a] = bufP + rec[i * 4]!;
         lengths[i - a] = rec[i * 4 + 1]!;
       }
-      const last = b - 1;
-      const data = mem.slice(bufP + base, bufP + rec[last * 4]! + rec[last * 4 + 1]!);
-      jobs.push(pool!.hash(data, offsets, lengths).then((d) => digests.set(d, a * 32)));
+      jobs.push(pool!.hash(mem.buffer as SharedArrayBuffer, offsets, lengths).then((d) => digests.set(d, a * 32)));
     }
     for (let i = 0; i < Math.min(per, n); i++) {
       const p = bufP + rec[i * 4]!;
@@ -152,8 +152,7 @@ export async function* delta(sig: Signature, input: ByteSource, opts: DeltaOptio
     return digests;
   };
 
-  const it = input[Symbol.asyncIterator]();
-  let leftover: Uint8Array | undefined;
+  const filler = new Filler(input);
   let eof = false;
   try {
     while (!eof || ex.getPos() < fill) {
@@ -166,19 +165,9 @@ export async function* delta(sig: Signature, input: ByteSource, opts: DeltaOptio
         litStart = 0;
         ex.setWindow(0, fill);
       }
-      while (!eof && fill < cap) {
-        if (!leftover || leftover.length === 0) {
-          const r = await it.next();
-          if (r.done) {
-            eof = true;
-            break;
-          }
-          leftover = r.value;
-        }
-        const k = Math.min(cap - fill, leftover.length);
-        mem.set(leftover.subarray(0, k), bufP + fill);
-        leftover = leftover.subarray(k);
-        fill += k;
+      if (!eof) {
+        fill += await filler.fill(mem.subarray(bufP + fill, bufP + cap));
+        eof = filler.eof;
       }
       ex.setWindow(ex.getPos(), fill);
       seen += fill;

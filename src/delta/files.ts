@@ -1,17 +1,13 @@
 // File-to-file forms of signature / delta / patch, used by the rdiff command and the signature cache.
 // Output goes to the named path; on failure a partially written output is removed, so an error never
 // leaves a plausible-looking wrong file behind.
-import { createReadStream, createWriteStream } from 'node:fs';
-import { open, rm, stat } from 'node:fs/promises';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { ByteSource } from './bytes.js';
-import { delta } from './delta.js';
-import { DeltaError, ResultCode, type SignatureOptions } from './format.js';
-import { fileBasis, patch } from './patch.js';
-import { readSignature, signature } from './signature.js';
-
-const READ_CHUNK = 1024 * 1024;
+import { createReadStream } from 'node:fs';
+import { open, rm, stat, type FileHandle } from 'node:fs/promises';
+import { fileSource, type PullSource } from './bytes.js';
+import { delta, type DeltaOptions } from './delta.js';
+import { DeltaError, ResultCode } from './format.js';
+import { fileBasis, patchChunks } from './patch.js';
+import { readSignature, signature, type SignatureJobOptions } from './signature.js';
 
 export interface FileJobOptions {
   /** Called as input is consumed, with the bytes read so far. */
@@ -20,26 +16,40 @@ export interface FileJobOptions {
   noClobber?: boolean;
 }
 
-export function readFileStream(path: string, onProgress?: (n: number) => void): ByteSource {
-  const stream = createReadStream(path, { highWaterMark: READ_CHUNK });
-  if (!onProgress) return stream;
-  return (async function* counted() {
-    let n = 0;
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      n += chunk.length;
-      onProgress(n);
-      yield chunk;
-    }
-  })();
+async function openOrFail(path: string, flags: string): Promise<FileHandle> {
+  try {
+    return await open(path, flags);
+  } catch (err) {
+    throw ioError(err, path);
+  }
+}
+
+/** Writes each chunk before pulling the next (patchChunks relies on it to reuse its buffer). */
+export async function writeChunks(fh: FileHandle, source: AsyncIterable<Uint8Array>): Promise<void> {
+  for await (const chunk of source) {
+    for (let off = 0; off < chunk.length; ) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+  }
 }
 
 async function writeOutput(path: string, source: AsyncIterable<Uint8Array>, noClobber = false): Promise<void> {
-  const out = createWriteStream(path, { flags: noClobber ? 'wx' : 'w' });
+  const fh = await openOrFail(path, noClobber ? 'wx' : 'w');
   try {
-    await pipeline(Readable.from(source, { objectMode: false }), out);
+    await writeChunks(fh, source);
+    await fh.close();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') await rm(path, { force: true });
+    await fh.close().catch(() => undefined);
+    await rm(path, { force: true });
     throw ioError(err, path);
+  }
+}
+
+/** Runs `job` with the input file open as a pull source. */
+async function withInput<T>(path: string, onProgress: ((n: number) => void) | undefined, job: (s: PullSource) => Promise<T>): Promise<T> {
+  const fh = await openOrFail(path, 'r');
+  try {
+    return await job(fileSource(fh, onProgress));
+  } finally {
+    await fh.close();
   }
 }
 
@@ -63,34 +73,41 @@ async function sizeOf(path: string): Promise<number> {
 }
 
 export async function signatureFile(
-  basisPath: string, sigPath: string, opts: SignatureOptions = {}, job: FileJobOptions = {},
+  basisPath: string, sigPath: string, opts: SignatureJobOptions = {}, job: FileJobOptions = {},
 ): Promise<void> {
   const fileSize = opts.fileSize ?? (await sizeOf(basisPath));
-  await writeOutput(sigPath, signature(readFileStream(basisPath, job.onProgress), { ...opts, fileSize }), job.noClobber);
+  await withInput(basisPath, job.onProgress, (src) => writeOutput(sigPath, signature(src, { ...opts, fileSize }), job.noClobber));
 }
 
-export async function deltaFile(sigPath: string, newPath: string, deltaPath: string, job: FileJobOptions = {}): Promise<void> {
+export async function deltaFile(
+  sigPath: string, newPath: string, deltaPath: string, job: FileJobOptions & DeltaOptions = {},
+): Promise<void> {
   let sig;
   try {
     sig = await readSignature(createReadStream(sigPath));
   } catch (err) {
     throw ioError(err, sigPath);
   }
-  await sizeOf(newPath);
-  await writeOutput(deltaPath, delta(sig, readFileStream(newPath, job.onProgress)), job.noClobber);
+  await withInput(newPath, job.onProgress, (src) => writeOutput(deltaPath, delta(sig, src, job), job.noClobber));
 }
 
 export async function patchFile(basisPath: string, deltaPath: string, newPath: string, job: FileJobOptions = {}): Promise<void> {
-  let fh;
-  try {
-    fh = await open(basisPath, 'r');
-  } catch (err) {
-    throw ioError(err, basisPath);
-  }
+  const basis = await openOrFail(basisPath, 'r');
   try {
     await sizeOf(deltaPath);
-    await writeOutput(newPath, patch(fileBasis(fh), readFileStream(deltaPath, job.onProgress)), job.noClobber);
+    const deltaIn = createReadStream(deltaPath, { highWaterMark: 1024 * 1024 });
+    const counted = job.onProgress ? counting(deltaIn, job.onProgress) : deltaIn;
+    await writeOutput(newPath, patchChunks(fileBasis(basis), counted, true), job.noClobber);
   } finally {
-    await fh.close();
+    await basis.close();
+  }
+}
+
+async function* counting(source: AsyncIterable<Uint8Array>, onProgress: (n: number) => void): AsyncGenerator<Uint8Array> {
+  let n = 0;
+  for await (const chunk of source) {
+    n += chunk.length;
+    onProgress(n);
+    yield chunk;
   }
 }

@@ -23,8 +23,18 @@ export function bufferBasis(data: Uint8Array): BasisReader {
 const COPY_PIECE = 1024 * 1024;
 const WIDTHS = [1, 2, 4, 8] as const;
 
-export async function* patch(basis: BasisReader, deltaInput: ByteSource): AsyncGenerator<Uint8Array> {
+export function patch(basis: BasisReader, deltaInput: ByteSource): AsyncGenerator<Uint8Array> {
+  return patchChunks(basis, deltaInput, false);
+}
+
+/**
+ * With `reuse`, chunks read from the basis share one buffer: each yielded chunk is valid only until
+ * the consumer asks for the next one (patchFile writes each before pulling on), which keeps memory
+ * flat without waiting for the garbage collector.
+ */
+export async function* patchChunks(basis: BasisReader, deltaInput: ByteSource, reuse: boolean): AsyncGenerator<Uint8Array> {
   const r = new ByteReader(deltaInput, 'delta');
+  const shared = reuse ? Buffer.allocUnsafe(COPY_PIECE) : undefined;
   const out = new ChunkBatcher();
   const magic = await r.uint(4, 'missing the 4-byte magic');
   if (magic !== DELTA_MAGIC) {
@@ -51,7 +61,8 @@ export async function* patch(basis: BasisReader, deltaInput: ByteSource): AsyncG
       let pos = where;
       let left = len;
       while (left > 0) {
-        const piece = Buffer.allocUnsafe(Math.min(left, COPY_PIECE));
+        const size = Math.min(left, COPY_PIECE);
+        const piece = shared ? shared.subarray(0, size) : Buffer.allocUnsafe(size);
         let got = 0;
         while (got < piece.length) {
           const k2 = await basis(piece.subarray(got), pos + got);
@@ -64,6 +75,7 @@ export async function* patch(basis: BasisReader, deltaInput: ByteSource): AsyncG
           got += k2;
         }
         out.push(piece, true);
+        if (shared) yield* out.take(); // before the shared buffer is read into again
         pos += piece.length;
         left -= piece.length;
       }

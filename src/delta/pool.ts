@@ -1,6 +1,9 @@
 // Strong sums (BLAKE2b-256) are most of the work of a signature or delta of a big file. A HashPool
-// spreads them over worker threads; jobs on small inputs never start one. A pool may be shared by
-// many jobs (pass it in the options) or is created and closed by a job on its own.
+// spreads them over worker threads, which read the job's shared wasm memory directly (no copies);
+// the job's own thread hashes too whenever the workers are busy. Jobs on small inputs never start a
+// pool. A pool may be shared by many jobs (pass it in the options) or made and closed by one job.
+// Default size: one worker less than the cores (the job's thread is the other), at least one: each
+// worker costs some 20-30 MB of memory, so more only pays on machines with cores to spare.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
@@ -16,9 +19,11 @@ export class HashPool {
   private nextId = 0;
   private failed: Error | undefined;
 
-  constructor(readonly size = Math.max(1, Math.min(4, availableParallelism()))) {
+  constructor(readonly size = Math.max(1, Math.min(3, availableParallelism() - 1))) {
     for (let i = 0; i < size; i++) {
-      const w = new Worker(new URL('./hash-worker.mjs', import.meta.url));
+      const w = new Worker(new URL('./hash-worker.mjs', import.meta.url), {
+        resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 32 },
+      });
       w.unref(); // an idle pool must not keep the process alive
       w.on('message', ({ id, digests }: { id: number; digests: Uint8Array }) => {
         this.busy[i] = (this.busy[i] ?? 1) - 1;
@@ -39,9 +44,14 @@ export class HashPool {
     this.pending.clear();
   }
 
-  /** BLAKE2b-256 of each `data[offsets[i] .. offsets[i] + lengths[i]]`, 32 bytes each, in order.
-   * `data` is transferred to the worker (it becomes unusable here). */
-  hash(data: Uint8Array, offsets: Uint32Array, lengths: Uint32Array): Promise<Uint8Array> {
+  /** Jobs queued on the least busy worker: callers hash inline instead when this is high. */
+  get minQueue(): number {
+    return Math.min(...this.busy);
+  }
+
+  /** BLAKE2b-256 of each `memory[offsets[i] .. offsets[i] + lengths[i]]`, 32 bytes each, in order.
+   * The ranges must stay unchanged until the promise settles. */
+  hash(memory: SharedArrayBuffer, offsets: Uint32Array, lengths: Uint32Array): Promise<Uint8Array> {
     if (this.failed) return Promise.reject(this.failed);
     let best = 0;
     for (let i = 1; i < this.workers.length; i++) if ((this.busy[i] ?? 0) < (this.busy[best] ?? 0)) best = i;
@@ -50,7 +60,7 @@ export class HashPool {
     this.workers[best]!.ref(); // keep the process alive while a result is awaited
     return new Promise<Uint8Array>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.workers[best]!.postMessage({ id, data, offsets, lengths }, [data.buffer as ArrayBuffer]);
+      this.workers[best]!.postMessage({ id, memory, offsets, lengths });
     });
   }
 

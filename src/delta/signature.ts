@@ -2,7 +2,7 @@
 // few MiB, weak sums are computed in wasm for a whole batch of blocks at once, strong sums (BLAKE2b-256,
 // truncated, exactly as librsync's rs_calc_strong_sum) with hash-wasm.
 import { createBLAKE2b } from 'hash-wasm';
-import { ByteReader, type ByteSource } from './bytes.js';
+import { ByteReader, Filler, type ByteSource, type DataSource } from './bytes.js';
 import {
   BLAKE2_SIG_MAGIC, BLAKE2_SUM_LENGTH, DeltaError, MD4_SIG_MAGIC, ResultCode, RK_BLAKE2_SIG_MAGIC,
   RK_MD4_SIG_MAGIC, resolveSignatureParams, type SignatureOptions, type SignatureParams,
@@ -10,7 +10,7 @@ import {
 import { HashPool } from './pool.js';
 import { Engine, KIND_RABINKARP, KIND_ROLLSUM } from './wasm.js';
 
-const BATCH_BYTES = 4 * 1024 * 1024;
+const BATCH_BYTES = 2 * 1024 * 1024;
 /** Largest block we accept: a block (twice, for delta) must fit in the engine's 32-bit memory. */
 export const MAX_BLOCK_LEN = 256 * 1024 * 1024;
 
@@ -31,78 +31,80 @@ export interface SignatureJobOptions extends SignatureOptions {
 }
 
 /** Streams the signature of `input`; pass `fileSize` to get rdiff's recommended block length. */
-export async function* signature(input: ByteSource, opts: SignatureJobOptions = {}): AsyncGenerator<Uint8Array> {
+export async function* signature(input: DataSource, opts: SignatureJobOptions = {}): AsyncGenerator<Uint8Array> {
   const params = resolveSignatureParams(opts);
   const { blockLen: bl, strongLen: sl } = params;
   if (bl > MAX_BLOCK_LEN) {
     throw new DeltaError(ResultCode.PARAM_ERROR, `block length ${bl} is larger than the supported ${MAX_BLOCK_LEN}`);
   }
-  const engine = await Engine.create();
-  const hasher = await createBLAKE2b(BLAKE2_SUM_LENGTH * 8);
-  const perBatch = Math.max(1, Math.floor(BATCH_BYTES / bl));
-  const cap = perBatch * bl;
-  const bufP = engine.alloc(cap);
-  const weakP = engine.alloc(perBatch * 4);
-  const mem = engine.u8;
-  const kind = params.kind === 'rabinkarp' ? KIND_RABINKARP : KIND_ROLLSUM;
-  let pool = opts.pool;
-  let ownPool: HashPool | undefined;
-  let seen = 0;
-
-  const assemble = (n: number, weak: Uint8Array, digests: Uint8Array): Buffer => {
-    const out = Buffer.allocUnsafe(n * (4 + sl));
-    const wv = new DataView(weak.buffer, weak.byteOffset, n * 4);
-    for (let i = 0, o = 0; i < n; i++, o += 4 + sl) {
-      out.writeUInt32BE(wv.getUint32(i * 4, true), o);
-      out.set(digests.subarray(i * 32, i * 32 + sl), o + 4);
-    }
-    return out;
-  };
-  // Weak sums here (wasm); strong sums inline for small inputs, else on the pool while we read on.
-  const batch = (len: number): Buffer | Promise<Buffer> => {
-    const n = Math.ceil(len / bl);
-    engine.exports.weakSums(kind, bufP, len, bl, weakP);
-    const weak = mem.slice(weakP, weakP + n * 4);
-    const offsets = new Uint32Array(n);
-    const lengths = new Uint32Array(n);
-    for (let i = 0; i < n; i++) {
-      offsets[i] = i * bl;
-      lengths[i] = Math.min(bl, len - i * bl);
-    }
-    if (pool) return pool.hash(mem.slice(bufP, bufP + len), offsets, lengths).then((d) => assemble(n, weak, d));
-    const digests = new Uint8Array(n * 32);
-    for (let i = 0; i < n; i++) {
-      hasher.init();
-      hasher.update(mem.subarray(bufP + (offsets[i] ?? 0), bufP + (offsets[i] ?? 0) + (lengths[i] ?? 0)));
-      digests.set(hasher.digest('binary'), i * 32);
-    }
-    return assemble(n, weak, digests);
-  };
-
-  const queue: Array<Buffer | Promise<Buffer>> = [];
+  const big = (opts.fileSize ?? 0) >= POOL_THRESHOLD;
+  const ownPool = !opts.pool && big ? new HashPool() : undefined;
+  const pool = opts.pool ?? ownPool;
   try {
-    yield signatureHeader(params);
-    let fill = 0;
-    for await (const chunk of input) {
-      let off = 0;
-      while (off < chunk.length) {
-        const n = Math.min(cap - fill, chunk.length - off);
-        mem.set(chunk.subarray(off, off + n), bufP + fill);
-        fill += n;
-        off += n;
-        if (fill === cap) {
-          seen += cap;
-          if (!pool && (seen >= POOL_THRESHOLD || (opts.fileSize ?? 0) >= POOL_THRESHOLD)) pool = ownPool = new HashPool();
-          queue.push(batch(cap));
-          fill = 0;
-          while (queue.length > (pool ? pool.size * 2 : 0)) yield await queue.shift()!;
-        }
-      }
+    const engine = await Engine.create();
+    const hasher = await createBLAKE2b(BLAKE2_SUM_LENGTH * 8);
+    const perBatch = Math.max(1, Math.floor(BATCH_BYTES / bl));
+    const cap = perBatch * bl;
+    // Batches in flight on the pool each keep their slot of wasm memory until hashed.
+    const slots = pool ? 2 * pool.size + 2 : 1;
+    const slotP: number[] = [];
+    const weakP: number[] = [];
+    for (let i = 0; i < slots; i++) {
+      slotP.push(engine.alloc(cap));
+      weakP.push(engine.alloc(perBatch * 4));
     }
-    if (fill > 0) queue.push(batch(fill));
-    while (queue.length > 0) yield await queue.shift()!;
+    const mem = engine.u8;
+    const shared = mem.buffer as SharedArrayBuffer;
+    const kind = params.kind === 'rabinkarp' ? KIND_RABINKARP : KIND_ROLLSUM;
+
+    const assemble = (n: number, wp: number, digests: Uint8Array): Buffer => {
+      const out = Buffer.allocUnsafe(n * (4 + sl));
+      const wv = new DataView(mem.buffer, wp, n * 4);
+      for (let i = 0, o = 0; i < n; i++, o += 4 + sl) {
+        out.writeUInt32BE(wv.getUint32(i * 4, true), o);
+        out.set(digests.subarray(i * 32, i * 32 + sl), o + 4);
+      }
+      return out;
+    };
+    // Weak sums here (wasm); strong sums on the pool when a worker is free, else on this thread.
+    const batch = (p: number, wp: number, len: number): Buffer | Promise<Buffer> => {
+      const n = Math.ceil(len / bl);
+      engine.exports.weakSums(kind, p, len, bl, wp);
+      if (pool && pool.minQueue < 2) {
+        const offsets = new Uint32Array(n);
+        const lengths = new Uint32Array(n);
+        for (let i = 0; i < n; i++) {
+          offsets[i] = p + i * bl;
+          lengths[i] = Math.min(bl, len - i * bl);
+        }
+        return pool.hash(shared, offsets, lengths).then((d) => assemble(n, wp, d));
+      }
+      const digests = new Uint8Array(n * 32);
+      for (let i = 0; i < n; i++) {
+        hasher.init();
+        hasher.update(mem.subarray(p + i * bl, p + Math.min((i + 1) * bl, len)));
+        digests.set(hasher.digest('binary'), i * 32);
+      }
+      return assemble(n, wp, digests);
+    };
+
+    const queue: Array<Buffer | Promise<Buffer>> = [];
+    const filler = new Filler(input);
+    try {
+      yield signatureHeader(params);
+      for (let i = 0; ; i++) {
+        // The slot about to be refilled was used `slots` batches ago: make sure it is done with.
+        while (queue.length >= slots) yield await queue.shift()!;
+        const k = i % slots;
+        const len = await filler.fill(mem.subarray(slotP[k]!, slotP[k]! + cap));
+        if (len > 0) queue.push(batch(slotP[k]!, weakP[k]!, len));
+        if (len < cap) break;
+      }
+      while (queue.length > 0) yield await queue.shift()!;
+    } finally {
+      await Promise.allSettled(queue);
+    }
   } finally {
-    await Promise.allSettled(queue);
     await ownPool?.close();
   }
 }
