@@ -58,3 +58,39 @@ export async function shareRoutesUnderTest(
     },
   };
 }
+
+/**
+ * The web UI for a browser test: the gateway itself when it serves /assets/, else a front server
+ * that answers /, /app and /assets/ from public/ and passes everything else to the gateway.
+ */
+export async function webUiUnderTest(gw: { url: string; core: Core; options: HttpOptions }): Promise<RoutesUnderTest> {
+  const probe = await fetch(`${gw.url}/assets/app.js`).catch(() => null);
+  if (probe?.ok) return { url: gw.url, close: async () => {} };
+  const metrics = new Registry();
+  const deps = { core: gw.core, options: gw.options, log: pino({ level: 'silent' }), metrics, publicUrl: gw.url } as unknown as HttpDeps;
+  const app = new Koa<HttpState>();
+  app.use(staticRoutes(deps).routes() as Koa.Middleware<HttpState>);
+  const handle = app.callback();
+  const target = new URL(gw.url);
+  const server = http.createServer((req, res) => {
+    const u = req.url ?? '/';
+    if (u === '/' || u === '/app' || u.startsWith('/app/') || u.startsWith('/assets/')) {
+      void handle(req, res);
+      return;
+    }
+    const upstream = http.request({ host: target.hostname, port: target.port, method: req.method, path: u, headers: req.headers }, (ur) => {
+      res.writeHead(ur.statusCode ?? 502, ur.headers);
+      ur.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
