@@ -140,7 +140,8 @@ export const transferCommands: Record<string, CommandSpec> = {
       const dir = await fs.entry(t);
       if (dir.kind !== 'dir') return c.reply(501, 'MLSD needs a folder; use MLST for a file');
       const entries = await fs.entries(t);
-      const lines = [`${mlsxFacts(dir, 'cdir')} ${t.vpath}`, ...entries.map((e) => `${mlsxFacts(e)} ${e.name}`)];
+      // 'cdir' named '.', as pure-ftpd and proftpd do: rclone takes a path here for a child folder.
+      const lines = [`${mlsxFacts(dir, 'cdir')} .`, ...entries.map((e) => `${mlsxFacts(e)} ${e.name}`)];
       await withData(c, 'MLSD', (sock) => writeAll(sock, listingText(lines)));
     },
   },
