@@ -52,7 +52,7 @@ async function makeFile(file: string): Promise<void> {
   const out = createWriteStream(file);
   const chunk = randomBytes(1 << 20);
   for (let done = 0; done < BIG; done += chunk.length) {
-    if (!out.write(chunk.subarray(0, Math.min(chunk.length, BIG - done)))) await new Promise((r) => out.once('drain', r));
+    if (!out.write(chunk.subarray(0, Math.min(chunk.length, BIG - done)))) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
 }
