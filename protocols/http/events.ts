@@ -1,4 +1,3 @@
-import { PassThrough } from 'node:stream';
 import Router from '@koa/router';
 import { z } from 'zod';
 import { fail, type Change } from '../../src/core/index.js';
@@ -9,6 +8,8 @@ export interface EventStreamOptions {
   heartbeatMs?: number;
   /** A client that stops reading is cut off past this many buffered bytes; it resumes with Last-Event-ID. */
   maxBufferedBytes?: number;
+  /** How often (at most) the user's access to the root is checked again; a lost grant ends the stream. */
+  accessCheckMs?: number;
 }
 
 const query = z.object({ after: z.coerce.number().int().min(0).optional() });
@@ -42,6 +43,7 @@ function frame(c: Change): string {
 export function eventRoutes(deps: HttpDeps, opts: EventStreamOptions = {}): HttpRouter {
   const heartbeatMs = opts.heartbeatMs ?? 15_000;
   const maxBuffered = opts.maxBufferedBytes ?? 8 << 20;
+  const accessCheckMs = opts.accessCheckMs ?? 1000;
   const router = new Router<HttpState>();
   const { vfs } = deps.core;
 
@@ -57,16 +59,26 @@ export function eventRoutes(deps: HttpDeps, opts: EventStreamOptions = {}): Http
       after = Number(header.trim());
     }
 
-    const out = new PassThrough();
+    const res = ctx.res;
     let last = after ?? -1;
     let replaying = true;
     const held: Change[] = [];
     let closed = false;
+    let checkedAt = Date.now();
+    const stillAllowed = () => {
+      if (Date.now() - checkedAt < accessCheckMs) return true;
+      checkedAt = Date.now();
+      return deps.core.roots.list(session).some((x) => x.name === root.normalize('NFC'));
+    };
     const send = (c: Change) => {
       if (closed || c.seq <= last) return;
+      if (!stillAllowed()) {
+        stop();
+        return;
+      }
       last = c.seq;
-      out.write(frame(c));
-      if (out.writableLength > maxBuffered) stop();
+      res.write(frame(c));
+      if (res.writableLength > maxBuffered) stop();
     };
     // Subscribe before reading the feed: nothing committed in between can be missed. This also
     // refuses (404) a root the user may not see, before any byte is sent.
@@ -74,27 +86,35 @@ export function eventRoutes(deps: HttpDeps, opts: EventStreamOptions = {}): Http
       if (replaying) held.push(c);
       else send(c);
     });
-    const timer = setInterval(() => out.write(': ping\n\n'), heartbeatMs);
+    const timer = setInterval(() => {
+      if (stillAllowed()) res.write(': ping\n\n');
+      else stop();
+    }, heartbeatMs);
     timer.unref();
     function stop() {
       if (closed) return;
       closed = true;
       clearInterval(timer);
       unsubscribe();
-      out.end();
+      if (!res.writableEnded) res.end();
     }
     ctx.req.once('close', stop);
     ctx.res.once('close', stop);
 
+    // The stream is written straight to the socket, past koa's response handling: a client that
+    // goes away is the normal end of an event stream, not an error.
     ctx.status = 200;
-    ctx.type = 'text/event-stream; charset=utf-8';
-    ctx.set('Cache-Control', 'no-store');
-    ctx.set('X-Accel-Buffering', 'no');
-    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.respond = false;
     ctx.req.socket.setNoDelay(true);
     ctx.req.socket.setTimeout(0);
-    ctx.body = out;
-    out.write(`retry: 3000\n: syncgate events for ${encodeURIComponent(root)}\n\n`);
+    res.writeHead(200, {
+      ...ctx.response.headers,
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-accel-buffering': 'no',
+      'x-content-type-options': 'nosniff',
+    });
+    res.write(`retry: 3000\n: syncgate events for ${encodeURIComponent(root)}\n\n`);
 
     try {
       if (after !== undefined) {

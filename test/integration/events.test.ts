@@ -24,6 +24,7 @@ class Stream {
   status = 0;
   headers: http.IncomingHttpHeaders = {};
   body = '';
+  ended = false;
   private req!: http.ClientRequest;
   private buf = '';
   private waiters: (() => void)[] = [];
@@ -42,6 +43,7 @@ class Stream {
           return;
         }
         res.on('data', (c: string) => s.feed(c));
+        res.on('end', () => (s.ended = true));
         res.on('error', () => {});
         resolve(s);
       });
@@ -93,7 +95,7 @@ const write = (p: string, text = p) => t.gw.core.vfs.write(t.alice.session, 'doc
 beforeAll(async () => {
   t = await startTestGateway();
   r = await shareRoutesUnderTest({ url: t.url, core: t.gw.core, options: t.gw.config.http });
-  fast = await shareRoutesUnderTest({ url: t.url, core: t.gw.core, options: t.gw.config.http }, { ownApp: true, events: { heartbeatMs: 50 } });
+  fast = await shareRoutesUnderTest({ url: t.url, core: t.gw.core, options: t.gw.config.http }, { ownApp: true, events: { heartbeatMs: 50, accessCheckMs: 0 } });
   await t.gw.core.accounts.createUser('bob', 'bob-password');
 });
 afterAll(async () => {
@@ -198,5 +200,25 @@ describe('live events (SSE)', () => {
     while (listeners(rootId()) !== connected - 1 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
     expect(listeners(rootId())).toBe(connected - 1);
     t.gw.core.ctx.roots.revoke(rootId(), bob.id);
+  });
+
+  it('a stream ends when the user loses access to the root', async () => {
+    const bob = t.gw.core.accounts.users().find((u) => u.name === 'bob')!;
+    t.gw.core.ctx.roots.grant(rootId(), bob.id, 'read');
+    const s = await Stream.open(fast.url, 'docs', { authorization: BOB });
+    expect(s.status).toBe(200);
+    await write('before-revoke.txt');
+    await s.until((x) => x.events.some((e) => e.data.path === 'before-revoke.txt'), 'before-revoke');
+    let ended = false;
+    t.gw.core.ctx.roots.revoke(rootId(), bob.id);
+    await write('after-revoke.txt');
+    const deadline = Date.now() + 10_000;
+    while (!ended && Date.now() < deadline) {
+      await new Promise((res) => setTimeout(res, 50));
+      ended = s.ended;
+    }
+    expect(ended).toBe(true);
+    expect(s.events.some((e) => e.data.path === 'after-revoke.txt')).toBe(false);
+    s.close();
   });
 });
