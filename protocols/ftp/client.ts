@@ -95,6 +95,9 @@ export class FtpClient {
     this.buffer = Buffer.alloc(0);
     this.socket = socket;
     (this.conn as unknown as { commandSocket: Socket | TLSSocket }).commandSocket = socket;
+    // Replies are small writes in quick succession (150 then 226): Nagle plus the client's
+    // delayed ACK would hold each second reply for ~40 ms.
+    socket.setNoDelay(true);
     socket.on('data', this.onData);
     socket.on('error', (err) => this.log.debug({ err: err.message }, 'control connection error'));
     socket.once('close', () => this.dispose());

@@ -294,3 +294,34 @@ describe('ftp door against bad input', () => {
     expect((await c.next()).code).toBe(-1);
   });
 });
+
+describe('ftp door settings', () => {
+  let g: TestGateway;
+  beforeAll(async () => {
+    g = await startTestGateway({ ftp: { loginTimeoutSec: 1, idleTimeoutSec: 1, passiveAddress: '10.1.2.3', activeMode: false, tls: 'off' } });
+  });
+  afterAll(async () => {
+    await g?.close();
+  });
+
+  it('closes a connection that does not log in, or idles, with 421', async () => {
+    const c = await RawFtp.connect(g.ftpPort!);
+    clients.push(c);
+    const r = await c.next();
+    expect(r.code).toBe(421);
+    const d = await RawFtp.connect(g.ftpPort!);
+    clients.push(d);
+    await d.login();
+    expect((await d.next()).code).toBe(421);
+  });
+
+  it('advertises the configured passive address, refuses active mode and offers no TLS when off', async () => {
+    const c = await RawFtp.connect(g.ftpPort!);
+    clients.push(c);
+    expect((await c.cmd('AUTH TLS')).code).toBe(502);
+    expect((await c.cmd('FEAT')).text).not.toContain('AUTH TLS');
+    await c.login();
+    expect((await c.cmd('PASV')).text).toMatch(/^227 Entering Passive Mode \(10,1,2,3,\d+,\d+\)$/);
+    expect((await c.cmd('PORT 127,0,0,1,200,10')).code).toBe(502);
+  });
+});

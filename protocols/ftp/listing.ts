@@ -21,14 +21,28 @@ export function parseFtpTime(s: string): number | null {
   return Number.isFinite(ms) ? ms : null;
 }
 
-/** One `ls -l` line, the format every FTP client parses. */
-export function lsLine(e: FtpEntry, now = Date.now()): string {
-  const d = new Date(e.mtimeMs);
-  const perms = e.kind === 'dir' ? (e.writable ? 'drwxr-xr-x' : 'dr-xr-xr-x') : e.writable ? '-rw-r--r--' : '-r--r--r--';
-  const recent = Math.abs(now - e.mtimeMs) < SIX_MONTHS;
-  const when = recent ? `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}` : ` ${d.getUTCFullYear()}`;
-  const size = String(e.kind === 'dir' ? 4096 : e.size).padStart(12);
-  return `${perms} 1 ftp ftp ${size} ${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2)} ${when} ${e.name}`;
+/** `ls -l` lines, the format every FTP client parses. */
+export function lsLines(entries: FtpEntry[], now = Date.now()): string[] {
+  // Date columns by minute: a 10,000-entry folder has few distinct minutes.
+  const dateColumns = new Map<number, string>();
+  const dateColumn = (mtimeMs: number): string => {
+    const minute = Math.floor(mtimeMs / 60_000);
+    const recent = Math.abs(now - mtimeMs) < SIX_MONTHS;
+    const key = recent ? minute : -minute - 1;
+    let col = dateColumns.get(key);
+    if (col === undefined) {
+      const d = new Date(mtimeMs);
+      const when = recent ? `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}` : ` ${d.getUTCFullYear()}`;
+      col = `${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2)} ${when}`;
+      dateColumns.set(key, col);
+    }
+    return col;
+  };
+  return entries.map((e) => {
+    const perms = e.kind === 'dir' ? (e.writable ? 'drwxr-xr-x' : 'dr-xr-xr-x') : e.writable ? '-rw-r--r--' : '-r--r--r--';
+    const size = String(e.kind === 'dir' ? 4096 : e.size).padStart(12);
+    return `${perms} 1 ftp ftp ${size} ${dateColumn(e.mtimeMs)} ${e.name}`;
+  });
 }
 
 /** RFC 3659 facts (MLSD lines, MLST's second line), without the name. */

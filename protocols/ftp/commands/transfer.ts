@@ -5,7 +5,7 @@ import { isCoreError } from '../../../src/core/index.js';
 import type { CommandSpec, FtpClient } from '../client.js';
 import { FtpReplyError } from '../errors.js';
 import type { FtpEntry, FtpFileSystem } from '../filesystem.js';
-import { listingText, lsLine, mlsxFacts } from '../listing.js';
+import { listingText, lsLines, mlsxFacts } from '../listing.js';
 
 type DataSocket = Socket | TLSSocket;
 
@@ -121,8 +121,7 @@ export const transferCommands: Record<string, CommandSpec> = {
   LIST: {
     async run(c, arg) {
       const { entries } = await entriesFor(c, listArg(arg));
-      const now = Date.now();
-      await withData(c, 'file list', (sock) => writeAll(sock, listingText(entries.map((e) => lsLine(e, now)))));
+      await withData(c, 'file list', (sock) => writeAll(sock, listingText(lsLines(entries))));
     },
   },
   NLST: {

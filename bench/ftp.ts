@@ -1,0 +1,255 @@
+/**
+ * FTP benchmark: syncgate's FTP door against pure-ftpd (Debian), measured in the same run with the
+ * same client (Python's ftplib), printed as ratios against the issue's targets.
+ *
+ *   npx tsx bench/ftp.ts            (BENCH_RUNS=5 BENCH_BIG_RUNS=3 BENCH_BIG_MB=1024 BENCH_SMALL=1000 BENCH_LIST=10000)
+ *
+ * syncgate runs as its own process (`node --import tsx src/main.ts`, configured by SYNCGATE_* env)
+ * so its peak RSS can be read from /proc/PID/status. pure-ftpd gets a virtual user with a cheap
+ * SHA-512-crypt hash (its default argon2 costs seconds per login).
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const BIG_RUNS = Number(process.env.BENCH_BIG_RUNS ?? 3);
+const BIG_MB = Number(process.env.BENCH_BIG_MB ?? 1024);
+const SMALL = Number(process.env.BENCH_SMALL ?? 1000);
+const LIST = Number(process.env.BENCH_LIST ?? 10_000);
+const USER = 'bench';
+const PASS = 'bench-password';
+
+const CLIENT = String.raw`
+import ftplib, json, os, sys, threading, time
+mode, host, port, user, pw, base = sys.argv[1:7]
+args = sys.argv[7:]
+def conn():
+    f = ftplib.FTP()
+    f.connect(host, int(port), timeout=900)
+    f.login(user, pw)
+    return f
+class Source:
+    def __init__(self, total, seed):
+        self.left = total
+        self.block = bytearray(os.urandom(1 << 20))
+        self.block[:8] = seed.to_bytes(8, 'big')
+        self.first = True
+    def read(self, n):
+        if self.left <= 0: return b''
+        k = min(n, self.left, len(self.block))
+        self.left -= k
+        if self.first:
+            self.first = False
+            return bytes(self.block[:k])
+        return memoryview(self.block)[:k]
+if mode == 'prepare':
+    f = conn()
+    for d in ('small1', 'small8'):
+        try: f.mkd(base + '/' + d)
+        except ftplib.error_perm: pass
+    print(json.dumps({}))
+elif mode == 'stor_big':
+    mb = int(args[0]); f = conn()
+    t = time.perf_counter()
+    f.storbinary('STOR ' + base + '/big.bin', Source(mb << 20, int(args[1])), blocksize=1 << 20)
+    print(json.dumps({'value': (mb << 20) / (time.perf_counter() - t) / 1e6}))
+elif mode == 'retr_big':
+    f = conn(); got = [0]
+    def sink(b): got[0] += len(b)
+    t = time.perf_counter()
+    f.retrbinary('RETR ' + base + '/big.bin', sink, blocksize=1 << 20)
+    dt = time.perf_counter() - t
+    print(json.dumps({'value': got[0] / dt / 1e6, 'bytes': got[0]}))
+elif mode in ('small1', 'small8'):
+    n = int(args[0]); threads = 1 if mode == 'small1' else 8; run = args[1]
+    payload = os.urandom(4096)
+    conns = [conn() for _ in range(threads)]
+    import io
+    def work(i):
+        f = conns[i]
+        for k in range(i, n, threads):
+            f.storbinary('STOR %s/%s/r%s-%d.bin' % (base, mode, run, k), io.BytesIO(payload))
+    t = time.perf_counter()
+    ts = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+    for x in ts: x.start()
+    for x in ts: x.join()
+    print(json.dumps({'value': n / (time.perf_counter() - t)}))
+elif mode == 'list':
+    f = conn(); lines = []
+    t = time.perf_counter()
+    f.retrlines('LIST ' + base + '/list10k', lines.append)
+    print(json.dumps({'value': (time.perf_counter() - t) * 1000, 'entries': len(lines)}))
+`;
+
+interface Target {
+  name: string;
+  port: number;
+  base: string;
+  pid: () => number | undefined;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+async function waitForPort(port: number, child: ChildProcess, what: string, timeoutMs = 120_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => (s.destroy(), resolve(true)));
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what} did not listen on ${port}`);
+}
+
+async function memoryOf(pid: number | undefined): Promise<{ hwmMB: number; rssMB: number }> {
+  if (!pid) return { hwmMB: NaN, rssMB: NaN };
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+  return { hwmMB: kb('VmHWM') / 1024, rssMB: kb('VmRSS') / 1024 };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s[Math.floor((s.length - 1) / 2)]! + s[Math.ceil((s.length - 1) / 2)]!) / 2 : NaN;
+};
+
+async function fillListFolder(dir: string, n: number, uid?: number): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (let i = 0; i < n; i += 1) await writeFile(path.join(dir, `entry-${String(i).padStart(5, '0')}.txt`), `${i}\n`);
+  if (uid !== undefined) execFileSync('chown', ['-R', `${uid}:${uid}`, dir]);
+}
+
+async function main(): Promise<void> {
+  const work = await mkdtemp(path.join(os.tmpdir(), 'sg-bench-ftp-'));
+  const children: ChildProcess[] = [];
+  const stopAll = () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  };
+  process.on('exit', stopAll);
+  try {
+    // pure-ftpd: one virtual user (uid nobody) with a cheap crypt hash, home with the 10k folder.
+    const pureHome = path.join(work, 'pure', 'home');
+    await fillListFolder(path.join(pureHome, 'list10k'), LIST);
+    execFileSync('chown', ['-R', '65534:65534', pureHome]);
+    const hash = execFileSync('openssl', ['passwd', '-6', PASS], { encoding: 'utf8' }).trim();
+    await writeFile(path.join(work, 'pure', 'passwd'), `${USER}:${hash}:65534:65534::${pureHome}/./::::::::::::\n`);
+    execFileSync('pure-pw', ['mkdb', path.join(work, 'pure', 'pdb'), '-f', path.join(work, 'pure', 'passwd')]);
+    const purePort = await freePort();
+    const pure = spawn('pure-ftpd', ['-l', `puredb:${path.join(work, 'pure', 'pdb')}`, '-S', `127.0.0.1,${purePort}`, '-p', '53000:53999', '-E', '-H', '-u', '1', '-c', '50', '-C', '50'], {
+      stdio: 'ignore',
+    });
+    children.push(pure);
+
+    // syncgate: admin's default root holds the 10k folder before start (the start-up scan records it).
+    const dataDir = path.join(work, 'syncgate');
+    await fillListFolder(path.join(dataDir, 'roots', 'default', 'list10k'), LIST);
+    const sgPort = await freePort();
+    const sg = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: path.resolve(import.meta.dirname, '..'),
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        ...process.env,
+        SYNCGATE_DATA__DIR: dataDir,
+        SYNCGATE_ADMIN__PASSWORD: PASS,
+        SYNCGATE_LOG__LEVEL: 'warn',
+        SYNCGATE_WATCHER__ENABLED: 'false',
+        SYNCGATE_SECURITY__KDF_MEMORY_KI_B: '1024',
+        SYNCGATE_SECURITY__KDF_ITERATIONS: '1',
+        SYNCGATE_HTTP__PORT: '0',
+        SYNCGATE_FTP__PORT: String(sgPort),
+        SYNCGATE_FTP__PASSIVE_PORT_MIN: '52000',
+        SYNCGATE_FTP__PASSIVE_PORT_MAX: '52999',
+      },
+    });
+    children.push(sg);
+    await waitForPort(purePort, pure, 'pure-ftpd');
+    await waitForPort(sgPort, sg, 'syncgate');
+
+    const targets: Target[] = [
+      { name: 'syncgate', port: sgPort, base: '/default', pid: () => sg.pid },
+      { name: 'pure-ftpd', port: purePort, base: '', pid: () => undefined },
+    ];
+    // The 'admin' user of syncgate has the same name and password as pure-ftpd's bench user.
+    const sgTarget = targets[0]!;
+    const userFor = (t: Target) => (t === sgTarget ? 'admin' : USER);
+    const run = (t: Target, mode: string, ...args: (string | number)[]) => {
+      const out = execFileSync('python3', ['-c', CLIENT, mode, '127.0.0.1', String(t.port), userFor(t), PASS, t.base, ...args.map(String)], {
+        encoding: 'utf8',
+        timeout: 1_800_000,
+      });
+      return JSON.parse(out.trim().split('\n').pop()!) as Record<string, number>;
+    };
+
+    const results: Record<string, Record<string, number[]>> = { syncgate: {}, 'pure-ftpd': {} };
+    const add = (t: Target, k: string, v: number) => ((results[t.name]![k] ??= []).push(v));
+    for (const t of targets) run(t, 'prepare');
+
+    for (let r = 0; r < RUNS; r += 1) {
+      for (const t of r % 2 ? [...targets].reverse() : targets) {
+        add(t, 'small1', run(t, 'small1', SMALL, `${r}`)['value']!);
+        add(t, 'small8', run(t, 'small8', SMALL, `${r}`)['value']!);
+        const l = run(t, 'list');
+        if (l['entries'] !== LIST) throw new Error(`${t.name} listed ${l['entries']} entries, not ${LIST}`);
+        add(t, 'list', l['value']!);
+      }
+      process.stderr.write(`small/list run ${r + 1}/${RUNS} done\n`);
+    }
+    // Memory before any large file, after a 64 MiB one, after the 1 GiB ones: flat means it does not grow with size.
+    const memSmall = await memoryOf(sg.pid);
+    run(sgTarget, 'stor_big', 64, 1);
+    run(sgTarget, 'retr_big');
+    const mem64 = await memoryOf(sg.pid);
+    for (let r = 0; r < BIG_RUNS; r += 1) {
+      for (const t of r % 2 ? [...targets].reverse() : targets) {
+        add(t, 'stor', run(t, 'stor_big', BIG_MB, r + 100)['value']!);
+        const rr = run(t, 'retr_big');
+        if (rr['bytes'] !== BIG_MB << 20) throw new Error(`${t.name} returned ${rr['bytes']} bytes`);
+        add(t, 'retr', rr['value']!);
+      }
+      process.stderr.write(`big run ${r + 1}/${BIG_RUNS} done\n`);
+    }
+    const memBig = await memoryOf(sg.pid);
+
+    const m = (name: string, k: string) => median(results[name]![k] ?? []);
+    const rows: [string, string, number, number, number, string, boolean][] = [];
+    const row = (label: string, unit: string, k: string, higherBetter: boolean, target: number) => {
+      const sgv = m('syncgate', k);
+      const pv = m('pure-ftpd', k);
+      const ratio = sgv / pv;
+      rows.push([label, unit, sgv, pv, ratio, `${higherBetter ? '>=' : '<='} ${target}x`, higherBetter ? ratio >= target : ratio <= target]);
+    };
+    row(`STOR ${BIG_MB} MiB`, 'MB/s', 'stor', true, 0.4);
+    row(`RETR ${BIG_MB} MiB`, 'MB/s', 'retr', true, 0.5);
+    row(`${SMALL} x 4 KiB STOR, 1 connection`, 'files/s', 'small1', true, 0.5);
+    row(`${SMALL} x 4 KiB STOR, 8 connections`, 'files/s', 'small8', true, 0.5);
+    row(`LIST of ${LIST} entries`, 'ms', 'list', false, 2);
+    console.log(`\nFTP benchmark, medians of ${RUNS} runs (${BIG_RUNS} for the ${BIG_MB} MiB files), client: Python ftplib, ${os.cpus().length} cores`);
+    console.log(['measure', 'unit', 'syncgate', 'pure-ftpd', 'ratio', 'target', 'met'].join('\t'));
+    for (const [label, unit, a, b, ratio, target, ok] of rows) console.log([label, unit, a.toFixed(1), b.toFixed(1), ratio.toFixed(2), target, ok ? 'yes' : 'NO'].join('\t'));
+    const flat = memBig.hwmMB - mem64.hwmMB < 64;
+    console.log(
+      `syncgate peak RSS (VmHWM): ${memSmall.hwmMB.toFixed(0)} MB after the small-file and LIST runs, ${mem64.hwmMB.toFixed(0)} MB after a 64 MiB file, ` +
+        `${memBig.hwmMB.toFixed(0)} MB after the ${BIG_MB} MiB files -> ${flat ? 'flat with file size' : 'GROWS with file size'}`,
+    );
+    console.log(`raw: ${JSON.stringify(results)}`);
+  } finally {
+    stopAll();
+    await new Promise((r) => setTimeout(r, 500));
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+await main();
