@@ -1,0 +1,135 @@
+/**
+ * Shared benchmark helpers: timing, medians, peak RSS of a child process (VmHWM from
+ * /proc/PID/status), running shell peers, and printing syncgate/peer ratios.
+ * Benchmarks measure syncgate and its peer in the same run: rounds drift 10-25% on a shared machine.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+/** Seconds taken by fn. */
+export async function timeIt(fn: () => Promise<unknown> | unknown): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+/** Runs fn n times (after `setup` each time, untimed) and returns every duration in seconds. */
+export async function timeRuns(n: number, fn: () => Promise<unknown>, setup?: () => Promise<unknown>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i += 1) {
+    if (setup) await setup();
+    out.push(await timeIt(fn));
+  }
+  return out;
+}
+
+/** A field of /proc/PID/status in KiB (VmHWM = peak RSS, VmRSS = current), or NaN. */
+export function procStatusKiB(pid: number | 'self', field: 'VmHWM' | 'VmRSS' = 'VmHWM'): number {
+  try {
+    const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'));
+    return m ? Number(m[1]) : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** inotify watches held by a process (lines `inotify wd:` in its inotify descriptors' fdinfo). */
+export async function inotifyWatches(pid: number | 'self'): Promise<number> {
+  const { readdir, readlink } = await import('node:fs/promises');
+  let n = 0;
+  for (const fd of await readdir(`/proc/${pid}/fd`)) {
+    const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+    if (!target.includes('inotify')) continue;
+    const info = await readFile(`/proc/${pid}/fdinfo/${fd}`, 'utf8').catch(() => '');
+    n += info.split('\n').filter((l) => l.startsWith('inotify wd:')).length;
+  }
+  return n;
+}
+
+export interface ChildRun {
+  stdout: string;
+  stderr: string;
+  code: number | null;
+  /** Peak RSS in KiB: the child's own last report of VmHWM when it prints `VmHWM <kB>`, else polled. */
+  peakRssKiB: number;
+  secs: number;
+}
+
+/**
+ * Runs a child (for TypeScript: process.execPath with ['--import', 'tsx', file, ...] so the PID is the
+ * measured process, not a launcher) and tracks its peak RSS by polling /proc/PID/status every 20 ms.
+ * A child that prints a line `VmHWM <kB>` just before exiting gives the exact figure.
+ */
+export function runChild(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<ChildRun> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(cmd, args, { cwd: opts.cwd ?? REPO, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let polled = 0;
+    const poll = setInterval(() => {
+      const v = procStatusKiB(child.pid!, 'VmHWM');
+      if (!Number.isNaN(v)) polled = Math.max(polled, v);
+    }, 20);
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', (e) => {
+      clearInterval(poll);
+      reject(e);
+    });
+    child.on('exit', (code) => {
+      clearInterval(poll);
+      const reported = stdout.match(/^VmHWM (\d+)$/m);
+      resolve({ stdout, stderr, code, peakRssKiB: reported ? Number(reported[1]) : polled, secs: Number(process.hrtime.bigint() - t0) / 1e9 });
+    });
+  });
+}
+
+/** Runs a TypeScript file as a child through tsx (no launcher process in between). */
+export function runTsChild(file: string, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<ChildRun> {
+  return runChild(process.execPath, ['--import', 'tsx', file, ...args], { env: opts.env });
+}
+
+/** Prints `VmHWM <kB>` for runChild (call at the very end of a child). */
+export function reportPeakRss(): void {
+  process.stdout.write(`VmHWM ${procStatusKiB('self', 'VmHWM')}\n`);
+}
+
+/** Runs a shell command; rejects with its stderr on failure. */
+export function sh(command: string, opts: { cwd?: string } = {}): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile('sh', ['-c', command], { cwd: opts.cwd, maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${command} failed: ${stderr || err.message}`)) : resolve(stdout),
+    ),
+  );
+}
+
+export const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+export const mib = (bytes: number) => bytes / (1 << 20);
+
+/**
+ * One result line: syncgate vs its peer and the ratio. `higherIsBetter` for throughputs (ratio =
+ * ours/peer), false for durations (ratio = peer/ours, so above 1 still means syncgate is faster).
+ */
+export function printRatio(label: string, ours: number, peer: number, unit: string, opts: { higherIsBetter?: boolean; peerName?: string; target?: number } = {}): number {
+  const higher = opts.higherIsBetter ?? true;
+  const ratio = higher ? ours / peer : peer / ours;
+  const target = opts.target !== undefined ? `  (target >= ${opts.target}x: ${ratio >= opts.target ? 'met' : 'NOT met'})` : '';
+  console.log(`${label.padEnd(44)} syncgate ${fmt(ours).padStart(9)} ${unit.padEnd(8)} ${(opts.peerName ?? 'peer').padEnd(10)} ${fmt(peer).padStart(9)} ${unit.padEnd(8)} ratio ${fmt(ratio)}x${target}`);
+  return ratio;
+}
+
+export function printValue(label: string, value: number, unit: string): void {
+  console.log(`${label.padEnd(44)} ${fmt(value).padStart(9)} ${unit}`);
+}
