@@ -1,10 +1,10 @@
 import { once } from 'node:events';
-import { deadPropertiesOfChildren, liveLocksOfRoot } from '../../src/core/dav-bulk.js';
+import { childrenPager, deadPropertiesOfChildren, liveLocksOfRoot } from '../../src/core/dav-bulk.js';
 import type { DeadProperty, EntryInfo, LockRow } from '../../src/core/index.js';
 import { DavError, statusLine } from './errors.js';
 import { activeLockXml } from './locking.js';
 import { contentTypeOf } from './mime.js';
-import { applyIfHeader, header, checkConditions, hrefOf, httpDate, isAppleDouble, readXml, rootIdOf, sendXml, type DavContext } from './request.js';
+import { applyIfHeader, header, checkConditions, hrefOf, isAppleDouble, readXml, rootIdOf, sendXml, type DavContext } from './request.js';
 import { child, DAV, elements, escapeXml, innerXml, isDav, propertyXml, type XmlElement } from './xml.js';
 
 const LIVE = ['creationdate', 'displayname', 'getcontentlength', 'getcontenttype', 'getetag', 'getlastmodified', 'resourcetype', 'lockdiscovery', 'supportedlock'];
@@ -37,12 +37,27 @@ function parsePropfind(body: XmlElement | null): Request {
   throw new DavError(400, 'expected DAV:prop, DAV:allprop or DAV:propname');
 }
 
-function liveValue(r: Resource, name: string, prefix: string): string | null {
+/** Formatted dates by second, per response: thousands of files share a few seconds. */
+type Dates = Map<number, [iso: string, http: string]>;
+
+function datesOf(dates: Dates, ms: number): [string, string] {
+  const sec = Math.floor(ms / 1000);
+  let d = dates.get(sec);
+  if (!d) {
+    const date = new Date(sec * 1000);
+    d = [date.toISOString().replace('.000Z', 'Z'), date.toUTCString()];
+    if (dates.size > 10_000) dates.clear();
+    dates.set(sec, d);
+  }
+  return d;
+}
+
+function liveValue(r: Resource, name: string, prefix: string, dates: Dates): string | null {
   const e = r.entry;
   const dir = e.kind === 'dir';
   switch (name) {
     case 'creationdate':
-      return new Date(e.mtimeMs).toISOString();
+      return datesOf(dates, e.mtimeMs)[0];
     case 'displayname':
       return escapeXml(e.name);
     case 'getcontentlength':
@@ -52,7 +67,7 @@ function liveValue(r: Resource, name: string, prefix: string): string | null {
     case 'getetag':
       return escapeXml(e.etag);
     case 'getlastmodified':
-      return httpDate(e.mtimeMs);
+      return datesOf(dates, e.mtimeMs)[1];
     case 'resourcetype':
       return dir ? '<D:collection/>' : '';
     case 'lockdiscovery':
@@ -64,16 +79,32 @@ function liveValue(r: Resource, name: string, prefix: string): string | null {
   }
 }
 
-function responseXml(r: Resource, req: Request, prefix: string): string {
+const OK = `<D:status>${statusLine(200)}</D:status>`;
+
+function responseXml(r: Resource, req: Request, prefix: string, dates: Dates): string {
+  if (req.mode === 'allprop' && r.locks.length === 0 && r.dead.length === 0) {
+    // The common listing, built in one template.
+    const e = r.entry;
+    const [iso, http] = datesOf(dates, e.mtimeMs);
+    const file = e.kind === 'file';
+    return (
+      `<D:response><D:href>${escapeXml(r.href)}</D:href><D:propstat><D:prop><D:creationdate>${iso}</D:creationdate>` +
+      `<D:displayname>${escapeXml(e.name)}</D:displayname>` +
+      (file ? `<D:getcontentlength>${e.size}</D:getcontentlength><D:getcontenttype>${contentTypeOf(e.name)}</D:getcontenttype>` : '') +
+      `<D:getetag>${escapeXml(e.etag)}</D:getetag><D:getlastmodified>${http}</D:getlastmodified>` +
+      `<D:resourcetype>${file ? '' : '<D:collection/>'}</D:resourcetype><D:lockdiscovery/><D:supportedlock>${SUPPORTED_LOCK}</D:supportedlock>` +
+      `</D:prop>${OK}</D:propstat></D:response>\n`
+    );
+  }
   const found: string[] = [];
   const missing: string[] = [];
   const live = (name: string) => {
-    const v = liveValue(r, name, prefix);
+    const v = liveValue(r, name, prefix, dates);
     if (v !== null) found.push(propertyXml(DAV, name, v));
     return v !== null;
   };
   if (req.mode === 'propname') {
-    for (const n of LIVE) if (liveValue(r, n, prefix) !== null) found.push(propertyXml(DAV, n, null));
+    for (const n of LIVE) if (liveValue(r, n, prefix, dates) !== null) found.push(propertyXml(DAV, n, null));
     for (const p of r.dead) found.push(propertyXml(p.namespace, p.name, null));
   } else if (req.mode === 'allprop') {
     for (const n of LIVE) live(n);
@@ -97,12 +128,12 @@ function responseXml(r: Resource, req: Request, prefix: string): string {
 }
 
 const OPEN = '<?xml version="1.0" encoding="utf-8"?>\n<D:multistatus xmlns:D="DAV:">\n';
-const CHUNK = 256;
+const CHUNK = 100;
 
 /**
- * PROPFIND, answered from the core's metadata: one listing query, one query for the locks and one
- * for the dead properties of the whole folder, written in chunks that wait for the socket and let
- * other requests run in between (Depth infinity is treated as 1, as SabreDAV does).
+ * PROPFIND, answered from the core's metadata: the listing read a page at a time, one query for the
+ * locks and one for the dead properties of the whole folder, each page written when the socket takes
+ * it, other requests running in between (Depth infinity is treated as 1, as SabreDAV does).
  */
 export async function propfind(ctx: DavContext): Promise<void> {
   const { core, session, target, res, prefix, req } = ctx;
@@ -110,46 +141,61 @@ export async function propfind(ctx: DavContext): Promise<void> {
   const depth = (header(req, 'depth') ?? 'infinity').toLowerCase();
   if (depth !== '0' && depth !== '1' && depth !== 'infinity') throw new DavError(400, 'invalid Depth');
   if (isAppleDouble(ctx)) throw new DavError(404, 'not found');
-  let resources: Resource[];
+  // Always yield after a page: on loopback a 'drain' comes on the next tick, which alone would
+  // never let the event loop accept another connection until the whole listing was written.
+  const dates: Dates = new Map();
+  const write = async (chunk: string) => {
+    if (!res.write(chunk)) await once(res, 'drain');
+    await new Promise((r) => setImmediate(r));
+  };
   if (target.root === null) {
     const self: EntryInfo = { root: '', path: '', name: '', kind: 'dir', size: 0, mtimeMs: 0, hash: '', version: 1, deleted: false, seq: 0, etag: '"roots"' };
-    resources = [{ entry: self, href: `${prefix}/`, locks: [], dead: [] }];
+    const resources: Resource[] = [{ entry: self, href: `${prefix}/`, locks: [], dead: [] }];
     if (depth !== '0') {
       for (const r of core.roots.list(session)) {
         const entry = await core.vfs.stat(session, r.name, '');
         resources.push({ entry: { ...entry, name: r.name }, href: hrefOf(prefix, r.name, '', true), locks: [], dead: [] });
       }
     }
-  } else {
-    const root = target.root;
-    const entry = await core.vfs.stat(session, root, target.path);
-    const rootId = await rootIdOf(ctx, root);
-    const children = entry.kind === 'dir' && depth !== '0' ? await core.vfs.list(session, root, entry.path) : [];
-    const locks = liveLocksOfRoot(core.ctx, rootId);
-    const dead = request.mode === 'prop' && request.names.every((n) => n.ns === DAV) ? new Map<string, DeadProperty[]>() : deadPropertiesOfChildren(core.ctx, rootId, entry.path);
-    const make = (e: EntryInfo): Resource => ({
-      entry: e.path === '' ? { ...e, name: root } : e,
-      href: hrefOf(prefix, root, e.path, e.kind === 'dir'),
-      locks: locks.filter((l) => l.path === e.path || (l.depth === 'infinity' && (l.path === '' || e.path.startsWith(`${l.path}/`)))),
-      dead: dead.get(e.path) ?? [],
-    });
-    resources = [make(entry)];
-    for (const c of children) resources.push(make(c));
+    return sendXml(res, 207, `<D:multistatus xmlns:D="DAV:">\n${resources.map((r) => responseXml(r, request, prefix, dates)).join('')}</D:multistatus>\n`);
   }
+  const root = target.root;
+  const entry = await core.vfs.stat(session, root, target.path);
+  const rootId = await rootIdOf(ctx, root);
+  const listing = entry.kind === 'dir' && depth !== '0';
+  const locks = liveLocksOfRoot(core.ctx, rootId);
+  const wantDead = !(request.mode === 'prop' && request.names.every((n) => n.ns === DAV));
+  const dead = !wantDead
+    ? new Map<string, DeadProperty[]>()
+    : listing
+      ? deadPropertiesOfChildren(core.ctx, rootId, entry.path)
+      : new Map([[entry.path, core.properties.list(rootId, entry.path)]]);
+  const selfHref = hrefOf(prefix, root, entry.path, entry.kind === 'dir');
+  const parentHref = hrefOf(prefix, root, entry.path, true);
+  const xmlOf = (e: EntryInfo): string =>
+    responseXml(
+      {
+        entry: e.path === '' ? { ...e, name: root } : e,
+        href: e.path === entry.path ? selfHref : `${parentHref}${encodeURIComponent(e.name).replace(/'/g, '%27')}${e.kind === 'dir' ? '/' : ''}`,
+        locks: locks.length === 0 ? [] : locks.filter((l) => l.path === e.path || (l.depth === 'infinity' && (l.path === '' || e.path.startsWith(`${l.path}/`)))),
+        dead: dead.get(e.path) ?? [],
+      },
+      request,
+      prefix,
+      dates,
+    );
+  // The listing is read from the metadata a page at a time; small folders go out in one piece.
+  const next = listing ? childrenPager(core.ctx, root, rootId, entry.path) : null;
+  let page = next ? next(CHUNK) : { entries: [], done: true };
+  const first = xmlOf(entry) + page.entries.map(xmlOf).join('');
   res.statusCode = 207;
+  if (page.done) return sendXml(res, 207, `<D:multistatus xmlns:D="DAV:">\n${first}</D:multistatus>\n`);
   res.setHeader('Content-Type', 'application/xml; charset=utf-8');
-  if (resources.length <= CHUNK) {
-    const body = `${OPEN}${resources.map((r) => responseXml(r, request, prefix)).join('')}</D:multistatus>\n`;
-    res.setHeader('Content-Length', Buffer.byteLength(body));
-    res.end(body);
-    return;
-  }
-  res.write(OPEN);
-  for (let i = 0; i < resources.length; i += CHUNK) {
+  await write(OPEN + first);
+  while (!page.done) {
     if (res.destroyed) return;
-    const part = resources.slice(i, i + CHUNK).map((r) => responseXml(r, request, prefix)).join('');
-    if (!res.write(part)) await once(res, 'drain');
-    else await new Promise((r) => setImmediate(r));
+    page = next!(CHUNK);
+    await write(page.entries.map(xmlOf).join(''));
   }
   res.end('</D:multistatus>\n');
 }

@@ -13,7 +13,7 @@ import { startTestGateway, type TestGateway } from '../../test/helpers/gateway.j
 let t: TestGateway;
 let auth: string;
 const dav = (p: string) => `${t.url}/dav/docs/${p}`;
-const req = (method: string, p: string, headers: Record<string, string> = {}, payload?: string | Buffer) =>
+const req = (method: string, p: string, headers: Record<string, string> = {}, payload?: string) =>
   fetch(dav(p), { method, headers: { authorization: auth, ...headers }, body: payload });
 const PROPS = 'xmlns:Z="urn:test:"';
 
