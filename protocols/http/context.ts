@@ -80,6 +80,8 @@ export interface HttpDeps extends HttpDoorDeps {
   httpMetrics: HttpMetrics;
   /** True when the port speaks HTTPS (cookies get `Secure`). */
   secure: boolean;
+  /** Drops cached Basic password verifications of a user (after a password change or disable). */
+  forgetPasswords?(userId: number): void;
 }
 
 /** Rejects a request without a user session (401 with WWW-Authenticate). */

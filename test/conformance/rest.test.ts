@@ -11,7 +11,7 @@ describeDoor('REST', 'rest', async (t) => {
   }
   const json = (body: unknown) => ({ method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return {
-    put: async (p, data) => void (await (await ok(await fetch(`${base}/files/${enc(p)}?parents=0`, { method: 'PUT', headers: auth, body: data }), `PUT ${p}`)).arrayBuffer()),
+    put: async (p, data) => void (await (await ok(await fetch(`${base}/files/${enc(p)}?parents=0`, { method: 'PUT', headers: auth, body: data as unknown as BodyInit }), `PUT ${p}`)).arrayBuffer()),
     get: async (p) => Buffer.from(await (await ok(await fetch(`${base}/files/${enc(p)}`, { headers: auth }), `GET ${p}`)).arrayBuffer()),
     list: async (d) => ((await (await ok(await fetch(`${base}/list/${enc(d)}`, { headers: auth }), `list ${d}`)).json()) as { entries: { name: string }[] }).entries.map((e) => e.name),
     mkdir: async (p) => void (await (await ok(await fetch(`${base}/mkdir`, json({ path: p })), `mkdir ${p}`)).arrayBuffer()),

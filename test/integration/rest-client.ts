@@ -16,9 +16,11 @@ export interface Answer {
 }
 
 export function client(base: string, creds: Creds) {
-  async function call(method: string, path: string, opts: { json?: unknown; body?: BodyInit; headers?: Record<string, string> } = {}): Promise<Answer> {
+  // Buffers are fine bodies for fetch at run time; the DOM typings disagree.
+  type Body = BodyInit | Buffer;
+  async function call(method: string, path: string, opts: { json?: unknown; body?: Body; headers?: Record<string, string> } = {}): Promise<Answer> {
     const headers: Record<string, string> = { ...authHeaders(creds), ...(opts.headers ?? {}) };
-    let body = opts.body;
+    let body = opts.body as BodyInit | undefined;
     if (opts.json !== undefined) {
       body = JSON.stringify(opts.json);
       headers['content-type'] = 'application/json';
@@ -38,7 +40,7 @@ export function client(base: string, creds: Creds) {
     call,
     get: (p: string, headers?: Record<string, string>) => call('GET', p, { headers }),
     post: (p: string, json?: unknown, headers?: Record<string, string>) => call('POST', p, { json: json ?? {}, headers }),
-    put: (p: string, body: BodyInit, headers?: Record<string, string>) => call('PUT', p, { body, headers }),
+    put: (p: string, body: Body, headers?: Record<string, string>) => call('PUT', p, { body, headers }),
     putJson: (p: string, json: unknown) => call('PUT', p, { json }),
     patch: (p: string, json: unknown) => call('PATCH', p, { json }),
     del: (p: string, headers?: Record<string, string>) => call('DELETE', p, { headers }),
