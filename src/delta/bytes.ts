@@ -25,40 +25,56 @@ export function fileSource(fh: FileHandle, onProgress?: (bytesRead: number) => v
   };
 }
 
-/** Fills buffers from either kind of source, remembering a chunk's unused rest between calls. */
+const PREFETCH = 4 * 1024 * 1024;
+
+/**
+ * Fills buffers from either kind of source. A pull source is read one chunk ahead into a spare
+ * buffer, so that the next read is in flight while the caller computes on the last one.
+ */
 export class Filler {
   eof = false;
   private leftover: Uint8Array | undefined;
   private readonly it: AsyncIterator<Uint8Array> | undefined;
   private readonly pull: PullSource | undefined;
+  private spare: Buffer | undefined;
+  private ahead: Promise<number> | undefined;
 
   constructor(source: DataSource) {
     if ('readInto' in source) this.pull = source;
     else this.it = source[Symbol.asyncIterator]();
   }
 
+  private async next(): Promise<Uint8Array | undefined> {
+    if (this.it) {
+      const r = await this.it.next();
+      return r.done ? undefined : r.value;
+    }
+    this.spare ??= Buffer.allocUnsafe(PREFETCH);
+    const n = await (this.ahead ?? this.pull!.readInto(this.spare));
+    this.ahead = undefined;
+    return n === 0 ? undefined : this.spare.subarray(0, n);
+  }
+
   /** Fills `target` completely unless the source ends first; resolves to the bytes written. */
   async fill(target: Uint8Array): Promise<number> {
     let n = 0;
     while (n < target.length && !this.eof) {
-      if (this.pull) {
-        const k = await this.pull.readInto(target.subarray(n));
-        if (k === 0) this.eof = true;
-        n += k;
-        continue;
-      }
       if (!this.leftover || this.leftover.length === 0) {
-        const r = await this.it!.next();
-        if (r.done) {
+        const chunk = await this.next();
+        if (!chunk) {
           this.eof = true;
           break;
         }
-        this.leftover = r.value;
+        this.leftover = chunk;
       }
       const k = Math.min(target.length - n, this.leftover.length);
       target.set(this.leftover.subarray(0, k), n);
       this.leftover = this.leftover.subarray(k);
       n += k;
+      if (this.pull && this.leftover.length === 0) {
+        this.ahead = this.pull.readInto(this.spare!);
+        this.ahead.catch(() => undefined); // reported when awaited; never an unhandled rejection
+      }
     }
     return n;
   }

@@ -11,7 +11,7 @@ import { POOL_THRESHOLD, type Signature } from './signature.js';
 import { Engine, KIND_RABINKARP, KIND_ROLLSUM } from './wasm.js';
 
 const MIN_BUFFER = 8 * 1024 * 1024;
-/** Most weak hits checked per round trip to the workers. */
+/** Most weak hits per speculative batch. */
 const MAX_HITS = 256;
 const WIDTH_INDEX: Record<number, number> = { 1: 0, 2: 1, 4: 2, 8: 3 };
 
@@ -123,34 +123,29 @@ export async function* delta(sig: Signature, input: DataSource, opts: DeltaOptio
   let ownPool: HashPool | undefined;
   let seen = 0;
   let maxHits = 8;
-  // Strong sums of the recorded windows: split between the pool's workers (reading the shared wasm
-  // memory, which stays untouched until they answer) and this thread.
-  const strongSums = async (rec: Uint32Array, n: number): Promise<Uint8Array> => {
-    const digests = new Uint8Array(n * 32);
-    const total = (rec[(n - 1) * 4] ?? 0) + (rec[(n - 1) * 4 + 1] ?? 0) - (rec[0] ?? 0);
-    const groups = pool && total >= 1024 * 1024 ? pool.size + 1 : 1;
-    const per = Math.ceil(n / groups);
-    const jobs: Promise<void>[] = [];
-    for (let g = 1; g < groups && g * per < n; g++) {
-      const a = g * per;
-      const b = Math.min(n, a + per);
-      const offsets = new Uint32Array(b - a);
-      const lengths = new Uint32Array(b - a);
-      for (let i = a; i < b; i++) {
-        offsets[i - a] = bufP + rec[i * 4]!;
-        lengths[i - a] = rec[i * 4 + 1]!;
+  // Strong sums of a batch of recorded windows: on a worker (reading the shared wasm memory, which
+  // stays untouched until every batch is settled) when one has room, else right here.
+  const strongSums = (rec: Uint32Array, n: number): Uint8Array | Promise<Uint8Array> => {
+    if (pool && pool.minQueue < 1) {
+      const offsets = new Uint32Array(n);
+      const lengths = new Uint32Array(n);
+      for (let i = 0; i < n; i++) {
+        offsets[i] = bufP + rec[i * 4]!;
+        lengths[i] = rec[i * 4 + 1]!;
       }
-      jobs.push(pool!.hash(mem.buffer as SharedArrayBuffer, offsets, lengths).then((d) => digests.set(d, a * 32)));
+      return pool.hash(mem.buffer as SharedArrayBuffer, offsets, lengths);
     }
-    for (let i = 0; i < Math.min(per, n); i++) {
+    const digests = new Uint8Array(n * 32);
+    for (let i = 0; i < n; i++) {
       const p = bufP + rec[i * 4]!;
       hasher.init();
       hasher.update(mem.subarray(p, p + rec[i * 4 + 1]!));
       digests.set(hasher.digest('binary'), i * 32);
     }
-    await Promise.all(jobs);
     return digests;
   };
+  // Batches of at most ~2 MiB of windows keep the workers and this thread evenly busy.
+  const hitsCap = Math.min(MAX_HITS, Math.max(4, Math.floor((2 * 1024 * 1024) / bl)));
 
   const filler = new Filler(input);
   let eof = false;
@@ -172,11 +167,25 @@ export async function* delta(sig: Signature, input: DataSource, opts: DeltaOptio
       ex.setWindow(ex.getPos(), fill);
       seen += fill;
       if (!pool && seen >= POOL_THRESHOLD) pool = ownPool = new HashPool();
+      // Scan ahead while earlier batches are hashed, then check them in order. A batch holds
+      // windows that were assumed to match; at the first that does not, scanning resumes there and
+      // the batches after it are dropped.
+      const inflight: Array<{ rec: Uint32Array; n: number; digests: Uint8Array | Promise<Uint8Array> }> = [];
+      let scanning = true;
       for (;;) {
-        const n = ex.scanBatch(eof ? 1 : 0, maxHits, recP);
-        if (n === 0) break;
-        const rec = new Uint32Array(mem.buffer, recP, n * 4).slice();
-        const digests = await strongSums(rec, n);
+        while (scanning && inflight.length < (pool ? 2 * pool.size + 1 : 1)) {
+          const n = ex.scanBatch(eof ? 1 : 0, maxHits, recP);
+          if (n === 0) {
+            scanning = false;
+            break;
+          }
+          const rec = new Uint32Array(mem.buffer, recP, n * 4).slice();
+          inflight.push({ rec, n, digests: strongSums(rec, n) });
+        }
+        const batch = inflight.shift();
+        if (!batch) break;
+        const { rec, n } = batch;
+        const digests = await batch.digests;
         let k = 0;
         for (; k < n; k++) {
           const p = rec[k * 4]!;
@@ -199,8 +208,14 @@ export async function* delta(sig: Signature, input: DataSource, opts: DeltaOptio
           }
           litStart = p + c;
         }
-        // Speculate far ahead while hits keep matching, little after a collision.
-        maxHits = k < n ? 4 : Math.min(MAX_HITS, maxHits * 2);
+        if (k < n) {
+          await Promise.allSettled(inflight.map((b) => b.digests));
+          inflight.length = 0;
+          scanning = true;
+          maxHits = 4; // speculate little right after a collision
+        } else {
+          maxHits = Math.min(hitsCap, maxHits * 2);
+        }
       }
       if (eof) break;
       yield* out.take();

@@ -70,7 +70,7 @@ export async function* signature(input: DataSource, opts: SignatureJobOptions = 
     const batch = (p: number, wp: number, len: number): Buffer | Promise<Buffer> => {
       const n = Math.ceil(len / bl);
       engine.exports.weakSums(kind, p, len, bl, wp);
-      if (pool && pool.minQueue < 2) {
+      if (pool && pool.minQueue < 1) {
         const offsets = new Uint32Array(n);
         const lengths = new Uint32Array(n);
         for (let i = 0; i < n; i++) {
