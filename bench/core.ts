@@ -100,7 +100,7 @@ async function makeSource(file: string, size: number): Promise<void> {
   for (let off = 0, i = 0; off < size; off += block.length, i += 1) {
     block.writeUInt32LE(i, 0); // every block differs
     const part = block.subarray(0, Math.min(block.length, size - off));
-    if (!ws.write(Buffer.from(part))) await new Promise((r) => ws.once('drain', r));
+    if (!ws.write(Buffer.from(part))) await new Promise<void>((r) => ws.once('drain', () => r()));
   }
   await new Promise<void>((resolve, reject) => ws.end((err?: Error | null) => (err ? reject(err) : resolve())));
 }

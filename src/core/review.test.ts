@@ -1,0 +1,103 @@
+/**
+ * Findings of the core review (issue 2), each as a test. Tests marked `it.fails` show a defect that
+ * is still open: they pass while the defect exists and start failing once it is fixed — then turn
+ * them into plain `it` tests.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { stat, utimes, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { body, makeCore, readAll, type TestCore } from '../../test/helpers/core.js';
+import { isCoreError } from './errors.js';
+
+let t: TestCore;
+beforeEach(async () => {
+  t = await makeCore();
+});
+afterEach(async () => {
+  await t.close();
+});
+
+const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+describe('review: disk edits the fingerprint cannot see', () => {
+  // Reconciler.same() compares size, mtime (ms) and inode only. An in-place edit of the same size
+  // that keeps the mtime (rsync --inplace -t, cp -p over an existing file, an editor restoring times,
+  // or simply two writes within one millisecond / on a filesystem with coarse timestamps) is not
+  // seen; the next write then links the edited file into the blob store under the OLD hash, so the
+  // history serves content that does not match its hash. Comparing ctime (which utimes cannot set
+  // back; the schema comment on `ino` already mentions it) would catch it.
+  it.fails('files an unseen same-size edit under the old hash (history content != its hash)', async () => {
+    const { vfs } = t.core;
+    await vfs.write(t.admin, 'docs', 'f.txt', body('AAAA'));
+    const abs = path.join(t.rootDir, 'f.txt');
+    const before = await stat(abs);
+    await writeFile(abs, 'BBBB'); // in place: same inode, same size
+    await utimes(abs, before.atime, before.mtime);
+    await vfs.write(t.admin, 'docs', 'f.txt', body('CCCC'));
+    const hist = await vfs.history(t.admin, 'docs', 'f.txt');
+    for (const h of hist) {
+      const bytes = await readAll((await vfs.read(t.admin, 'docs', 'f.txt', { version: h.version })).stream);
+      expect(sha(bytes), `version ${h.version}`).toBe(h.hash);
+    }
+  });
+});
+
+describe('review: content lost to edits on disk', () => {
+  // The head's content has no blob of its own (history costs no copy), so a program that deletes or
+  // overwrites the live file in place destroys it: accepted by the design. But the lost version still
+  // says `available: true` in history, and read {version} / restore then fail with NOT_FOUND.
+  it.fails('still lists a version whose content was deleted on disk as available', async () => {
+    const { vfs } = t.core;
+    await vfs.write(t.admin, 'docs', 'g.txt', body('only copy'));
+    await writeFile(path.join(t.rootDir, 'g.txt'), 'overwritten in place by another program');
+    await vfs.write(t.admin, 'docs', 'g.txt', body('next')); // records the disk edit first
+    const v1 = (await vfs.history(t.admin, 'docs', 'g.txt')).find((h) => h.version === 1)!;
+    await expect(vfs.read(t.admin, 'docs', 'g.txt', { version: 1 })).rejects.toSatisfy((e) => isCoreError(e, 'NOT_FOUND'));
+    expect(v1.available).toBe(false);
+  });
+});
+
+describe('review: roots that overlap the data folder or each other', () => {
+  // Roots.create accepts any folder. A root that contains the data folder exposes syncgate.db
+  // (password hashes, token hashes) and every root's blobs to that root's users, who can also
+  // overwrite them; a root inside another root lets the outer root's users change the inner root's
+  // files outside its grants. Refusing overlapping folders in Roots.create closes both.
+  it.fails('refuses a root folder that contains the data folder', async () => {
+    await expect(t.core.roots.create('everything', path.dirname(t.dir), null)).rejects.toSatisfy((e) => isCoreError(e, 'INVALID_INPUT'));
+  });
+
+  it.fails('refuses a root folder inside another root', async () => {
+    await expect(t.core.roots.create('inner', path.join(t.rootDir, 'inner'), null)).rejects.toSatisfy((e) => isCoreError(e, 'INVALID_INPUT'));
+  });
+});
+
+describe('review: concurrency', () => {
+  // resolveConflict checks `resolvedAt` outside the root's mutex: two concurrent resolutions both
+  // proceed (two new versions, or keep-incoming and keep-server both applied), and the second one's
+  // delete of the copy then throws NOT_FOUND after the first already succeeded.
+  it.fails('resolves a conflict once when two resolutions race', async () => {
+    const { vfs } = t.core;
+    await vfs.write(t.admin, 'docs', 'c.txt', body('base'));
+    await vfs.write(t.admin, 'docs', 'c.txt', body('server'), { baseVersion: 1 });
+    const res = await vfs.write({ ...t.admin, device: { id: 3, name: 'phone' } }, 'docs', 'c.txt', body('incoming'), { baseVersion: 1 });
+    const id = res.conflict!.id;
+    const outcomes = await Promise.allSettled([vfs.resolveConflict(t.admin, 'docs', id, 'keep-incoming'), vfs.resolveConflict(t.admin, 'docs', id, 'keep-incoming')]);
+    const ok = outcomes.filter((o) => o.status === 'fulfilled').length;
+    const refused = outcomes.filter((o) => o.status === 'rejected' && isCoreError(o.reason, 'CONFLICT')).length;
+    expect([ok, refused]).toEqual([1, 1]);
+    expect((await vfs.stat(t.admin, 'docs', 'c.txt')).version).toBe(3);
+  });
+
+  it('gives concurrent writers of one path distinct, consecutive versions', async () => {
+    const { vfs } = t.core;
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => vfs.write(t.admin, 'docs', 'race.txt', body(`writer ${i}`))));
+    expect(results.map((r) => r.entry.version).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    const page = await vfs.changes(t.admin, 'docs', 0);
+    expect(page.changes.map((c) => c.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    for (const h of await vfs.history(t.admin, 'docs', 'race.txt')) {
+      const bytes = await readAll((await vfs.read(t.admin, 'docs', 'race.txt', { version: h.version })).stream);
+      expect(sha(bytes)).toBe(h.hash);
+    }
+  });
+});
