@@ -3,11 +3,11 @@
 // A random basis and a copy with 10 scattered 4 KiB edits plus a 1 MiB insertion; 32 KiB blocks.
 // Each step runs BENCH_ROUNDS times, rdiff and ours interleaved, and the best round counts (this
 // machine is shared: rounds drift, so only figures from one run are compared). Ours runs in a child
-// process (this file with --child) so that its peak RSS is its own.
+// process so that its peak RSS is its own.
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, mkdtemp, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,20 +20,41 @@ const BLOCK = 32768;
 
 interface Run {
   ms: number; // wall time of the whole process
-  engineMs?: number; // ours: time inside the process, without node/tsx start-up
+  engineMs?: number; // ours: time inside the process, without node start-up
   rssMiB: number;
 }
 
-async function child(): Promise<void> {
-  const [op, a, b, c] = process.argv.slice(3);
-  const { signatureFile, deltaFile, patchFile } = await import('../src/delta/index.js');
-  const t = performance.now();
-  if (op === 'signature') await signatureFile(a!, b!, { blockLen: BLOCK });
-  else if (op === 'delta') await deltaFile(a!, b!, c!);
-  else if (op === 'patch') await patchFile(a!, b!, c!);
-  else throw new Error(`unknown op ${op}`);
-  const engineMs = performance.now() - t;
-  process.stdout.write(JSON.stringify({ engineMs, rssMiB: process.resourceUsage().maxRSS / 1024 }));
+// Ours runs as plain JavaScript, the way it is deployed: the TypeScript of src/delta transpiled
+// (no type check) beside its wasm and worker, under node_modules so that hash-wasm resolves. Running
+// it under tsx instead would add the loader's start-up and some 35 MB to every figure.
+const root = fileURLToPath(new URL('..', import.meta.url));
+const jsDir = join(root, 'node_modules/.cache/syncgate-bench-delta');
+
+async function buildEngineJs(): Promise<string> {
+  const ts = (await import('typescript')).default;
+  const src = join(root, 'src/delta');
+  const out = join(jsDir, 'delta');
+  await mkdir(join(out, 'assembly/build'), { recursive: true });
+  for (const f of await readdir(src)) {
+    if (!f.endsWith('.ts') || f.endsWith('.test.ts')) continue;
+    const js = ts.transpileModule(await readFile(join(src, f), 'utf8'), {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    }).outputText;
+    await writeFile(join(out, f.replace(/\.ts$/, '.js')), js);
+  }
+  await copyFile(join(src, 'hash-worker.mjs'), join(out, 'hash-worker.mjs'));
+  await copyFile(join(src, 'assembly/build/engine.wasm'), join(out, 'assembly/build/engine.wasm'));
+  const runner = join(jsDir, 'run.mjs');
+  await writeFile(runner, `const { signatureFile, deltaFile, patchFile } = await import('./delta/index.js');
+const [op, a, b, c] = process.argv.slice(2);
+const t = performance.now();
+if (op === 'signature') await signatureFile(a, b, { blockLen: ${BLOCK} });
+else if (op === 'delta') await deltaFile(a, b, c);
+else if (op === 'patch') await patchFile(a, b, c);
+else throw new Error('unknown op ' + op);
+process.stdout.write(JSON.stringify({ engineMs: performance.now() - t, rssMiB: process.resourceUsage().maxRSS / 1024 }));
+`);
+  return runner;
 }
 
 /** Runs a command under /usr/bin/time for its wall time and peak RSS. */
@@ -45,9 +66,9 @@ async function timed(cmd: string, args: string[]): Promise<Run & { stdout: strin
   return { ms, rssMiB: rss ? Number(rss[1]) / 1024 : NaN, stdout };
 }
 
+let runner = '';
 async function ours(op: string, ...files: string[]): Promise<Run> {
-  const self = fileURLToPath(import.meta.url);
-  const r = await timed(process.execPath, ['--import', 'tsx', self, '--child', op, ...files]);
+  const r = await timed(process.execPath, [runner, op, ...files]);
   const j = JSON.parse(r.stdout) as { engineMs: number; rssMiB: number };
   return { ms: r.ms, engineMs: j.engineMs, rssMiB: Math.max(r.rssMiB, j.rssMiB) };
 }
@@ -96,6 +117,7 @@ async function main(): Promise<void> {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const dir = await mkdtemp(join(process.env.BENCH_DIR ?? tmpdir(), 'sg-bench-delta-'));
   try {
+    runner = await buildEngineJs();
     process.stderr.write(`making ${size / MiB} MiB basis and edited copy in ${dir}\n`);
     const { basis, next } = await makeFiles(dir, size);
     const f = (n: string): string => join(dir, n);
@@ -148,5 +170,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[2] === '--child') await child();
-else await main();
+await main();

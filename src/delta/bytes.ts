@@ -39,7 +39,11 @@ export class Filler {
   private spare: Buffer | undefined;
   private ahead: Promise<number> | undefined;
 
-  constructor(source: DataSource) {
+  /** `direct`: a pull source reads straight into the target (the caller reads ahead itself). */
+  constructor(
+    source: DataSource,
+    private readonly direct = false,
+  ) {
     if ('readInto' in source) this.pull = source;
     else this.it = source[Symbol.asyncIterator]();
   }
@@ -59,6 +63,12 @@ export class Filler {
   async fill(target: Uint8Array): Promise<number> {
     let n = 0;
     while (n < target.length && !this.eof) {
+      if (this.direct && this.pull) {
+        const k = await this.pull.readInto(target.subarray(n));
+        if (k === 0) this.eof = true;
+        n += k;
+        continue;
+      }
       if (!this.leftover || this.leftover.length === 0) {
         const chunk = await this.next();
         if (!chunk) {

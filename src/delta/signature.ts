@@ -45,8 +45,9 @@ export async function* signature(input: DataSource, opts: SignatureJobOptions = 
     const hasher = await createBLAKE2b(BLAKE2_SUM_LENGTH * 8);
     const perBatch = Math.max(1, Math.floor(BATCH_BYTES / bl));
     const cap = perBatch * bl;
-    // Batches in flight on the pool each keep their slot of wasm memory until hashed.
-    const slots = pool ? 2 * pool.size + 2 : 1;
+    // Batches in flight on the pool each keep their slot of wasm memory until hashed, and the next
+    // slot is being read into meanwhile.
+    const slots = pool ? 2 * pool.size + 2 : 2;
     const slotP: number[] = [];
     const weakP: number[] = [];
     for (let i = 0; i < slots; i++) {
@@ -89,20 +90,28 @@ export async function* signature(input: DataSource, opts: SignatureJobOptions = 
     };
 
     const queue: Array<Buffer | Promise<Buffer>> = [];
-    const filler = new Filler(input);
+    const filler = new Filler(input, true);
+    const slotView = (k: number): Uint8Array => mem.subarray(slotP[k]!, slotP[k]! + cap);
+    let reading: Promise<number> | undefined;
     try {
       yield signatureHeader(params);
+      reading = filler.fill(slotView(0));
       for (let i = 0; ; i++) {
-        // The slot about to be refilled was used `slots` batches ago: make sure it is done with.
-        while (queue.length >= slots) yield await queue.shift()!;
+        const len = (await reading) ?? 0;
+        reading = undefined;
+        // Slot i+1 was last used by batch i+1-slots: it must be done with before reading into it.
+        while (queue.length >= slots - 1) yield await queue.shift()!;
+        if (len === cap) {
+          reading = filler.fill(slotView((i + 1) % slots));
+          reading.catch(() => undefined); // reported when awaited
+        }
         const k = i % slots;
-        const len = await filler.fill(mem.subarray(slotP[k]!, slotP[k]! + cap));
         if (len > 0) queue.push(batch(slotP[k]!, weakP[k]!, len));
         if (len < cap) break;
       }
       while (queue.length > 0) yield await queue.shift()!;
     } finally {
-      await Promise.allSettled(queue);
+      await Promise.allSettled([...queue, reading]);
     }
   } finally {
     await ownPool?.close();
