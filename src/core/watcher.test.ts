@@ -57,6 +57,26 @@ for (const mode of ['files', 'folders'] as const) {
       await eventually(async () => expect((await history('a/b/deep.txt'))[0]!.version).toBe(2));
     });
 
+    it('records a folder before anything inside it, and debounces bursts', async () => {
+      for (let i = 0; i < 3; i += 1) {
+        await mkdir(path.join(t.rootDir, `x${i}`, 'y', 'z'), { recursive: true });
+        for (let j = 0; j < 5; j += 1) await writeFile(path.join(t.rootDir, `x${i}`, 'y', 'z', `f${j}.txt`), `${i}${j}`);
+      }
+      for (let k = 0; k < 20; k += 1) await writeFile(path.join(t.rootDir, 'burst.txt'), `burst ${k}`);
+      await eventually(async () => {
+        expect(await content('burst.txt')).toBe('burst 19');
+        expect(await t.core.vfs.list(t.admin, 'docs', 'x2/y/z')).toHaveLength(5);
+      });
+      await w.idle();
+      const created = new Map<string, number>();
+      for (const c of (await t.core.vfs.changes(t.admin, 'docs', 0)).changes) {
+        if (!created.has(c.path)) created.set(c.path, c.seq);
+        const parent = c.path.includes('/') ? c.path.slice(0, c.path.lastIndexOf('/')) : '';
+        if (parent) expect(created.get(parent), `${parent} recorded before ${c.path}`).toBeLessThan(c.seq);
+      }
+      expect((await history('burst.txt')).length).toBeLessThan(20);
+    });
+
     it('records nothing for the gateway’s own writes', async () => {
       await t.core.vfs.write(t.admin, 'docs', 'own.txt', body('one'));
       await t.core.vfs.write(t.admin, 'docs', 'own.txt', body('two'));

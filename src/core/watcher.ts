@@ -61,8 +61,21 @@ export async function startWatcher(core: Core, opts: WatcherOptions): Promise<Ro
       .where(and(eq(entries.rootId, rootId), eq(entries.deleted, false)))
       .get()?.n ?? 0;
 
-  const reconcileNow = (rootId: number, rel: string) => {
+  /** A path whose parent folder is not recorded yet is reached through its highest unrecorded
+   * ancestor: reconciling a new folder scans its whole tree, so children never precede parents. */
+  const entryPoint = (rootId: number, rel: string): string => {
+    const parts = rel.split('/');
+    for (let i = 1; i < parts.length; i += 1) {
+      const dir = parts.slice(0, i).join('/');
+      const e = core.ctx.files.entry(rootId, dir);
+      if (!e || e.deleted || e.kind !== 'dir') return dir;
+    }
+    return rel;
+  };
+
+  const reconcileNow = (rootId: number, relRaw: string) => {
     if (closed || !watched.has(rootId)) return;
+    const rel = entryPoint(rootId, relRaw);
     const p = core.writer
       .reconcile(rootId, rel)
       .catch((err: unknown) => {
