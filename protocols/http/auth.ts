@@ -13,10 +13,13 @@ export function csrfTokenOf(sessionToken: string): string {
 }
 
 export function setSessionCookie(ctx: HttpContext, token: string, expiresAt: number, secure: boolean): void {
+  // Behind a TLS-terminating proxy (publicUrl https) the socket is plain: still mark the cookie Secure.
+  if (secure) (ctx.cookies as unknown as { secure: boolean }).secure = true;
   ctx.cookies.set(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', secure, path: '/', expires: new Date(expiresAt), overwrite: true });
 }
 
 export function clearSessionCookie(ctx: HttpContext, secure: boolean): void {
+  if (secure) (ctx.cookies as unknown as { secure: boolean }).secure = true;
   ctx.cookies.set(SESSION_COOKIE, '', { httpOnly: true, sameSite: 'strict', secure, path: '/', expires: new Date(0), overwrite: true });
 }
 

@@ -74,6 +74,12 @@ export function createHttpDoor(doorDeps: HttpDoorDeps): HttpDoor {
   const deps: HttpDeps = { ...doorDeps, authenticate, httpMetrics: metrics, secure, forgetPasswords: (id) => passwords.forget(id) };
   const app = new Koa<HttpState>({ proxy: doorDeps.options.trustProxy });
   app.silent = true; // errors are logged once, by errorMiddleware, with the request id
+  // Errors koa sees itself: a response stream (download, zip) failing after the headers went out.
+  // The client must not wait for bytes that will never come: cut the connection.
+  app.on('error', (err: Error & { headerSent?: boolean }, ctx?: { state?: HttpState; req?: IncomingMessage }) => {
+    (ctx?.state?.log ?? doorDeps.log).warn({ err }, 'response failed after it started');
+    if (err.headerSent) ctx?.req?.socket.destroy();
+  });
 
   const base = new Router<HttpState>();
   base.get('/health', (ctx) => {

@@ -199,3 +199,36 @@ describe('REST brute-force protection', () => {
     expect((await client(t.url, { basic: ['alice', 'alice-password'] }).get('/api/v1/me')).status).toBe(200);
   });
 });
+
+describe('REST over HTTPS', () => {
+  let t: TestGateway;
+  afterEach(async () => {
+    await t?.close();
+  });
+
+  it('the session cookie is Secure and HSTS is sent when the port speaks HTTPS', async () => {
+    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const https = await import('node:https');
+    const { loadOrCreateCertificate } = await import('../../src/lib/tls-cert.js');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'sg-tls-'));
+    const pem = await loadOrCreateCertificate({ dir });
+    await writeFile(path.join(dir, 'c.pem'), pem.cert);
+    await writeFile(path.join(dir, 'k.pem'), pem.key);
+    t = await startTestGateway({ http: { tlsCert: path.join(dir, 'c.pem'), tlsKey: path.join(dir, 'k.pem') } });
+    expect(t.url.startsWith('https:')).toBe(true);
+    const res = await new Promise<{ headers: Record<string, string | string[] | undefined> }>((resolve, reject) => {
+      const req = https.request(`${t.url}/api/v1/login`, { method: 'POST', rejectUnauthorized: false, headers: { 'content-type': 'application/json' } }, (r) => {
+        r.resume();
+        r.on('end', () => resolve({ headers: r.headers }));
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify({ user: 'alice', password: 'alice-password', mode: 'cookie' }));
+    });
+    const cookie = String(res.headers['set-cookie']);
+    expect(cookie.toLowerCase()).toContain('secure');
+    expect(cookie.toLowerCase()).toContain('httponly');
+    expect(res.headers['strict-transport-security']).toBeTruthy();
+  });
+});
