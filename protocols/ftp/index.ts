@@ -55,7 +55,10 @@ export async function startFtpDoor(deps: FtpDoorDeps): Promise<FtpDoor | null> {
       url: `${implicit ? 'ftps' : 'ftp'}://${options.host}:${port}`,
       tls: implicit && tls ? tls.options : false,
       anonymous: false,
-      log: log.child({ category: 'ftp-srv', level: 'warn' }),
+      // Only used for its own warning at listen(); PASV/EPSV replies are built in commands/connect.ts.
+      pasv_url: options.passiveAddress || options.host,
+      // ftp-srv logs routine client errors as errors: keep its chatter at warn or quieter.
+      log: log.child({ category: 'ftp-srv' }, { level: log.levelVal >= 40 ? log.level : 'warn' }),
     });
     (srv as unknown as EventEmitter).on('connect', ({ connection }: { connection: FtpConnection }) => {
       const socket = (connection as unknown as { commandSocket: import('node:net').Socket }).commandSocket;
