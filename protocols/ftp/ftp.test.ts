@@ -325,3 +325,32 @@ describe('ftp door settings', () => {
     expect((await c.cmd('PORT 127,0,0,1,200,10')).code).toBe(502);
   });
 });
+
+describe('ftp failed logins', () => {
+  let g: TestGateway;
+  beforeAll(async () => {
+    g = await startTestGateway({ security: { banAfter: 4 } });
+  });
+  afterAll(async () => {
+    await g?.close();
+  });
+
+  it('closes after 3 failures per connection and shares the ban with every door', async () => {
+    const c = await RawFtp.connect(g.ftpPort!);
+    clients.push(c);
+    for (let i = 0; i < 3; i += 1) {
+      await c.cmd('USER alice');
+      expect((await c.cmd('PASS wrong')).code).toBe(530);
+    }
+    expect((await c.next()).code).toBe(-1);
+    const d = await RawFtp.connect(g.ftpPort!);
+    clients.push(d);
+    await d.cmd('USER alice');
+    expect((await d.cmd('PASS wrong')).code).toBe(530);
+    await d.cmd('USER alice');
+    const banned = await d.cmd('PASS alice-password');
+    expect(banned.text).toBe('421 Too many failed logins, try again later');
+    expect((await d.next()).code).toBe(-1);
+    await expect(g.gw.core.accounts.authenticate('alice', 'alice-password', { address: '127.0.0.1', protocol: 'rest' })).rejects.toMatchObject({ code: 'TOO_MANY_ATTEMPTS' });
+  });
+});
