@@ -109,6 +109,14 @@ for (const mode of ['files', 'folders'] as const) {
         expect(await content('new.txt')).toBe('moving');
         expect(await content('renamed/in.txt')).toBe('inside');
       });
+      // Folders that appeared (by a disk rename, or made by the gateway) are watched too.
+      await t.core.vfs.mkdir(t.admin, 'docs', 'made-by-gateway');
+      await writeFile(path.join(t.rootDir, 'made-by-gateway', 'disk.txt'), 'in a gateway folder');
+      await writeFile(path.join(t.rootDir, 'renamed', 'later.txt'), 'in a renamed folder');
+      await eventually(async () => {
+        expect(await content('made-by-gateway/disk.txt')).toBe('in a gateway folder');
+        expect(await content('renamed/later.txt')).toBe('in a renamed folder');
+      });
       const gone = await history('gone.txt');
       expect(gone[0]).toMatchObject({ version: 3, op: 'delete', user: 'local', deleted: true });
       // Replaced content stays readable from history (the head's own bytes went with the file:
