@@ -150,8 +150,10 @@ export async function put(ctx: DavContext): Promise<void> {
     createOnly: req.headers['if-none-match']?.trim() === '*',
     mtimeMs,
   });
-  entryHeaders(ctx, result.entry);
-  res.setHeader('OC-ETag', result.entry.etag);
+  // Same content sent again with another X-OC-Mtime (a client fixing times): record the time.
+  const entryNow = result.unchanged && mtimeMs !== undefined && result.entry.mtimeMs !== mtimeMs ? await core.vfs.setMtime(session, root, path, mtimeMs) : result.entry;
+  entryHeaders(ctx, entryNow);
+  res.setHeader('OC-ETag', entryNow.etag);
   if (mtimeMs !== undefined) res.setHeader('X-OC-MTime', 'accepted');
   send(res, result.created ? 201 : 204);
 }

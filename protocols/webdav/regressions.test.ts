@@ -217,6 +217,20 @@ describe('webdav-server defects, fixed', () => {
     expect(ok.status).toBe(207);
   });
 
+  it('COPY and MOVE cross roots through the core; a root the user may not see is 404', async () => {
+    const alice = await t.gw.core.accounts.user('alice');
+    await t.gw.core.roots.create('notes', path.join(t.dir, 'roots', 'notes'), alice.id);
+    await req('PUT', 'cross.txt', {}, 'cross');
+    expect((await req('COPY', 'cross.txt', { destination: `${t.url}/dav/notes/copied.txt` })).status).toBe(201);
+    expect((await req('MOVE', 'cross.txt', { destination: `${t.url}/dav/notes/moved.txt` })).status).toBe(201);
+    expect((await req('GET', 'cross.txt')).status).toBe(404);
+    expect(await (await fetch(`${t.url}/dav/notes/moved.txt`, { headers: { authorization: auth } })).text()).toBe('cross');
+    expect((await t.gw.core.vfs.stat(t.alice.session, 'notes', 'copied.txt')).size).toBe(5);
+    await req('PUT', 'x.txt', {}, 'x');
+    expect((await req('COPY', 'x.txt', { destination: `${t.url}/dav/default/x.txt` })).status).toBe(404);
+    expect((await fetch(`${t.url}/dav/default/`, { method: 'PROPFIND', headers: { depth: '0', authorization: auth } })).status).toBe(404);
+  });
+
   it('/dav/ lists only the roots the user may see', async () => {
     const r = await fetch(`${t.url}/dav/`, { method: 'PROPFIND', headers: { depth: '1', authorization: auth } });
     const text = await r.text();

@@ -54,6 +54,10 @@ describe.each([['ignore'], ['store']] as const)('WebDAV client quirks (appleDoub
     expect((await t.gw.core.vfs.stat(s(), 'docs', 'mtime.txt')).mtimeMs).toBe(1_600_000_000_000);
     const head = await curl(['-u', user, '-I', `${base}/mtime.txt`]);
     expect(head.headers).toContain('Last-Modified: Sun, 13 Sep 2020 12:26:40 GMT');
+    // The same content again with another time: only the time changes.
+    const again = await curl(['-u', user, '-T', file, '-H', 'X-OC-Mtime: 1700000000.5', `${base}/mtime.txt`]);
+    expect(again.status).toBe(204);
+    expect((await t.gw.core.vfs.stat(s(), 'docs', 'mtime.txt')).mtimeMs).toBe(1_700_000_000_500);
   });
 
   it("Windows' PROPPATCH of Win32* properties is answered with success", async () => {
