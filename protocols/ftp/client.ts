@@ -52,6 +52,8 @@ export class FtpClient {
   rest = 0;
   renameFrom: FtpTarget | null = null;
   data: DataChannel | null = null;
+  /** After EPSV ALL (RFC 2428) only EPSV may set up data connections (NAT-friendly clients). */
+  epsvAll = false;
   /** Set while a transfer runs: ABOR cuts it. */
   transfer: DataChannel | null = null;
   closed = false;

@@ -213,6 +213,9 @@ describe('ftp door against bad input', () => {
     expect((await c.cmd('PORT 127,0,0,1,0,21')).code).toBe(501);
     expect((await c.cmd('PORT 1,2,3')).code).toBe(501);
     expect((await c.cmd('EPRT |9|x|1|')).code).toBe(522);
+    expect((await c.cmd('EPSV ALL')).code).toBe(200);
+    expect((await c.cmd('PASV')).code).toBe(503);
+    expect((await c.cmd('PORT 127,0,0,1,200,10')).code).toBe(503);
   });
 
   it('transfers over an active connection to the client itself', async () => {

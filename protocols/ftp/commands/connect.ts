@@ -22,6 +22,7 @@ async function openPassive(c: FtpClient): Promise<number> {
 function openActive(c: FtpClient, host: string, port: number): void {
   c.data?.close();
   c.data = null;
+  if (c.epsvAll) return c.reply(503, 'EPSV ALL in effect; use EPSV');
   if (!c.door.options.activeMode) return c.reply(502, 'Active mode is disabled; use PASV or EPSV');
   // No FTP bounce: only the client's own address, and no privileged port.
   if (!sameAddress(host, c.address)) return c.reply(501, 'PORT to another host refused');
@@ -34,6 +35,7 @@ export const connectCommands: Record<string, CommandSpec> = {
   PASV: {
     async run(c) {
       const advertised = c.door.options.passiveAddress || plainAddress(c.socket.localAddress);
+      if (c.epsvAll) return c.reply(503, 'EPSV ALL in effect; use EPSV');
       if (!net.isIPv4(advertised)) return c.reply(425, 'Use EPSV on IPv6');
       const port = await openPassive(c);
       c.reply(227, `Entering Passive Mode (${advertised.replace(/\./g, ',')},${port >> 8},${port & 255})`);
@@ -43,7 +45,10 @@ export const connectCommands: Record<string, CommandSpec> = {
     feat: 'EPSV',
     async run(c, arg) {
       const a = arg.trim().toUpperCase();
-      if (a === 'ALL') return c.reply(200, 'EPSV ALL accepted');
+      if (a === 'ALL') {
+        c.epsvAll = true;
+        return c.reply(200, 'EPSV ALL accepted');
+      }
       if (a !== '' && a !== '1' && a !== '2') return c.reply(522, 'Network protocol not supported, use (1,2)');
       const port = await openPassive(c);
       c.reply(229, `Entering Extended Passive Mode (|||${port}|)`);
