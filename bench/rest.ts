@@ -5,7 +5,7 @@
  *   BENCH_REPS_BIG (default 3)  runs of the 1 GiB PUT and GET     BENCH_BIG_MIB (default 1024)
  *   BENCH_REPS (default 3)      runs of 1,000 x 4 KiB PUTs and GETs (1 connection and 8 parallel)
  * Servers are interleaved in every round so that drift on the shared machine hits both alike.
- * Part B's share-link download figure plugs in via `shareLinkRound` (see the end of the big rounds).
+ * The share-link download of the same 1 GiB file (part B) belongs in the big rounds, as another row.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
