@@ -194,6 +194,31 @@ describe('REST files', () => {
     expect(whole.headers.get('content-disposition')).toContain('docs.zip');
   });
 
+  it('an upload cut off mid-body leaves the previous version untouched', async () => {
+    await alice().put(`${F}/files/cut.txt`, 'complete old version');
+    const http = await import('node:http');
+    const u = new URL(`${t.url}${F}/files/cut.txt`);
+    await new Promise<void>((resolve) => {
+      const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: 'PUT', headers: { authorization: `Basic ${Buffer.from('alice:alice-password').toString('base64')}`, 'content-length': '100000' } });
+      req.on('error', () => resolve());
+      req.write(Buffer.alloc(30_000, 1), () => setTimeout(() => { req.destroy(); resolve(); }, 50));
+    });
+    // The server notices the cut on its own schedule: poll until the write settled (bounded).
+    for (let i = 0; i < 50; i += 1) {
+      const h = await alice().get(`${F}/history/cut.txt`);
+      expect(h.json.versions).toHaveLength(1);
+      if (i > 5) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect((await alice().bytes(`${F}/files/cut.txt`)).toString()).toBe('complete old version');
+  });
+
+  it('a wrong method on a route is 405 with a JSON error', async () => {
+    const r = await alice().call('PATCH', `${F}/list`);
+    expect(r.status).toBe(405);
+    expect(r.json.error.code).toBeTruthy();
+  });
+
   it('bad paths are 400 and never reach outside the root', async () => {
     for (const p of ['..%2F..%2Fetc%2Fpasswd', 'a%00b', '%2e%2e%2fx']) {
       const r = await alice().get(`${F}/files/${p}`);
