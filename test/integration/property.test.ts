@@ -23,6 +23,7 @@ export type Cmd =
   | { t: 'write'; p: number; base: Base; fail: boolean; same: boolean; pad: number }
   | { t: 'delete'; p: number; base: Base }
   | { t: 'move'; from: number; to: number; overwrite: boolean }
+  | { t: 'copy'; from: number; to: number; overwrite: boolean }
   | { t: 'restore'; p: number; v: number }
   | { t: 'resolve'; i: number; r: Resolution }
   | { t: 'oob'; p: number }
@@ -34,6 +35,7 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ t: fc.constant('write' as const), p: pathIdx, base, fail: fc.boolean(), same: fc.boolean(), pad: fc.nat(64) }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('delete' as const), p: pathIdx, base }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('move' as const), from: pathIdx, to: pathIdx, overwrite: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('copy' as const), from: pathIdx, to: pathIdx, overwrite: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('restore' as const), p: pathIdx, v: fc.nat(20) }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('resolve' as const), i: fc.nat(5), r: fc.constantFrom<Resolution>('keep-server', 'keep-incoming', 'keep-both') }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('oob' as const), p: pathIdx }) },
@@ -213,6 +215,30 @@ async function runCommands(cmds: Cmd[]): Promise<void> {
           }
           m.record(to, moving);
           m.record(from, null);
+          expect(r!.version, where).toBe(m.f(to).version);
+          break;
+        }
+        case 'copy': {
+          // The source is read as it is on disk without being reconciled first (a pending disk
+          // edit is copied as it stands); the target is reconciled like any write target.
+          const from = PATHS[cmd.from]!;
+          const to = PATHS[cmd.to]!;
+          let expectErr: string | null = null;
+          if (from === to) expectErr = 'INVALID_INPUT';
+          else if (!m.f(from).live) expectErr = 'NOT_FOUND';
+          else {
+            m.settle(to);
+            if (m.f(to).live && !cmd.overwrite) expectErr = 'ALREADY_EXISTS';
+          }
+          const r = (await expectOutcome(() => vfs.copy(s, 'docs', from, to, { overwrite: cmd.overwrite }), expectErr)) as { version: number } | undefined;
+          if (expectErr) break;
+          const copied = m.f(from).pending ?? m.f(from).content!;
+          if (m.f(to).live) {
+            m.preserve(m.f(to).content);
+            m.record(to, null);
+          }
+          m.record(to, copied);
+          m.required.add(copied);
           expect(r!.version, where).toBe(m.f(to).version);
           break;
         }
