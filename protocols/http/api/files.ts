@@ -62,15 +62,30 @@ export function fileRoutes(deps: HttpDeps, metrics: DoorMetrics): HttpRouter {
     const root = ctx.params.root!;
     const path = pathParam(ctx);
     const q = parseQuery(ctx, downloadQuery);
+    if (q.version === undefined && ctx.method === 'GET' && !ctx.get('range')) {
+      // The common case in one core call: conditions are judged on the version actually opened.
+      const res = await core.vfs.read(s, root, path);
+      try {
+        checkIfMatchRead(ctx, res.entry);
+      } catch (err) {
+        res.stream.destroy();
+        throw err;
+      }
+      if (notModified(ctx, res.entry)) {
+        res.stream.destroy();
+        notModifiedAnswer(ctx, res.entry);
+        return;
+      }
+      sendHeaders(ctx, res.entry, res.size, null, q.inline === '1');
+      ctx.body = res.stream;
+      return;
+    }
     const head = q.version === undefined ? await core.vfs.stat(s, root, path) : null;
     if (head?.kind === 'dir') fail('IS_A_DIRECTORY', 'a folder: use /list or /zip');
     if (head) {
       checkIfMatchRead(ctx, head);
       if (notModified(ctx, head)) {
-        ctx.status = 304;
-        ctx.set('Cache-Control', 'private, no-cache');
-        ctx.set('ETag', head.etag);
-        ctx.set('Last-Modified', new Date(head.mtimeMs).toUTCString());
+        notModifiedAnswer(ctx, head);
         return;
       }
     }
@@ -91,6 +106,13 @@ export function fileRoutes(deps: HttpDeps, metrics: DoorMetrics): HttpRouter {
     }
     ctx.body = res.stream;
   });
+
+  function notModifiedAnswer(ctx: HttpContext, e: EntryInfo) {
+    ctx.status = 304;
+    ctx.set('Cache-Control', 'private, no-cache');
+    ctx.set('ETag', e.etag);
+    ctx.set('Last-Modified', new Date(e.mtimeMs).toUTCString());
+  }
 
   function sendHeaders(ctx: HttpContext, e: EntryInfo, size: number, range: { start: number; end: number } | null, inline: boolean) {
     ctx.set('ETag', e.etag);
