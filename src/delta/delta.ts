@@ -55,6 +55,14 @@ class CommandWriter {
   }
 }
 
+interface Batch {
+  rec: Uint32Array; // records from scanBatch: pos, count, weak sum, first candidate
+  n: number;
+  r: number; // ring index of its digest area and state word
+  token?: number; // submitted to the pool
+  digests?: Uint8Array; // computed on this thread
+}
+
 export interface DeltaOptions {
   /** Worker threads for the strong sums; by default a job on a big input makes its own. */
   pool?: HashPool;
@@ -96,6 +104,15 @@ export async function* delta(sig: Signature, input: DataSource, opts: DeltaOptio
   const cap = Math.max(MIN_BUFFER, 2 * bl + 1024 * 1024);
   const bufP = engine.alloc(cap);
   const recP = engine.alloc(MAX_HITS * 16);
+  // Batches in flight each have an area for their strong sums and a job state word (pool.ts), in a
+  // ring one longer than the most batches in flight.
+  const ring = 2 * HashPool.defaultSize() + 3;
+  const areaP: number[] = [];
+  const stateP: number[] = [];
+  for (let i = 0; i < ring; i++) {
+    areaP.push(engine.alloc(MAX_HITS * 32));
+    stateP.push(engine.alloc(4));
+  }
   const mem = engine.u8;
   new Uint32Array(mem.buffer, weakP, n).set(sig.weak);
   mem.set(sig.strong, strongP);
@@ -123,18 +140,9 @@ export async function* delta(sig: Signature, input: DataSource, opts: DeltaOptio
   let ownPool: HashPool | undefined;
   let seen = 0;
   let maxHits = 8;
-  // Strong sums of a batch of recorded windows: on a worker (reading the shared wasm memory, which
-  // stays untouched until every batch is settled) when one has room, else right here.
-  const strongSums = (rec: Uint32Array, n: number): Uint8Array | Promise<Uint8Array> => {
-    if (pool && pool.minQueue < 1) {
-      const offsets = new Uint32Array(n);
-      const lengths = new Uint32Array(n);
-      for (let i = 0; i < n; i++) {
-        offsets[i] = bufP + rec[i * 4]!;
-        lengths[i] = rec[i * 4 + 1]!;
-      }
-      return pool.hash(mem.buffer as SharedArrayBuffer, offsets, lengths);
-    }
+  // Strong sums of a batch of recorded windows: here, or on a worker (reading the shared wasm memory)
+  // when one has room; a worker's result not back when needed is computed here instead.
+  const strongHere = (rec: Uint32Array, n: number): Uint8Array => {
     const digests = new Uint8Array(n * 32);
     for (let i = 0; i < n; i++) {
       const p = bufP + rec[i * 4]!;
@@ -144,6 +152,21 @@ export async function* delta(sig: Signature, input: DataSource, opts: DeltaOptio
     }
     return digests;
   };
+  const shared = mem.buffer as SharedArrayBuffer;
+  const submit = (rec: Uint32Array, n: number, r: number): number | undefined => {
+    if (!pool?.hasRoom()) return undefined;
+    const offsets = new Uint32Array(n);
+    const lengths = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      offsets[i] = bufP + rec[i * 4]!;
+      lengths[i] = rec[i * 4 + 1]!;
+    }
+    return pool.submit(shared, offsets, lengths, areaP[r]!, stateP[r]!);
+  };
+  const settle = (b: Batch): Uint8Array =>
+    b.digests ??
+    (pool!.claim(shared, stateP[b.r]!, b.token!) ? mem.subarray(areaP[b.r]!, areaP[b.r]! + b.n * 32) : strongHere(b.rec, b.n));
+  let batches = 0;
   // Batches of at most ~2 MiB of windows keep the workers and this thread evenly busy.
   const hitsCap = Math.min(MAX_HITS, Math.max(4, Math.floor((2 * 1024 * 1024) / bl)));
 
@@ -170,22 +193,29 @@ export async function* delta(sig: Signature, input: DataSource, opts: DeltaOptio
       // Scan ahead while earlier batches are hashed, then check them in order. A batch holds
       // windows that were assumed to match; at the first that does not, scanning resumes there and
       // the batches after it are dropped.
-      const inflight: Array<{ rec: Uint32Array; n: number; digests: Uint8Array | Promise<Uint8Array> }> = [];
+      const inflight: Batch[] = [];
       let scanning = true;
       for (;;) {
-        while (scanning && inflight.length < (pool ? 2 * pool.size + 1 : 1)) {
-          const n = ex.scanBatch(eof ? 1 : 0, maxHits, recP);
+        while (scanning && inflight.length < (pool ? Math.min(ring - 1, 2 * pool.size + 2) : 1)) {
+          // Batches shrink towards the end of the buffer, where everything in flight must be
+          // checked before the buffer is refilled: the last ones are small, so is the wait.
+          const room = Math.floor((fill - ex.getPos()) / (4 * bl));
+          const n = ex.scanBatch(eof ? 1 : 0, Math.max(1, Math.min(maxHits, room)), recP);
           if (n === 0) {
             scanning = false;
             break;
           }
           const rec = new Uint32Array(mem.buffer, recP, n * 4).slice();
-          inflight.push({ rec, n, digests: strongSums(rec, n) });
+          // Hash here right away what no worker has room for: by the time the oldest batch is
+          // checked, its worker has had that long to finish it.
+          const r = batches++ % ring;
+          const token = submit(rec, n, r);
+          inflight.push(token === undefined ? { rec, n, r, digests: strongHere(rec, n) } : { rec, n, r, token });
         }
         const batch = inflight.shift();
         if (!batch) break;
         const { rec, n } = batch;
-        const digests = await batch.digests;
+        const digests = settle(batch);
         let k = 0;
         for (; k < n; k++) {
           const p = rec[k * 4]!;
@@ -209,7 +239,7 @@ export async function* delta(sig: Signature, input: DataSource, opts: DeltaOptio
           litStart = p + c;
         }
         if (k < n) {
-          await Promise.allSettled(inflight.map((b) => b.digests));
+          for (const b of inflight) if (b.token !== undefined) settle(b); // dropped, but settled
           inflight.length = 0;
           scanning = true;
           maxHits = 4; // speculate little right after a collision

@@ -1,6 +1,8 @@
-// Worker thread of HashPool (pool.ts): BLAKE2b-256 of byte ranges of a job's shared wasm memory, so
-// that strong sums of big files use more than one core without copying the data. Results go back on
-// the pool's MessagePort, which the job's thread can also poll synchronously.
+// Worker thread of HashPool (pool.ts): BLAKE2b-256 of byte ranges of a job's shared wasm memory,
+// written back into that memory, so strong sums of big files use more than one core without copying
+// data or answering by message. Each job has an Int32 state word in the same memory: the job's
+// token while queued (a fresh number per job, so that a stale message never takes a reused word),
+// 1 taken by this worker, 2 taken by the job's own thread, 3 done here.
 // Plain JS so that it runs unchanged under node, tsx and vitest.
 import { workerData } from 'node:worker_threads';
 import { createBLAKE2b } from 'hash-wasm';
@@ -8,13 +10,20 @@ import { createBLAKE2b } from 'hash-wasm';
 const port = workerData.port;
 const hasher = await createBLAKE2b(256);
 let mem = new Uint8Array(0);
-port.on('message', ({ id, memory, offsets, lengths }) => {
-  if (memory) mem = new Uint8Array(memory); // sent only when the job (its memory) changes
-  const out = new Uint8Array(offsets.length * 32);
+let words = new Int32Array(0);
+port.on('message', ({ memory, offsets, lengths, out, state, token }) => {
+  if (memory) {
+    // sent only when the job (its memory) changes
+    mem = new Uint8Array(memory);
+    words = new Int32Array(memory);
+  }
+  const w = state >> 2;
+  if (Atomics.compareExchange(words, w, token, 1) !== token) return; // the job's thread did it itself
   for (let i = 0; i < offsets.length; i++) {
     hasher.init();
     hasher.update(mem.subarray(offsets[i], offsets[i] + lengths[i]));
-    out.set(hasher.digest('binary'), i * 32);
+    mem.set(hasher.digest('binary'), out + i * 32);
   }
-  port.postMessage({ id, digests: out }, [out.buffer]);
+  Atomics.store(words, w, 3);
+  Atomics.notify(words, w);
 });

@@ -1,31 +1,44 @@
 // Strong sums (BLAKE2b-256) are most of the work of a signature or delta of a big file. A HashPool
-// spreads them over worker threads, which read the job's shared wasm memory directly (no copies);
-// the job's own thread hashes too whenever the workers are busy. Jobs on small inputs never start a
-// pool. A pool may be shared by many jobs (pass it in the options) or made and closed by one job.
-// Default size: one worker less than the cores (the job's thread is the other), at least one: each
-// worker costs some 20-30 MB of memory, so more only pays on machines with cores to spare.
+// spreads them over worker threads, which read the job's shared wasm memory and write the digests
+// back into it. The job's own thread hashes too whenever the workers are busy, and never waits for
+// a job a worker has not started: it takes it back (a state word in shared memory decides who does
+// it), so a busy machine whose workers get little CPU never makes a job slower than doing it alone,
+// and no work is done twice. Jobs on small inputs never start a pool. A pool may be shared by many
+// jobs (pass it in the options) or made and closed by one job. Default size: one worker less than
+// the cores (the job's thread is the other), at least one; each worker costs some 20-30 MB.
 import { availableParallelism } from 'node:os';
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 
-interface Pending {
-  resolve: (digests: Uint8Array) => void;
-  reject: (err: Error) => void;
+const WORKING = 1;
+const MINE = 2;
+const DONE = 3;
+/** A worker that holds a job this long is taken for dead (it cannot be waited for forever). */
+const STALL_MS = 60_000;
+
+interface Job {
+  words: Int32Array;
+  index: number;
+  token: number;
 }
 
 interface Slot {
   worker: Worker;
   port: MessagePort;
-  busy: number;
+  jobs: Job[]; // submitted, perhaps not finished
   memory: SharedArrayBuffer | undefined; // what the worker was last sent
 }
 
 export class HashPool {
   private readonly slots: Slot[] = [];
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 0;
-  private failed: Error | undefined;
+  private views = new WeakMap<SharedArrayBuffer, Int32Array>();
+  private dead = false;
+  private token = 3; // queued-job tokens are > DONE, unique among recent jobs
 
-  constructor(readonly size = Math.max(1, Math.min(3, availableParallelism() - 1))) {
+  static defaultSize(): number {
+    return Math.max(1, Math.min(3, availableParallelism() - 1));
+  }
+
+  constructor(readonly size = HashPool.defaultSize()) {
     for (let i = 0; i < size; i++) {
       const { port1, port2 } = new MessageChannel();
       const worker = new Worker(new URL('./hash-worker.mjs', import.meta.url), {
@@ -33,58 +46,68 @@ export class HashPool {
         transferList: [port2],
         resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 32 },
       });
-      const slot: Slot = { worker, port: port1, busy: 0, memory: undefined };
-      port1.on('message', (m: { id: number; digests: Uint8Array }) => this.done(slot, m));
-      worker.on('error', (err) => this.fail(err));
-      this.idle(slot);
-      this.slots.push(slot);
+      worker.on('error', () => {
+        this.dead = true; // jobs left queued are taken back by their threads
+      });
+      worker.unref(); // a pool never keeps the process alive: results are waited for synchronously
+      port1.unref();
+      this.slots.push({ worker, port: port1, jobs: [], memory: undefined });
     }
   }
 
-  // An idle pool must not keep the process alive; a busy one must, while its results are awaited.
-  private idle(slot: Slot): void {
-    slot.worker.unref();
-    slot.port.unref();
+  private words(memory: SharedArrayBuffer): Int32Array {
+    let v = this.views.get(memory);
+    if (!v) this.views.set(memory, (v = new Int32Array(memory)));
+    return v;
   }
 
-  private done(slot: Slot, { id, digests }: { id: number; digests: Uint8Array }): void {
-    slot.busy--;
-    if (slot.busy === 0) this.idle(slot);
-    const p = this.pending.get(id);
-    this.pending.delete(id);
-    p?.resolve(digests);
+  private busy(slot: Slot): number {
+    slot.jobs = slot.jobs.filter((j) => {
+      const v = Atomics.load(j.words, j.index);
+      return v === j.token || v === WORKING;
+    });
+    return slot.jobs.length;
   }
 
-  private fail(err: Error): void {
-    this.failed = new Error(`strong-sum worker failed: ${err.message}`);
-    for (const p of this.pending.values()) p.reject(this.failed);
-    this.pending.clear();
+  /** Whether some worker has fewer than `depth` jobs that are not finished. */
+  hasRoom(depth = 2): boolean {
+    return !this.dead && this.slots.some((s) => this.busy(s) < depth);
   }
 
-  /** Jobs queued on the least busy worker, after taking in results that have arrived (without
-   * waiting for the event loop): callers hash on their own thread when no worker is free. */
-  get minQueue(): number {
-    for (const slot of this.slots) {
-      for (let m = receiveMessageOnPort(slot.port); m; m = receiveMessageOnPort(slot.port)) this.done(slot, m.message);
-    }
-    return Math.min(...this.slots.map((s) => s.busy));
-  }
-
-  /** BLAKE2b-256 of each `memory[offsets[i] .. offsets[i] + lengths[i]]`, 32 bytes each, in order.
-   * The ranges must stay unchanged until the promise settles. */
-  hash(memory: SharedArrayBuffer, offsets: Uint32Array, lengths: Uint32Array): Promise<Uint8Array> {
-    if (this.failed) return Promise.reject(this.failed);
-    const slot = this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
-    const id = this.nextId++;
-    slot.busy++;
-    slot.worker.ref();
-    slot.port.ref();
+  /**
+   * Queues BLAKE2b-256 of each `memory[offsets[i] .. +lengths[i]]` on the least busy worker, digests
+   * (32 bytes each, in order) to `memory[out ..]`. `state` is the byte offset of a 4-byte-aligned
+   * Int32 in `memory`; settle the job with claim(), passing the returned token, before touching
+   * any of it (or reusing the state word).
+   */
+  submit(memory: SharedArrayBuffer, offsets: Uint32Array, lengths: Uint32Array, out: number, state: number): number {
+    const words = this.words(memory);
+    this.token = this.token >= 0x3fffffff ? DONE + 1 : this.token + 1;
+    const token = this.token;
+    Atomics.store(words, state >> 2, token);
+    const slot = this.slots.reduce((a, b) => (this.busy(b) < this.busy(a) ? b : a));
+    slot.jobs.push({ words, index: state >> 2, token });
     const send = slot.memory === memory ? undefined : memory;
     slot.memory = memory;
-    return new Promise<Uint8Array>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      slot.port.postMessage({ id, memory: send, offsets, lengths });
-    });
+    slot.port.postMessage({ memory: send, offsets, lengths, out, state, token });
+    return token;
+  }
+
+  /**
+   * Settles a submitted job: true if a worker computed it (the digests are in place), false if the
+   * caller must compute them itself (the worker had not started; it will now skip the job).
+   * Waits only for a job a worker is in the middle of.
+   */
+  claim(memory: SharedArrayBuffer, state: number, token: number): boolean {
+    const words = this.words(memory);
+    const i = state >> 2;
+    const was = Atomics.compareExchange(words, i, token, MINE);
+    if (was === token) return false;
+    if (was === DONE) return true;
+    if (Atomics.wait(words, i, WORKING, STALL_MS) === 'timed-out') {
+      throw new Error('a strong-sum worker stopped responding');
+    }
+    return Atomics.load(words, i) === DONE;
   }
 
   async close(): Promise<void> {

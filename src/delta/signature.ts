@@ -50,9 +50,13 @@ export async function* signature(input: DataSource, opts: SignatureJobOptions = 
     const slots = pool ? 2 * pool.size + 2 : 2;
     const slotP: number[] = [];
     const weakP: number[] = [];
+    const digP: number[] = []; // where a worker writes the slot's strong sums
+    const stateP: number[] = []; // the slot's job state word (see pool.ts)
     for (let i = 0; i < slots; i++) {
       slotP.push(engine.alloc(cap));
       weakP.push(engine.alloc(perBatch * 4));
+      digP.push(engine.alloc(perBatch * 32));
+      stateP.push(engine.alloc(4));
     }
     const mem = engine.u8;
     const shared = mem.buffer as SharedArrayBuffer;
@@ -67,29 +71,47 @@ export async function* signature(input: DataSource, opts: SignatureJobOptions = 
       }
       return out;
     };
-    // Weak sums here (wasm); strong sums on the pool when a worker is free, else on this thread.
-    const batch = (p: number, wp: number, len: number): Buffer | Promise<Buffer> => {
-      const n = Math.ceil(len / bl);
-      engine.exports.weakSums(kind, p, len, bl, wp);
-      if (pool && pool.minQueue < 1) {
-        const offsets = new Uint32Array(n);
-        const lengths = new Uint32Array(n);
-        for (let i = 0; i < n; i++) {
-          offsets[i] = p + i * bl;
-          lengths[i] = Math.min(bl, len - i * bl);
-        }
-        return pool.hash(shared, offsets, lengths).then((d) => assemble(n, wp, d));
-      }
+    const strongHere = (p: number, len: number, n: number): Uint8Array => {
       const digests = new Uint8Array(n * 32);
       for (let i = 0; i < n; i++) {
         hasher.init();
         hasher.update(mem.subarray(p + i * bl, p + Math.min((i + 1) * bl, len)));
         digests.set(hasher.digest('binary'), i * 32);
       }
-      return assemble(n, wp, digests);
+      return digests;
+    };
+    interface Batch {
+      k: number;
+      len: number;
+      n: number;
+      token?: number; // submitted to the pool
+      out?: Buffer;
+    }
+    // Weak sums here (wasm); strong sums on the pool when a worker has room, else on this thread.
+    const batch = (k: number, len: number): Batch => {
+      const p = slotP[k]!;
+      const n = Math.ceil(len / bl);
+      engine.exports.weakSums(kind, p, len, bl, weakP[k]!);
+      if (pool?.hasRoom()) {
+        const offsets = new Uint32Array(n);
+        const lengths = new Uint32Array(n);
+        for (let i = 0; i < n; i++) {
+          offsets[i] = p + i * bl;
+          lengths[i] = Math.min(bl, len - i * bl);
+        }
+        return { k, len, n, token: pool.submit(shared, offsets, lengths, digP[k]!, stateP[k]!) };
+      }
+      return { k, len, n, out: assemble(n, weakP[k]!, strongHere(p, len, n)) };
+    };
+    // The oldest batch's bytes; a job no worker has started yet is done here instead of waited for.
+    const finish = (b: Batch): Buffer => {
+      if (b.out) return b.out;
+      const byWorker = pool!.claim(shared, stateP[b.k]!, b.token!);
+      const digests = byWorker ? mem.subarray(digP[b.k]!, digP[b.k]! + b.n * 32) : strongHere(slotP[b.k]!, b.len, b.n);
+      return assemble(b.n, weakP[b.k]!, digests);
     };
 
-    const queue: Array<Buffer | Promise<Buffer>> = [];
+    const queue: Batch[] = [];
     const filler = new Filler(input, true);
     const slotView = (k: number): Uint8Array => mem.subarray(slotP[k]!, slotP[k]! + cap);
     let reading: Promise<number> | undefined;
@@ -100,18 +122,19 @@ export async function* signature(input: DataSource, opts: SignatureJobOptions = 
         const len = (await reading) ?? 0;
         reading = undefined;
         // Slot i+1 was last used by batch i+1-slots: it must be done with before reading into it.
-        while (queue.length >= slots - 1) yield await queue.shift()!;
+        while (queue.length >= slots - 1) yield finish(queue.shift()!);
         if (len === cap) {
           reading = filler.fill(slotView((i + 1) % slots));
           reading.catch(() => undefined); // reported when awaited
         }
         const k = i % slots;
-        if (len > 0) queue.push(batch(slotP[k]!, weakP[k]!, len));
+        if (len > 0) queue.push(batch(k, len));
         if (len < cap) break;
       }
-      while (queue.length > 0) yield await queue.shift()!;
+      while (queue.length > 0) yield finish(queue.shift()!);
     } finally {
-      await Promise.allSettled([...queue, reading]);
+      for (const b of queue) if (b.token !== undefined) pool?.claim(shared, stateP[b.k]!, b.token);
+      await reading?.catch(() => undefined);
     }
   } finally {
     await ownPool?.close();
