@@ -86,6 +86,17 @@ async function basicUser(core: Core, cache: VerifiedPasswords, name: string, sec
   return user;
 }
 
+function crossSite(ctx: HttpContext): boolean {
+  if (ctx.get('sec-fetch-site') === 'cross-site') return true;
+  const origin = ctx.get('origin');
+  if (!origin || origin === 'null') return origin === 'null';
+  try {
+    return new URL(origin).host !== ctx.host;
+  } catch {
+    return true;
+  }
+}
+
 /** Resumes a secret that carries no user name; failures count toward the address's ban. */
 function guarded<T>(core: Core, address: string, f: () => T): T {
   core.guard.check(address, undefined);
@@ -152,6 +163,9 @@ export function authenticator(core: Core, opts: { secure: boolean; passwords?: V
       }
     }
     if (user) session = { user, device: null, protocol: 'rest', requestId, address };
+    // Browsers replay Basic credentials (and cookies) on cross-site requests: an unsafe request
+    // from another site's page is refused whatever authenticated it. Scripts send no Origin.
+    if (session && !SAFE_METHODS.has(ctx.method) && crossSite(ctx)) fail('PERMISSION_DENIED', 'cross-site request refused');
     if (session && via) {
       ctx.state.session = session;
       ctx.state.authVia = via;

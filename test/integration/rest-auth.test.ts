@@ -67,6 +67,14 @@ describe('REST accounts, authentication and protection', () => {
     expect((await noCsrf.get('/api/v1/me')).status).toBe(401);
   });
 
+  it('unsafe requests from another site are refused even with valid Basic credentials', async () => {
+    const evil = await alice().put('/api/v1/roots/docs/files/xsite.txt', 'x', { origin: 'https://evil.example' });
+    expect(evil.status).toBe(403);
+    expect((await alice().put('/api/v1/roots/docs/files/xsite.txt', 'x', { 'sec-fetch-site': 'cross-site' })).status).toBe(403);
+    expect((await alice().put('/api/v1/roots/docs/files/xsite.txt', 'x', { origin: t.url })).status).toBe(201);
+    expect((await alice().get('/api/v1/me', { origin: 'https://evil.example' })).status).toBe(200);
+  });
+
   it('personal API tokens: create, use as bearer and as Basic password, list, revoke', async () => {
     const created = await alice().post('/api/v1/me/tokens', { name: 'laptop rclone' });
     expect(created.status).toBe(201);
