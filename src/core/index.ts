@@ -9,6 +9,7 @@ import { Properties } from './properties.js';
 import { Reconciler } from './reconcile.js';
 import { Retention } from './retention.js';
 import { Roots } from './roots.js';
+import { ShareLinks } from './shares.js';
 import { VfsReader } from './vfs-read.js';
 import { Vfs } from './vfs.js';
 import { VfsWriter } from './vfs-write.js';
@@ -32,6 +33,7 @@ export interface Core {
   properties: Properties;
   retention: Retention;
   guard: LoginGuard;
+  shares: ShareLinks;
   writer: VfsWriter;
   reader: VfsReader;
   close(): void;
@@ -53,7 +55,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const reader = new VfsReader(ctx, roots, reconciler);
   const writer = new VfsWriter(ctx, roots, reconciler, locks, properties, retention, reader);
   const vfs = new Vfs(reader, writer);
-  return { ctx, vfs, roots, accounts, locks, properties, retention, guard, writer, reader, close: () => closeDb(db) };
+  const shares = new ShareLinks(ctx, roots, accounts, guard);
+  return { ctx, vfs, roots, accounts, locks, properties, retention, guard, shares, writer, reader, close: () => closeDb(db) };
 }
 
 export * from './errors.js';
@@ -66,3 +69,4 @@ export type { LockRow, LockRequest } from './locks.js';
 export type { DeadProperty } from './properties.js';
 export type { UserInfo } from './accounts.js';
 export type { RootHandle } from './roots.js';
+export type { ShareLinkInfo, ShareAccessInfo, OpenedShare } from './shares.js';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { ChangeInput, EntryRow } from '../db/files-repo.js';
 import { joinRel } from '../lib/paths.js';
-import type { FileStat } from '../storage/content-store.js';
+import { fingerprint, type FileStat } from '../storage/content-store.js';
 import type { CoreContext } from './context.js';
 import { actorOf } from './present.js';
 import type { RootHandle } from './roots.js';
@@ -21,7 +21,7 @@ export class Reconciler {
   constructor(private readonly ctx: CoreContext) {}
 
   private same(entry: EntryRow, st: FileStat): boolean {
-    return entry.size === st.size && entry.mtimeMs === st.mtimeMs && entry.ino === st.ino;
+    return entry.size === st.size && entry.mtimeMs === st.mtimeMs && entry.ino === st.ino && entry.ctimeMs === st.ctimeMs;
   }
 
   /** Changes needed for one path (not its children, except tombstones below a vanished folder). */
@@ -32,23 +32,39 @@ export class Reconciler {
     const st = raw && (raw.kind === 'file' || raw.kind === 'dir') && !this.ctx.isIgnoredName(name) ? raw : null;
     const live = entry && !entry.deleted ? entry : undefined;
     if (rel === '') return [];
-    if (!st) return live ? this.tombstones(root, live) : [];
+    if (!st) {
+      if (!live) return [];
+      const gone = this.tombstones(root, live);
+      for (const g of gone) if (g.kind === 'file') await this.noteLost(root, g.path, g.hash);
+      return gone;
+    }
     if (st.kind === 'dir') {
       if (live?.kind === 'dir') return [];
       const out = live ? this.tombstones(root, live) : [];
-      out.push({ path: rel, kind: 'dir', op: 'mkdir', deleted: false, hash: '', size: 0, mtimeMs: st.mtimeMs, ino: st.ino });
+      out.push({ path: rel, kind: 'dir', op: 'mkdir', deleted: false, hash: '', size: 0, ...fingerprint(st) });
       return out;
     }
     if (live?.kind === 'file' && this.same(live, st)) return [];
     const { hash, size } = await this.ctx.store.hashFile(abs);
     const after = (await this.ctx.store.statPath(abs)) ?? st;
     if (live?.kind === 'file' && live.hash === hash) {
-      this.ctx.files.touchFingerprint(live.id, after.mtimeMs, after.ino);
+      this.ctx.files.touchFingerprint(live.id, fingerprint(after));
       return [];
     }
+    if (live?.kind === 'file') await this.noteLost(root, rel, live.hash);
     const out = live?.kind === 'dir' ? this.tombstones(root, live) : [];
-    out.push({ path: rel, kind: 'file', op: live?.kind === 'file' ? 'write' : 'create', deleted: false, hash, size, mtimeMs: after.mtimeMs, ino: after.ino });
+    out.push({ path: rel, kind: 'file', op: live?.kind === 'file' ? 'write' : 'create', deleted: false, hash, size, ...fingerprint(after) });
     return out;
+  }
+
+  /**
+   * Another program replaced or removed a head we hold no copy of (heads cost no blob): its
+   * versions can no longer be read, unless the same content lives on elsewhere.
+   */
+  private async noteLost(root: RootHandle, rel: string, hash: string): Promise<void> {
+    if (await this.ctx.store.hasBlob(hash)) return;
+    if (this.ctx.files.liveWithHash(hash).some((e) => !(e.rootId === root.row.id && e.path === rel))) return;
+    this.ctx.files.markPathHashGone(root.row.id, rel, hash);
   }
 
   /** Deletion records for a live entry and, for a folder, everything below it (deepest first). */

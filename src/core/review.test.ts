@@ -1,8 +1,4 @@
-/**
- * Findings of the core review (issue 2), each as a test. Tests marked `it.fails` show a defect that
- * is still open: they pass while the defect exists and start failing once it is fixed — then turn
- * them into plain `it` tests.
- */
+/** Findings of the core review (issue 2), each as a regression test of its fix. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { stat, utimes, writeFile } from 'node:fs/promises';
@@ -27,7 +23,7 @@ describe('review: disk edits the fingerprint cannot see', () => {
   // seen; the next write then links the edited file into the blob store under the OLD hash, so the
   // history serves content that does not match its hash. Comparing ctime (which utimes cannot set
   // back; the schema comment on `ino` already mentions it) would catch it.
-  it.fails('files an unseen same-size edit under the old hash (history content != its hash)', async () => {
+  it('files an unseen same-size edit under the old hash (history content != its hash)', async () => {
     const { vfs } = t.core;
     await vfs.write(t.admin, 'docs', 'f.txt', body('AAAA'));
     const abs = path.join(t.rootDir, 'f.txt');
@@ -36,7 +32,8 @@ describe('review: disk edits the fingerprint cannot see', () => {
     await utimes(abs, before.atime, before.mtime);
     await vfs.write(t.admin, 'docs', 'f.txt', body('CCCC'));
     const hist = await vfs.history(t.admin, 'docs', 'f.txt');
-    for (const h of hist) {
+    expect(hist.map((h) => h.available)).toEqual([true, true, false]); // v1 was overwritten in place
+    for (const h of hist.filter((x) => x.available)) {
       const bytes = await readAll((await vfs.read(t.admin, 'docs', 'f.txt', { version: h.version })).stream);
       expect(sha(bytes), `version ${h.version}`).toBe(h.hash);
     }
@@ -47,7 +44,7 @@ describe('review: content lost to edits on disk', () => {
   // The head's content has no blob of its own (history costs no copy), so a program that deletes or
   // overwrites the live file in place destroys it: accepted by the design. But the lost version still
   // says `available: true` in history, and read {version} / restore then fail with NOT_FOUND.
-  it.fails('still lists a version whose content was deleted on disk as available', async () => {
+  it('still lists a version whose content was deleted on disk as available', async () => {
     const { vfs } = t.core;
     await vfs.write(t.admin, 'docs', 'g.txt', body('only copy'));
     await writeFile(path.join(t.rootDir, 'g.txt'), 'overwritten in place by another program');
@@ -63,11 +60,11 @@ describe('review: roots that overlap the data folder or each other', () => {
   // (password hashes, token hashes) and every root's blobs to that root's users, who can also
   // overwrite them; a root inside another root lets the outer root's users change the inner root's
   // files outside its grants. Refusing overlapping folders in Roots.create closes both.
-  it.fails('refuses a root folder that contains the data folder', async () => {
+  it('refuses a root folder that contains the data folder', async () => {
     await expect(t.core.roots.create('everything', path.dirname(t.dir), null)).rejects.toSatisfy((e) => isCoreError(e, 'INVALID_INPUT'));
   });
 
-  it.fails('refuses a root folder inside another root', async () => {
+  it('refuses a root folder inside another root', async () => {
     await expect(t.core.roots.create('inner', path.join(t.rootDir, 'inner'), null)).rejects.toSatisfy((e) => isCoreError(e, 'INVALID_INPUT'));
   });
 });
@@ -76,7 +73,7 @@ describe('review: concurrency', () => {
   // resolveConflict checks `resolvedAt` outside the root's mutex: two concurrent resolutions both
   // proceed (two new versions, or keep-incoming and keep-server both applied), and the second one's
   // delete of the copy then throws NOT_FOUND after the first already succeeded.
-  it.fails('resolves a conflict once when two resolutions race', async () => {
+  it('resolves a conflict once when two resolutions race', async () => {
     const { vfs } = t.core;
     await vfs.write(t.admin, 'docs', 'c.txt', body('base'));
     await vfs.write(t.admin, 'docs', 'c.txt', body('server'), { baseVersion: 1 });

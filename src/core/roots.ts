@@ -35,8 +35,26 @@ export class Roots {
     if (!ROOT_NAME.test(name)) fail('INVALID_INPUT', 'a root name is 1-64 letters, digits, spaces, dots, dashes or underscores');
     if (this.ctx.roots.byName(name)) fail('ALREADY_EXISTS', `root ${name} already exists`);
     const abs = path.resolve(dir);
+    await this.refuseOverlap(abs);
     await mkdir(abs, { recursive: true });
     return this.ctx.roots.create(name, abs, ownerId, JSON.stringify(retentionSchema.parse(retention)));
+  }
+
+  /**
+   * A root holding the data folder would expose the database and every root's history to its
+   * users; nested roots would let one root's users change another's files outside its grants.
+   */
+  private async refuseOverlap(abs: string): Promise<void> {
+    const real = await realpathLoose(abs);
+    const store = this.ctx.store;
+    if (within(await realpathLoose(store.dataDir), real)) fail('INVALID_INPUT', 'a root folder may not contain the data folder');
+    for (const internal of [store.blobDir, store.tempDir, store.uploadDir]) {
+      if (within(real, await realpathLoose(internal))) fail('INVALID_INPUT', 'a root folder may not lie inside the data folder\'s internal folders');
+    }
+    for (const other of this.ctx.roots.all()) {
+      const o = await realpathLoose(other.dir);
+      if (within(real, o) || within(o, real)) fail('INVALID_INPUT', `the folder overlaps the folder of root ${other.name}`);
+    }
   }
 
   remove(name: string): void {
@@ -46,13 +64,11 @@ export class Roots {
   }
 
   accessOf(session: Session, row: RootRow): 'owner' | 'read' | 'write' | null {
-    if (session.scope) {
-      if (session.scope.rootId !== row.id) return null;
-      return session.scope.mode === 'read' ? 'read' : 'write';
-    }
-    if (session.user.id === 0) return 'owner'; // the local actor and system tasks
-    if (row.ownerId === session.user.id) return 'owner';
-    return this.ctx.roots.grantOf(row.id, session.user.id)?.mode ?? null;
+    const own = session.user.id === 0 || row.ownerId === session.user.id ? 'owner' : (this.ctx.roots.grantOf(row.id, session.user.id)?.mode ?? null);
+    if (!session.scope) return own;
+    // A share link acts as its creator: it never outlives nor exceeds the creator's own access.
+    if (session.scope.rootId !== row.id || own === null) return null;
+    return session.scope.mode === 'read' || own === 'read' ? 'read' : 'write';
   }
 
   /** Resolves a root by name for a session; an invisible root is reported as not found. */
@@ -97,5 +113,25 @@ export class Roots {
       this.realDirs.set(row.id, dir);
     }
     return dir;
+  }
+}
+
+function within(p: string, ancestor: string): boolean {
+  return p === ancestor || p.startsWith(ancestor.endsWith(path.sep) ? ancestor : ancestor + path.sep);
+}
+
+/** realpath of the longest existing prefix, plus the rest: for folders that may not exist yet. */
+async function realpathLoose(p: string): Promise<string> {
+  const rest: string[] = [];
+  let cur = p;
+  for (;;) {
+    try {
+      return path.join(await realpath(cur), ...rest.reverse());
+    } catch {
+      const up = path.dirname(cur);
+      if (up === cur) return p;
+      rest.push(path.basename(cur));
+      cur = up;
+    }
   }
 }

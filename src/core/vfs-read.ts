@@ -45,8 +45,8 @@ export class VfsReader {
   async stat(session: Session, root: string, rawPath: string): Promise<EntryInfo> {
     const rel = safePath(rawPath);
     const h = await this.roots.open(session, root, 'read');
-    if (rel === '') return rootEntryInfo(h.row.name, h.row.seq, h.row.createdAt);
     checkScope(session, rel, 'read');
+    if (rel === '') return rootEntryInfo(h.row.name, h.row.seq, h.row.createdAt);
     const row = this.ctx.files.entry(h.row.id, rel);
     if (!row || row.deleted) fail('NOT_FOUND', `${rel} does not exist`);
     return entryInfo(h.row.name, row);
@@ -81,7 +81,7 @@ export class VfsReader {
       if (handle) {
         // The open descriptor pins one inode: the reader sees this version whole, whatever follows.
         const st = await handle.stat();
-        if (st.size === row.size && Math.floor(st.mtimeMs) === row.mtimeMs && st.ino === row.ino) {
+        if (st.size === row.size && Math.floor(st.mtimeMs) === row.mtimeMs && st.ino === row.ino && Math.floor(st.ctimeMs) === row.ctimeMs) {
           const [start, end] = range(row.size, opts);
           const stream = row.size === 0 ? emptyStream(handle) : createReadStream('', { fd: handle, start, end, highWaterMark: 1 << 20 });
           return { entry: entryInfo(h.row.name, row), size: row.size, start, end, stream };
@@ -98,14 +98,14 @@ export class VfsReader {
     const v = this.ctx.files.version(h.row.id, rel, version);
     if (!v) fail('NOT_FOUND', `${rel} has no version ${version}`);
     if (v.kind !== 'file' || v.deleted) fail('NOT_FOUND', `version ${version} of ${rel} has no content`);
-    if (v.contentGone) fail('NOT_FOUND', `the content of version ${version} of ${rel} was removed by the retention policy`);
+    if (v.contentGone) fail('NOT_FOUND', `the content of version ${version} of ${rel} is no longer stored (retention policy, or overwritten on disk by another program)`);
     const source = await this.locate(h, v.hash);
     if (!source) fail('NOT_FOUND', `the content of version ${version} of ${rel} is no longer stored`);
     const handle = await open(source, 'r');
     const [start, end] = range(v.size, opts);
     const stream = v.size === 0 ? emptyStream(handle) : createReadStream('', { fd: handle, start, end, highWaterMark: 1 << 20 });
     const head = this.ctx.files.entry(h.row.id, rel);
-    const entry = entryInfo(h.row.name, { ...(head ?? ({} as never)), ...v, id: 0, parent: '', name: rel.split('/').pop() ?? rel, ino: 0, changedAt: v.createdAt });
+    const entry = entryInfo(h.row.name, { ...(head ?? ({} as never)), ...v, id: 0, parent: '', name: rel.split('/').pop() ?? rel, ino: 0, ctimeMs: 0, changedAt: v.createdAt });
     return { entry, size: v.size, start, end, stream };
   }
 
@@ -116,7 +116,7 @@ export class VfsReader {
       const root = row.rootId === h.row.id ? h : await this.roots.openById(row.rootId);
       const abs = await livePath(root, row.path).catch(() => null);
       const st = abs ? await this.ctx.store.statPath(abs) : null;
-      if (abs && st && st.size === row.size && st.mtimeMs === row.mtimeMs && st.ino === row.ino) return abs;
+      if (abs && st && st.size === row.size && st.mtimeMs === row.mtimeMs && st.ino === row.ino && st.ctimeMs === row.ctimeMs) return abs;
     }
     return null;
   }
@@ -149,7 +149,10 @@ export class VfsReader {
 
   async conflicts(session: Session, root: string, includeResolved = false): Promise<ConflictInfo[]> {
     const h = await this.roots.open(session, root, 'read');
-    return this.ctx.files.conflicts(h.row.id, includeResolved).map((c) => conflictInfo(h.row.name, c));
+    return this.ctx.files
+      .conflicts(h.row.id, includeResolved)
+      .filter((c) => withinScope(session, c.path))
+      .map((c) => conflictInfo(h.row.name, c));
   }
 
   /** Live changes of a root; returns the unsubscribe function. */

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { ChangeInput, EntryRow } from '../db/files-repo.js';
 import { isWithin, joinRel, parentOf } from '../lib/paths.js';
-import type { StagedFile } from '../storage/content-store.js';
+import { fingerprint, type StagedFile } from '../storage/content-store.js';
 import { conflictCopyPath } from './conflict-name.js';
 import type { CoreContext } from './context.js';
 import { fail, fromFsError, isCoreError } from './errors.js';
@@ -83,7 +83,7 @@ export class VfsWriter {
     await this.requireParent(h, session, parent, true);
     this.locks.assertCanChange(session, h.row.id, parent);
     const st = await this.ctx.store.makeDir(await livePath(h, parent)).catch((e) => fromFsError(e, parent));
-    this.commit(h, session, [{ path: parent, kind: 'dir', op: 'mkdir', deleted: false, hash: '', size: 0, mtimeMs: st.mtimeMs, ino: st.ino }]);
+    this.commit(h, session, [{ path: parent, kind: 'dir', op: 'mkdir', deleted: false, hash: '', size: 0, ...fingerprint(st) }]);
   }
 
   async write(session: Session, root: string, rawPath: string, source: Readable | AsyncIterable<Uint8Array>, opts: WriteOptions = {}): Promise<WriteResult> {
@@ -128,7 +128,7 @@ export class VfsWriter {
         if (exists) await this.preserve(h, head);
         const st = await this.ctx.store.install(staged.tempPath, live, opts.mtimeMs);
         const [entry] = this.commit(h, session, [
-          { path: rel, kind: 'file', op: exists ? 'write' : 'create', deleted: false, hash: staged.hash, size: staged.size, mtimeMs: st.mtimeMs, ino: st.ino },
+          { path: rel, kind: 'file', op: exists ? 'write' : 'create', deleted: false, hash: staged.hash, size: staged.size, ...fingerprint(st) },
         ]);
         await this.retention.pruneAfterChange(h, rel);
         return { entry: entryInfo(h.row.name, entry!), created: !exists, unchanged: false };
@@ -147,7 +147,7 @@ export class VfsWriter {
     }
     const st = await this.ctx.store.install(staged.tempPath, await livePath(h, copyRel), opts.mtimeMs);
     const [entry] = this.commit(h, session, [
-      { path: copyRel, kind: 'file', op: 'conflict-copy', deleted: false, hash: staged.hash, size: staged.size, mtimeMs: st.mtimeMs, ino: st.ino },
+      { path: copyRel, kind: 'file', op: 'conflict-copy', deleted: false, hash: staged.hash, size: staged.size, ...fingerprint(st) },
     ]);
     const conflict = this.ctx.files.addConflict({
       rootId: h.row.id,
@@ -174,7 +174,7 @@ export class VfsWriter {
       const head = await this.reconciler.settle(h, rel);
       if (head && !head.deleted) fail('ALREADY_EXISTS', `${rel} already exists`);
       const st = await this.ctx.store.makeDir(await livePath(h, rel)).catch((e) => fromFsError(e, rel));
-      const [entry] = this.commit(h, session, [{ path: rel, kind: 'dir', op: 'mkdir', deleted: false, hash: '', size: 0, mtimeMs: st.mtimeMs, ino: st.ino }]);
+      const [entry] = this.commit(h, session, [{ path: rel, kind: 'dir', op: 'mkdir', deleted: false, hash: '', size: 0, ...fingerprint(st) }]);
       return entryInfo(h.row.name, entry!);
     });
   }
@@ -243,9 +243,12 @@ export class VfsWriter {
       const rows = src.kind === 'dir' ? this.ctx.files.subtree(h.row.id, from) : [src];
       await this.ctx.store.renameLive(await livePath(h, from), await livePath(h, to)).catch((e) => fromFsError(e, from));
       const moved = (p: string) => to + p.slice(from.length);
+      // A rename changes the moved inode's ctime: take a file's fingerprint afresh.
+      const movedFile = src.kind === 'file' ? await this.ctx.store.statPath(await livePath(h, to)) : null;
       const inputs: ChangeInput[] = [];
       for (const e of rows) {
-        inputs.push({ path: moved(e.path), kind: e.kind, op: 'move-in', deleted: false, hash: e.hash, size: e.size, mtimeMs: e.mtimeMs, ino: e.ino, oldPath: e.path });
+        const fp = movedFile && e.path === from ? fingerprint(movedFile) : { mtimeMs: e.mtimeMs, ino: e.ino, ctimeMs: e.ctimeMs };
+        inputs.push({ path: moved(e.path), kind: e.kind, op: 'move-in', deleted: false, hash: e.hash, size: e.size, ...fp, oldPath: e.path });
       }
       for (const e of [...rows].reverse()) {
         inputs.push({ path: e.path, kind: e.kind, op: 'move-out', deleted: true, hash: e.hash, size: e.size, mtimeMs: e.mtimeMs, ino: 0 });
@@ -284,12 +287,12 @@ export class VfsWriter {
         const targetAbs = await livePath(dstRoot, target);
         if (e.kind === 'dir') {
           const st = await this.ctx.store.makeDir(targetAbs).catch((err) => fromFsError(err, target));
-          this.commit(dstRoot, session, [{ path: target, kind: 'dir', op: 'copy', deleted: false, hash: '', size: 0, mtimeMs: st.mtimeMs, ino: st.ino }]);
+          this.commit(dstRoot, session, [{ path: target, kind: 'dir', op: 'copy', deleted: false, hash: '', size: 0, ...fingerprint(st) }]);
           continue;
         }
         const staged = await this.ctx.store.stageCopy(await livePath(src, e.path));
         const st = await this.ctx.store.install(staged.tempPath, targetAbs, e.mtimeMs);
-        this.commit(dstRoot, session, [{ path: target, kind: 'file', op: 'copy', deleted: false, hash: staged.hash, size: staged.size, mtimeMs: st.mtimeMs, ino: st.ino, oldPath: e.path }]);
+        this.commit(dstRoot, session, [{ path: target, kind: 'file', op: 'copy', deleted: false, hash: staged.hash, size: staged.size, ...fingerprint(st), oldPath: e.path }]);
       }
       if (src.row.id === dstRoot.row.id) this.props.copyTree(src.row.id, from, to);
       return entryInfo(dstRoot.row.name, this.ctx.files.entry(dstRoot.row.id, to)!);
@@ -317,7 +320,7 @@ export class VfsWriter {
         if (head && !head.deleted && head.kind === 'dir') fail('IS_A_DIRECTORY', `${rel} is a folder now`);
         if (head && !head.deleted) await this.preserve(h, head);
         const st = await this.ctx.store.install(staged.tempPath, await livePath(h, rel), v.mtimeMs);
-        const [entry] = this.commit(h, session, [{ path: rel, kind: 'file', op: 'restore', deleted: false, hash: v.hash, size: v.size, mtimeMs: st.mtimeMs, ino: st.ino }]);
+        const [entry] = this.commit(h, session, [{ path: rel, kind: 'file', op: 'restore', deleted: false, hash: v.hash, size: v.size, ...fingerprint(st) }]);
         return entryInfo(h.row.name, entry!);
       } catch (err) {
         await this.ctx.store.discard(staged.tempPath);
@@ -328,29 +331,38 @@ export class VfsWriter {
 
   async resolveConflict(session: Session, root: string, id: number, resolution: ConflictResolution): Promise<EntryInfo | null> {
     const h = await this.roots.open(session, root, 'write');
-    const c = this.ctx.files.conflict(h.row.id, id) ?? fail('NOT_FOUND', `conflict ${id} does not exist`);
-    if (c.resolvedAt !== null) fail('CONFLICT', `conflict ${id} is already resolved`);
-    checkScope(session, c.path, 'write');
-    const copy = this.ctx.files.entry(h.row.id, c.copyPath);
-    const copyLive = copy && !copy.deleted ? copy : undefined;
-    let result: EntryInfo | null = null;
-    if (resolution === 'keep-incoming') {
-      if (!copyLive) fail('NOT_FOUND', 'the conflict copy no longer exists');
-      const abs = await livePath(h, c.copyPath);
-      const staged = await this.ctx.store.stageCopy(abs);
-      result = await this.locked(h, async () => {
-        const head = await this.reconciler.settle(h, c.path);
+    // Checked and applied under the root's mutex: two racing resolutions cannot both apply.
+    return this.locked(h, async () => {
+      const c = this.ctx.files.conflict(h.row.id, id) ?? fail('NOT_FOUND', `conflict ${id} does not exist`);
+      checkScope(session, c.path, 'write');
+      if (c.resolvedAt !== null) fail('CONFLICT', `conflict ${id} is already resolved`);
+      const copy = await this.reconciler.settle(h, c.copyPath);
+      const copyLive = copy && !copy.deleted && copy.kind === 'file' ? copy : undefined;
+      let result: EntryInfo | null = copyLive && resolution === 'keep-both' ? entryInfo(h.row.name, copyLive) : null;
+      if (resolution === 'keep-incoming') {
+        if (!copyLive) fail('NOT_FOUND', 'the conflict copy no longer exists');
         this.locks.assertCanChange(session, h.row.id, c.path);
-        await this.requireParent(h, session, c.path, true);
-        if (head && !head.deleted) await this.preserve(h, head);
-        const st = await this.ctx.store.install(staged.tempPath, await livePath(h, c.path), copyLive.mtimeMs);
-        const [entry] = this.commit(h, session, [{ path: c.path, kind: 'file', op: 'resolve', deleted: false, hash: staged.hash, size: staged.size, mtimeMs: st.mtimeMs, ino: st.ino }]);
-        return entryInfo(h.row.name, entry!);
-      });
-    }
-    if (resolution !== 'keep-both' && copyLive) await this.delete(session, root, c.copyPath);
-    this.ctx.files.resolveConflict(c.id, resolution);
-    return result ?? (copyLive && resolution === 'keep-both' ? entryInfo(h.row.name, copyLive) : null);
+        const staged = await this.ctx.store.stageCopy(await livePath(h, c.copyPath));
+        try {
+          await this.requireParent(h, session, c.path, true);
+          const head = await this.reconciler.settle(h, c.path);
+          if (head && !head.deleted && head.kind === 'dir') fail('IS_A_DIRECTORY', `${c.path} is a folder now`);
+          if (head && !head.deleted) await this.preserve(h, head);
+          const st = await this.ctx.store.install(staged.tempPath, await livePath(h, c.path), copyLive.mtimeMs);
+          const [entry] = this.commit(h, session, [{ path: c.path, kind: 'file', op: 'resolve', deleted: false, hash: staged.hash, size: staged.size, ...fingerprint(st) }]);
+          result = entryInfo(h.row.name, entry!);
+        } catch (err) {
+          await this.ctx.store.discard(staged.tempPath);
+          throw err;
+        }
+      }
+      if (resolution !== 'keep-both' && copyLive) {
+        this.locks.assertCanChange(session, h.row.id, c.copyPath);
+        await this.removeLocked(h, session, copyLive, 'delete');
+      }
+      this.ctx.files.resolveConflict(c.id, resolution);
+      return result;
+    });
   }
 
   /** Sets a file's modification time (FTP MFMT, X-OC-Mtime after the fact): a new version. */
@@ -363,7 +375,7 @@ export class VfsWriter {
       if (!head || head.deleted) fail('NOT_FOUND', `${rel} does not exist`);
       this.locks.assertCanChange(session, h.row.id, rel);
       const st = await this.ctx.store.setMtime(await livePath(h, rel), mtimeMs);
-      const [entry] = this.commit(h, session, [{ path: rel, kind: head.kind, op: 'mtime', deleted: false, hash: head.hash, size: head.size, mtimeMs: st.mtimeMs, ino: st.ino }]);
+      const [entry] = this.commit(h, session, [{ path: rel, kind: head.kind, op: 'mtime', deleted: false, hash: head.hash, size: head.size, ...fingerprint(st) }]);
       return entryInfo(h.row.name, entry!);
     });
   }

@@ -25,6 +25,7 @@ export interface ChangeInput {
   size: number;
   mtimeMs: number;
   ino: number;
+  ctimeMs?: number;
   oldPath?: string | null;
 }
 
@@ -68,11 +69,12 @@ export class FilesRepo {
           deleted: sql`${p('deleted')}`,
           seq: sql`${p('seq')}`,
           ino: sql`${p('ino')}`,
+          ctimeMs: sql`${p('ctimeMs')}`,
           changedAt: sql`${p('changedAt')}`,
         })
         .where(eq(entries.id, p('id')))
         .prepare(),
-      insertEntry: db.insert(entries).values(placeholders(['rootId', 'path', 'parent', 'name', 'kind', 'size', 'mtimeMs', 'hash', 'version', 'deleted', 'seq', 'ino', 'changedAt'])).prepare(),
+      insertEntry: db.insert(entries).values(placeholders(['rootId', 'path', 'parent', 'name', 'kind', 'size', 'mtimeMs', 'hash', 'version', 'deleted', 'seq', 'ino', 'ctimeMs', 'changedAt'])).prepare(),
       insertVersion: db
         .insert(versions)
         .values(placeholders(['rootId', 'path', 'version', 'seq', 'op', 'kind', 'deleted', 'hash', 'size', 'mtimeMs', 'userId', 'userName', 'deviceId', 'deviceName', 'protocol', 'createdAt']))
@@ -140,7 +142,7 @@ export class FilesRepo {
         const version = (previous?.version ?? 0) + 1;
         const [parent, name] = parentAndName(input.path);
         const deleted = input.deleted ? 1 : 0;
-        const state = { kind: input.kind, size: input.size, mtimeMs: input.mtimeMs, hash: input.hash, version, deleted, seq, ino: input.ino, changedAt: now };
+        const state = { kind: input.kind, size: input.size, mtimeMs: input.mtimeMs, hash: input.hash, version, deleted, seq, ino: input.ino, ctimeMs: input.ctimeMs ?? 0, changedAt: now };
         if (previous) this.q.updateEntry.run({ ...state, id: previous.id });
         else this.q.insertEntry.run({ ...state, rootId, path: input.path, parent, name });
         const common = { rootId, path: input.path, version, seq, op: input.op, kind: input.kind, deleted, hash: input.hash, size: input.size, mtimeMs: input.mtimeMs, protocol: actor.protocol, userName: actor.userName, createdAt: now };
@@ -154,8 +156,8 @@ export class FilesRepo {
   }
 
   /** Refreshes the disk fingerprint of an entry whose content did not change (no new version). */
-  touchFingerprint(id: number, mtimeMs: number, ino: number): void {
-    this.db.update(entries).set({ mtimeMs, ino }).where(eq(entries.id, id)).run();
+  touchFingerprint(id: number, fp: { mtimeMs: number; ino: number; ctimeMs: number }): void {
+    this.db.update(entries).set(fp).where(eq(entries.id, id)).run();
   }
 
   versions(rootId: number, path: string): VersionRow[] {
@@ -178,6 +180,10 @@ export class FilesRepo {
   markContentGone(ids: number[]): void {
     if (ids.length === 0) return;
     this.db.update(versions).set({ contentGone: true }).where(inArray(versions.id, ids)).run();
+  }
+
+  markPathHashGone(rootId: number, path: string, hash: string): void {
+    this.db.update(versions).set({ contentGone: true }).where(and(eq(versions.rootId, rootId), eq(versions.path, path), eq(versions.hash, hash))).run();
   }
 
   markHashGone(hash: string): void {

@@ -17,6 +17,7 @@ export interface FileStat {
   size: number;
   mtimeMs: number;
   ino: number;
+  ctimeMs: number;
   kind: 'file' | 'dir' | 'symlink' | 'other';
 }
 
@@ -30,7 +31,7 @@ export class ContentStore {
   readonly tempDir: string;
   readonly uploadDir: string;
 
-  constructor(dataDir: string) {
+  constructor(readonly dataDir: string) {
     this.blobDir = path.join(dataDir, 'blobs');
     this.tempDir = path.join(dataDir, 'tmp');
     this.uploadDir = path.join(dataDir, 'uploads');
@@ -228,9 +229,14 @@ export class ContentStore {
   }
 }
 
+/** The disk fingerprint recorded with an entry: if any of it changed, the file may have. */
+export function fingerprint(st: FileStat): { mtimeMs: number; ino: number; ctimeMs: number } {
+  return { mtimeMs: st.mtimeMs, ino: st.ino, ctimeMs: st.ctimeMs };
+}
+
 export function toFileStat(st: Stats): FileStat {
   const kind = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'other';
-  return { size: st.size, mtimeMs: Math.floor(st.mtimeMs), ino: st.ino, kind };
+  return { size: st.size, mtimeMs: Math.floor(st.mtimeMs), ino: st.ino, ctimeMs: Math.floor(st.ctimeMs), kind };
 }
 
 async function exists(p: string): Promise<boolean> {

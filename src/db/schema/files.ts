@@ -23,6 +23,8 @@ export const entries = sqliteTable(
     seq: integer('seq').notNull(),
     /** Inode and ctime of the live file when recorded: a cheap check that disk still matches. */
     ino: integer('ino').notNull().default(0),
+    /** ctime cannot be set back by programs (utimes), so it catches same-size edits that keep mtime. */
+    ctimeMs: integer('ctime_ms').notNull().default(0),
     changedAt: integer('changed_at').notNull().default(now),
   },
   (t) => [

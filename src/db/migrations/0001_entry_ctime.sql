@@ -1,0 +1,1 @@
+ALTER TABLE `entries` ADD `ctime_ms` integer DEFAULT 0 NOT NULL;
