@@ -197,18 +197,9 @@ async function main(): Promise<void> {
     const add = (t: Target, k: string, v: number) => ((results[t.name]![k] ??= []).push(v));
     for (const t of targets) run(t, 'prepare');
 
-    for (let r = 0; r < RUNS; r += 1) {
-      for (const t of r % 2 ? [...targets].reverse() : targets) {
-        add(t, 'small1', run(t, 'small1', SMALL, `${r}`)['value']!);
-        add(t, 'small8', run(t, 'small8', SMALL, `${r}`)['value']!);
-        const l = run(t, 'list');
-        if (l['entries'] !== LIST) throw new Error(`${t.name} listed ${l['entries']} entries, not ${LIST}`);
-        add(t, 'list', l['value']!);
-      }
-      process.stderr.write(`small/list run ${r + 1}/${RUNS} done\n`);
-    }
-    // Memory before any large file, after a 64 MiB one, after the 1 GiB ones: flat means it does not grow with size.
-    const memSmall = await memoryOf(sg.pid);
+    // Large files first, on a fresh server. Memory at start, after a 64 MiB file, after the 1 GiB ones:
+    // flat means it does not grow with size.
+    const memStart = await memoryOf(sg.pid);
     run(sgTarget, 'stor_big', 64, 1);
     run(sgTarget, 'retr_big');
     const mem64 = await memoryOf(sg.pid);
@@ -222,7 +213,18 @@ async function main(): Promise<void> {
       process.stderr.write(`big run ${r + 1}/${BIG_RUNS} done\n`);
     }
     const memBig = await memoryOf(sg.pid);
+    for (let r = 0; r < RUNS; r += 1) {
+      for (const t of r % 2 ? [...targets].reverse() : targets) {
+        add(t, 'small1', run(t, 'small1', SMALL, `${r}`)['value']!);
+        add(t, 'small8', run(t, 'small8', SMALL, `${r}`)['value']!);
+        const l = run(t, 'list');
+        if (l['entries'] !== LIST) throw new Error(`${t.name} listed ${l['entries']} entries, not ${LIST}`);
+        add(t, 'list', l['value']!);
+      }
+      process.stderr.write(`small/list run ${r + 1}/${RUNS} done\n`);
+    }
 
+    const memEnd = await memoryOf(sg.pid);
     const m = (name: string, k: string) => median(results[name]![k] ?? []);
     const rows: [string, string, number, number, number, string, boolean][] = [];
     const row = (label: string, unit: string, k: string, higherBetter: boolean, target: number) => {
@@ -241,8 +243,8 @@ async function main(): Promise<void> {
     for (const [label, unit, a, b, ratio, target, ok] of rows) console.log([label, unit, a.toFixed(1), b.toFixed(1), ratio.toFixed(2), target, ok ? 'yes' : 'NO'].join('\t'));
     const flat = memBig.hwmMB - mem64.hwmMB < 64;
     console.log(
-      `syncgate peak RSS (VmHWM): ${memSmall.hwmMB.toFixed(0)} MB after the small-file and LIST runs, ${mem64.hwmMB.toFixed(0)} MB after a 64 MiB file, ` +
-        `${memBig.hwmMB.toFixed(0)} MB after the ${BIG_MB} MiB files -> ${flat ? 'flat with file size' : 'GROWS with file size'}`,
+      `syncgate peak RSS (VmHWM): ${memStart.hwmMB.toFixed(0)} MB after start, ${mem64.hwmMB.toFixed(0)} MB after a 64 MiB file, ` +
+        `${memBig.hwmMB.toFixed(0)} MB after the ${BIG_MB} MiB files (${flat ? 'flat with file size' : 'GROWS with file size'}), ${memEnd.hwmMB.toFixed(0)} MB at the end`,
     );
     console.log(`raw: ${JSON.stringify(results)}`);
   } finally {
