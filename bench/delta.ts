@@ -9,7 +9,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -117,6 +117,7 @@ async function main(): Promise<void> {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const dir = await mkdtemp(join(process.env.BENCH_DIR ?? tmpdir(), 'sg-bench-delta-'));
   try {
+    const load0 = loadavg()[0]!.toFixed(1);
     runner = await buildEngineJs();
     process.stderr.write(`making ${size / MiB} MiB basis and edited copy in ${dir}\n`);
     const { basis, next } = await makeFiles(dir, size);
@@ -154,7 +155,10 @@ async function main(): Promise<void> {
       `${name.padEnd(10)} rdiff ${(rd.ms / 1000).toFixed(2)} s   ours ${((o.engineMs ?? o.ms) / 1000).toFixed(2)} s ` +
       `(${(o.ms / 1000).toFixed(2)} s with process start-up)   ratio ${((o.engineMs ?? o.ms) / rd.ms).toFixed(2)}x ` +
       `(${(o.ms / rd.ms).toFixed(2)}x)   peak RSS rdiff ${rd.rssMiB.toFixed(0)} MiB, ours ${o.rssMiB.toFixed(0)} MiB`;
-    const lines = [`\nDelta engine vs rdiff, ${size / MiB} MiB, ${BLOCK}-byte blocks, best of ${rounds}:`];
+    const lines = [
+      `\nDelta engine vs rdiff, ${size / MiB} MiB, ${BLOCK}-byte blocks, best of ${rounds} ` +
+        `(load average at start ${load0}, at end ${loadavg()[0]!.toFixed(1)}; ours = in-process time, its ratio first):`,
+    ];
     for (const step of ['signature', 'delta', 'patch']) lines.push(row(step, best(r[`rdiff ${step}`]!), best(r[`ours ${step}`]!)));
     const rd = (await stat(f('r.delta'))).size;
     const od = (await stat(f('o.delta'))).size;

@@ -140,8 +140,8 @@ export async function* delta(sig: Signature, input: DataSource, opts: DeltaOptio
   let ownPool: HashPool | undefined;
   let seen = 0;
   let maxHits = 8;
-  // Strong sums of a batch of recorded windows: here, or on a worker (reading the shared wasm memory)
-  // when one has room; a worker's result not back when needed is computed here instead.
+  // Strong sums of a batch of recorded windows: here, or on a worker (which reads the shared wasm
+  // memory and writes them into the batch's area) when one has room; see pool.ts for who does a job.
   const strongHere = (rec: Uint32Array, n: number): Uint8Array => {
     const digests = new Uint8Array(n * 32);
     for (let i = 0; i < n; i++) {
@@ -170,12 +170,15 @@ export async function* delta(sig: Signature, input: DataSource, opts: DeltaOptio
   // Batches of at most ~2 MiB of windows keep the workers and this thread evenly busy.
   const hitsCap = Math.min(MAX_HITS, Math.max(4, Math.floor((2 * 1024 * 1024) / bl)));
 
-  const filler = new Filler(input);
+  const filler = new Filler(input, true);
   let eof = false;
+  // A read into the free end of the buffer, started as soon as the scan runs out of data so that
+  // it overlaps the checking of the last batches.
+  let reading: Promise<number> | undefined;
   try {
     while (!eof || ex.getPos() < fill) {
-      // Make room: emit misses before the window, then move the window to the buffer start.
-      if (cap - fill < cap / 4) {
+      if (!reading && cap - fill < cap / 4) {
+        // Make room: emit misses before the window, then move the window to the buffer start.
         const pos = ex.getPos();
         flushLiteral(pos);
         mem.copyWithin(bufP, bufP + pos, bufP + fill);
@@ -184,7 +187,8 @@ export async function* delta(sig: Signature, input: DataSource, opts: DeltaOptio
         ex.setWindow(0, fill);
       }
       if (!eof) {
-        fill += await filler.fill(mem.subarray(bufP + fill, bufP + cap));
+        fill += await (reading ?? filler.fill(mem.subarray(bufP + fill, bufP + cap)));
+        reading = undefined;
         eof = filler.eof;
       }
       ex.setWindow(ex.getPos(), fill);
@@ -203,6 +207,10 @@ export async function* delta(sig: Signature, input: DataSource, opts: DeltaOptio
           const n = ex.scanBatch(eof ? 1 : 0, Math.max(1, Math.min(maxHits, room)), recP);
           if (n === 0) {
             scanning = false;
+            if (!eof && !reading && cap - fill >= cap / 4) {
+              reading = filler.fill(mem.subarray(bufP + fill, bufP + cap));
+              reading.catch(() => undefined); // reported when awaited
+            }
             break;
           }
           const rec = new Uint32Array(mem.buffer, recP, n * 4).slice();
@@ -256,6 +264,7 @@ export async function* delta(sig: Signature, input: DataSource, opts: DeltaOptio
     out.flush();
     yield* out.take();
   } finally {
+    await reading?.catch(() => undefined);
     await ownPool?.close();
   }
 }
