@@ -7,7 +7,7 @@
  * on disk by another program before the core saw it (the design accepts that loss; the model tracks it).
  */
 import { createHash } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -26,7 +26,7 @@ export type Cmd =
   | { t: 'copy'; from: number; to: number; overwrite: boolean }
   | { t: 'restore'; p: number; v: number }
   | { t: 'resolve'; i: number; r: Resolution }
-  | { t: 'oob'; p: number }
+  | { t: 'oob'; p: number; sneaky: boolean }
   | { t: 'read'; p: number };
 
 const pathIdx = fc.integer({ min: 0, max: PATHS.length - 1 });
@@ -38,7 +38,7 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ t: fc.constant('copy' as const), from: pathIdx, to: pathIdx, overwrite: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('restore' as const), p: pathIdx, v: fc.nat(20) }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('resolve' as const), i: fc.nat(5), r: fc.constantFrom<Resolution>('keep-server', 'keep-incoming', 'keep-both') }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('oob' as const), p: pathIdx }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('oob' as const), p: pathIdx, sneaky: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('read' as const), p: pathIdx }) },
 );
 
@@ -277,14 +277,19 @@ async function runCommands(cmds: Cmd[]): Promise<void> {
         case 'oob': {
           const p = PATHS[cmd.p]!;
           const st = m.f(p);
+          const abs = path.join(t.rootDir, p);
           m.counter += 1;
-          // Always longer than the recorded head, so size alone shows the edit (see the report:
-          // a same-size edit within the same millisecond is invisible to the size+mtime+inode check).
-          const content = `oob-${m.counter}:${st.content ?? ''}`;
+          const onDisk = st.live || st.pending !== null;
+          // Plain: always longer than the recorded head. Sneaky: same size as the recorded head and
+          // the old mtime put back (rsync --inplace -t, cp -p): only the ctime shows the edit.
+          const sneaky = cmd.sneaky && st.live && st.content !== null;
+          const content = sneaky ? `S${m.counter}`.padEnd(st.content!.length, '~') : `oob-${m.counter}:${st.content ?? ''}`;
           if (st.live && st.pending === null && st.content !== null && !m.blobbed.has(st.content) && !m.liveHolders(st.content, p)) {
             m.required.delete(st.content); // overwritten in place before the core saw it: accepted loss
           }
-          await writeFile(path.join(t.rootDir, p), content);
+          const before = onDisk ? await stat(abs) : null;
+          await writeFile(abs, content);
+          if (sneaky && before) await utimes(abs, before.atime, before.mtime);
           st.pending = content;
           break;
         }
