@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadOrCreateCertificate } from '../../src/lib/tls-cert.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 /** Client quirks, driven with curl the way Finder, Windows Explorer and Nextcloud clients send them. */
@@ -112,5 +113,33 @@ describe.each([['ignore'], ['store']] as const)('WebDAV client quirks (appleDoub
     expect(r.status).toBe(206);
     expect(r.body).toBe('def');
     expect(r.headers).toMatch(/^Content-Range: bytes 3-5\/10/im);
+  });
+});
+
+describe('WebDAV over HTTPS', () => {
+  let t: TestGateway;
+  let tmp: string;
+
+  beforeAll(async () => {
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'syncgate-dav-tls-'));
+    const pem = await loadOrCreateCertificate({ dir: tmp });
+    await writeFile(path.join(tmp, 'cert.pem'), pem.cert);
+    await writeFile(path.join(tmp, 'key.pem'), pem.key);
+    t = await startTestGateway({ http: { tlsCert: path.join(tmp, 'cert.pem'), tlsKey: path.join(tmp, 'key.pem') } });
+  });
+  afterAll(async () => {
+    await t?.close();
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('serves the door with Basic authentication over TLS', async () => {
+    expect(t.url.startsWith('https://')).toBe(true);
+    const user = `${t.alice.name}:${t.alice.password}`;
+    const put = await curl(['--cacert', path.join(tmp, 'cert.pem'), '-u', user, '-T', '-', `${t.url}/dav/docs/tls.txt`], 'over tls');
+    expect(put.status).toBe(201);
+    const r = await curl(['--cacert', path.join(tmp, 'cert.pem'), '-u', user, '-X', 'PROPFIND', '-H', 'Depth: 1', `${t.url}/dav/docs/`]);
+    expect(r.status).toBe(207);
+    expect(r.body).toContain('/dav/docs/tls.txt');
+    expect((await curl(['--cacert', path.join(tmp, 'cert.pem'), `${t.url}/dav/docs/`])).status).toBe(401);
   });
 });
