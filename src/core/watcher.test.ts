@@ -7,7 +7,7 @@ import { isCoreError } from './errors.js';
 import { startWatcher, type RootWatcher } from './watcher.js';
 
 /** Polls until `check` stops throwing (no fixed sleeps: the machine is shared and slow). */
-async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 10_000): Promise<T> {
+async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 20_000): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     try {
