@@ -86,6 +86,7 @@ async function fillFolder(dir: string, n: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  const loadStart = os.loadavg();
   const work = await mkdtemp(path.join(os.tmpdir(), 'syncgate-bench-dav-'));
   const servers: Server[] = [];
   const procs: ChildProcess[] = [];
@@ -217,6 +218,7 @@ async function main(): Promise<void> {
       ['propfind_concurrent_ms', 'that PROPFIND (ms)', false],
     ];
     console.log(`\nWebDAV benchmark, medians (1 GiB: ${REPS_BIG} runs, small files: ${REPS} runs, PROPFIND: ${REPS_PROPFIND} runs)`);
+    console.log(`load average at start ${loadStart.map((x) => x.toFixed(1)).join(' ')}, now ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (${os.cpus().length} CPUs)`);
     console.log(`${'measure'.padEnd(46)}${'syncgate'.padStart(12)}${'rclone'.padStart(12)}${'ratio'.padStart(10)}`);
     for (const [key, label, higherBetter] of rows) {
       const x = median(a.results[key] ?? []);
