@@ -56,6 +56,17 @@ describe('PROPFIND Depth 1 on a large folder', () => {
     expect(xml.trimEnd().endsWith('</D:multistatus>')).toBe(true);
   });
 
+  it('yields between pages even when the client reads as fast as it is written (loopback drains on the next tick)', async () => {
+    const order: string[] = [];
+    const listing = await open('PROPFIND', '/dav/docs/big/', { depth: '1' });
+    const done = text(listing).then(() => order.push('propfind'));
+    const small = await open('GET', '/dav/docs/small.txt', {});
+    await text(small);
+    order.push('get');
+    await done;
+    expect(order).toEqual(['get', 'propfind']);
+  });
+
   it('answers a named-property PROPFIND with the core metadata of every entry', async () => {
     const res = await open('PROPFIND', '/dav/docs/big/', { depth: '1', 'content-type': 'application/xml' });
     const xml = await text(res);
