@@ -10,7 +10,7 @@ import { HashPool } from './pool.js';
 import { POOL_THRESHOLD, type Signature } from './signature.js';
 import { Engine, KIND_RABINKARP, KIND_ROLLSUM } from './wasm.js';
 
-const MIN_BUFFER = 8 * 1024 * 1024;
+const MIN_BUFFER = 12 * 1024 * 1024;
 /** Most weak hits per speculative batch. */
 const MAX_HITS = 256;
 const WIDTH_INDEX: Record<number, number> = { 1: 0, 2: 1, 4: 2, 8: 3 };
@@ -138,6 +138,7 @@ export async function* delta(sig: Signature, input: DataSource, opts: DeltaOptio
 
   let pool = opts.pool;
   let ownPool: HashPool | undefined;
+  let declined = false;
   let seen = 0;
   let maxHits = 8;
   // Strong sums of a batch of recorded windows: here, or on a worker (which reads the shared wasm
@@ -193,7 +194,10 @@ export async function* delta(sig: Signature, input: DataSource, opts: DeltaOptio
       }
       ex.setWindow(ex.getPos(), fill);
       seen += fill;
-      if (!pool && seen >= POOL_THRESHOLD) pool = ownPool = new HashPool();
+      if (!pool && !declined && seen >= POOL_THRESHOLD) {
+        if (HashPool.worthStarting()) pool = ownPool = new HashPool();
+        else declined = true;
+      }
       // Scan ahead while earlier batches are hashed, then check them in order. A batch holds
       // windows that were assumed to match; at the first that does not, scanning resumes there and
       // the batches after it are dropped.
@@ -203,7 +207,7 @@ export async function* delta(sig: Signature, input: DataSource, opts: DeltaOptio
         while (scanning && inflight.length < (pool ? Math.min(ring - 1, 2 * pool.size + 2) : 1)) {
           // Batches shrink towards the end of the buffer, where everything in flight must be
           // checked before the buffer is refilled: the last ones are small, so is the wait.
-          const room = Math.floor((fill - ex.getPos()) / (4 * bl));
+          const room = Math.floor((fill - ex.getPos()) / (2 * bl));
           const n = ex.scanBatch(eof ? 1 : 0, Math.max(1, Math.min(maxHits, room)), recP);
           if (n === 0) {
             scanning = false;

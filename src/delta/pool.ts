@@ -6,7 +6,7 @@
 // and no work is done twice. Jobs on small inputs never start a pool. A pool may be shared by many
 // jobs (pass it in the options) or made and closed by one job. Default size: one worker less than
 // the cores (the job's thread is the other), at least one; each worker costs some 20-30 MB.
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 
 const WORKING = 1;
@@ -33,6 +33,15 @@ export class HashPool {
   private views = new WeakMap<SharedArrayBuffer, Int32Array>();
   private dead = false;
   private token = 3; // queued-job tokens are > DONE, unique among recent jobs
+
+  /**
+   * Whether a job should start a pool of its own: not on a machine whose cores are already all busy
+   * (load average at or above their count), where extra threads only get a thin share of CPU and
+   * the job would wait on them; there one thread does best.
+   */
+  static worthStarting(): boolean {
+    return availableParallelism() > 1 && loadavg()[0]! < availableParallelism();
+  }
 
   static defaultSize(): number {
     return Math.max(1, Math.min(3, availableParallelism() - 1));

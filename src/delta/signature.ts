@@ -38,7 +38,7 @@ export async function* signature(input: DataSource, opts: SignatureJobOptions = 
     throw new DeltaError(ResultCode.PARAM_ERROR, `block length ${bl} is larger than the supported ${MAX_BLOCK_LEN}`);
   }
   const big = (opts.fileSize ?? 0) >= POOL_THRESHOLD;
-  const ownPool = !opts.pool && big ? new HashPool() : undefined;
+  const ownPool = !opts.pool && big && HashPool.worthStarting() ? new HashPool() : undefined;
   const pool = opts.pool ?? ownPool;
   try {
     const engine = await Engine.create();
