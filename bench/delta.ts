@@ -1,5 +1,5 @@
 // Delta engine vs rdiff (librsync 2.3.2) and rsync, measured in the same run:
-//   npx tsx bench/delta.ts            (BENCH_SIZE_MIB=1024 BENCH_ROUNDS=3 BENCH_DIR=os.tmpdir())
+//   npx tsx bench/delta.ts            (BENCH_SIZE_MIB=1024 BENCH_ROUNDS=5 BENCH_DIR=os.tmpdir())
 // A random basis and a copy with 10 scattered 4 KiB edits plus a 1 MiB insertion; 32 KiB blocks.
 // Each step runs BENCH_ROUNDS times, rdiff and ours interleaved, and the best round counts (this
 // machine is shared: rounds drift, so only figures from one run are compared). Ours runs in a child
@@ -22,6 +22,7 @@ interface Run {
   ms: number; // wall time of the whole process
   engineMs?: number; // ours: time inside the process, without node start-up
   rssMiB: number;
+  cpuS?: number; // user + system CPU seconds (all threads): steadier than wall time on a busy machine
 }
 
 // Ours runs as plain JavaScript, the way it is deployed: the TypeScript of src/delta transpiled
@@ -60,17 +61,17 @@ process.stdout.write(JSON.stringify({ engineMs: performance.now() - t, rssMiB: p
 /** Runs a command under /usr/bin/time for its wall time and peak RSS. */
 async function timed(cmd: string, args: string[]): Promise<Run & { stdout: string }> {
   const t = performance.now();
-  const { stdout, stderr } = await exec('/usr/bin/time', ['-f', 'MAXRSS %M', cmd, ...args], { maxBuffer: 64 * MiB });
+  const { stdout, stderr } = await exec('/usr/bin/time', ['-f', 'MAXRSS %M CPU %U %S', cmd, ...args], { maxBuffer: 64 * MiB });
   const ms = performance.now() - t;
-  const rss = /MAXRSS (\d+)/.exec(stderr);
-  return { ms, rssMiB: rss ? Number(rss[1]) / 1024 : NaN, stdout };
+  const m = /MAXRSS (\d+) CPU ([\d.]+) ([\d.]+)/.exec(stderr);
+  return { ms, rssMiB: m ? Number(m[1]) / 1024 : NaN, cpuS: m ? Number(m[2]) + Number(m[3]) : NaN, stdout };
 }
 
 let runner = '';
 async function ours(op: string, ...files: string[]): Promise<Run> {
   const r = await timed(process.execPath, [runner, op, ...files]);
   const j = JSON.parse(r.stdout) as { engineMs: number; rssMiB: number };
-  return { ms: r.ms, engineMs: j.engineMs, rssMiB: Math.max(r.rssMiB, j.rssMiB) };
+  return { ms: r.ms, engineMs: j.engineMs, rssMiB: Math.max(r.rssMiB, j.rssMiB), cpuS: r.cpuS };
 }
 
 async function makeFiles(dir: string, size: number): Promise<{ basis: string; next: string }> {
@@ -114,7 +115,7 @@ function best(runs: Run[]): Run {
 
 async function main(): Promise<void> {
   const size = Number(process.env.BENCH_SIZE_MIB ?? 1024) * MiB;
-  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
   const dir = await mkdtemp(join(process.env.BENCH_DIR ?? tmpdir(), 'sg-bench-delta-'));
   try {
     const load0 = loadavg()[0]!.toFixed(1);
@@ -154,7 +155,8 @@ async function main(): Promise<void> {
     const row = (name: string, rd: Run, o: Run): string =>
       `${name.padEnd(10)} rdiff ${(rd.ms / 1000).toFixed(2)} s   ours ${((o.engineMs ?? o.ms) / 1000).toFixed(2)} s ` +
       `(${(o.ms / 1000).toFixed(2)} s with process start-up)   ratio ${((o.engineMs ?? o.ms) / rd.ms).toFixed(2)}x ` +
-      `(${(o.ms / rd.ms).toFixed(2)}x)   peak RSS rdiff ${rd.rssMiB.toFixed(0)} MiB, ours ${o.rssMiB.toFixed(0)} MiB`;
+      `(${(o.ms / rd.ms).toFixed(2)}x)   CPU rdiff ${rd.cpuS?.toFixed(2)} s, ours ${o.cpuS?.toFixed(2)} s ` +
+      `(${((o.cpuS ?? NaN) / (rd.cpuS ?? NaN)).toFixed(2)}x)   peak RSS rdiff ${rd.rssMiB.toFixed(0)} MiB, ours ${o.rssMiB.toFixed(0)} MiB`;
     const lines = [
       `\nDelta engine vs rdiff, ${size / MiB} MiB, ${BLOCK}-byte blocks, best of ${rounds} ` +
         `(load average at start ${load0}, at end ${loadavg()[0]!.toFixed(1)}; ours = in-process time, its ratio first):`,
