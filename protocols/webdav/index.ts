@@ -129,6 +129,10 @@ export function createWebdavDoor(deps: WebdavDoorDeps): WebdavDoor {
   return {
     handle(req, res) {
       const requestId = randomUUID();
+      const started = performance.now();
+      res.on('finish', () => {
+        if (log.isLevelEnabled('debug')) log.debug({ requestId, method: req.method, url: req.url, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'webdav request');
+      });
       res.on('finish', () => requests.inc({ method: HANDLERS[(req.method ?? '').toUpperCase()] ? (req.method ?? '').toUpperCase() : 'OTHER', status: String(res.statusCode) }));
       serve(req, res, requestId).catch((err: unknown) => {
         try {
