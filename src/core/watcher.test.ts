@@ -143,6 +143,8 @@ for (const mode of ['files', 'folders'] as const) {
       await eventually(() => expect(Object.keys(w.modes())).toContain('other'));
       await writeFile(path.join(otherDir, 'o.txt'), 'other root');
       await eventually(async () => expect((await t.core.vfs.history(t.admin, 'other', 'o.txt')).length).toBe(1));
+      t.core.roots.remove('other');
+      await eventually(() => expect(Object.keys(w.modes())).toEqual(['docs']));
       await w.close();
       expect(w.modes()).toEqual({});
       const cursor = (await t.core.vfs.changes(t.admin, 'docs', 0)).cursor;

@@ -13,7 +13,10 @@ export interface WatcherOptions {
   maxWatchedFiles: number;
   /** Quiet time after the last event on a path before it is reconciled (default 150 ms). */
   debounceMs?: number;
-  /** A path that keeps changing is still reconciled at least this often (default 2 s). */
+  /**
+   * A path that keeps changing is still reconciled at least this often (default 30 s): a log that is
+   * appended to all day gets versions, while a long copy into the root is not hashed every second.
+   */
   maxDelayMs?: number;
   /** How often the list of roots is checked for roots added or removed (default 5 s; 0 = never). */
   rootPollMs?: number;
@@ -43,7 +46,7 @@ interface WatchedRoot {
 export async function startWatcher(core: Core, opts: WatcherOptions): Promise<RootWatcher> {
   const log = core.ctx.log.child({ category: 'watcher' });
   const debounceMs = opts.debounceMs ?? 150;
-  const maxDelayMs = opts.maxDelayMs ?? 2000;
+  const maxDelayMs = opts.maxDelayMs ?? 30_000;
   const store = core.ctx.store;
   // The data folder (blobs, staging, uploads) may sit inside a root: never report it.
   const internal = [store.blobDir, store.tempDir, store.uploadDir];
