@@ -156,6 +156,21 @@ for (const mode of ['files', 'folders'] as const) {
 }
 
 describe('watcher mode choice', () => {
+  it('switches a root that grows past maxWatchedFiles to folders mode and keeps recording', async () => {
+    const t = await makeCore();
+    const w = await startWatcher(t.core, { maxWatchedFiles: 3, debounceMs: 50, rootPollMs: 100 });
+    try {
+      expect(w.modes()).toEqual({ docs: 'files' });
+      for (let i = 0; i < 4; i += 1) await t.core.vfs.write(t.admin, 'docs', `g${i}.txt`, body(`${i}`));
+      await eventually(() => expect(w.modes()).toEqual({ docs: 'folders' }));
+      await writeFile(path.join(t.rootDir, 'g0.txt'), 'edited after the switch');
+      await eventually(async () => expect((await t.core.vfs.history(t.admin, 'docs', 'g0.txt'))[0]).toMatchObject({ version: 2, user: 'local' }));
+    } finally {
+      await w.close();
+      await t.close();
+    }
+  });
+
   it('watches folders only past maxWatchedFiles entries', async () => {
     const t = await makeCore();
     try {

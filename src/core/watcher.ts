@@ -121,7 +121,11 @@ export async function startWatcher(core: Core, opts: WatcherOptions): Promise<Ro
     for (const ev of ['add', 'change', 'unlink', 'addDir', 'unlinkDir'] as const) {
       fsw.on(ev, (p: string) => schedule(root, path.resolve(root.dir, p)));
     }
-    fsw.on('error', (err: unknown) => log.warn({ err, root: root.name }, 'watch error'));
+    fsw.on('error', (err: unknown) => {
+      log.warn({ err, root: root.name }, 'watch error');
+      // Out of inotify watches (fs.inotify.max_user_watches): fall back to one watch per folder.
+      if ((err as NodeJS.ErrnoException).code === 'ENOSPC') void toFolders(root.id);
+    });
     await new Promise<void>((resolve) => fsw.once('ready', () => resolve()));
     return () => fsw.close();
   };
@@ -182,6 +186,17 @@ export async function startWatcher(core: Core, opts: WatcherOptions): Promise<Ro
     };
   };
 
+  /** A root in 'files' mode that grew past maxWatchedFiles (or ran out of watches) switches over. */
+  const toFolders = async (rootId: number): Promise<void> => {
+    const root = watched.get(rootId);
+    if (!root || root.mode === 'folders' || closed) return;
+    root.mode = 'folders';
+    const closeFiles = root.close;
+    root.close = await watchFolders(root);
+    await closeFiles();
+    log.info({ root: root.name }, 'root now watched by folder');
+  };
+
   const watchRoot = async (rootId: number): Promise<void> => {
     const h = await core.roots.openById(rootId);
     const mode: WatchedRoot['mode'] = liveEntries(rootId) >= opts.maxWatchedFiles ? 'folders' : 'files';
@@ -218,6 +233,9 @@ export async function startWatcher(core: Core, opts: WatcherOptions): Promise<Ro
       }
     }
     for (const id of [...watched.keys()]) if (!current.has(id)) await unwatchRoot(id);
+    for (const root of [...watched.values()]) {
+      if (root.mode === 'files' && liveEntries(root.id) >= opts.maxWatchedFiles) await toFolders(root.id);
+    }
   };
 
   await syncRoots(true);
