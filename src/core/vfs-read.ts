@@ -98,9 +98,9 @@ export class VfsReader {
     const v = this.ctx.files.version(h.row.id, rel, version);
     if (!v) fail('NOT_FOUND', `${rel} has no version ${version}`);
     if (v.kind !== 'file' || v.deleted) fail('NOT_FOUND', `version ${version} of ${rel} has no content`);
-    if (v.contentGone) fail('NOT_FOUND', `the content of version ${version} of ${rel} is no longer stored (retention policy, or overwritten on disk by another program)`);
+    // Content is found by hash: even a version marked gone reads if the same bytes live on elsewhere.
     const source = await this.locate(h, v.hash);
-    if (!source) fail('NOT_FOUND', `the content of version ${version} of ${rel} is no longer stored`);
+    if (!source) fail('NOT_FOUND', `the content of version ${version} of ${rel} is no longer stored (retention policy, or overwritten on disk by another program)`);
     const handle = await open(source, 'r');
     const [start, end] = range(v.size, opts);
     const stream = v.size === 0 ? emptyStream(handle) : createReadStream('', { fd: handle, start, end, highWaterMark: 1 << 20 });

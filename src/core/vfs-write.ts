@@ -116,6 +116,8 @@ export class VfsWriter {
         const head = await this.reconciler.settle(h, rel);
         const exists = head !== undefined && !head.deleted;
         if (exists && head.kind === 'dir') fail('IS_A_DIRECTORY', `${rel} is a folder`);
+        // A resumed upload was built on the head we saw before the lock: it must still be the head.
+        if (opts.offset && head?.version !== before?.version) fail('CONFLICT', `${rel} changed while the upload was resumed; send it again from the start`);
         if (createOnly && exists) fail('ALREADY_EXISTS', `${rel} already exists`);
         if (exists && head.hash === staged.hash) {
           await this.ctx.store.discard(staged.tempPath);
@@ -305,7 +307,7 @@ export class VfsWriter {
     const h = await this.roots.open(session, root, 'write');
     checkScope(session, rel, 'write');
     const v = this.ctx.files.version(h.row.id, rel, version);
-    if (!v || v.kind !== 'file' || v.deleted || v.contentGone) fail('NOT_FOUND', `${rel} has no restorable version ${version}`);
+    if (!v || v.kind !== 'file' || v.deleted) fail('NOT_FOUND', `${rel} has no restorable version ${version}`);
     const source = (await this.reader.locate(h, v.hash)) ?? fail('NOT_FOUND', `the content of version ${version} is no longer stored`);
     const staged = await this.ctx.store.stageCopy(source);
     if (staged.hash !== v.hash) {

@@ -56,6 +56,12 @@ export class FilesRepo {
     const p = sql.placeholder;
     this.q = {
       entry: db.select().from(entries).where(and(eq(entries.rootId, p('rootId')), eq(entries.path, p('path')))).prepare(),
+      liveChildren: db
+        .select()
+        .from(entries)
+        .where(and(eq(entries.rootId, p('rootId')), eq(entries.parent, p('parent')), eq(entries.deleted, false)))
+        .orderBy(asc(entries.name))
+        .prepare(),
       rootSeq: db.select({ seq: roots.seq }).from(roots).where(eq(roots.id, p('rootId'))).prepare(),
       setRootSeq: db.update(roots).set({ seq: sql`${p('seq')}` }).where(eq(roots.id, p('rootId'))).prepare(),
       updateEntry: db
@@ -91,9 +97,8 @@ export class FilesRepo {
   }
 
   children(rootId: number, parent: string, includeDeleted = false): EntryRow[] {
-    const cond = includeDeleted
-      ? and(eq(entries.rootId, rootId), eq(entries.parent, parent))
-      : and(eq(entries.rootId, rootId), eq(entries.parent, parent), eq(entries.deleted, false));
+    if (!includeDeleted) return this.q.liveChildren.all({ rootId, parent });
+    const cond = and(eq(entries.rootId, rootId), eq(entries.parent, parent));
     return this.db.select().from(entries).where(cond).orderBy(asc(entries.name)).all();
   }
 

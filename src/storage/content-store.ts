@@ -7,6 +7,9 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fsyncDir } from '../lib/fsync.js';
 
+/** Socket chunks are small: buffer up to 4 MiB before each write(2) call. */
+const WRITE_BUFFER = 4 << 20;
+
 export interface StagedFile {
   tempPath: string;
   hash: string;
@@ -67,14 +70,14 @@ export class ContentStore {
         await pipeline(
           createReadStream(opts.prefixFrom, { start: 0, end: (opts.prefixLength ?? 0) - 1 }),
           counter(),
-          createWriteStream(tempPath, { flags: 'w' }),
+          createWriteStream(tempPath, { flags: 'w', highWaterMark: WRITE_BUFFER }),
         );
       }
       const maxSize = opts.maxSize ?? Number.POSITIVE_INFINITY;
-      await pipeline(source, counter(maxSize), createWriteStream(tempPath, { flags: size > 0 ? 'a' : 'w' }));
+      await pipeline(source, counter(maxSize), createWriteStream(tempPath, { flags: size > 0 ? 'a' : 'w', highWaterMark: WRITE_BUFFER }));
       const handle = await open(tempPath, 'r+');
       try {
-        await handle.sync();
+        await handle.datasync();
       } finally {
         await handle.close();
       }
