@@ -1,0 +1,80 @@
+/**
+ * Symlinks placed in a root by other programs (nobody can make one through a door) must never let a
+ * core call read or change anything outside the root: dangling links included.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { body, makeCore, readAll, type TestCore } from '../../test/helpers/core.js';
+import { isCoreError } from './errors.js';
+
+let t: TestCore;
+let outside: string;
+beforeEach(async () => {
+  t = await makeCore();
+  outside = await mkdtemp(path.join(os.tmpdir(), 'sg-outside-'));
+  await writeFile(path.join(outside, 'secret.txt'), 'secret');
+});
+afterEach(async () => {
+  await t.close();
+  await rm(outside, { recursive: true, force: true });
+});
+
+/** The call fails (with any core error) or succeeds without touching `outside`. */
+async function harmless(call: () => Promise<unknown>): Promise<void> {
+  await call().catch((e) => {
+    if (!isCoreError(e)) throw e;
+  });
+  expect((await readdir(outside)).sort()).toEqual(['secret.txt']);
+  expect(await readFile(path.join(outside, 'secret.txt'), 'utf8')).toBe('secret');
+}
+
+describe('symlinks that lead out of a root', () => {
+  it('never reads or writes through a link to an outside folder', async () => {
+    const { vfs } = t.core;
+    await symlink(outside, path.join(t.rootDir, 'out'));
+    await t.core.writer.scanRoot(t.core.ctx.roots.byName('docs')!.id);
+    expect((await vfs.list(t.admin, 'docs', '')).map((e) => e.name)).toEqual([]); // links are not recorded
+    await expect(vfs.read(t.admin, 'docs', 'out/secret.txt')).rejects.toSatisfy((e) => isCoreError(e));
+    await expect(vfs.write(t.admin, 'docs', 'out/new.txt', body('x'))).rejects.toSatisfy((e) => isCoreError(e));
+    await harmless(() => vfs.write(t.admin, 'docs', 'out/secret.txt', body('overwritten'), { createParents: true }));
+    await harmless(() => vfs.mkdir(t.admin, 'docs', 'out/sub', { createParents: true }));
+    await harmless(() => vfs.delete(t.admin, 'docs', 'out/secret.txt'));
+    await harmless(() => vfs.delete(t.admin, 'docs', 'out'));
+    await vfs.write(t.admin, 'docs', 'mine.txt', body('mine'));
+    await harmless(() => vfs.move(t.admin, 'docs', 'mine.txt', 'out/mine.txt'));
+    await harmless(() => vfs.copy(t.admin, 'docs', 'mine.txt', 'out/mine.txt'));
+    await harmless(() => vfs.copy(t.admin, 'docs', 'out/secret.txt', 'copied.txt'));
+    await expect(vfs.stat(t.admin, 'docs', 'copied.txt')).rejects.toSatisfy((e) => isCoreError(e, 'NOT_FOUND'));
+  });
+
+  it('never follows a link to an outside file, existing or dangling', async () => {
+    const { vfs } = t.core;
+    await symlink(path.join(outside, 'secret.txt'), path.join(t.rootDir, 'link.txt'));
+    await symlink(path.join(outside, 'dangling.txt'), path.join(t.rootDir, 'dangling.txt'));
+    await symlink(path.join(outside, 'nodir'), path.join(t.rootDir, 'danglingdir'));
+    await expect(vfs.read(t.admin, 'docs', 'link.txt')).rejects.toSatisfy((e) => isCoreError(e));
+    await harmless(() => vfs.write(t.admin, 'docs', 'link.txt', body('overwritten')));
+    await harmless(() => vfs.write(t.admin, 'docs', 'dangling.txt', body('created outside?')));
+    await harmless(() => vfs.write(t.admin, 'docs', 'danglingdir/f.txt', body('created outside?'), { createParents: true }));
+    await harmless(() => vfs.mkdir(t.admin, 'docs', 'danglingdir/sub', { createParents: true }));
+    // Whatever the core did with the link names, what it serves is its own content.
+    for (const p of ['link.txt', 'dangling.txt']) {
+      const r = await vfs.read(t.admin, 'docs', p).catch(() => null);
+      if (r) expect((await readAll(r.stream)).toString()).not.toBe('secret');
+    }
+  });
+
+  it('refuses a path below a folder that was swapped for a link after it was recorded', async () => {
+    const { vfs } = t.core;
+    await vfs.mkdir(t.admin, 'docs', 'dir');
+    await vfs.write(t.admin, 'docs', 'dir/a.txt', body('a'));
+    await rm(path.join(t.rootDir, 'dir'), { recursive: true });
+    await symlink(outside, path.join(t.rootDir, 'dir'));
+    await harmless(() => vfs.write(t.admin, 'docs', 'dir/secret.txt', body('overwritten')));
+    await harmless(() => vfs.read(t.admin, 'docs', 'dir/a.txt'));
+    await harmless(() => vfs.delete(t.admin, 'docs', 'dir'));
+    await mkdir(path.join(t.rootDir, 'ok'));
+  });
+});
