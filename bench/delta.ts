@@ -44,7 +44,9 @@ async function buildEngineJs(): Promise<string> {
     await writeFile(join(out, f.replace(/\.ts$/, '.js')), js);
   }
   await copyFile(join(src, 'hash-worker.mjs'), join(out, 'hash-worker.mjs'));
-  await copyFile(join(src, 'assembly/build/engine.wasm'), join(out, 'assembly/build/engine.wasm'));
+  for (const wasm of ['engine.wasm', 'engine-shared.wasm']) {
+    await copyFile(join(src, 'assembly/build', wasm), join(out, 'assembly/build', wasm));
+  }
   const runner = join(jsDir, 'run.mjs');
   await writeFile(runner, `const { signatureFile, deltaFile, patchFile } = await import('./delta/index.js');
 const [op, a, b, c] = process.argv.slice(2);

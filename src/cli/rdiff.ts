@@ -21,6 +21,7 @@ Options:
   -R, --rollsum=ALG         Rollsum algorithm: rabinkarp (default), rollsum
   -H, --hash=ALG            Hash algorithm: blake2 (the only one supported)
   -f, --force               Force overwriting existing files
+  -I, -O, -s, -v            Accepted for compatibility with rdiff, no effect
   -h, -?, --help            Show this help message
 `;
 const PROGRESS_MIN_BYTES = 64 * 1024 * 1024;
@@ -50,12 +51,17 @@ function parseArgs(argv: string[]): Args | 'help' {
       if (v !== 'rabinkarp' && v !== 'rollsum') throw new UsageError(`unknown rollsum algorithm '${v ?? ''}'`);
       a.kind = v;
     },
+    // rdiff's buffer sizes: accepted for compatibility, our buffers are sized by the engine
+    I: (v) => void parseIntArg('-I', v),
+    O: (v) => void parseIntArg('-O', v),
     H: (v) => {
       if (v === 'md4') throw new DeltaError(ResultCode.UNIMPLEMENTED, 'MD4 signatures are not supported (insecure)');
       if (v !== 'blake2') throw new UsageError(`unknown hash algorithm '${v ?? ''}'`);
     },
   };
-  const long: Record<string, string> = { 'block-size': 'b', 'sum-size': 'S', rollsum: 'R', hash: 'H' };
+  const long: Record<string, string> = {
+    'block-size': 'b', 'sum-size': 'S', rollsum: 'R', hash: 'H', 'input-size': 'I', 'output-size': 'O',
+  };
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
@@ -68,12 +74,14 @@ function parseArgs(argv: string[]): Args | 'help' {
       const [name = '', inline] = arg.slice(2).split(/=(.*)/s, 2);
       if (name === 'help') return 'help';
       if (name === 'force') a.force = true;
+      else if (name === 'statistics' || name === 'verbose') continue; // accepted, nothing to report
       else if (long[name]) withValue[long[name]]?.(inline ?? argv[++i]);
       else throw new UsageError(`unknown option '${arg}'`);
     } else {
       const flag = arg[1] ?? '';
       if (flag === 'h' || flag === '?') return 'help';
       if (flag === 'f') a.force = true;
+      else if (flag === 's' || flag === 'v') continue; // accepted, nothing to report
       else if (withValue[flag]) withValue[flag](arg.length > 2 ? arg.slice(2) : argv[++i]);
       else throw new UsageError(`unknown option '${arg}'`);
     }

@@ -90,7 +90,10 @@ export async function* delta(sig: Signature, input: DataSource, opts: DeltaOptio
 
   const { blockLen: bl, strongLen: sl } = sig.params;
   const n = sig.blockCount;
-  const engine = await Engine.create();
+  // Strong sums on worker threads for a big basis (a stand-in for the new file's size, which a
+  // stream does not tell): decided now, because only then does the engine need shared memory.
+  const wantPool = opts.pool !== undefined || (n * bl >= POOL_THRESHOLD && HashPool.worthStarting());
+  const engine = await Engine.create(wantPool);
   const hasher = await createBLAKE2b(BLAKE2_SUM_LENGTH * 8);
   const filterBits = Math.min(32, Math.max(10, log2ceil(n) + 4));
   const bucketBits = Math.min(28, Math.max(4, log2ceil(n) + 1));
@@ -106,7 +109,7 @@ export async function* delta(sig: Signature, input: DataSource, opts: DeltaOptio
   const recP = engine.alloc(MAX_HITS * 16);
   // Batches in flight each have an area for their strong sums and a job state word (pool.ts), in a
   // ring one longer than the most batches in flight.
-  const ring = 2 * HashPool.defaultSize() + 3;
+  const ring = 16;
   const areaP: number[] = [];
   const stateP: number[] = [];
   for (let i = 0; i < ring; i++) {
@@ -136,10 +139,8 @@ export async function* delta(sig: Signature, input: DataSource, opts: DeltaOptio
     }
   };
 
-  let pool = opts.pool;
-  let ownPool: HashPool | undefined;
-  let declined = false;
-  let seen = 0;
+  const ownPool = wantPool && !opts.pool ? new HashPool() : undefined;
+  const pool = opts.pool ?? ownPool;
   let maxHits = 8;
   // Strong sums of a batch of recorded windows: here, or on a worker (which reads the shared wasm
   // memory and writes them into the batch's area) when one has room; see pool.ts for who does a job.
@@ -155,7 +156,7 @@ export async function* delta(sig: Signature, input: DataSource, opts: DeltaOptio
   };
   const shared = mem.buffer as SharedArrayBuffer;
   const submit = (rec: Uint32Array, n: number, r: number): number | undefined => {
-    if (!pool?.hasRoom()) return undefined;
+    if (!pool?.hasRoom(3)) return undefined;
     const offsets = new Uint32Array(n);
     const lengths = new Uint32Array(n);
     for (let i = 0; i < n; i++) {
@@ -169,7 +170,7 @@ export async function* delta(sig: Signature, input: DataSource, opts: DeltaOptio
     (pool!.claim(shared, stateP[b.r]!, b.token!) ? mem.subarray(areaP[b.r]!, areaP[b.r]! + b.n * 32) : strongHere(b.rec, b.n));
   let batches = 0;
   // Batches of at most ~2 MiB of windows keep the workers and this thread evenly busy.
-  const hitsCap = Math.min(MAX_HITS, Math.max(4, Math.floor((2 * 1024 * 1024) / bl)));
+  const hitsCap = Math.min(MAX_HITS, Math.max(4, Math.floor((1024 * 1024) / bl)));
 
   const filler = new Filler(input, true);
   let eof = false;
@@ -193,18 +194,13 @@ export async function* delta(sig: Signature, input: DataSource, opts: DeltaOptio
         eof = filler.eof;
       }
       ex.setWindow(ex.getPos(), fill);
-      seen += fill;
-      if (!pool && !declined && seen >= POOL_THRESHOLD) {
-        if (HashPool.worthStarting()) pool = ownPool = new HashPool();
-        else declined = true;
-      }
       // Scan ahead while earlier batches are hashed, then check them in order. A batch holds
       // windows that were assumed to match; at the first that does not, scanning resumes there and
       // the batches after it are dropped.
       const inflight: Batch[] = [];
       let scanning = true;
       for (;;) {
-        while (scanning && inflight.length < (pool ? Math.min(ring - 1, 2 * pool.size + 2) : 1)) {
+        while (scanning && inflight.length < (pool ? ring - 1 : 1)) {
           // Batches shrink towards the end of the buffer, where everything in flight must be
           // checked before the buffer is refilled: the last ones are small, so is the wait.
           const room = Math.floor((fill - ex.getPos()) / (2 * bl));

@@ -41,7 +41,7 @@ export async function* signature(input: DataSource, opts: SignatureJobOptions = 
   const ownPool = !opts.pool && big && HashPool.worthStarting() ? new HashPool() : undefined;
   const pool = opts.pool ?? ownPool;
   try {
-    const engine = await Engine.create();
+    const engine = await Engine.create(pool !== undefined);
     const hasher = await createBLAKE2b(BLAKE2_SUM_LENGTH * 8);
     const perBatch = Math.max(1, Math.floor(BATCH_BYTES / bl));
     const cap = perBatch * bl;

@@ -6,7 +6,10 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
-const wasmPath = fileURLToPath(new URL('./assembly/build/engine.wasm', import.meta.url));
+const wasmPaths = {
+  private: fileURLToPath(new URL('./assembly/build/engine.wasm', import.meta.url)),
+  shared: fileURLToPath(new URL('./assembly/build/engine-shared.wasm', import.meta.url)),
+};
 const buildScript = fileURLToPath(new URL('../../scripts/build-delta-wasm.mjs', import.meta.url));
 
 export interface EngineExports {
@@ -33,16 +36,16 @@ export interface EngineExports {
 export const KIND_ROLLSUM = 0;
 export const KIND_RABINKARP = 1;
 
-let compiled: Promise<WebAssembly.Module> | undefined;
+const compiled: { private?: Promise<WebAssembly.Module>; shared?: Promise<WebAssembly.Module> } = {};
 
-async function compile(): Promise<WebAssembly.Module> {
+async function compile(path: string): Promise<WebAssembly.Module> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(wasmPath);
+    bytes = await readFile(path);
   } catch {
     // Not built yet (e.g. installed with --ignore-scripts): build it now with the same script.
     await promisify(execFile)(process.execPath, [buildScript]);
-    bytes = await readFile(wasmPath);
+    bytes = await readFile(path);
   }
   return WebAssembly.compile(new Uint8Array(bytes));
 }
@@ -57,12 +60,14 @@ export class Engine {
     this.top = align(this.exports.heapBase(), 64);
   }
 
-  static async create(): Promise<Engine> {
-    compiled ??= compile().catch((err: unknown) => {
-      compiled = undefined;
+  /** `shared`: memory that HashPool workers can read (a SharedArrayBuffer); slower to copy from. */
+  static async create(shared = false): Promise<Engine> {
+    const kind = shared ? 'shared' : 'private';
+    const module = (compiled[kind] ??= compile(wasmPaths[kind]).catch((err: unknown) => {
+      compiled[kind] = undefined;
       throw err;
-    });
-    return new Engine(await WebAssembly.instantiate(await compiled, {}));
+    }));
+    return new Engine(await WebAssembly.instantiate(await module, {}));
   }
 
   /** Reserves `bytes` of wasm memory (64-byte aligned), growing it as needed. Views made before

@@ -190,6 +190,8 @@ describe('rdiff command line', () => {
     await ours('signature', basis, sig);
     expect(await runRdiff(['signature', basis, sig])).toBe(100); // exists, no --force
     expect(await runRdiff(['signature', '--force', basis, sig])).toBe(0);
+    expect(await runRdiff(['-s', 'signature', '-I', '65536', '--output-size=4096', basis, tmp()])).toBe(0);
+    expect(await runRdiff(['signature', '-H', 'md4', basis, tmp()])).toBe(105);
     expect(await runRdiff(['signature', join(dir, 'missing'), tmp()])).toBe(100);
     expect(await runRdiff(['frobnicate'])).toBe(101);
     expect(await runRdiff(['signature', '-S', '33', basis, tmp()])).toBe(108);
