@@ -109,6 +109,7 @@ async function benchBig(work: string): Promise<void> {
   console.log(`\n== 1 GiB file: core vs cp + fsync (${mib(BIG)} MiB, median of ${REPS_BIG})`);
   const src = path.join(work, 'big.src');
   await makeSource(src, BIG);
+  await sh(`sync '${src}'`); // its writeback must not run during the first measured copy
   const dst = path.join(work, 'big.dst');
   const core: number[] = [];
   const rss: number[] = [];
@@ -144,6 +145,7 @@ async function benchSmall(work: string): Promise<void> {
     await mkdir(dir, { recursive: true });
     for (let i = 0; i < SMALL; i += 1) await writeFile(path.join(dir, `f${i}.bin`), randomBytes(4096));
   }
+  await sh(`sync -f '${a}'`);
   const dst = path.join(work, 'small-dst');
   const fsyncEach = `find '${dst}' -type f -exec sync {} +`;
   const core = { create: [] as number[], update: [] as number[] };
