@@ -84,10 +84,18 @@ export interface HttpDeps extends HttpDoorDeps {
   forgetPasswords?(userId: number): void;
 }
 
-/** Rejects a request without a user session (401 with WWW-Authenticate). */
+/**
+ * Scripts get a Basic challenge; the web page's own requests (X-Requested-With) and the login
+ * route do not, or the browser would hold them behind its password dialog.
+ */
+export function wantsChallenge(ctx: HttpContext): boolean {
+  return !ctx.get('x-requested-with') && !ctx.path.endsWith('/login');
+}
+
+/** Rejects a request without a user session (401 with WWW-Authenticate for scripts). */
 export const requireUser: HttpMiddleware = async (ctx, next) => {
   if (!ctx.state.session) {
-    ctx.set('WWW-Authenticate', 'Basic realm="syncgate", charset="UTF-8"');
+    if (wantsChallenge(ctx)) ctx.set('WWW-Authenticate', 'Basic realm="syncgate", charset="UTF-8"');
     fail('UNAUTHENTICATED', 'authentication required');
   }
   await next();

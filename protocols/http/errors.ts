@@ -1,5 +1,5 @@
 import { isCoreError, type ErrorCode } from '../../src/core/index.js';
-import type { HttpMiddleware } from './context.js';
+import { wantsChallenge, type HttpMiddleware } from './context.js';
 
 /** Every core error code and the HTTP status it answers with (exhaustive: a new code fails to compile). */
 export const STATUS_OF: Record<ErrorCode, number> = {
@@ -27,7 +27,7 @@ export interface ErrorBody {
 }
 
 /** Only these detail fields are safe and useful for clients (never paths on the server). */
-const PUBLIC_DETAILS = ['retryAfterSec', 'missingParent', 'version', 'size'];
+const PUBLIC_DETAILS = ['retryAfterSec', 'missingParent', 'version', 'size', 'passwordRequired', 'reason'];
 
 /**
  * The outermost middleware: turns core errors into `{"error":{"code","message"}}` with the mapped
@@ -56,7 +56,7 @@ export const errorMiddleware: HttpMiddleware = async (ctx, next) => {
       for (const k of PUBLIC_DETAILS) if (err.details[k] !== undefined) details[k] = err.details[k];
       if (err.code === 'TOO_MANY_ATTEMPTS') ctx.set('Retry-After', String(Number(err.details.retryAfterSec ?? 60)));
       if (err.code === 'RANGE_NOT_SATISFIABLE' && typeof err.details.size === 'number') ctx.set('Content-Range', `bytes */${err.details.size}`);
-      if (err.code === 'UNAUTHENTICATED' && !ctx.response.get('WWW-Authenticate') && ctx.path.startsWith('/api/')) {
+      if (err.code === 'UNAUTHENTICATED' && !ctx.response.get('WWW-Authenticate') && ctx.path.startsWith('/api/') && wantsChallenge(ctx)) {
         ctx.set('WWW-Authenticate', 'Basic realm="syncgate", charset="UTF-8"');
       }
       ctx.body = { error: { code: err.code, message: err.message, ...(Object.keys(details).length ? { details } : {}) } } satisfies ErrorBody;

@@ -15,6 +15,7 @@ import { eventRoutes, openapi as eventPaths } from './events.js';
 import { doorMetrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
 import { shareRoutes, openapi as sharePaths } from './shares/routes.js';
+import { staticRoutes } from './shares/static.js';
 
 export type { HttpDoorDeps } from './context.js';
 
@@ -111,8 +112,13 @@ export function createHttpDoor(doorDeps: HttpDoorDeps): HttpDoor {
 
   app.use(requestFrame(deps, metrics));
   app.use(errorMiddleware);
-  app.use(authenticate);
+  // Only the API takes credentials: share pages (/s/) open their own restricted sessions, and a
+  // browser's API cookie must not turn a drop-box upload into a CSRF-checked user request.
+  app.use((ctx, next) => (ctx.path.startsWith('/api/') ? authenticate(ctx as Parameters<typeof authenticate>[0], next) : next()));
   for (const r of [base, docRouter, ...routers]) app.use(r.routes()).use(r.allowedMethods());
+  // The web UI last: static files, not part of the API document.
+  const web = staticRoutes(deps);
+  app.use(web.routes()).use(web.allowedMethods());
   const callback = app.callback();
   return {
     handle: (req, res) => void callback(req, res),

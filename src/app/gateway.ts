@@ -8,8 +8,8 @@ import pino, { type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createCore, type Core } from '../core/index.js';
 import { startWatcher, type RootWatcher } from '../core/watcher.js';
-import { createHttpDoor } from '../../protocols/http/index.js';
-import { createWebdavDoor } from '../../protocols/webdav/index.js';
+import { createHttpDoor, type HttpDoor } from '../../protocols/http/index.js';
+import { createWebdavDoor, type WebdavDoor } from '../../protocols/webdav/index.js';
 import { startFtpDoor, type FtpDoor } from '../../protocols/ftp/index.js';
 import { bootstrap } from './bootstrap.js';
 import type { AppConfig } from './config.js';
@@ -72,13 +72,14 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger } = {
     const tls = config.http.tlsCert ? { cert: readFileSync(config.http.tlsCert), key: readFileSync(config.http.tlsKey) } : null;
     const scheme = tls ? 'https' : 'http';
     const publicUrlFor = (port: number) => config.http.publicUrl || `${scheme}://${config.http.host}:${port}`;
-    let port = config.http.port;
-    const httpDoor = createHttpDoor({ core, options: config.http, log: log.child({ category: 'http' }), metrics, publicUrl: publicUrlFor(port) });
-    const dav = config.webdav.enabled ? createWebdavDoor({ core, options: config.webdav, log: log.child({ category: 'webdav' }), metrics, prefix: '/dav' }) : null;
+    // Doors are built once the port is known (port 0 in tests), so share links carry the real URL.
+    let doors: { http: HttpDoor; dav: WebdavDoor | null } | null = null;
     const onRequest: http.RequestListener = (req, res) => {
       const url = req.url ?? '/';
-      if (dav && (url === '/dav' || url.startsWith('/dav/'))) dav.handle(req, res);
-      else httpDoor.handle(req, res);
+      if (!doors) {
+        res.writeHead(503, { 'content-type': 'text/plain' }).end('starting\n');
+      } else if (doors.dav && (url === '/dav' || url.startsWith('/dav/'))) doors.dav.handle(req, res);
+      else doors.http.handle(req, res);
     };
     const server = tls ? https.createServer(tls, onRequest) : http.createServer(onRequest);
     server.requestTimeout = 0; // large uploads; idle sockets are cut by keepAliveTimeout/headersTimeout
@@ -86,7 +87,10 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger } = {
       server.once('error', reject);
       server.listen(config.http.port, config.http.host, () => resolve());
     });
-    port = (server.address() as AddressInfo).port;
+    const port = (server.address() as AddressInfo).port;
+    const httpDoor = createHttpDoor({ core, options: config.http, log: log.child({ category: 'http' }), metrics, publicUrl: publicUrlFor(port) });
+    const dav = config.webdav.enabled ? createWebdavDoor({ core, options: config.webdav, log: log.child({ category: 'webdav' }), metrics, prefix: '/dav' }) : null;
+    doors = { http: httpDoor, dav };
     closers.push(async () => {
       await httpDoor.close();
       await dav?.close();

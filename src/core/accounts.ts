@@ -35,6 +35,12 @@ function sessionUser(u: UserRow): SessionUser {
 
 /** Users, passwords (Argon2id), API tokens, login sessions, devices, and authentication. */
 export class Accounts {
+  /**
+   * Passwords verified in the last minute (key: name + SHA-256 of the secret). Argon2id costs tens
+   * of milliseconds by design; WebDAV and REST clients send Basic credentials on every request.
+   */
+  private readonly verified = new Map<string, { userId: number; until: number }>();
+
   constructor(
     private readonly ctx: CoreContext,
     private readonly guard: LoginGuard,
@@ -78,11 +84,13 @@ export class Accounts {
   setDisabled(name: string, disabled: boolean): void {
     const u = this.ctx.accounts.userByName(name) ?? fail('NOT_FOUND', `user ${name} does not exist`);
     this.ctx.accounts.updateUser(u.id, { disabled });
+    this.forget(u.id);
     if (disabled) this.ctx.accounts.deleteLoginSessionsOf(u.id);
   }
 
   deleteUser(name: string): void {
     const u = this.ctx.accounts.userByName(name) ?? fail('NOT_FOUND', `user ${name} does not exist`);
+    this.forget(u.id);
     this.ctx.accounts.deleteUser(u.id);
   }
 
@@ -90,6 +98,7 @@ export class Accounts {
     if (password.length < 8) fail('INVALID_INPUT', 'a password needs at least 8 characters');
     const u = this.ctx.accounts.userByName(name) ?? fail('NOT_FOUND', `user ${name} does not exist`);
     this.ctx.accounts.updateUser(u.id, { passwordHash: await this.hashPassword(password) });
+    this.forget(u.id);
     this.ctx.accounts.deleteLoginSessionsOf(u.id);
   }
 
@@ -108,7 +117,11 @@ export class Accounts {
         ok = token !== undefined && token.userId === u.id;
         if (ok) this.ctx.accounts.touchToken(token!.id);
       } else {
-        ok = await argon2Verify({ password: secret, hash: u.passwordHash }).catch(() => false);
+        const key = `${name}\u0000${sha256Hex(secret)}`;
+        const hit = this.verified.get(key);
+        ok = hit !== undefined && hit.userId === u.id && hit.until > Date.now();
+        if (!ok) ok = await argon2Verify({ password: secret, hash: u.passwordHash }).catch(() => false);
+        if (ok && !hit) this.remember(key, u.id);
       }
     }
     if (!ok || !u) {
@@ -118,6 +131,16 @@ export class Accounts {
     }
     this.guard.succeeded(meta.address, name);
     return sessionUser(u);
+  }
+
+  private remember(key: string, userId: number): void {
+    if (this.verified.size > 10_000) this.verified.clear();
+    this.verified.set(key, { userId, until: Date.now() + 60_000 });
+  }
+
+  /** A changed password, a disabled or deleted account: forget its verified passwords at once. */
+  private forget(userId: number): void {
+    for (const [k, v] of this.verified) if (v.userId === userId) this.verified.delete(k);
   }
 
   /** For bearer tokens without a user name (REST scripts). */

@@ -132,3 +132,20 @@ async function fsMkdirTemp(): Promise<string> {
   await fsMkdir(d, { recursive: true });
   return d;
 }
+
+describe('password verification cache', () => {
+  it('forgets a verified password when it changes or the account is disabled', async () => {
+    const { accounts } = t.core;
+    await accounts.createUser('dave', 'dave-password');
+    await accounts.authenticate('dave', 'dave-password', { protocol: 'webdav' });
+    await accounts.setPassword('dave', 'new-dave-password');
+    await expect(accounts.authenticate('dave', 'dave-password', { protocol: 'webdav' })).rejects.toSatisfy(code('UNAUTHENTICATED'));
+    await accounts.authenticate('dave', 'new-dave-password', { protocol: 'webdav' });
+    accounts.setDisabled('dave', true);
+    await expect(accounts.authenticate('dave', 'new-dave-password', { protocol: 'webdav' })).rejects.toSatisfy(code('UNAUTHENTICATED'));
+    const u = accounts.user('dave');
+    const tok = accounts.createToken(u.id, 'x');
+    accounts.revokeToken(u.id, tok.id);
+    expect(() => accounts.revokeToken(u.id, tok.id)).toThrow();
+  });
+});

@@ -39,7 +39,11 @@ export class AccountsRepo {
     return this.db.select().from(apiTokens).where(and(eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt))).all();
   }
   revokeToken(userId: number, id: number): boolean {
-    const r = this.db.update(apiTokens).set({ revokedAt: Date.now() }).where(and(eq(apiTokens.id, id), eq(apiTokens.userId, userId))).run();
+    const r = this.db
+      .update(apiTokens)
+      .set({ revokedAt: Date.now() })
+      .where(and(eq(apiTokens.id, id), eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt)))
+      .run();
     return r.changes > 0;
   }
   touchToken(id: number): void {
