@@ -38,8 +38,11 @@ export const configSchema = z.object({
   }).prefault({}),
   watcher: z.object({
     enabled: z.boolean().default(true),
-    /** Past this many entries in a root, watch folders only and rescan a folder on events. */
-    maxWatchedFiles: z.number().int().min(0).default(20000),
+    /**
+     * Past this many entries in a root, watch folders only (one inotify watch per folder, which
+     * reports its files by name) instead of chokidar's watch per file: 50k files cost 500 MB that way.
+     */
+    maxWatchedFiles: z.number().int().min(0).default(5000),
   }).prefault({}),
   log: z.object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

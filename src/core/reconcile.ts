@@ -45,7 +45,7 @@ export class Reconciler {
       return out;
     }
     if (live?.kind === 'file' && this.same(live, st)) return [];
-    const { hash, size } = await this.ctx.store.hashFile(abs);
+    const { hash, size } = await this.ctx.store.hashFile(abs, st.size);
     const after = (await this.ctx.store.statPath(abs)) ?? st;
     if (live?.kind === 'file' && live.hash === hash) {
       this.ctx.files.touchFingerprint(live.id, fingerprint(after));

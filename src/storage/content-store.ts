@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, constants as fsc } from 'node:fs';
-import { copyFile, link, lstat, mkdir, open, readdir, realpath, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, open, readdir, readFile, realpath, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -89,6 +89,7 @@ export class ContentStore {
 
     function counter(limit = Number.POSITIVE_INFINITY): Transform {
       return new Transform({
+        highWaterMark: WRITE_BUFFER,
         transform(chunk: Buffer, _enc, done) {
           size += chunk.length;
           if (size > limit) return done(Object.assign(new Error('upload exceeds the size limit'), { code: 'EFBIG' }));
@@ -100,7 +101,12 @@ export class ContentStore {
   }
 
   /** Hashes a file on disk (SHA-256, streamed). */
-  async hashFile(file: string): Promise<{ hash: string; size: number }> {
+  async hashFile(file: string, sizeHint?: number): Promise<{ hash: string; size: number }> {
+    if (sizeHint !== undefined && sizeHint < 1 << 20) {
+      // Small files in one read: a 1 MiB stream buffer per tiny file made scans GC-bound.
+      const data = await readFile(file);
+      return { hash: createHash('sha256').update(data).digest('hex'), size: data.length };
+    }
     const hasher = createHash('sha256');
     let size = 0;
     for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
