@@ -20,7 +20,7 @@ export function bufferBasis(data: Uint8Array): BasisReader {
   };
 }
 
-const COPY_PIECE = 1024 * 1024;
+const COPY_PIECE = 2 * 1024 * 1024;
 const WIDTHS = [1, 2, 4, 8] as const;
 
 export function patch(basis: BasisReader, deltaInput: ByteSource): AsyncGenerator<Uint8Array> {
@@ -28,13 +28,29 @@ export function patch(basis: BasisReader, deltaInput: ByteSource): AsyncGenerato
 }
 
 /**
- * With `reuse`, chunks read from the basis share one buffer: each yielded chunk is valid only until
- * the consumer asks for the next one (patchFile writes each before pulling on), which keeps memory
- * flat without waiting for the garbage collector.
+ * With `reuse`, chunks read from the basis take turns in two buffers: each yielded chunk is valid
+ * only until the consumer asks for the next one (patchFile writes each before pulling on), which
+ * keeps memory flat without waiting for the garbage collector. The next piece of a COPY is read
+ * while the consumer writes the current one.
  */
 export async function* patchChunks(basis: BasisReader, deltaInput: ByteSource, reuse: boolean): AsyncGenerator<Uint8Array> {
   const r = new ByteReader(deltaInput, 'delta');
-  const shared = reuse ? Buffer.allocUnsafe(COPY_PIECE) : undefined;
+  const buffers = reuse ? [Buffer.allocUnsafe(COPY_PIECE), Buffer.allocUnsafe(COPY_PIECE)] : undefined;
+  let turn = 0;
+  const readPiece = async (pos: number, size: number, where: number, len: number): Promise<Buffer> => {
+    const piece = buffers ? buffers[turn++ & 1]!.subarray(0, size) : Buffer.allocUnsafe(size);
+    for (let got = 0; got < size; ) {
+      const k = await basis(piece.subarray(got), pos + got);
+      if (k <= 0) {
+        throw new DeltaError(
+          ResultCode.CORRUPT,
+          `delta does not fit the basis: COPY of ${len} bytes at ${where} reads past the basis end at ${pos + got}`,
+        );
+      }
+      got += k;
+    }
+    return piece;
+  };
   const out = new ChunkBatcher();
   const magic = await r.uint(4, 'missing the 4-byte magic');
   if (magic !== DELTA_MAGIC) {
@@ -60,24 +76,15 @@ export async function* patchChunks(basis: BasisReader, deltaInput: ByteSource, r
       }
       let pos = where;
       let left = len;
-      while (left > 0) {
-        const size = Math.min(left, COPY_PIECE);
-        const piece = shared ? shared.subarray(0, size) : Buffer.allocUnsafe(size);
-        let got = 0;
-        while (got < piece.length) {
-          const k2 = await basis(piece.subarray(got), pos + got);
-          if (k2 <= 0) {
-            throw new DeltaError(
-              ResultCode.CORRUPT,
-              `delta does not fit the basis: COPY of ${len} bytes at ${where} reads past the basis end at ${pos + got}`,
-            );
-          }
-          got += k2;
-        }
-        out.push(piece, true);
-        if (shared) yield* out.take(); // before the shared buffer is read into again
+      let next: Promise<Buffer> | undefined = readPiece(pos, Math.min(left, COPY_PIECE), where, len);
+      while (next) {
+        const piece = await next;
         pos += piece.length;
         left -= piece.length;
+        next = left > 0 ? readPiece(pos, Math.min(left, COPY_PIECE), where, len) : undefined;
+        next?.catch(() => undefined); // reported when awaited
+        out.push(piece, true);
+        if (buffers) yield* out.take(); // written before its buffer's next turn
       }
     } else {
       throw new DeltaError(
