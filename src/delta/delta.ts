@@ -10,7 +10,7 @@ import { HashPool } from './pool.js';
 import { POOL_THRESHOLD, type Signature } from './signature.js';
 import { Engine, KIND_RABINKARP, KIND_ROLLSUM } from './wasm.js';
 
-const MIN_BUFFER = 12 * 1024 * 1024;
+const MIN_BUFFER = 8 * 1024 * 1024;
 /** Most weak hits per speculative batch. */
 const MAX_HITS = 256;
 const WIDTH_INDEX: Record<number, number> = { 1: 0, 2: 1, 4: 2, 8: 3 };
