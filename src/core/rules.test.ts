@@ -149,3 +149,26 @@ describe('password verification cache', () => {
     expect(() => accounts.revokeToken(u.id, tok.id)).toThrow();
   });
 });
+
+describe('ignored names', () => {
+  it('refuses to store a name the server ignores, whatever the door', async () => {
+    const { createCore } = await import('./index.js');
+    const pino = (await import('pino')).default;
+    const dir = path.join(t.dir, 'other');
+    const core = await createCore({
+      dataDir: dir, dbFile: path.join(dir, 'syncgate.db'), log: pino({ level: 'silent' }), kdf: { memoryKiB: 64, iterations: 1 },
+      guard: { freeAttempts: 3, banAfter: 10, windowMs: 60_000, banMs: 60_000, maxDelayMs: 0 }, ignoredNames: ['.DS_Store', '._*'],
+    });
+    try {
+      const u = await core.accounts.createUser('erin', 'erin-password');
+      await core.roots.create('mac', path.join(dir, 'roots', 'mac'), u.id);
+      const s = { user: { id: u.id, name: 'erin', isAdmin: false }, device: null, protocol: 'ftp' as const, requestId: 't' };
+      for (const name of ['.DS_Store', 'sub/._photo.jpg']) {
+        await expect(core.vfs.write(s, 'mac', name, body('x'), { createParents: true })).rejects.toSatisfy(code('INVALID_PATH'));
+      }
+      expect((await core.vfs.write(s, 'mac', 'normal._name', body('x'))).entry.version).toBe(1);
+    } finally {
+      core.close();
+    }
+  });
+});

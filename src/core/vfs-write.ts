@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ChangeInput, EntryRow } from '../db/files-repo.js';
-import { isWithin, joinRel, parentOf } from '../lib/paths.js';
+import { baseName, isWithin, joinRel, parentOf } from '../lib/paths.js';
 import { fingerprint, type StagedFile } from '../storage/content-store.js';
 import { conflictCopyPath } from './conflict-name.js';
 import type { CoreContext } from './context.js';
@@ -89,6 +89,7 @@ export class VfsWriter {
   async write(session: Session, root: string, rawPath: string, source: Readable | AsyncIterable<Uint8Array>, opts: WriteOptions = {}): Promise<WriteResult> {
     const rel = safePath(rawPath);
     if (rel === '') fail('IS_A_DIRECTORY', 'the root is a folder');
+    if (this.ctx.isIgnoredName(baseName(rel))) fail('INVALID_PATH', `files named ${baseName(rel)} are not stored by this server (storage.ignoredNames, webdav.appleDouble)`);
     const h = await this.roots.open(session, root, 'write');
     checkScope(session, rel, opts.createOnly || session.scope?.mode === 'upload' ? 'create' : 'write');
     const createOnly = opts.createOnly || session.scope?.mode === 'upload';
