@@ -137,6 +137,7 @@ async function main(): Promise<void> {
       add('ours delta', await ours('delta', f('r.sig'), next, f('o.delta')));
       await rm(f('r.out'), { force: true });
       add('rdiff patch', await timed('rdiff', ['patch', basis, f('r.delta'), f('r.out')]));
+      await rm(f('o.out'), { force: true }); // as for rdiff: a new file, not a 1 GiB truncation
       add('ours patch', await ours('patch', basis, f('o.delta'), f('o.out')));
       // rsync: the pair synchronised locally with its delta algorithm forced on, same block size
       await copyFile(basis, f('rsync-dest'));
