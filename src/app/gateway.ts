@@ -57,7 +57,13 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger } = {
   try {
     const first = await bootstrap(core, config, dataDir);
     for (const root of core.ctx.roots.all()) {
-      const recorded = await core.writer.scanRoot(root.id);
+      // A large existing folder takes a while to hash on first start: say how far it got.
+      let lastReport = Date.now();
+      const recorded = await core.writer.scanRoot(root.id, (seen) => {
+        if (Date.now() - lastReport < 5000) return;
+        lastReport = Date.now();
+        log.info({ root: root.name, seen }, 'scanning root');
+      });
       await core.retention.pruneRoot(await core.roots.openById(root.id));
       log.info({ root: root.name, dir: root.dir, recorded }, 'root scanned');
     }
