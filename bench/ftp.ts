@@ -9,10 +9,11 @@
  * SHA-512-crypt hash (its default argon2 costs seconds per login).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fillListingFolder, freePort, median, procStatusKiB, spawnSyncgate } from './lib/measure.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const BIG_RUNS = Number(process.env.BENCH_BIG_RUNS ?? 3);
@@ -91,15 +92,6 @@ interface Target {
   pid: () => number | undefined;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
 async function waitForPort(port: number, child: ChildProcess, what: string, timeoutMs = 120_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
@@ -116,21 +108,11 @@ async function waitForPort(port: number, child: ChildProcess, what: string, time
 
 async function memoryOf(pid: number | undefined): Promise<{ hwmMB: number; rssMB: number }> {
   if (!pid) return { hwmMB: NaN, rssMB: NaN };
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
-  return { hwmMB: kb('VmHWM') / 1024, rssMB: kb('VmRSS') / 1024 };
+  return { hwmMB: procStatusKiB(pid, 'VmHWM') / 1024, rssMB: procStatusKiB(pid, 'VmRSS') / 1024 };
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s[Math.floor((s.length - 1) / 2)]! + s[Math.ceil((s.length - 1) / 2)]!) / 2 : NaN;
-};
-
-async function fillListFolder(dir: string, n: number, uid?: number): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  for (let i = 0; i < n; i += 1) await writeFile(path.join(dir, `entry-${String(i).padStart(5, '0')}.txt`), `${i}\n`);
-  if (uid !== undefined) execFileSync('chown', ['-R', `${uid}:${uid}`, dir]);
-}
+/** What each entry of the LIST folder holds (the same on both servers). */
+const listEntry = (i: number) => `${i}\n`;
 
 async function main(): Promise<void> {
   const work = await mkdtemp(path.join(os.tmpdir(), 'sg-bench-ftp-'));
@@ -142,7 +124,7 @@ async function main(): Promise<void> {
   try {
     // pure-ftpd: one virtual user (uid nobody) with a cheap crypt hash, home with the 10k folder.
     const pureHome = path.join(work, 'pure', 'home');
-    await fillListFolder(path.join(pureHome, 'list10k'), LIST);
+    await fillListingFolder(path.join(pureHome, 'list10k'), LIST, listEntry);
     execFileSync('chown', ['-R', '65534:65534', pureHome]);
     const hash = execFileSync('openssl', ['passwd', '-6', PASS], { encoding: 'utf8' }).trim();
     await writeFile(path.join(work, 'pure', 'passwd'), `${USER}:${hash}:65534:65534::${pureHome}/./::::::::::::\n`);
@@ -155,24 +137,17 @@ async function main(): Promise<void> {
 
     // syncgate: admin's default root holds the 10k folder before start (the start-up scan records it).
     const dataDir = path.join(work, 'syncgate');
-    await fillListFolder(path.join(dataDir, 'roots', 'default', 'list10k'), LIST);
+    await fillListingFolder(path.join(dataDir, 'roots', 'default', 'list10k'), LIST, listEntry);
     const sgPort = await freePort();
-    const sg = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: path.resolve(import.meta.dirname, '..'),
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: {
-        ...process.env,
-        SYNCGATE_DATA__DIR: dataDir,
-        SYNCGATE_ADMIN__PASSWORD: PASS,
-        SYNCGATE_LOG__LEVEL: 'warn',
-        SYNCGATE_WATCHER__ENABLED: 'false',
-        SYNCGATE_SECURITY__KDF_MEMORY_KI_B: '1024',
-        SYNCGATE_SECURITY__KDF_ITERATIONS: '1',
-        SYNCGATE_HTTP__PORT: '0',
-        SYNCGATE_FTP__PORT: String(sgPort),
-        SYNCGATE_FTP__PASSIVE_PORT_MIN: '52000',
-        SYNCGATE_FTP__PASSIVE_PORT_MAX: '52999',
-      },
+    const sg = spawnSyncgate({
+      SYNCGATE_DATA__DIR: dataDir,
+      SYNCGATE_ADMIN__PASSWORD: PASS,
+      SYNCGATE_SECURITY__KDF_MEMORY_KI_B: '1024',
+      SYNCGATE_SECURITY__KDF_ITERATIONS: '1',
+      SYNCGATE_HTTP__PORT: '0',
+      SYNCGATE_FTP__PORT: String(sgPort),
+      SYNCGATE_FTP__PASSIVE_PORT_MIN: '52000',
+      SYNCGATE_FTP__PASSIVE_PORT_MAX: '52999',
     });
     children.push(sg);
     await waitForPort(purePort, pure, 'pure-ftpd');

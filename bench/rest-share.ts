@@ -6,34 +6,19 @@
  * Usage: npx tsx bench/rest-share.ts     BENCH_REPS_BIG (default 5)   BENCH_BIG_MIB (default 1024)
  * Rounds alternate the order of the URLs so that drift on the shared machine hits all alike.
  */
-import { execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basicAuth, startSyncgateHttp } from './lib/http-peers.js';
+import { exec, median, writeRandomFile } from './lib/measure.js';
 
 const REPS = Number(process.env.BENCH_REPS_BIG ?? 5);
 const BIG = Number(process.env.BENCH_BIG_MIB ?? 1024) * 1024 * 1024;
 const PASS = 'bench-password-1';
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-
-function sh(cmd: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) =>
-    execFile(cmd, args, { maxBuffer: 16 << 20 }, (err, stdout, stderr) => (err ? reject(new Error(`${cmd} failed: ${stderr || err.message}`)) : resolve(stdout))),
-  );
-}
 
 /** Seconds for one GET to /dev/null, failing on any status but 200. */
 async function curlGet(url: string, extra: string[]): Promise<number> {
-  const out = await sh('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code} %{time_total} %{size_download}', ...extra, url]);
+  const out = await exec('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code} %{time_total} %{size_download}', ...extra, url]);
   const [code, secs, size] = out.trim().split(' ');
   if (code !== '200' || Number(size) !== BIG) throw new Error(`GET ${url}: HTTP ${code}, ${size} bytes`);
   return Number(secs);
@@ -45,58 +30,22 @@ async function cpuSecs(pid: number): Promise<number> {
   return (Number(stat[11]) + Number(stat[12])) / 100;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-async function makeFile(file: string): Promise<void> {
-  const out = createWriteStream(file);
-  const chunk = randomBytes(1 << 20);
-  for (let done = 0; done < BIG; done += chunk.length) {
-    if (!out.write(chunk.subarray(0, Math.min(chunk.length, BIG - done)))) await new Promise<void>((r) => out.once('drain', () => r()));
-  }
-  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
-}
-
 async function main(): Promise<void> {
   const work = await mkdtemp(path.join(os.tmpdir(), 'bench-share-'));
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const sg = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: repo,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
-      ...process.env,
-      SYNCGATE_DATA__DIR: path.join(work, 'sg'),
-      SYNCGATE_HTTP__HOST: '127.0.0.1',
-      SYNCGATE_HTTP__PORT: String(port),
-      SYNCGATE_ADMIN__PASSWORD: PASS,
-      SYNCGATE_LOG__LEVEL: 'warn',
-      SYNCGATE_WATCHER__ENABLED: 'false',
-      SYNCGATE_FTP__ENABLED: 'false',
-    },
+  const { proc: sg, origin: base } = await startSyncgateHttp(path.join(work, 'sg'), PASS).catch(async (err: unknown) => {
+    await rm(work, { recursive: true, force: true });
+    throw err;
   });
   try {
-    for (let i = 0; ; i += 1) {
-      if (i > 300) throw new Error('syncgate did not start');
-      const ok = await fetch(`${base}/health`).then((r) => r.ok, () => false);
-      if (ok) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
     // A token for the whole run: one password check, not one per request.
-    const auth = `Basic ${Buffer.from(`admin:${PASS}`).toString('base64')}`;
+    const auth = basicAuth('admin', PASS);
     const login = (await (await fetch(`${base}/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'admin', password: PASS }) })).json()) as { token: string };
     const bearer = ['-H', `Authorization: Bearer ${login.token}`];
 
     const src = path.join(work, 'big.bin');
     console.log(`preparing a ${BIG / 2 ** 20} MiB file...`);
-    await makeFile(src);
-    await sh('curl', ['-sf', '-H', 'Expect:', ...bearer, '-T', src, `${base}/api/v1/roots/default/files/big.bin`]);
+    await writeRandomFile(src, BIG);
+    await exec('curl', ['-sf', '-H', 'Expect:', ...bearer, '-T', src, `${base}/api/v1/roots/default/files/big.bin`]);
     await rm(src);
 
     const mk = async (extra: Record<string, unknown>) => {

@@ -1,11 +1,13 @@
 /**
  * Shared benchmark helpers: timing, medians, peak RSS of a child process (VmHWM from
- * /proc/PID/status), running shell peers, and printing syncgate/peer ratios.
+ * /proc/PID/status), running shell peers and syncgate itself, test files, and printing syncgate/peer ratios.
  * Benchmarks measure syncgate and its peer in the same run: rounds drift 10-25% on a shared machine.
  */
-import { execFile, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -113,6 +115,68 @@ export function sh(command: string, opts: { cwd?: string } = {}): Promise<string
       err ? reject(new Error(`${command} failed: ${stderr || err.message}`)) : resolve(stdout),
     ),
   );
+}
+
+/** Runs a program with its arguments (no shell); rejects with its stderr on failure. */
+export function exec(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile(cmd, args, { maxBuffer: 64 << 20 }, (err, stdout, stderr) => (err ? reject(new Error(`${cmd} failed: ${stderr || err.message}`)) : resolve(stdout))),
+  );
+}
+
+/** A TCP port free on 127.0.0.1 right now (for a server started just after). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+/**
+ * syncgate as its own process, like an operator runs it (`node --import tsx src/main.ts`, so the PID is
+ * the gateway's and its RSS its own), configured by SYNCGATE_* env: logs at warn on the bench's stderr,
+ * watcher off, plus `settings` (data folder, password, doors and ports).
+ */
+export function spawnSyncgate(settings: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: REPO,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, SYNCGATE_LOG__LEVEL: 'warn', SYNCGATE_WATCHER__ENABLED: 'false', ...settings },
+  });
+}
+
+/** A file of `bytes` random bytes, written 1 MiB at a time; each block differs a little (no trivially repeating content). */
+export async function writeRandomFile(file: string, bytes: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const out = createWriteStream(file);
+    const block = randomBytes(1 << 20);
+    let left = bytes;
+    const more = () => {
+      while (left > 0) {
+        const n = Math.min(left, block.length);
+        left -= n;
+        block[0] = left & 0xff;
+        if (!out.write(Buffer.from(block.subarray(0, n)))) return void out.once('drain', more);
+      }
+      out.end(resolve);
+    };
+    out.on('error', reject);
+    more();
+  });
+}
+
+/** `n` files f<i>.bin of 4 KiB random bytes in a new folder `dir`: the small-file rounds' sources. */
+export async function writeSmallFiles(dir: string, n: number): Promise<void> {
+  await mkdir(dir);
+  for (let i = 0; i < n; i += 1) await writeFile(path.join(dir, `f${i}.bin`), randomBytes(4096));
+}
+
+/** A folder of `n` tiny files entry-<00000>.txt for the listing measures (PROPFIND, LIST). */
+export async function fillListingFolder(dir: string, n: number, content: (i: number) => string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (let i = 0; i < n; i += 1) await writeFile(path.join(dir, `entry-${String(i).padStart(5, '0')}.txt`), content(i));
 }
 
 export const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');

@@ -1,0 +1,142 @@
+/**
+ * The HTTP benchmarks' peers and client: syncgate with only its HTTP door, `rclone serve webdav`
+ * (Debian) on a folder, curl as the one client of both, and the rounds the REST and WebDAV benchmarks
+ * run alike (1 GiB PUT/GET, batches of small files through one curl process, the result table).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { exec, freePort, median, spawnSyncgate, timeIt } from './measure.js';
+
+export const basicAuth = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+
+/** Polls `url` until it answers below 400 (2 minutes at most): a server is up once it serves. */
+export async function waitForHttp(url: string, init: { method?: string; headers?: Record<string, string> } = {}): Promise<void> {
+  for (let i = 0; i < 600; i += 1) {
+    try {
+      const r = await fetch(url, { method: init.method ?? 'GET', headers: init.headers ?? {} });
+      if (r.status < 400) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+/** Waits for `url`; a server that never comes up is stopped before the error goes on (the caller never got its process). */
+async function upOrStopped(proc: ChildProcess, url: string, init?: Parameters<typeof waitForHttp>[1]): Promise<void> {
+  try {
+    await waitForHttp(url, init);
+  } catch (err) {
+    proc.kill('SIGTERM');
+    throw err;
+  }
+}
+
+/** syncgate with its HTTP door alone on 127.0.0.1 (FTP off), up once /health answers. `origin` is http://127.0.0.1:<port>. */
+export async function startSyncgateHttp(dataDir: string, adminPassword: string): Promise<{ proc: ChildProcess; origin: string }> {
+  const port = await freePort();
+  const proc = spawnSyncgate({
+    SYNCGATE_DATA__DIR: dataDir,
+    SYNCGATE_HTTP__HOST: '127.0.0.1',
+    SYNCGATE_HTTP__PORT: String(port),
+    SYNCGATE_ADMIN__PASSWORD: adminPassword,
+    SYNCGATE_FTP__ENABLED: 'false',
+  });
+  const origin = `http://127.0.0.1:${port}`;
+  await upOrStopped(proc, `${origin}/health`);
+  return { proc, origin };
+}
+
+/** `rclone serve webdav` of `dir` with one user (no rclone config), up once a PROPFIND of / answers. */
+export async function startRcloneWebdav(dir: string, user: string, pass: string): Promise<{ proc: ChildProcess; origin: string }> {
+  const port = await freePort();
+  const proc = spawn('rclone', ['serve', 'webdav', dir, '--addr', `127.0.0.1:${port}`, '--user', user, '--pass', pass, '--config', '/dev/null'], { stdio: 'ignore' });
+  const origin = `http://127.0.0.1:${port}`;
+  await upOrStopped(proc, `${origin}/`, { method: 'PROPFIND', headers: { authorization: basicAuth(user, pass), depth: '0' } });
+  return { proc, origin };
+}
+
+/** curl as the client of every server: Basic auth, and no `Expect: 100-continue` round trip before a PUT body. */
+export function curlClient(user: string, pass: string) {
+  const base = ['-s', '-u', `${user}:${pass}`, '-H', 'Expect:'];
+  return {
+    run: (args: string[]) => exec('curl', [...base, ...args]),
+    /** HTTP status and curl's own total time of one request, the body to /dev/null. */
+    async time(args: string[]): Promise<{ code: number; secs: number }> {
+      const out = await exec('curl', [...base, '-o', '/dev/null', '-w', '%{http_code} %{time_total}', ...args]);
+      const [code, secs] = out.trim().split(' ');
+      return { code: Number(code), secs: Number(secs) };
+    },
+  };
+}
+export type Curl = ReturnType<typeof curlClient>;
+
+/** A server under measure and its figures, every run of each measure (medians are taken at the end). */
+export interface HttpPeer {
+  name: string;
+  /** URL of a file path: PUT/GET/DELETE on it. */
+  file: (p: string) => string;
+  proc: ChildProcess;
+  results: Record<string, number[]>;
+}
+
+export const record = (peer: HttpPeer, key: string, value: number) => (peer.results[key] ??= []).push(value);
+
+export function expectOk(code: number, what: string): void {
+  if (code < 200 || code >= 300) throw new Error(`${what}: HTTP ${code}`);
+}
+
+/** One big round on one peer: PUT then GET of `src` (`bytes` long) as big-<rep>.bin into put_MBps and get_MBps, then DELETE it. */
+export async function putGetBig(curl: Curl, peer: HttpPeer, src: string, bytes: number, rep: number): Promise<void> {
+  const url = peer.file(`big-${rep}.bin`);
+  const put = await curl.time(['-T', src, url]);
+  expectOk(put.code, `${peer.name} PUT big`);
+  record(peer, 'put_MBps', bytes / put.secs / 1e6);
+  const get = await curl.time([url]);
+  expectOk(get.code, `${peer.name} GET big`);
+  record(peer, 'get_MBps', bytes / get.secs / 1e6);
+  await curl.run(['-o', '/dev/null', '-X', 'DELETE', url]);
+}
+
+/**
+ * Files/s of one curl process working through a `-K` config of `n` small files (`extra` e.g. --parallel):
+ * PUTs of <uploadFrom>/f<i>.bin to url(i), or GETs of url(i) without `uploadFrom`; bodies to /dev/null.
+ * One process for the whole batch, so the figure is the server's and not curl's start-up.
+ */
+export async function smallFileBatch(curl: Curl, cfg: string, n: number, url: (i: number) => string, extra: readonly string[], uploadFrom?: string): Promise<number> {
+  const lines: string[] = [];
+  for (let i = 0; i < n; i += 1) {
+    if (uploadFrom !== undefined) lines.push(`upload-file = "${path.join(uploadFrom, `f${i}.bin`)}"`);
+    lines.push(`url = "${url(i)}"`, 'output = "/dev/null"');
+  }
+  await writeFile(cfg, `${lines.join('\n')}\n`);
+  return n / (await timeIt(() => curl.run([...extra, '-K', cfg])));
+}
+
+/** A table row: `higherIsBetter` set only for figures with a verdict against the peer (ok / below / above). */
+export interface PeerRow {
+  key: string;
+  label: string;
+  higherIsBetter?: boolean;
+}
+
+/** Medians of syncgate (`a`) and its peer (`b`) with the ratio a/b, then every run as raw JSON. */
+export function printPeerTable(a: HttpPeer, b: HttpPeer, rows: PeerRow[]): void {
+  console.log(`${'measure'.padEnd(46)}${a.name.padStart(12)}${b.name.padStart(12)}${'ratio'.padStart(10)}`);
+  for (const { key, label, higherIsBetter } of rows) {
+    const x = median(a.results[key] ?? []);
+    const y = median(b.results[key] ?? []);
+    const ratio = x / y;
+    const note = higherIsBetter === undefined ? '' : higherIsBetter ? (ratio >= 1 ? '  ok' : '  below') : ratio <= 1 ? '  ok' : '  above';
+    console.log(`${label.padEnd(46)}${x.toFixed(1).padStart(12)}${y.toFixed(1).padStart(12)}${ratio.toFixed(2).padStart(9)}x${note}`);
+  }
+  console.log(`\nraw: ${JSON.stringify(Object.fromEntries([a, b].map((s) => [s.name, s.results])))}`);
+}
+
+/** Stops the servers a bench started and gives them half a second to let go of their files. */
+export async function stopServers(procs: ChildProcess[]): Promise<void> {
+  for (const p of procs) p.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 500));
+}
