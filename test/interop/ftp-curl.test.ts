@@ -1,47 +1,27 @@
-import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { body, readAll } from '../helpers/core.js';
+import { hasCommand, run, useFtpInteropDoor } from '../helpers/ftp-interop.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
-const run = promisify(execFile);
-const hasCurl = (() => {
-  try {
-    execFileSync('curl', ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasCurl = hasCommand('curl', '--version');
 
 describe.skipIf(!hasCurl)('curl against the FTP door', () => {
-  let t: TestGateway;
-  let tmp: string;
-  const url = (p: string) => `ftp://127.0.0.1:${t.ftpPort}/${p}`;
-  const auth = () => ['-u', `${t.alice.name}:${t.alice.password}`];
+  const door = useFtpInteropDoor('sg-curl-');
+  const url = (p: string) => `ftp://127.0.0.1:${door.ftpPort}/${p}`;
+  const auth = () => ['-u', `${door.alice.name}:${door.alice.password}`];
   const curl = (tls: boolean, ...args: string[]) => run('curl', ['-sS', '--max-time', '20', ...(tls ? ['--ssl-reqd', '-k'] : []), ...auth(), ...args]);
-  const core = () => t.gw.core.vfs;
-  const s = () => t.alice.session;
-
-  beforeAll(async () => {
-    t = await startTestGateway();
-    tmp = await mkdtemp(path.join(os.tmpdir(), 'sg-curl-'));
-  });
-  afterAll(async () => {
-    await t?.close();
-    if (tmp) await rm(tmp, { recursive: true, force: true });
-  });
+  const core = () => door.vfs;
+  const s = () => door.alice.session;
 
   for (const tls of [false, true]) {
     const mode = tls ? 'explicit FTPS, protected data' : 'plain FTP';
     it(`uploads, lists, downloads, resumes, renames, deletes and makes folders (${mode})`, async () => {
       const dir = tls ? 'tls' : 'plain';
       const data = randomBytes(600_000);
-      const local = path.join(tmp, `${dir}-up.bin`);
+      const local = path.join(door.tmp, `${dir}-up.bin`);
       await writeFile(local, data);
       await curl(tls, '--ftp-create-dirs', '-T', local, url(`docs/${dir}/up.bin`));
       expect((await readAll((await core().read(s(), 'docs', `${dir}/up.bin`)).stream)).equals(data)).toBe(true);
@@ -51,7 +31,7 @@ describe.skipIf(!hasCurl)('curl against the FTP door', () => {
       const { stdout: names } = await curl(tls, '-l', url(`docs/${dir}/`));
       expect(names.trim()).toBe('up.bin');
 
-      const out = path.join(tmp, `${dir}-down.bin`);
+      const out = path.join(door.tmp, `${dir}-down.bin`);
       await curl(tls, '-o', out, url(`docs/${dir}/up.bin`));
       expect((await readFile(out)).equals(data)).toBe(true);
 
@@ -87,7 +67,7 @@ describe.skipIf(!hasCurl)('curl against the FTP door', () => {
   it('reports a missing file as an error with no server path', async () => {
     const err = await curl(false, url('docs/nope.txt')).catch((e: { stderr: string; code: number }) => e);
     expect((err as { code: number }).code).toBe(78); // CURLE_REMOTE_FILE_NOT_FOUND
-    expect((err as { stderr: string }).stderr).not.toContain(t.dir);
+    expect((err as { stderr: string }).stderr).not.toContain(door.dir);
   });
 });
 

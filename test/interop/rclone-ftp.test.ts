@@ -1,25 +1,13 @@
-import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { hasCommand, run, useFtpInteropDoor } from '../helpers/ftp-interop.js';
 
-const run = promisify(execFile);
-const hasRclone = (() => {
-  try {
-    execFileSync('rclone', ['version']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasRclone = hasCommand('rclone', 'version');
 
 describe.skipIf(!hasRclone)('rclone FTP backend against the FTP door', () => {
-  let t: TestGateway;
-  let tmp: string;
+  const door = useFtpInteropDoor('sg-rclone-');
   let env: NodeJS.ProcessEnv;
 
   const rclone = (explicitTls: boolean, ...args: string[]) =>
@@ -28,20 +16,19 @@ describe.skipIf(!hasRclone)('rclone FTP backend against the FTP door', () => {
       timeout: 50_000,
     });
 
+  // After the door's own beforeAll (hooks run in the order they are registered).
   beforeAll(async () => {
-    t = await startTestGateway();
-    tmp = await mkdtemp(path.join(os.tmpdir(), 'sg-rclone-'));
-    const { stdout: obscured } = await run('rclone', ['obscure', t.alice.password]);
+    const { stdout: obscured } = await run('rclone', ['obscure', door.alice.password]);
     env = {
       ...process.env,
       RCLONE_CONFIG_X_TYPE: 'ftp',
       RCLONE_CONFIG_X_HOST: '127.0.0.1',
-      RCLONE_CONFIG_X_PORT: String(t.ftpPort),
-      RCLONE_CONFIG_X_USER: t.alice.name,
+      RCLONE_CONFIG_X_PORT: String(door.ftpPort),
+      RCLONE_CONFIG_X_USER: door.alice.name,
       RCLONE_CONFIG_X_PASS: obscured.trim(),
       RCLONE_CONFIG_X_NO_CHECK_CERTIFICATE: 'true',
     };
-    const src = path.join(tmp, 'src');
+    const src = path.join(door.tmp, 'src');
     await mkdir(path.join(src, 'a', 'b'), { recursive: true });
     await mkdir(path.join(src, 'ünïcode dir'), { recursive: true });
     await writeFile(path.join(src, 'top.txt'), 'top');
@@ -50,21 +37,17 @@ describe.skipIf(!hasRclone)('rclone FTP backend against the FTP door', () => {
     await writeFile(path.join(src, 'a', 'b', 'two.txt'), 'two');
     await writeFile(path.join(src, 'ünïcode dir', 'naïve file.txt'), 'unicode');
   });
-  afterAll(async () => {
-    await t?.close();
-    if (tmp) await rm(tmp, { recursive: true, force: true });
-  });
 
   for (const tls of [true, false]) {
     it(`copies a tree in and out with no difference (${tls ? 'explicit FTPS' : 'plain FTP'})`, async () => {
       const remote = `X:docs/${tls ? 'tls' : 'plain'}`;
-      const src = path.join(tmp, 'src');
+      const src = path.join(door.tmp, 'src');
       await rclone(tls, 'copy', src, remote);
       const check = await rclone(tls, 'check', src, remote);
       expect(check.stderr).toMatch(/0 differences found/);
       expect(check.stderr).toMatch(/7 matching files|5 matching files/);
 
-      const back = path.join(tmp, tls ? 'back-tls' : 'back-plain');
+      const back = path.join(door.tmp, tls ? 'back-tls' : 'back-plain');
       const out = await rclone(tls, 'copy', remote, back);
       expect(out.stderr).not.toMatch(/ERROR/);
       const checkBack = await rclone(tls, 'check', src, back);
@@ -72,7 +55,7 @@ describe.skipIf(!hasRclone)('rclone FTP backend against the FTP door', () => {
       expect((await readFile(path.join(back, 'a', 'one.bin'))).equals(await readFile(path.join(src, 'a', 'one.bin')))).toBe(true);
 
       // Every file arrived as a version recorded by the ftp door.
-      const hist = await t.gw.core.vfs.history(t.alice.session, 'docs', `${tls ? 'tls' : 'plain'}/a/b/two.txt`);
+      const hist = await door.vfs.history(door.alice.session, 'docs', `${tls ? 'tls' : 'plain'}/a/b/two.txt`);
       expect(hist[hist.length - 1]!.protocol).toBe('ftp');
     });
   }
