@@ -1,16 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../src/core/index.js';
 import { body, readAll } from '../../test/helpers/core.js';
-import { startTestGateway, type TestGateway } from '../../test/helpers/gateway.js';
 import { FTP_ERRORS, ftpReplyFor } from './errors.js';
 import { resolveVirtual } from './filesystem.js';
 import { parseFtpTime } from './listing.js';
 import { RawFtp, readSocket, writeSocket } from './raw-ftp.test-support.js';
+import { useFtpTestGateway } from './testing.js';
 
-let t: TestGateway;
-const clients: RawFtp[] = [];
+const { t, clients } = useFtpTestGateway();
 const s = () => t.alice.session;
 
 async function login(): Promise<RawFtp> {
@@ -46,14 +45,6 @@ async function listing(c: RawFtp, cmd: string): Promise<string> {
   expect((await c.next()).code).toBe(226);
   return data.toString('utf8');
 }
-
-beforeAll(async () => {
-  t = await startTestGateway();
-});
-afterAll(async () => {
-  for (const c of clients) c.close();
-  await t?.close();
-});
 
 describe('ftp errors table', () => {
   it('maps every core code to a fixed reply without internal text', () => {
@@ -299,13 +290,8 @@ describe('ftp door against bad input', () => {
 });
 
 describe('ftp door settings', () => {
-  let g: TestGateway;
-  beforeAll(async () => {
-    g = await startTestGateway({ ftp: { loginTimeoutSec: 1, idleTimeoutSec: 1, passiveAddress: '10.1.2.3', activeMode: false, tls: 'off' } });
-  });
-  afterAll(async () => {
-    await g?.close();
-  });
+  // Connections still go to the file's `clients`, closed when the file is done (as with its own gateway).
+  const { t: g } = useFtpTestGateway({ ftp: { loginTimeoutSec: 1, idleTimeoutSec: 1, passiveAddress: '10.1.2.3', activeMode: false, tls: 'off' } });
 
   it('closes a connection that does not log in, or idles, with 421', async () => {
     const c = await RawFtp.connect(g.ftpPort!);
@@ -330,13 +316,8 @@ describe('ftp door settings', () => {
 });
 
 describe('ftp failed logins', () => {
-  let g: TestGateway;
-  beforeAll(async () => {
-    g = await startTestGateway({ security: { banAfter: 4 } });
-  });
-  afterAll(async () => {
-    await g?.close();
-  });
+  // Connections still go to the file's `clients`, closed when the file is done (as with its own gateway).
+  const { t: g } = useFtpTestGateway({ security: { banAfter: 4 } });
 
   it('closes after 3 failures per connection and shares the ban with every door', async () => {
     const c = await RawFtp.connect(g.ftpPort!);

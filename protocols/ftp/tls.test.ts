@@ -1,22 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { body } from '../../test/helpers/core.js';
-import { startTestGateway, type TestGateway } from '../../test/helpers/gateway.js';
 import { loadOrCreateCertificate } from '../../src/lib/tls-cert.js';
 import { RawFtp, readSocket, writeSocket } from './raw-ftp.test-support.js';
+import { useFtpTestGateway } from './testing.js';
 
-let t: TestGateway;
-const clients: RawFtp[] = [];
-
-beforeAll(async () => {
-  t = await startTestGateway();
-});
-afterAll(async () => {
-  for (const c of clients) c.close();
-  await t?.close();
-});
+const { t, clients } = useFtpTestGateway();
 
 describe('ftp explicit TLS', () => {
   it('keeps the generated certificate in the data folder and reuses it', async () => {
@@ -67,13 +58,8 @@ describe('ftp explicit TLS', () => {
 });
 
 describe('ftp with requireTls and implicit FTPS', () => {
-  let g: TestGateway;
-  beforeAll(async () => {
-    g = await startTestGateway({ ftp: { requireTls: true, implicitTlsPort: 20000 + Math.floor(Math.random() * 20000) } });
-  });
-  afterAll(async () => {
-    await g?.close();
-  });
+  // Connections still go to the file's `clients`, closed when the file is done (as with its own gateway).
+  const { t: g } = useFtpTestGateway({ ftp: { requireTls: true, implicitTlsPort: 20000 + Math.floor(Math.random() * 20000) } });
 
   it('refuses USER before AUTH TLS, then accepts it over TLS', async () => {
     const c = await RawFtp.connect(g.ftpPort!);
