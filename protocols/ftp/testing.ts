@@ -25,26 +25,7 @@ export function useFtpTestGateway(overrides: Parameters<typeof startTestGateway>
     if (!started) throw new Error('the gateway starts in beforeAll: use it inside tests and hooks');
     return started;
   };
-  const t: TestGateway = {
-    get gw() {
-      return gateway().gw;
-    },
-    get dir() {
-      return gateway().dir;
-    },
-    get url() {
-      return gateway().url;
-    },
-    get ftpPort() {
-      return gateway().ftpPort;
-    },
-    get alice() {
-      return gateway().alice;
-    },
-    get admin() {
-      return gateway().admin;
-    },
-    close: () => gateway().close(),
-  };
+  // Every field of `t` is read from the gateway when a test reads it: the gateway does not exist yet when the file registers its tests.
+  const t = new Proxy({} as TestGateway, { get: (_, field) => Reflect.get(gateway(), field) });
   return { t, clients };
 }
