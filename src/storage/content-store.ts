@@ -9,6 +9,7 @@ import { fsyncDir } from '../lib/fsync.js';
 
 /** Socket chunks are small: buffer up to 4 MiB before each write(2) call. */
 const WRITE_BUFFER = 4 << 20;
+const EARLY_FLUSH = 64 << 20;
 
 export interface StagedFile {
   tempPath: string;
@@ -65,24 +66,33 @@ export class ContentStore {
     const tempPath = this.newTempPath();
     const hasher = createHash('sha256');
     let size = 0;
+    // Dirty pages are not written back before fsync (the kernel waits for gigabytes): flushing
+    // as we go lets the disk work while we hash, so the final fsync has little left to do.
+    let flushedAt = 0;
+    let flushing: Promise<void> | null = null;
+    const handle = await open(tempPath, 'w');
+    const flushEarly = () => {
+      if (flushing || size - flushedAt < EARLY_FLUSH) return;
+      flushedAt = size;
+      flushing = handle.datasync().then(
+        () => void (flushing = null),
+        () => void (flushing = null),
+      );
+    };
+    // A numeric fd, not the FileHandle: a FileHandle stream that does not close it keeps close() waiting.
+    const sink = () => createWriteStream('', { fd: handle.fd, autoClose: false, emitClose: false, highWaterMark: WRITE_BUFFER });
     try {
       if (opts.prefixFrom !== undefined && (opts.prefixLength ?? 0) > 0) {
-        await pipeline(
-          createReadStream(opts.prefixFrom, { start: 0, end: (opts.prefixLength ?? 0) - 1 }),
-          counter(),
-          createWriteStream(tempPath, { flags: 'w', highWaterMark: WRITE_BUFFER }),
-        );
+        await pipeline(createReadStream(opts.prefixFrom, { start: 0, end: (opts.prefixLength ?? 0) - 1 }), counter(), sink());
       }
-      const maxSize = opts.maxSize ?? Number.POSITIVE_INFINITY;
-      await pipeline(source, counter(maxSize), createWriteStream(tempPath, { flags: size > 0 ? 'a' : 'w', highWaterMark: WRITE_BUFFER }));
-      const handle = await open(tempPath, 'r+');
-      try {
-        await handle.datasync();
-      } finally {
-        await handle.close();
-      }
+      await pipeline(source, counter(opts.maxSize ?? Number.POSITIVE_INFINITY), sink());
+      await flushing;
+      await handle.datasync();
+      await handle.close();
       return { tempPath, hash: hasher.digest('hex'), size };
     } catch (err) {
+      await flushing;
+      await handle.close().catch(() => {});
       await rm(tempPath, { force: true });
       throw err;
     }
@@ -94,6 +104,7 @@ export class ContentStore {
           size += chunk.length;
           if (size > limit) return done(Object.assign(new Error('upload exceeds the size limit'), { code: 'EFBIG' }));
           hasher.update(chunk);
+          flushEarly();
           done(null, chunk);
         },
       });
