@@ -9,7 +9,7 @@ import { fsyncDir } from '../lib/fsync.js';
 
 /** Socket chunks are small: buffer up to 4 MiB before each write(2) call. */
 const WRITE_BUFFER = 4 << 20;
-const EARLY_FLUSH = 64 << 20;
+const EARLY_FLUSH = 32 << 20;
 
 export interface StagedFile {
   tempPath: string;
