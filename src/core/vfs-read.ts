@@ -8,7 +8,7 @@ import { changeInfo, conflictInfo, entryInfo, rootEntryInfo, versionInfo } from 
 import type { Reconciler } from './reconcile.js';
 import type { RootHandle, Roots } from './roots.js';
 import type { Session } from './session.js';
-import type { Change, ConflictInfo, EntryInfo, VersionInfo } from './types.js';
+import { etagOf, type Change, type ConflictInfo, type EntryInfo, type VersionInfo } from './types.js';
 
 export interface ReadOptions {
   /** An old version; the head when absent. */
@@ -61,10 +61,12 @@ export class VfsReader {
       if (!dir || dir.deleted) fail('NOT_FOUND', `${rel} does not exist`);
       if (dir.kind !== 'dir') fail('NOT_A_DIRECTORY', `${rel} is not a folder`);
     }
-    return this.ctx.files
-      .children(h.row.id, rel)
-      .filter((e) => !this.ctx.isIgnoredName(e.name))
-      .map((e) => entryInfo(h.row.name, e));
+    const out: EntryInfo[] = [];
+    for (const e of this.ctx.files.listing(h.row.id, rel)) {
+      if (this.ctx.isIgnoredName(e.name)) continue;
+      out.push({ root: h.row.name, ...e, deleted: false, etag: etagOf(e.version, e.hash) });
+    }
+    return out;
   }
 
   async read(session: Session, root: string, rawPath: string, opts: ReadOptions = {}): Promise<ReadResult> {
