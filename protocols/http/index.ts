@@ -15,7 +15,7 @@ import { eventRoutes, openapi as eventPaths } from './events.js';
 import { doorMetrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
 import { shareRoutes, openapi as sharePaths } from './shares/routes.js';
-import { staticRoutes } from './shares/static.js';
+import { securityHeaders, staticRoutes } from './shares/static.js';
 
 export type { HttpDoorDeps } from './context.js';
 
@@ -43,12 +43,7 @@ function requestFrame(deps: HttpDeps, metrics: ReturnType<typeof doorMetrics>): 
     ctx.state.address = ctx.ip || socket.remoteAddress || 'unknown';
     ctx.state.door = 'rest';
     ctx.set('X-Request-Id', requestId);
-    ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.set('X-Frame-Options', 'DENY');
-    ctx.set('Referrer-Policy', 'no-referrer');
-    ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
-    ctx.set('Cross-Origin-Resource-Policy', 'same-origin');
-    ctx.set('Content-Security-Policy', PAGE_CSP);
+    securityHeaders(ctx, PAGE_CSP);
     if (deps.secure) ctx.set('Strict-Transport-Security', 'max-age=31536000');
     if (ctx.path.startsWith('/api/')) ctx.set('Cache-Control', 'no-store');
     const done = () => {

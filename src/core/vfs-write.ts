@@ -188,14 +188,20 @@ export class VfsWriter {
     const h = await this.roots.open(session, root, 'write');
     checkScope(session, rel, 'write');
     await this.locked(h, async () => {
-      const head = await this.reconciler.settle(h, rel);
-      if (!head || head.deleted) fail('NOT_FOUND', `${rel} does not exist`);
-      if (opts.baseVersion !== undefined && opts.baseVersion !== head.version) {
-        fail('PRECONDITION_FAILED', `${rel} is at version ${head.version}, not ${opts.baseVersion}`, { version: head.version });
-      }
+      const head = await this.liveHead(h, rel, opts.baseVersion);
       this.locks.assertCanChange(session, h.row.id, rel, true);
       await this.removeLocked(h, session, head, 'delete');
     });
+  }
+
+  /** The live head of `rel` (disk edits recorded first), which must still be at `baseVersion` if given. */
+  private async liveHead(h: RootHandle, rel: string, baseVersion: number | undefined): Promise<EntryRow> {
+    const head = await this.reconciler.settle(h, rel);
+    if (!head || head.deleted) fail('NOT_FOUND', `${rel} does not exist`);
+    if (baseVersion !== undefined && baseVersion !== head.version) {
+      fail('PRECONDITION_FAILED', `${rel} is at version ${head.version}, not ${baseVersion}`, { version: head.version });
+    }
+    return head;
   }
 
   /** Removes a live entry (and a folder's whole tree), keeping every file's content in history. */
@@ -229,11 +235,7 @@ export class VfsWriter {
     checkScope(session, from, 'write');
     checkScope(session, to, 'write');
     return this.locked(h, async () => {
-      const src = await this.reconciler.settle(h, from);
-      if (!src || src.deleted) fail('NOT_FOUND', `${from} does not exist`);
-      if (opts.baseVersion !== undefined && opts.baseVersion !== src.version) {
-        fail('PRECONDITION_FAILED', `${from} is at version ${src.version}, not ${opts.baseVersion}`, { version: src.version });
-      }
+      const src = await this.liveHead(h, from, opts.baseVersion);
       this.locks.assertCanChange(session, h.row.id, from, true);
       this.locks.assertCanChange(session, h.row.id, to, true);
       await this.requireParent(h, session, to, false);

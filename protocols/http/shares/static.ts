@@ -31,8 +31,8 @@ const CSP = [
 ].join('; ');
 
 /** Headers every page, asset and share download carries. */
-export function securityHeaders(ctx: HttpContext): void {
-  ctx.set('Content-Security-Policy', CSP);
+export function securityHeaders(ctx: HttpContext, csp = CSP): void {
+  ctx.set('Content-Security-Policy', csp);
   ctx.set('X-Content-Type-Options', 'nosniff');
   ctx.set('Referrer-Policy', 'no-referrer');
   ctx.set('X-Frame-Options', 'DENY');
