@@ -13,6 +13,7 @@ import { ShareLinks } from './shares.js';
 import { VfsReader } from './vfs-read.js';
 import { Vfs } from './vfs.js';
 import { VfsWriter } from './vfs-write.js';
+import { VfsRecovery } from './vfs-recover.js';
 
 export interface CoreOptions {
   dataDir: string;
@@ -53,8 +54,9 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const retention = new Retention(ctx);
   const reconciler = new Reconciler(ctx);
   const reader = new VfsReader(ctx, roots, reconciler);
-  const writer = new VfsWriter(ctx, roots, reconciler, locks, properties, retention, reader);
-  const vfs = new Vfs(reader, writer);
+  const writer = new VfsWriter(ctx, roots, reconciler, locks, properties, retention);
+  const recovery = new VfsRecovery(ctx, roots, reconciler, locks, reader, writer);
+  const vfs = new Vfs(reader, writer, recovery);
   const shares = new ShareLinks(ctx, roots, accounts, guard);
   return { ctx, vfs, roots, accounts, locks, properties, retention, guard, shares, writer, reader, close: () => closeDb(db) };
 }

@@ -14,8 +14,7 @@ import type { Retention } from './retention.js';
 import type { RootHandle, Roots } from './roots.js';
 import type { Session } from './session.js';
 import { actorLabel } from './session.js';
-import type { ConflictResolution, EntryInfo, WriteResult } from './types.js';
-import type { VfsReader } from './vfs-read.js';
+import type { EntryInfo, WriteResult } from './types.js';
 
 export interface WriteOptions {
   /** The version the writer edited (0 = it believes the file is new). Absent: last writer wins. */
@@ -54,24 +53,26 @@ export class VfsWriter {
     private readonly locks: Locks,
     private readonly props: Properties,
     private readonly retention: Retention,
-    private readonly reader: VfsReader,
   ) {}
 
-  private locked<T>(h: RootHandle, fn: () => Promise<T>): Promise<T> {
+  // The steps below (locked, commit, preserve, requireParent, liveHead, removeLocked) are also
+  // used by vfs-recover.ts: restore and conflict resolution follow the same rules.
+
+  locked<T>(h: RootHandle, fn: () => Promise<T>): Promise<T> {
     return this.ctx.mutex.run(`root:${h.row.id}`, fn);
   }
 
-  private commit(h: RootHandle, session: Session, inputs: ChangeInput[]): EntryRow[] {
+  commit(h: RootHandle, session: Session, inputs: ChangeInput[]): EntryRow[] {
     this.reconciler.commit(h, session, inputs);
     return inputs.map((i) => this.ctx.files.entry(h.row.id, i.path)!);
   }
 
   /** Keeps a head's content in the blob store before it is replaced or removed (a link, no copy). */
-  private async preserve(h: RootHandle, head: EntryRow): Promise<void> {
+  async preserve(h: RootHandle, head: EntryRow): Promise<void> {
     if (head.kind === 'file' && !head.deleted) await this.ctx.store.keepBlob(head.hash, await livePath(h, head.path));
   }
 
-  private async requireParent(h: RootHandle, session: Session, rel: string, create: boolean): Promise<void> {
+  async requireParent(h: RootHandle, session: Session, rel: string, create: boolean): Promise<void> {
     const parent = parentOf(rel);
     if (parent === '') return;
     const row = await this.reconciler.settle(h, parent);
@@ -195,7 +196,7 @@ export class VfsWriter {
   }
 
   /** The live head of `rel` (disk edits recorded first), which must still be at `baseVersion` if given. */
-  private async liveHead(h: RootHandle, rel: string, baseVersion: number | undefined): Promise<EntryRow> {
+  async liveHead(h: RootHandle, rel: string, baseVersion: number | undefined): Promise<EntryRow> {
     const head = await this.reconciler.settle(h, rel);
     if (!head || head.deleted) fail('NOT_FOUND', `${rel} does not exist`);
     if (baseVersion !== undefined && baseVersion !== head.version) {
@@ -205,7 +206,7 @@ export class VfsWriter {
   }
 
   /** Removes a live entry (and a folder's whole tree), keeping every file's content in history. */
-  private async removeLocked(h: RootHandle, session: Session, head: EntryRow, op: string, oldPathFor?: (p: string) => string): Promise<void> {
+  async removeLocked(h: RootHandle, session: Session, head: EntryRow, op: string, oldPathFor?: (p: string) => string): Promise<void> {
     if (head.kind === 'dir') await this.reconciler.scan(h, head.path);
     const rows = head.kind === 'dir' ? this.ctx.files.subtree(h.row.id, head.path) : [head];
     for (const row of rows) await this.preserve(h, row);
@@ -301,72 +302,6 @@ export class VfsWriter {
       }
       if (src.row.id === dstRoot.row.id) this.props.copyTree(src.row.id, from, to);
       return entryInfo(dstRoot.row.name, this.ctx.files.entry(dstRoot.row.id, to)!);
-    });
-  }
-
-  /** Writes an old version's content as a new version (history itself is never rewritten). */
-  async restore(session: Session, root: string, rawPath: string, version: number): Promise<EntryInfo> {
-    const rel = safePath(rawPath);
-    const h = await this.roots.open(session, root, 'write');
-    checkScope(session, rel, 'write');
-    const v = this.ctx.files.version(h.row.id, rel, version);
-    if (!v || v.kind !== 'file' || v.deleted) fail('NOT_FOUND', `${rel} has no restorable version ${version}`);
-    const source = (await this.reader.locate(h, v.hash)) ?? fail('NOT_FOUND', `the content of version ${version} is no longer stored`);
-    const staged = await this.ctx.store.stageCopy(source);
-    if (staged.hash !== v.hash) {
-      await this.ctx.store.discard(staged.tempPath);
-      fail('NOT_FOUND', `the stored content of version ${version} is damaged`);
-    }
-    return this.locked(h, async () => {
-      try {
-        await this.requireParent(h, session, rel, true);
-        this.locks.assertCanChange(session, h.row.id, rel);
-        const head = await this.reconciler.settle(h, rel);
-        if (head && !head.deleted && head.kind === 'dir') fail('IS_A_DIRECTORY', `${rel} is a folder now`);
-        if (head && !head.deleted) await this.preserve(h, head);
-        const st = await this.ctx.store.install(staged.tempPath, await livePath(h, rel), v.mtimeMs);
-        const [entry] = this.commit(h, session, [{ path: rel, kind: 'file', op: 'restore', deleted: false, hash: v.hash, size: v.size, ...fingerprint(st) }]);
-        return entryInfo(h.row.name, entry!);
-      } catch (err) {
-        await this.ctx.store.discard(staged.tempPath);
-        throw err;
-      }
-    });
-  }
-
-  async resolveConflict(session: Session, root: string, id: number, resolution: ConflictResolution): Promise<EntryInfo | null> {
-    const h = await this.roots.open(session, root, 'write');
-    // Checked and applied under the root's mutex: two racing resolutions cannot both apply.
-    return this.locked(h, async () => {
-      const c = this.ctx.files.conflict(h.row.id, id) ?? fail('NOT_FOUND', `conflict ${id} does not exist`);
-      checkScope(session, c.path, 'write');
-      if (c.resolvedAt !== null) fail('CONFLICT', `conflict ${id} is already resolved`);
-      const copy = await this.reconciler.settle(h, c.copyPath);
-      const copyLive = copy && !copy.deleted && copy.kind === 'file' ? copy : undefined;
-      let result: EntryInfo | null = copyLive && resolution === 'keep-both' ? entryInfo(h.row.name, copyLive) : null;
-      if (resolution === 'keep-incoming') {
-        if (!copyLive) fail('NOT_FOUND', 'the conflict copy no longer exists');
-        this.locks.assertCanChange(session, h.row.id, c.path);
-        const staged = await this.ctx.store.stageCopy(await livePath(h, c.copyPath));
-        try {
-          await this.requireParent(h, session, c.path, true);
-          const head = await this.reconciler.settle(h, c.path);
-          if (head && !head.deleted && head.kind === 'dir') fail('IS_A_DIRECTORY', `${c.path} is a folder now`);
-          if (head && !head.deleted) await this.preserve(h, head);
-          const st = await this.ctx.store.install(staged.tempPath, await livePath(h, c.path), copyLive.mtimeMs);
-          const [entry] = this.commit(h, session, [{ path: c.path, kind: 'file', op: 'resolve', deleted: false, hash: staged.hash, size: staged.size, ...fingerprint(st) }]);
-          result = entryInfo(h.row.name, entry!);
-        } catch (err) {
-          await this.ctx.store.discard(staged.tempPath);
-          throw err;
-        }
-      }
-      if (resolution !== 'keep-both' && copyLive) {
-        this.locks.assertCanChange(session, h.row.id, c.copyPath);
-        await this.removeLocked(h, session, copyLive, 'delete');
-      }
-      this.ctx.files.resolveConflict(c.id, resolution);
-      return result;
     });
   }
 

@@ -1,0 +1,90 @@
+import { fingerprint } from '../storage/content-store.js';
+import type { CoreContext } from './context.js';
+import { fail } from './errors.js';
+import { checkScope, livePath, safePath } from './live.js';
+import type { Locks } from './locks.js';
+import { entryInfo } from './present.js';
+import type { Reconciler } from './reconcile.js';
+import type { Roots } from './roots.js';
+import type { Session } from './session.js';
+import type { ConflictResolution, EntryInfo } from './types.js';
+import type { VfsReader } from './vfs-read.js';
+import type { VfsWriter } from './vfs-write.js';
+
+/** Bringing content back: restoring old versions and resolving conflicts, each a new version. */
+export class VfsRecovery {
+  constructor(
+    private readonly ctx: CoreContext,
+    private readonly roots: Roots,
+    private readonly reconciler: Reconciler,
+    private readonly locks: Locks,
+    private readonly reader: VfsReader,
+    private readonly w: VfsWriter,
+  ) {}
+
+  /** Writes an old version's content as a new version (history itself is never rewritten). */
+  async restore(session: Session, root: string, rawPath: string, version: number): Promise<EntryInfo> {
+    const rel = safePath(rawPath);
+    const h = await this.roots.open(session, root, 'write');
+    checkScope(session, rel, 'write');
+    const v = this.ctx.files.version(h.row.id, rel, version);
+    if (!v || v.kind !== 'file' || v.deleted) fail('NOT_FOUND', `${rel} has no restorable version ${version}`);
+    const source = (await this.reader.locate(h, v.hash)) ?? fail('NOT_FOUND', `the content of version ${version} is no longer stored`);
+    const staged = await this.ctx.store.stageCopy(source);
+    if (staged.hash !== v.hash) {
+      await this.ctx.store.discard(staged.tempPath);
+      fail('NOT_FOUND', `the stored content of version ${version} is damaged`);
+    }
+    return this.w.locked(h, async () => {
+      try {
+        await this.w.requireParent(h, session, rel, true);
+        this.locks.assertCanChange(session, h.row.id, rel);
+        const head = await this.reconciler.settle(h, rel);
+        if (head && !head.deleted && head.kind === 'dir') fail('IS_A_DIRECTORY', `${rel} is a folder now`);
+        if (head && !head.deleted) await this.w.preserve(h, head);
+        const st = await this.ctx.store.install(staged.tempPath, await livePath(h, rel), v.mtimeMs);
+        const [entry] = this.w.commit(h, session, [{ path: rel, kind: 'file', op: 'restore', deleted: false, hash: v.hash, size: v.size, ...fingerprint(st) }]);
+        return entryInfo(h.row.name, entry!);
+      } catch (err) {
+        await this.ctx.store.discard(staged.tempPath);
+        throw err;
+      }
+    });
+  }
+
+  async resolveConflict(session: Session, root: string, id: number, resolution: ConflictResolution): Promise<EntryInfo | null> {
+    const h = await this.roots.open(session, root, 'write');
+    // Checked and applied under the root's mutex: two racing resolutions cannot both apply.
+    return this.w.locked(h, async () => {
+      const c = this.ctx.files.conflict(h.row.id, id) ?? fail('NOT_FOUND', `conflict ${id} does not exist`);
+      checkScope(session, c.path, 'write');
+      if (c.resolvedAt !== null) fail('CONFLICT', `conflict ${id} is already resolved`);
+      const copy = await this.reconciler.settle(h, c.copyPath);
+      const copyLive = copy && !copy.deleted && copy.kind === 'file' ? copy : undefined;
+      let result: EntryInfo | null = copyLive && resolution === 'keep-both' ? entryInfo(h.row.name, copyLive) : null;
+      if (resolution === 'keep-incoming') {
+        if (!copyLive) fail('NOT_FOUND', 'the conflict copy no longer exists');
+        this.locks.assertCanChange(session, h.row.id, c.path);
+        const staged = await this.ctx.store.stageCopy(await livePath(h, c.copyPath));
+        try {
+          await this.w.requireParent(h, session, c.path, true);
+          const head = await this.reconciler.settle(h, c.path);
+          if (head && !head.deleted && head.kind === 'dir') fail('IS_A_DIRECTORY', `${c.path} is a folder now`);
+          if (head && !head.deleted) await this.w.preserve(h, head);
+          const st = await this.ctx.store.install(staged.tempPath, await livePath(h, c.path), copyLive.mtimeMs);
+          const [entry] = this.w.commit(h, session, [{ path: c.path, kind: 'file', op: 'resolve', deleted: false, hash: staged.hash, size: staged.size, ...fingerprint(st) }]);
+          result = entryInfo(h.row.name, entry!);
+        } catch (err) {
+          await this.ctx.store.discard(staged.tempPath);
+          throw err;
+        }
+      }
+      if (resolution !== 'keep-both' && copyLive) {
+        this.locks.assertCanChange(session, h.row.id, c.copyPath);
+        await this.w.removeLocked(h, session, copyLive, 'delete');
+      }
+      this.ctx.files.resolveConflict(c.id, resolution);
+      return result;
+    });
+  }
+}
