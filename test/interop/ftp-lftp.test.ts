@@ -7,7 +7,8 @@ import { hasCommand, run, useFtpInteropDoor } from '../helpers/ftp-interop.js';
 
 const hasLftp = hasCommand('lftp', '--version');
 
-describe.skipIf(!hasLftp)('lftp against the FTP door', () => {
+describe('lftp against the FTP door', () => {
+  it('finds lftp (installed by .ci/run)', () => expect(hasLftp).toBe(true));
   const door = useFtpInteropDoor('sg-lftp-');
   const core = () => door.vfs;
   const s = () => door.alice.session;

@@ -15,7 +15,7 @@ let ui: RoutesUnderTest;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!haveChromium) return;
+  if (!haveChromium) throw new Error(`Chromium not found at ${CHROMIUM}: .ci/run installs the Debian package chromium`);
   t = await startTestGateway();
   ui = await webUiUnderTest({ url: t.url, core: t.gw.core, options: t.gw.config.http });
   // launch() runs Chromium on a fresh temporary profile of its own (it refuses --user-data-dir).
@@ -39,7 +39,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-describe.skipIf(!haveChromium)('web UI in Chromium', () => {
+describe('web UI in Chromium', () => {
   it('logs in, uploads with a progress bar, shares, and downloads through the share link', async () => {
     const context = await browser.newContext({ acceptDownloads: true });
     const page = await context.newPage();
