@@ -1,4 +1,3 @@
-import { createHmac, randomBytes } from 'node:crypto';
 import { isCoreError, fail, type Core, type Session, type SessionUser } from '../../src/core/index.js';
 import { sha256Hex, safeEqual } from '../../src/lib/ids.js';
 import type { AuthVia, HttpContext, HttpMiddleware } from './context.js';
@@ -35,57 +34,6 @@ function parseBasic(value: string): { user: string; secret: string } | null {
   return { user: decoded.slice(0, i), secret: decoded.slice(i + 1) };
 }
 
-/**
- * Remembers recently verified Basic passwords for a short while: Argon2id costs about a second of
- * CPU here, and scripts (curl -K, rclone) send the password with every request. Keys are an HMAC
- * under a per-process random key, never the password; API tokens are not cached (their check is a
- * hash lookup, and a revocation must act at once). A disabled user is refused on the next request;
- * a password changed through this door drops the user's entries; elsewhere it acts within ttlMs.
- */
-export class VerifiedPasswords {
-  private readonly key = randomBytes(32);
-  private readonly entries = new Map<string, { user: SessionUser; until: number }>();
-  constructor(private readonly ttlMs = 60_000, private readonly max = 10_000) {}
-
-  private id(name: string, secret: string): string {
-    return createHmac('sha256', this.key).update(name).update('\0').update(secret).digest('base64url');
-  }
-
-  get(name: string, secret: string): SessionUser | null {
-    const k = this.id(name, secret);
-    const e = this.entries.get(k);
-    if (!e) return null;
-    if (e.until < Date.now()) {
-      this.entries.delete(k);
-      return null;
-    }
-    return e.user;
-  }
-
-  set(name: string, secret: string, user: SessionUser): void {
-    if (this.entries.size >= this.max) this.entries.clear();
-    this.entries.set(this.id(name, secret), { user, until: Date.now() + this.ttlMs });
-  }
-
-  forget(userId: number): void {
-    for (const [k, e] of this.entries) if (e.user.id === userId) this.entries.delete(k);
-  }
-}
-
-async function basicUser(core: Core, cache: VerifiedPasswords, name: string, secret: string, address: string): Promise<SessionUser> {
-  if (secret.startsWith('sgt_')) return core.accounts.authenticate(name, secret, { address, protocol: 'rest' });
-  const known = cache.get(name, secret);
-  if (known) {
-    core.guard.check(address, name); // a ban still holds, whatever the cache knows
-    const now = core.accounts.userById(known.id);
-    if (now && !now.disabled && now.name === name) return { id: now.id, name: now.name, isAdmin: now.isAdmin };
-    cache.forget(known.id);
-  }
-  const user = await core.accounts.authenticate(name, secret, { address, protocol: 'rest' });
-  cache.set(name, secret, user);
-  return user;
-}
-
 function crossSite(ctx: HttpContext): boolean {
   if (ctx.get('sec-fetch-site') === 'cross-site') return true;
   const origin = ctx.get('origin');
@@ -114,8 +62,7 @@ function guarded<T>(core: Core, address: string, f: () => T): T {
  * 401; none at all leaves the request anonymous (routes use requireUser). Unsafe methods on a cookie
  * session must carry the session's CSRF token in X-CSRF-Token (the cookie is also SameSite=Strict).
  */
-export function authenticator(core: Core, opts: { secure: boolean; passwords?: VerifiedPasswords; onSession?: (via: AuthVia, user: SessionUser) => void }): HttpMiddleware {
-  const passwords = opts.passwords ?? new VerifiedPasswords();
+export function authenticator(core: Core, opts: { secure: boolean; onSession?: (via: AuthVia, user: SessionUser) => void }): HttpMiddleware {
   return async (ctx, next) => {
     const { address, requestId } = ctx.state;
     const header = ctx.get('authorization');
@@ -128,7 +75,8 @@ export function authenticator(core: Core, opts: { secure: boolean; passwords?: V
       const value = sp > 0 ? header.slice(sp + 1).trim() : '';
       if (scheme === 'basic') {
         const creds = parseBasic(value) ?? fail('UNAUTHENTICATED', 'malformed Basic credentials');
-        user = await basicUser(core, passwords, creds.user, creds.secret, address);
+        // The core remembers verified passwords for a minute: no Argon2 per request.
+        user = await core.accounts.authenticate(creds.user, creds.secret, { address, protocol: 'rest' });
         via = 'basic';
       } else if (scheme === 'bearer') {
         if (value.startsWith('sgd_')) {

@@ -80,8 +80,6 @@ export interface HttpDeps extends HttpDoorDeps {
   httpMetrics: HttpMetrics;
   /** True when the port speaks HTTPS (cookies get `Secure`). */
   secure: boolean;
-  /** Drops cached Basic password verifications of a user (after a password change or disable). */
-  forgetPasswords?(userId: number): void;
 }
 
 /**

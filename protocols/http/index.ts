@@ -8,7 +8,7 @@ import { historyRoutes } from './api/history.js';
 import { rootRoutes } from './api/roots.js';
 import { tusRoutes } from './api/tus.js';
 import { zipRoutes } from './api/zip.js';
-import { authenticator, VerifiedPasswords } from './auth.js';
+import { authenticator } from './auth.js';
 import type { HttpDeps, HttpDoorDeps, HttpMiddleware, HttpRouter, HttpState, OpenApiPaths } from './context.js';
 import { errorMiddleware } from './errors.js';
 import { eventRoutes, openapi as eventPaths } from './events.js';
@@ -65,9 +65,8 @@ function requestFrame(deps: HttpDeps, metrics: ReturnType<typeof doorMetrics>): 
 export function createHttpDoor(doorDeps: HttpDoorDeps): HttpDoor {
   const secure = Boolean(doorDeps.options.tlsCert) || doorDeps.publicUrl.startsWith('https:');
   const metrics = doorMetrics(doorDeps.metrics);
-  const passwords = new VerifiedPasswords();
-  const authenticate = authenticator(doorDeps.core, { secure, passwords });
-  const deps: HttpDeps = { ...doorDeps, authenticate, httpMetrics: metrics, secure, forgetPasswords: (id) => passwords.forget(id) };
+  const authenticate = authenticator(doorDeps.core, { secure });
+  const deps: HttpDeps = { ...doorDeps, authenticate, httpMetrics: metrics, secure };
   const app = new Koa<HttpState>({ proxy: doorDeps.options.trustProxy });
   app.silent = true; // errors are logged once, by errorMiddleware, with the request id
   // Errors koa sees itself: a response stream (download, zip) failing after the headers went out.

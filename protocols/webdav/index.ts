@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
@@ -49,33 +49,20 @@ const HANDLERS: Record<string, Handler> = {
   UNLOCK: unlock,
 };
 
-const AUTH_CACHE_MAX = 1000;
 
 export function createWebdavDoor(deps: WebdavDoorDeps): WebdavDoor {
   const { core, options: opts, log, prefix } = deps;
   const requests = new Counter({ name: 'syncgate_webdav_requests_total', help: 'WebDAV requests by method and status', labelNames: ['method', 'status'], registers: [deps.metrics] });
-  const authCache = new Map<string, { user: SessionUser; until: number }>();
 
   async function authenticate(req: IncomingMessage): Promise<SessionUser> {
     const header = req.headers.authorization ?? '';
     const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
     if (!m) throw new DavError(401, 'authentication required');
-    const key = createHash('sha256').update(header).digest('hex');
-    const hit = authCache.get(key);
-    if (hit && hit.until > Date.now()) {
-      const u = core.accounts.userById(hit.user.id);
-      if (u && !u.disabled && u.name === hit.user.name) return hit.user;
-    }
-    authCache.delete(key);
     const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon < 0) throw new DavError(401, 'authentication required');
-    const user = await core.accounts.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1), { address: req.socket.remoteAddress, protocol: 'webdav' });
-    if (opts.authCacheSec > 0) {
-      if (authCache.size >= AUTH_CACHE_MAX) authCache.delete(authCache.keys().next().value!);
-      authCache.set(key, { user, until: Date.now() + opts.authCacheSec * 1000 });
-    }
-    return user;
+    // The core remembers verified passwords for a minute (and still applies bans): no Argon2 per request.
+    return core.accounts.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1), { address: req.socket.remoteAddress, protocol: 'webdav' });
   }
 
   function fail(ctx: { req: IncomingMessage; res: ServerResponse; requestId: string }, err: unknown): void {
@@ -143,8 +130,6 @@ export function createWebdavDoor(deps: WebdavDoorDeps): WebdavDoor {
         }
       });
     },
-    close: async () => {
-      authCache.clear();
-    },
+    close: async () => {},
   };
 }

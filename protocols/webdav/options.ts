@@ -8,11 +8,5 @@ export const webdavOptions = z.object({
   maxXmlBytes: z.number().int().positive().default(1_048_576),
   /** Realm of the Basic authentication challenge. */
   realm: z.string().default('syncgate'),
-  /**
-   * Seconds a verified Authorization header is remembered, so that a client sending its
-   * credentials on every request does not pay an Argon2 verification each time (0 = never).
-   * A disabled or deleted user is refused at once regardless.
-   */
-  authCacheSec: z.number().int().min(0).default(60),
 });
 export type WebdavOptions = z.infer<typeof webdavOptions>;

@@ -65,7 +65,6 @@ export function accountRoutes(deps: HttpDeps): HttpRouter {
     const body = await readJson(ctx, passwordBody, max);
     await core.accounts.authenticate(s.user.name, body.current, { address: ctx.state.address, protocol: 'rest' });
     await core.accounts.setPassword(s.user.name, body.password);
-    deps.forgetPasswords?.(s.user.id);
     if (ctx.state.authVia === 'cookie') clearSessionCookie(ctx, deps.secure);
     ctx.status = 204;
   });
@@ -118,13 +117,11 @@ export function accountRoutes(deps: HttpDeps): HttpRouter {
       core.accounts.setDisabled(name, body.disabled);
     }
     if (body.password !== undefined) await core.accounts.setPassword(name, body.password);
-    deps.forgetPasswords?.(core.accounts.user(name).id);
     ctx.body = presentUser(core.accounts.user(name));
   });
   r.delete('/users/:name', requireAdmin, async (ctx) => {
     const name = ctx.params.name!;
     if (name === sessionOf(ctx).user.name) fail('INVALID_INPUT', 'you cannot delete yourself');
-    deps.forgetPasswords?.(core.accounts.user(name).id);
     core.accounts.deleteUser(name);
     ctx.status = 204;
   });
