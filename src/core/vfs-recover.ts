@@ -43,8 +43,8 @@ export class VfsRecovery {
         if (head && !head.deleted && head.kind === 'dir') fail('IS_A_DIRECTORY', `${rel} is a folder now`);
         if (head && !head.deleted) await this.w.preserve(h, head);
         const st = await this.ctx.store.install(staged.tempPath, await livePath(h, rel), v.mtimeMs);
-        const [entry] = this.w.commit(h, session, [{ path: rel, kind: 'file', op: 'restore', deleted: false, hash: v.hash, size: v.size, ...fingerprint(st) }]);
-        return entryInfo(h.row.name, entry!);
+        const entry = this.w.commit(h, session, [{ path: rel, kind: 'file', op: 'restore', deleted: false, hash: v.hash, size: v.size, ...fingerprint(st) }]);
+        return entryInfo(h.row.name, entry);
       } catch (err) {
         await this.ctx.store.discard(staged.tempPath);
         throw err;
@@ -72,8 +72,8 @@ export class VfsRecovery {
           if (head && !head.deleted && head.kind === 'dir') fail('IS_A_DIRECTORY', `${c.path} is a folder now`);
           if (head && !head.deleted) await this.w.preserve(h, head);
           const st = await this.ctx.store.install(staged.tempPath, await livePath(h, c.path), copyLive.mtimeMs);
-          const [entry] = this.w.commit(h, session, [{ path: c.path, kind: 'file', op: 'resolve', deleted: false, hash: staged.hash, size: staged.size, ...fingerprint(st) }]);
-          result = entryInfo(h.row.name, entry!);
+          const entry = this.w.commit(h, session, [{ path: c.path, kind: 'file', op: 'resolve', deleted: false, hash: staged.hash, size: staged.size, ...fingerprint(st) }]);
+          result = entryInfo(h.row.name, entry);
         } catch (err) {
           await this.ctx.store.discard(staged.tempPath);
           throw err;

@@ -62,9 +62,10 @@ export class VfsWriter {
     return this.ctx.mutex.run(`root:${h.row.id}`, fn);
   }
 
-  commit(h: RootHandle, session: Session, inputs: ChangeInput[]): EntryRow[] {
+  /** Records the changes; returns the entry of the last one (re-reading all would cost a query each on big trees). */
+  commit(h: RootHandle, session: Session, inputs: ChangeInput[]): EntryRow {
     this.reconciler.commit(h, session, inputs);
-    return inputs.map((i) => this.ctx.files.entry(h.row.id, i.path)!);
+    return this.ctx.files.entry(h.row.id, inputs[inputs.length - 1]!.path)!;
   }
 
   /** Keeps a head's content in the blob store before it is replaced or removed (a link, no copy). */
@@ -131,11 +132,11 @@ export class VfsWriter {
         }
         if (exists) await this.preserve(h, head);
         const st = await this.ctx.store.install(staged.tempPath, live, opts.mtimeMs);
-        const [entry] = this.commit(h, session, [
+        const entry = this.commit(h, session, [
           { path: rel, kind: 'file', op: exists ? 'write' : 'create', deleted: false, hash: staged.hash, size: staged.size, ...fingerprint(st) },
         ]);
         await this.retention.pruneAfterChange(h, rel);
-        return { entry: entryInfo(h.row.name, entry!), created: !exists, unchanged: false };
+        return { entry: entryInfo(h.row.name, entry), created: !exists, unchanged: false };
       } catch (err) {
         await this.ctx.store.discard(staged.tempPath);
         if (isCoreError(err)) throw err;
@@ -150,7 +151,7 @@ export class VfsWriter {
       copyRel = conflictCopyPath(rel, actorLabel(session), new Date(), i);
     }
     const st = await this.ctx.store.install(staged.tempPath, await livePath(h, copyRel), opts.mtimeMs);
-    const [entry] = this.commit(h, session, [
+    const entry = this.commit(h, session, [
       { path: copyRel, kind: 'file', op: 'conflict-copy', deleted: false, hash: staged.hash, size: staged.size, ...fingerprint(st) },
     ]);
     const conflict = this.ctx.files.addConflict({
@@ -164,7 +165,7 @@ export class VfsWriter {
       userName: session.user.name,
     });
     this.ctx.log.info({ root: h.row.name, path: rel, copy: copyRel }, 'conflict recorded');
-    return { entry: entryInfo(h.row.name, entry!), created: true, unchanged: false, conflict: conflictInfo(h.row.name, conflict) };
+    return { entry: entryInfo(h.row.name, entry), created: true, unchanged: false, conflict: conflictInfo(h.row.name, conflict) };
   }
 
   async mkdir(session: Session, root: string, rawPath: string, opts: { createParents?: boolean } = {}): Promise<EntryInfo> {
@@ -178,8 +179,8 @@ export class VfsWriter {
       const head = await this.reconciler.settle(h, rel);
       if (head && !head.deleted) fail('ALREADY_EXISTS', `${rel} already exists`);
       const st = await this.ctx.store.makeDir(await livePath(h, rel)).catch((e) => fromFsError(e, rel));
-      const [entry] = this.commit(h, session, [{ path: rel, kind: 'dir', op: 'mkdir', deleted: false, hash: '', size: 0, ...fingerprint(st) }]);
-      return entryInfo(h.row.name, entry!);
+      const entry = this.commit(h, session, [{ path: rel, kind: 'dir', op: 'mkdir', deleted: false, hash: '', size: 0, ...fingerprint(st) }]);
+      return entryInfo(h.row.name, entry);
     });
   }
 
@@ -315,8 +316,8 @@ export class VfsWriter {
       if (!head || head.deleted) fail('NOT_FOUND', `${rel} does not exist`);
       this.locks.assertCanChange(session, h.row.id, rel);
       const st = await this.ctx.store.setMtime(await livePath(h, rel), mtimeMs);
-      const [entry] = this.commit(h, session, [{ path: rel, kind: head.kind, op: 'mtime', deleted: false, hash: head.hash, size: head.size, ...fingerprint(st) }]);
-      return entryInfo(h.row.name, entry!);
+      const entry = this.commit(h, session, [{ path: rel, kind: head.kind, op: 'mtime', deleted: false, hash: head.hash, size: head.size, ...fingerprint(st) }]);
+      return entryInfo(h.row.name, entry);
     });
   }
 
