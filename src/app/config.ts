@@ -66,7 +66,8 @@ function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function merge(base: Json, over: Json): Json {
+/** Deep merge of plain objects (arrays and values are replaced): how config layers combine. */
+export function merge(base: Json, over: Json): Json {
   const out: Json = { ...base };
   for (const [k, v] of Object.entries(over)) out[k] = isObject(v) && isObject(out[k]) ? merge(out[k] as Json, v) : v;
   return out;

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { configSchema, type AppConfig } from '../../src/app/config.js';
+import { configSchema, merge, type AppConfig } from '../../src/app/config.js';
 import { startGateway, type Gateway } from '../../src/app/gateway.js';
 import type { Session } from '../../src/core/index.js';
 
@@ -36,7 +36,7 @@ export async function startTestGateway(overrides: DeepPartial<AppConfig> = {}): 
     http: { host: '127.0.0.1', port: 0 },
     ftp: { host: '127.0.0.1', port: 0, passivePortMin: pasv, passivePortMax: pasv + 99 },
   };
-  const config: AppConfig = configSchema.parse(deepMerge(base, overrides as Record<string, unknown>));
+  const config: AppConfig = configSchema.parse(merge(base, overrides as Record<string, unknown>));
   const gw = await startGateway(config, { log: pino({ level: process.env.SYNCGATE_TEST_LOG ?? 'silent' }) });
   const alice = await gw.core.accounts.createUser('alice', 'alice-password');
   await gw.core.roots.create('docs', path.join(dir, 'roots', 'docs'), alice.id);
@@ -56,13 +56,4 @@ export async function startTestGateway(overrides: DeepPartial<AppConfig> = {}): 
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...a };
-  for (const [k, v] of Object.entries(b)) {
-    const cur = out[k];
-    out[k] = v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' ? deepMerge(cur as Record<string, unknown>, v as Record<string, unknown>) : v;
-  }
-  return out;
 }
