@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { openAdminCore } from '../app/admin.js';
 import { runServer } from '../app/run.js';
@@ -57,7 +58,7 @@ async function admin(core: Core, words: string[], flags: Record<string, string |
       return 0;
     case 'root add': {
       const owner = flags.owner ? userId(flags.owner as string) : null;
-      const row = await core.roots.create(a!, (flags.dir as string) ?? `${core.ctx.store.blobDir}/../roots/${a}`, owner);
+      const row = await core.roots.create(a!, (flags.dir as string) ?? path.join(core.ctx.store.dataDir, 'roots', a!), owner);
       out(`root ${row.name} -> ${row.dir}`);
       return 0;
     }
