@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
-import type { Db } from '../db/index.js';
+import { walFileOf, type Db } from '../db/index.js';
 import { FilesRepo } from '../db/files-repo.js';
 import { RootsRepo } from '../db/roots-repo.js';
 import { AccountsRepo } from '../db/accounts-repo.js';
 import type { ContentStore } from '../storage/content-store.js';
-import { KeyedMutex } from '../lib/mutex.js';
+import { Durability } from './durability.js';
 import { ChangeBus } from './events.js';
 
 /** What every core service shares; built once per gateway by the composition root. */
@@ -15,8 +15,8 @@ export interface CoreContext {
   accounts: AccountsRepo;
   store: ContentStore;
   bus: ChangeBus;
-  /** One queue per root: commits (disk rename + metadata) of a root never interleave. */
-  mutex: KeyedMutex;
+  /** One queue per root (commits of a root never interleave), and the group commit that makes them durable. */
+  durable: Durability;
   log: Logger;
   /** Names matched by this are neither recorded nor listed (AppleDouble, our own temp files). */
   isIgnoredName: (name: string) => boolean;
@@ -24,14 +24,15 @@ export interface CoreContext {
 
 export function createContext(db: Db, store: ContentStore, log: Logger, ignoredNames: string[] = []): CoreContext {
   const ignored = new Set(ignoredNames);
+  const bus = new ChangeBus();
   return {
     db,
     files: new FilesRepo(db),
     roots: new RootsRepo(db),
     accounts: new AccountsRepo(db),
     store,
-    bus: new ChangeBus(),
-    mutex: new KeyedMutex(),
+    bus,
+    durable: new Durability(walFileOf(db), store, bus),
     log,
     isIgnoredName: (name) => name.startsWith('.syncgate-') || ignored.has(name) || (ignored.has('._*') && name.startsWith('._')),
   };

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { ChangeInput, EntryRow } from '../db/files-repo.js';
 import { joinRel } from '../lib/paths.js';
-import { fingerprint, type FileStat } from '../storage/content-store.js';
+import { fingerprint, fingerprintMatches } from '../storage/content-store.js';
 import type { CoreContext } from './context.js';
 import { actorOf } from './present.js';
 import type { RootHandle } from './roots.js';
@@ -19,10 +19,6 @@ const BATCH = 500;
  */
 export class Reconciler {
   constructor(private readonly ctx: CoreContext) {}
-
-  private same(entry: EntryRow, st: FileStat): boolean {
-    return entry.size === st.size && entry.mtimeMs === st.mtimeMs && entry.ino === st.ino && entry.ctimeMs === st.ctimeMs;
-  }
 
   /** Changes needed for one path (not its children, except tombstones below a vanished folder). */
   async diff(root: RootHandle, rel: string, entry: EntryRow | undefined): Promise<ChangeInput[]> {
@@ -44,7 +40,7 @@ export class Reconciler {
       out.push({ path: rel, kind: 'dir', op: 'mkdir', deleted: false, hash: '', size: 0, ...fingerprint(st) });
       return out;
     }
-    if (live?.kind === 'file' && this.same(live, st)) return [];
+    if (live?.kind === 'file' && fingerprintMatches(live, st)) return [];
     const { hash, size } = await this.ctx.store.hashFile(abs, st.size);
     const after = (await this.ctx.store.statPath(abs)) ?? st;
     if (live?.kind === 'file' && live.hash === hash) {
@@ -128,7 +124,7 @@ export class Reconciler {
   commit(root: RootHandle, session: Session, inputs: ChangeInput[]): Change[] {
     const recorded = this.ctx.files.record(root.row.id, actorOf(session), inputs);
     const out = recorded.map((r) => changeInfo(root.row.name, r.change));
-    for (const c of out) this.ctx.bus.publish(root.row.id, c);
+    this.ctx.durable.recorded(root.row.id, out);
     return out;
   }
 }

@@ -1,6 +1,7 @@
 /** Findings of the core review (issue 2), each as a regression test of its fix. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
+import { lstatSync, utimesSync, writeFileSync } from 'node:fs';
 import { stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { body, makeCore, readAll, type TestCore } from '../../test/helpers/core.js';
@@ -37,6 +38,31 @@ describe('review: disk edits the fingerprint cannot see', () => {
       const bytes = await readAll((await vfs.read(t.admin, 'docs', 'f.txt', { version: h.version })).stream);
       expect(sha(bytes), `version ${h.version}`).toBe(h.hash);
     }
+  });
+
+  // The same edit made right after our write returns, within the millisecond of its rename: a ctime
+  // cut to whole milliseconds matched, and the edit went unseen (found by the property test once
+  // writes got faster). The kernel keeps ctime to the nanosecond; the fingerprint keeps its fraction.
+  it('sees a same-size, same-mtime edit made within the millisecond of our own write', async () => {
+    const { vfs } = t.core;
+    const rootId = t.core.ctx.roots.byName('docs')!.id;
+    let sameMillisecond = 0;
+    for (let i = 0; i < 1500 && sameMillisecond < 3; i += 1) {
+      const rel = `quick-${i}.txt`;
+      const abs = path.join(t.rootDir, rel);
+      await vfs.write(t.admin, 'docs', rel, body('AAAA'));
+      const before = lstatSync(abs);
+      writeFileSync(abs, 'BBBB'); // in place, at once: same inode, same size
+      utimesSync(abs, before.atime, before.mtime);
+      const recorded = t.core.ctx.files.entry(rootId, rel)!.ctimeMs;
+      if (Math.floor(lstatSync(abs).ctimeMs) !== Math.floor(recorded)) continue;
+      sameMillisecond += 1;
+      const read = await readAll((await vfs.read(t.admin, 'docs', rel)).stream); // checks the fingerprint
+      expect(read.toString(), rel).toBe('BBBB');
+      const hist = await vfs.history(t.admin, 'docs', rel);
+      expect(hist.map((h) => h.hash), rel).toEqual([sha('BBBB'), sha('AAAA')]);
+    }
+    expect(sameMillisecond, 'edits that landed in the millisecond of the write').toBeGreaterThan(0);
   });
 });
 

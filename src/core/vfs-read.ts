@@ -1,6 +1,7 @@
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { createReadStream } from 'node:fs';
+import { fingerprintMatches, toFileStat } from '../storage/content-store.js';
 import type { CoreContext } from './context.js';
 import { fail } from './errors.js';
 import { checkScope, livePath, safePath } from './live.js';
@@ -82,8 +83,7 @@ export class VfsReader {
       const handle = await open(abs, 'r').catch(() => null);
       if (handle) {
         // The open descriptor pins one inode: the reader sees this version whole, whatever follows.
-        const st = await handle.stat();
-        if (st.size === row.size && Math.floor(st.mtimeMs) === row.mtimeMs && st.ino === row.ino && Math.floor(st.ctimeMs) === row.ctimeMs) {
+        if (fingerprintMatches(row, toFileStat(await handle.stat()))) {
           const [start, end] = range(row.size, opts);
           const stream = row.size === 0 ? emptyStream(handle) : createReadStream('', { fd: handle, start, end, highWaterMark: 1 << 20 });
           return { entry: entryInfo(h.row.name, row), size: row.size, start, end, stream };
@@ -91,7 +91,7 @@ export class VfsReader {
         await handle.close();
       }
       // Disk and metadata disagree: an edit the watcher has not seen yet. Record it, read again.
-      await this.ctx.mutex.run(`root:${h.row.id}`, () => this.reconciler.settle(h, rel));
+      await this.ctx.durable.changeRoot(h.row.id, () => this.reconciler.settle(h, rel));
     }
     fail('ABORTED', `${rel} keeps changing on disk; try again`);
   }
@@ -118,7 +118,7 @@ export class VfsReader {
       const root = row.rootId === h.row.id ? h : await this.roots.openById(row.rootId);
       const abs = await livePath(root, row.path).catch(() => null);
       const st = abs ? await this.ctx.store.statPath(abs) : null;
-      if (abs && st && st.size === row.size && st.mtimeMs === row.mtimeMs && st.ino === row.ino && st.ctimeMs === row.ctimeMs) return abs;
+      if (abs && st && fingerprintMatches(row, st)) return abs;
     }
     return null;
   }

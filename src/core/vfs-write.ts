@@ -58,8 +58,9 @@ export class VfsWriter {
   // The steps below (locked, commit, preserve, requireParent, liveHead, removeLocked) are also
   // used by vfs-recover.ts: restore and conflict resolution follow the same rules.
 
+  /** Runs fn alone among the root's changes; resolves once its changes are durable. */
   locked<T>(h: RootHandle, fn: () => Promise<T>): Promise<T> {
-    return this.ctx.mutex.run(`root:${h.row.id}`, fn);
+    return this.ctx.durable.changeRoot(h.row.id, fn);
   }
 
   /** Records the changes; returns the entry of the last one (re-reading all would cost a query each on big trees). */

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gt, gte, inArray, lt, or, sql } from 'drizzle-orm';
-import { tx, type Db } from './index.js';
+import { txUnsynced, type Db } from './index.js';
 import { changes, conflicts, entries, roots, versions } from './schema/index.js';
 
 export type EntryRow = typeof entries.$inferSelect;
@@ -144,10 +144,13 @@ export class FilesRepo {
     return this.subtree(rootId, path, true).filter((e) => e.deleted && e.kind === 'file' && this.version(rootId, e.path, e.version)?.op === 'delete');
   }
 
-  /** Records changes atomically; returns the change rows in the same order. */
+  /**
+   * Records changes atomically; returns the change rows in the same order. The commit is not yet
+   * durable: the caller syncs the WAL before it reports success (core/durability.ts).
+   */
   record(rootId: number, actor: Actor, inputs: ChangeInput[]): Recorded[] {
     if (inputs.length === 0) return [];
-    return tx(this.db, () => {
+    return txUnsynced(this.db, () => {
       const root = this.q.rootSeq.get({ rootId });
       if (!root) throw new Error(`root ${rootId} vanished`);
       let seq = root.seq;

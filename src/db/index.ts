@@ -31,5 +31,42 @@ export function closeDb(db: Db): void {
 
 /** Runs fn in one synchronous transaction (never async: better-sqlite3 cannot await inside). */
 export function tx<T>(db: Db, fn: () => T): T {
-  return db.$client.transaction(fn)();
+  return helpersOf(db.$client).inTx(fn) as T;
+}
+
+/**
+ * Like `tx`, but the commit does not wait for the disk (synchronous=NORMAL for this transaction):
+ * the WAL is written, not synced. Only for callers that sync the WAL themselves before they report
+ * success (core/durability.ts: one fdatasync of the WAL for many transactions). A power cut before
+ * that sync loses the transaction whole, never part of it.
+ */
+export function txUnsynced<T>(db: Db, fn: () => T): T {
+  const h = helpersOf(db.$client);
+  h.unsynced.run();
+  try {
+    return h.inTx(fn) as T;
+  } finally {
+    h.synced.run();
+  }
+}
+
+// Built once per connection: better-sqlite3's transaction() and pragma() prepare anew on each call.
+const helpers = new WeakMap<Database.Database, { inTx: (fn: () => unknown) => unknown; unsynced: Database.Statement; synced: Database.Statement }>();
+function helpersOf(client: Database.Database) {
+  let h = helpers.get(client);
+  if (!h) {
+    h = {
+      inTx: client.transaction((fn: () => unknown) => fn()),
+      unsynced: client.prepare('PRAGMA synchronous = NORMAL'),
+      synced: client.prepare('PRAGMA synchronous = FULL'),
+    };
+    helpers.set(client, h);
+  }
+  return h;
+}
+
+/** The WAL file to sync after `txUnsynced` commits, or null for an in-memory database. */
+export function walFileOf(db: Db): string | null {
+  const name = db.$client.name;
+  return name === ':memory:' || name === '' ? null : `${name}-wal`;
 }

@@ -1,15 +1,19 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, constants as fsc } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, linkSync, lstatSync, open as openCb, renameSync, utimesSync, writeSync, constants as fsc } from 'node:fs';
+import { promisify } from 'node:util';
 import { copyFile, link, lstat, mkdir, open, readdir, readFile, realpath, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { fsyncDir } from '../lib/fsync.js';
+import { fsyncDir, syncFd } from '../lib/fsync.js';
 
 /** Socket chunks are small: buffer up to 4 MiB before each write(2) call. */
 const WRITE_BUFFER = 4 << 20;
 const EARLY_FLUSH = 32 << 20;
+const openFd = promisify(openCb);
+/** Uploads up to this size are gathered in memory and written with one call (most files are small). */
+const SMALL_FILE = 256 << 10;
 
 export interface StagedFile {
   tempPath: string;
@@ -34,6 +38,9 @@ export class ContentStore {
   readonly blobDir: string;
   readonly tempDir: string;
   readonly uploadDir: string;
+
+  /** Folders whose entries changed (rename, unlink, mkdir) and are not yet synced: see takeUnsyncedDirs. */
+  private unsyncedDirs = new Set<string>();
 
   constructor(readonly dataDir: string) {
     this.blobDir = path.join(dataDir, 'blobs');
@@ -63,6 +70,11 @@ export class ContentStore {
    * `prefix` (a file path) is copied first, for appends and resumed uploads.
    */
   async stage(source: Readable | AsyncIterable<Uint8Array>, opts: { prefixFrom?: string; prefixLength?: number; maxSize?: number } = {}): Promise<StagedFile> {
+    if (opts.prefixFrom === undefined) {
+      const head = await readHead(source, SMALL_FILE);
+      if (head.rest === null) return this.stageSmall(head.chunks, opts.maxSize);
+      source = head.rest;
+    }
     const tempPath = this.newTempPath();
     const hasher = createHash('sha256');
     let size = 0;
@@ -111,6 +123,28 @@ export class ContentStore {
     }
   }
 
+  /**
+   * A whole small upload: hashed in memory, written with one call and synced. Writing and closing a
+   * few KiB are direct calls (microseconds, less than a thread-pool round trip); creating the file
+   * (which can wait for the journal) and the sync go to the pool.
+   */
+  private async stageSmall(chunks: Uint8Array[], maxSize = Number.POSITIVE_INFINITY): Promise<StagedFile> {
+    const data = Buffer.concat(chunks);
+    if (data.length > maxSize) throw Object.assign(new Error('upload exceeds the size limit'), { code: 'EFBIG' });
+    const tempPath = this.newTempPath();
+    const fd = await openFd(tempPath, 'w');
+    try {
+      for (let done = 0; done < data.length; ) done += writeSync(fd, data, done);
+      await syncFd(fd, true);
+    } catch (err) {
+      closeSync(fd);
+      await rm(tempPath, { force: true });
+      throw err;
+    }
+    closeSync(fd);
+    return { tempPath, hash: createHash('sha256').update(data).digest('hex'), size: data.length };
+  }
+
   /** Hashes a file on disk (SHA-256, streamed). */
   async hashFile(file: string, sizeHint?: number): Promise<{ hash: string; size: number }> {
     if (sizeHint !== undefined && sizeHint < 1 << 20) {
@@ -128,9 +162,11 @@ export class ContentStore {
   }
 
   async statPath(file: string): Promise<FileStat | null> {
-    let st: Stats;
+    let st: Stats | undefined;
     try {
-      st = await lstat(file);
+      // A direct call: an lstat takes microseconds, a thread-pool round trip several times that.
+      st = lstatSync(file, { throwIfNoEntry: false });
+      if (!st) return null;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
       throw err;
@@ -144,20 +180,21 @@ export class ContentStore {
    */
   async keepBlob(hash: string, file: string): Promise<void> {
     const target = this.blobPath(hash);
-    if (await exists(target)) return;
-    await mkdir(path.dirname(target), { recursive: true });
-    try {
-      await link(file, target);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') return;
-      if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK') throw err;
+    // Link first and ask questions after: the blob and its folder usually exist or not, together.
+    const linked = tryLink(file, target);
+    if (linked?.code === 'ENOENT') {
+      await mkdir(path.dirname(target), { recursive: true });
+      const again = tryLink(file, target);
+      if (again && again.code !== 'EEXIST') throw again;
+    } else if (linked && linked.code !== 'EEXIST') {
+      if (linked.code !== 'EXDEV' && linked.code !== 'EPERM' && linked.code !== 'EMLINK') throw linked;
       const tmp = this.newTempPath();
       await copyFile(file, tmp);
       await syncFile(tmp);
       await rename(tmp, target);
     }
-    // The live name is about to be replaced: the blob's name must survive a power cut first.
+    // The live name is about to be replaced: the blob's name must survive a power cut first. An
+    // existing blob is synced too, as another root's writer may have linked it a moment ago.
     await fsyncDir(path.dirname(target));
   }
 
@@ -169,11 +206,25 @@ export class ContentStore {
     await rm(this.blobPath(hash), { force: true });
   }
 
-  /** Atomically puts a staged file at `livePath` (replacing what is there), durably. */
+  /**
+   * Folders changed since the last call, for the caller to fsync (in one group commit, see
+   * core/durability.ts) before it reports the changes done.
+   */
+  takeUnsyncedDirs(): string[] {
+    const dirs = [...this.unsyncedDirs];
+    this.unsyncedDirs.clear();
+    return dirs;
+  }
+
+  hasUnsyncedDirs(): boolean {
+    return this.unsyncedDirs.size > 0;
+  }
+
+  /** Atomically puts a staged file at `livePath` (replacing what is there); its folder is left to sync. */
   async install(tempPath: string, livePath: string, mtimeMs?: number): Promise<FileStat> {
-    if (mtimeMs !== undefined) await utimes(tempPath, new Date(), new Date(mtimeMs));
     try {
-      await rename(tempPath, livePath);
+      if (mtimeMs !== undefined) utimesSync(tempPath, new Date(), new Date(mtimeMs));
+      renameSync(tempPath, livePath);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
       // Root on another filesystem: copy next to the target, then rename there.
@@ -184,7 +235,7 @@ export class ContentStore {
       await rename(near, livePath);
       await rm(tempPath, { force: true });
     }
-    await fsyncDir(path.dirname(livePath));
+    this.unsyncedDirs.add(path.dirname(livePath));
     const st = await this.statPath(livePath);
     if (!st) throw new Error('installed file vanished');
     return st;
@@ -210,24 +261,24 @@ export class ContentStore {
 
   async removeLive(livePath: string): Promise<void> {
     await unlink(livePath);
-    await fsyncDir(path.dirname(livePath));
+    this.unsyncedDirs.add(path.dirname(livePath));
   }
 
   async makeDir(livePath: string): Promise<FileStat> {
     await mkdir(livePath);
-    await fsyncDir(path.dirname(livePath));
+    this.unsyncedDirs.add(path.dirname(livePath));
     return (await this.statPath(livePath))!;
   }
 
   async removeDir(livePath: string): Promise<void> {
     await rm(livePath, { recursive: true, force: true });
-    await fsyncDir(path.dirname(livePath));
+    this.unsyncedDirs.add(path.dirname(livePath));
   }
 
   async renameLive(from: string, to: string): Promise<void> {
     await rename(from, to);
-    await fsyncDir(path.dirname(to));
-    if (path.dirname(from) !== path.dirname(to)) await fsyncDir(path.dirname(from));
+    this.unsyncedDirs.add(path.dirname(to));
+    this.unsyncedDirs.add(path.dirname(from));
   }
 
   async setMtime(livePath: string, mtimeMs: number): Promise<FileStat> {
@@ -254,9 +305,26 @@ export function fingerprint(st: FileStat): { mtimeMs: number; ino: number; ctime
   return { mtimeMs: st.mtimeMs, ino: st.ino, ctimeMs: st.ctimeMs };
 }
 
+/** Whether the file on disk still has the fingerprint (and size) recorded for it. */
+export function fingerprintMatches(recorded: { size: number; mtimeMs: number; ino: number; ctimeMs: number }, st: FileStat): boolean {
+  return recorded.size === st.size && recorded.mtimeMs === st.mtimeMs && recorded.ino === st.ino && recorded.ctimeMs === st.ctimeMs;
+}
+
 export function toFileStat(st: Stats): FileStat {
   const kind = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'other';
-  return { size: st.size, mtimeMs: Math.floor(st.mtimeMs), ino: st.ino, ctimeMs: Math.floor(st.ctimeMs), kind };
+  // ctime keeps its fraction (Node gives it to about a microsecond): an in-place edit that puts the
+  // old mtime back (rsync --inplace -t) within the same millisecond as our own write must still show.
+  return { size: st.size, mtimeMs: Math.floor(st.mtimeMs), ino: st.ino, ctimeMs: st.ctimeMs, kind };
+}
+
+/** link(2), answering its error instead of throwing it. */
+function tryLink(from: string, to: string): NodeJS.ErrnoException | null {
+  try {
+    linkSync(from, to);
+    return null;
+  } catch (err) {
+    return err as NodeJS.ErrnoException;
+  }
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -266,6 +334,41 @@ async function exists(p: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * Reads `source` until it ends or passes `limit` bytes. Small sources end here (rest: null); a
+ * larger one comes back as `rest`, the chunks read so far followed by the remainder.
+ */
+async function readHead(source: Readable | AsyncIterable<Uint8Array>, limit: number): Promise<{ chunks: Uint8Array[]; rest: AsyncIterable<Uint8Array> | null }> {
+  const it = source[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size <= limit) {
+      const r = await it.next();
+      if (r.done) return { chunks, rest: null };
+      chunks.push(r.value);
+      size += r.value.length;
+    }
+  } catch (err) {
+    await it.return?.();
+    throw err;
+  }
+  async function* rest(): AsyncIterable<Uint8Array> {
+    try {
+      yield* chunks;
+      for (;;) {
+        const r = await it.next();
+        if (r.done) return;
+        yield r.value;
+      }
+    } finally {
+      // Stopped early (an error downstream): release the source.
+      await it.return?.();
+    }
+  }
+  return { chunks, rest: rest() };
 }
 
 async function syncFile(file: string): Promise<void> {

@@ -1,0 +1,78 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { ContentStore } from './content-store.js';
+
+let dir: string;
+let store: ContentStore;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'syncgate-store-'));
+  store = new ContentStore(dir);
+  await store.init();
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const chunked = (data: Buffer, size: number) => Readable.from(Array.from({ length: Math.ceil(data.length / size) }, (_, i) => data.subarray(i * size, (i + 1) * size)));
+
+describe('ContentStore.stage', () => {
+  // Small uploads are gathered in memory and written in one call; larger ones stream. Both paths
+  // must give the same bytes, hash and size, whatever the chunking.
+  for (const [label, size] of [
+    ['empty', 0],
+    ['small', 4096],
+    ['at the in-memory limit', 256 << 10],
+    ['just past it', (256 << 10) + 1],
+    ['large', 3 << 20],
+  ] as const) {
+    it(`stages a ${label} upload (${size} bytes) whole`, async () => {
+      const data = Buffer.alloc(size, 7).fill(9, Math.floor(size / 2));
+      const staged = await store.stage(chunked(data, 16 << 10));
+      expect(staged.size).toBe(size);
+      expect(staged.hash).toBe(sha(data));
+      expect((await readFile(staged.tempPath)).equals(data)).toBe(true);
+    });
+  }
+
+  it('refuses a small upload over maxSize and leaves no staging file', async () => {
+    await expect(store.stage(chunked(Buffer.alloc(5000), 1000), { maxSize: 4096 })).rejects.toMatchObject({ code: 'EFBIG' });
+    await expect(store.stage(chunked(Buffer.alloc(400 << 10), 64 << 10), { maxSize: 300 << 10 })).rejects.toMatchObject({ code: 'EFBIG' });
+    expect(await readdir(store.tempDir)).toEqual([]);
+  });
+
+  it('drops the staging file and releases the source when the source fails midway', async () => {
+    for (const failAfter of [1, 10]) {
+      let destroyed = false;
+      const source = new Readable({
+        read() {},
+        destroy(err, cb) {
+          destroyed = true;
+          cb(err);
+        },
+      });
+      const chunk = Buffer.alloc(64 << 10, 1);
+      for (let i = 0; i < failAfter; i += 1) source.push(chunk);
+      setTimeout(() => source.destroy(new Error('connection reset')), 20);
+      await expect(store.stage(source)).rejects.toThrow(/connection reset/);
+      expect(destroyed).toBe(true);
+      expect(await readdir(store.tempDir)).toEqual([]);
+    }
+  });
+});
+
+describe('ContentStore.keepBlob', () => {
+  it('links a file into a new shard folder once, and accepts the same content again', async () => {
+    const file = path.join(dir, 'live.txt');
+    await writeFile(file, 'history');
+    const hash = sha(Buffer.from('history'));
+    await store.keepBlob(hash, file);
+    await store.keepBlob(hash, file);
+    expect(await readFile(store.blobPath(hash), 'utf8')).toBe('history');
+    await expect(store.keepBlob(sha(Buffer.from('x')), path.join(dir, 'missing.txt'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
