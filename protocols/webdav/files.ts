@@ -136,7 +136,10 @@ export async function put(ctx: DavContext): Promise<void> {
     return;
   }
   if (req.headers['content-range'] !== undefined) throw new DavError(400, 'partial PUT (Content-Range) is not supported');
-  const entry = await statOrNull(ctx);
+  // The current entry matters only to conditional headers; without them the core's own checks
+  // (a folder at this path: 405) are enough, and a plain PUT saves a lookup.
+  const conditional = ['if', 'if-match', 'if-none-match', 'if-unmodified-since'].some((h) => req.headers[h] !== undefined);
+  const entry = conditional ? await statOrNull(ctx) : null;
   if (entry?.kind === 'dir') throw new DavError(405, 'a collection exists at this URL');
   await applyIfHeader(ctx);
   checkConditions(req, entry, false);

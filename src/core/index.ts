@@ -58,7 +58,11 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const recovery = new VfsRecovery(ctx, roots, reconciler, locks, reader, writer);
   const vfs = new Vfs(reader, writer, recovery);
   const shares = new ShareLinks(ctx, roots, accounts, guard);
-  return { ctx, vfs, roots, accounts, locks, properties, retention, guard, shares, writer, reader, close: () => closeDb(db) };
+  return { ctx, vfs, roots, accounts, locks, properties, retention, guard, shares, writer, reader, close: () => {
+      store.close();
+      closeDb(db);
+    },
+  };
 }
 
 export * from './errors.js';

@@ -14,6 +14,7 @@ beforeEach(async () => {
   await store.init();
 });
 afterEach(async () => {
+  store.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -62,6 +63,18 @@ describe('ContentStore.stage', () => {
       expect(destroyed).toBe(true);
       expect(await readdir(store.tempDir)).toEqual([]);
     }
+  });
+});
+
+describe('ContentStore spare staging file', () => {
+  it('gives every small upload its own staging file, and removes the spare at close', async () => {
+    const staged = await Promise.all(Array.from({ length: 12 }, (_, i) => store.stage(chunked(Buffer.from(`upload ${i}`), 4))));
+    expect(new Set(staged.map((s) => s.tempPath)).size).toBe(12);
+    for (const [i, s] of staged.entries()) expect(await readFile(s.tempPath, 'utf8')).toBe(`upload ${i}`);
+    for (const s of staged) await store.discard(s.tempPath);
+    expect((await readdir(store.tempDir)).length).toBe(1); // the spare made for the next upload
+    store.close();
+    await expect.poll(() => readdir(store.tempDir)).toEqual([]);
   });
 });
 

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fsyncDir, syncFd } from '../lib/fsync.js';
+import { readHead } from '../lib/read-head.js';
 
 /** Socket chunks are small: buffer up to 4 MiB before each write(2) call. */
 const WRITE_BUFFER = 4 << 20;
@@ -19,6 +20,11 @@ export interface StagedFile {
   tempPath: string;
   hash: string;
   size: number;
+}
+
+interface SpareFile {
+  tempPath: string;
+  fd: number;
 }
 
 export interface FileStat {
@@ -39,6 +45,7 @@ export class ContentStore {
   readonly tempDir: string;
   readonly uploadDir: string;
 
+  private spare: Promise<SpareFile> | null = null;
   /** Folders whose entries changed (rename, unlink, mkdir) and are not yet synced: see takeUnsyncedDirs. */
   private unsyncedDirs = new Set<string>();
 
@@ -131,8 +138,7 @@ export class ContentStore {
   private async stageSmall(chunks: Uint8Array[], maxSize = Number.POSITIVE_INFINITY): Promise<StagedFile> {
     const data = Buffer.concat(chunks);
     if (data.length > maxSize) throw Object.assign(new Error('upload exceeds the size limit'), { code: 'EFBIG' });
-    const tempPath = this.newTempPath();
-    const fd = await openFd(tempPath, 'w');
+    const { tempPath, fd } = await this.takeSpare();
     try {
       for (let done = 0; done < data.length; ) done += writeSync(fd, data, done);
       await syncFd(fd, true);
@@ -143,6 +149,37 @@ export class ContentStore {
     }
     closeSync(fd);
     return { tempPath, hash: createHash('sha256').update(data).digest('hex'), size: data.length };
+  }
+
+  /**
+   * An empty staging file, created ahead. Creating a file waits for the journal when a sync has just
+   * run (about 0.4 ms here, right after the previous write's flush, against 40 µs otherwise): made
+   * while the previous upload was being committed, it costs the next one nothing.
+   */
+  private takeSpare(): Promise<SpareFile> {
+    // A spare that failed (disk full a moment ago) gets one fresh attempt before the error counts.
+    const next = this.spare?.catch(() => this.createSpare()) ?? this.createSpare();
+    this.spare = this.createSpare();
+    this.spare.catch(() => {}); // reported to whoever takes it
+    return next;
+  }
+
+  private async createSpare(): Promise<SpareFile> {
+    const tempPath = this.newTempPath();
+    return { tempPath, fd: await openFd(tempPath, 'w') };
+  }
+
+  /** Releases the spare staging file (at shutdown). */
+  close(): void {
+    const spare = this.spare;
+    this.spare = null;
+    void spare?.then(
+      ({ tempPath, fd }) => {
+        closeSync(fd);
+        void rm(tempPath, { force: true });
+      },
+      () => {},
+    );
   }
 
   /** Hashes a file on disk (SHA-256, streamed). */
@@ -336,40 +373,6 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
-/**
- * Reads `source` until it ends or passes `limit` bytes. Small sources end here (rest: null); a
- * larger one comes back as `rest`, the chunks read so far followed by the remainder.
- */
-async function readHead(source: Readable | AsyncIterable<Uint8Array>, limit: number): Promise<{ chunks: Uint8Array[]; rest: AsyncIterable<Uint8Array> | null }> {
-  const it = source[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size <= limit) {
-      const r = await it.next();
-      if (r.done) return { chunks, rest: null };
-      chunks.push(r.value);
-      size += r.value.length;
-    }
-  } catch (err) {
-    await it.return?.();
-    throw err;
-  }
-  async function* rest(): AsyncIterable<Uint8Array> {
-    try {
-      yield* chunks;
-      for (;;) {
-        const r = await it.next();
-        if (r.done) return;
-        yield r.value;
-      }
-    } finally {
-      // Stopped early (an error downstream): release the source.
-      await it.return?.();
-    }
-  }
-  return { chunks, rest: rest() };
-}
 
 async function syncFile(file: string): Promise<void> {
   const handle = await open(file, 'r+');
