@@ -120,8 +120,11 @@ export class Accounts {
         const key = `${name}\u0000${sha256Hex(secret)}`;
         const hit = this.verified.get(key);
         ok = hit !== undefined && hit.userId === u.id && hit.until > Date.now();
-        if (!ok) ok = await argon2Verify({ password: secret, hash: u.passwordHash }).catch(() => false);
-        if (ok && !hit) this.remember(key, u.id);
+        // Verified afresh (first time, or the minute ran out): remember it for the next minute.
+        if (!ok && (await argon2Verify({ password: secret, hash: u.passwordHash }).catch(() => false))) {
+          ok = true;
+          this.remember(key, u.id);
+        }
       }
     }
     if (!ok || !u) {

@@ -32,7 +32,7 @@ export function createContext(db: Db, store: ContentStore, log: Logger, ignoredN
     accounts: new AccountsRepo(db),
     store,
     bus,
-    durable: new Durability(walFileOf(db), store, bus),
+    durable: new Durability(walFileOf(db), store, bus, log),
     log,
     isIgnoredName: (name) => name.startsWith('.syncgate-') || ignored.has(name) || (ignored.has('._*') && name.startsWith('._')),
   };

@@ -2,6 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { body, makeCore, type TestCore } from '../../test/helpers/core.js';
+import pino from 'pino';
+import { Durability } from './durability.js';
+import { ChangeBus } from './events.js';
 import type { Change } from './types.js';
 
 let t: TestCore;
@@ -58,5 +61,48 @@ describe('group commit (Durability)', () => {
       await rm(parent, { recursive: true });
     });
     expect(ctx.store.hasUnsyncedDirs()).toBe(false);
+  });
+
+  it('answers a write that changed nothing only once the change it matched is durable', async () => {
+    const { vfs, ctx } = t.core;
+    const rootId = ctx.roots.byName('docs')!.id;
+    const published: Change[] = [];
+    const stop = ctx.bus.subscribe(rootId, (c) => published.push(c));
+    const write = async () => {
+      const r = await vfs.write(t.admin, 'docs', 'twice.txt', body('the same bytes'));
+      // Created or unchanged, the answer comes after the creating change was flushed (and published).
+      expect(published.map((c) => c.path)).toContain('twice.txt');
+      return r;
+    };
+    const results = await Promise.all([write(), write()]);
+    stop();
+    expect(results.map((r) => r.unchanged).sort()).toEqual([false, true]);
+  });
+
+  it('syncs hundreds of folders changed in one section, a bounded number at a time', async () => {
+    const { ctx } = t.core;
+    const rootId = ctx.roots.byName('docs')!.id;
+    await ctx.durable.changeRoot(rootId, async () => {
+      for (let i = 0; i < 600; i += 1) await ctx.store.makeDir(path.join(t.rootDir, `d${i}`)); // marks the root
+      for (let i = 0; i < 600; i += 1) await ctx.store.makeDir(path.join(t.rootDir, `d${i}`, 'x')); // marks 600 folders
+    });
+    expect(ctx.store.hasUnsyncedDirs()).toBe(false);
+  });
+
+  it('keeps the change feed short of changes not yet durable', async () => {
+    const bus = new ChangeBus();
+    const d = new Durability(null, t.core.ctx.store, bus, pino({ level: 'silent' }));
+    const change = (seq: number) => ({ root: 'docs', seq, path: `f${seq}`, op: 'create', kind: 'file', version: 1, deleted: false, hash: '', size: 0, mtimeMs: 0, oldPath: null, protocol: 'core', user: 'x', at: 0 }) as unknown as Change;
+    d.recorded(7, [change(5), change(6)]);
+    d.recorded(8, [change(1)]);
+    expect(d.firstUnflushedSeq(7)).toBe(5);
+    expect(d.firstUnflushedSeq(9)).toBeUndefined();
+    const flushing = d.flush();
+    d.recorded(7, [change(7)]);
+    expect(d.firstUnflushedSeq(7)).toBe(5); // still syncing
+    await flushing;
+    expect(d.firstUnflushedSeq(7)).toBe(7);
+    await d.flush();
+    expect(d.firstUnflushedSeq(7)).toBeUndefined();
   });
 });

@@ -1,29 +1,44 @@
+import type { Logger } from 'pino';
 import { fsyncDir, fsyncFile } from '../lib/fsync.js';
 import { KeyedMutex } from '../lib/mutex.js';
 import type { ContentStore } from '../storage/content-store.js';
 import type { ChangeBus } from './events.js';
 import type { Change } from './types.js';
 
+/** Folders opened for syncing at once (each costs a descriptor until its sync ends). */
+const DIRS_PER_ROUND = 256;
+/** Events held for one flush before a flush is started anyway (a long scan records millions). */
+const MAX_HELD_EVENTS = 10_000;
+
 /**
  * Group commit for every change to every root.
  *
  * A change is applied under its root's mutex without waiting for the disk: its metadata transaction
  * writes the WAL but does not sync it (FilesRepo.record), and its renames leave their folders
- * unsynced (ContentStore marks them). `changeRoot` answers only after a flush has made all of it
- * durable: the WAL and every folder touched, synced in parallel. A flush covers every change made
- * while the previous one ran, so eight concurrent writers pay for about two flushes, not eight,
- * and the root's mutex is never held across a flush.
+ * unsynced (ContentStore marks them). `changeRoot` answers only once a flush has made all of it
+ * durable, and everything it may have read too: the WAL and every folder touched, synced in
+ * parallel. A flush covers every change made while the previous one ran, so eight concurrent
+ * writers pay for about two flushes, not eight, and the root's mutex is never held across one.
  *
  * What must reach the disk in a given order still does so before this point: a staged file is
  * synced before it is renamed into place, a replaced head's blob link before the rename (keepBlob).
- * Events are published after the flush, so no client hears of a change a power cut could undo.
+ * Events are published after the flush, and the change feed stops short of unflushed changes, so no
+ * client hears of a seq that a power cut could hand out again.
+ *
+ * Left open: the WAL may reach the disk before the folders (they sync in parallel, and any other
+ * commit syncs the WAL too). A power cut in that window can leave an unacknowledged version recorded
+ * whose content never arrived; start-up then records the file on disk as the next version, and that
+ * version shows as unavailable. Nothing acknowledged is lost.
  */
 export class Durability {
   private readonly mutex = new KeyedMutex();
   private events: Array<{ rootId: number; change: Change }> = [];
-  /** Bumped by every recorded change: a section that recorded nothing skips the flush. */
+  private flushingEvents: Array<{ rootId: number; change: Change }> = [];
+  /** Bumped by every recorded transaction; `durable` is the value the last finished flush covered. */
   private generation = 0;
+  private durable = 0;
   private running: Promise<void> | null = null;
+  private runningCovers = 0;
   private next: Promise<void> | null = null;
   /** Flushes started so far (each syncs the WAL and the folders touched since the one before). */
   flushes = 0;
@@ -33,22 +48,47 @@ export class Durability {
     private readonly walFile: string | null,
     private readonly store: ContentStore,
     private readonly bus: ChangeBus,
+    private readonly log: Logger,
   ) {}
 
-  /** Runs `fn` alone among its root's changes; resolves once what it changed is durable. */
+  /** Runs `fn` alone among its root's changes; resolves once what it changed, or saw, is durable. */
   async changeRoot<T>(rootId: number, fn: () => Promise<T>): Promise<T> {
-    const before = this.generation;
     try {
       return await this.mutex.run(`root:${rootId}`, fn);
     } finally {
-      if (this.generation !== before || this.store.hasUnsyncedDirs()) await this.flush();
+      await this.settled();
     }
+  }
+
+  /**
+   * Waits until every change recorded so far is durable. Also for a section that recorded nothing:
+   * it may answer from another writer's unflushed change (the same bytes sent again: "unchanged").
+   */
+  private settled(): Promise<void> {
+    const target = this.generation;
+    if (this.store.hasUnsyncedDirs()) return this.flush();
+    if (this.durable >= target) return Promise.resolve();
+    if (this.running && this.runningCovers >= target) return this.running;
+    return this.flush();
   }
 
   /** Called for each committed transaction of changes: publishes them once they are durable. */
   recorded(rootId: number, changes: Change[]): void {
     this.generation += 1;
     for (const change of changes) this.events.push({ rootId, change });
+    if (this.events.length >= MAX_HELD_EVENTS && !this.next) {
+      this.flush().catch((err: unknown) => this.log.error({ err }, 'background flush failed'));
+    }
+  }
+
+  /** The lowest seq of `rootId` not yet durable (the change feed stops before it), if any. */
+  firstUnflushedSeq(rootId: number): number | undefined {
+    // Both lists are in commit order, so the first match is the lowest.
+    for (const list of [this.flushingEvents, this.events]) {
+      const e = list.find((x) => x.rootId === rootId);
+      if (e) return e.change.seq;
+    }
+    return undefined;
   }
 
   flush(): Promise<void> {
@@ -65,19 +105,39 @@ export class Durability {
 
   private start(): Promise<void> {
     this.flushes += 1;
-    const dirs = this.store.takeUnsyncedDirs();
-    const events = this.events;
+    const covers = this.generation;
+    this.flushingEvents = this.events;
     this.events = [];
     const run = (async () => {
       try {
-        // A folder removed since it was marked needs no sync: its removal is in its parent, marked too.
-        await Promise.all([this.walFile ? fsyncFile(this.walFile, { ignoreMissing: true }) : undefined, ...dirs.map((d) => fsyncDir(d, { ignoreMissing: true }))]);
+        await this.syncAll();
+        this.durable = Math.max(this.durable, covers);
       } finally {
         this.running = null;
+        const events = this.flushingEvents;
+        this.flushingEvents = [];
         for (const e of events) this.bus.publish(e.rootId, e.change);
       }
     })();
     this.running = run;
+    this.runningCovers = covers;
     return run;
+  }
+
+  private async syncAll(): Promise<void> {
+    const wal = this.walFile ? fsyncFile(this.walFile) : undefined;
+    // Folders are opened as they are taken (fsyncDir opens at once): a folder renamed later is
+    // still the one synced. Those left for a later round stay marked, and follow a rename.
+    for (let dirs = this.store.takeUnsyncedDirs(DIRS_PER_ROUND); dirs.length > 0; dirs = this.store.takeUnsyncedDirs(DIRS_PER_ROUND)) {
+      try {
+        // A folder removed since it was marked needs no sync: its removal is in its parent, marked too.
+        await Promise.all(dirs.map((d) => fsyncDir(d, { ignoreMissing: true })));
+      } catch (err) {
+        for (const d of dirs) this.store.markUnsynced(d); // tried again by the next flush
+        await wal?.catch(() => {});
+        throw err;
+      }
+    }
+    await wal;
   }
 }

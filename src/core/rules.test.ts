@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { readdir, symlink, mkdir as fsMkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -147,6 +147,24 @@ describe('password verification cache', () => {
     const tok = accounts.createToken(u.id, 'x');
     accounts.revokeToken(u.id, tok.id);
     expect(() => accounts.revokeToken(u.id, tok.id)).toThrow();
+  });
+
+  // Found by the WebDAV benchmark: once the minute ran out, a password verified again was not
+  // remembered again, so every later request paid a full Argon2id verification (the gateway spent
+  // all its CPU hashing after its first minute).
+  it('remembers a password verified again after the cached minute ran out', async () => {
+    const { accounts } = t.core;
+    await accounts.createUser('fay', 'fay-password');
+    const cache = (accounts as unknown as { verified: Map<string, { until: number }> }).verified;
+    await accounts.authenticate('fay', 'fay-password', { protocol: 'webdav' });
+    const later = Date.now() + 61_000;
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(later);
+    try {
+      await accounts.authenticate('fay', 'fay-password', { protocol: 'webdav' });
+      expect([...cache.values()].every((v) => v.until > later)).toBe(true);
+    } finally {
+      clock.mockRestore();
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ChangeInput, EntryRow } from '../db/files-repo.js';
-import { baseName, isWithin, joinRel, parentOf } from '../lib/paths.js';
+import { baseName, isWithin, parentOf } from '../lib/paths.js';
 import { fingerprint, type StagedFile } from '../storage/content-store.js';
 import { conflictCopyPath } from './conflict-name.js';
 import type { CoreContext } from './context.js';

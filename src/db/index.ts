@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as schema from './schema/index.js';
 
@@ -42,6 +43,8 @@ export function tx<T>(db: Db, fn: () => T): T {
  */
 export function txUnsynced<T>(db: Db, fn: () => T): T {
   const h = helpersOf(db.$client);
+  // Inside another transaction the safety level cannot change: the outer commit decides.
+  if (db.$client.inTransaction) return h.inTx(fn) as T;
   h.unsynced.run();
   try {
     return h.inTx(fn) as T;
@@ -68,5 +71,6 @@ function helpersOf(client: Database.Database) {
 /** The WAL file to sync after `txUnsynced` commits, or null for an in-memory database. */
 export function walFileOf(db: Db): string | null {
   const name = db.$client.name;
-  return name === ':memory:' || name === '' ? null : `${name}-wal`;
+  // SQLite keeps the WAL next to the real file when the database path is a symlink.
+  return name === ':memory:' || name === '' ? null : `${realpathSync(name)}-wal`;
 }

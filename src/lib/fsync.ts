@@ -25,7 +25,8 @@ async function syncPath(p: string, flags: string, dataOnly: boolean, ignoreMissi
   try {
     fd = openSync(p, flags);
   } catch (err) {
-    if (ignoreMissing && (err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (ignoreMissing && (code === 'ENOENT' || code === 'ENOTDIR')) return;
     throw err;
   }
   try {

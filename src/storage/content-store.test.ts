@@ -89,3 +89,17 @@ describe('ContentStore.keepBlob', () => {
     await expect(store.keepBlob(sha(Buffer.from('x')), path.join(dir, 'missing.txt'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
+
+describe('ContentStore folders awaiting their sync', () => {
+  it('follows a folder that is moved before its sync', async () => {
+    const live = path.join(dir, 'live');
+    await store.makeDir(live);
+    await store.makeDir(path.join(live, 'd'));
+    await store.makeDir(path.join(live, 'd', 'sub'));
+    await store.makeDir(path.join(live, 'd', 'sub', 'x')); // marks live/d/sub
+    await store.renameLive(path.join(live, 'd'), path.join(live, 'e'));
+    const marked = store.takeUnsyncedDirs();
+    expect(marked).toContain(path.join(live, 'e', 'sub'));
+    expect(marked.some((m) => m.startsWith(path.join(live, 'd')))).toBe(false);
+  });
+});

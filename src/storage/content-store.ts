@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, createWriteStream, linkSync, lstatSync, open as openCb, renameSync, utimesSync, writeSync, constants as fsc } from 'node:fs';
 import { promisify } from 'node:util';
-import { copyFile, link, lstat, mkdir, open, readdir, readFile, realpath, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, readFile, realpath, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -46,6 +46,7 @@ export class ContentStore {
   readonly uploadDir: string;
 
   private spare: Promise<SpareFile> | null = null;
+  private closed = false;
   /** Folders whose entries changed (rename, unlink, mkdir) and are not yet synced: see takeUnsyncedDirs. */
   private unsyncedDirs = new Set<string>();
 
@@ -77,10 +78,12 @@ export class ContentStore {
    * `prefix` (a file path) is copied first, for appends and resumed uploads.
    */
   async stage(source: Readable | AsyncIterable<Uint8Array>, opts: { prefixFrom?: string; prefixLength?: number; maxSize?: number } = {}): Promise<StagedFile> {
+    let release = async (): Promise<void> => {};
     if (opts.prefixFrom === undefined) {
       const head = await readHead(source, SMALL_FILE);
       if (head.rest === null) return this.stageSmall(head.chunks, opts.maxSize);
       source = head.rest;
+      release = head.release;
     }
     const tempPath = this.newTempPath();
     const hasher = createHash('sha256');
@@ -89,7 +92,10 @@ export class ContentStore {
     // as we go lets the disk work while we hash, so the final fsync has little left to do.
     let flushedAt = 0;
     let flushing: Promise<void> | null = null;
-    const handle = await open(tempPath, 'w');
+    const handle = await open(tempPath, 'w').catch(async (err: unknown) => {
+      await release(); // the source was half read: let it go
+      throw err;
+    });
     const flushEarly = () => {
       if (flushing || size - flushedAt < EARLY_FLUSH) return;
       flushedAt = size;
@@ -159,6 +165,7 @@ export class ContentStore {
   private takeSpare(): Promise<SpareFile> {
     // A spare that failed (disk full a moment ago) gets one fresh attempt before the error counts.
     const next = this.spare?.catch(() => this.createSpare()) ?? this.createSpare();
+    if (this.closed) return next;
     this.spare = this.createSpare();
     this.spare.catch(() => {}); // reported to whoever takes it
     return next;
@@ -171,12 +178,17 @@ export class ContentStore {
 
   /** Releases the spare staging file (at shutdown). */
   close(): void {
+    this.closed = true;
     const spare = this.spare;
     this.spare = null;
     void spare?.then(
       ({ tempPath, fd }) => {
-        closeSync(fd);
-        void rm(tempPath, { force: true });
+        try {
+          closeSync(fd);
+        } catch {
+          // already closed: nothing to release
+        }
+        return rm(tempPath, { force: true });
       },
       () => {},
     );
@@ -218,12 +230,13 @@ export class ContentStore {
   async keepBlob(hash: string, file: string): Promise<void> {
     const target = this.blobPath(hash);
     // Link first and ask questions after: the blob and its folder usually exist or not, together.
-    const linked = tryLink(file, target);
+    let linked = tryLink(file, target);
     if (linked?.code === 'ENOENT') {
       await mkdir(path.dirname(target), { recursive: true });
-      const again = tryLink(file, target);
-      if (again && again.code !== 'EEXIST') throw again;
-    } else if (linked && linked.code !== 'EEXIST') {
+      linked = tryLink(file, target);
+    }
+    if (linked && linked.code !== 'EEXIST') {
+      // Another filesystem (a root elsewhere), or no hard links there: a copy instead.
       if (linked.code !== 'EXDEV' && linked.code !== 'EPERM' && linked.code !== 'EMLINK') throw linked;
       const tmp = this.newTempPath();
       await copyFile(file, tmp);
@@ -244,13 +257,21 @@ export class ContentStore {
   }
 
   /**
-   * Folders changed since the last call, for the caller to fsync (in one group commit, see
-   * core/durability.ts) before it reports the changes done.
+   * Up to `limit` folders changed since they were last taken, for the caller to fsync (in one group
+   * commit, see core/durability.ts) before it reports the changes done.
    */
-  takeUnsyncedDirs(): string[] {
-    const dirs = [...this.unsyncedDirs];
-    this.unsyncedDirs.clear();
+  takeUnsyncedDirs(limit = Number.POSITIVE_INFINITY): string[] {
+    const dirs: string[] = [];
+    for (const d of this.unsyncedDirs) {
+      if (dirs.length >= limit) break;
+      dirs.push(d);
+    }
+    for (const d of dirs) this.unsyncedDirs.delete(d);
     return dirs;
+  }
+
+  markUnsynced(dir: string): void {
+    this.unsyncedDirs.add(dir);
   }
 
   hasUnsyncedDirs(): boolean {
@@ -314,6 +335,13 @@ export class ContentStore {
 
   async renameLive(from: string, to: string): Promise<void> {
     await rename(from, to);
+    // Folders inside the moved one that still await their sync: sync them where they are now.
+    for (const d of [...this.unsyncedDirs]) {
+      if (d === from || d.startsWith(from + path.sep)) {
+        this.unsyncedDirs.delete(d);
+        this.unsyncedDirs.add(to + d.slice(from.length));
+      }
+    }
     this.unsyncedDirs.add(path.dirname(to));
     this.unsyncedDirs.add(path.dirname(from));
   }
@@ -344,7 +372,10 @@ export function fingerprint(st: FileStat): { mtimeMs: number; ino: number; ctime
 
 /** Whether the file on disk still has the fingerprint (and size) recorded for it. */
 export function fingerprintMatches(recorded: { size: number; mtimeMs: number; ino: number; ctimeMs: number }, st: FileStat): boolean {
-  return recorded.size === st.size && recorded.mtimeMs === st.mtimeMs && recorded.ino === st.ino && recorded.ctimeMs === st.ctimeMs;
+  // Entries recorded before ctime kept its fraction hold whole milliseconds: compare those as such,
+  // or an upgrade would re-hash every file of every root.
+  const ctime = Number.isInteger(recorded.ctimeMs) ? Math.floor(st.ctimeMs) : st.ctimeMs;
+  return recorded.size === st.size && recorded.mtimeMs === st.mtimeMs && recorded.ino === st.ino && recorded.ctimeMs === ctime;
 }
 
 export function toFileStat(st: Stats): FileStat {
