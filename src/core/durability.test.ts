@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
-import { body, makeCore, type TestCore } from '../../test/helpers/core.js';
+import { body, makeCore, readAll, type TestCore } from '../../test/helpers/core.js';
 import pino from 'pino';
 import { Durability } from './durability.js';
 import { ChangeBus } from './events.js';
@@ -104,5 +105,27 @@ describe('group commit (Durability)', () => {
     expect(d.firstUnflushedSeq(7)).toBe(7);
     await d.flush();
     expect(d.firstUnflushedSeq(7)).toBeUndefined();
+  });
+
+  it('works the same on a root outside the data folder (metadata calls through the thread pool)', async () => {
+    const { vfs, ctx, roots } = t.core;
+    const outside = await mkdtemp(path.join(os.tmpdir(), 'syncgate-outside-'));
+    try {
+      await roots.create('far', outside, t.admin.user.id);
+      const h = await roots.open(t.admin, 'far', 'write');
+      expect(h.local).toBe(false);
+      expect((await roots.open(t.admin, 'docs', 'write')).local).toBe(true);
+      await vfs.write(t.admin, 'far', 'a/f.txt', body('one'), { createParents: true });
+      await vfs.write(t.admin, 'far', 'a/f.txt', body('two'));
+      await vfs.move(t.admin, 'far', 'a', 'b');
+      const hist = await vfs.history(t.admin, 'far', 'b/f.txt');
+      expect(hist[0]!.op).toBe('move-in');
+      const old = await vfs.history(t.admin, 'far', 'a/f.txt');
+      expect(await readAll((await vfs.read(t.admin, 'far', 'a/f.txt', { version: old.find((v) => v.op === 'create')!.version })).stream)).toEqual(Buffer.from('one'));
+      await vfs.delete(t.admin, 'far', 'b/f.txt');
+      expect(ctx.store.hasUnsyncedDirs()).toBe(false);
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
   });
 });

@@ -125,13 +125,14 @@ export class Durability {
   }
 
   private async syncAll(): Promise<void> {
-    const wal = this.walFile ? fsyncFile(this.walFile) : undefined;
-    // Folders are opened as they are taken (fsyncDir opens at once): a folder renamed later is
-    // still the one synced. Those left for a later round stay marked, and follow a rename.
+    const wal = this.walFile ? fsyncFile(this.walFile, { direct: true }) : undefined;
+    // Local folders are opened as they are taken (a direct open): one renamed later is still the one
+    // synced. Those left for a later round stay marked, and follow a rename (ContentStore.renameLive).
+    // A folder elsewhere renamed between take and open is missed; the rename marks its parents.
     for (let dirs = this.store.takeUnsyncedDirs(DIRS_PER_ROUND); dirs.length > 0; dirs = this.store.takeUnsyncedDirs(DIRS_PER_ROUND)) {
       try {
         // A folder removed since it was marked needs no sync: its removal is in its parent, marked too.
-        await Promise.all(dirs.map((d) => fsyncDir(d, { ignoreMissing: true })));
+        await Promise.all(dirs.map((d) => fsyncDir(d, { ignoreMissing: true, direct: this.store.isLocal(d) })));
       } catch (err) {
         for (const d of dirs) this.store.markUnsynced(d); // tried again by the next flush
         await wal?.catch(() => {});

@@ -1,4 +1,5 @@
 import { realpathSync } from 'node:fs';
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { normalizeRelPath, UnsafePathError } from '../lib/paths.js';
 import { fail } from './errors.js';
@@ -24,8 +25,8 @@ export async function livePath(root: RootHandle, rel: string): Promise<string> {
   let probe = abs;
   for (;;) {
     try {
-      // realpath(3) of a local path takes microseconds: called directly, not through the thread pool.
-      const real = realpathSync.native(probe);
+      // In the data folder, a direct call (microseconds); elsewhere through the pool (RootHandle.local).
+      const real = root.local ? realpathSync.native(probe) : await realpath(probe);
       if (real !== root.dir && !real.startsWith(root.dir + path.sep)) fail('INVALID_PATH', 'the path leads out of the root');
       return abs;
     } catch (err) {

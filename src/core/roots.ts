@@ -13,6 +13,8 @@ export interface RootHandle {
   row: RootRow;
   /** Real (symlink-free) absolute path of the root folder. */
   dir: string;
+  /** In the data folder, on its disk: metadata calls there are made directly (ContentStore.isLocal). */
+  local: boolean;
   access: 'owner' | 'read' | 'write';
 }
 
@@ -77,12 +79,14 @@ export class Roots {
     const access = row ? this.accessOf(session, row) : null;
     if (!row || !access) fail('NOT_FOUND', `root ${name} does not exist`);
     if (need === 'write' && access === 'read') fail('PERMISSION_DENIED', `read-only access to root ${name}`);
-    return { row, dir: await this.realDir(row), access };
+    const dir = await this.realDir(row);
+    return { row, dir, local: this.ctx.store.isLocal(dir + path.sep), access };
   }
 
   async openById(rootId: number): Promise<RootHandle> {
     const row = this.ctx.roots.byId(rootId) ?? fail('NOT_FOUND', 'root does not exist');
-    return { row, dir: await this.realDir(row), access: 'owner' };
+    const dir = await this.realDir(row);
+    return { row, dir, local: this.ctx.store.isLocal(dir + path.sep), access: 'owner' };
   }
 
   list(session: Session): RootInfo[] {

@@ -1,37 +1,50 @@
-import { closeSync, fdatasync, fsync, openSync } from 'node:fs';
+import { close, closeSync, fdatasync, fsync, open, openSync } from 'node:fs';
 import { promisify } from 'node:util';
+
+const openFd = promisify(open);
+const closeFd = promisify(close);
 
 const fsyncFd = promisify(fsync);
 const fdatasyncFd = promisify(fdatasync);
 
+/**
+ * `ignoreMissing`: a path gone (or no longer under a folder) is no error. `direct`: open and close
+ * are direct calls, for paths on a local disk where they take microseconds (see ContentStore.isLocal);
+ * the sync itself always goes to the thread pool, as it waits for the disk.
+ */
+export interface SyncOptions {
+  ignoreMissing?: boolean;
+  direct?: boolean;
+}
+
 /** fsync a directory so a rename or unlink inside it survives a power cut. */
-export async function fsyncDir(dir: string, opts: { ignoreMissing?: boolean } = {}): Promise<void> {
-  await syncPath(dir, 'r', false, opts.ignoreMissing ?? false);
+export async function fsyncDir(dir: string, opts: SyncOptions = {}): Promise<void> {
+  await syncPath(dir, 'r', false, opts);
 }
 
 /** fdatasync a file by name (content and size, not its times). */
-export async function fsyncFile(file: string, opts: { ignoreMissing?: boolean } = {}): Promise<void> {
-  await syncPath(file, 'r+', true, opts.ignoreMissing ?? false);
+export async function fsyncFile(file: string, opts: SyncOptions = {}): Promise<void> {
+  await syncPath(file, 'r+', true, opts);
 }
 
-/** The sync itself goes to the thread pool (it waits for the disk); open and close do not. */
 export async function syncFd(fd: number, dataOnly: boolean): Promise<void> {
   await (dataOnly ? fdatasyncFd(fd) : fsyncFd(fd));
 }
 
-async function syncPath(p: string, flags: string, dataOnly: boolean, ignoreMissing: boolean): Promise<void> {
-  // open(2) and close(2) of a local path take microseconds: a thread-pool round trip costs more.
+async function syncPath(p: string, flags: string, dataOnly: boolean, opts: SyncOptions): Promise<void> {
   let fd: number;
   try {
-    fd = openSync(p, flags);
+    // Opened at once when direct: a caller that renames the folder right after still syncs this one.
+    fd = opts.direct ? openSync(p, flags) : await openFd(p, flags);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (ignoreMissing && (code === 'ENOENT' || code === 'ENOTDIR')) return;
+    if (opts.ignoreMissing && (code === 'ENOENT' || code === 'ENOTDIR')) return;
     throw err;
   }
   try {
     await syncFd(fd, dataOnly);
   } finally {
-    closeSync(fd);
+    if (opts.direct) closeSync(fd);
+    else await closeFd(fd);
   }
 }

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, createWriteStream, linkSync, lstatSync, open as openCb, renameSync, utimesSync, writeSync, constants as fsc } from 'node:fs';
 import { promisify } from 'node:util';
-import { copyFile, mkdir, open, readdir, readFile, realpath, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, open, readdir, readFile, realpath, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -47,6 +47,7 @@ export class ContentStore {
 
   private spare: Promise<SpareFile> | null = null;
   private closed = false;
+  private localPrefix = '';
   /** Folders whose entries changed (rename, unlink, mkdir) and are not yet synced: see takeUnsyncedDirs. */
   private unsyncedDirs = new Set<string>();
 
@@ -62,6 +63,17 @@ export class ContentStore {
     // Staging files left by a crash were never acknowledged: drop them.
     await rm(this.tempDir, { recursive: true, force: true });
     await mkdir(this.tempDir, { recursive: true });
+    this.localPrefix = (await realpath(this.dataDir)) + path.sep;
+  }
+
+  /**
+   * Whether `p` lies in the data folder, on the disk that also holds the metadata database. There a
+   * metadata call (lstat, rename, link, open of a folder) takes microseconds, less than a thread-pool
+   * round trip, and is made directly. Elsewhere (a root on a network share, say) it goes through the
+   * pool, so a server that stops answering stalls that root, not the whole gateway.
+   */
+  isLocal(p: string): boolean {
+    return this.localPrefix !== '' && p.startsWith(this.localPrefix);
   }
 
   blobPath(hash: string): string {
@@ -213,8 +225,7 @@ export class ContentStore {
   async statPath(file: string): Promise<FileStat | null> {
     let st: Stats | undefined;
     try {
-      // A direct call: an lstat takes microseconds, a thread-pool round trip several times that.
-      st = lstatSync(file, { throwIfNoEntry: false });
+      st = this.isLocal(file) ? lstatSync(file, { throwIfNoEntry: false }) : await lstat(file);
       if (!st) return null;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
@@ -230,10 +241,10 @@ export class ContentStore {
   async keepBlob(hash: string, file: string): Promise<void> {
     const target = this.blobPath(hash);
     // Link first and ask questions after: the blob and its folder usually exist or not, together.
-    let linked = tryLink(file, target);
+    let linked = await this.tryLink(file, target);
     if (linked?.code === 'ENOENT') {
       await mkdir(path.dirname(target), { recursive: true });
-      linked = tryLink(file, target);
+      linked = await this.tryLink(file, target);
     }
     if (linked && linked.code !== 'EEXIST') {
       // Another filesystem (a root elsewhere), or no hard links there: a copy instead.
@@ -245,7 +256,18 @@ export class ContentStore {
     }
     // The live name is about to be replaced: the blob's name must survive a power cut first. An
     // existing blob is synced too, as another root's writer may have linked it a moment ago.
-    await fsyncDir(path.dirname(target));
+    await fsyncDir(path.dirname(target), { direct: true });
+  }
+
+  /** link(2), answering its error instead of throwing it. */
+  private async tryLink(from: string, to: string): Promise<NodeJS.ErrnoException | null> {
+    try {
+      if (this.isLocal(from)) linkSync(from, to);
+      else await link(from, to);
+      return null;
+    } catch (err) {
+      return err as NodeJS.ErrnoException;
+    }
   }
 
   async hasBlob(hash: string): Promise<boolean> {
@@ -281,8 +303,9 @@ export class ContentStore {
   /** Atomically puts a staged file at `livePath` (replacing what is there); its folder is left to sync. */
   async install(tempPath: string, livePath: string, mtimeMs?: number): Promise<FileStat> {
     try {
-      if (mtimeMs !== undefined) utimesSync(tempPath, new Date(), new Date(mtimeMs));
-      renameSync(tempPath, livePath);
+      if (mtimeMs !== undefined) utimesSync(tempPath, new Date(), new Date(mtimeMs)); // in the data folder
+      if (this.isLocal(livePath)) renameSync(tempPath, livePath);
+      else await rename(tempPath, livePath);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
       // Root on another filesystem: copy next to the target, then rename there.
@@ -383,16 +406,6 @@ export function toFileStat(st: Stats): FileStat {
   // ctime keeps its fraction (Node gives it to about a microsecond): an in-place edit that puts the
   // old mtime back (rsync --inplace -t) within the same millisecond as our own write must still show.
   return { size: st.size, mtimeMs: Math.floor(st.mtimeMs), ino: st.ino, ctimeMs: st.ctimeMs, kind };
-}
-
-/** link(2), answering its error instead of throwing it. */
-function tryLink(from: string, to: string): NodeJS.ErrnoException | null {
-  try {
-    linkSync(from, to);
-    return null;
-  } catch (err) {
-    return err as NodeJS.ErrnoException;
-  }
 }
 
 async function exists(p: string): Promise<boolean> {
