@@ -1,9 +1,19 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { configSchema, ConfigError, defaultsPath, loadConfig } from './config.js';
+
+const made: string[] = [];
+const tempDir = async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'sg-config-'));
+  made.push(dir);
+  return dir;
+};
+afterEach(async () => {
+  for (const dir of made.splice(0)) await rm(dir, { recursive: true, force: true });
+});
 
 describe('configuration', () => {
   it('config/default.json lists every setting at its default', () => {
@@ -11,7 +21,7 @@ describe('configuration', () => {
   });
 
   it('layers the operator file and SYNCGATE_<SECTION>__<KEY> variables, typed like the defaults', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'sg-config-'));
+    const dir = await tempDir();
     const file = path.join(dir, 'op.json');
     await writeFile(file, JSON.stringify({ http: { port: 9000 }, data: { dir: '/srv/a' } }));
     const cfg = loadConfig({
@@ -40,7 +50,7 @@ describe('configuration', () => {
   });
 
   it('refuses a missing or malformed operator file', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'sg-config-'));
+    const dir = await tempDir();
     const bad = path.join(dir, 'bad.json');
     await writeFile(bad, '{ not json');
     expect(() => loadConfig({ file: bad, env: {} })).toThrow(ConfigError);

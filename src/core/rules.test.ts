@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { readdir, symlink, mkdir as fsMkdir, writeFile } from 'node:fs/promises';
+import { readdir, rm, symlink, mkdir as fsMkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { body, makeCore, readAll, type TestCore } from '../../test/helpers/core.js';
@@ -102,11 +102,15 @@ describe('retention', () => {
 describe('path safety on disk', () => {
   it('refuses a symlink that leads out of the root', async () => {
     const outside = await fsMkdirTemp();
-    await writeFile(path.join(outside, 'secret.txt'), 'secret');
-    await symlink(outside, path.join(t.rootDir, 'escape'));
-    await expect(t.core.vfs.write(t.admin, 'docs', 'escape/new.txt', body('x'))).rejects.toBeDefined();
-    await expect(t.core.vfs.read(t.admin, 'docs', 'escape/secret.txt')).rejects.toBeDefined();
-    expect(await readdir(outside)).toEqual(['secret.txt']);
+    try {
+      await writeFile(path.join(outside, 'secret.txt'), 'secret');
+      await symlink(outside, path.join(t.rootDir, 'escape'));
+      await expect(t.core.vfs.write(t.admin, 'docs', 'escape/new.txt', body('x'))).rejects.toBeDefined();
+      await expect(t.core.vfs.read(t.admin, 'docs', 'escape/secret.txt')).rejects.toBeDefined();
+      expect(await readdir(outside)).toEqual(['secret.txt']);
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
   });
 });
 

@@ -210,8 +210,10 @@ describe('REST brute-force protection', () => {
 
 describe('REST over HTTPS', () => {
   let t: TestGateway;
+  let certDir: string | undefined;
   afterEach(async () => {
     await t?.close();
+    if (certDir) await (await import('node:fs/promises')).rm(certDir, { recursive: true, force: true });
   });
 
   it('the session cookie is Secure and HSTS is sent when the port speaks HTTPS', async () => {
@@ -221,6 +223,7 @@ describe('REST over HTTPS', () => {
     const https = await import('node:https');
     const { loadOrCreateCertificate } = await import('../../src/lib/tls-cert.js');
     const dir = await mkdtemp(path.join(os.tmpdir(), 'sg-tls-'));
+    certDir = dir;
     const pem = await loadOrCreateCertificate({ dir });
     await writeFile(path.join(dir, 'c.pem'), pem.cert);
     await writeFile(path.join(dir, 'k.pem'), pem.key);
