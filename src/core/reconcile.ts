@@ -1,12 +1,11 @@
 import path from 'node:path';
-import type { ChangeInput, EntryRow } from '../db/files-repo.js';
+import type { ChangeInput, EntryRow, Recorded } from '../db/files-repo.js';
 import { joinRel } from '../lib/paths.js';
 import { fingerprint, fingerprintMatches } from '../storage/content-store.js';
 import type { CoreContext } from './context.js';
 import { actorOf } from './present.js';
 import type { RootHandle } from './roots.js';
 import { systemSession, type Session } from './session.js';
-import type { Change } from './types.js';
 import { changeInfo } from './present.js';
 
 const LOCAL: Session = systemSession('local', 'watcher');
@@ -45,6 +44,7 @@ export class Reconciler {
     const after = (await this.ctx.store.statPath(abs)) ?? st;
     if (live?.kind === 'file' && live.hash === hash) {
       this.ctx.files.touchFingerprint(live.id, fingerprint(after));
+      Object.assign(live, fingerprint(after)); // the caller's row stays true to the database
       return [];
     }
     if (live?.kind === 'file') await this.noteLost(root, rel, live.hash);
@@ -73,7 +73,8 @@ export class Reconciler {
   async settle(root: RootHandle, rel: string): Promise<EntryRow | undefined> {
     const entry = this.ctx.files.entry(root.row.id, rel);
     const inputs = await this.diff(root, rel, entry);
-    if (inputs.length > 0) this.commit(root, LOCAL, inputs);
+    if (inputs.length === 0) return entry; // the usual case: the disk matches, no second read
+    this.commit(root, LOCAL, inputs);
     return this.ctx.files.entry(root.row.id, rel);
   }
 
@@ -121,10 +122,12 @@ export class Reconciler {
     return recorded;
   }
 
-  commit(root: RootHandle, session: Session, inputs: ChangeInput[]): Change[] {
+  commit(root: RootHandle, session: Session, inputs: ChangeInput[]): Recorded[] {
     const recorded = this.ctx.files.record(root.row.id, actorOf(session), inputs);
-    const out = recorded.map((r) => changeInfo(root.row.name, r.change));
-    this.ctx.durable.recorded(root.row.id, out);
-    return out;
+    this.ctx.durable.recorded(
+      root.row.id,
+      recorded.map((r) => changeInfo(root.row.name, r.change)),
+    );
+    return recorded;
   }
 }

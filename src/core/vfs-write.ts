@@ -63,10 +63,10 @@ export class VfsWriter {
     return this.ctx.durable.changeRoot(h.row.id, fn);
   }
 
-  /** Records the changes; returns the entry of the last one (re-reading all would cost a query each on big trees). */
+  /** Records the changes; returns the entry of the last one. */
   commit(h: RootHandle, session: Session, inputs: ChangeInput[]): EntryRow {
-    this.reconciler.commit(h, session, inputs);
-    return this.ctx.files.entry(h.row.id, inputs[inputs.length - 1]!.path)!;
+    const recorded = this.reconciler.commit(h, session, inputs);
+    return recorded[recorded.length - 1]!.entry;
   }
 
   /** Keeps a head's content in the blob store before it is replaced or removed (a link, no copy). */

@@ -32,6 +32,8 @@ export interface ChangeInput {
 
 export interface Recorded {
   change: ChangeRow;
+  /** The path's entry after the change, as stored. */
+  entry: EntryRow;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -163,12 +165,13 @@ export class FilesRepo {
         const [parent, name] = parentAndName(input.path);
         const deleted = input.deleted ? 1 : 0;
         const state = { kind: input.kind, size: input.size, mtimeMs: input.mtimeMs, hash: input.hash, version, deleted, seq, ino: input.ino, ctimeMs: input.ctimeMs ?? 0, changedAt: now };
-        if (previous) this.q.updateEntry.run({ ...state, id: previous.id });
-        else this.q.insertEntry.run({ ...state, rootId, path: input.path, parent, name });
+        let id = previous?.id;
+        if (id !== undefined) this.q.updateEntry.run({ ...state, id });
+        else id = Number(this.q.insertEntry.run({ ...state, rootId, path: input.path, parent, name }).lastInsertRowid);
         const common = { rootId, path: input.path, version, seq, op: input.op, kind: input.kind, deleted, hash: input.hash, size: input.size, mtimeMs: input.mtimeMs, protocol: actor.protocol, userName: actor.userName, createdAt: now };
         this.q.insertVersion.run({ ...common, userId: actor.userId, deviceId: actor.deviceId, deviceName: actor.deviceName });
         this.q.insertChange.run({ ...common, oldPath: input.oldPath ?? null });
-        out.push({ change: { ...common, deleted: input.deleted, oldPath: input.oldPath ?? null } });
+        out.push({ change: { ...common, deleted: input.deleted, oldPath: input.oldPath ?? null }, entry: { ...state, id, rootId, path: input.path, parent, name, deleted: input.deleted } });
       }
       this.q.setRootSeq.run({ seq, rootId });
       return out;
