@@ -14,5 +14,6 @@ export async function openAdminCore(configFile?: string): Promise<Core> {
     kdf: { memoryKiB: config.security.kdfMemoryKiB, iterations: config.security.kdfIterations },
     guard: { freeAttempts: 3, banAfter: 10, windowMs: 900_000, banMs: 900_000, maxDelayMs: 0 },
     ignoredNames: config.storage.ignoredNames,
+    beside: true,
   });
 }

@@ -23,6 +23,11 @@ export interface CoreOptions {
   guard: GuardOptions;
   /** File names neither stored nor listed (e.g. '.DS_Store', '._*'). */
   ignoredNames?: string[];
+  /**
+   * An admin command beside a running gateway (the CLI): it must not drop the gateway's staging
+   * files, which a start-up otherwise clears as leftovers of a crash.
+   */
+  beside?: boolean;
 }
 
 export interface Core {
@@ -43,7 +48,7 @@ export interface Core {
 /** Builds the core over a data folder: metadata database, content store, services. */
 export async function createCore(opts: CoreOptions): Promise<Core> {
   const store = new ContentStore(opts.dataDir);
-  await store.init();
+  await store.init({ dropStaging: !opts.beside });
   const db = openDb(opts.dbFile);
   const ctx = createContext(db, store, opts.log.child({ category: 'core' }), opts.ignoredNames);
   const roots = new Roots(ctx);

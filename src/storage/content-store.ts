@@ -57,11 +57,12 @@ export class ContentStore {
     this.uploadDir = path.join(dataDir, 'uploads');
   }
 
-  async init(): Promise<void> {
+  /** `dropStaging`: only for the gateway, at start; an admin command may run beside a live gateway. */
+  async init(opts: { dropStaging?: boolean } = {}): Promise<void> {
     await mkdir(this.blobDir, { recursive: true });
     await mkdir(this.uploadDir, { recursive: true });
     // Staging files left by a crash were never acknowledged: drop them.
-    await rm(this.tempDir, { recursive: true, force: true });
+    if (opts.dropStaging ?? true) await rm(this.tempDir, { recursive: true, force: true });
     await mkdir(this.tempDir, { recursive: true });
     this.localPrefix = (await realpath(this.dataDir)) + path.sep;
   }
