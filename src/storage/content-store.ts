@@ -48,6 +48,8 @@ export class ContentStore {
   private spare: Promise<SpareFile> | null = null;
   private closed = false;
   private localPrefix = '';
+  private readonly tempPrefix = `${Date.now()}-${randomBytes(6).toString('hex')}`;
+  private tempCount = 0;
   /** Folders whose entries changed (rename, unlink, mkdir) and are not yet synced: see takeUnsyncedDirs. */
   private unsyncedDirs = new Set<string>();
 
@@ -82,7 +84,9 @@ export class ContentStore {
   }
 
   newTempPath(): string {
-    return path.join(this.tempDir, `${Date.now()}-${randomBytes(8).toString('hex')}`);
+    // Unique within this process by the counter, against other processes by the random prefix.
+    this.tempCount += 1;
+    return path.join(this.tempDir, `${this.tempPrefix}-${this.tempCount}`);
   }
 
   /**
