@@ -7,6 +7,10 @@
  *   BENCH_REPS_PROPFIND (default 11)
  * The issue's reference figures are medians of 25 runs; fewer runs are the default here to keep a
  * whole run within a few minutes on a shared machine.
+ * Both servers work in one folder under TMPDIR. On the development machines, creating files in a
+ * tree where many were just deleted (a previous run's clean-up, the filesystem is mounted with
+ * `discard`) can be 10x slower for minutes and skews the small-file figures: pick a quiet TMPDIR
+ * (e.g. TMPDIR=/var/tmp) and do not start right after another benchmark.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
