@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { ChangeInput, EntryRow, Recorded } from '../db/files-repo.js';
 import { joinRel } from '../lib/paths.js';
-import { fingerprint, fingerprintMatches } from '../storage/content-store.js';
+import { fingerprint, fingerprintMatches, isStagingLeftover } from '../storage/content-store.js';
 import type { CoreContext } from './context.js';
 import { actorOf } from './present.js';
 import type { RootHandle } from './roots.js';
@@ -98,6 +98,8 @@ export class Reconciler {
       }
       const known = new Map(this.ctx.files.children(root.row.id, dirRel).map((e) => [e.name, e]));
       for (const name of names.map((n) => n.normalize('NFC'))) {
+        // Our copy for a cross-filesystem install, left by a crash (installs hold this root's mutex).
+        if (isStagingLeftover(name)) await this.ctx.store.discard(path.join(abs, name));
         if (this.ctx.isIgnoredName(name)) continue;
         const childRel = joinRel(dirRel, name);
         pending.push(...(await this.diff(root, childRel, known.get(name))));

@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { lstatSync, utimesSync, writeFileSync } from 'node:fs';
-import { stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { body, makeCore, readAll, type TestCore } from '../../test/helpers/core.js';
 import { isCoreError } from './errors.js';
@@ -64,6 +64,21 @@ describe('review: disk edits the fingerprint cannot see', () => {
       expect(hist.map((h) => h.hash), rel).toEqual([sha('BBBB'), sha('AAAA')]);
     }
     expect(sameMillisecond, 'edits that landed in the millisecond of the write').toBeGreaterThan(0);
+  });
+});
+
+describe('review: leftovers of a cross-filesystem install', () => {
+  // An install into a root on another filesystem copies to `.syncgate-<random>.tmp` beside the
+  // target first; a crash in between left the copy there for good (hidden from listings).
+  it('are removed by the next scan, and never recorded', async () => {
+    await mkdir(path.join(t.rootDir, 'sub'), { recursive: true });
+    await writeFile(path.join(t.rootDir, 'sub', '.syncgate-0123456789ab.tmp'), 'half a copy');
+    await writeFile(path.join(t.rootDir, '.syncgate-notes.txt'), 'not ours: kept');
+    const rootId = t.core.ctx.roots.byName('docs')!.id;
+    await t.core.writer.scanRoot(rootId);
+    expect(await readdir(path.join(t.rootDir, 'sub'))).toEqual([]);
+    expect(await readdir(t.rootDir)).toContain('.syncgate-notes.txt');
+    expect(t.core.ctx.files.entry(rootId, 'sub/.syncgate-0123456789ab.tmp')).toBeUndefined();
   });
 });
 

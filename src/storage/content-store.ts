@@ -314,11 +314,16 @@ export class ContentStore {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
       // Root on another filesystem: copy next to the target, then rename there.
-      const near = path.join(path.dirname(livePath), `.syncgate-${randomBytes(6).toString('hex')}.tmp`);
-      await copyFile(tempPath, near);
-      if (mtimeMs !== undefined) await utimes(near, new Date(), new Date(mtimeMs));
-      await syncFile(near);
-      await rename(near, livePath);
+      const near = path.join(path.dirname(livePath), `${LEFTOVER_PREFIX}${randomBytes(6).toString('hex')}.tmp`);
+      try {
+        await copyFile(tempPath, near);
+        if (mtimeMs !== undefined) await utimes(near, new Date(), new Date(mtimeMs));
+        await syncFile(near);
+        await rename(near, livePath);
+      } catch (err) {
+        await rm(near, { force: true });
+        throw err;
+      }
       await rm(tempPath, { force: true });
     }
     this.unsyncedDirs.add(path.dirname(livePath));
@@ -391,6 +396,13 @@ export class ContentStore {
   openRead(file: string, range?: { start: number; end: number }): Readable {
     return createReadStream(file, { start: range?.start, end: range?.end, highWaterMark: 1 << 20 });
   }
+}
+
+/** Copies staged next to a live file on another filesystem; one left by a crash is removed by a scan. */
+const LEFTOVER_PREFIX = '.syncgate-';
+
+export function isStagingLeftover(name: string): boolean {
+  return name.startsWith(LEFTOVER_PREFIX) && name.endsWith('.tmp');
 }
 
 /** The disk fingerprint recorded with an entry: if any of it changed, the file may have. */
