@@ -45,17 +45,6 @@ function crossSite(ctx: HttpContext): boolean {
   }
 }
 
-/** Resumes a secret that carries no user name; failures count toward the address's ban. */
-function guarded<T>(core: Core, address: string, f: () => T): T {
-  core.guard.check(address, undefined);
-  try {
-    return f();
-  } catch (err) {
-    if (isCoreError(err, 'UNAUTHENTICATED')) core.guard.failed(address, undefined);
-    throw err;
-  }
-}
-
 /**
  * Reads credentials when some were sent: Basic (user + password or API token), Bearer (`sgt_` API
  * token, `sgs_` login session, `sgd_` device token) or the session cookie. Wrong credentials are a
@@ -80,10 +69,10 @@ export function authenticator(core: Core, opts: { secure: boolean; onSession?: (
         via = 'basic';
       } else if (scheme === 'bearer') {
         if (value.startsWith('sgd_')) {
-          session = guarded(core, address, () => core.accounts.deviceSession(value, 'rest', requestId, address));
+          session = core.accounts.deviceSession(value, 'rest', requestId, address);
           via = 'device';
         } else if (value.startsWith('sgs_')) {
-          user = guarded(core, address, () => core.accounts.resumeLoginSession(value));
+          user = core.accounts.resumeLoginSession(value, address);
           via = 'login-session';
           ctx.state.loginToken = value;
         } else {
@@ -97,7 +86,7 @@ export function authenticator(core: Core, opts: { secure: boolean; onSession?: (
       const cookie = ctx.cookies.get(SESSION_COOKIE);
       if (cookie) {
         try {
-          user = guarded(core, address, () => core.accounts.resumeLoginSession(cookie));
+          user = core.accounts.resumeLoginSession(cookie, address);
           via = 'cookie';
           ctx.state.loginToken = cookie;
         } catch (err) {

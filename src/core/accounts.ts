@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { UserRow } from '../db/accounts-repo.js';
 import { randomToken, sha256Hex } from '../lib/ids.js';
 import type { CoreContext } from './context.js';
-import { fail } from './errors.js';
+import { fail, isCoreError } from './errors.js';
 import type { LoginGuard } from './guard.js';
 import type { Protocol, Session, SessionUser } from './session.js';
 
@@ -148,15 +148,28 @@ export class Accounts {
 
   /** For bearer tokens without a user name (REST scripts). */
   authenticateToken(secret: string, meta: { address?: string }): SessionUser {
-    this.guard.check(meta.address, undefined);
-    const token = secret.startsWith(TOKEN_PREFIX) ? this.ctx.accounts.tokenByHash(sha256Hex(secret)) : undefined;
-    const u = token ? this.ctx.accounts.userById(token.userId) : undefined;
-    if (!token || !u || u.disabled) {
-      this.guard.failed(meta.address, undefined);
-      fail('UNAUTHENTICATED', 'invalid or revoked token');
+    return this.bySecret(meta.address, () => {
+      const token = secret.startsWith(TOKEN_PREFIX) ? this.ctx.accounts.tokenByHash(sha256Hex(secret)) : undefined;
+      const u = token ? this.ctx.accounts.userById(token.userId) : undefined;
+      if (!token || !u || u.disabled) fail('UNAUTHENTICATED', 'invalid or revoked token');
+      this.ctx.accounts.touchToken(token.id);
+      return sessionUser(u);
+    });
+  }
+
+  /**
+   * A secret that carries no user name (API token, login session, device token): a failure counts
+   * toward the address's ban, like a wrong password. No slow-down: these secrets are 128 bits or more
+   * of randomness, which no number of guesses reaches; the ban keeps the noise down.
+   */
+  private bySecret<T>(address: string | undefined, resume: () => T): T {
+    this.guard.check(address, undefined);
+    try {
+      return resume();
+    } catch (err) {
+      if (isCoreError(err, 'UNAUTHENTICATED')) this.guard.failed(address, undefined);
+      throw err;
     }
-    this.ctx.accounts.touchToken(token.id);
-    return sessionUser(u);
   }
 
   createToken(userId: number, name: string): { id: number; name: string; token: string } {
@@ -182,11 +195,13 @@ export class Accounts {
     return { token, expiresAt };
   }
 
-  resumeLoginSession(token: string): SessionUser {
-    const row = this.ctx.accounts.loginSessionByHash(sha256Hex(token));
-    const u = row && row.expiresAt > Date.now() ? this.ctx.accounts.userById(row.userId) : undefined;
-    if (!u || u.disabled) fail('UNAUTHENTICATED', 'the session expired; log in again');
-    return sessionUser(u);
+  resumeLoginSession(token: string, address?: string): SessionUser {
+    return this.bySecret(address, () => {
+      const row = this.ctx.accounts.loginSessionByHash(sha256Hex(token));
+      const u = row && row.expiresAt > Date.now() ? this.ctx.accounts.userById(row.userId) : undefined;
+      if (!u || u.disabled) fail('UNAUTHENTICATED', 'the session expired; log in again');
+      return sessionUser(u);
+    });
   }
 
   closeLoginSession(token: string): void {
@@ -203,11 +218,13 @@ export class Accounts {
 
   /** A device's token opens a session as its user, from that device. */
   deviceSession(token: string, protocol: Protocol, requestId: string, address: string | null): Session {
-    const device = this.ctx.accounts.deviceByTokenHash(sha256Hex(token));
-    const u = device ? this.ctx.accounts.userById(device.userId) : undefined;
-    if (!device || !u || u.disabled) fail('UNAUTHENTICATED', 'unknown or revoked device');
-    this.ctx.accounts.seeDevice(device.id, address);
-    return { user: sessionUser(u), device: { id: device.id, name: device.name }, protocol, requestId, address: address ?? undefined };
+    return this.bySecret(address ?? undefined, () => {
+      const device = this.ctx.accounts.deviceByTokenHash(sha256Hex(token));
+      const u = device ? this.ctx.accounts.userById(device.userId) : undefined;
+      if (!device || !u || u.disabled) fail('UNAUTHENTICATED', 'unknown or revoked device');
+      this.ctx.accounts.seeDevice(device.id, address);
+      return { user: sessionUser(u), device: { id: device.id, name: device.name }, protocol, requestId, address: address ?? undefined };
+    });
   }
 
   devices(userId: number): { id: number; uuid: string; name: string; lastAddress: string | null; lastSeenAt: number | null; revoked: boolean }[] {

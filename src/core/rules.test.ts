@@ -172,6 +172,22 @@ describe('password verification cache', () => {
   });
 });
 
+describe('secrets without a user name', () => {
+  // Session and device tokens were checked against the login guard by the REST door only; the core
+  // now counts every failure itself, whichever door resumes the secret.
+  it('count failed session and device tokens toward the address ban', async () => {
+    const { accounts } = t.core;
+    const u = await accounts.createUser('gus', 'gus-password');
+    const good = accounts.openLoginSession(accounts.user('gus'), 60_000, '10.0.0.9');
+    for (let i = 0; i < 5; i += 1) {
+      expect(() => accounts.resumeLoginSession('sgs_wrong', '10.0.0.9')).toThrow(expect.objectContaining({ code: 'UNAUTHENTICATED' }));
+      expect(() => accounts.deviceSession('sgd_wrong', 'rest', 'r', '10.0.0.9')).toThrow(expect.objectContaining({ code: 'UNAUTHENTICATED' }));
+    }
+    expect(() => accounts.resumeLoginSession(good.token, '10.0.0.9')).toThrow(expect.objectContaining({ code: 'TOO_MANY_ATTEMPTS' }));
+    expect(accounts.resumeLoginSession(good.token, '10.0.0.10').id).toBe(u.id); // another address is not banned
+  });
+});
+
 describe('ignored names', () => {
   it('refuses to store a name the server ignores, whatever the door', async () => {
     const { createCore } = await import('./index.js');
