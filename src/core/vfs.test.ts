@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { body, makeCore, readAll, type TestCore } from '../../test/helpers/core.js';
 import { isCoreError } from './errors.js';
@@ -107,5 +107,19 @@ describe('disk edits and safety', () => {
     await expect(vfs.write(t.admin, 'docs', 'k.txt', broken())).rejects.toSatisfy((e) => isCoreError(e, 'ABORTED'));
     expect(await readFile(path.join(t.rootDir, 'k.txt'), 'utf8')).toBe('keep me');
     expect((await vfs.stat(t.admin, 'docs', 'k.txt')).version).toBe(1);
+  });
+});
+
+describe('folder listings', () => {
+  it('lists a folder larger than one page whole, in name order, once each', async () => {
+    const dir = path.join(t.rootDir, 'big');
+    await mkdir(dir);
+    const names = Array.from({ length: 2345 }, (_, i) => `f-${String(i).padStart(5, '0')}.txt`);
+    await Promise.all(names.map((n) => writeFile(path.join(dir, n), n)));
+    await writeFile(path.join(dir, '.DS_Store'), 'ignored by listings when configured; kept here');
+    await t.core.writer.scanRoot(t.core.ctx.roots.byName('docs')!.id);
+    const listed = (await t.core.vfs.list(t.admin, 'docs', 'big')).map((e) => e.name);
+    expect(listed.filter((n) => n !== '.DS_Store')).toEqual(names);
+    expect(new Set(listed).size).toBe(listed.length);
   });
 });

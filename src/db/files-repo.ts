@@ -62,8 +62,9 @@ export class FilesRepo {
       listing: db
         .select({ path: entries.path, name: entries.name, kind: entries.kind, size: entries.size, mtimeMs: entries.mtimeMs, hash: entries.hash, version: entries.version, seq: entries.seq })
         .from(entries)
-        .where(and(eq(entries.rootId, p('rootId')), eq(entries.parent, p('parent')), eq(entries.deleted, false)))
+        .where(and(eq(entries.rootId, p('rootId')), eq(entries.parent, p('parent')), eq(entries.deleted, false), gt(entries.name, p('after'))))
         .orderBy(asc(entries.name))
+        .limit(p('limit'))
         .prepare(),
       liveChildren: db
         .select()
@@ -111,9 +112,12 @@ export class FilesRepo {
     return this.db.select().from(entries).where(cond).orderBy(asc(entries.name)).all();
   }
 
-  /** A folder's live children with only what a listing shows: half the columns, twice as fast. */
-  listing(rootId: number, parent: string): ListingRow[] {
-    return this.q.listing.all({ rootId, parent });
+  /**
+   * Up to `limit` live children of a folder named after `after` (by name), with only what a listing
+   * shows: half the columns, twice as fast.
+   */
+  listing(rootId: number, parent: string, after = '', limit = -1): ListingRow[] {
+    return this.q.listing.all({ rootId, parent, after, limit });
   }
 
   hasLiveChildren(rootId: number, parent: string): boolean {
