@@ -30,6 +30,21 @@ beforeEach(async () => {
 afterEach(async () => t.close());
 
 describe('ShareLinks', () => {
+  it('follow what they share when it moves, folder or file', async () => {
+    const folder = await shares.create(alice, { root: 'docs', path: 'pub' });
+    const file = await shares.create(alice, { root: 'docs', path: 'pub/a.txt' });
+    const other = await shares.create(alice, { root: 'docs', path: 'secret.txt' });
+    await t.core.vfs.move(alice, 'docs', 'pub', 'public');
+    const f = await shares.open(folder.token, {});
+    expect(f.session.scope).toMatchObject({ path: 'public' });
+    expect((await readAll((await t.core.vfs.read(f.session, f.root, 'public/a.txt')).stream)).toString()).toBe('hello');
+    const one = await shares.open(file.token, {});
+    expect(one.session.scope).toMatchObject({ path: 'public/a.txt' });
+    await t.core.vfs.move(alice, 'docs', 'public/a.txt', 'public/b.txt');
+    expect((await shares.open(file.token, {})).session.scope).toMatchObject({ path: 'public/b.txt' });
+    expect((await shares.open(other.token, {})).session.scope).toMatchObject({ path: 'secret.txt' });
+  });
+
   it('creates a 256-bit token and stores only its hash', async () => {
     const { link, token } = await shares.create(alice, { root: 'docs', path: 'pub/a.txt' });
     expect(Buffer.from(token, 'base64url').length).toBe(32);

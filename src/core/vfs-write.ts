@@ -14,6 +14,7 @@ import type { Retention } from './retention.js';
 import type { RootHandle, Roots } from './roots.js';
 import type { Session } from './session.js';
 import { actorLabel } from './session.js';
+import { followMove } from './shares.js';
 import type { EntryInfo, WriteResult } from './types.js';
 
 export interface WriteOptions {
@@ -263,6 +264,7 @@ export class VfsWriter {
       }
       this.commit(h, session, inputs);
       this.props.moveTree(h.row.id, from, to);
+      followMove(this.ctx, h.row.id, from, to);
       this.locks.dropTree(h.row.id, from);
       return entryInfo(h.row.name, this.ctx.files.entry(h.row.id, to)!);
     });
