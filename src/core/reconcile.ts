@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { ChangeInput, EntryRow, Recorded } from '../db/files-repo.js';
 import { joinRel } from '../lib/paths.js';
-import { fingerprint, fingerprintMatches, isStagingLeftover } from '../storage/content-store.js';
+import { isStagingLeftover } from '../storage/content-store.js';
+import { fingerprint, fingerprintMatches } from '../storage/fingerprint.js';
 import type { CoreContext } from './context.js';
 import { actorOf } from './present.js';
 import type { RootHandle } from './roots.js';

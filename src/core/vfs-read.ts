@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { createReadStream } from 'node:fs';
-import { fingerprintMatches, toFileStat } from '../storage/content-store.js';
+import { fingerprintMatches, toFileStat } from '../storage/fingerprint.js';
 import type { CoreContext } from './context.js';
 import { fail } from './errors.js';
 import { checkScope, livePath, safePath } from './live.js';

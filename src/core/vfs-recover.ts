@@ -1,4 +1,4 @@
-import { fingerprint } from '../storage/content-store.js';
+import { fingerprint } from '../storage/fingerprint.js';
 import type { CoreContext } from './context.js';
 import { fail } from './errors.js';
 import { checkScope, livePath, safePath } from './live.js';

@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
 import type { ChangeInput, EntryRow } from '../db/files-repo.js';
 import { baseName, isWithin, parentOf } from '../lib/paths.js';
-import { fingerprint, type StagedFile } from '../storage/content-store.js';
+import type { StagedFile } from '../storage/content-store.js';
+import { fingerprint } from '../storage/fingerprint.js';
 import { conflictCopyPath } from './conflict-name.js';
 import type { CoreContext } from './context.js';
 import { fail, fromFsError, isCoreError } from './errors.js';

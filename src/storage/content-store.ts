@@ -1,39 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, createReadStream, createWriteStream, linkSync, lstatSync, open as openCb, renameSync, utimesSync, writeSync, constants as fsc } from 'node:fs';
-import { promisify } from 'node:util';
-import { copyFile, link, lstat, mkdir, open, readdir, readFile, realpath, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
+import { createReadStream, linkSync, lstatSync, renameSync, utimesSync, constants as fsc } from 'node:fs';
+import { copyFile, link, lstat, mkdir, readdir, readFile, realpath, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { fsyncDir, syncFd } from '../lib/fsync.js';
-import { readHead } from '../lib/read-head.js';
+import type { Readable } from 'node:stream';
+import { fsyncDir, fsyncFile } from '../lib/fsync.js';
+import { toFileStat, type FileStat } from './fingerprint.js';
+import { Staging, type StagedFile } from './staging.js';
 
-/** Socket chunks are small: buffer up to 4 MiB before each write(2) call. */
-const WRITE_BUFFER = 4 << 20;
-const EARLY_FLUSH = 32 << 20;
-const openFd = promisify(openCb);
-/** Uploads up to this size are gathered in memory and written with one call (most files are small). */
-const SMALL_FILE = 256 << 10;
-
-export interface StagedFile {
-  tempPath: string;
-  hash: string;
-  size: number;
-}
-
-interface SpareFile {
-  tempPath: string;
-  fd: number;
-}
-
-export interface FileStat {
-  size: number;
-  mtimeMs: number;
-  ino: number;
-  ctimeMs: number;
-  kind: 'file' | 'dir' | 'symlink' | 'other';
-}
+export type { StagedFile } from './staging.js';
 
 /**
  * The content store: live trees (plain folders, one per root), a content-addressed blob store
@@ -45,17 +20,15 @@ export class ContentStore {
   readonly tempDir: string;
   readonly uploadDir: string;
 
-  private spare: Promise<SpareFile> | null = null;
-  private closed = false;
+  readonly staging: Staging;
   private localPrefix = '';
-  private readonly tempPrefix = `${Date.now()}-${randomBytes(6).toString('hex')}`;
-  private tempCount = 0;
   /** Folders whose entries changed (rename, unlink, mkdir) and are not yet synced: see takeUnsyncedDirs. */
   private unsyncedDirs = new Set<string>();
 
   constructor(readonly dataDir: string) {
     this.blobDir = path.join(dataDir, 'blobs');
     this.tempDir = path.join(dataDir, 'tmp');
+    this.staging = new Staging(this.tempDir);
     this.uploadDir = path.join(dataDir, 'uploads');
   }
 
@@ -84,131 +57,17 @@ export class ContentStore {
   }
 
   newTempPath(): string {
-    // Unique within this process by the counter, against other processes by the random prefix.
-    this.tempCount += 1;
-    return path.join(this.tempDir, `${this.tempPrefix}-${this.tempCount}`);
+    return this.staging.newTempPath();
   }
 
-  /**
-   * Streams `source` into a new staging file while hashing, then fsyncs it. On any error the
-   * staging file is removed and the error rethrown; nothing live is touched.
-   * `prefix` (a file path) is copied first, for appends and resumed uploads.
-   */
-  async stage(source: Readable | AsyncIterable<Uint8Array>, opts: { prefixFrom?: string; prefixLength?: number; maxSize?: number } = {}): Promise<StagedFile> {
-    let release = async (): Promise<void> => {};
-    if (opts.prefixFrom === undefined) {
-      const head = await readHead(source, SMALL_FILE);
-      if (head.rest === null) return this.stageSmall(head.chunks, opts.maxSize);
-      source = head.rest;
-      release = head.release;
-    }
-    const tempPath = this.newTempPath();
-    const hasher = createHash('sha256');
-    let size = 0;
-    // Dirty pages are not written back before fsync (the kernel waits for gigabytes): flushing
-    // as we go lets the disk work while we hash, so the final fsync has little left to do.
-    let flushedAt = 0;
-    let flushing: Promise<void> | null = null;
-    const handle = await open(tempPath, 'w').catch(async (err: unknown) => {
-      await release(); // the source was half read: let it go
-      throw err;
-    });
-    const flushEarly = () => {
-      if (flushing || size - flushedAt < EARLY_FLUSH) return;
-      flushedAt = size;
-      flushing = handle.datasync().then(
-        () => void (flushing = null),
-        () => void (flushing = null),
-      );
-    };
-    // A numeric fd, not the FileHandle: a FileHandle stream that does not close it keeps close() waiting.
-    const sink = () => createWriteStream('', { fd: handle.fd, autoClose: false, emitClose: false, highWaterMark: WRITE_BUFFER });
-    try {
-      if (opts.prefixFrom !== undefined && (opts.prefixLength ?? 0) > 0) {
-        await pipeline(createReadStream(opts.prefixFrom, { start: 0, end: (opts.prefixLength ?? 0) - 1 }), counter(), sink());
-      }
-      await pipeline(source, counter(opts.maxSize ?? Number.POSITIVE_INFINITY), sink());
-      await flushing;
-      await handle.datasync();
-      await handle.close();
-      return { tempPath, hash: hasher.digest('hex'), size };
-    } catch (err) {
-      await flushing;
-      await handle.close().catch(() => {});
-      await rm(tempPath, { force: true });
-      throw err;
-    }
-
-    function counter(limit = Number.POSITIVE_INFINITY): Transform {
-      return new Transform({
-        highWaterMark: WRITE_BUFFER,
-        transform(chunk: Buffer, _enc, done) {
-          size += chunk.length;
-          if (size > limit) return done(Object.assign(new Error('upload exceeds the size limit'), { code: 'EFBIG' }));
-          hasher.update(chunk);
-          flushEarly();
-          done(null, chunk);
-        },
-      });
-    }
-  }
-
-  /**
-   * A whole small upload: hashed in memory, written with one call and synced. Writing and closing a
-   * few KiB are direct calls (microseconds, less than a thread-pool round trip); creating the file
-   * (which can wait for the journal) and the sync go to the pool.
-   */
-  private async stageSmall(chunks: Uint8Array[], maxSize = Number.POSITIVE_INFINITY): Promise<StagedFile> {
-    const data = Buffer.concat(chunks);
-    if (data.length > maxSize) throw Object.assign(new Error('upload exceeds the size limit'), { code: 'EFBIG' });
-    const { tempPath, fd } = await this.takeSpare();
-    try {
-      for (let done = 0; done < data.length; ) done += writeSync(fd, data, done);
-      await syncFd(fd, true);
-    } catch (err) {
-      closeSync(fd);
-      await rm(tempPath, { force: true });
-      throw err;
-    }
-    closeSync(fd);
-    return { tempPath, hash: createHash('sha256').update(data).digest('hex'), size: data.length };
-  }
-
-  /**
-   * An empty staging file, created ahead. Creating a file waits for the journal when a sync has just
-   * run (about 0.4 ms here, right after the previous write's flush, against 40 µs otherwise): made
-   * while the previous upload was being committed, it costs the next one nothing.
-   */
-  private takeSpare(): Promise<SpareFile> {
-    // A spare that failed (disk full a moment ago) gets one fresh attempt before the error counts.
-    const next = this.spare?.catch(() => this.createSpare()) ?? this.createSpare();
-    if (this.closed) return next;
-    this.spare = this.createSpare();
-    this.spare.catch(() => {}); // reported to whoever takes it
-    return next;
-  }
-
-  private async createSpare(): Promise<SpareFile> {
-    const tempPath = this.newTempPath();
-    return { tempPath, fd: await openFd(tempPath, 'w') };
+  /** See Staging.stage. */
+  stage(source: Readable | AsyncIterable<Uint8Array>, opts: { prefixFrom?: string; prefixLength?: number; maxSize?: number } = {}): Promise<StagedFile> {
+    return this.staging.stage(source, opts);
   }
 
   /** Releases the spare staging file (at shutdown). */
   close(): void {
-    this.closed = true;
-    const spare = this.spare;
-    this.spare = null;
-    void spare?.then(
-      ({ tempPath, fd }) => {
-        try {
-          closeSync(fd);
-        } catch {
-          // already closed: nothing to release
-        }
-        return rm(tempPath, { force: true });
-      },
-      () => {},
-    );
+    this.staging.close();
   }
 
   /** Hashes a file on disk (SHA-256, streamed). */
@@ -256,7 +115,7 @@ export class ContentStore {
       if (linked.code !== 'EXDEV' && linked.code !== 'EPERM' && linked.code !== 'EMLINK') throw linked;
       const tmp = this.newTempPath();
       await copyFile(file, tmp);
-      await syncFile(tmp);
+      await fsyncFile(tmp);
       await rename(tmp, target);
     }
     // The live name is about to be replaced: the blob's name must survive a power cut first. An
@@ -318,7 +177,7 @@ export class ContentStore {
       try {
         await copyFile(tempPath, near);
         if (mtimeMs !== undefined) await utimes(near, new Date(), new Date(mtimeMs));
-        await syncFile(near);
+        await fsyncFile(near);
         await rename(near, livePath);
       } catch (err) {
         await rm(near, { force: true });
@@ -337,7 +196,7 @@ export class ContentStore {
     const tempPath = this.newTempPath();
     try {
       await copyFile(from, tempPath, fsc.COPYFILE_FICLONE);
-      await syncFile(tempPath);
+      await fsyncFile(tempPath);
     } catch (err) {
       await rm(tempPath, { force: true });
       throw err;
@@ -405,41 +264,11 @@ export function isStagingLeftover(name: string): boolean {
   return name.startsWith(LEFTOVER_PREFIX) && name.endsWith('.tmp');
 }
 
-/** The disk fingerprint recorded with an entry: if any of it changed, the file may have. */
-export function fingerprint(st: FileStat): { mtimeMs: number; ino: number; ctimeMs: number } {
-  return { mtimeMs: st.mtimeMs, ino: st.ino, ctimeMs: st.ctimeMs };
-}
-
-/** Whether the file on disk still has the fingerprint (and size) recorded for it. */
-export function fingerprintMatches(recorded: { size: number; mtimeMs: number; ino: number; ctimeMs: number }, st: FileStat): boolean {
-  // Entries recorded before ctime kept its fraction hold whole milliseconds: compare those as such,
-  // or an upgrade would re-hash every file of every root.
-  const ctime = Number.isInteger(recorded.ctimeMs) ? Math.floor(st.ctimeMs) : st.ctimeMs;
-  return recorded.size === st.size && recorded.mtimeMs === st.mtimeMs && recorded.ino === st.ino && recorded.ctimeMs === ctime;
-}
-
-export function toFileStat(st: Stats): FileStat {
-  const kind = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'other';
-  // ctime keeps its fraction (Node gives it to about a microsecond): an in-place edit that puts the
-  // old mtime back (rsync --inplace -t) within the same millisecond as our own write must still show.
-  return { size: st.size, mtimeMs: Math.floor(st.mtimeMs), ino: st.ino, ctimeMs: st.ctimeMs, kind };
-}
-
 async function exists(p: string): Promise<boolean> {
   try {
     await stat(p);
     return true;
   } catch {
     return false;
-  }
-}
-
-
-async function syncFile(file: string): Promise<void> {
-  const handle = await open(file, 'r+');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }

@@ -1,0 +1,168 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, createReadStream, createWriteStream, open as openCb, writeSync } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
+import { syncFd } from '../lib/fsync.js';
+import { readHead } from '../lib/read-head.js';
+
+/** Socket chunks are small: buffer up to 4 MiB before each write(2) call. */
+const WRITE_BUFFER = 4 << 20;
+const EARLY_FLUSH = 32 << 20;
+const openFd = promisify(openCb);
+/** Uploads up to this size are gathered in memory and written with one call (most files are small). */
+const SMALL_FILE = 256 << 10;
+
+export interface StagedFile {
+  tempPath: string;
+  hash: string;
+  size: number;
+}
+
+interface SpareFile {
+  tempPath: string;
+  fd: number;
+}
+
+/**
+ * Staging files: where an upload is written, hashed and synced before the store renames it into
+ * place. They live in one folder of the data folder, cleared at the gateway's start.
+ */
+export class Staging {
+  private spare: Promise<SpareFile> | null = null;
+  private closed = false;
+  private readonly tempPrefix = `${Date.now()}-${randomBytes(6).toString('hex')}`;
+  private tempCount = 0;
+
+  constructor(readonly tempDir: string) {}
+
+  newTempPath(): string {
+    // Unique within this process by the counter, against other processes by the random prefix.
+    this.tempCount += 1;
+    return path.join(this.tempDir, `${this.tempPrefix}-${this.tempCount}`);
+  }
+
+  /**
+   * Streams `source` into a new staging file while hashing, then fsyncs it. On any error the
+   * staging file is removed and the error rethrown; nothing live is touched.
+   * `prefix` (a file path) is copied first, for appends and resumed uploads.
+   */
+  async stage(source: Readable | AsyncIterable<Uint8Array>, opts: { prefixFrom?: string; prefixLength?: number; maxSize?: number } = {}): Promise<StagedFile> {
+    let release = async (): Promise<void> => {};
+    if (opts.prefixFrom === undefined) {
+      const head = await readHead(source, SMALL_FILE);
+      if (head.rest === null) return this.stageSmall(head.chunks, opts.maxSize);
+      source = head.rest;
+      release = head.release;
+    }
+    const tempPath = this.newTempPath();
+    const hasher = createHash('sha256');
+    let size = 0;
+    // Dirty pages are not written back before fsync (the kernel waits for gigabytes): flushing
+    // as we go lets the disk work while we hash, so the final fsync has little left to do.
+    let flushedAt = 0;
+    let flushing: Promise<void> | null = null;
+    const handle = await open(tempPath, 'w').catch(async (err: unknown) => {
+      await release(); // the source was half read: let it go
+      throw err;
+    });
+    const flushEarly = () => {
+      if (flushing || size - flushedAt < EARLY_FLUSH) return;
+      flushedAt = size;
+      flushing = handle.datasync().then(
+        () => void (flushing = null),
+        () => void (flushing = null),
+      );
+    };
+    // A numeric fd, not the FileHandle: a FileHandle stream that does not close it keeps close() waiting.
+    const sink = () => createWriteStream('', { fd: handle.fd, autoClose: false, emitClose: false, highWaterMark: WRITE_BUFFER });
+    try {
+      if (opts.prefixFrom !== undefined && (opts.prefixLength ?? 0) > 0) {
+        await pipeline(createReadStream(opts.prefixFrom, { start: 0, end: (opts.prefixLength ?? 0) - 1 }), counter(), sink());
+      }
+      await pipeline(source, counter(opts.maxSize ?? Number.POSITIVE_INFINITY), sink());
+      await flushing;
+      await handle.datasync();
+      await handle.close();
+      return { tempPath, hash: hasher.digest('hex'), size };
+    } catch (err) {
+      await flushing;
+      await handle.close().catch(() => {});
+      await rm(tempPath, { force: true });
+      throw err;
+    }
+
+    function counter(limit = Number.POSITIVE_INFINITY): Transform {
+      return new Transform({
+        highWaterMark: WRITE_BUFFER,
+        transform(chunk: Buffer, _enc, done) {
+          size += chunk.length;
+          if (size > limit) return done(Object.assign(new Error('upload exceeds the size limit'), { code: 'EFBIG' }));
+          hasher.update(chunk);
+          flushEarly();
+          done(null, chunk);
+        },
+      });
+    }
+  }
+
+  /**
+   * A whole small upload: hashed in memory, written with one call and synced. Writing and closing a
+   * few KiB are direct calls (microseconds, less than a thread-pool round trip); creating the file
+   * (which can wait for the journal) and the sync go to the pool.
+   */
+  private async stageSmall(chunks: Uint8Array[], maxSize = Number.POSITIVE_INFINITY): Promise<StagedFile> {
+    const data = Buffer.concat(chunks);
+    if (data.length > maxSize) throw Object.assign(new Error('upload exceeds the size limit'), { code: 'EFBIG' });
+    const { tempPath, fd } = await this.takeSpare();
+    try {
+      for (let done = 0; done < data.length; ) done += writeSync(fd, data, done);
+      await syncFd(fd, true);
+    } catch (err) {
+      closeSync(fd);
+      await rm(tempPath, { force: true });
+      throw err;
+    }
+    closeSync(fd);
+    return { tempPath, hash: createHash('sha256').update(data).digest('hex'), size: data.length };
+  }
+
+  /**
+   * An empty staging file, created ahead. Creating a file waits for the journal when a sync has just
+   * run (about 0.4 ms here, right after the previous write's flush, against 40 µs otherwise): made
+   * while the previous upload was being committed, it costs the next one nothing.
+   */
+  private takeSpare(): Promise<SpareFile> {
+    // A spare that failed (disk full a moment ago) gets one fresh attempt before the error counts.
+    const next = this.spare?.catch(() => this.createSpare()) ?? this.createSpare();
+    if (this.closed) return next;
+    this.spare = this.createSpare();
+    this.spare.catch(() => {}); // reported to whoever takes it
+    return next;
+  }
+
+  private async createSpare(): Promise<SpareFile> {
+    const tempPath = this.newTempPath();
+    return { tempPath, fd: await openFd(tempPath, 'w') };
+  }
+
+  /** Releases the spare staging file (at shutdown). */
+  close(): void {
+    this.closed = true;
+    const spare = this.spare;
+    this.spare = null;
+    void spare?.then(
+      ({ tempPath, fd }) => {
+        try {
+          closeSync(fd);
+        } catch {
+          // already closed: nothing to release
+        }
+        return rm(tempPath, { force: true });
+      },
+      () => {},
+    );
+  }
+}
