@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { childrenPager, deadPropertiesOfChildren, liveLocksOfRoot } from '../../src/core/dav-bulk.js';
+import { deadPropertiesOfChildren, liveLocksOfRoot } from '../../src/core/dav-bulk.js';
 import type { DeadProperty, EntryInfo, LockRow } from '../../src/core/index.js';
 import { DavError, statusLine } from './errors.js';
 import { activeLockXml } from './locking.js';
@@ -185,16 +185,15 @@ export async function propfind(ctx: DavContext): Promise<void> {
       dates,
     );
   // The listing is read from the metadata a page at a time; small folders go out in one piece.
-  const next = listing ? childrenPager(core.ctx, root, rootId, entry.path) : null;
-  let page = next ? next(CHUNK) : { entries: [], done: true };
-  const first = xmlOf(entry) + page.entries.map(xmlOf).join('');
+  const pages = listing ? core.vfs.listPages(session, root, entry.path, CHUNK) : null;
+  const firstPage = (pages && (await pages.next()).value) || { entries: [], last: true };
+  const first = xmlOf(entry) + firstPage.entries.map(xmlOf).join('');
   res.statusCode = 207;
-  if (page.done) return sendXml(res, 207, `<D:multistatus xmlns:D="DAV:">\n${first}</D:multistatus>\n`);
+  if (firstPage.last) return sendXml(res, 207, `<D:multistatus xmlns:D="DAV:">\n${first}</D:multistatus>\n`);
   res.setHeader('Content-Type', 'application/xml; charset=utf-8');
   await write(OPEN + first);
-  while (!page.done) {
-    if (res.destroyed) return;
-    page = next!(CHUNK);
+  for await (const page of pages!) {
+    if (res.destroyed) return; // leaving the loop closes the generator
     await write(page.entries.map(xmlOf).join(''));
   }
   res.end('</D:multistatus>\n');

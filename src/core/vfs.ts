@@ -22,6 +22,10 @@ export class Vfs {
   list(s: Session, root: string, path: string): Promise<EntryInfo[]> {
     return this.reader.list(s, root, path);
   }
+
+  listPages(s: Session, root: string, path: string, pageSize: number): AsyncGenerator<{ entries: EntryInfo[]; last: boolean }> {
+    return this.reader.listPages(s, root, path, pageSize);
+  }
   read(s: Session, root: string, path: string, opts?: ReadOptions): Promise<ReadResult> {
     return this.reader.read(s, root, path, opts);
   }
