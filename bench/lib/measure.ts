@@ -137,10 +137,11 @@ export function freePort(): Promise<number> {
 /**
  * syncgate as its own process, like an operator runs it (`node --import tsx src/main.ts`, so the PID is
  * the gateway's and its RSS its own), configured by SYNCGATE_* env: logs at warn on the bench's stderr,
- * watcher off, plus `settings` (data folder, password, doors and ports).
+ * watcher off, plus `settings` (data folder, password, doors and ports). BENCH_NODE_FLAGS adds node
+ * flags (e.g. `--cpu-prof --cpu-prof-dir=DIR` to profile the gateway during a benchmark).
  */
 export function spawnSyncgate(settings: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  return spawn(process.execPath, [...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', 'src/main.ts'], {
     cwd: REPO,
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, SYNCGATE_LOG__LEVEL: 'warn', SYNCGATE_WATCHER__ENABLED: 'false', ...settings },
