@@ -1,6 +1,5 @@
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { generate } from 'selfsigned';
 
 export interface PemPair {
   cert: string;
@@ -35,6 +34,8 @@ export async function loadOrCreateCertificate(opts: {
   const names = new Set(['localhost', ...(opts.altNames ?? [])]);
   const altNames = [...names].map((n) => (/^[\d.]+$|:/.test(n) ? { type: 7 as const, ip: n } : { type: 2 as const, value: n }));
   altNames.push({ type: 7, ip: '127.0.0.1' }, { type: 7, ip: '::1' });
+  // Loaded only here: the library takes 120-150 ms of CPU to load, and it is needed once (first start).
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: cn }], {
     keyType: 'ec',
     curve: 'P-256',
