@@ -156,7 +156,7 @@ export class Staging {
     return { tempPath, fd: await openFd(tempPath, 'w') };
   }
 
-  /** Releases the spare staging file (at shutdown). */
+  /** Releases the spare staging files (at shutdown). */
   close(): void {
     this.closed = true;
     for (const spare of this.spares.splice(0)) {
