@@ -1,5 +1,5 @@
 import { argon2id, argon2Verify } from 'hash-wasm';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { UserRow } from '../db/accounts-repo.js';
 import { randomToken, sha256Hex } from '../lib/ids.js';
 import type { CoreContext } from './context.js';
@@ -36,10 +36,14 @@ function sessionUser(u: UserRow): SessionUser {
 /** Users, passwords (Argon2id), API tokens, login sessions, devices, and authentication. */
 export class Accounts {
   /**
-   * Passwords verified in the last minute (key: name + SHA-256 of the secret). Argon2id costs tens
-   * of milliseconds by design; WebDAV and REST clients send Basic credentials on every request.
+   * Passwords verified in the last minute. Argon2id costs tens of milliseconds by design; WebDAV and
+   * REST clients send Basic credentials on every request. Keyed by an HMAC under a per-process random
+   * key, so a memory dump holds no plain hash of a password to guess against. A change made here
+   * forgets the user's entries at once; one made by an admin command beside the gateway acts within
+   * the minute.
    */
   private readonly verified = new Map<string, { userId: number; until: number }>();
+  private readonly verifiedKey = randomBytes(32);
 
   constructor(
     private readonly ctx: CoreContext,
@@ -117,7 +121,7 @@ export class Accounts {
         ok = token !== undefined && token.userId === u.id;
         if (ok) this.ctx.accounts.touchToken(token!.id);
       } else {
-        const key = `${name}\u0000${sha256Hex(secret)}`;
+        const key = createHmac('sha256', this.verifiedKey).update(name).update('\u0000').update(secret).digest('base64url');
         const hit = this.verified.get(key);
         ok = hit !== undefined && hit.userId === u.id && hit.until > Date.now();
         // Verified afresh (first time, or the minute ran out): remember it for the next minute.

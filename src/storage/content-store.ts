@@ -65,7 +65,7 @@ export class ContentStore {
     return this.staging.stage(source, opts);
   }
 
-  /** Releases the spare staging file (at shutdown). */
+  /** Releases the spare staging files (at shutdown). */
   close(): void {
     this.staging.close();
   }
