@@ -1,4 +1,5 @@
-import { and, eq, gte, lt, or } from 'drizzle-orm';
+import { and, eq, gte } from 'drizzle-orm';
+import { atOrBelow } from '../db/path-range.js';
 import { locks, properties } from '../db/schema/index.js';
 import type { CoreContext } from './context.js';
 import type { LockRow } from './locks.js';
@@ -17,9 +18,7 @@ export function liveLocksOfRoot(ctx: CoreContext, rootId: number): LockRow[] {
 
 /** Dead properties of `dir` and its direct children, keyed by path (one query). */
 export function deadPropertiesOfChildren(ctx: CoreContext, rootId: number, dir: string): Map<string, DeadProperty[]> {
-  const p = properties.path;
-  const where = dir === '' ? eq(properties.rootId, rootId) : and(eq(properties.rootId, rootId), or(eq(p, dir), and(gte(p, `${dir}/`), lt(p, `${dir}0`))));
-  const rows = ctx.db.select().from(properties).where(where).all();
+  const rows = ctx.db.select().from(properties).where(and(eq(properties.rootId, rootId), atOrBelow(properties.path, dir))).all();
   const out = new Map<string, DeadProperty[]>();
   const prefix = dir === '' ? '' : `${dir}/`;
   for (const r of rows) {

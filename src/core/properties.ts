@@ -1,4 +1,5 @@
-import { and, eq, gte, lt, or } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
+import { atOrBelow } from '../db/path-range.js';
 import { properties } from '../db/schema/index.js';
 import type { CoreContext } from './context.js';
 
@@ -14,9 +15,7 @@ export class Properties {
   constructor(private readonly ctx: CoreContext) {}
 
   private inTree(rootId: number, path: string) {
-    const p = properties.path;
-    const inside = path === '' ? undefined : or(eq(p, path), and(gte(p, `${path}/`), lt(p, `${path}0`)));
-    return inside ? and(eq(properties.rootId, rootId), inside) : eq(properties.rootId, rootId);
+    return and(eq(properties.rootId, rootId), atOrBelow(properties.path, path));
   }
 
   list(rootId: number, path: string): DeadProperty[] {

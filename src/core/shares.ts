@@ -1,7 +1,8 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { and, desc, eq, gte, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import { argon2Verify } from 'hash-wasm';
 import { tx } from '../db/index.js';
+import { atOrBelow } from '../db/path-range.js';
 import { shareAccesses, shareLinks } from '../db/schema/shares.js';
 import { randomToken, safeEqual, sha256Hex } from '../lib/ids.js';
 import type { Accounts } from './accounts.js';
@@ -333,9 +334,7 @@ export class ShareLinks {
  * under the root's mutex. A move to another root is a copy and a delete: the link does not follow.
  */
 export function followMove(ctx: CoreContext, rootId: number, from: string, to: string): void {
-  const p = shareLinks.path;
-  const inside = or(eq(p, from), and(gte(p, `${from}/`), lt(p, `${from}0`)));
-  const rows = ctx.db.select({ id: shareLinks.id, path: p }).from(shareLinks).where(and(eq(shareLinks.rootId, rootId), inside)).all();
+  const rows = ctx.db.select({ id: shareLinks.id, path: shareLinks.path }).from(shareLinks).where(and(eq(shareLinks.rootId, rootId), atOrBelow(shareLinks.path, from))).all();
   if (rows.length === 0) return;
   tx(ctx.db, () => {
     for (const r of rows) ctx.db.update(shareLinks).set({ path: to + r.path.slice(from.length) }).where(eq(shareLinks.id, r.id)).run();

@@ -1,5 +1,6 @@
-import { and, asc, desc, eq, gt, gte, inArray, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, sql } from 'drizzle-orm';
 import { txUnsynced, type Db } from './index.js';
+import { atOrBelow } from './path-range.js';
 import { changes, conflicts, entries, roots, versions } from './schema/index.js';
 
 export type EntryRow = typeof entries.$inferSelect;
@@ -132,8 +133,7 @@ export class FilesRepo {
 
   /** `path` and everything below it, shallowest first. */
   subtree(rootId: number, path: string, includeDeleted = false): EntryRow[] {
-    // A range instead of LIKE: LIKE folds ASCII case; '/' + 1 is '0' in binary collation.
-    const inside = path === '' ? sql`1` : or(eq(entries.path, path), and(gte(entries.path, `${path}/`), lt(entries.path, `${path}0`)));
+    const inside = atOrBelow(entries.path, path);
     const cond = includeDeleted
       ? and(eq(entries.rootId, rootId), inside)
       : and(eq(entries.rootId, rootId), inside, eq(entries.deleted, false));
