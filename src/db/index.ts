@@ -23,6 +23,8 @@ export function openDb(file: string): Db {
   client.pragma('busy_timeout = 5000');
   const db = drizzle(client, { schema }) as Db;
   migrate(db, { migrationsFolder: MIGRATIONS });
+  // Prepared now: a PRAGMA cannot be prepared inside a transaction, where txUnsynced may first run.
+  helpersOf(client);
   return db;
 }
 
