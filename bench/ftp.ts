@@ -13,7 +13,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fillListingFolder, freePort, median, procStatusKiB, spawnSyncgate } from './lib/measure.js';
+import { fillListingFolder, freePort, median, printDiskCheck, procStatusKiB, spawnSyncgate } from './lib/measure.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const BIG_RUNS = Number(process.env.BENCH_BIG_RUNS ?? 3);
@@ -134,6 +134,8 @@ async function main(): Promise<void> {
       stdio: 'ignore',
     });
     children.push(pure);
+
+    await printDiskCheck(work);
 
     // syncgate: admin's default root holds the 10k folder before start (the start-up scan records it).
     const dataDir = path.join(work, 'syncgate');

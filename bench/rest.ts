@@ -12,7 +12,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { basicAuth, curlClient, printPeerTable, putGetBig, record, smallFileBatch, startRcloneWebdav, startSyncgateHttp, stopServers, waitForHttp, type HttpPeer } from './lib/http-peers.js';
-import { procStatusKiB, writeRandomFile, writeSmallFiles } from './lib/measure.js';
+import { printDiskCheck, procStatusKiB, writeRandomFile, writeSmallFiles } from './lib/measure.js';
 
 const REPS_BIG = Number(process.env.BENCH_REPS_BIG ?? 3);
 const REPS = Number(process.env.BENCH_REPS ?? 3);
@@ -38,6 +38,7 @@ async function main(): Promise<void> {
     await writeRandomFile(big, BIG);
     const small = path.join(work, 'small');
     await writeSmallFiles(small, SMALL);
+    await printDiskCheck(work);
 
     const sg = await startSyncgateHttp(path.join(work, 'sg'), PASS);
     procs.push(sg.proc);

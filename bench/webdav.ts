@@ -7,17 +7,17 @@
  *   BENCH_REPS_PROPFIND (default 11)
  * The issue's reference figures are medians of 25 runs; fewer runs are the default here to keep a
  * whole run within a few minutes on a shared machine.
- * Both servers work in one folder under TMPDIR. On the development machines, creating files in a
- * tree where many were just deleted (a previous run's clean-up, the filesystem is mounted with
- * `discard`) can be 10x slower for minutes and skews the small-file figures: pick a quiet TMPDIR
- * (e.g. TMPDIR=/var/tmp) and do not start right after another benchmark.
+ * Both servers work in one folder under TMPDIR. On the development machines, creating files near
+ * where many were just deleted (a previous run's clean-up) is 10-20x slower for minutes (ext4
+ * without a journal, see printDiskCheck) and skews the small-file figures: the run prints how fast
+ * its folder creates and syncs files; pick a TMPDIR where creating a file takes about 20 µs.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { basicAuth, curlClient, printPeerTable, putGetBig, record, smallFileBatch, startRcloneWebdav, startSyncgateHttp, stopServers, waitForHttp, type HttpPeer } from './lib/http-peers.js';
-import { fillListingFolder, procStatusKiB, writeRandomFile, writeSmallFiles } from './lib/measure.js';
+import { fillListingFolder, printDiskCheck, procStatusKiB, writeRandomFile, writeSmallFiles } from './lib/measure.js';
 
 const REPS_BIG = Number(process.env.BENCH_REPS_BIG ?? 5);
 const REPS = Number(process.env.BENCH_REPS ?? 5);
@@ -72,6 +72,7 @@ async function main(): Promise<void> {
     }
 
     // 1,000 PUTs of 4 KiB: one connection, then 8 in parallel.
+    await printDiskCheck(work);
     for (let rep = 0; rep < REPS; rep += 1) {
       for (const s of servers) {
         for (const [mode, extra] of [['one', []], ['par8', ['--parallel', '--parallel-max', '8']]] as const) {

@@ -5,7 +5,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { closeSync, createWriteStream, fdatasyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -178,6 +178,36 @@ export async function writeSmallFiles(dir: string, n: number): Promise<void> {
 export async function fillListingFolder(dir: string, n: number, content: (i: number) => string): Promise<void> {
   await mkdir(dir, { recursive: true });
   for (let i = 0; i < n; i += 1) await writeFile(path.join(dir, `entry-${String(i).padStart(5, '0')}.txt`), content(i));
+}
+
+/**
+ * How fast the disk under `dir` creates and syncs small files right now, printed before the small-file
+ * rounds so their figures can be read. On the development machines the root filesystem is ext4
+ * without a journal: its inode allocator skips, one by one, every free inode of the folder's block
+ * group deleted in the last minute, or the last six while their inode table block is unwritten
+ * (`recently_deleted`, kernel 6.18). After a large deletion (a previous run's clean-up) a creation
+ * there costs 200-600 µs of CPU instead of about 20 µs, for syncgate and its peer alike, for
+ * minutes. The test files are left in place: deleting them would slow the creations that follow.
+ */
+export async function printDiskCheck(dir: string): Promise<void> {
+  const at = path.join(dir, 'disk-check');
+  await mkdir(at);
+  const created: number[] = [];
+  const synced: number[] = [];
+  const block = randomBytes(4096);
+  for (let i = 0; i < 200; i += 1) {
+    let t = performance.now();
+    const fd = openSync(path.join(at, `f${i}`), 'w');
+    created.push((performance.now() - t) * 1000);
+    writeSync(fd, block);
+    t = performance.now();
+    fdatasyncSync(fd);
+    synced.push((performance.now() - t) * 1000);
+    closeSync(fd);
+  }
+  const [c, y] = [median(created), median(synced)];
+  console.log(`disk under ${dir}: creating a file ${c.toFixed(0)} µs, fdatasync of 4 KiB ${y.toFixed(0)} µs (medians; quiet: about 20 and 150 µs)`);
+  if (c > 100) console.log('  file creation is slow here (many files deleted near this folder in the last minutes?): the small-file figures will be low for both servers; wait or pick another TMPDIR');
 }
 
 export const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
