@@ -79,14 +79,17 @@ export class Roots {
     const access = row ? this.accessOf(session, row) : null;
     if (!row || !access) fail('NOT_FOUND', `root ${name} does not exist`);
     if (need === 'write' && access === 'read') fail('PERMISSION_DENIED', `read-only access to root ${name}`);
-    const dir = await this.realDir(row);
-    return { row, dir, local: this.ctx.store.isLocal(dir + path.sep), access };
+    return this.handle(row, access);
   }
 
   async openById(rootId: number): Promise<RootHandle> {
     const row = this.ctx.roots.byId(rootId) ?? fail('NOT_FOUND', 'root does not exist');
+    return this.handle(row, 'owner');
+  }
+
+  private async handle(row: RootRow, access: RootHandle['access']): Promise<RootHandle> {
     const dir = await this.realDir(row);
-    return { row, dir, local: this.ctx.store.isLocal(dir + path.sep), access: 'owner' };
+    return { row, dir, local: this.ctx.store.isLocal(dir + path.sep), access };
   }
 
   list(session: Session): RootInfo[] {

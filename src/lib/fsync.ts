@@ -1,7 +1,8 @@
 import { close, closeSync, fdatasync, fsync, open, openSync } from 'node:fs';
 import { promisify } from 'node:util';
 
-const openFd = promisify(open);
+/** open(2) through the thread pool, answering a numeric descriptor (no FileHandle to manage). */
+export const openFd = promisify(open);
 const closeFd = promisify(close);
 
 const fsyncFd = promisify(fsync);

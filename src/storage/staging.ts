@@ -1,17 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, createReadStream, createWriteStream, open as openCb, writeSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, writeSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { promisify } from 'node:util';
-import { syncFd } from '../lib/fsync.js';
+import { openFd, syncFd } from '../lib/fsync.js';
 import { readHead } from '../lib/read-head.js';
 
 /** Socket chunks are small: buffer up to 4 MiB before each write(2) call. */
 const WRITE_BUFFER = 4 << 20;
 const EARLY_FLUSH = 32 << 20;
-const openFd = promisify(openCb);
 /** Uploads up to this size are gathered in memory and written with one call (most files are small). */
 const SMALL_FILE = 256 << 10;
 /**
