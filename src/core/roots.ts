@@ -104,7 +104,7 @@ export class Roots {
 
   info(row: RootRow, access: RootInfo['access']): RootInfo {
     const owner = row.ownerId === null ? null : (this.ctx.accounts.userById(row.ownerId)?.name ?? null);
-    return { id: row.id, name: row.name, owner, access, retention: JSON.parse(row.retention) as RetentionPolicy, seq: row.seq };
+    return { id: row.id, name: row.name, owner, access, retention: JSON.parse(row.retention) as RetentionPolicy, seq: this.ctx.files.lastSeq(row.id) };
   }
 
   setRetention(name: string, policy: RetentionPolicy): void {

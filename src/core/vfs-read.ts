@@ -50,7 +50,7 @@ export class VfsReader {
     const rel = safePath(rawPath);
     const h = await this.roots.open(session, root, 'read');
     checkScope(session, rel, 'read');
-    if (rel === '') return rootEntryInfo(h.row.name, h.row.seq, h.row.createdAt);
+    if (rel === '') return rootEntryInfo(h.row.name, this.ctx.files.lastSeq(h.row.id), h.row.createdAt);
     const row = this.ctx.files.entry(h.row.id, rel);
     if (!row || row.deleted) fail('NOT_FOUND', `${rel} does not exist`);
     return entryInfo(h.row.name, row);

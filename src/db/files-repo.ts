@@ -1,7 +1,7 @@
-import { and, asc, desc, eq, gt, inArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gt, inArray, sql } from 'drizzle-orm';
 import { txUnsynced, type Db } from './index.js';
 import { atOrBelow } from './path-range.js';
-import { changes, conflicts, entries, roots, versions } from './schema/index.js';
+import { changes, conflicts, entries, versions } from './schema/index.js';
 
 export type EntryRow = typeof entries.$inferSelect;
 export type VersionRow = typeof versions.$inferSelect;
@@ -73,8 +73,9 @@ export class FilesRepo {
         .where(and(eq(entries.rootId, p('rootId')), eq(entries.parent, p('parent')), eq(entries.deleted, false)))
         .orderBy(asc(entries.name))
         .prepare(),
-      rootSeq: db.select({ seq: roots.seq }).from(roots).where(eq(roots.id, p('rootId'))).prepare(),
-      setRootSeq: db.update(roots).set({ seq: sql`${p('seq')}` }).where(eq(roots.id, p('rootId'))).prepare(),
+      // The feed's last row (its primary key's last entry): the root's seq, kept nowhere else, so a
+      // change does not also rewrite the roots table's page.
+      lastSeq: db.select({ seq: changes.seq }).from(changes).where(eq(changes.rootId, p('rootId'))).orderBy(desc(changes.seq)).limit(1).prepare(),
       updateEntry: db
         .update(entries)
         .set({
@@ -150,6 +151,11 @@ export class FilesRepo {
     return this.subtree(rootId, path, true).filter((e) => e.deleted && e.kind === 'file' && this.version(rootId, e.path, e.version)?.op === 'delete');
   }
 
+  /** The last seq handed out in a root (0 before its first change). */
+  lastSeq(rootId: number): number {
+    return this.q.lastSeq.get({ rootId })?.seq ?? 0;
+  }
+
   /**
    * Records changes atomically; returns the change rows in the same order. The commit is not yet
    * durable: the caller syncs the WAL before it reports success (core/durability.ts).
@@ -157,9 +163,7 @@ export class FilesRepo {
   record(rootId: number, actor: Actor, inputs: ChangeInput[]): Recorded[] {
     if (inputs.length === 0) return [];
     return txUnsynced(this.db, () => {
-      const root = this.q.rootSeq.get({ rootId });
-      if (!root) throw new Error(`root ${rootId} vanished`);
-      let seq = root.seq;
+      let seq = this.lastSeq(rootId);
       const out: Recorded[] = [];
       const now = Date.now();
       for (const input of inputs) {
@@ -177,7 +181,6 @@ export class FilesRepo {
         this.q.insertChange.run({ ...common, oldPath: input.oldPath ?? null });
         out.push({ change: { ...common, deleted: input.deleted, oldPath: input.oldPath ?? null }, entry: { ...state, id, rootId, path: input.path, parent, name, deleted: input.deleted } });
       }
-      this.q.setRootSeq.run({ seq, rootId });
       return out;
     });
   }
@@ -228,12 +231,16 @@ export class FilesRepo {
     return v !== undefined;
   }
 
-  /** A live head holding `hash`, to read content that has no blob. */
+  /**
+   * A live head holding `hash`, to read content that has no blob. Found through versions_hash: a
+   * head is always also a version (versions are never deleted, only their content let go).
+   */
   liveWithHash(hash: string): EntryRow[] {
     return this.db
-      .select()
-      .from(entries)
-      .where(and(eq(entries.hash, hash), eq(entries.deleted, false), eq(entries.kind, 'file')))
+      .selectDistinct(getTableColumns(entries))
+      .from(versions)
+      .innerJoin(entries, and(eq(entries.rootId, versions.rootId), eq(entries.path, versions.path)))
+      .where(and(eq(versions.hash, hash), eq(entries.hash, hash), eq(entries.deleted, false), eq(entries.kind, 'file')))
       .limit(5)
       .all();
   }

@@ -1,8 +1,28 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { FilesRepo } from './files-repo.js';
 import { closeDb, openDb, txUnsynced, type Db } from './index.js';
+
+const MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
+
+/** A database as the gateway left it at migration `last` (its data migrated later by openDb). */
+function databaseAt(file: string, last: string): void {
+  const folder = path.join(path.dirname(file), 'old-migrations');
+  mkdirSync(path.join(folder, 'meta'), { recursive: true });
+  const journal = JSON.parse(readFileSync(path.join(MIGRATIONS, 'meta/_journal.json'), 'utf8')) as { entries: { tag: string }[] };
+  journal.entries = journal.entries.slice(0, journal.entries.findIndex((e) => e.tag === last) + 1);
+  for (const e of journal.entries) copyFileSync(path.join(MIGRATIONS, `${e.tag}.sql`), path.join(folder, `${e.tag}.sql`));
+  writeFileSync(path.join(folder, 'meta/_journal.json'), JSON.stringify(journal));
+  const client = new Database(file);
+  migrate(drizzle(client), { migrationsFolder: folder });
+  client.close();
+}
 
 describe('metadata database transactions', () => {
   let dir: string;
@@ -32,5 +52,53 @@ describe('metadata database transactions', () => {
       }),
     ).toThrow('abort');
     expect(db.$client.prepare('SELECT count(*) AS n FROM roots').get()).toEqual({ n: 0 });
+  });
+});
+
+describe('migration 0003 (leaner writes)', () => {
+  it('keeps every entry, version and change, and each root seq, of a database made before it', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'syncgate-db-'));
+    try {
+      const file = path.join(dir, 'meta.db');
+      databaseAt(file, '0002_listing_index');
+      const old = new Database(file);
+      old.exec(`
+        INSERT INTO roots (id, name, dir, seq) VALUES (1, 'docs', '/d', 2), (2, 'empty', '/e', 0);
+        INSERT INTO entries (id, root_id, path, parent, name, kind, size, mtime_ms, hash, version, seq) VALUES (7, 1, 'a.txt', '', 'a.txt', 'file', 3, 1, 'h2', 2, 2);
+        INSERT INTO versions (id, root_id, path, version, seq, op, kind, hash, size, mtime_ms, user_name, protocol) VALUES
+          (1, 1, 'a.txt', 1, 1, 'create', 'file', 'h1', 3, 1, 'ann', 'webdav'), (2, 1, 'a.txt', 2, 2, 'write', 'file', 'h2', 3, 1, 'ann', 'ftp');
+        INSERT INTO changes (root_id, seq, path, op, kind, version, hash, size, mtime_ms, protocol, user_name) VALUES
+          (1, 1, 'a.txt', 'create', 'file', 1, 'h1', 3, 1, 'webdav', 'ann'), (1, 2, 'a.txt', 'write', 'file', 2, 'h2', 3, 1, 'ftp', 'ann');`);
+      old.close();
+
+      const db = openDb(file);
+      try {
+        const files = new FilesRepo(db);
+        expect([files.lastSeq(1), files.lastSeq(2)]).toEqual([2, 0]);
+        expect(files.versions(1, 'a.txt').map((v) => [v.id, v.version, v.hash, v.protocol])).toEqual([
+          [2, 2, 'h2', 'ftp'],
+          [1, 1, 'h1', 'webdav'],
+        ]);
+        expect(files.changesAfter(1, 0, 10).map((c) => [c.seq, c.op, c.hash])).toEqual([
+          [1, 'create', 'h1'],
+          [2, 'write', 'h2'],
+        ]);
+        expect(files.liveWithHash('h2').map((e) => e.id)).toEqual([7]);
+        expect(files.liveWithHash('h1')).toEqual([]); // an old version, no longer a head
+        const schemaOf = (name: string) => (db.$client.prepare('SELECT sql FROM sqlite_master WHERE name = ?').get(name) as { sql: string } | undefined)?.sql;
+        expect(schemaOf('changes')).toMatch(/WITHOUT ROWID/);
+        expect(schemaOf('entries_hash')).toBeUndefined();
+        // The clocks go on from where they were.
+        const [next] = files.record(1, { userId: null, userName: 'ann', deviceId: null, deviceName: null, protocol: 'rest' }, [
+          { path: 'a.txt', kind: 'file', op: 'write', deleted: false, hash: 'h3', size: 3, mtimeMs: 2, ino: 0 },
+        ]);
+        expect([next!.change.seq, next!.change.version, next!.entry.id]).toEqual([3, 3, 7]);
+        expect(files.lastSeq(1)).toBe(3);
+      } finally {
+        closeDb(db);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -313,7 +313,7 @@ async function runCommands(cmds: Cmd[]): Promise<void> {
         expect(e ? !e.deleted : false, `${where}: liveness of ${p}`).toBe(st.live);
         if (st.live) expect(e!.hash, `${where}: hash of ${p}`).toBe(sha(st.content!));
       }
-      expect(t.core.ctx.roots.byId(rootId)!.seq, `${where}: root seq`).toBe(m.changes);
+      expect(t.core.ctx.files.lastSeq(rootId), `${where}: root seq`).toBe(m.changes);
     }
 
     // The change feed is gap-free and has one change per model change.

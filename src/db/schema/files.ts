@@ -8,7 +8,9 @@ const now = sql`(cast(unixepoch('subsec') * 1000 as integer))`;
 export const entries = sqliteTable(
   'entries',
   {
-    id: integer('id').primaryKey({ autoIncrement: true }),
+    // No AUTOINCREMENT (here and in versions): ids are never referenced from outside, and it would
+    // cost every write one more page (sqlite_sequence) in the WAL.
+    id: integer('id').primaryKey(),
     rootId: integer('root_id').notNull().references(() => roots.id, { onDelete: 'cascade' }),
     path: text('path').notNull(),
     parent: text('parent').notNull(),
@@ -31,7 +33,8 @@ export const entries = sqliteTable(
     uniqueIndex('entries_root_path').on(t.rootId, t.path),
     // name last: a folder listing is read in name order straight from the index, no sort.
     index('entries_root_parent_name').on(t.rootId, t.parent, t.deleted, t.name),
-    index('entries_hash').on(t.hash),
+    // No index on hash: heads with a given content are found through versions_hash (every head is
+    // also a version), which saves each write a page at a random place of a second hash index.
   ],
 );
 
@@ -39,7 +42,7 @@ export const entries = sqliteTable(
 export const versions = sqliteTable(
   'versions',
   {
-    id: integer('id').primaryKey({ autoIncrement: true }),
+    id: integer('id').primaryKey(),
     rootId: integer('root_id').notNull().references(() => roots.id, { onDelete: 'cascade' }),
     path: text('path').notNull(),
     version: integer('version').notNull(),
@@ -65,7 +68,11 @@ export const versions = sqliteTable(
   ],
 );
 
-/** The change feed: one row per seq, gap-free per root. */
+/**
+ * The change feed: one row per seq, gap-free per root; the last row's seq is the root's. Stored
+ * WITHOUT ROWID (migration 0003, which drizzle cannot express): the rows live in their primary key,
+ * one B-tree instead of a table plus its key index.
+ */
 export const changes = sqliteTable(
   'changes',
   {

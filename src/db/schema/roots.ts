@@ -11,8 +11,6 @@ export const roots = sqliteTable('roots', {
   ownerId: integer('owner_id').references(() => users.id, { onDelete: 'set null' }),
   /** JSON of RetentionPolicy. */
   retention: text('retention').notNull().default('{"mode":"all"}'),
-  /** Last sequence number handed out in this root (gap-free change counter). */
-  seq: integer('seq').notNull().default(0),
   createdAt: integer('created_at').notNull().default(now),
 });
 
