@@ -7,20 +7,33 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { FilesRepo } from './files-repo.js';
-import { closeDb, openDb, txUnsynced, type Db } from './index.js';
+import { closeDb, migrateDb, openDb, txUnsynced, type Db } from './index.js';
 
 const MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
 
+interface Journal {
+  entries: { idx: number; version: string; when: number; tag: string; breakpoints: boolean }[];
+}
+
+/** A copy of our migrations up to `last` (all by default), plus `extra` ones, in `folder`. */
+function migrationsIn(folder: string, last?: string, extra: Record<string, string> = {}): string {
+  mkdirSync(path.join(folder, 'meta'), { recursive: true });
+  const journal = JSON.parse(readFileSync(path.join(MIGRATIONS, 'meta/_journal.json'), 'utf8')) as Journal;
+  if (last) journal.entries = journal.entries.slice(0, journal.entries.findIndex((e) => e.tag === last) + 1);
+  for (const e of journal.entries) copyFileSync(path.join(MIGRATIONS, `${e.tag}.sql`), path.join(folder, `${e.tag}.sql`));
+  for (const [tag, text] of Object.entries(extra)) {
+    const prev = journal.entries.at(-1)!;
+    journal.entries.push({ ...prev, idx: prev.idx + 1, when: prev.when + 1000, tag });
+    writeFileSync(path.join(folder, `${tag}.sql`), text);
+  }
+  writeFileSync(path.join(folder, 'meta/_journal.json'), JSON.stringify(journal));
+  return folder;
+}
+
 /** A database as the gateway left it at migration `last` (its data migrated later by openDb). */
 function databaseAt(file: string, last: string): void {
-  const folder = path.join(path.dirname(file), 'old-migrations');
-  mkdirSync(path.join(folder, 'meta'), { recursive: true });
-  const journal = JSON.parse(readFileSync(path.join(MIGRATIONS, 'meta/_journal.json'), 'utf8')) as { entries: { tag: string }[] };
-  journal.entries = journal.entries.slice(0, journal.entries.findIndex((e) => e.tag === last) + 1);
-  for (const e of journal.entries) copyFileSync(path.join(MIGRATIONS, `${e.tag}.sql`), path.join(folder, `${e.tag}.sql`));
-  writeFileSync(path.join(folder, 'meta/_journal.json'), JSON.stringify(journal));
   const client = new Database(file);
-  migrate(drizzle(client), { migrationsFolder: folder });
+  migrate(drizzle(client), { migrationsFolder: migrationsIn(path.join(path.dirname(file), 'old-migrations'), last) });
   client.close();
 }
 
@@ -97,6 +110,37 @@ describe('migration 0003 (leaner writes)', () => {
       } finally {
         closeDb(db);
       }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('migrations', () => {
+  it('rebuild a table others refer to without deleting the rows that refer to it', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'syncgate-db-'));
+    try {
+      const file = path.join(dir, 'meta.db');
+      const db = openDb(file);
+      db.$client.exec("INSERT INTO roots (id, name, dir) VALUES (1, 'docs', '/d')");
+      new FilesRepo(db).record(1, { userId: null, userName: 'ann', deviceId: null, deviceName: null, protocol: 'rest' }, [
+        { path: 'a.txt', kind: 'file', op: 'create', deleted: false, hash: 'h1', size: 1, mtimeMs: 1, ino: 0 },
+      ]);
+      // What drizzle-kit writes for a changed column of roots: a copy, DROP TABLE roots, a rename.
+      const ddl = (db.$client.prepare("SELECT sql FROM sqlite_master WHERE name = 'roots'").get() as { sql: string }).sql;
+      const rebuild = [
+        'PRAGMA foreign_keys=OFF;',
+        `${ddl.replace(/^CREATE TABLE [`"]?roots[`"]?/, 'CREATE TABLE `__new_roots`')};`,
+        'INSERT INTO `__new_roots` SELECT * FROM `roots`;',
+        'DROP TABLE `roots`;',
+        'ALTER TABLE `__new_roots` RENAME TO `roots`;',
+        'PRAGMA foreign_keys=ON;',
+      ].join('--> statement-breakpoint\n');
+      migrateDb(db, migrationsIn(path.join(dir, 'migrations'), undefined, { '9999_rebuild_roots': rebuild }));
+      const count = (table: string) => (db.$client.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+      expect([count('roots'), count('entries'), count('versions'), count('changes')]).toEqual([1, 1, 1, 1]);
+      expect(db.$client.pragma('foreign_keys', { simple: true })).toBe(1);
+      closeDb(db);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -19,13 +19,26 @@ export function openDb(file: string): Db {
   client.pragma('journal_mode = WAL');
   // FULL, not NORMAL: a commit lost to a power cut would hand out the same version and seq twice.
   client.pragma('synchronous = FULL');
-  client.pragma('foreign_keys = ON');
   client.pragma('busy_timeout = 5000');
   const db = drizzle(client, { schema }) as Db;
-  migrate(db, { migrationsFolder: MIGRATIONS });
+  migrateDb(db, MIGRATIONS);
   // Prepared now: a PRAGMA cannot be prepared inside a transaction, where txUnsynced may first run.
   helpersOf(client);
   return db;
+}
+
+/**
+ * Applies the pending migrations with foreign keys off, then checks them and turns them on.
+ * drizzle runs every migration inside one transaction, where SQLite ignores the
+ * `PRAGMA foreign_keys=OFF` that drizzle-kit writes around a table rebuild: with them on, the
+ * DROP TABLE of a rebuilt parent (roots, users) would cascade and delete every row that refers to it.
+ */
+export function migrateDb(db: Db, folder: string): void {
+  db.$client.pragma('foreign_keys = OFF');
+  migrate(db, { migrationsFolder: folder });
+  const broken = db.$client.pragma('foreign_key_check') as unknown[];
+  if (broken.length > 0) throw new Error(`the database migration left ${broken.length} rows with a broken reference: ${JSON.stringify(broken.slice(0, 3))}`);
+  db.$client.pragma('foreign_keys = ON');
 }
 
 export function closeDb(db: Db): void {
