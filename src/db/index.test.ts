@@ -68,81 +68,75 @@ describe('metadata database transactions', () => {
   });
 });
 
-describe('migration 0003 (leaner writes)', () => {
-  it('keeps every entry, version and change, and each root seq, of a database made before it', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'syncgate-db-'));
-    try {
-      const file = path.join(dir, 'meta.db');
-      databaseAt(file, '0002_listing_index');
-      const old = new Database(file);
-      old.exec(`
-        INSERT INTO roots (id, name, dir, seq) VALUES (1, 'docs', '/d', 2), (2, 'empty', '/e', 0);
-        INSERT INTO entries (id, root_id, path, parent, name, kind, size, mtime_ms, hash, version, seq) VALUES (7, 1, 'a.txt', '', 'a.txt', 'file', 3, 1, 'h2', 2, 2);
-        INSERT INTO versions (id, root_id, path, version, seq, op, kind, hash, size, mtime_ms, user_name, protocol) VALUES
-          (1, 1, 'a.txt', 1, 1, 'create', 'file', 'h1', 3, 1, 'ann', 'webdav'), (2, 1, 'a.txt', 2, 2, 'write', 'file', 'h2', 3, 1, 'ann', 'ftp');
-        INSERT INTO changes (root_id, seq, path, op, kind, version, hash, size, mtime_ms, protocol, user_name) VALUES
-          (1, 1, 'a.txt', 'create', 'file', 1, 'h1', 3, 1, 'webdav', 'ann'), (1, 2, 'a.txt', 'write', 'file', 2, 'h2', 3, 1, 'ftp', 'ann');`);
-      old.close();
-
-      const db = openDb(file);
-      try {
-        const files = new FilesRepo(db);
-        expect([files.lastSeq(1), files.lastSeq(2)]).toEqual([2, 0]);
-        expect(files.versions(1, 'a.txt').map((v) => [v.id, v.version, v.hash, v.protocol])).toEqual([
-          [2, 2, 'h2', 'ftp'],
-          [1, 1, 'h1', 'webdav'],
-        ]);
-        expect(files.changesAfter(1, 0, 10).map((c) => [c.seq, c.op, c.hash])).toEqual([
-          [1, 'create', 'h1'],
-          [2, 'write', 'h2'],
-        ]);
-        expect(files.liveWithHash('h2').map((e) => e.id)).toEqual([7]);
-        expect(files.liveWithHash('h1')).toEqual([]); // an old version, no longer a head
-        const schemaOf = (name: string) => (db.$client.prepare('SELECT sql FROM sqlite_master WHERE name = ?').get(name) as { sql: string } | undefined)?.sql;
-        expect(schemaOf('changes')).toMatch(/WITHOUT ROWID/);
-        expect(schemaOf('entries_hash')).toBeUndefined();
-        // The clocks go on from where they were.
-        const [next] = files.record(1, { userId: null, userName: 'ann', deviceId: null, deviceName: null, protocol: 'rest' }, [
-          { path: 'a.txt', kind: 'file', op: 'write', deleted: false, hash: 'h3', size: 3, mtimeMs: 2, ino: 0 },
-        ]);
-        expect([next!.change.seq, next!.change.version, next!.entry.id]).toEqual([3, 3, 7]);
-        expect(files.lastSeq(1)).toBe(3);
-      } finally {
-        closeDb(db);
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-});
-
 describe('migrations', () => {
+  let dir: string;
+  const opened: Db[] = [];
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'syncgate-db-'));
+  });
+  afterEach(() => {
+    for (const db of opened.splice(0)) closeDb(db);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('0003 (leaner writes) keeps every entry, version and change, and each root seq, of a database made before it', () => {
+    const file = path.join(dir, 'meta.db');
+    databaseAt(file, '0002_listing_index');
+    const old = new Database(file);
+    old.exec(`
+      INSERT INTO roots (id, name, dir, seq) VALUES (1, 'docs', '/d', 2), (2, 'empty', '/e', 0);
+      INSERT INTO entries (id, root_id, path, parent, name, kind, size, mtime_ms, hash, version, seq) VALUES (7, 1, 'a.txt', '', 'a.txt', 'file', 3, 1, 'h2', 2, 2);
+      INSERT INTO versions (id, root_id, path, version, seq, op, kind, hash, size, mtime_ms, user_name, protocol) VALUES
+        (1, 1, 'a.txt', 1, 1, 'create', 'file', 'h1', 3, 1, 'ann', 'webdav'), (2, 1, 'a.txt', 2, 2, 'write', 'file', 'h2', 3, 1, 'ann', 'ftp');
+      INSERT INTO changes (root_id, seq, path, op, kind, version, hash, size, mtime_ms, protocol, user_name) VALUES
+        (1, 1, 'a.txt', 'create', 'file', 1, 'h1', 3, 1, 'webdav', 'ann'), (1, 2, 'a.txt', 'write', 'file', 2, 'h2', 3, 1, 'ftp', 'ann');`);
+    old.close();
+
+    const db = openDb(file);
+    opened.push(db);
+    const files = new FilesRepo(db);
+    expect([files.lastSeq(1), files.lastSeq(2)]).toEqual([2, 0]);
+    expect(files.versions(1, 'a.txt').map((v) => [v.id, v.version, v.hash, v.protocol])).toEqual([
+      [2, 2, 'h2', 'ftp'],
+      [1, 1, 'h1', 'webdav'],
+    ]);
+    expect(files.changesAfter(1, 0, 10).map((c) => [c.seq, c.op, c.hash])).toEqual([
+      [1, 'create', 'h1'],
+      [2, 'write', 'h2'],
+    ]);
+    expect(files.liveWithHash('h2').map((e) => e.id)).toEqual([7]);
+    expect(files.liveWithHash('h1')).toEqual([]); // an old version, no longer a head
+    const schemaOf = (name: string) => (db.$client.prepare('SELECT sql FROM sqlite_master WHERE name = ?').get(name) as { sql: string } | undefined)?.sql;
+    expect(schemaOf('changes')).toMatch(/WITHOUT ROWID/);
+    expect(schemaOf('entries_hash')).toBeUndefined();
+    // The clocks go on from where they were.
+    const [next] = files.record(1, { userId: null, userName: 'ann', deviceId: null, deviceName: null, protocol: 'rest' }, [
+      { path: 'a.txt', kind: 'file', op: 'write', deleted: false, hash: 'h3', size: 3, mtimeMs: 2, ino: 0 },
+    ]);
+    expect([next!.change.seq, next!.change.version, next!.entry.id]).toEqual([3, 3, 7]);
+    expect(files.lastSeq(1)).toBe(3);
+  });
+
   it('rebuild a table others refer to without deleting the rows that refer to it', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'syncgate-db-'));
-    try {
-      const file = path.join(dir, 'meta.db');
-      const db = openDb(file);
-      db.$client.exec("INSERT INTO roots (id, name, dir) VALUES (1, 'docs', '/d')");
-      new FilesRepo(db).record(1, { userId: null, userName: 'ann', deviceId: null, deviceName: null, protocol: 'rest' }, [
-        { path: 'a.txt', kind: 'file', op: 'create', deleted: false, hash: 'h1', size: 1, mtimeMs: 1, ino: 0 },
-      ]);
-      // What drizzle-kit writes for a changed column of roots: a copy, DROP TABLE roots, a rename.
-      const ddl = (db.$client.prepare("SELECT sql FROM sqlite_master WHERE name = 'roots'").get() as { sql: string }).sql;
-      const rebuild = [
-        'PRAGMA foreign_keys=OFF;',
-        `${ddl.replace(/^CREATE TABLE [`"]?roots[`"]?/, 'CREATE TABLE `__new_roots`')};`,
-        'INSERT INTO `__new_roots` SELECT * FROM `roots`;',
-        'DROP TABLE `roots`;',
-        'ALTER TABLE `__new_roots` RENAME TO `roots`;',
-        'PRAGMA foreign_keys=ON;',
-      ].join('--> statement-breakpoint\n');
-      migrateDb(db, migrationsIn(path.join(dir, 'migrations'), undefined, { '9999_rebuild_roots': rebuild }));
-      const count = (table: string) => (db.$client.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-      expect([count('roots'), count('entries'), count('versions'), count('changes')]).toEqual([1, 1, 1, 1]);
-      expect(db.$client.pragma('foreign_keys', { simple: true })).toBe(1);
-      closeDb(db);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const db = openDb(path.join(dir, 'meta.db'));
+    opened.push(db);
+    db.$client.exec("INSERT INTO roots (id, name, dir) VALUES (1, 'docs', '/d')");
+    new FilesRepo(db).record(1, { userId: null, userName: 'ann', deviceId: null, deviceName: null, protocol: 'rest' }, [
+      { path: 'a.txt', kind: 'file', op: 'create', deleted: false, hash: 'h1', size: 1, mtimeMs: 1, ino: 0 },
+    ]);
+    // What drizzle-kit writes for a changed column of roots: a copy, DROP TABLE roots, a rename.
+    const ddl = (db.$client.prepare("SELECT sql FROM sqlite_master WHERE name = 'roots'").get() as { sql: string }).sql;
+    const rebuild = [
+      'PRAGMA foreign_keys=OFF;',
+      `${ddl.replace(/^CREATE TABLE [`"]?roots[`"]?/, 'CREATE TABLE `__new_roots`')};`,
+      'INSERT INTO `__new_roots` SELECT * FROM `roots`;',
+      'DROP TABLE `roots`;',
+      'ALTER TABLE `__new_roots` RENAME TO `roots`;',
+      'PRAGMA foreign_keys=ON;',
+    ].join('--> statement-breakpoint\n');
+    migrateDb(db, migrationsIn(path.join(dir, 'migrations'), undefined, { '9999_rebuild_roots': rebuild }));
+    const count = (table: string) => (db.$client.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    expect([count('roots'), count('entries'), count('versions'), count('changes')]).toEqual([1, 1, 1, 1]);
+    expect(db.$client.pragma('foreign_keys', { simple: true })).toBe(1);
   });
 });
