@@ -1,17 +1,11 @@
-import { argon2id, argon2Verify } from 'hash-wasm';
 import { createHmac, randomBytes } from 'node:crypto';
 import type { UserRow } from '../db/accounts-repo.js';
 import { randomToken, sha256Hex } from '../lib/ids.js';
+import { hashSecret, secretMatches, type KdfCost } from '../lib/kdf.js';
 import type { CoreContext } from './context.js';
 import { fail, isCoreError } from './errors.js';
 import type { LoginGuard } from './guard.js';
 import type { Protocol, Session, SessionUser } from './session.js';
-
-export interface KdfCost {
-  /** Argon2id memory in KiB (OWASP's minimum is 19 MiB) and passes. */
-  memoryKiB: number;
-  iterations: number;
-}
 
 export interface UserInfo {
   id: number;
@@ -52,15 +46,7 @@ export class Accounts {
   ) {}
 
   async hashPassword(password: string): Promise<string> {
-    return argon2id({
-      password,
-      salt: randomBytes(16),
-      parallelism: 1,
-      iterations: this.kdf.iterations,
-      memorySize: this.kdf.memoryKiB,
-      hashLength: 32,
-      outputType: 'encoded',
-    });
+    return hashSecret(password, this.kdf);
   }
 
   async createUser(name: string, password: string, isAdmin = false): Promise<UserInfo> {
@@ -125,7 +111,7 @@ export class Accounts {
         const hit = this.verified.get(key);
         ok = hit !== undefined && hit.userId === u.id && hit.until > Date.now();
         // Verified afresh (first time, or the minute ran out): remember it for the next minute.
-        if (!ok && (await argon2Verify({ password: secret, hash: u.passwordHash }).catch(() => false))) {
+        if (!ok && (await secretMatches(u.passwordHash, secret))) {
           ok = true;
           this.remember(key, u.id);
         }

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { openDb, closeDb } from '../db/index.js';
 import { ContentStore } from '../storage/content-store.js';
-import { Accounts, type KdfCost } from './accounts.js';
+import type { KdfCost } from '../lib/kdf.js';
+import { Accounts } from './accounts.js';
 import { createContext, type CoreContext } from './context.js';
 import { LoginGuard, type GuardOptions } from './guard.js';
 import { Locks } from './locks.js';

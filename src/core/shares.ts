@@ -1,10 +1,10 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
-import { argon2Verify } from 'hash-wasm';
 import { tx } from '../db/index.js';
 import { atOrBelow } from '../db/path-range.js';
 import { shareAccesses, shareLinks } from '../db/schema/shares.js';
 import { randomToken, safeEqual, sha256Hex } from '../lib/ids.js';
+import { secretMatches } from '../lib/kdf.js';
 import type { Accounts } from './accounts.js';
 import type { CoreContext } from './context.js';
 import { fail } from './errors.js';
@@ -232,7 +232,7 @@ export class ShareLinks {
     if (password === undefined || password === '') fail('UNAUTHENTICATED', 'this link needs a password', { passwordRequired: true });
     const delay = this.guard.check(meta.address ?? undefined, key);
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-    const ok = password.length <= 1024 && (await argon2Verify({ password, hash: row.passwordHash! }).catch(() => false));
+    const ok = password.length <= 1024 && (await secretMatches(row.passwordHash!, password));
     if (!ok) {
       this.guard.failed(meta.address ?? undefined, key);
       this.logAccess(row.id, { ...meta, action: 'password-wrong' });
