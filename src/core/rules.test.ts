@@ -172,6 +172,24 @@ describe('password verification cache', () => {
   });
 });
 
+describe('password verification cache, across processes', () => {
+  // A hit answers from memory (no read of the user); an account disabled by an admin command beside
+  // the gateway (straight in the database) is refused once the minute runs out, as documented.
+  it('answers a verified password for a minute, then reads the account again', async () => {
+    const { accounts } = t.core;
+    const u = await accounts.createUser('hal', 'hal-password');
+    expect((await accounts.authenticate('hal', 'hal-password', { protocol: 'webdav' })).id).toBe(u.id);
+    t.core.ctx.accounts.updateUser(u.id, { disabled: true });
+    expect((await accounts.authenticate('hal', 'hal-password', { protocol: 'webdav' })).name).toBe('hal');
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(Date.now() + 61_000);
+    try {
+      await expect(accounts.authenticate('hal', 'hal-password', { protocol: 'webdav' })).rejects.toSatisfy(code('UNAUTHENTICATED'));
+    } finally {
+      clock.mockRestore();
+    }
+  });
+});
+
 describe('secrets without a user name', () => {
   // Session and device tokens were checked against the login guard by the REST door only; the core
   // now counts every failure itself, whichever door resumes the secret.

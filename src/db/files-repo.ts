@@ -37,10 +37,10 @@ export interface Recorded {
   entry: EntryRow;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function placeholders(names: string[]): any {
-  return Object.fromEntries(names.map((n) => [n, sql.placeholder(n)]));
-}
+/** The entries columns under their EntryRow names (`deleted` still 0/1: entry() makes it boolean). */
+const ENTRY_COLUMNS =
+  'id, root_id AS rootId, path, parent, name, kind, size, mtime_ms AS mtimeMs, hash, version, deleted, seq, ino, ctime_ms AS ctimeMs, changed_at AS changedAt';
+type RawEntry = Omit<EntryRow, 'deleted'> & { deleted: number };
 
 function parentAndName(path: string): [string, string] {
   const i = path.lastIndexOf('/');
@@ -55,11 +55,33 @@ function parentAndName(path: string): [string, string] {
 export class FilesRepo {
   // Prepared once: building drizzle queries per call cost more CPU than the fsyncs of a small write.
   private readonly q;
+  /**
+   * The statements every recorded change runs (entry, lastSeq, the three writes), on better-sqlite3
+   * directly: drizzle's per-call work (placeholders filled by name, every column of a row mapped)
+   * was half the CPU of recording a change (about 50 of 100 µs here). Same tables, same SQL.
+   */
+  private readonly hot;
 
   constructor(private readonly db: Db) {
     const p = sql.placeholder;
+    const c = db.$client;
+    this.hot = {
+      entry: c.prepare<[number, string], RawEntry>(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE root_id = ? AND path = ?`),
+      // The feed's last row (its primary key's last entry): the root's seq, kept nowhere else, so a
+      // change does not also rewrite the roots table's page.
+      lastSeq: c.prepare<[number], { seq: number }>('SELECT seq FROM changes WHERE root_id = ? ORDER BY seq DESC LIMIT 1'),
+      updateEntry: c.prepare('UPDATE entries SET kind = ?, size = ?, mtime_ms = ?, hash = ?, version = ?, deleted = ?, seq = ?, ino = ?, ctime_ms = ?, changed_at = ? WHERE id = ?'),
+      insertEntry: c.prepare(
+        'INSERT INTO entries (kind, size, mtime_ms, hash, version, deleted, seq, ino, ctime_ms, changed_at, root_id, path, parent, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      insertVersion: c.prepare(
+        'INSERT INTO versions (root_id, path, version, seq, op, kind, deleted, hash, size, mtime_ms, protocol, user_name, created_at, user_id, device_id, device_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      insertChange: c.prepare(
+        'INSERT INTO changes (root_id, path, version, seq, op, kind, deleted, hash, size, mtime_ms, protocol, user_name, created_at, old_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+    };
     this.q = {
-      entry: db.select().from(entries).where(and(eq(entries.rootId, p('rootId')), eq(entries.path, p('path')))).prepare(),
       listing: db
         .select({ path: entries.path, name: entries.name, kind: entries.kind, size: entries.size, mtimeMs: entries.mtimeMs, hash: entries.hash, version: entries.version, seq: entries.seq })
         .from(entries)
@@ -73,39 +95,12 @@ export class FilesRepo {
         .where(and(eq(entries.rootId, p('rootId')), eq(entries.parent, p('parent')), eq(entries.deleted, false)))
         .orderBy(asc(entries.name))
         .prepare(),
-      // The feed's last row (its primary key's last entry): the root's seq, kept nowhere else, so a
-      // change does not also rewrite the roots table's page.
-      lastSeq: db.select({ seq: changes.seq }).from(changes).where(eq(changes.rootId, p('rootId'))).orderBy(desc(changes.seq)).limit(1).prepare(),
-      updateEntry: db
-        .update(entries)
-        .set({
-          kind: sql`${p('kind')}`,
-          size: sql`${p('size')}`,
-          mtimeMs: sql`${p('mtimeMs')}`,
-          hash: sql`${p('hash')}`,
-          version: sql`${p('version')}`,
-          deleted: sql`${p('deleted')}`,
-          seq: sql`${p('seq')}`,
-          ino: sql`${p('ino')}`,
-          ctimeMs: sql`${p('ctimeMs')}`,
-          changedAt: sql`${p('changedAt')}`,
-        })
-        .where(eq(entries.id, p('id')))
-        .prepare(),
-      insertEntry: db.insert(entries).values(placeholders(['rootId', 'path', 'parent', 'name', 'kind', 'size', 'mtimeMs', 'hash', 'version', 'deleted', 'seq', 'ino', 'ctimeMs', 'changedAt'])).prepare(),
-      insertVersion: db
-        .insert(versions)
-        .values(placeholders(['rootId', 'path', 'version', 'seq', 'op', 'kind', 'deleted', 'hash', 'size', 'mtimeMs', 'userId', 'userName', 'deviceId', 'deviceName', 'protocol', 'createdAt']))
-        .prepare(),
-      insertChange: db
-        .insert(changes)
-        .values(placeholders(['rootId', 'seq', 'path', 'op', 'kind', 'version', 'deleted', 'hash', 'size', 'mtimeMs', 'oldPath', 'protocol', 'userName', 'createdAt']))
-        .prepare(),
     };
   }
 
   entry(rootId: number, path: string): EntryRow | undefined {
-    return this.q.entry.get({ rootId, path });
+    const row = this.hot.entry.get(rootId, path);
+    return row && { ...row, deleted: row.deleted === 1 };
   }
 
   children(rootId: number, parent: string, includeDeleted = false): EntryRow[] {
@@ -153,7 +148,7 @@ export class FilesRepo {
 
   /** The last seq handed out in a root (0 before its first change). */
   lastSeq(rootId: number): number {
-    return this.q.lastSeq.get({ rootId })?.seq ?? 0;
+    return this.hot.lastSeq.get(rootId)?.seq ?? 0;
   }
 
   /**
@@ -173,12 +168,14 @@ export class FilesRepo {
         const [parent, name] = parentAndName(input.path);
         const deleted = input.deleted ? 1 : 0;
         const state = { kind: input.kind, size: input.size, mtimeMs: input.mtimeMs, hash: input.hash, version, deleted, seq, ino: input.ino, ctimeMs: input.ctimeMs ?? 0, changedAt: now };
+        const stateArgs = [input.kind, input.size, input.mtimeMs, input.hash, version, deleted, seq, input.ino, state.ctimeMs, now];
         let id = previous?.id;
-        if (id !== undefined) this.q.updateEntry.run({ ...state, id });
-        else id = Number(this.q.insertEntry.run({ ...state, rootId, path: input.path, parent, name }).lastInsertRowid);
+        if (id !== undefined) this.hot.updateEntry.run(...stateArgs, id);
+        else id = Number(this.hot.insertEntry.run(...stateArgs, rootId, input.path, parent, name).lastInsertRowid);
         const common = { rootId, path: input.path, version, seq, op: input.op, kind: input.kind, deleted, hash: input.hash, size: input.size, mtimeMs: input.mtimeMs, protocol: actor.protocol, userName: actor.userName, createdAt: now };
-        this.q.insertVersion.run({ ...common, userId: actor.userId, deviceId: actor.deviceId, deviceName: actor.deviceName });
-        this.q.insertChange.run({ ...common, oldPath: input.oldPath ?? null });
+        const commonArgs = [rootId, input.path, version, seq, input.op, input.kind, deleted, input.hash, input.size, input.mtimeMs, actor.protocol, actor.userName, now];
+        this.hot.insertVersion.run(...commonArgs, actor.userId, actor.deviceId, actor.deviceName);
+        this.hot.insertChange.run(...commonArgs, input.oldPath ?? null);
         out.push({ change: { ...common, deleted: input.deleted, oldPath: input.oldPath ?? null }, entry: { ...state, id, rootId, path: input.path, parent, name, deleted: input.deleted } });
       }
       return out;
