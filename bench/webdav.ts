@@ -7,7 +7,10 @@
  *   BENCH_REPS_PROPFIND (default 11)
  * The issue's reference figures are medians of 25 runs; fewer runs are the default here to keep a
  * whole run within a few minutes on a shared machine.
- * Both servers work in one folder under TMPDIR. On the development machines, creating files near
+ * The small-file rounds also run the durable floor (lib/durable-floor.ts): the least a PUT that is
+ * synced before it is answered costs in plain Node, printed beside both to tell syncgate's overhead
+ * from the price of syncing against rclone, which syncs nothing.
+ * The servers work in one folder under TMPDIR. On the development machines, creating files near
  * where many were just deleted (a previous run's clean-up) is 10-20x slower for minutes (ext4
  * without a journal, see printDiskCheck) and skews the small-file figures: the run prints how fast
  * its folder creates and syncs files; pick a TMPDIR where creating a file takes about 20 µs.
@@ -16,7 +19,21 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { basicAuth, curlClient, printPeerTable, putGetBig, record, smallFileBatch, startRcloneWebdav, startSyncgateHttp, stopServers, waitForHttp, type HttpPeer } from './lib/http-peers.js';
+import {
+  basicAuth,
+  curlClient,
+  printFloorTable,
+  printPeerTable,
+  putGetBig,
+  record,
+  smallFileBatch,
+  startDurableFloor,
+  startRcloneWebdav,
+  startSyncgateHttp,
+  stopServers,
+  waitForHttp,
+  type HttpPeer,
+} from './lib/http-peers.js';
 import { fillListingFolder, printDiskCheck, procStatusKiB, writeRandomFile, writeSmallFiles } from './lib/measure.js';
 
 const REPS_BIG = Number(process.env.BENCH_REPS_BIG ?? 5);
@@ -60,6 +77,10 @@ async function main(): Promise<void> {
     const rc = await startRcloneWebdav(rcDir, USER, PASS);
     procs.push(rc.proc);
     servers.push(peer('rclone', rc.origin, rc.proc));
+    // Small files only: the least a durable PUT costs in Node (see lib/durable-floor.ts).
+    const fl = await startDurableFloor(path.join(work, 'floor'), USER, PASS);
+    procs.push(fl.proc);
+    const floor = peer('floor', fl.origin, fl.proc);
 
     // 1 GiB PUT and GET (servers interleaved in every round: drift hits both alike).
     for (let rep = 0; rep < REPS_BIG; rep += 1) {
@@ -74,7 +95,7 @@ async function main(): Promise<void> {
     // 1,000 PUTs of 4 KiB: one connection, then 8 in parallel.
     await printDiskCheck(work);
     for (let rep = 0; rep < REPS; rep += 1) {
-      for (const s of servers) {
+      for (const s of [...servers, floor]) {
         for (const [mode, extra] of [['one', []], ['par8', ['--parallel', '--parallel-max', '8']]] as const) {
           const dir = `small-${mode}-${rep}`;
           await curl.run(['-o', '/dev/null', '-X', 'MKCOL', `${s.base}/${dir}/`]);
@@ -117,6 +138,10 @@ async function main(): Promise<void> {
       { key: 'rss_peak_MiB', label: 'peak RSS, after the 1 GiB transfers (MiB)' },
       { key: 'get_during_propfind_ms', label: 'small GET during a PROPFIND (ms)' },
       { key: 'propfind_concurrent_ms', label: 'that PROPFIND (ms)' },
+    ]);
+    printFloorTable(a, floor, b, [
+      { key: 'small_one_files_per_s', label: '1,000 x 4 KiB PUT, 1 connection (files/s)' },
+      { key: 'small_par8_files_per_s', label: '1,000 x 4 KiB PUT, 8 parallel (files/s)' },
     ]);
   } finally {
     await stopServers(procs);

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { exec, freePort, median, spawnSyncgate, timeIt } from './measure.js';
 
 export const basicAuth = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
@@ -55,6 +56,19 @@ export async function startRcloneWebdav(dir: string, user: string, pass: string)
   const proc = spawn('rclone', ['serve', 'webdav', dir, '--addr', `127.0.0.1:${port}`, '--user', user, '--pass', pass, '--config', '/dev/null'], { stdio: 'ignore' });
   const origin = `http://127.0.0.1:${port}`;
   await upOrStopped(proc, `${origin}/`, { method: 'PROPFIND', headers: { authorization: basicAuth(user, pass), depth: '0' } });
+  return { proc, origin };
+}
+
+/**
+ * The durable floor (durable-floor.ts) on `dir`: the least a durable PUT costs in plain Node, the
+ * reference that tells syncgate's own overhead from the price of syncing. Up once it answers.
+ */
+export async function startDurableFloor(dir: string, user: string, pass: string): Promise<{ proc: ChildProcess; origin: string }> {
+  const port = await freePort();
+  const script = fileURLToPath(new URL('./durable-floor.ts', import.meta.url));
+  const proc = spawn(process.execPath, ['--import', 'tsx', script, dir, String(port), user, pass], { stdio: 'inherit' });
+  const origin = `http://127.0.0.1:${port}`;
+  await upOrStopped(proc, `${origin}/`, { headers: { authorization: basicAuth(user, pass) } });
   return { proc, origin };
 }
 
@@ -133,6 +147,19 @@ export function printPeerTable(a: HttpPeer, b: HttpPeer, rows: PeerRow[]): void 
     console.log(`${label.padEnd(46)}${x.toFixed(1).padStart(12)}${y.toFixed(1).padStart(12)}${ratio.toFixed(2).padStart(9)}x${note}`);
   }
   console.log(`\nraw: ${JSON.stringify(Object.fromEntries([a, b].map((s) => [s.name, s.results])))}`);
+}
+
+/**
+ * The small-file figures of syncgate, the durable floor and rclone side by side: floor/rclone is what
+ * syncing every write costs here, syncgate/floor what syncgate adds to it (1.00x: nothing).
+ */
+export function printFloorTable(sg: HttpPeer, floor: HttpPeer, peer: HttpPeer, rows: PeerRow[]): void {
+  console.log(`\n${'measure'.padEnd(46)}${sg.name.padStart(10)}${floor.name.padStart(10)}${peer.name.padStart(10)}${'floor/peer'.padStart(12)}${'sg/floor'.padStart(10)}`);
+  for (const { key, label } of rows) {
+    const [x, f, y] = [sg, floor, peer].map((s) => median(s.results[key] ?? [])) as [number, number, number];
+    console.log(`${label.padEnd(46)}${x.toFixed(1).padStart(10)}${f.toFixed(1).padStart(10)}${y.toFixed(1).padStart(10)}${(f / y).toFixed(2).padStart(11)}x${(x / f).toFixed(2).padStart(9)}x`);
+  }
+  console.log(`raw ${floor.name}: ${JSON.stringify(floor.results)}`);
 }
 
 /** Stops the servers a bench started and gives them half a second to let go of their files. */
