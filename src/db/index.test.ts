@@ -6,8 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
+import { eq } from 'drizzle-orm';
 import { FilesRepo } from './files-repo.js';
 import { closeDb, migrateDb, openDb, txUnsynced, type Db } from './index.js';
+import { entries } from './schema/index.js';
 
 const MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
 
@@ -65,6 +67,19 @@ describe('metadata database transactions', () => {
       }),
     ).toThrow('abort');
     expect(db.$client.prepare('SELECT count(*) AS n FROM roots').get()).toEqual({ n: 0 });
+  });
+
+  // FilesRepo reads and writes entries with its own SQL (not drizzle's) on the hot path: a column
+  // added to the schema must show up there too, typed as drizzle types it.
+  it('reads an entry with every column of the schema, as drizzle would', () => {
+    db.$client.prepare("INSERT INTO roots (name, dir) VALUES ('r', '/x')").run();
+    const repo = new FilesRepo(db);
+    const actor = { userId: 1, userName: 'ann', deviceId: null, deviceName: null, protocol: 'rest' };
+    const [rec] = repo.record(1, actor, [{ path: 'a/b.txt', kind: 'file', op: 'create', deleted: false, hash: 'h1', size: 3, mtimeMs: 5, ino: 7, ctimeMs: 9 }]);
+    const viaDrizzle = db.select().from(entries).where(eq(entries.path, 'a/b.txt')).get();
+    expect(repo.entry(1, 'a/b.txt')).toEqual(viaDrizzle);
+    expect(rec!.entry).toEqual(viaDrizzle);
+    expect(repo.lastSeq(1)).toBe(1);
   });
 });
 
