@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { openFd, syncFd } from '../lib/fsync.js';
+import { sha256Hex } from '../lib/ids.js';
 import { readHead } from '../lib/read-head.js';
 
 /** Socket chunks are small: buffer up to 4 MiB before each write(2) call. */
@@ -129,7 +130,7 @@ export class Staging {
       throw err;
     }
     closeSync(fd);
-    return { tempPath, hash: createHash('sha256').update(data).digest('hex'), size: data.length };
+    return { tempPath, hash: sha256Hex(data), size: data.length };
   }
 
   /**
