@@ -1,18 +1,63 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+
+export interface Head {
+  chunks: Uint8Array[];
+  /** null: the source ended within the limit. Otherwise the chunks read so far, then the remainder. */
+  rest: AsyncIterable<Uint8Array> | null;
+  /** Lets the source go without reading it. */
+  release: () => Promise<void>;
+}
+
+const NOTHING_TO_RELEASE = async (): Promise<void> => {};
 
 /**
  * Reads `source` until it ends or passes `limit` bytes. Small sources end here (rest: null); a
  * larger one comes back as `rest`, the chunks read so far followed by the remainder; `release`
  * lets the source go without reading it.
  */
-export async function readHead(source: Readable | AsyncIterable<Uint8Array>, limit: number): Promise<{ chunks: Uint8Array[]; rest: AsyncIterable<Uint8Array> | null; release: () => Promise<void> }> {
-  const it = source[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
+export function readHead(source: Readable | AsyncIterable<Uint8Array>, limit: number): Promise<Head> {
+  return source instanceof Readable ? readStreamHead(source, limit) : readIterableHead(source, limit);
+}
+
+/**
+ * A stream (an HTTP request, an FTP data socket) read through its events: the async iterator of a
+ * Readable cost about 20 µs more per small upload (promises and end-of-stream bookkeeping per chunk).
+ * The remainder of a large one is then read through its iterator, as any source is.
+ */
+function readStreamHead(stream: Readable, limit: number): Promise<Head> {
+  if (stream.readableEnded) return Promise.resolve({ chunks: [], rest: null, release: NOTHING_TO_RELEASE });
+  if (stream.destroyed) return readIterableHead(stream, limit); // its iterator reports why
+  return new Promise((resolve, reject) => {
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    const done = (settle: () => void) => {
+      stream.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      settle();
+    };
+    const onData = (chunk: Uint8Array) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size <= limit) return;
+      stream.pause();
+      // An iterator never started does not destroy its stream on return(): release destroys it.
+      done(() => resolve({ ...withRest(chunks, stream[Symbol.asyncIterator]()), release: async () => void stream.destroy() }));
+    };
+    const onEnd = () => done(() => resolve({ chunks, rest: null, release: NOTHING_TO_RELEASE }));
+    const onError = (err: Error) => done(() => reject(err));
+    // Closed without an end: the client went away mid-upload.
+    const onClose = () => done(() => reject(Object.assign(new Error('the upload ended early'), { code: 'ERR_STREAM_PREMATURE_CLOSE' })));
+    stream.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
+}
+
+async function readIterableHead(source: AsyncIterable<Uint8Array>, limit: number): Promise<Head> {
+  const it = source[Symbol.asyncIterator]();
   const chunks: Uint8Array[] = [];
   let size = 0;
   try {
     while (size <= limit) {
       const r = await it.next();
-      if (r.done) return { chunks, rest: null, release: async () => {} };
+      if (r.done) return { chunks, rest: null, release: NOTHING_TO_RELEASE };
       chunks.push(r.value);
       size += r.value.length;
     }
@@ -20,20 +65,24 @@ export async function readHead(source: Readable | AsyncIterable<Uint8Array>, lim
     await it.return?.();
     throw err;
   }
-  async function* rest(): AsyncIterable<Uint8Array> {
-    try {
-      yield* chunks;
-      for (;;) {
-        const r = await it.next();
-        if (r.done) return;
-        yield r.value;
-      }
-    } finally {
-      // Stopped early (an error downstream): release the source.
-      await it.return?.();
-    }
-  }
+  return withRest(chunks, it);
+}
+
+function withRest(chunks: Uint8Array[], it: AsyncIterator<Uint8Array>): Head {
   // For a caller that gives up before reading `rest`: its finally would never run.
-  const release = async () => void (await it.return?.());
-  return { chunks, rest: rest(), release };
+  return { chunks, rest: iteratorRest(chunks, it), release: async () => void (await it.return?.()) };
+}
+
+async function* iteratorRest(chunks: Uint8Array[], it: AsyncIterator<Uint8Array>): AsyncIterable<Uint8Array> {
+  try {
+    yield* chunks;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  } finally {
+    // Stopped early (an error downstream): release the source.
+    await it.return?.();
+  }
 }
