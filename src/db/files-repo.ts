@@ -37,10 +37,13 @@ export interface Recorded {
   entry: EntryRow;
 }
 
-/** The entries columns under their EntryRow names (`deleted` still 0/1: entry() makes it boolean). */
-const ENTRY_COLUMNS =
-  'id, root_id AS rootId, path, parent, name, kind, size, mtime_ms AS mtimeMs, hash, version, deleted, seq, ino, ctime_ms AS ctimeMs, changed_at AS changedAt';
-type RawEntry = Omit<EntryRow, 'deleted'> & { deleted: number };
+/** The entries columns in the order entryOf reads them (rows as arrays: a quarter faster than objects). */
+const ENTRY_COLUMNS = 'id, root_id, path, parent, name, kind, size, mtime_ms, hash, version, deleted, seq, ino, ctime_ms, changed_at';
+type EntryValues = [number, number, string, string, string, EntryRow['kind'], number, number, string, number, number, number, number, number, number];
+
+function entryOf(r: EntryValues): EntryRow {
+  return { id: r[0], rootId: r[1], path: r[2], parent: r[3], name: r[4], kind: r[5], size: r[6], mtimeMs: r[7], hash: r[8], version: r[9], deleted: r[10] === 1, seq: r[11], ino: r[12], ctimeMs: r[13], changedAt: r[14] };
+}
 
 function parentAndName(path: string): [string, string] {
   const i = path.lastIndexOf('/');
@@ -66,7 +69,7 @@ export class FilesRepo {
     const p = sql.placeholder;
     const c = db.$client;
     this.hot = {
-      entry: c.prepare<[number, string], RawEntry>(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE root_id = ? AND path = ?`),
+      entry: c.prepare<[number, string], EntryValues>(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE root_id = ? AND path = ?`).raw(true),
       // The feed's last row (its primary key's last entry): the root's seq, kept nowhere else, so a
       // change does not also rewrite the roots table's page.
       lastSeq: c.prepare<[number], { seq: number }>('SELECT seq FROM changes WHERE root_id = ? ORDER BY seq DESC LIMIT 1'),
@@ -100,7 +103,7 @@ export class FilesRepo {
 
   entry(rootId: number, path: string): EntryRow | undefined {
     const row = this.hot.entry.get(rootId, path);
-    return row && { ...row, deleted: row.deleted === 1 };
+    return row && entryOf(row);
   }
 
   children(rootId: number, parent: string, includeDeleted = false): EntryRow[] {
