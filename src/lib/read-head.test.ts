@@ -44,6 +44,16 @@ describe('reading the head of an upload', () => {
     await expect(head).rejects.toMatchObject({ code: 'ERR_STREAM_PREMATURE_CLOSE' });
   });
 
+  it('keeps an error that comes between the head and the rest for whoever reads the rest', async () => {
+    const s = new PassThrough();
+    const head = readHead(s, 10);
+    s.write(bytes(100, 7));
+    const h = await head;
+    s.destroy(new Error('socket reset')); // no reader yet: must not be an uncaught error
+    await new Promise((r) => setImmediate(r));
+    await expect(collect(h.rest!)).rejects.toThrow('socket reset');
+  });
+
   it('lets a large stream go unread on release', async () => {
     const s = new PassThrough();
     const head = readHead(s, 10);

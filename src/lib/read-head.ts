@@ -39,6 +39,9 @@ function readStreamHead(stream: Readable, limit: number): Promise<Head> {
       size += chunk.length;
       if (size <= limit) return;
       stream.pause();
+      // Until the caller starts reading the rest, an error must find a listener (a socket's would
+      // otherwise be uncaught); the stream keeps it and its iterator throws it then.
+      stream.on('error', () => {});
       // An iterator never started does not destroy its stream on return(): release destroys it.
       done(() => resolve({ ...withRest(chunks, stream[Symbol.asyncIterator]()), release: async () => void stream.destroy() }));
     };
