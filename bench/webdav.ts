@@ -9,7 +9,9 @@
  * whole run within a few minutes on a shared machine.
  * The small-file rounds also run the durable floor (lib/durable-floor.ts): the least a PUT that is
  * synced before it is answered costs in plain Node, printed beside both to tell syncgate's overhead
- * from the price of syncing against rclone, which syncs nothing.
+ * from the price of syncing against rclone, which syncs nothing. Each server's CPU per PUT (and a
+ * Node server's event-loop share, what bounds it with 8 in parallel) is read from /proc: steadier
+ * than files/s on a noisy machine.
  * The servers work in one folder under TMPDIR. On the development machines, creating files near
  * where many were just deleted (a previous run's clean-up) is 10-20x slower for minutes (ext4
  * without a journal, see printDiskCheck) and skews the small-file figures: the run prints how fast
@@ -34,7 +36,7 @@ import {
   waitForHttp,
   type HttpPeer,
 } from './lib/http-peers.js';
-import { fillListingFolder, printDiskCheck, procStatusKiB, writeRandomFile, writeSmallFiles } from './lib/measure.js';
+import { cpuMicros, fillListingFolder, printDiskCheck, procStatusKiB, writeRandomFile, writeSmallFiles } from './lib/measure.js';
 
 const REPS_BIG = Number(process.env.BENCH_REPS_BIG ?? 5);
 const REPS = Number(process.env.BENCH_REPS ?? 5);
@@ -76,7 +78,8 @@ async function main(): Promise<void> {
 
     const rc = await startRcloneWebdav(rcDir, USER, PASS);
     procs.push(rc.proc);
-    servers.push(peer('rclone', rc.origin, rc.proc));
+    const rcPeer = peer('rclone', rc.origin, rc.proc);
+    servers.push(rcPeer);
     // Small files only: the least a durable PUT costs in Node (see lib/durable-floor.ts).
     const fl = await startDurableFloor(path.join(work, 'floor'), USER, PASS);
     procs.push(fl.proc);
@@ -105,8 +108,13 @@ async function main(): Promise<void> {
         for (const [mode, extra] of [['one', []], ['par8', ['--parallel', '--parallel-max', '8']]] as const) {
           const dir = `small-${mode}-${rep}`;
           await curl.run(['-o', '/dev/null', '-X', 'MKCOL', `${s.base}/${dir}/`]);
+          const [cpu0, main0] = [cpuMicros(s.proc.pid!), cpuMicros(s.proc.pid!, true)];
           const filesPerSec = await smallFileBatch(curl, path.join(work, `curl-${s.name}-${dir}.cfg`), SMALL, (i) => `${s.base}/${dir}/f${i}.bin`, extra, small);
-          if (rep > 0) record(s, `small_${mode}_files_per_s`, filesPerSec);
+          if (rep === 0) continue;
+          record(s, `small_${mode}_files_per_s`, filesPerSec);
+          record(s, `small_${mode}_cpu_us`, (cpuMicros(s.proc.pid!) - cpu0) / SMALL);
+          // The event loop's share: what bounds a Node server with 8 in parallel (Go spreads its work).
+          if (s !== rcPeer) record(s, `small_${mode}_main_us`, (cpuMicros(s.proc.pid!, true) - main0) / SMALL);
         }
       }
       process.stdout.write(rep === 0 ? '  small-file warm-up round\n' : `  small-file round ${rep}/${REPS}\n`);
@@ -149,6 +157,10 @@ async function main(): Promise<void> {
     printFloorTable(a, floor, b, [
       { key: 'small_one_files_per_s', label: '1,000 x 4 KiB PUT, 1 connection (files/s)' },
       { key: 'small_par8_files_per_s', label: '1,000 x 4 KiB PUT, 8 parallel (files/s)' },
+      { key: 'small_one_cpu_us', label: '  server CPU per PUT, 1 connection (µs)' },
+      { key: 'small_par8_cpu_us', label: '  server CPU per PUT, 8 parallel (µs)' },
+      { key: 'small_one_main_us', label: '  of it, event loop, 1 connection (µs)' },
+      { key: 'small_par8_main_us', label: '  of it, event loop, 8 parallel (µs)' },
     ]);
   } finally {
     await stopServers(procs);

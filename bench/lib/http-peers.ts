@@ -151,13 +151,15 @@ export function printPeerTable(a: HttpPeer, b: HttpPeer, rows: PeerRow[]): void 
 
 /**
  * The small-file figures of syncgate, the durable floor and rclone side by side: floor/rclone is what
- * syncing every write costs here, syncgate/floor what syncgate adds to it (1.00x: nothing).
+ * syncing every write costs here, syncgate/floor what syncgate adds to it (1.00x: nothing). CPU rows
+ * are per PUT: there the ratios read the other way (syncgate/floor 1.50x: half as much again).
  */
 export function printFloorTable(sg: HttpPeer, floor: HttpPeer, peer: HttpPeer, rows: PeerRow[]): void {
   console.log(`\n${'measure'.padEnd(46)}${sg.name.padStart(10)}${floor.name.padStart(10)}${peer.name.padStart(10)}${'floor/peer'.padStart(12)}${'sg/floor'.padStart(10)}`);
   for (const { key, label } of rows) {
     const [x, f, y] = [sg, floor, peer].map((s) => median(s.results[key] ?? [])) as [number, number, number];
-    console.log(`${label.padEnd(46)}${x.toFixed(1).padStart(10)}${f.toFixed(1).padStart(10)}${y.toFixed(1).padStart(10)}${(f / y).toFixed(2).padStart(11)}x${(x / f).toFixed(2).padStart(9)}x`);
+    const num = (v: number, width: number, suffix = '') => (Number.isFinite(v) ? `${v.toFixed(suffix ? 2 : 1)}${suffix}` : '-').padStart(width);
+    console.log(`${label.padEnd(46)}${num(x, 10)}${num(f, 10)}${num(y, 10)}${num(f / y, 12, 'x')}${num(x / f, 10, 'x')}`);
   }
   console.log(`raw ${floor.name}: ${JSON.stringify(floor.results)}`);
 }

@@ -46,6 +46,20 @@ export function procStatusKiB(pid: number | 'self', field: 'VmHWM' | 'VmRSS' = '
   }
 }
 
+/**
+ * CPU time (user + system, µs) a process has used, or only its first thread (`mainThread`: a Node
+ * server's event loop). From /proc, in clock ticks of 10 ms: measure over a second or more.
+ */
+export function cpuMicros(pid: number, mainThread = false): number {
+  try {
+    const stat = readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** inotify watches held by a process (lines `inotify wd:` in its inotify descriptors' fdinfo). */
 export async function inotifyWatches(pid: number | 'self'): Promise<number> {
   const { readdir, readlink } = await import('node:fs/promises');
