@@ -52,7 +52,27 @@ const HANDLERS: Record<string, Handler> = {
 
 export function createWebdavDoor(deps: WebdavDoorDeps): WebdavDoor {
   const { core, options: opts, log, prefix } = deps;
-  const requests = new Counter({ name: 'syncgate_webdav_requests_total', help: 'WebDAV requests by method and status', labelNames: ['method', 'status'], registers: [deps.metrics] });
+  // Counted in a plain map and handed to prom-client when scraped: its inc() hashes and checks the
+  // labels on every call, a cost each request would pay.
+  const counts = new Map<string, number>();
+  new Counter({
+    name: 'syncgate_webdav_requests_total',
+    help: 'WebDAV requests by method and status',
+    labelNames: ['method', 'status'],
+    registers: [deps.metrics],
+    collect() {
+      this.reset();
+      for (const [key, n] of counts) {
+        const [method, status] = key.split(' ') as [string, string];
+        this.inc({ method, status }, n);
+      }
+    },
+  });
+  const count = (rawMethod: string | undefined, status: number) => {
+    const upper = (rawMethod ?? '').toUpperCase();
+    const key = `${HANDLERS[upper] ? upper : 'OTHER'} ${status}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  };
 
   async function authenticate(req: IncomingMessage): Promise<SessionUser> {
     const header = req.headers.authorization ?? '';
@@ -117,10 +137,10 @@ export function createWebdavDoor(deps: WebdavDoorDeps): WebdavDoor {
     handle(req, res) {
       const requestId = randomUUID();
       const started = performance.now();
-      res.on('finish', () => {
+      res.once('finish', () => {
+        count(req.method, res.statusCode);
         if (log.isLevelEnabled('debug')) log.debug({ requestId, method: req.method, url: req.url, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'webdav request');
       });
-      res.on('finish', () => requests.inc({ method: HANDLERS[(req.method ?? '').toUpperCase()] ? (req.method ?? '').toUpperCase() : 'OTHER', status: String(res.statusCode) }));
       serve(req, res, requestId).catch((err: unknown) => {
         try {
           fail({ req, res, requestId }, err);

@@ -238,3 +238,18 @@ describe('webdav-server defects, fixed', () => {
     expect(text).not.toContain('/dav/default/');
   });
 });
+
+describe('metrics', () => {
+  it('counts requests by method and status, an unknown method as OTHER', async () => {
+    const count = async (labels: string) => {
+      const text = await (await fetch(`${t.url}/metrics`, { headers: { authorization: auth } })).text();
+      return Number(new RegExp(`^syncgate_webdav_requests_total\\{${labels}\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    };
+    const created = await count('method="PUT",status="201"');
+    const odd = await count('method="OTHER",status="405"');
+    for (let i = 0; i < 3; i += 1) expect((await req('PUT', `counted-${i}.txt`, {}, 'x')).status).toBe(201);
+    expect((await req('PATCH', 'counted-0.txt')).status).toBe(405);
+    expect(await count('method="PUT",status="201"')).toBe(created + 3);
+    expect(await count('method="OTHER",status="405"')).toBe(odd + 1);
+  });
+});

@@ -23,9 +23,12 @@ const MAX_TIMEOUT = 7 * 24 * 3600;
  */
 export class Locks {
   private readonly byRoot;
+  /** Whether a root has any lock row: most have none, and every write asks (see assertCanChange). */
+  private readonly anyInRoot;
 
   constructor(private readonly ctx: CoreContext) {
     this.byRoot = ctx.db.select().from(locks).where(eq(locks.rootId, sql.placeholder('rootId'))).prepare();
+    this.anyInRoot = ctx.db.$client.prepare<[number], { one: number }>('SELECT 1 AS one FROM locks WHERE root_id = ? LIMIT 1').pluck();
   }
 
   private live(rootId: number): LockRow[] {
@@ -101,6 +104,7 @@ export class Locks {
    * and with `deep` the locks anywhere below (deleting or moving a folder).
    */
   assertCanChange(session: Session, rootId: number, path: string, deep = false): void {
+    if (this.anyInRoot.get(rootId) === undefined) return;
     const all = this.live(rootId);
     if (all.length === 0) return;
     const parent = parentOf(path);

@@ -170,16 +170,20 @@ export class FilesRepo {
         const version = (previous?.version ?? 0) + 1;
         const [parent, name] = parentAndName(input.path);
         const deleted = input.deleted ? 1 : 0;
-        const state = { kind: input.kind, size: input.size, mtimeMs: input.mtimeMs, hash: input.hash, version, deleted, seq, ino: input.ino, ctimeMs: input.ctimeMs ?? 0, changedAt: now };
-        const stateArgs = [input.kind, input.size, input.mtimeMs, input.hash, version, deleted, seq, input.ino, state.ctimeMs, now];
+        const ctimeMs = input.ctimeMs ?? 0;
+        const oldPath = input.oldPath ?? null;
+        // Arguments listed, not spread, and rows built whole in one literal each, in the order
+        // entryOf and drizzle build them: a spread call or a row grown field by field took the
+        // engine's slow paths, a quarter of this function's CPU.
+        const h = this.hot;
         let id = previous?.id;
-        if (id !== undefined) this.hot.updateEntry.run(...stateArgs, id);
-        else id = Number(this.hot.insertEntry.run(...stateArgs, rootId, input.path, parent, name).lastInsertRowid);
-        const common = { rootId, path: input.path, version, seq, op: input.op, kind: input.kind, deleted, hash: input.hash, size: input.size, mtimeMs: input.mtimeMs, protocol: actor.protocol, userName: actor.userName, createdAt: now };
-        const commonArgs = [rootId, input.path, version, seq, input.op, input.kind, deleted, input.hash, input.size, input.mtimeMs, actor.protocol, actor.userName, now];
-        this.hot.insertVersion.run(...commonArgs, actor.userId, actor.deviceId, actor.deviceName);
-        this.hot.insertChange.run(...commonArgs, input.oldPath ?? null);
-        out.push({ change: { ...common, deleted: input.deleted, oldPath: input.oldPath ?? null }, entry: { ...state, id, rootId, path: input.path, parent, name, deleted: input.deleted } });
+        if (id !== undefined) h.updateEntry.run(input.kind, input.size, input.mtimeMs, input.hash, version, deleted, seq, input.ino, ctimeMs, now, id);
+        else id = Number(h.insertEntry.run(input.kind, input.size, input.mtimeMs, input.hash, version, deleted, seq, input.ino, ctimeMs, now, rootId, input.path, parent, name).lastInsertRowid);
+        h.insertVersion.run(rootId, input.path, version, seq, input.op, input.kind, deleted, input.hash, input.size, input.mtimeMs, actor.protocol, actor.userName, now, actor.userId, actor.deviceId, actor.deviceName);
+        h.insertChange.run(rootId, input.path, version, seq, input.op, input.kind, deleted, input.hash, input.size, input.mtimeMs, actor.protocol, actor.userName, now, oldPath);
+        const change: ChangeRow = { rootId, seq, path: input.path, op: input.op, kind: input.kind, version, deleted: input.deleted, hash: input.hash, size: input.size, mtimeMs: input.mtimeMs, oldPath, protocol: actor.protocol, userName: actor.userName, createdAt: now };
+        const entry: EntryRow = { id, rootId, path: input.path, parent, name, kind: input.kind, size: input.size, mtimeMs: input.mtimeMs, hash: input.hash, version, deleted: input.deleted, seq, ino: input.ino, ctimeMs, changedAt: now };
+        out.push({ change, entry });
       }
       return out;
     });

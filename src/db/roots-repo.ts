@@ -7,13 +7,16 @@ export type GrantRow = typeof grants.$inferSelect;
 
 export class RootsRepo {
   private readonly q;
+  private readonly byNameRaw;
 
   constructor(private readonly db: Db) {
     const p = sql.placeholder;
     this.q = {
-      byName: db.select().from(roots).where(eq(roots.name, p('name'))).prepare(),
       grantOf: db.select().from(grants).where(and(eq(grants.rootId, p('rootId')), eq(grants.userId, p('userId')))).prepare(),
     };
+    // Read by every request of every door: on better-sqlite3 directly, columns named as drizzle
+    // names them (plain text and integers, nothing to convert), without drizzle's mapping per call.
+    this.byNameRaw = db.$client.prepare<[string], RootRow>('SELECT id, name, dir, owner_id AS ownerId, retention, created_at AS createdAt FROM roots WHERE name = ?');
   }
 
   create(name: string, dir: string, ownerId: number | null, retention: string): RootRow {
@@ -21,7 +24,7 @@ export class RootsRepo {
   }
 
   byName(name: string): RootRow | undefined {
-    return this.q.byName.get({ name });
+    return this.byNameRaw.get(name);
   }
 
   byId(id: number): RootRow | undefined {
