@@ -40,6 +40,7 @@ export class LoginGuard {
 
   /** Throws TOO_MANY_ATTEMPTS while banned; otherwise returns how long to wait before answering. */
   check(address: string | undefined, user: string | undefined): number {
+    if (this.records.size === 0) return 0; // the usual case: nobody failed lately, no keys to build
     let delay = 0;
     for (const key of this.keys(address, user)) {
       const r = this.get(key);
@@ -63,6 +64,7 @@ export class LoginGuard {
   }
 
   succeeded(address: string | undefined, user: string | undefined): void {
+    if (this.records.size === 0) return;
     for (const key of this.keys(address, user)) {
       const r = this.get(key);
       if (r && r.bannedUntil <= this.now()) this.records.delete(key);

@@ -136,7 +136,7 @@ export class VfsWriter {
         if (exists) await this.preserve(h, head);
         const st = await this.ctx.store.install(staged.tempPath, live, opts.mtimeMs);
         const entry = this.commit(h, session, [
-          { path: rel, kind: 'file', op: exists ? 'write' : 'create', deleted: false, hash: staged.hash, size: staged.size, ...fingerprint(st) },
+          { path: rel, kind: 'file', op: exists ? 'write' : 'create', deleted: false, hash: staged.hash, size: staged.size, mtimeMs: st.mtimeMs, ino: st.ino, ctimeMs: st.ctimeMs },
         ]);
         await this.retention.pruneAfterChange(h, rel);
         return { entry: entryInfo(h.row.name, entry), created: !exists, unchanged: false };

@@ -72,7 +72,7 @@ export class FilesRepo {
       entry: c.prepare<[number, string], EntryValues>(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE root_id = ? AND path = ?`).raw(true),
       // The feed's last row (its primary key's last entry): the root's seq, kept nowhere else, so a
       // change does not also rewrite the roots table's page.
-      lastSeq: c.prepare<[number], { seq: number }>('SELECT seq FROM changes WHERE root_id = ? ORDER BY seq DESC LIMIT 1'),
+      lastSeq: c.prepare<[number], number>('SELECT seq FROM changes WHERE root_id = ? ORDER BY seq DESC LIMIT 1').pluck(),
       updateEntry: c.prepare('UPDATE entries SET kind = ?, size = ?, mtime_ms = ?, hash = ?, version = ?, deleted = ?, seq = ?, ino = ?, ctime_ms = ?, changed_at = ? WHERE id = ?'),
       insertEntry: c.prepare(
         'INSERT INTO entries (kind, size, mtime_ms, hash, version, deleted, seq, ino, ctime_ms, changed_at, root_id, path, parent, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -151,7 +151,7 @@ export class FilesRepo {
 
   /** The last seq handed out in a root (0 before its first change). */
   lastSeq(rootId: number): number {
-    return this.hot.lastSeq.get(rootId)?.seq ?? 0;
+    return this.hot.lastSeq.get(rootId) ?? 0;
   }
 
   /**
