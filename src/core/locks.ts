@@ -28,7 +28,7 @@ export class Locks {
 
   constructor(private readonly ctx: CoreContext) {
     this.byRoot = ctx.db.select().from(locks).where(eq(locks.rootId, sql.placeholder('rootId'))).prepare();
-    this.anyInRoot = ctx.db.$client.prepare<[number], { one: number }>('SELECT 1 AS one FROM locks WHERE root_id = ? LIMIT 1').pluck();
+    this.anyInRoot = ctx.db.$client.prepare<[number], number>('SELECT 1 FROM locks WHERE root_id = ? LIMIT 1').pluck();
   }
 
   private live(rootId: number): LockRow[] {

@@ -8,8 +8,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { eq } from 'drizzle-orm';
 import { FilesRepo } from './files-repo.js';
+import { RootsRepo } from './roots-repo.js';
 import { closeDb, migrateDb, openDb, txUnsynced, type Db } from './index.js';
-import { entries } from './schema/index.js';
+import { changes, entries, roots } from './schema/index.js';
 
 const MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
 
@@ -79,7 +80,16 @@ describe('metadata database transactions', () => {
     const viaDrizzle = db.select().from(entries).where(eq(entries.path, 'a/b.txt')).get();
     expect(repo.entry(1, 'a/b.txt')).toEqual(viaDrizzle);
     expect(rec!.entry).toEqual(viaDrizzle);
+    expect(rec!.change).toEqual(db.select().from(changes).where(eq(changes.seq, 1)).get());
     expect(repo.lastSeq(1)).toBe(1);
+  });
+
+  it('reads a root by name with every column of the schema, as drizzle would', () => {
+    db.$client.prepare("INSERT INTO users (name, password_hash) VALUES ('ann', 'x')").run();
+    const repo = new RootsRepo(db);
+    repo.create('r', '/x', 1, '{"mode":"count","keep":3}');
+    expect(repo.byName('r')).toEqual(db.select().from(roots).where(eq(roots.name, 'r')).get());
+    expect(repo.byName('nope')).toBeUndefined();
   });
 });
 
