@@ -136,15 +136,21 @@ export interface PeerRow {
   higherIsBetter?: boolean;
 }
 
-/** Medians of syncgate (`a`) and its peer (`b`) with the ratio a/b, then every run as raw JSON. */
+/**
+ * Medians of syncgate (`a`) and its peer (`b`) with the ratio a/b, then every run as raw JSON.
+ * "paired" is the median of the runs' own ratios: each run of `a` beside the run of `b` made just
+ * before or after it, so a slow minute of the machine (here one run could be twice as fast as the
+ * next, for every server) weighs on both sides of a ratio instead of on one median.
+ */
 export function printPeerTable(a: HttpPeer, b: HttpPeer, rows: PeerRow[]): void {
-  console.log(`${'measure'.padEnd(46)}${a.name.padStart(12)}${b.name.padStart(12)}${'ratio'.padStart(10)}`);
+  console.log(`${'measure'.padEnd(46)}${a.name.padStart(12)}${b.name.padStart(12)}${'ratio'.padStart(10)}${'paired'.padStart(10)}`);
   for (const { key, label, higherIsBetter } of rows) {
-    const x = median(a.results[key] ?? []);
-    const y = median(b.results[key] ?? []);
-    const ratio = x / y;
+    const xs = a.results[key] ?? [];
+    const ys = b.results[key] ?? [];
+    const ratio = median(xs) / median(ys);
+    const paired = xs.length === ys.length && xs.length > 1 ? `${median(xs.map((v, i) => v / ys[i]!)).toFixed(2)}x` : '';
     const note = higherIsBetter === undefined ? '' : higherIsBetter ? (ratio >= 1 ? '  ok' : '  below') : ratio <= 1 ? '  ok' : '  above';
-    console.log(`${label.padEnd(46)}${x.toFixed(1).padStart(12)}${y.toFixed(1).padStart(12)}${ratio.toFixed(2).padStart(9)}x${note}`);
+    console.log(`${label.padEnd(46)}${median(xs).toFixed(1).padStart(12)}${median(ys).toFixed(1).padStart(12)}${ratio.toFixed(2).padStart(9)}x${paired.padStart(10)}${note}`);
   }
   console.log(`\nraw: ${JSON.stringify(Object.fromEntries([a, b].map((s) => [s.name, s.results])))}`);
 }
