@@ -7,6 +7,7 @@ import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createCore, type Core } from '../core/index.js';
+import { Checkpointer } from '../db/checkpointer.js';
 import { startWatcher, type RootWatcher } from '../core/watcher.js';
 import { createHttpDoor, type HttpDoor } from '../../protocols/http/index.js';
 import { createWebdavDoor, type WebdavDoor } from '../../protocols/webdav/index.js';
@@ -51,6 +52,8 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger } = {
     ignoredNames,
   });
   const closers: (() => Promise<void> | void)[] = [() => core.close()];
+  const checkpointer = new Checkpointer(core.ctx.db, log.child({ category: 'db' }));
+  closers.push(() => checkpointer.close());
   const close = async () => {
     for (const c of closers.reverse()) await c();
   };
