@@ -30,10 +30,10 @@ function sessionUser(u: UserRow): SessionUser {
 export class Accounts {
   /**
    * Passwords verified in the last minute. Argon2id costs tens of milliseconds by design; WebDAV and
-   * REST clients send Basic credentials on every request. Keyed by an HMAC under a per-process random
-   * key, so a memory dump holds no plain hash of a password to guess against. A change made here
-   * forgets the user's entries at once; one made by an admin command beside the gateway acts within
-   * the minute. A hit answers without reading the database (the user as verified).
+   * REST clients send Basic credentials on every request. Keyed by SHA-256 over a per-process random
+   * key, the name and the password, so a memory dump holds no plain hash of a password to guess
+   * against. A change made here forgets the user's entries at once; one made by an admin command
+   * beside the gateway acts within the minute. A hit answers without reading the database (the user as verified).
    */
   private readonly verified = new Map<string, { user: SessionUser; until: number }>();
   /** Secret of this process, so the map's keys reveal nothing of the passwords. */

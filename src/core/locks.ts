@@ -23,7 +23,7 @@ const MAX_TIMEOUT = 7 * 24 * 3600;
  */
 export class Locks {
   private readonly byRoot;
-  /** Whether a root has any lock row: most have none, and every write asks (see assertCanChange). */
+  /** Whether a root has any lock row: most have none, and every write asks (one cheap read, no rows mapped). */
   private readonly anyInRoot;
 
   constructor(private readonly ctx: CoreContext) {
@@ -32,6 +32,7 @@ export class Locks {
   }
 
   private live(rootId: number): LockRow[] {
+    if (this.anyInRoot.get(rootId) === undefined) return [];
     const now = Date.now();
     const rows = this.byRoot.all({ rootId });
     if (rows.every((l) => l.expiresAt >= now)) return rows;
@@ -104,7 +105,6 @@ export class Locks {
    * and with `deep` the locks anywhere below (deleting or moving a folder).
    */
   assertCanChange(session: Session, rootId: number, path: string, deep = false): void {
-    if (this.anyInRoot.get(rootId) === undefined) return;
     const all = this.live(rootId);
     if (all.length === 0) return;
     const parent = parentOf(path);
