@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { walFileOf, type Db } from '../db/index.js';
+import { commitUnsynced, walFileOf, type Db } from '../db/index.js';
 import { FilesRepo } from '../db/files-repo.js';
 import { RootsRepo } from '../db/roots-repo.js';
 import { AccountsRepo } from '../db/accounts-repo.js';
@@ -32,7 +32,7 @@ export function createContext(db: Db, store: ContentStore, log: Logger, ignoredN
     accounts: new AccountsRepo(db),
     store,
     bus,
-    durable: new Durability(walFileOf(db), store, bus, log),
+    durable: new Durability(() => commitUnsynced(db), walFileOf(db), store, bus, log),
     log,
     isIgnoredName: (name) => name.startsWith('.syncgate-') || ignored.has(name) || (ignored.has('._*') && name.startsWith('._')),
   };

@@ -92,19 +92,41 @@ describe('group commit (Durability)', () => {
 
   it('keeps the change feed short of changes not yet durable', async () => {
     const bus = new ChangeBus();
-    const d = new Durability(null, t.core.ctx.store, bus, pino({ level: 'silent' }));
+    const d = new Durability(() => {}, null, t.core.ctx.store, bus, pino({ level: 'silent' }));
     const change = (seq: number) => ({ root: 'docs', seq, path: `f${seq}`, op: 'create', kind: 'file', version: 1, deleted: false, hash: '', size: 0, mtimeMs: 0, oldPath: null, protocol: 'core', user: 'x', at: 0 }) as unknown as Change;
-    d.recorded(7, [change(5), change(6)]);
-    d.recorded(8, [change(1)]);
+    d.recorded(7, [change(5), change(6)]); // starts a flush at once
+    d.recorded(8, [change(1)]); // waits for the next one
     expect(d.firstUnflushedSeq(7)).toBe(5);
+    expect(d.firstUnflushedSeq(8)).toBe(1);
     expect(d.firstUnflushedSeq(9)).toBeUndefined();
-    const flushing = d.flush();
+    const next = d.flush();
     d.recorded(7, [change(7)]);
     expect(d.firstUnflushedSeq(7)).toBe(5); // still syncing
-    await flushing;
-    expect(d.firstUnflushedSeq(7)).toBe(7);
-    await d.flush();
+    const published: number[] = [];
+    bus.subscribe(7, (c) => published.push(c.seq));
+    await next;
+    expect(published).toEqual([5, 6, 7]);
     expect(d.firstUnflushedSeq(7)).toBeUndefined();
+    expect(d.firstUnflushedSeq(8)).toBeUndefined();
+  });
+
+  it('fails a flush whose metadata commit fails, and publishes none of its changes', async () => {
+    const bus = new ChangeBus();
+    let fail = true;
+    const commit = () => {
+      if (fail) throw new Error('database or disk is full');
+    };
+    const d = new Durability(commit, null, t.core.ctx.store, bus, pino({ level: 'silent' }));
+    const published: number[] = [];
+    bus.subscribe(7, (c) => published.push(c.seq));
+    const change = (seq: number) => ({ root: 'docs', seq, path: `f${seq}`, op: 'create', kind: 'file', version: 1, deleted: false, hash: '', size: 0, mtimeMs: 0, oldPath: null, protocol: 'core', user: 'x', at: 0 }) as unknown as Change;
+    d.recorded(7, [change(5)]);
+    await expect(d.flush()).rejects.toThrow('disk is full');
+    expect(published).toEqual([]);
+    fail = false;
+    d.recorded(7, [change(5)]); // the same seq again: the failed one was rolled back
+    await d.flush();
+    expect(published).toEqual([5]);
   });
 
   it('works the same on a root outside the data folder (metadata calls through the thread pool)', async () => {

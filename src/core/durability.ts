@@ -7,18 +7,18 @@ import type { Change } from './types.js';
 
 /** Folders opened for syncing at once (each costs a descriptor until its sync ends). */
 const DIRS_PER_ROUND = 256;
-/** Events held for one flush before a flush is started anyway (a long scan records millions). */
-const MAX_HELD_EVENTS = 10_000;
 
 /**
  * Group commit for every change to every root.
  *
  * A change is applied under its root's mutex without waiting for the disk: its metadata transaction
- * writes the WAL but does not sync it (FilesRepo.record), and its renames leave their folders
- * unsynced (ContentStore marks them). `changeRoot` answers only once a flush has made all of it
- * durable, and everything it may have read too: the WAL and every folder touched, synced in
- * parallel. A flush covers every change made while the previous one ran, so eight concurrent
- * writers pay for about two flushes, not eight, and the root's mutex is never held across one.
+ * is left open, to be committed unsynced with the others of its flush (FilesRepo.record, db
+ * txUnsynced), and its renames leave their folders unsynced (ContentStore marks them). A flush
+ * starts as soon as a change is recorded, or after the one running. It commits that transaction,
+ * then syncs the WAL and every folder touched, in parallel. `changeRoot` answers only once a flush
+ * has made all of its changes durable, and everything it may have read too. A flush covers every
+ * change made while the previous one ran, so eight concurrent writers pay for about two flushes
+ * (and commits), not eight, and the root's mutex is never held across one.
  *
  * What must reach the disk in a given order still does so before this point: a staged file is
  * synced before it is renamed into place, a replaced head's blob link before the rename (keepBlob).
@@ -44,7 +44,9 @@ export class Durability {
   flushes = 0;
 
   /** `walFile` is null for an in-memory database (nothing to sync). */
+  /** `commit` commits the metadata transaction the changes were recorded in (db commitUnsynced). */
   constructor(
+    private readonly commit: () => void,
     private readonly walFile: string | null,
     private readonly store: ContentStore,
     private readonly bus: ChangeBus,
@@ -76,9 +78,9 @@ export class Durability {
   recorded(rootId: number, changes: Change[]): void {
     this.generation += 1;
     for (const change of changes) this.events.push({ rootId, change });
-    if (this.events.length >= MAX_HELD_EVENTS && !this.next) {
-      this.flush().catch((err: unknown) => this.log.error({ err }, 'background flush failed'));
-    }
+    // Started now, not when the change's section ends: the disk works while the section finishes
+    // and the answer is made. A failure reaches the writers through settled().
+    if (!this.next) this.flush().catch((err: unknown) => this.log.debug({ err }, 'flush failed'));
   }
 
   /** The lowest seq of `rootId` not yet durable (the change feed stops before it), if any. */
@@ -110,6 +112,13 @@ export class Durability {
     this.events = [];
     const run = (async () => {
       try {
+        try {
+          this.commit();
+        } catch (err) {
+          // Rolled back: these changes never happened, and nobody may hear of them.
+          this.flushingEvents = [];
+          throw err;
+        }
         await this.syncAll();
         this.durable = Math.max(this.durable, covers);
       } finally {

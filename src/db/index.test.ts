@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { eq } from 'drizzle-orm';
 import { FilesRepo } from './files-repo.js';
 import { RootsRepo } from './roots-repo.js';
-import { closeDb, migrateDb, openDb, txUnsynced, type Db } from './index.js';
-import { changes, entries, roots } from './schema/index.js';
+import { closeDb, commitUnsynced, migrateDb, openDb, tx, txUnsynced, type Db } from './index.js';
+import { changes, entries, roots, users } from './schema/index.js';
 
 const MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
 
@@ -68,6 +68,79 @@ describe('metadata database transactions', () => {
       }),
     ).toThrow('abort');
     expect(db.$client.prepare('SELECT count(*) AS n FROM roots').get()).toEqual({ n: 0 });
+  });
+
+  describe('group commit (txUnsynced)', () => {
+    let other: Database.Database;
+    const insertRoot = (name: string) => () => db.$client.prepare('INSERT INTO roots (name, dir) VALUES (?, ?)').run(name, `/${name}`);
+    const rootsSeenByOther = () => (other.prepare('SELECT name FROM roots ORDER BY name').pluck().all() as string[]).join(',');
+    beforeEach(() => {
+      other = new Database(path.join(dir, 'meta.db'), { readonly: true });
+    });
+    afterEach(() => other.close());
+
+    it('keeps unsynced transactions in one open transaction until commitUnsynced, then restores FULL', () => {
+      txUnsynced(db, insertRoot('a'));
+      txUnsynced(db, insertRoot('b'));
+      expect(db.$client.inTransaction).toBe(true);
+      expect(db.$client.prepare('SELECT count(*) FROM roots').pluck().get()).toBe(2); // its own connection reads them
+      expect(rootsSeenByOther()).toBe('');
+      expect(db.$client.pragma('synchronous', { simple: true })).toBe(1); // NORMAL: the WAL is synced by the caller
+      commitUnsynced(db);
+      expect(rootsSeenByOther()).toBe('a,b');
+      expect(db.$client.inTransaction).toBe(false);
+      expect(db.$client.pragma('synchronous', { simple: true })).toBe(2);
+      commitUnsynced(db); // nothing pending: nothing to do
+    });
+
+    it('undoes only the transaction that threw', () => {
+      txUnsynced(db, insertRoot('a'));
+      expect(() =>
+        txUnsynced(db, () => {
+          insertRoot('b')();
+          throw new Error('abort');
+        }),
+      ).toThrow('abort');
+      txUnsynced(db, insertRoot('c'));
+      commitUnsynced(db);
+      expect(rootsSeenByOther()).toBe('a,c');
+    });
+
+    it('commits the pending transaction before any other write: drizzle, tx, drizzle transaction, close', () => {
+      txUnsynced(db, insertRoot('a'));
+      db.select().from(roots).all(); // a read leaves it pending
+      expect(rootsSeenByOther()).toBe('');
+      db.insert(users).values({ name: 'ann', passwordHash: 'x' }).run();
+      expect(rootsSeenByOther()).toBe('a');
+      expect(db.$client.inTransaction).toBe(false);
+      expect(db.$client.pragma('synchronous', { simple: true })).toBe(2); // the write itself ran synced
+
+      txUnsynced(db, insertRoot('b'));
+      tx(db, () => db.$client.prepare("UPDATE users SET name = 'bob'").run());
+      expect(rootsSeenByOther()).toBe('a,b');
+
+      txUnsynced(db, insertRoot('c'));
+      db.transaction((t) => t.update(users).set({ name: 'cy' }).run());
+      expect(rootsSeenByOther()).toBe('a,b,c');
+      expect(other.prepare('SELECT name FROM users').pluck().get()).toBe('cy');
+
+      txUnsynced(db, insertRoot('d'));
+      closeDb(db);
+      expect(rootsSeenByOther()).toBe('a,b,c,d');
+    });
+
+    it('rolls the pending changes back and throws when their commit fails', () => {
+      db.$client.exec('CREATE TABLE parent (id INTEGER PRIMARY KEY); CREATE TABLE child (p INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)');
+      txUnsynced(db, insertRoot('a'));
+      txUnsynced(db, () => db.$client.prepare('INSERT INTO child (p) VALUES (42)').run()); // checked at commit
+      expect(() => commitUnsynced(db)).toThrow(/FOREIGN KEY/);
+      expect(db.$client.inTransaction).toBe(false);
+      expect(db.$client.prepare('SELECT count(*) FROM roots').pluck().get()).toBe(0);
+      expect(db.$client.pragma('synchronous', { simple: true })).toBe(2);
+      txUnsynced(db, insertRoot('b')); // and the connection goes on
+      commitUnsynced(db);
+      expect(rootsSeenByOther()).toBe('b');
+    });
   });
 
   // FilesRepo reads and writes entries with its own SQL (not drizzle's) on the hot path: a column

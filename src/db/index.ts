@@ -20,7 +20,16 @@ export function openDb(file: string): Db {
   // FULL, not NORMAL: a commit lost to a power cut would hand out the same version and seq twice.
   client.pragma('synchronous = FULL');
   client.pragma('busy_timeout = 5000');
-  const db = drizzle(client, { schema }) as Db;
+  // Every drizzle query passes the logger first: a write commits the pending unsynced transaction
+  // before it runs (see txUnsynced), so it is never acknowledged before its own commit.
+  const logger = { logQuery: (query: string) => commitBeforeWrite(client, query) };
+  const db = drizzle(client, { schema, logger }) as Db;
+  // A drizzle transaction inside the pending one would be a savepoint, committed only with it.
+  const transaction = db.transaction.bind(db);
+  db.transaction = ((fn, config) => {
+    commitUnsynced(db);
+    return transaction(fn, config);
+  }) as typeof db.transaction;
   migrateDb(db, MIGRATIONS);
   // Prepared now: a PRAGMA cannot be prepared inside a transaction, where txUnsynced may first run.
   helpersOf(client);
@@ -34,6 +43,7 @@ export function openDb(file: string): Db {
  * DROP TABLE of a rebuilt parent (roots, users) would cascade and delete every row that refers to it.
  */
 export function migrateDb(db: Db, folder: string): void {
+  commitUnsynced(db); // PRAGMA foreign_keys does nothing inside a transaction
   const applied = (): number => {
     const table = db.$client.prepare("SELECT 1 FROM sqlite_master WHERE name = '__drizzle_migrations'").get();
     return table ? (db.$client.prepare('SELECT count(*) AS n FROM __drizzle_migrations').get() as { n: number }).n : 0;
@@ -48,42 +58,119 @@ export function migrateDb(db: Db, folder: string): void {
 }
 
 export function closeDb(db: Db): void {
-  if (db.$client.open) db.$client.close();
+  if (!db.$client.open) return;
+  commitUnsynced(db);
+  db.$client.close();
 }
 
 /** Runs fn in one synchronous transaction (never async: better-sqlite3 cannot await inside). */
 export function tx<T>(db: Db, fn: () => T): T {
-  return helpersOf(db.$client).inTx(fn) as T;
+  commitUnsynced(db);
+  return helpersOf(db.$client).run(fn) as T;
 }
 
 /**
- * Like `tx`, but the commit does not wait for the disk (synchronous=NORMAL for this transaction):
- * the WAL is written, not synced. Only for callers that sync the WAL themselves before they report
- * success (core/durability.ts: one fdatasync of the WAL for many transactions). A power cut before
- * that sync loses the transaction whole, never part of it.
+ * Like `tx`, but the commit neither waits for the disk nor happens at once: SQLite-level group
+ * commit. The first call opens a transaction with synchronous=NORMAL and leaves it open; each call
+ * runs fn in a savepoint of it (a throw undoes that fn only); `commitUnsynced` commits them all,
+ * the WAL written, not synced.
+ *
+ * Only for callers that sync the WAL themselves before they report success: core/durability.ts
+ * commits at the start of each flush, then syncs the WAL once for every change since the last one.
+ * Changes recorded while a flush runs (8 writers in parallel: about 4) share one commit, so the
+ * WAL pages they all touch (the last leaf of each table and index) are written once, not 4 times.
+ *
+ * Every other write commits the pending transaction first (tx, drizzle's transaction, any drizzle
+ * write through the logger, closeDb), then runs with synchronous=FULL as before. A crash before
+ * the commit loses unacknowledged changes only: their files are in place, and the scan at
+ * start-up records them. The same connection reads its pending changes; others see them after.
  */
 export function txUnsynced<T>(db: Db, fn: () => T): T {
   const h = helpersOf(db.$client);
   // Inside another transaction the safety level cannot change: the outer commit decides.
-  if (db.$client.inTransaction) return h.inTx(fn) as T;
-  h.unsynced.run();
+  if (db.$client.inTransaction && !h.pending) return h.run(fn) as T;
+  if (!h.pending) {
+    h.unsynced.run();
+    try {
+      h.begin.run();
+    } catch (err) {
+      h.synced.run();
+      throw err;
+    }
+    h.pending = true;
+  }
+  return h.run(fn) as T;
+}
+
+/**
+ * Commits what `txUnsynced` left pending (without syncing the WAL). If the commit fails, the
+ * pending changes are rolled back and the error thrown: the caller must not report them done.
+ */
+export function commitUnsynced(db: Db): void {
+  commitPending(db.$client);
+}
+
+function commitPending(client: Database.Database): void {
+  const h = helpers.get(client);
+  if (!h?.pending || h.depth > 0) return;
+  h.pending = false;
   try {
-    return h.inTx(fn) as T;
+    h.commit.run();
+  } catch (err) {
+    if (client.inTransaction) h.rollback.run();
+    throw err;
   } finally {
     h.synced.run();
   }
 }
 
+function commitBeforeWrite(client: Database.Database, query: string): void {
+  // Anything but a plain read (writes, and queries drizzle starts with WITH) commits first.
+  if (helpers.get(client)?.pending && !/^\s*select\b/i.test(query)) commitPending(client);
+}
+
+interface Helpers {
+  /** Runs fn in a transaction, or a savepoint inside one (better-sqlite3's transaction()). */
+  run: (fn: () => unknown) => unknown;
+  /** Calls of `run` under way: a commit inside one would cut its savepoint. */
+  depth: number;
+  /** A transaction opened by txUnsynced is waiting for commitUnsynced. */
+  pending: boolean;
+  unsynced: Database.Statement;
+  synced: Database.Statement;
+  begin: Database.Statement;
+  commit: Database.Statement;
+  rollback: Database.Statement;
+}
+
 // Built once per connection: better-sqlite3's transaction() and pragma() prepare anew on each call.
-const helpers = new WeakMap<Database.Database, { inTx: (fn: () => unknown) => unknown; unsynced: Database.Statement; synced: Database.Statement }>();
-function helpersOf(client: Database.Database) {
+const helpers = new WeakMap<Database.Database, Helpers>();
+function helpersOf(client: Database.Database): Helpers {
   let h = helpers.get(client);
   if (!h) {
-    h = {
-      inTx: client.transaction((fn: () => unknown) => fn()),
+    const inTx = client.transaction((fn: () => unknown) => fn());
+    const made: Helpers = {
+      run: (fn) => {
+        made.depth += 1;
+        try {
+          return inTx(fn);
+        } finally {
+          made.depth -= 1;
+        }
+      },
+      depth: 0,
+      pending: false,
       unsynced: client.prepare('PRAGMA synchronous = NORMAL'),
       synced: client.prepare('PRAGMA synchronous = FULL'),
+      begin: client.prepare('BEGIN'),
+      commit: client.prepare('COMMIT'),
+      rollback: client.prepare('ROLLBACK'),
     };
+    // SQLite applies a PRAGMA when it prepares it, and marks it to be prepared again after each
+    // run: a first run would do nothing. Run both once now, FULL last, so every later run applies.
+    made.unsynced.run();
+    made.synced.run();
+    h = made;
     helpers.set(client, h);
   }
   return h;
