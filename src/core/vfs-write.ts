@@ -98,17 +98,25 @@ export class VfsWriter {
     const h = await this.roots.open(session, root, 'write');
     checkScope(session, rel, opts.createOnly || session.scope?.mode === 'upload' ? 'create' : 'write');
     const createOnly = opts.createOnly || session.scope?.mode === 'upload';
-    // Refuse early what will surely be refused, before reading a possibly large body.
-    const before = this.ctx.files.entry(h.row.id, rel);
-    if (before && !before.deleted && before.kind === 'dir') fail('IS_A_DIRECTORY', `${rel} is a folder`);
-    if (createOnly && before && !before.deleted) fail('ALREADY_EXISTS', `${rel} already exists`);
-    this.locks.assertCanChange(session, h.row.id, rel);
-    const live = await livePath(h, rel);
+    let before: EntryRow | undefined;
+    let live = '';
+    // Refuse early what will surely be refused: before a large body is read, while a small one syncs.
+    const checks = async () => {
+      before = this.ctx.files.entry(h.row.id, rel);
+      if (before && !before.deleted && before.kind === 'dir') fail('IS_A_DIRECTORY', `${rel} is a folder`);
+      if (createOnly && before && !before.deleted) fail('ALREADY_EXISTS', `${rel} already exists`);
+      this.locks.assertCanChange(session, h.row.id, rel);
+      live = await livePath(h, rel);
+      if (opts.offset && (!before || before.deleted || before.size < opts.offset)) fail('INVALID_INPUT', `cannot resume at ${opts.offset}: the file is shorter`);
+    };
     let staged: StagedFile;
     try {
+      // A resumed upload starts with the head's first bytes, and a refused create-only one may be
+      // tried again under another name (share drops): both are checked before the body is read.
+      const early = Boolean(opts.offset) || createOnly;
+      if (early) await checks();
       const prefix = opts.offset && opts.offset > 0 ? { prefixFrom: live, prefixLength: opts.offset } : {};
-      if (opts.offset && (!before || before.deleted || before.size < opts.offset)) fail('INVALID_INPUT', `cannot resume at ${opts.offset}: the file is shorter`);
-      staged = await this.ctx.store.stage(source, { ...prefix, maxSize: opts.maxSize });
+      staged = await this.ctx.store.stage(source, { ...prefix, maxSize: opts.maxSize, checks: early ? undefined : checks });
     } catch (err) {
       if (isCoreError(err)) throw err;
       if ((err as NodeJS.ErrnoException).code === 'EFBIG') fail('QUOTA_EXCEEDED', 'the upload is larger than allowed');

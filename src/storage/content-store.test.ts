@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -45,6 +45,31 @@ describe('ContentStore.stage', () => {
     await expect(store.stage(chunked(Buffer.alloc(5000), 1000), { maxSize: 4096 })).rejects.toMatchObject({ code: 'EFBIG' });
     await expect(store.stage(chunked(Buffer.alloc(400 << 10), 64 << 10), { maxSize: 300 << 10 })).rejects.toMatchObject({ code: 'EFBIG' });
     expect(await readdir(store.tempDir)).toEqual([]);
+  });
+
+  it("runs the caller's checks while a small upload syncs, and before a large one is read past its head", async () => {
+    const refused = new Error('the file is locked');
+    const refuse = async () => {
+      throw refused;
+    };
+    await expect(store.stage(chunked(Buffer.alloc(4096, 1), 1024), { checks: refuse })).rejects.toBe(refused);
+    const left = await readdir(store.tempDir);
+    expect(left).toHaveLength(SPARES); // the spares made ahead, nothing staged
+    for (const f of left) expect((await stat(path.join(store.tempDir, f))).size).toBe(0);
+
+    let pulled = 0;
+    const large = Readable.from(
+      (function* () {
+        for (let i = 0; i < 64; i += 1, pulled += 1) yield Buffer.alloc(64 << 10, 2);
+      })(),
+    );
+    await expect(store.stage(large, { checks: refuse })).rejects.toBe(refused);
+    expect(pulled).toBeLessThan(32); // 4 MiB sent, its first 256 KiB (and what was buffered) read
+
+    let ran = 0;
+    const staged = await store.stage(chunked(Buffer.alloc(4096, 3), 4096), { checks: async () => void (ran += 1) });
+    expect(ran).toBe(1);
+    expect((await readFile(staged.tempPath)).equals(Buffer.alloc(4096, 3))).toBe(true);
   });
 
   it('drops the staging file and releases the source when the source fails midway', async () => {

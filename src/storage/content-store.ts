@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { fsyncDir, fsyncFile } from '../lib/fsync.js';
 import { toFileStat, type FileStat } from './fingerprint.js';
-import { Staging, type StagedFile } from './staging.js';
+import { Staging, type StagedFile, type StageOptions } from './staging.js';
 
 export type { StagedFile } from './staging.js';
 
@@ -61,7 +61,7 @@ export class ContentStore {
   }
 
   /** See Staging.stage. */
-  stage(source: Readable | AsyncIterable<Uint8Array>, opts: { prefixFrom?: string; prefixLength?: number; maxSize?: number } = {}): Promise<StagedFile> {
+  stage(source: Readable | AsyncIterable<Uint8Array>, opts: StageOptions = {}): Promise<StagedFile> {
     return this.staging.stage(source, opts);
   }
 

@@ -19,6 +19,18 @@ const SMALL_FILE = 256 << 10;
  */
 export const SPARES = 4;
 
+export interface StageOptions {
+  /** A file whose first `prefixLength` bytes come first (appends, resumed uploads). */
+  prefixFrom?: string;
+  prefixLength?: number;
+  maxSize?: number;
+  /**
+   * The caller's checks: run before a large body is read past its first 256 KiB, or while a small
+   * one is synced. If they throw, nothing is staged and their error is thrown.
+   */
+  checks?: () => Promise<void>;
+}
+
 export interface StagedFile {
   tempPath: string;
   hash: string;
@@ -53,13 +65,19 @@ export class Staging {
    * staging file is removed and the error rethrown; nothing live is touched.
    * `prefix` (a file path) is copied first, for appends and resumed uploads.
    */
-  async stage(source: Readable | AsyncIterable<Uint8Array>, opts: { prefixFrom?: string; prefixLength?: number; maxSize?: number } = {}): Promise<StagedFile> {
+  async stage(source: Readable | AsyncIterable<Uint8Array>, opts: StageOptions = {}): Promise<StagedFile> {
     let release = async (): Promise<void> => {};
     if (opts.prefixFrom === undefined) {
       const head = await readHead(source, SMALL_FILE);
-      if (head.rest === null) return this.stageSmall(head.chunks, opts.maxSize);
+      if (head.rest === null) return this.stageSmall(head.chunks, opts);
       source = head.rest;
       release = head.release;
+    }
+    try {
+      await opts.checks?.();
+    } catch (err) {
+      await release(); // refused: the rest of the body is not read
+      throw err;
     }
     const tempPath = this.newTempPath();
     const hasher = createHash('sha256');
@@ -115,22 +133,31 @@ export class Staging {
   /**
    * A whole small upload: hashed in memory, written with one call and synced. Writing and closing a
    * few KiB are direct calls (microseconds, less than a thread-pool round trip); creating the file
-   * (which can wait for the journal) and the sync go to the pool.
+   * (which can wait for the journal) and the sync go to the pool. The caller's checks run while the
+   * disk syncs: on one connection that time was otherwise idle.
    */
-  private async stageSmall(chunks: Uint8Array[], maxSize = Number.POSITIVE_INFINITY): Promise<StagedFile> {
+  private async stageSmall(chunks: Uint8Array[], opts: StageOptions): Promise<StagedFile> {
     const data = Buffer.concat(chunks);
-    if (data.length > maxSize) throw Object.assign(new Error('upload exceeds the size limit'), { code: 'EFBIG' });
+    if (data.length > (opts.maxSize ?? Number.POSITIVE_INFINITY)) throw Object.assign(new Error('upload exceeds the size limit'), { code: 'EFBIG' });
     const { tempPath, fd } = await this.takeSpare();
+    let failure: unknown = null;
+    let synced: Promise<void> = Promise.resolve();
+    let hash = '';
     try {
       for (let done = 0; done < data.length; ) done += writeSync(fd, data, done);
-      await syncFd(fd, true);
+      synced = syncFd(fd, true);
+      hash = sha256Hex(data);
+      await opts.checks?.();
     } catch (err) {
-      closeSync(fd);
-      await rm(tempPath, { force: true });
-      throw err;
+      failure = err;
     }
+    await synced.catch((err: unknown) => void (failure ??= err));
     closeSync(fd);
-    return { tempPath, hash: sha256Hex(data), size: data.length };
+    if (failure !== null) {
+      await rm(tempPath, { force: true });
+      throw failure;
+    }
+    return { tempPath, hash, size: data.length };
   }
 
   /**
