@@ -13,6 +13,8 @@
  * from the price of syncing against rclone, which syncs nothing. Each server's CPU per PUT (and a
  * Node server's event-loop share, what bounds it with 8 in parallel) is read from /proc: steadier
  * than files/s on a noisy machine.
+ * Every timed run starts on a settled disk (sync(1), untimed): rclone leaves its writes to the
+ * kernel, and their writeback used to land in the next server's run, slowing its fsyncs.
  * The servers work in one folder under TMPDIR. On the development machines, creating files near
  * where many were just deleted (a previous run's clean-up) is 10-20x slower for minutes (ext4
  * without a journal, see printDiskCheck) and skews the small-file figures: the run prints how fast
@@ -37,7 +39,7 @@ import {
   waitForHttp,
   type HttpPeer,
 } from './lib/http-peers.js';
-import { cpuMicros, fillListingFolder, printDiskCheck, procStatusKiB, writeRandomFile, writeSmallFiles } from './lib/measure.js';
+import { cpuMicros, fillListingFolder, printDiskCheck, procStatusKiB, settleDisk, writeRandomFile, writeSmallFiles } from './lib/measure.js';
 
 const REPS_BIG = Number(process.env.BENCH_REPS_BIG ?? 5);
 const REPS = Number(process.env.BENCH_REPS ?? 25);
@@ -88,7 +90,10 @@ async function main(): Promise<void> {
 
     // 1 GiB PUT and GET (servers interleaved in every round: drift hits both alike).
     for (let rep = 0; rep < REPS_BIG; rep += 1) {
-      for (const s of servers) await putGetBig(curl, s, big, BIG, rep);
+      for (const s of servers) {
+        await settleDisk();
+        await putGetBig(curl, s, big, BIG, rep);
+      }
       process.stdout.write(`  big round ${rep + 1}/${REPS_BIG}\n`);
     }
     for (const s of servers) {
@@ -101,6 +106,7 @@ async function main(): Promise<void> {
     // then, while rclone is compiled ahead; with 5 runs, one cold run moved the median. The order of
     // the servers turns each round, so the disk work one leaves behind (rclone syncs nothing: the
     // kernel writes its files back later) does not always fall on the same next server.
+    await settleDisk();
     await printDiskCheck(work);
     const smallPeers = [...servers, floor];
     for (let rep = 0; rep <= REPS; rep += 1) {
@@ -109,6 +115,7 @@ async function main(): Promise<void> {
         for (const [mode, extra] of [['one', []], ['par8', ['--parallel', '--parallel-max', '8']]] as const) {
           const dir = `small-${mode}-${rep}`;
           await curl.run(['-o', '/dev/null', '-X', 'MKCOL', `${s.base}/${dir}/`]);
+          await settleDisk();
           const [cpu0, main0] = [cpuMicros(s.proc.pid!), cpuMicros(s.proc.pid!, true)];
           const filesPerSec = await smallFileBatch(curl, path.join(work, `curl-${s.name}-${dir}.cfg`), SMALL, (i) => `${s.base}/${dir}/f${i}.bin`, extra, small);
           if (rep === 0) continue;

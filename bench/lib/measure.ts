@@ -203,6 +203,16 @@ export async function fillListingFolder(dir: string, n: number, content: (i: num
  * there costs 200-600 µs of CPU instead of about 20 µs, for syncgate and its peer alike, for
  * minutes. The test files are left in place: deleting them would slow the creations that follow.
  */
+/**
+ * Writes back every dirty page of the machine (sync(1)) before a timed run. A server that never
+ * syncs (rclone) leaves its writes to the kernel, whose writeback then lands in whichever run comes
+ * next and slows the fsyncs of a server that does. Settled outside the timing, each run pays for its
+ * own writes only.
+ */
+export function settleDisk(): Promise<void> {
+  return new Promise((resolve, reject) => execFile('sync', (err) => (err ? reject(err) : resolve())));
+}
+
 export async function printDiskCheck(dir: string): Promise<void> {
   const at = path.join(dir, 'disk-check');
   await mkdir(at);
