@@ -43,8 +43,10 @@ export class Durability {
   /** Flushes started so far (each syncs the WAL and the folders touched since the one before). */
   flushes = 0;
 
-  /** `walFile` is null for an in-memory database (nothing to sync). */
-  /** `commit` commits the metadata transaction the changes were recorded in (db commitUnsynced). */
+  /**
+   * `commit` commits the metadata transaction the changes were recorded in (db commitUnsynced);
+   * `walFile` is null for an in-memory database (nothing to sync).
+   */
   constructor(
     private readonly commit: () => void,
     private readonly walFile: string | null,
@@ -80,7 +82,7 @@ export class Durability {
     for (const change of changes) this.events.push({ rootId, change });
     // Started now, not when the change's section ends: the disk works while the section finishes
     // and the answer is made. A failure reaches the writers through settled().
-    if (!this.next) this.flush().catch((err: unknown) => this.log.debug({ err }, 'flush failed'));
+    if (!this.next) this.flush().catch((err: unknown) => this.log.warn({ err }, 'flush failed: the changes waiting for it are refused'));
   }
 
   /** The lowest seq of `rootId` not yet durable (the change feed stops before it), if any. */
@@ -115,7 +117,8 @@ export class Durability {
         try {
           this.commit();
         } catch (err) {
-          // Rolled back: these changes never happened, and nobody may hear of them.
+          // Rolled back: these changes never happened, and nobody may hear of them (any that another
+          // write committed earlier are in the change feed all the same: clients read it from the database).
           this.flushingEvents = [];
           throw err;
         }
