@@ -141,17 +141,20 @@ export class Staging {
     if (data.length > (opts.maxSize ?? Number.POSITIVE_INFINITY)) throw Object.assign(new Error('upload exceeds the size limit'), { code: 'EFBIG' });
     const { tempPath, fd } = await this.takeSpare();
     let failure: unknown = null;
+    let syncFailure: unknown = null;
     let synced: Promise<void> = Promise.resolve();
     let hash = '';
     try {
       for (let done = 0; done < data.length; ) done += writeSync(fd, data, done);
-      synced = syncFd(fd, true);
+      // Caught at once: the checks may still be running when a failed sync settles.
+      synced = syncFd(fd, true).catch((err: unknown) => void (syncFailure = err));
       hash = sha256Hex(data);
       await opts.checks?.();
     } catch (err) {
       failure = err;
     }
-    await synced.catch((err: unknown) => void (failure ??= err));
+    await synced;
+    failure ??= syncFailure;
     closeSync(fd);
     if (failure !== null) {
       await rm(tempPath, { force: true });
