@@ -16,6 +16,13 @@ afterEach(async () => {
   await t.close();
 });
 
+/** A Durability of its own (no WAL), fed changes by hand. */
+function standalone(commit: () => void): { d: Durability; bus: ChangeBus } {
+  const bus = new ChangeBus();
+  return { d: new Durability(commit, null, t.core.ctx.store, bus, pino({ level: 'silent' })), bus };
+}
+const change = (seq: number) => ({ root: 'docs', seq, path: `f${seq}`, op: 'create', kind: 'file', version: 1, deleted: false, hash: '', size: 0, mtimeMs: 0, oldPath: null, protocol: 'core', user: 'x', at: 0 }) as unknown as Change;
+
 describe('group commit (Durability)', () => {
   it('makes concurrent writers share flushes, each answered once its change is durable and published', async () => {
     const { vfs, ctx } = t.core;
@@ -91,9 +98,7 @@ describe('group commit (Durability)', () => {
   });
 
   it('keeps the change feed short of changes not yet durable', async () => {
-    const bus = new ChangeBus();
-    const d = new Durability(() => {}, null, t.core.ctx.store, bus, pino({ level: 'silent' }));
-    const change = (seq: number) => ({ root: 'docs', seq, path: `f${seq}`, op: 'create', kind: 'file', version: 1, deleted: false, hash: '', size: 0, mtimeMs: 0, oldPath: null, protocol: 'core', user: 'x', at: 0 }) as unknown as Change;
+    const { d, bus } = standalone(() => {});
     d.recorded(7, [change(5), change(6)]); // starts a flush at once
     d.recorded(8, [change(1)]); // waits for the next one
     expect(d.firstUnflushedSeq(7)).toBe(5);
@@ -111,15 +116,13 @@ describe('group commit (Durability)', () => {
   });
 
   it('fails a flush whose metadata commit fails, and publishes none of its changes', async () => {
-    const bus = new ChangeBus();
     let fail = true;
     const commit = () => {
       if (fail) throw new Error('database or disk is full');
     };
-    const d = new Durability(commit, null, t.core.ctx.store, bus, pino({ level: 'silent' }));
+    const { d, bus } = standalone(commit);
     const published: number[] = [];
     bus.subscribe(7, (c) => published.push(c.seq));
-    const change = (seq: number) => ({ root: 'docs', seq, path: `f${seq}`, op: 'create', kind: 'file', version: 1, deleted: false, hash: '', size: 0, mtimeMs: 0, oldPath: null, protocol: 'core', user: 'x', at: 0 }) as unknown as Change;
     d.recorded(7, [change(5)]);
     await expect(d.flush()).rejects.toThrow('disk is full');
     expect(published).toEqual([]);

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Checkpointer } from './checkpointer.js';
 import { closeDb, openDb, type Db } from './index.js';
 
@@ -13,11 +13,6 @@ function writeRows(db: Db): void {
   db.$client.exec('CREATE TABLE IF NOT EXISTS filler (id INTEGER PRIMARY KEY, body TEXT)');
   const insert = db.$client.prepare('INSERT INTO filler (body) VALUES (?)');
   for (let i = 0; i < 300; i += 1) insert.run('x'.repeat(4096));
-}
-
-async function until(check: () => boolean, ms: number): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 20))) if (check()) return true;
-  return check();
 }
 
 describe('Checkpointer', () => {
@@ -39,7 +34,7 @@ describe('Checkpointer', () => {
       expect(db.$client.pragma('wal_autocheckpoint', { simple: true })).toBe(10_000);
       const before = dbBytes();
       writeRows(db);
-      expect(await until(() => (checkpointer.last?.copied ?? 0) > 0 && dbBytes() > before + 1_000_000, 5000)).toBe(true);
+      await vi.waitFor(() => expect((checkpointer.last?.copied ?? 0) > 0 && dbBytes() > before + 1_000_000).toBe(true), { timeout: 5000, interval: 20 });
       expect(checkpointer.last!.copied).toBeLessThanOrEqual(checkpointer.last!.frames);
     } finally {
       await checkpointer.close();
