@@ -97,6 +97,18 @@ describe('group commit (Durability)', () => {
     expect(ctx.store.hasUnsyncedDirs()).toBe(false);
   });
 
+  it('starts syncing a changed folder at once when no flush is running, and waits for that sync', async () => {
+    const { ctx } = t.core;
+    const rootId = ctx.roots.byName('docs')!.id;
+    const before = ctx.durable.flushes;
+    await ctx.durable.changeRoot(rootId, async () => {
+      await ctx.store.makeDir(path.join(t.rootDir, 'early'));
+      expect(ctx.store.hasUnsyncedDirs()).toBe(false); // taken by the early sync, before any flush
+    });
+    // The section recorded nothing, but its folder sync was under way: a flush waited for it.
+    expect(ctx.durable.flushes).toBe(before + 1);
+  });
+
   it('keeps the change feed short of changes not yet durable', async () => {
     const { d, bus } = standalone(() => {});
     d.recorded(7, [change(5), change(6)]); // starts a flush at once

@@ -40,6 +40,8 @@ export class Durability {
   private running: Promise<void> | null = null;
   private runningCovers = 0;
   private next: Promise<void> | null = null;
+  /** A sync of changed folders started before their changes' flush (see foldersChanged). */
+  private early: Promise<void> | null = null;
   /** Flushes started so far (each syncs the WAL and the folders touched since the one before). */
   flushes = 0;
 
@@ -53,7 +55,25 @@ export class Durability {
     private readonly store: ContentStore,
     private readonly bus: ChangeBus,
     private readonly log: Logger,
-  ) {}
+  ) {
+    store.onFolderChanged = () => this.foldersChanged();
+  }
+
+  /**
+   * A folder changed (a file renamed into it, say): when no flush is running, its sync starts now,
+   * while the change is recorded and committed, instead of after the commit. On one connection that
+   * takes a folder sync off every write's path. Under load a flush is nearly always running and the
+   * folders wait for the next one, as before: syncing a folder more often slows the renames into it.
+   */
+  private foldersChanged(): void {
+    if (this.running || this.early) return;
+    const early = this.syncDirs();
+    this.early = early;
+    // A failure is the flush's to report: the folders are marked again and synced by it.
+    early.catch(() => {}).finally(() => {
+      if (this.early === early) this.early = null;
+    });
+  }
 
   /** Runs `fn` alone among its root's changes; resolves once what it changed, or saw, is durable. */
   async changeRoot<T>(rootId: number, fn: () => Promise<T>): Promise<T> {
@@ -71,7 +91,8 @@ export class Durability {
   private settled(): Promise<void> {
     const target = this.generation;
     if (this.store.hasUnsyncedDirs()) return this.flush();
-    if (this.durable >= target) return Promise.resolve();
+    // An early folder sync is waited for by the flush running (started after it) or the next one.
+    if (this.durable >= target && !this.early) return Promise.resolve();
     if (this.running && this.runningCovers >= target) return this.running;
     return this.flush();
   }
@@ -138,6 +159,19 @@ export class Durability {
 
   private async syncAll(): Promise<void> {
     const wal = this.walFile ? fsyncFile(this.walFile, { direct: true }) : undefined;
+    try {
+      // Folders marked again by a failed early sync are taken below.
+      await this.early?.catch(() => {});
+      await this.syncDirs();
+    } catch (err) {
+      await wal?.catch(() => {});
+      throw err;
+    }
+    await wal;
+  }
+
+  /** Syncs every folder changed and not yet synced; on failure they stay marked. */
+  private async syncDirs(): Promise<void> {
     // Local folders are opened as they are taken (a direct open): one renamed later is still the one
     // synced. Those left for a later round stay marked, and follow a rename (ContentStore.renameLive).
     // A folder elsewhere renamed between take and open is missed; the rename marks its parents.
@@ -147,10 +181,8 @@ export class Durability {
         await Promise.all(dirs.map((d) => fsyncDir(d, { ignoreMissing: true, direct: this.store.isLocal(d) })));
       } catch (err) {
         for (const d of dirs) this.store.markUnsynced(d); // tried again by the next flush
-        await wal?.catch(() => {});
         throw err;
       }
     }
-    await wal;
   }
 }

@@ -24,6 +24,8 @@ export class ContentStore {
   private localPrefix = '';
   /** Folders whose entries changed (rename, unlink, mkdir) and are not yet synced: see takeUnsyncedDirs. */
   private unsyncedDirs = new Set<string>();
+  /** Told when a folder's entries change (core/durability.ts may start its sync at once). */
+  onFolderChanged: (() => void) | null = null;
 
   constructor(readonly dataDir: string) {
     this.blobDir = path.join(dataDir, 'blobs');
@@ -156,8 +158,14 @@ export class ContentStore {
     return dirs;
   }
 
+  /** A folder to sync again (its sync failed): left to the next flush. */
   markUnsynced(dir: string): void {
     this.unsyncedDirs.add(dir);
+  }
+
+  private folderChanged(dir: string): void {
+    this.unsyncedDirs.add(dir);
+    this.onFolderChanged?.();
   }
 
   hasUnsyncedDirs(): boolean {
@@ -185,7 +193,7 @@ export class ContentStore {
       }
       await rm(tempPath, { force: true });
     }
-    this.unsyncedDirs.add(path.dirname(livePath));
+    this.folderChanged(path.dirname(livePath));
     const st = await this.statPath(livePath);
     if (!st) throw new Error('installed file vanished');
     return st;
@@ -211,18 +219,18 @@ export class ContentStore {
 
   async removeLive(livePath: string): Promise<void> {
     await unlink(livePath);
-    this.unsyncedDirs.add(path.dirname(livePath));
+    this.folderChanged(path.dirname(livePath));
   }
 
   async makeDir(livePath: string): Promise<FileStat> {
     await mkdir(livePath);
-    this.unsyncedDirs.add(path.dirname(livePath));
+    this.folderChanged(path.dirname(livePath));
     return (await this.statPath(livePath))!;
   }
 
   async removeDir(livePath: string): Promise<void> {
     await rm(livePath, { recursive: true, force: true });
-    this.unsyncedDirs.add(path.dirname(livePath));
+    this.folderChanged(path.dirname(livePath));
   }
 
   async renameLive(from: string, to: string): Promise<void> {
@@ -235,7 +243,7 @@ export class ContentStore {
       }
     }
     this.unsyncedDirs.add(path.dirname(to));
-    this.unsyncedDirs.add(path.dirname(from));
+    this.folderChanged(path.dirname(from));
   }
 
   async setMtime(livePath: string, mtimeMs: number): Promise<FileStat> {
