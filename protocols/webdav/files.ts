@@ -1,5 +1,6 @@
 import { pipeline } from 'node:stream/promises';
 import type { EntryInfo } from '../../src/core/index.js';
+import { declaredBodySize } from '../../src/lib/read-head.js';
 import { DavError } from './errors.js';
 import { contentTypeOf } from './mime.js';
 import {
@@ -152,6 +153,7 @@ export async function put(ctx: DavContext): Promise<void> {
     onConflict: 'fail',
     createOnly: req.headers['if-none-match']?.trim() === '*',
     mtimeMs,
+    declaredSize: declaredBodySize(req.headers),
   });
   // Same content sent again with another X-OC-Mtime (a client fixing times): record the time.
   const entryNow = result.unchanged && mtimeMs !== undefined && result.entry.mtimeMs !== mtimeMs ? await core.vfs.setMtime(session, root, path, mtimeMs) : result.entry;

@@ -31,6 +31,8 @@ export interface WriteOptions {
   /** Keep the first `offset` bytes of the head and append the stream (FTP REST+STOR, APPE). */
   offset?: number;
   maxSize?: number;
+  /** The size the sender announced (HTTP Content-Length): see readHead. */
+  declaredSize?: number;
 }
 
 export interface MoveOptions {
@@ -116,7 +118,7 @@ export class VfsWriter {
       const early = Boolean(opts.offset) || createOnly;
       if (early) await checks();
       const prefix = opts.offset && opts.offset > 0 ? { prefixFrom: live, prefixLength: opts.offset } : {};
-      staged = await this.ctx.store.stage(source, { ...prefix, maxSize: opts.maxSize, checks: early ? undefined : checks });
+      staged = await this.ctx.store.stage(source, { ...prefix, maxSize: opts.maxSize, declaredSize: opts.declaredSize, checks: early ? undefined : checks });
     } catch (err) {
       if (isCoreError(err)) throw err;
       if ((err as NodeJS.ErrnoException).code === 'EFBIG') fail('QUOTA_EXCEEDED', 'the upload is larger than allowed');

@@ -1,6 +1,8 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { readHead } from './read-head.js';
+import { declaredBodySize, readHead } from './read-head.js';
 
 async function collect(it: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const out: Buffer[] = [];
@@ -67,5 +69,51 @@ describe('reading the head of an upload', () => {
     const s = Readable.from([bytes(10, 6)]);
     await collect(s);
     expect(await readHead(s, 4096)).toMatchObject({ chunks: [], rest: null });
+  });
+
+  it('reads an HTTP request by its Content-Length: whole within the limit, on past it', async () => {
+    const seen: Array<{ complete: boolean; head: number; rest: number | null }> = [];
+    const server = http.createServer((req, res) => {
+      // Read once the whole request is surely here, as the door reads it: by its announced size.
+      setTimeout(async () => {
+        const complete = req.complete;
+        const h = await readHead(req, 1000, declaredBodySize(req.headers));
+        const head = Buffer.concat(h.chunks).length;
+        seen.push({ complete, head, rest: h.rest ? (await collect(h.rest)).length : null });
+        res.end();
+      }, 30);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    try {
+      for (const n of [600, 0, 5000]) await fetch(url, { method: 'PUT', body: bytes(n, 8) });
+    } finally {
+      server.close();
+    }
+    expect(seen).toEqual([
+      { complete: true, head: 600, rest: null },
+      { complete: true, head: 0, rest: null },
+      // Past the limit, the rest is the whole body again (the head's chunks first), read on by events.
+      { complete: true, head: 5000, rest: 5000 },
+    ]);
+  });
+
+  it('takes a stream whose announced size has come as whole, without waiting for its end', async () => {
+    const s = new PassThrough();
+    const head = readHead(s, 4096, 300);
+    s.write(bytes(100, 9));
+    s.write(bytes(200, 10)); // no end: an HTTP request's comes a turn later
+    const h = await head;
+    expect(h.rest).toBeNull();
+    expect(Buffer.concat(h.chunks)).toEqual(Buffer.concat([bytes(100, 9), bytes(200, 10)]));
+    s.destroy(new Error('the client went away')); // a late error finds a listener: no crash
+  });
+
+  it('reads the size an HTTP request announced, and nothing for a chunked one or a malformed length', () => {
+    expect(declaredBodySize({ 'content-length': '4096' })).toBe(4096);
+    expect(declaredBodySize({ 'content-length': '0' })).toBe(0);
+    expect(declaredBodySize({ 'content-length': '12', 'transfer-encoding': 'chunked' })).toBeUndefined();
+    expect(declaredBodySize({ 'content-length': '-1' })).toBeUndefined();
+    expect(declaredBodySize({})).toBeUndefined();
   });
 });

@@ -29,6 +29,8 @@ export interface StageOptions {
    * one is synced. If they throw, nothing is staged and their error is thrown.
    */
   checks?: () => Promise<void>;
+  /** The size the sender announced (see readHead): a small body is whole once that many bytes came. */
+  declaredSize?: number;
 }
 
 export interface StagedFile {
@@ -68,7 +70,7 @@ export class Staging {
   async stage(source: Readable | AsyncIterable<Uint8Array>, opts: StageOptions = {}): Promise<StagedFile> {
     let release = async (): Promise<void> => {};
     if (opts.prefixFrom === undefined) {
-      const head = await readHead(source, SMALL_FILE);
+      const head = await readHead(source, SMALL_FILE, opts.declaredSize);
       if (head.rest === null) return this.stageSmall(head.chunks, opts);
       source = head.rest;
       release = head.release;

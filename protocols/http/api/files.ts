@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import { fail, isCoreError, type EntryInfo } from '../../../src/core/index.js';
+import { declaredBodySize } from '../../../src/lib/read-head.js';
 import { parseQuery, readJson, requireUser, sessionOf, type HttpContext, type HttpDeps, type HttpRouter, type HttpState } from '../context.js';
 import type { DoorMetrics } from '../metrics.js';
 import { presentEntry, presentWrite } from '../presenters.js';
@@ -152,6 +153,7 @@ export function fileRoutes(deps: HttpDeps, metrics: DoorMetrics): HttpRouter {
         createParents: q.parents === '1' || q.parents === 'true',
         ...(q.mtimeMs !== undefined ? { mtimeMs: q.mtimeMs } : {}),
         ...(options.maxUploadBytes > 0 ? { maxSize: options.maxUploadBytes } : {}),
+        declaredSize: declaredBodySize(ctx.req.headers),
       });
     } catch (err) {
       if (isCoreError(err, 'ALREADY_EXISTS') && createOnly) fail('PRECONDITION_FAILED', 'the file exists (If-None-Match: *)');
