@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { body, makeCore, readAll, type TestCore } from '../../test/helpers/core.js';
 import { isCoreError } from './errors.js';
 
@@ -89,6 +90,25 @@ describe('disk edits and safety', () => {
     expect(hist[1]!.user).toBe('local');
     const v2 = await vfs.read(t.admin, 'docs', 'e.txt', { version: 2 });
     expect((await readAll(v2.stream)).toString()).toBe('edited on disk!');
+  });
+
+  it('records an edit made on disk while an upload was under way, after the upload was checked', async () => {
+    const { vfs } = t.core;
+    await mkdir(path.join(t.rootDir, 'p'));
+    await vfs.write(t.admin, 'docs', 'p/u.bin', body('gateway'), { createParents: true });
+    // A large body is checked (and, with no other writer, read ahead of its lock) after its first
+    // 256 KiB; the rest waits while another program rewrites the file.
+    const upload = new PassThrough();
+    const done = vfs.write(t.admin, 'docs', 'p/u.bin', upload);
+    upload.write(Buffer.alloc(300 << 10, 1));
+    await new Promise((r) => setTimeout(r, 100));
+    await writeFile(path.join(t.rootDir, 'p', 'u.bin'), 'edited on disk meanwhile');
+    upload.end(Buffer.alloc(10, 2));
+    expect((await done).entry.version).toBe(3);
+    const hist = await vfs.history(t.admin, 'docs', 'p/u.bin');
+    expect(hist.map((v) => v.user)).toEqual([t.admin.user.name, 'local', t.admin.user.name]);
+    const v2 = await vfs.read(t.admin, 'docs', 'p/u.bin', { version: 2 });
+    expect((await readAll(v2.stream)).toString()).toBe('edited on disk meanwhile');
   });
 
   it('refuses hostile paths', async () => {
