@@ -40,8 +40,6 @@ export class Durability {
   private running: Promise<void> | null = null;
   private runningCovers = 0;
   private next: Promise<void> | null = null;
-  /** Transactions recorded per root: a value read before some reads tells whether they still hold. */
-  private readonly rootGenerations = new Map<number, number>();
   /** A sync of changed folders started before their changes' flush (see foldersChanged). */
   private early: Promise<void> | null = null;
   /** Flushes started so far (each syncs the WAL and the folders touched since the one before). */
@@ -77,16 +75,6 @@ export class Durability {
     });
   }
 
-  /** Changes recorded in the root so far: unchanged, no entry of the root has changed meanwhile. */
-  generationOf(rootId: number): number {
-    return this.rootGenerations.get(rootId) ?? 0;
-  }
-
-  /** No change of the root is running or waiting (one writer at a time, as on one connection). */
-  idle(rootId: number): boolean {
-    return this.mutex.idle(`root:${rootId}`);
-  }
-
   /** Runs `fn` alone among its root's changes; resolves once what it changed, or saw, is durable. */
   async changeRoot<T>(rootId: number, fn: () => Promise<T>): Promise<T> {
     try {
@@ -112,7 +100,6 @@ export class Durability {
   /** Called for each committed transaction of changes: publishes them once they are durable. */
   recorded(rootId: number, changes: Change[]): void {
     this.generation += 1;
-    this.rootGenerations.set(rootId, (this.rootGenerations.get(rootId) ?? 0) + 1);
     for (const change of changes) this.events.push({ rootId, change });
     // Started now, not when the change's section ends: the disk works while the section finishes
     // and the answer is made. A failure reaches the writers through settled().

@@ -70,19 +70,6 @@ export class Reconciler {
     return rows.reverse().map((e) => ({ path: e.path, kind: e.kind, op: 'delete', deleted: true, hash: e.hash, size: e.size, mtimeMs: e.mtimeMs, ino: 0 }));
   }
 
-  /**
-   * Whether the disk holds `rel` as `entry` records it, judged by one lstat as `diff` judges it
-   * (nothing to settle): no hashing and no writes, so it may run without the root's mutex.
-   */
-  async matchesDisk(root: RootHandle, rel: string, entry: EntryRow | undefined): Promise<boolean> {
-    const raw = await this.ctx.store.statPath(path.join(root.dir, rel));
-    const st = raw && (raw.kind === 'file' || raw.kind === 'dir') && !this.ctx.isIgnoredName(path.basename(rel)) ? raw : null;
-    const live = entry && !entry.deleted ? entry : undefined;
-    if (!st) return !live;
-    if (st.kind === 'dir') return live?.kind === 'dir';
-    return live?.kind === 'file' && fingerprintMatches(live, st);
-  }
-
   /** Reconciles one path; returns its entry afterwards. */
   async settle(root: RootHandle, rel: string): Promise<EntryRow | undefined> {
     const entry = this.ctx.files.entry(root.row.id, rel);

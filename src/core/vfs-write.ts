@@ -35,12 +35,6 @@ export interface WriteOptions {
   declaredSize?: number;
 }
 
-/** What a write read ahead of its locked section, valid while the root's generation is `generation`. */
-interface LookAhead {
-  generation: number;
-  head: EntryRow | undefined;
-}
-
 export interface MoveOptions {
   overwrite?: boolean;
   baseVersion?: number;
@@ -108,10 +102,6 @@ export class VfsWriter {
     const createOnly = opts.createOnly || session.scope?.mode === 'upload';
     let before: EntryRow | undefined;
     let live = '';
-    let ahead: LookAhead | null = null;
-    // A resumed upload starts with the head's first bytes, and a refused create-only one may be
-    // tried again under another name (share drops): both are checked before the body is read.
-    const early = Boolean(opts.offset) || createOnly;
     // Refuse early what will surely be refused: before a large body is read, while a small one syncs.
     const checks = async () => {
       before = this.ctx.files.entry(h.row.id, rel);
@@ -120,13 +110,12 @@ export class VfsWriter {
       this.locks.assertCanChange(session, h.row.id, rel);
       live = await livePath(h, rel);
       if (opts.offset && (!before || before.deleted || before.size < opts.offset)) fail('INVALID_INPUT', `cannot resume at ${opts.offset}: the file is shorter`);
-      // With no other change of the root under way (one writer, as on one connection), what the
-      // locked section settles first is read now, while the body syncs, and taken up there if no
-      // change was recorded in the root since. Under load it would be read in vain: left as it was.
-      if (!early && this.ctx.durable.idle(h.row.id)) ahead = await this.lookAhead(h, rel, before);
     };
     let staged: StagedFile;
     try {
+      // A resumed upload starts with the head's first bytes, and a refused create-only one may be
+      // tried again under another name (share drops): both are checked before the body is read.
+      const early = Boolean(opts.offset) || createOnly;
       if (early) await checks();
       const prefix = opts.offset && opts.offset > 0 ? { prefixFrom: live, prefixLength: opts.offset } : {};
       staged = await this.ctx.store.stage(source, { ...prefix, maxSize: opts.maxSize, declaredSize: opts.declaredSize, checks: early ? undefined : checks });
@@ -138,11 +127,9 @@ export class VfsWriter {
     }
     return this.locked(h, async () => {
       try {
-        const seen = ahead?.generation === this.ctx.durable.generationOf(h.row.id) ? ahead : null;
-        if (!seen) await this.requireParent(h, session, rel, opts.createParents ?? false);
+        await this.requireParent(h, session, rel, opts.createParents ?? false);
         this.locks.assertCanChange(session, h.row.id, rel);
-        // The file itself is looked at again now: another program may have written it meanwhile.
-        const head = seen && (await this.reconciler.matchesDisk(h, rel, seen.head)) ? seen.head : await this.reconciler.settle(h, rel);
+        const head = await this.reconciler.settle(h, rel);
         const exists = head !== undefined && !head.deleted;
         if (exists && head.kind === 'dir') fail('IS_A_DIRECTORY', `${rel} is a folder`);
         // A resumed upload was built on the head we saw before the lock: it must still be the head.
@@ -169,20 +156,6 @@ export class VfsWriter {
         return fromFsError(err, rel);
       }
     });
-  }
-
-  /**
-   * The parent a live folder and `rel` as recorded, both as on disk: what `write` settles first
-   * under the root's mutex, read ahead without it. Null when anything would need settling.
-   */
-  private async lookAhead(h: RootHandle, rel: string, head: EntryRow | undefined): Promise<LookAhead | null> {
-    const generation = this.ctx.durable.generationOf(h.row.id); // before the reads it vouches for
-    const parent = parentOf(rel);
-    if (parent !== '') {
-      const row = this.ctx.files.entry(h.row.id, parent);
-      if (!row || row.deleted || row.kind !== 'dir' || !(await this.reconciler.matchesDisk(h, parent, row))) return null;
-    }
-    return (await this.reconciler.matchesDisk(h, rel, head)) ? { generation, head } : null;
   }
 
   private async conflictCopy(h: RootHandle, session: Session, rel: string, head: EntryRow, staged: StagedFile, opts: WriteOptions): Promise<WriteResult> {

@@ -96,8 +96,8 @@ describe('disk edits and safety', () => {
     const { vfs } = t.core;
     await mkdir(path.join(t.rootDir, 'p'));
     await vfs.write(t.admin, 'docs', 'p/u.bin', body('gateway'), { createParents: true });
-    // A large body is checked (and, with no other writer, read ahead of its lock) after its first
-    // 256 KiB; the rest waits while another program rewrites the file.
+    // A large body is checked after its first 256 KiB; the rest waits while another program
+    // rewrites the file. The write must still find that edit under the root's lock.
     const upload = new PassThrough();
     const done = vfs.write(t.admin, 'docs', 'p/u.bin', upload);
     upload.write(Buffer.alloc(300 << 10, 1));

@@ -2,11 +2,6 @@
 export class KeyedMutex {
   private tails = new Map<string, Promise<void>>();
 
-  /** Nobody holds or waits for `key`. */
-  idle(key: string): boolean {
-    return !this.tails.has(key);
-  }
-
   async run<T>(key: string, fn: () => Promise<T> | T): Promise<T> {
     const previous = this.tails.get(key) ?? Promise.resolve();
     let release!: () => void;
