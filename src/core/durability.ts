@@ -18,7 +18,8 @@ const DIRS_PER_ROUND = 256;
  * then syncs the WAL and every folder touched, in parallel. `changeRoot` answers only once a flush
  * has made all of its changes durable, and everything it may have read too. A flush covers every
  * change made while the previous one ran, so eight concurrent writers pay for about two flushes
- * (and commits), not eight, and the root's mutex is never held across one.
+ * (and commits), not eight, and the root's mutex is never held across one. A folder changed while
+ * no flush runs starts syncing at once (foldersChanged), and the next flush waits for that sync.
  *
  * What must reach the disk in a given order still does so before this point: a staged file is
  * synced before it is renamed into place, a replaced head's blob link before the rename (keepBlob).
