@@ -163,8 +163,9 @@ export class ContentStore {
     this.unsyncedDirs.add(dir);
   }
 
-  private folderChanged(dir: string): void {
-    this.unsyncedDirs.add(dir);
+  /** Marks the folders, then tells the listener once (an early sync takes them all). */
+  private folderChanged(...dirs: string[]): void {
+    for (const d of dirs) this.unsyncedDirs.add(d);
     this.onFolderChanged?.();
   }
 
@@ -242,8 +243,7 @@ export class ContentStore {
         this.unsyncedDirs.add(to + d.slice(from.length));
       }
     }
-    this.unsyncedDirs.add(path.dirname(to));
-    this.folderChanged(path.dirname(from));
+    this.folderChanged(path.dirname(to), path.dirname(from));
   }
 
   async setMtime(livePath: string, mtimeMs: number): Promise<FileStat> {
