@@ -68,10 +68,13 @@ async function syncFiles(): Promise<void> {
   syncingFiles = true;
   const batch = unsynced;
   unsynced = [];
-  await Promise.all(batch.map(({ fd }) => syncData(fd).finally(() => closeSync(fd))));
-  syncedUpTo = Math.max(syncedUpTo, ...batch.map((f) => f.id));
-  syncingFiles = false;
-  setTimeout(() => void syncFiles(), 20);
+  try {
+    await Promise.all(batch.map(({ fd }) => syncData(fd).finally(() => closeSync(fd))));
+    syncedUpTo = Math.max(syncedUpTo, ...batch.map((f) => f.id));
+  } finally {
+    syncingFiles = false; // a failed batch keeps its journal rows
+    setTimeout(() => void syncFiles(), 20);
+  }
 }
 
 // Group commit: one flush syncs the WAL and every folder renamed into since the one before.
