@@ -11,17 +11,13 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { curlClient, type HttpPeer, record, smallFileBatch, startDurableFloor, startRcloneWebdav, stopServers } from './lib/http-peers.js';
+import { curlClient, type HttpPeer, prepareSmallRun, record, SMALL_FILE_MODES, smallFileBatch, startDurableFloor, startRcloneWebdav, stopServers } from './lib/http-peers.js';
 import { median, printDiskCheck, writeSmallFiles } from './lib/measure.js';
 
 const REPS = Number(process.env.BENCH_REPS ?? 8);
 const SMALL = 1000;
 const USER = 'admin';
 const PASS = 'bench-password-1';
-const MODES = [
-  ['one', []],
-  ['par8', ['--parallel', '--parallel-max', '8']],
-] as const;
 
 const work = await mkdtemp(path.join(os.tmpdir(), 'syncgate-bench-floor-'));
 const procs: ChildProcess[] = [];
@@ -41,9 +37,9 @@ try {
   for (let rep = 0; rep <= REPS; rep += 1) {
     for (let k = 0; k < peers.length; k += 1) {
       const s = peers[(rep + k) % peers.length]!;
-      for (const [mode, extra] of MODES) {
+      for (const [mode, extra] of SMALL_FILE_MODES) {
         const dir = `small-${mode}-${rep}`;
-        await curl.run(['-o', '/dev/null', '-X', 'MKCOL', `${s.base}/${dir}/`]);
+        await prepareSmallRun(curl, s.base, dir);
         const filesPerSec = await smallFileBatch(curl, path.join(work, `curl-${s.name}-${dir}.cfg`), SMALL, (i) => `${s.base}/${dir}/f${i}.bin`, extra, small);
         if (rep > 0) record(s, mode, filesPerSec);
       }
@@ -52,7 +48,7 @@ try {
   }
   console.log(`\n1,000 x 4 KiB PUT (files/s, medians of ${REPS} runs; "paired": median of each run's ratio to rclone's beside it)`);
   console.log(`${''.padEnd(16)}${'rclone'.padStart(10)}${'floor'.padStart(10)}${'journal'.padStart(10)}${'floor/rclone'.padStart(22)}${'journal/rclone'.padStart(22)}`);
-  for (const [mode] of MODES) {
+  for (const [mode] of SMALL_FILE_MODES) {
     const r = rclone.results[mode]!;
     const ratio = (s: HttpPeer) => {
       const xs = s.results[mode]!;

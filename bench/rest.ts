@@ -11,7 +11,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { basicAuth, curlClient, printPeerTable, putGetBig, record, smallFileBatch, startRcloneWebdav, startSyncgateHttp, stopServers, waitForHttp, type HttpPeer } from './lib/http-peers.js';
+import { basicAuth, curlClient, printPeerTable, putGetBig, record, SMALL_FILE_MODES, smallFileBatch, startRcloneWebdav, startSyncgateHttp, stopServers, waitForHttp, type HttpPeer } from './lib/http-peers.js';
 import { printDiskCheck, procStatusKiB, writeRandomFile, writeSmallFiles } from './lib/measure.js';
 
 const REPS_BIG = Number(process.env.BENCH_REPS_BIG ?? 3);
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
 
     for (let rep = 0; rep < REPS; rep += 1) {
       for (const s of servers) {
-        for (const [mode, extra] of [['one', []], ['par8', ['--parallel', '--parallel-max', '8']]] as const) {
+        for (const [mode, extra] of SMALL_FILE_MODES) {
           const dir = `small-${mode}-${rep}`;
           await s.mkdir(dir);
           const url = (i: number) => s.file(`${dir}/f${i}.bin`);

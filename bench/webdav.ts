@@ -27,10 +27,12 @@ import path from 'node:path';
 import {
   basicAuth,
   curlClient,
+  prepareSmallRun,
   printFloorTable,
   printPeerTable,
   putGetBig,
   record,
+  SMALL_FILE_MODES,
   smallFileBatch,
   startDurableFloor,
   startRcloneWebdav,
@@ -112,10 +114,9 @@ async function main(): Promise<void> {
     for (let rep = 0; rep <= REPS; rep += 1) {
       for (let k = 0; k < smallPeers.length; k += 1) {
         const s = smallPeers[(rep + k) % smallPeers.length]!;
-        for (const [mode, extra] of [['one', []], ['par8', ['--parallel', '--parallel-max', '8']]] as const) {
+        for (const [mode, extra] of SMALL_FILE_MODES) {
           const dir = `small-${mode}-${rep}`;
-          await curl.run(['-o', '/dev/null', '-X', 'MKCOL', `${s.base}/${dir}/`]);
-          await settleDisk();
+          await prepareSmallRun(curl, s.base, dir);
           const [cpu0, main0] = [cpuMicros(s.proc.pid!), cpuMicros(s.proc.pid!, true)];
           const filesPerSec = await smallFileBatch(curl, path.join(work, `curl-${s.name}-${dir}.cfg`), SMALL, (i) => `${s.base}/${dir}/f${i}.bin`, extra, small);
           if (rep === 0) continue;

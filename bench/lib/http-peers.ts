@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { exec, freePort, median, spawnSyncgate, timeIt } from './measure.js';
+import { exec, freePort, median, settleDisk, spawnSyncgate, timeIt } from './measure.js';
 
 export const basicAuth = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 
@@ -113,6 +113,18 @@ export async function putGetBig(curl: Curl, peer: HttpPeer, src: string, bytes: 
   expectOk(get.code, `${peer.name} GET big`);
   record(peer, 'get_MBps', bytes / get.secs / 1e6);
   await curl.run(['-o', '/dev/null', '-X', 'DELETE', url]);
+}
+
+/** The small-file runs: one connection, then 8 in parallel (curl's options for each). */
+export const SMALL_FILE_MODES = [
+  ['one', []],
+  ['par8', ['--parallel', '--parallel-max', '8']],
+] as const;
+
+/** Makes a small-file run's folder, then settles the disk (settleDisk): the run pays for its own writes only. */
+export async function prepareSmallRun(curl: Curl, base: string, dir: string): Promise<void> {
+  await curl.run(['-o', '/dev/null', '-X', 'MKCOL', `${base}/${dir}/`]);
+  await settleDisk();
 }
 
 /**

@@ -195,15 +195,6 @@ export async function fillListingFolder(dir: string, n: number, content: (i: num
 }
 
 /**
- * How fast the disk under `dir` creates and syncs small files right now, printed before the small-file
- * rounds so their figures can be read. On the development machines the root filesystem is ext4
- * without a journal: its inode allocator skips, one by one, every free inode of the folder's block
- * group deleted in the last minute, or the last six while their inode table block is unwritten
- * (`recently_deleted`, kernel 6.18). After a large deletion (a previous run's clean-up) a creation
- * there costs 200-600 µs of CPU instead of about 20 µs, for syncgate and its peer alike, for
- * minutes. The test files are left in place: deleting them would slow the creations that follow.
- */
-/**
  * Writes back every dirty page of the machine (sync(1)) before a timed run. A server that never
  * syncs (rclone) leaves its writes to the kernel, whose writeback then lands in whichever run comes
  * next and slows the fsyncs of a server that does. Settled outside the timing, each run pays for its
@@ -213,6 +204,15 @@ export function settleDisk(): Promise<void> {
   return new Promise((resolve, reject) => execFile('sync', (err) => (err ? reject(err) : resolve())));
 }
 
+/**
+ * How fast the disk under `dir` creates and syncs small files right now, printed before the small-file
+ * rounds so their figures can be read. On the development machines the root filesystem is ext4
+ * without a journal: its inode allocator skips, one by one, every free inode of the folder's block
+ * group deleted in the last minute, or the last six while their inode table block is unwritten
+ * (`recently_deleted`, kernel 6.18). After a large deletion (a previous run's clean-up) a creation
+ * there costs 200-600 µs of CPU instead of about 20 µs, for syncgate and its peer alike, for
+ * minutes. The test files are left in place: deleting them would slow the creations that follow.
+ */
 export async function printDiskCheck(dir: string): Promise<void> {
   const at = path.join(dir, 'disk-check');
   await mkdir(at);
