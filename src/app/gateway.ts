@@ -13,7 +13,11 @@ import { createHttpDoor, type HttpDoor } from '../../protocols/http/index.js';
 import { createWebdavDoor, type WebdavDoor } from '../../protocols/webdav/index.js';
 import { startFtpDoor, type FtpDoor } from '../../protocols/ftp/index.js';
 import { bootstrap } from './bootstrap.js';
+import { markRunning, markStopped } from './run-marker.js';
 import type { AppConfig } from './config.js';
+
+/** After an unclean stop, small files recorded this long before the last write are read again. */
+const UNCLEAN_WINDOW_MS = 60_000;
 
 export interface Gateway {
   config: AppConfig;
@@ -51,7 +55,16 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger } = {
     },
     ignoredNames,
   });
-  const closers: (() => Promise<void> | void)[] = [() => core.close()];
+  const unclean = await markRunning(dataDir).catch(async (err: unknown) => {
+    await core.close();
+    throw err;
+  });
+  const closers: (() => Promise<void> | void)[] = [
+    async () => {
+      await core.close();
+      await markStopped(dataDir);
+    },
+  ];
   const checkpointer = new Checkpointer(core.ctx.db, log.child({ category: 'db' }));
   closers.push(() => checkpointer.close());
   const close = async () => {
@@ -60,6 +73,10 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger } = {
   try {
     const first = await bootstrap(core, config, dataDir);
     for (const root of core.ctx.roots.all()) {
+      if (unclean) {
+        const recorded = await core.writer.verifyRecent(root.id, UNCLEAN_WINDOW_MS);
+        log.warn({ root: root.name, recorded }, 'the last stop was unclean: the small files written in its last minute were read again');
+      }
       // A large existing folder takes a while to hash on first start: say how far it got.
       let lastReport = Date.now();
       const recorded = await core.writer.scanRoot(root.id, (seen) => {

@@ -21,15 +21,19 @@ const DIRS_PER_ROUND = 256;
  * (and commits), not eight, and the root's mutex is never held across one. A folder changed while
  * no flush runs starts syncing at once (foldersChanged), and the next flush waits for that sync.
  *
- * What must reach the disk in a given order still does so before this point: a staged file is
- * synced before it is renamed into place, a replaced head's blob link before the rename (keepBlob).
- * Events are published after the flush, and the change feed stops short of unflushed changes, so no
- * client hears of a seq that a power cut could hand out again.
+ * What must reach the disk in a given order still does so before this point: a staged file that
+ * replaces another is synced before it is renamed into place, a replaced head's blob link before the
+ * rename (keepBlob). A small file written to a new path is renamed while its content syncs, and the
+ * write waits for that sync as well as for the flush (VfsWriter.write): one disk round trip per write
+ * on one connection instead of two in a row. Events are published after the flush, and the change
+ * feed stops short of unflushed changes, so no client hears of a seq that a power cut could hand out again.
  *
  * Left open: the WAL may reach the disk before the folders (they sync in parallel, and any other
- * commit syncs the WAL too). A power cut in that window can leave an unacknowledged version recorded
- * whose content never arrived; start-up then records the file on disk as the next version, and that
- * version shows as unavailable. Nothing acknowledged is lost.
+ * commit syncs the WAL too), or before a new file's content. A power cut in that window can leave an
+ * unacknowledged version recorded whose content never arrived. Start-up records the file on disk as
+ * the next version (that version shows as unavailable); after an unclean stop it first reads again the
+ * small files recorded in the last minute, whose size and times may match while their content does
+ * not (VfsWriter.verifyRecent). Nothing acknowledged is lost.
  */
 export class Durability {
   private readonly mutex = new KeyedMutex();

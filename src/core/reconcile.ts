@@ -20,8 +20,11 @@ const BATCH = 500;
 export class Reconciler {
   constructor(private readonly ctx: CoreContext) {}
 
-  /** Changes needed for one path (not its children, except tombstones below a vanished folder). */
-  async diff(root: RootHandle, rel: string, entry: EntryRow | undefined): Promise<ChangeInput[]> {
+  /**
+   * Changes needed for one path (not its children, except tombstones below a vanished folder).
+   * `rehash` reads a file again even when its size and times match its entry.
+   */
+  async diff(root: RootHandle, rel: string, entry: EntryRow | undefined, rehash = false): Promise<ChangeInput[]> {
     const abs = rel === '' ? root.dir : path.join(root.dir, rel);
     const name = path.basename(rel);
     const raw = rel === '' ? null : await this.ctx.store.statPath(abs);
@@ -40,7 +43,7 @@ export class Reconciler {
       out.push({ path: rel, kind: 'dir', op: 'mkdir', deleted: false, hash: '', size: 0, ...fingerprint(st) });
       return out;
     }
-    if (live?.kind === 'file' && fingerprintMatches(live, st)) return [];
+    if (live?.kind === 'file' && !rehash && fingerprintMatches(live, st)) return [];
     const { hash, size } = await this.ctx.store.hashFile(abs, st.size);
     const after = (await this.ctx.store.statPath(abs)) ?? st;
     if (live?.kind === 'file' && live.hash === hash) {
@@ -77,6 +80,16 @@ export class Reconciler {
     if (inputs.length === 0) return entry; // the usual case: the disk matches, no second read
     this.commit(root, LOCAL, inputs);
     return this.ctx.files.entry(root.row.id, rel);
+  }
+
+  /** Reads the given files' content again, whatever their size and times say; records what differs. */
+  async verify(root: RootHandle, rows: EntryRow[]): Promise<number> {
+    let recorded = 0;
+    for (const e of rows) {
+      const inputs = await this.diff(root, e.path, e, true);
+      if (inputs.length > 0) recorded += this.commit(root, LOCAL, inputs).length;
+    }
+    return recorded;
   }
 
   /** Walks the disk below `rel` (inclusive), recording every difference in batches. */

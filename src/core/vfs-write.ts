@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { ChangeInput, EntryRow } from '../db/files-repo.js';
 import { baseName, isWithin, parentOf } from '../lib/paths.js';
-import type { StagedFile } from '../storage/content-store.js';
+import { SMALL_FILE, type StagedFile } from '../storage/content-store.js';
 import { fingerprint } from '../storage/fingerprint.js';
 import { conflictCopyPath } from './conflict-name.js';
 import type { CoreContext } from './context.js';
@@ -118,14 +118,17 @@ export class VfsWriter {
       const early = Boolean(opts.offset) || createOnly;
       if (early) await checks();
       const prefix = opts.offset && opts.offset > 0 ? { prefixFrom: live, prefixLength: opts.offset } : {};
-      staged = await this.ctx.store.stage(source, { ...prefix, maxSize: opts.maxSize, declaredSize: opts.declaredSize, checks: early ? undefined : checks });
+      staged = await this.ctx.store.stage(source, { ...prefix, maxSize: opts.maxSize, declaredSize: opts.declaredSize, checks: early ? undefined : checks, syncLater: true });
+      // Only a new path may be renamed into before its content is synced: a power cut in that window
+      // could tear the file, and a file that was whole must stay so. Checked again under the lock.
+      if (before && !before.deleted) await this.contentSynced(staged, rel);
     } catch (err) {
       if (isCoreError(err)) throw err;
       if ((err as NodeJS.ErrnoException).code === 'EFBIG') fail('QUOTA_EXCEEDED', 'the upload is larger than allowed');
       if ((err as NodeJS.ErrnoException).code === 'ENOSPC') fromFsError(err, rel);
       fail('ABORTED', 'the upload was interrupted; the previous version is unchanged');
     }
-    return this.locked(h, async () => {
+    const result = await this.locked(h, async () => {
       try {
         await this.requireParent(h, session, rel, opts.createParents ?? false);
         this.locks.assertCanChange(session, h.row.id, rel);
@@ -135,6 +138,7 @@ export class VfsWriter {
         // A resumed upload was built on the head we saw before the lock: it must still be the head.
         if (opts.offset && head?.version !== before?.version) fail('CONFLICT', `${rel} changed while the upload was resumed; send it again from the start`);
         if (createOnly && exists) fail('ALREADY_EXISTS', `${rel} already exists`);
+        if (exists) await staged.synced;
         if (exists && head.hash === staged.hash) {
           await this.ctx.store.discard(staged.tempPath);
           return { entry: entryInfo(h.row.name, head), created: false, unchanged: true };
@@ -151,11 +155,25 @@ export class VfsWriter {
         await this.retention.pruneAfterChange(h, rel);
         return { entry: entryInfo(h.row.name, entry), created: !exists, unchanged: false };
       } catch (err) {
+        await staged.synced?.catch(() => {});
         await this.ctx.store.discard(staged.tempPath);
         if (isCoreError(err)) throw err;
         return fromFsError(err, rel);
       }
     });
+    // A new file's content synced beside its record and folder: nothing is reported done before it.
+    await staged.synced?.catch((err: unknown) => fromFsError(err, rel));
+    return result;
+  }
+
+  /** Waits for a staged file's content sync; on failure the staged file is dropped and the error told. */
+  private async contentSynced(staged: StagedFile, rel: string): Promise<void> {
+    try {
+      await staged.synced;
+    } catch (err) {
+      await this.ctx.store.discard(staged.tempPath);
+      fromFsError(err, rel);
+    }
   }
 
   private async conflictCopy(h: RootHandle, session: Session, rel: string, head: EntryRow, staged: StagedFile, opts: WriteOptions): Promise<WriteResult> {
@@ -343,6 +361,17 @@ export class VfsWriter {
       const after = await this.reconciler.settle(h, rel);
       if (after && !after.deleted && after.kind === 'dir' && (!before || before.deleted || before.kind !== 'dir')) await this.reconciler.scan(h, rel);
     });
+  }
+
+  /**
+   * After an unclean stop: reads again the small files recorded in the root's last `windowMs`. A new
+   * file's content syncs beside its record (see write), so a power cut may have left a record whose
+   * content never reached the disk while the file's size and times match it. What the disk holds is
+   * recorded as a `local` version, as a scan would. Returns the number of changes recorded.
+   */
+  async verifyRecent(rootId: number, windowMs: number): Promise<number> {
+    const h = await this.roots.openById(rootId);
+    return this.locked(h, () => this.reconciler.verify(h, this.ctx.files.recentFiles(rootId, windowMs, SMALL_FILE)));
   }
 
   async scanRoot(rootId: number, onProgress?: (n: number) => void): Promise<number> {

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, getTableColumns, gt, inArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gt, gte, inArray, lte, sql } from 'drizzle-orm';
 import { txUnsynced, type Db } from './index.js';
 import { atOrBelow } from './path-range.js';
 import { changes, conflicts, entries, versions } from './schema/index.js';
@@ -147,6 +147,17 @@ export class FilesRepo {
   deletedBelow(rootId: number, path: string): EntryRow[] {
     // Files that moved away are not "deleted": only tombstones whose last change was a delete.
     return this.subtree(rootId, path, true).filter((e) => e.deleted && e.kind === 'file' && this.version(rootId, e.path, e.version)?.op === 'delete');
+  }
+
+  /**
+   * Live files of at most `maxSize` bytes whose head was recorded at most `windowMs` before the root's
+   * last recorded head (the writes that may have been in flight when the gateway stopped).
+   */
+  recentFiles(rootId: number, windowMs: number, maxSize: number): EntryRow[] {
+    const last = this.db.select({ at: sql<number | null>`max(${entries.changedAt})` }).from(entries).where(eq(entries.rootId, rootId)).get()?.at;
+    if (last === null || last === undefined) return [];
+    const cond = and(eq(entries.rootId, rootId), eq(entries.kind, 'file'), eq(entries.deleted, false), lte(entries.size, maxSize), gte(entries.changedAt, last - windowMs));
+    return this.db.select().from(entries).where(cond).all();
   }
 
   /** The last seq handed out in a root (0 before its first change). */

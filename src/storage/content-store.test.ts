@@ -72,6 +72,21 @@ describe('ContentStore.stage', () => {
     expect((await readFile(staged.tempPath)).equals(Buffer.alloc(4096, 3))).toBe(true);
   });
 
+  it('with syncLater, hands a small upload over with its sync still to await; a large one is synced first', async () => {
+    const small = await store.stage(chunked(Buffer.alloc(4096, 4), 1024), { syncLater: true });
+    expect(small.synced).toBeInstanceOf(Promise);
+    await small.synced;
+    expect((await readFile(small.tempPath)).equals(Buffer.alloc(4096, 4))).toBe(true);
+    const large = await store.stage(chunked(Buffer.alloc(300 << 10, 5), 64 << 10), { syncLater: true });
+    expect(large.synced).toBeUndefined();
+    expect((await stat(large.tempPath)).size).toBe(300 << 10);
+    // Refused by the checks: the sync is waited for, the staging file removed, the checks' error told.
+    const refused = new Error('the file is locked');
+    await expect(store.stage(chunked(Buffer.alloc(4096, 6), 4096), { syncLater: true, checks: () => Promise.reject(refused) })).rejects.toBe(refused);
+    const staged = new Set([path.basename(small.tempPath), path.basename(large.tempPath)]);
+    for (const f of await readdir(store.tempDir)) if (!staged.has(f)) expect((await stat(path.join(store.tempDir, f))).size, f).toBe(0);
+  });
+
   it('drops the staging file and releases the source when the source fails midway', async () => {
     for (const failAfter of [1, 10]) {
       let destroyed = false;

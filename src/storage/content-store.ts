@@ -9,6 +9,7 @@ import { toFileStat, type FileStat } from './fingerprint.js';
 import { Staging, type StagedFile, type StageOptions } from './staging.js';
 
 export type { StagedFile } from './staging.js';
+export { SMALL_FILE } from './staging.js';
 
 /**
  * The content store: live trees (plain folders, one per root), a content-addressed blob store

@@ -12,7 +12,7 @@ import { readHead } from '../lib/read-head.js';
 const WRITE_BUFFER = 4 << 20;
 const EARLY_FLUSH = 32 << 20;
 /** Uploads up to this size are gathered in memory and written with one call (most files are small). */
-const SMALL_FILE = 256 << 10;
+export const SMALL_FILE = 256 << 10;
 /**
  * Staging files created ahead. One was not enough: eight concurrent uploads queued behind its
  * creation (0.4 ms each while the journal commits), which made it the slowest step of a small PUT.
@@ -31,12 +31,24 @@ export interface StageOptions {
   checks?: () => Promise<void>;
   /** The size the sender announced (see readHead): a small body is whole once that many bytes came. */
   declaredSize?: number;
+  /**
+   * A small file is returned before its sync ends, which `synced` then tells (large files are always
+   * synced first). For new paths: the sync then runs beside the rename, the record and the WAL's sync
+   * instead of before them (one disk round trip per write instead of two; see core/durability.ts).
+   */
+  syncLater?: boolean;
 }
 
 export interface StagedFile {
   tempPath: string;
   hash: string;
   size: number;
+  /**
+   * Set with `syncLater` for a small file: the content's sync, still running. It must be awaited
+   * before the file replaces another, and before the write is reported done. Never rejects before it
+   * is awaited (a failure is held for whoever awaits it).
+   */
+  synced?: Promise<void>;
 }
 
 interface SpareFile {
@@ -136,33 +148,28 @@ export class Staging {
    * A whole small upload: hashed in memory, written with one call and synced. Writing and closing a
    * few KiB are direct calls (microseconds, less than a thread-pool round trip); creating the file
    * (which can wait for the journal) and the sync go to the pool. The caller's checks run while the
-   * disk syncs: on one connection that time was otherwise idle.
+   * disk syncs: on one connection that time was otherwise idle. With `syncLater` the sync is not
+   * awaited here (StagedFile.synced).
    */
   private async stageSmall(chunks: Uint8Array[], opts: StageOptions): Promise<StagedFile> {
     const data = Buffer.concat(chunks);
     if (data.length > (opts.maxSize ?? Number.POSITIVE_INFINITY)) throw Object.assign(new Error('upload exceeds the size limit'), { code: 'EFBIG' });
     const { tempPath, fd } = await this.takeSpare();
-    let failure: unknown = null;
-    let syncFailure: unknown = null;
-    let synced: Promise<void> = Promise.resolve();
-    let hash = '';
+    let synced: Promise<void> | null = null;
     try {
       for (let done = 0; done < data.length; ) done += writeSync(fd, data, done);
-      // Caught at once: the checks may still be running when a failed sync settles.
-      synced = syncFd(fd, true).catch((err: unknown) => void (syncFailure = err));
-      hash = sha256Hex(data);
+      synced = syncFd(fd, true).finally(() => closeSync(fd));
+      synced.catch(() => {}); // held for whoever awaits it: the checks may still be running when it fails
+      const hash = sha256Hex(data);
       await opts.checks?.();
+      if (!opts.syncLater) await synced;
+      return { tempPath, hash, size: data.length, ...(opts.syncLater ? { synced } : {}) };
     } catch (err) {
-      failure = err;
-    }
-    await synced;
-    failure ??= syncFailure;
-    closeSync(fd);
-    if (failure !== null) {
+      if (synced) await synced.catch(() => {});
+      else closeSync(fd);
       await rm(tempPath, { force: true });
-      throw failure;
+      throw err;
     }
-    return { tempPath, hash, size: data.length };
   }
 
   /**
