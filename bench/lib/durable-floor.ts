@@ -1,16 +1,16 @@
 /**
  * The durable floor: the least a PUT that is durable when answered costs in Node on this machine.
  * Nothing of syncgate: node:http, one Basic credential compared, and only the steps syncgate's
- * promise needs (DESIGN: content synced before it is renamed into place, a version recorded in
- * SQLite, WAL and folder synced before the answer, group commit across concurrent requests).
- * The small-file benchmarks run it beside syncgate and rclone: syncgate/floor is our own overhead,
- * floor/rclone what durability costs against a server that syncs nothing (rclone never does).
+ * promise needs (a new file renamed into place while its content syncs, a version recorded in SQLite,
+ * the answer once the content, the WAL and the folder are synced, group commit across concurrent
+ * requests; see core/durability.ts). The small-file benchmarks run it beside syncgate and rclone:
+ * syncgate/floor is our own overhead, floor/rclone what durability costs against a server that syncs
+ * nothing (rclone never does).
  *
- * Mode `journal` (bench/durability-floor.ts) measures what DESIGN's order costs: the content goes into
- * the WAL with its record (synced once, with the folder), the file is renamed into place unsynced and
- * synced after the answer, in batches; its journal row is dropped once it is. A power cut would then
- * lose nothing answered (the WAL holds the content), but a restart would have to write it back.
- * Usage (spawned by startDurableFloor): tsx bench/lib/durable-floor.ts <folder> <port> <user> <pass> [design|journal]
+ * Mode `serial` (bench/durability-floor.ts) is the order syncgate keeps for a file that replaces
+ * another, and kept for every write before: the content synced before the rename, so two syncs one
+ * after the other per PUT.
+ * Usage (spawned by startDurableFloor): tsx bench/lib/durable-floor.ts <folder> <port> <user> <pass> [design|serial]
  */
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
@@ -20,7 +20,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 
 const [folder, port, user, pass, mode = 'design'] = process.argv.slice(2) as [string, string, string, string, string?];
-const journal = mode === 'journal';
+const serial = mode === 'serial';
 const syncData = promisify(fdatasync);
 const syncAll = promisify(fsync);
 const openFd = promisify(open);
@@ -42,40 +42,14 @@ const entryOf = db.prepare('SELECT version FROM entries WHERE path = ?');
 const putEntry = db.prepare('INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
 const addVersion = db.prepare('INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?)');
 const addChange = db.prepare('INSERT INTO changes VALUES (?, ?, ?, ?, ?, ?, ?)');
-if (journal) db.exec('CREATE TABLE journal (id INTEGER PRIMARY KEY, path TEXT, data BLOB)');
-const addJournal = journal ? db.prepare('INSERT INTO journal (path, data) VALUES (?, ?)') : null;
-const dropJournal = journal ? db.prepare('DELETE FROM journal WHERE id <= ?') : null;
-let syncedUpTo = 0; // journal rows whose files are synced: dropped with the next record
-/** Records a change (and in journal mode the content); returns the journal row's id. */
-const record = db.transaction((rel: string, kind: string, hash: string, size: number, mtime: number, ino: number, content?: Buffer) => {
-  const id = content && addJournal ? Number(addJournal.run(rel, content).lastInsertRowid) : 0;
-  if (syncedUpTo > 0) dropJournal?.run(syncedUpTo);
-  syncedUpTo = 0;
+const record = db.transaction((rel: string, kind: string, hash: string, size: number, mtime: number, ino: number) => {
   const seq = ((lastSeq.get() as { seq: number | null }).seq ?? 0) + 1;
   const version = ((entryOf.get(rel) as { version: number } | undefined)?.version ?? 0) + 1;
   const now = Date.now();
   putEntry.run(rel, kind, size, mtime, ino, hash, version, seq);
   addVersion.run(rel, version, seq, hash, size, user, now);
   addChange.run(seq, rel, kind === 'dir' ? 'mkdir' : 'write', version, hash, size, now);
-  return id;
 });
-
-// Journal mode: files answered but not yet synced, synced together (one device flush serves many).
-let unsynced: { fd: number; id: number }[] = [];
-let syncingFiles = false;
-async function syncFiles(): Promise<void> {
-  if (syncingFiles || unsynced.length === 0) return;
-  syncingFiles = true;
-  const batch = unsynced;
-  unsynced = [];
-  try {
-    await Promise.all(batch.map(({ fd }) => syncData(fd).finally(() => closeSync(fd))));
-    syncedUpTo = Math.max(syncedUpTo, ...batch.map((f) => f.id));
-  } finally {
-    syncingFiles = false; // a failed batch keeps its journal rows
-    setTimeout(() => void syncFiles(), 20);
-  }
-}
 
 // Group commit: one flush syncs the WAL and every folder renamed into since the one before.
 let dirty = new Set<string>();
@@ -119,30 +93,21 @@ async function put(rel: string, body: Buffer): Promise<void> {
   const s = spares.shift()!;
   spares.push(spare());
   const { p, fd } = await s;
-  if (journal) {
+  const live = path.join(files, rel);
+  let synced: Promise<void> = Promise.resolve();
+  try {
     writeSync(fd, body);
-    const live = path.join(files, rel);
+    synced = syncData(fd);
+    if (serial) await synced;
     renameSync(p, live);
     const st = lstatSync(live);
     dirty.add(path.dirname(live));
-    const id = record(rel, 'file', createHash('sha256').update(body).digest('hex'), body.length, st.mtimeMs, st.ino, body);
-    await flush();
-    unsynced.push({ fd, id });
-    void syncFiles();
-    return;
-  }
-  try {
-    writeSync(fd, body);
-    await syncData(fd);
+    record(rel, 'file', createHash('sha256').update(body).digest('hex'), body.length, st.mtimeMs, st.ino);
+    await Promise.all([synced, flush()]);
   } finally {
+    await synced.catch(() => {});
     closeSync(fd);
   }
-  const live = path.join(files, rel);
-  renameSync(p, live);
-  const st = lstatSync(live);
-  dirty.add(path.dirname(live));
-  record(rel, 'file', createHash('sha256').update(body).digest('hex'), body.length, st.mtimeMs, st.ino);
-  await flush();
 }
 
 async function mkcol(rel: string): Promise<void> {

@@ -61,10 +61,10 @@ export async function startRcloneWebdav(dir: string, user: string, pass: string)
 
 /**
  * The durable floor (durable-floor.ts) on `dir`: the least a durable PUT costs in plain Node, the
- * reference that tells syncgate's own overhead from the price of syncing (`journal`: the same with
- * the content journaled in the WAL instead of synced before its rename). Up once it answers.
+ * reference that tells syncgate's own overhead from the price of syncing (`serial`: the content
+ * synced before its rename, as for a replacement). Up once it answers.
  */
-export async function startDurableFloor(dir: string, user: string, pass: string, mode: 'design' | 'journal' = 'design'): Promise<{ proc: ChildProcess; origin: string }> {
+export async function startDurableFloor(dir: string, user: string, pass: string, mode: 'design' | 'serial' = 'design'): Promise<{ proc: ChildProcess; origin: string }> {
   const port = await freePort();
   const script = fileURLToPath(new URL('./durable-floor.ts', import.meta.url));
   const proc = spawn(process.execPath, ['--import', 'tsx', script, dir, String(port), user, pass, mode], { stdio: 'inherit' });
