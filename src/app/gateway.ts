@@ -74,8 +74,8 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger } = {
     const first = await bootstrap(core, config, dataDir);
     for (const root of core.ctx.roots.all()) {
       if (unclean) {
-        const recorded = await core.writer.verifyRecent(root.id, UNCLEAN_WINDOW_MS);
-        log.warn({ root: root.name, recorded }, 'the last stop was unclean: the small files written in its last minute were read again');
+        const mended = await core.writer.verifyRecent(root.id, UNCLEAN_WINDOW_MS);
+        log.warn({ root: root.name, recorded: mended }, 'the last stop was unclean: the small files written in its last minute were read again');
       }
       // A large existing folder takes a while to hash on first start: say how far it got.
       let lastReport = Date.now();
