@@ -50,6 +50,9 @@ export interface CopyOptions {
 
 /** The write side of the virtual filesystem: every change from every door passes here. */
 export class VfsWriter {
+  /** Writes under way, all roots (see write). */
+  private writing = 0;
+
   constructor(
     private readonly ctx: CoreContext,
     private readonly roots: Roots,
@@ -94,6 +97,20 @@ export class VfsWriter {
   }
 
   async write(session: Session, root: string, rawPath: string, source: Readable | AsyncIterable<Uint8Array>, opts: WriteOptions = {}): Promise<WriteResult> {
+    // Alone, a new file's content syncs beside its record: one disk round trip instead of two (one
+    // connection: +15-25%). Among other writes it syncs first, as a replacement does: measured with 8
+    // in parallel, syncing beside cost 10-25% (more flushes, each with fewer changes, and the syncs
+    // queue together in the thread pool), while group commit already shares the round trips.
+    const syncLater = this.writing === 0;
+    this.writing += 1;
+    try {
+      return await this.writeFile(session, root, rawPath, source, opts, syncLater);
+    } finally {
+      this.writing -= 1;
+    }
+  }
+
+  private async writeFile(session: Session, root: string, rawPath: string, source: Readable | AsyncIterable<Uint8Array>, opts: WriteOptions, syncLater: boolean): Promise<WriteResult> {
     const rel = safePath(rawPath);
     if (rel === '') fail('IS_A_DIRECTORY', 'the root is a folder');
     if (this.ctx.isIgnoredName(baseName(rel))) fail('INVALID_PATH', `files named ${baseName(rel)} are not stored by this server (storage.ignoredNames, webdav.appleDouble)`);
@@ -118,7 +135,7 @@ export class VfsWriter {
       const early = Boolean(opts.offset) || createOnly;
       if (early) await checks();
       const prefix = opts.offset && opts.offset > 0 ? { prefixFrom: live, prefixLength: opts.offset } : {};
-      staged = await this.ctx.store.stage(source, { ...prefix, maxSize: opts.maxSize, declaredSize: opts.declaredSize, checks: early ? undefined : checks, syncLater: true });
+      staged = await this.ctx.store.stage(source, { ...prefix, maxSize: opts.maxSize, declaredSize: opts.declaredSize, checks: early ? undefined : checks, syncLater });
       // Only a new path may be renamed into before its content is synced: a power cut in that window
       // could tear the file, and a file that was whole must stay so. Checked again under the lock.
       if (before && !before.deleted) await this.contentSynced(staged, rel);
