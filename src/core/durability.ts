@@ -25,8 +25,9 @@ const DIRS_PER_ROUND = 256;
  * replaces another is synced before it is renamed into place, a replaced head's blob link before the
  * rename (keepBlob). A small file written alone to a new path is renamed while its content syncs,
  * and the write waits for that sync as well as for the flush (VfsWriter.write): one disk round trip
- * per write on one connection instead of two in a row. Events are published after the flush, and the change
- * feed stops short of unflushed changes, so no client hears of a seq that a power cut could hand out again.
+ * per write on one connection instead of two in a row. Events are published after the flush, and
+ * the change feed stops short of unflushed changes, so no client hears of a seq that a power cut
+ * could hand out again.
  *
  * Left open: the WAL may reach the disk before the folders (they sync in parallel, and any other
  * commit syncs the WAL too), or before a new file's content. A power cut in that window can leave an
