@@ -19,6 +19,8 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** Every staging file (spares included), by path: they are spread over the staging folder's sub-folders. */
+const stagingFiles = async () => (await readdir(store.tempDir, { recursive: true, withFileTypes: true })).filter((d) => d.isFile()).map((d) => path.join(d.parentPath, d.name));
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const chunked = (data: Buffer, size: number) => Readable.from(Array.from({ length: Math.ceil(data.length / size) }, (_, i) => data.subarray(i * size, (i + 1) * size)));
 
@@ -44,7 +46,7 @@ describe('ContentStore.stage', () => {
   it('refuses a small upload over maxSize and leaves no staging file', async () => {
     await expect(store.stage(chunked(Buffer.alloc(5000), 1000), { maxSize: 4096 })).rejects.toMatchObject({ code: 'EFBIG' });
     await expect(store.stage(chunked(Buffer.alloc(400 << 10), 64 << 10), { maxSize: 300 << 10 })).rejects.toMatchObject({ code: 'EFBIG' });
-    expect(await readdir(store.tempDir)).toEqual([]);
+    expect(await stagingFiles()).toEqual([]);
   });
 
   it("runs the caller's checks while a small upload syncs, and before a large one is read past its head", async () => {
@@ -53,9 +55,9 @@ describe('ContentStore.stage', () => {
       throw refused;
     };
     await expect(store.stage(chunked(Buffer.alloc(4096, 1), 1024), { checks: refuse })).rejects.toBe(refused);
-    const left = await readdir(store.tempDir);
+    const left = await stagingFiles();
     expect(left).toHaveLength(SPARES); // the spares made ahead, nothing staged
-    for (const f of left) expect((await stat(path.join(store.tempDir, f))).size).toBe(0);
+    for (const f of left) expect((await stat(f)).size).toBe(0);
 
     let pulled = 0;
     const large = Readable.from(
@@ -83,8 +85,8 @@ describe('ContentStore.stage', () => {
     // Refused by the checks: the sync is waited for, the staging file removed, the checks' error told.
     const refused = new Error('the file is locked');
     await expect(store.stage(chunked(Buffer.alloc(4096, 6), 4096), { syncLater: true, checks: () => Promise.reject(refused) })).rejects.toBe(refused);
-    const staged = new Set([path.basename(small.tempPath), path.basename(large.tempPath)]);
-    for (const f of await readdir(store.tempDir)) if (!staged.has(f)) expect((await stat(path.join(store.tempDir, f))).size, f).toBe(0);
+    const staged = new Set([small.tempPath, large.tempPath]);
+    for (const f of await stagingFiles()) if (!staged.has(f)) expect((await stat(f)).size, f).toBe(0);
   });
 
   it('drops the staging file and releases the source when the source fails midway', async () => {
@@ -102,7 +104,7 @@ describe('ContentStore.stage', () => {
       setTimeout(() => source.destroy(new Error('connection reset')), 20);
       await expect(store.stage(source)).rejects.toThrow(/connection reset/);
       expect(destroyed).toBe(true);
-      expect(await readdir(store.tempDir)).toEqual([]);
+      expect(await stagingFiles()).toEqual([]);
     }
   });
 });
@@ -111,11 +113,13 @@ describe('ContentStore spare staging file', () => {
   it('gives every small upload its own staging file, and removes the spares at close', async () => {
     const staged = await Promise.all(Array.from({ length: 12 }, (_, i) => store.stage(chunked(Buffer.from(`upload ${i}`), 4))));
     expect(new Set(staged.map((s) => s.tempPath)).size).toBe(12);
+    // Each in its own folder: a rename out of one never waits for a file being made in it.
+    expect(new Set(staged.map((s) => path.dirname(s.tempPath))).size).toBe(12);
     for (const [i, s] of staged.entries()) expect(await readFile(s.tempPath, 'utf8')).toBe(`upload ${i}`);
     for (const s of staged) await store.discard(s.tempPath);
-    expect((await readdir(store.tempDir)).length).toBe(SPARES); // the spares made for the next uploads
+    expect(await stagingFiles()).toHaveLength(SPARES); // the spares made for the next uploads
     store.close();
-    await expect.poll(() => readdir(store.tempDir)).toEqual([]);
+    await expect.poll(stagingFiles).toEqual([]);
   });
 });
 

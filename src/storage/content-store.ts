@@ -42,6 +42,7 @@ export class ContentStore {
     // Staging files left by a crash were never acknowledged: drop them.
     if (opts.dropStaging ?? true) await rm(this.tempDir, { recursive: true, force: true });
     await mkdir(this.tempDir, { recursive: true });
+    await this.staging.init();
     this.localPrefix = (await realpath(this.dataDir)) + path.sep;
   }
 
