@@ -108,8 +108,8 @@ describe('crash safety (SIGKILL while writing)', () => {
           // Moves carry contents between paths, so any content ever tried is whole; a torn file is none.
           expect(anyTried.has(h), `round ${round}: ${rel} holds a whole content (one that was written)`).toBe(true);
         }
-        // The staging folder was emptied by the start-up cleanup.
-        expect(await readdir(core.ctx.store.tempDir), `round ${round}: staging emptied`).toEqual([]);
+        // The staging folders were emptied by the start-up cleanup.
+        expect(await walk(core.ctx.store.tempDir), `round ${round}: staging emptied`).toEqual([]);
 
         await core.writer.scanRoot(rootId);
 
