@@ -79,7 +79,7 @@ describe('metadata database transactions', () => {
     });
     afterEach(() => other.close());
 
-    it('keeps unsynced transactions in one open transaction until commitUnsynced, then restores FULL', () => {
+    it('keeps unsynced transactions in one open transaction until commitUnsynced, and NORMAL until a synced write', () => {
       txUnsynced(db, insertRoot('a'));
       txUnsynced(db, insertRoot('b'));
       expect(db.$client.inTransaction).toBe(true);
@@ -89,8 +89,13 @@ describe('metadata database transactions', () => {
       commitUnsynced(db);
       expect(rootsSeenByOther()).toBe('a,b');
       expect(db.$client.inTransaction).toBe(false);
-      expect(db.$client.pragma('synchronous', { simple: true })).toBe(2);
+      // Left NORMAL: the next unsynced transaction needs no PRAGMA run (each one re-prepares).
+      expect(db.$client.pragma('synchronous', { simple: true })).toBe(1);
       commitUnsynced(db); // nothing pending: nothing to do
+      db.insert(users).values({ name: 'ann', passwordHash: 'x' }).run();
+      expect(db.$client.pragma('synchronous', { simple: true })).toBe(2); // set before the write ran
+      txUnsynced(db, insertRoot('c'));
+      expect(db.$client.pragma('synchronous', { simple: true })).toBe(1);
     });
 
     it('undoes only the transaction that threw', () => {
@@ -115,12 +120,13 @@ describe('metadata database transactions', () => {
       expect(db.$client.inTransaction).toBe(false);
       expect(db.$client.pragma('synchronous', { simple: true })).toBe(2); // the write itself ran synced
 
+      const level = () => db.$client.pragma('synchronous', { simple: true });
       txUnsynced(db, insertRoot('b'));
-      tx(db, () => db.$client.prepare("UPDATE users SET name = 'bob'").run());
+      expect(tx(db, () => (db.$client.prepare("UPDATE users SET name = 'bob'").run(), level()))).toBe(2);
       expect(rootsSeenByOther()).toBe('a,b');
 
       txUnsynced(db, insertRoot('c'));
-      db.transaction((t) => t.update(users).set({ name: 'cy' }).run());
+      expect(db.transaction((t) => (t.update(users).set({ name: 'cy' }).run(), level()))).toBe(2);
       expect(rootsSeenByOther()).toBe('a,b,c');
       expect(other.prepare('SELECT name FROM users').pluck().get()).toBe('cy');
 
@@ -136,7 +142,8 @@ describe('metadata database transactions', () => {
       expect(() => commitUnsynced(db)).toThrow(/FOREIGN KEY/);
       expect(db.$client.inTransaction).toBe(false);
       expect(db.$client.prepare('SELECT count(*) FROM roots').pluck().get()).toBe(0);
-      expect(db.$client.pragma('synchronous', { simple: true })).toBe(2);
+      db.update(users).set({ name: 'x' }).run();
+      expect(db.$client.pragma('synchronous', { simple: true })).toBe(2); // a synced write sets FULL again
       txUnsynced(db, insertRoot('b')); // and the connection goes on
       commitUnsynced(db);
       expect(rootsSeenByOther()).toBe('b');
