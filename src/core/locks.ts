@@ -25,6 +25,11 @@ export class Locks {
   private readonly byRoot;
   /** Whether a root has any lock row: most have none, and every write asks (one cheap read, no rows mapped). */
   private readonly anyInRoot;
+  /**
+   * Roots found without any lock row. Only `lock` adds rows (the gateway's one Locks: no other
+   * process takes locks), so the answer holds until it runs, and a write asks no query at all.
+   */
+  private readonly unlocked = new Set<number>();
 
   constructor(private readonly ctx: CoreContext) {
     this.byRoot = ctx.db.select().from(locks).where(eq(locks.rootId, sql.placeholder('rootId'))).prepare();
@@ -32,7 +37,11 @@ export class Locks {
   }
 
   private live(rootId: number): LockRow[] {
-    if (this.anyInRoot.get(rootId) === undefined) return [];
+    if (this.unlocked.has(rootId)) return [];
+    if (this.anyInRoot.get(rootId) === undefined) {
+      this.unlocked.add(rootId);
+      return [];
+    }
     const now = Date.now();
     const rows = this.byRoot.all({ rootId });
     if (rows.every((l) => l.expiresAt >= now)) return rows;
@@ -56,6 +65,7 @@ export class Locks {
     });
     if (clashing.length > 0) fail('LOCKED', `${path || '/'} is locked`, { tokens: clashing.map((l) => l.token) });
     const token = `urn:uuid:${randomUUID()}`;
+    this.unlocked.delete(rootId);
     return this.ctx.db
       .insert(locks)
       .values({
