@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +22,13 @@ function standalone(commit: () => void): { d: Durability; bus: ChangeBus } {
   const bus = new ChangeBus();
   return { d: new Durability(commit, null, t.core.ctx.store, bus, pino({ level: 'silent' })), bus };
 }
+const readlinkOrNull = (p: string) => {
+  try {
+    return readlinkSync(p);
+  } catch {
+    return null; // closed meanwhile
+  }
+};
 const change = (seq: number) => ({ root: 'docs', seq, path: `f${seq}`, op: 'create', kind: 'file', version: 1, deleted: false, hash: '', size: 0, mtimeMs: 0, oldPath: null, protocol: 'core', user: 'x', at: 0 }) as unknown as Change;
 
 describe('group commit (Durability)', () => {
@@ -47,6 +55,18 @@ describe('group commit (Durability)', () => {
     const seqs = published.map((c) => c.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(new Set(results.map((r) => r.entry.seq)).size).toBe(n);
+  });
+
+  it('keeps the WAL open from one flush to the next, and closes it with the core', async () => {
+    const c = await makeCore();
+    const wal = `${realpathSync(c.core.ctx.db.$client.name)}-wal`;
+    const walFds = () => readdirSync('/proc/self/fd').filter((fd) => readlinkOrNull(`/proc/self/fd/${fd}`)?.startsWith(wal)).length; // "(deleted)" once SQLite removed it
+    await c.core.vfs.write(c.admin, 'docs', 'a.txt', body('a'));
+    expect(walFds()).toBe(2); // SQLite's own, and the flushes'
+    await c.core.vfs.write(c.admin, 'docs', 'b.txt', body('b'));
+    expect(walFds()).toBe(2);
+    await c.close();
+    await expect.poll(walFds).toBe(0);
   });
 
   it('does not flush for a change that recorded nothing', async () => {

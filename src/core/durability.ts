@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { fsyncDir, fsyncFile } from '../lib/fsync.js';
+import { closeSync, openSync } from 'node:fs';
+import { fsyncDir, syncFd } from '../lib/fsync.js';
 import { KeyedMutex } from '../lib/mutex.js';
 import type { ContentStore } from '../storage/content-store.js';
 import type { ChangeBus } from './events.js';
@@ -48,6 +49,11 @@ export class Durability {
   private next: Promise<void> | null = null;
   /** A sync of changed folders started before their changes' flush (see foldersChanged). */
   private early: Promise<void> | null = null;
+  /**
+   * The WAL, opened at the first flush and kept: SQLite keeps its file (truncated or restarted, never
+   * replaced) while the gateway's connection is open, and each flush saves an open and a close.
+   */
+  private walFd: number | null = null;
   /** Flushes started so far (each syncs the WAL and the folders touched since the one before). */
   flushes = 0;
 
@@ -163,8 +169,16 @@ export class Durability {
     return run;
   }
 
+  /** Closes the WAL kept open (before the database closes; a sync under way ends first). */
+  close(): void {
+    const fd = this.walFd;
+    this.walFd = null;
+    if (fd !== null) void (this.running ?? Promise.resolve()).catch(() => {}).finally(() => closeSync(fd));
+  }
+
   private async syncAll(): Promise<void> {
-    const wal = this.walFile ? fsyncFile(this.walFile, { direct: true }) : undefined;
+    if (this.walFile) this.walFd ??= openSync(this.walFile, 'r+');
+    const wal = this.walFd === null ? undefined : syncFd(this.walFd, true);
     try {
       // Folders marked again by a failed early sync are taken below.
       await this.early?.catch(() => {});

@@ -66,6 +66,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const shares = new ShareLinks(ctx, roots, accounts, guard);
   return { ctx, vfs, roots, accounts, locks, properties, retention, guard, shares, writer, reader, close: () => {
       store.close();
+      ctx.durable.close();
       closeDb(db);
     },
   };
