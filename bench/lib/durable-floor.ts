@@ -27,7 +27,9 @@ const openFd = promisify(open);
 const files = path.join(folder, 'files');
 const staging = path.join(folder, 'staging');
 mkdirSync(files, { recursive: true });
-mkdirSync(staging, { recursive: true });
+// 16 staging folders in turn, as syncgate's (a rename out of a folder waits while a file is made in it).
+const FOLDERS = 16;
+for (let i = 0; i < FOLDERS; i += 1) mkdirSync(path.join(staging, String(i)), { recursive: true });
 
 const db = new Database(path.join(folder, 'floor.db'));
 db.pragma('journal_mode = WAL');
@@ -82,7 +84,8 @@ function flush(): Promise<void> {
 // Staging files created ahead, as syncgate does (creating a file can wait for the disk).
 let made = 0;
 const spare = () => {
-  const p = path.join(staging, `s${(made += 1)}`);
+  made += 1;
+  const p = path.join(staging, String(made % FOLDERS), `s${made}`);
   return openFd(p, 'w').then((fd) => ({ p, fd }));
 };
 const spares = Array.from({ length: 4 }, spare);
