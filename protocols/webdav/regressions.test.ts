@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway } from '../../src/app/gateway.js';
 import { body } from '../../test/helpers/core.js';
 import { startTestGateway, type TestGateway } from '../../test/helpers/gateway.js';
+import { httpDate } from './request.js';
 
 /**
  * One test per defect webdav-server 2.6.3 had (STACK-NOTES): each input that crashed, hung or
@@ -251,5 +252,15 @@ describe('metrics', () => {
     expect((await req('PATCH', 'counted-0.txt')).status).toBe(405);
     expect(await count('method="PUT",status="201"')).toBe(created + 3);
     expect(await count('method="OTHER",status="405"')).toBe(odd + 1);
+  });
+});
+
+describe('httpDate', () => {
+  it('formats each time to its own second, though it keeps the last one formatted', () => {
+    const t = Date.UTC(2020, 8, 13, 12, 26, 40);
+    expect(httpDate(t)).toBe('Sun, 13 Sep 2020 12:26:40 GMT');
+    expect(httpDate(t + 999)).toBe('Sun, 13 Sep 2020 12:26:40 GMT');
+    expect(httpDate(t + 1000)).toBe('Sun, 13 Sep 2020 12:26:41 GMT');
+    expect(httpDate(t)).toBe('Sun, 13 Sep 2020 12:26:40 GMT');
   });
 });

@@ -64,8 +64,12 @@ export function hrefOf(prefix: string, root: string | null, path: string, dir: b
   return `${prefix}/${encodeSegment(root)}${p}${dir ? '/' : ''}`;
 }
 
+let lastDate = { sec: Number.NaN, text: '' };
+/** An HTTP date (whole seconds). The last one is kept: a burst of small PUTs answers the same second. */
 export function httpDate(ms: number): string {
-  return new Date(ms).toUTCString();
+  const sec = Math.floor(ms / 1000);
+  if (sec !== lastDate.sec) lastDate = { sec, text: new Date(sec * 1000).toUTCString() };
+  return lastDate.text;
 }
 
 /** Reads a non-PUT body up to the configured bound; past it the answer is 413. */

@@ -55,8 +55,12 @@ function staggered(old: VersionRow[], now: number, maxAge: number): VersionRow[]
 export class Retention {
   constructor(private readonly ctx: CoreContext) {}
 
+  /** The last policy parsed, by its text: every write asks, and roots rarely differ. */
+  private parsed = { text: '', policy: { mode: 'all' } as RetentionPolicy };
+
   private policy(h: RootHandle): RetentionPolicy {
-    return JSON.parse(h.row.retention) as RetentionPolicy;
+    if (h.row.retention !== this.parsed.text) this.parsed = { text: h.row.retention, policy: JSON.parse(h.row.retention) as RetentionPolicy };
+    return this.parsed.policy;
   }
 
   async pruneAfterChange(h: RootHandle, path: string): Promise<number> {
