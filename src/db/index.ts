@@ -82,10 +82,10 @@ export function tx<T>(db: Db, fn: () => T): T {
  * WAL pages they all touch (the last leaf of each table and index) are written once, not 4 times.
  *
  * Every other write commits the pending transaction first (tx, drizzle's transaction, any drizzle
- * write through the logger, closeDb), then runs with synchronous=FULL as before. A write on
- * better-sqlite3 directly outside those gates would run NORMAL: FilesRepo's only run in txUnsynced. A crash before
- * the commit loses unacknowledged changes only: their files are in place, and the scan at
- * start-up records them. The same connection reads its pending changes; others see them after.
+ * write through the logger, closeDb), then runs with synchronous=FULL as before. A write made on
+ * better-sqlite3 directly outside those gates would run NORMAL: FilesRepo's run only in txUnsynced.
+ * A crash before the commit loses unacknowledged changes only: their files are in place, and the
+ * scan at start-up records them. The same connection reads its pending changes; others see them after.
  */
 export function txUnsynced<T>(db: Db, fn: () => T): T {
   const h = helpersOf(db.$client);
