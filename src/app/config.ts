@@ -25,7 +25,11 @@ export const configSchema = z.object({
     /** Argon2id cost for passwords. */
     kdfMemoryKiB: z.number().int().min(8).default(19456),
     kdfIterations: z.number().int().min(1).default(2),
-    /** Failed logins before answers slow down, and before a temporary ban. */
+    /**
+     * Failed logins of one name from one address before its answers slow down; failed logins from
+     * one address (any names, tokens, link passwords) within windowSec that ban the address from
+     * every door for banSec. Nothing is counted per name alone (see core/guard.ts).
+     */
     freeAttempts: z.number().int().min(0).default(3),
     banAfter: z.number().int().min(1).default(10),
     windowSec: z.number().int().positive().default(900),

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { openDb, closeDb } from '../db/index.js';
+import { LoginFailuresRepo } from '../db/guard-repo.js';
 import { ContentStore } from '../storage/content-store.js';
 import type { KdfCost } from '../lib/kdf.js';
 import { Accounts } from './accounts.js';
@@ -29,6 +30,8 @@ export interface CoreOptions {
    * files, which a start-up otherwise clears as leftovers of a crash.
    */
   beside?: boolean;
+  /** The clock of time-based rules (login bans, session timeouts): tests set it instead of sleeping. */
+  now?: () => number;
 }
 
 export interface Core {
@@ -53,7 +56,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const db = openDb(opts.dbFile);
   const ctx = createContext(db, store, opts.log.child({ category: 'core' }), opts.ignoredNames);
   const roots = new Roots(ctx);
-  const guard = new LoginGuard(opts.guard);
+  const guard = new LoginGuard(opts.guard, new LoginFailuresRepo(db), opts.now);
   const accounts = new Accounts(ctx, guard, opts.kdf);
   const locks = new Locks(ctx);
   const properties = new Properties(ctx);
