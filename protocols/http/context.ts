@@ -29,7 +29,7 @@ import type { RouterContext, RouterInstance, RouterMiddleware } from '@koa/route
 import type { Logger } from 'pino';
 import type { Counter, Registry } from 'prom-client';
 import type { z } from 'zod';
-import { fail, type Core, type Session } from '../../src/core/index.js';
+import { fail, type Connection, type Core, type Session } from '../../src/core/index.js';
 import type { HttpOptions } from './options.js';
 
 /** What src/app hands the HTTP door (the signature of createHttpDoor). */
@@ -109,6 +109,11 @@ export const requireAdmin: HttpMiddleware = async (ctx, next) => {
 /** The session of a route behind `requireUser`. */
 export function sessionOf(ctx: HttpContext): Session {
   return ctx.state.session ?? fail('UNAUTHENTICATED', 'authentication required');
+}
+
+/** The core connection of a route behind `requireUser`. */
+export function connectionOf(ctx: HttpContext, core: Core): Connection {
+  return core.connect(sessionOf(ctx));
 }
 
 function zodMessage(err: z.ZodError): string {
