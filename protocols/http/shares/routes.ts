@@ -52,6 +52,7 @@ function presentLink(l: ShareLinkInfo) {
     downloads: l.downloads,
     uploadOnly: l.uploadOnly,
     revokedAt: l.revokedAt === null ? null : iso(l.revokedAt),
+    endedAt: l.endedAt === null ? null : iso(l.endedAt),
     state: l.state,
   };
 }
@@ -262,7 +263,8 @@ const shareSchema = {
     downloads: { type: 'integer' },
     uploadOnly: { type: 'boolean' },
     revokedAt: { type: ['string', 'null'], format: 'date-time' },
-    state: { type: 'string', enum: ['active', 'expired', 'exhausted', 'revoked'] },
+    endedAt: { type: ['string', 'null'], format: 'date-time', description: 'when the shared file or folder was deleted (the link ended with it)' },
+    state: { type: 'string', enum: ['active', 'expired', 'exhausted', 'revoked', 'ended'] },
   },
 };
 const idParamDoc = { name: 'id', in: 'path', required: true, schema: { type: 'integer' } };
