@@ -83,11 +83,16 @@ export interface HttpDeps extends HttpDoorDeps {
 }
 
 /**
- * Scripts get a Basic challenge; the web page's own requests (X-Requested-With) and the login
- * route do not, or the browser would hold them behind its password dialog.
+ * Scripts get a Basic challenge; the browser page does not, or Chromium would hold the page's
+ * requests behind its password dialog (after a logout elsewhere or a password change, a revoked
+ * cookie leaves the page anonymous). The page is told apart by X-Requested-With (its fetches) or
+ * Sec-Fetch-Site: same-origin (its EventSource, uploads and download links); a client that sent
+ * Basic credentials itself is answered in Basic's terms. The login route never challenges.
  */
 export function wantsChallenge(ctx: HttpContext): boolean {
-  return !ctx.get('x-requested-with') && !ctx.path.endsWith('/login');
+  if (ctx.path.endsWith('/login')) return false;
+  if (/^basic\b/i.test(ctx.get('authorization'))) return true;
+  return !ctx.get('x-requested-with') && ctx.get('sec-fetch-site') !== 'same-origin';
 }
 
 /** Rejects a request without a user session (401 with WWW-Authenticate for scripts). */
