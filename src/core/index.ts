@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { openDb, closeDb } from '../db/index.js';
+import { LoginFailuresRepo } from '../db/guard-repo.js';
 import { ContentStore } from '../storage/content-store.js';
 import type { KdfCost } from '../lib/kdf.js';
 import { Accounts } from './accounts.js';
@@ -34,7 +35,7 @@ export interface CoreOptions {
    * files, which a start-up otherwise clears as leftovers of a crash.
    */
   beside?: boolean;
-  /** The clock of expiries (share links, uploads, locks) and the change feed's access checks; tests set it. */
+  /** The clock of expiries (share links, uploads, locks, login bans, sessions) and the change feed's access checks; tests set it. */
   now?: () => number;
 }
 
@@ -66,7 +67,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const db = openDb(opts.dbFile);
   const ctx = createContext(db, store, opts.log.child({ category: 'core' }), opts.ignoredNames);
   const roots = new Roots(ctx);
-  const guard = new LoginGuard(opts.guard);
+  const guard = new LoginGuard(opts.guard, new LoginFailuresRepo(db), opts.now);
   const accounts = new Accounts(ctx, guard, opts.kdf);
   const locks = new Locks(ctx);
   const properties = new Properties(ctx);
