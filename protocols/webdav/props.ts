@@ -3,7 +3,7 @@ import { deadPropertiesOfChildren, liveLocksOfRoot } from '../../src/core/dav-bu
 import type { DeadProperty, EntryInfo, LockRow } from '../../src/core/index.js';
 import { DavError, statusLine } from './errors.js';
 import { activeLockXml } from './locking.js';
-import { contentTypeOf } from './mime.js';
+import { contentTypeOf } from '../common/content-type.js';
 import { applyIfHeader, header, checkConditions, hrefOf, isAppleDouble, readXml, rootIdOf, sendXml, type DavContext } from './request.js';
 import { child, DAV, elements, escapeXml, innerXml, isDav, propertyXml, type XmlElement } from './xml.js';
 

@@ -19,6 +19,8 @@ export interface DavContext {
   core: Core;
   opts: WebdavOptions;
   prefix: string;
+  /** The gateway's configured public URL, if any (see protocols/common/own-host.ts). */
+  publicUrl?: string;
   session: Session;
   requestId: string;
   log: Logger;
