@@ -4,6 +4,7 @@ import { ContentStore } from '../storage/content-store.js';
 import type { KdfCost } from '../lib/kdf.js';
 import { Accounts } from './accounts.js';
 import { createContext, type CoreContext } from './context.js';
+import { Devices } from './devices.js';
 import { LoginGuard, type GuardOptions } from './guard.js';
 import { Locks } from './locks.js';
 import { Properties } from './properties.js';
@@ -41,6 +42,7 @@ export interface Core {
   retention: Retention;
   guard: LoginGuard;
   shares: ShareLinks;
+  devices: Devices;
   writer: VfsWriter;
   reader: VfsReader;
   close(): void;
@@ -64,7 +66,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const recovery = new VfsRecovery(ctx, roots, reconciler, locks, reader, writer);
   const vfs = new Vfs(reader, writer, recovery);
   const shares = new ShareLinks(ctx, roots, accounts, guard);
-  return { ctx, vfs, roots, accounts, locks, properties, retention, guard, shares, writer, reader, close: () => {
+  const devices = new Devices(ctx, accounts, roots, guard);
+  return { ctx, vfs, roots, accounts, locks, properties, retention, guard, shares, devices, writer, reader, close: () => {
       store.close();
       ctx.durable.close();
       closeDb(db);
@@ -82,4 +85,5 @@ export type { LockRow, LockRequest } from './locks.js';
 export type { DeadProperty } from './properties.js';
 export type { UserInfo } from './accounts.js';
 export type { RootHandle } from './roots.js';
+export type { DeviceInfo, DeviceCursorInfo, DeviceCredentials } from './devices.js';
 export type { ShareLinkInfo, ShareAccessInfo, OpenedShare } from './shares.js';

@@ -142,7 +142,7 @@ export class Reconciler {
     const recorded = this.ctx.files.record(root.row.id, actorOf(session), inputs);
     this.ctx.durable.recorded(
       root.row.id,
-      recorded.map((r) => changeInfo(root.row.name, r.change)),
+      recorded.map((r) => changeInfo(root.row.name, r.change, { id: session.device?.id ?? null, name: session.device?.name ?? null })),
     );
     return recorded;
   }
