@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { exec, freePort, median, settleDisk, spawnSyncgate, timeIt } from './measure.js';
+import { DEFAULTS, exec, freePort, median, settleDisk, spawnSyncgate, timeIt, type SyncgateVariant } from './measure.js';
 
 export const basicAuth = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 
@@ -35,8 +35,11 @@ async function upOrStopped(proc: ChildProcess, url: string, init?: Parameters<ty
   }
 }
 
-/** syncgate with its HTTP door alone on 127.0.0.1 (FTP off), up once /health answers. `origin` is http://127.0.0.1:<port>. */
-export async function startSyncgateHttp(dataDir: string, adminPassword: string): Promise<{ proc: ChildProcess; origin: string }> {
+/**
+ * syncgate with its HTTP door alone on 127.0.0.1 (FTP off), up once /health answers. `origin` is
+ * http://127.0.0.1:<port>. The defaults unless a `variant` (a row measured beside the defaults').
+ */
+export async function startSyncgateHttp(dataDir: string, adminPassword: string, variant: SyncgateVariant = DEFAULTS): Promise<{ proc: ChildProcess; origin: string }> {
   const port = await freePort();
   const proc = spawnSyncgate({
     SYNCGATE_DATA__DIR: dataDir,
@@ -44,7 +47,7 @@ export async function startSyncgateHttp(dataDir: string, adminPassword: string):
     SYNCGATE_HTTP__PORT: String(port),
     SYNCGATE_ADMIN__PASSWORD: adminPassword,
     SYNCGATE_FTP__ENABLED: 'false',
-  });
+  }, variant);
   const origin = `http://127.0.0.1:${port}`;
   await upOrStopped(proc, `${origin}/health`);
   return { proc, origin };

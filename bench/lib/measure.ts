@@ -148,18 +148,47 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** A non-default setting a benchmark measures beside the defaults: its label and its SYNCGATE_* variables. */
+export interface SyncgateVariant {
+  label: string;
+  env: Record<string, string>;
+}
+
+/** The defaults, as `npm start` runs (watcher on, request logs at info): every benchmark's main row. */
+export const DEFAULTS: SyncgateVariant = { label: 'defaults', env: {} };
+
+/** The settings that change what a benchmark measures, and where each comes from (default or variable). */
+export function describeSettings(env: Record<string, string>): string {
+  const defaults = JSON.parse(readFileSync(path.join(REPO, 'config', 'default.json'), 'utf8')) as { watcher: { enabled: boolean }; log: { level: string } };
+  const one = (name: string, key: string, value: unknown) => `${name} ${env[key] ?? String(value)}${env[key] === undefined ? ' (default)' : ' (NOT the default)'}`;
+  // Where the gateway keeps its data and listens, and its first password, change no figure.
+  const placement = /^SYNCGATE_(DATA__DIR|ADMIN__PASSWORD|(HTTP|FTP)__(HOST|PORT|PASSIVE_PORT_M(IN|AX))|FTP__ENABLED)$/;
+  const others = Object.keys(env).filter((k) => !placement.test(k) && k !== 'SYNCGATE_WATCHER__ENABLED' && k !== 'SYNCGATE_LOG__LEVEL');
+  return [one('watcher.enabled', 'SYNCGATE_WATCHER__ENABLED', defaults.watcher.enabled), one('log.level', 'SYNCGATE_LOG__LEVEL', defaults.log.level), ...others.map((k) => `${k}=${env[k]} (NOT the default)`)].join(', ');
+}
+
 /**
- * syncgate as its own process, like an operator runs it (`node --import tsx src/main.ts`, so the PID is
- * the gateway's and its RSS its own), configured by SYNCGATE_* env: logs at warn on the bench's stderr,
- * watcher off, plus `settings` (data folder, password, doors and ports). BENCH_NODE_FLAGS adds node
- * flags (e.g. `--cpu-prof --cpu-prof-dir=DIR` to profile the gateway during a benchmark).
+ * syncgate as its own process, as `npm start` runs it (`node --import tsx src/main.ts`, so the PID is
+ * the gateway's and its RSS its own): the defaults (watcher on, request logs at info), plus `settings`
+ * (data folder, password, doors and ports) and the `variant`'s settings when a row measures another
+ * setting beside the defaults'. Its logs (stdout) go to `logFile` (default `<data dir>.log`), as to a
+ * log file of an operator's; its stderr to the bench's. Prints the settings it runs with.
+ * BENCH_NODE_FLAGS adds node flags (e.g. `--cpu-prof --cpu-prof-dir=DIR` to profile the gateway).
  */
-export function spawnSyncgate(settings: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', 'src/main.ts'], {
-    cwd: REPO,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, SYNCGATE_LOG__LEVEL: 'warn', SYNCGATE_WATCHER__ENABLED: 'false', ...settings },
-  });
+export function spawnSyncgate(settings: Record<string, string>, variant: SyncgateVariant = DEFAULTS, logFile?: string): ChildProcess {
+  const env = { ...settings, ...variant.env };
+  const log = logFile ?? (settings.SYNCGATE_DATA__DIR ? `${path.resolve(settings.SYNCGATE_DATA__DIR)}.log` : '/dev/null');
+  console.log(`syncgate [${variant.label}]: ${describeSettings(env)}; logs to ${log}`);
+  const out = openSync(log, 'a');
+  try {
+    return spawn(process.execPath, [...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', 'src/main.ts'], {
+      cwd: REPO,
+      stdio: ['ignore', out, 'inherit'],
+      env: { ...process.env, ...env },
+    });
+  } finally {
+    closeSync(out);
+  }
 }
 
 /** A file of `bytes` random bytes, written 1 MiB at a time; each block differs a little (no trivially repeating content). */

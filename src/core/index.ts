@@ -1,8 +1,12 @@
 import type { Logger } from 'pino';
 import { openDb, closeDb } from '../db/index.js';
+import { LoginFailuresRepo } from '../db/guard-repo.js';
 import { ContentStore } from '../storage/content-store.js';
 import type { KdfCost } from '../lib/kdf.js';
 import { Accounts } from './accounts.js';
+import { authenticate, type AuthMeta, type Credential } from './authenticate.js';
+import { Connection } from './connection.js';
+import type { CoreServices } from './connection-accounts.js';
 import { createContext, type CoreContext } from './context.js';
 import { Devices } from './devices.js';
 import { LoginGuard, type GuardOptions } from './guard.js';
@@ -11,11 +15,13 @@ import { Properties } from './properties.js';
 import { Reconciler } from './reconcile.js';
 import { Retention } from './retention.js';
 import { Roots } from './roots.js';
-import { ShareLinks } from './shares.js';
+import { ShareLinks, type AccessMeta, type OpenedShare } from './shares.js';
 import { VfsReader } from './vfs-read.js';
 import { Vfs } from './vfs.js';
 import { VfsWriter } from './vfs-write.js';
 import { VfsRecovery } from './vfs-recover.js';
+import { ResumableUploads } from './uploads.js';
+import type { Session } from './session.js';
 
 export interface CoreOptions {
   dataDir: string;
@@ -30,9 +36,17 @@ export interface CoreOptions {
    * files, which a start-up otherwise clears as leftovers of a crash.
    */
   beside?: boolean;
+  /** The clock of expiries (share links, uploads, locks, login bans, sessions) and the change feed's access checks; tests set it. */
+  now?: () => number;
 }
 
 export interface Core {
+  /** The one way in for a door: every rule, bound to the session (see connection.ts). */
+  connect(session: Session): Connection;
+  /** Checks any credential (counted by the login guard) and returns the session to connect with. */
+  authenticate(cred: Credential, meta: AuthMeta): Promise<Session>;
+  /** Opens a share link by its token: the link and a session confined to it. */
+  openShare(token: string, auth: { password?: string; cookie?: string }, meta?: AccessMeta): Promise<OpenedShare>;
   ctx: CoreContext;
   vfs: Vfs;
   roots: Roots;
@@ -55,7 +69,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const db = openDb(opts.dbFile);
   const ctx = createContext(db, store, opts.log.child({ category: 'core' }), opts.ignoredNames);
   const roots = new Roots(ctx);
-  const guard = new LoginGuard(opts.guard);
+  const guard = new LoginGuard(opts.guard, new LoginFailuresRepo(db), opts.now);
   const accounts = new Accounts(ctx, guard, opts.kdf);
   const locks = new Locks(ctx);
   const properties = new Properties(ctx);
@@ -65,9 +79,16 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const writer = new VfsWriter(ctx, roots, reconciler, locks, properties, retention);
   const recovery = new VfsRecovery(ctx, roots, reconciler, locks, reader, writer);
   const vfs = new Vfs(reader, writer, recovery);
-  const shares = new ShareLinks(ctx, roots, accounts, guard);
-  const devices = new Devices(ctx, accounts, roots, guard);
-  return { ctx, vfs, roots, accounts, locks, properties, retention, guard, shares, devices, writer, reader, close: () => {
+  const now = opts.now ?? Date.now;
+  const shares = new ShareLinks(ctx, roots, accounts, guard, { now });
+  const uploads = new ResumableUploads(store.uploadDir, roots, writer, now);
+  const devices = new Devices(ctx, accounts, roots, guard, now);
+  const services: CoreServices = { ctx, roots, accounts, guard, locks, properties, retention, shares, reader, writer, recovery, uploads, devices, now };
+  return {
+    connect: (session) => new Connection(services, session),
+    authenticate: (cred, meta) => authenticate(accounts, cred, meta),
+    openShare: (token, auth, meta) => shares.open(token, auth, meta),
+    ctx, vfs, roots, accounts, locks, properties, retention, guard, shares, devices, writer, reader, close: () => {
       store.close();
       ctx.durable.close();
       closeDb(db);
@@ -82,8 +103,14 @@ export type { Vfs } from './vfs.js';
 export type { ReadResult, ReadOptions, ChangePage } from './vfs-read.js';
 export type { WriteOptions, MoveOptions, CopyOptions } from './vfs-write.js';
 export type { LockRow, LockRequest } from './locks.js';
+export { lockCovers } from './locks.js';
 export type { DeadProperty } from './properties.js';
 export type { UserInfo } from './accounts.js';
 export type { RootHandle } from './roots.js';
-export type { DeviceInfo, DeviceCursorInfo, DeviceCredentials } from './devices.js';
-export type { ShareLinkInfo, ShareAccessInfo, OpenedShare } from './shares.js';
+export type { DeviceCursorInfo, DeviceCredentials, DeviceInfo as DeviceSyncInfo } from './devices.js';
+export type { Connection, ListPage, LockInfo } from './connection.js';
+export type { TokenInfo, DeviceInfo } from './connection-accounts.js';
+export type { Follower, FollowOptions } from './follower.js';
+export type { NewUpload, UploadInfo, AppendResult } from './uploads.js';
+export type { ShareLinkInfo, ShareAccessInfo, OpenedShare, CreateShareInput, AccessMeta } from './shares.js';
+export type { Credential, AuthMeta } from './authenticate.js';

@@ -8,6 +8,7 @@ import { actorOf } from './present.js';
 import type { RootHandle } from './roots.js';
 import { systemSession, type Session } from './session.js';
 import { changeInfo } from './present.js';
+import { endLinksOfDeleted } from './shares.js';
 
 const LOCAL: Session = systemSession('local', 'watcher');
 const BATCH = 500;
@@ -140,6 +141,8 @@ export class Reconciler {
 
   commit(root: RootHandle, session: Session, inputs: ChangeInput[]): Recorded[] {
     const recorded = this.ctx.files.record(root.row.id, actorOf(session), inputs);
+    // Every recorded delete passes here (every door, the watcher, replacing moves and copies).
+    endLinksOfDeleted(this.ctx, root.row.id, inputs);
     this.ctx.durable.recorded(
       root.row.id,
       recorded.map((r) => changeInfo(root.row.name, r.change, { id: session.device?.id ?? null, name: session.device?.name ?? null })),

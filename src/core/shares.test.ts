@@ -1,3 +1,5 @@
+import { rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { body, makeCore, readAll, type TestCore } from '../../test/helpers/core.js';
 import { isCoreError, type Session } from './index.js';
@@ -154,5 +156,53 @@ describe('ShareLinks', () => {
     expect(await code(() => shares.accesses(bob, link.id))).toBe('NOT_FOUND');
     expect(await code(() => shares.revoke(bob, link.id))).toBe('NOT_FOUND');
     expect(shares.list(bob)).toEqual([]);
+  });
+
+  it('end with the entry they were made for: a new file or folder at its path is not served', async () => {
+    const file = await shares.create(alice, { root: 'docs', path: 'pub/a.txt' });
+    const folder = await shares.create(alice, { root: 'docs', path: 'pub' });
+    await t.core.vfs.delete(alice, 'docs', 'pub/a.txt');
+    await t.core.vfs.write(alice, 'docs', 'pub/a.txt', body('someone else'));
+    expect(await code(shares.open(file.token, {}))).toBe('NOT_FOUND');
+    expect(shares.get(alice, file.link.id).state).toBe('ended');
+    expect(await code(shares.open(folder.token, {}))).toBe('OK'); // deleting a file inside does not end the folder's link
+    await t.core.vfs.delete(alice, 'docs', 'pub');
+    await t.core.vfs.mkdir(alice, 'docs', 'pub');
+    expect(await code(shares.open(folder.token, {}))).toBe('NOT_FOUND');
+    // A folder put where a shared file was is not served either.
+    const secret = await shares.create(alice, { root: 'docs', path: 'secret.txt' });
+    await t.core.vfs.delete(alice, 'docs', 'secret.txt');
+    await t.core.vfs.mkdir(alice, 'docs', 'secret.txt');
+    expect(await code(shares.open(secret.token, {}))).toBe('NOT_FOUND');
+  });
+
+  it('end when a move or copy replaces the shared entry, and when a delete is seen on disk', async () => {
+    await t.core.vfs.write(alice, 'docs', 'other.txt', body('other'));
+    const replaced = await shares.create(alice, { root: 'docs', path: 'pub/a.txt' });
+    const moved = await shares.create(alice, { root: 'docs', path: 'other.txt' });
+    await t.core.vfs.move(alice, 'docs', 'other.txt', 'pub/a.txt', { overwrite: true });
+    expect(await code(shares.open(replaced.token, {}))).toBe('NOT_FOUND');
+    expect((await shares.open(moved.token, {})).session.scope).toMatchObject({ path: 'pub/a.txt' });
+    const copied = await shares.create(alice, { root: 'docs', path: 'secret.txt' });
+    await t.core.vfs.copy(alice, 'docs', 'pub/a.txt', 'secret.txt', { overwrite: true });
+    expect(await code(shares.open(copied.token, {}))).toBe('NOT_FOUND');
+    // Another program deletes the file and puts a new one there: the watcher records a delete first.
+    await t.core.vfs.write(alice, 'docs', 'local.txt', body('v1'));
+    const local = await shares.create(alice, { root: 'docs', path: 'local.txt' });
+    await rm(path.join(t.dir, 'roots', 'docs', 'local.txt'));
+    await t.core.writer.reconcile(t.core.ctx.roots.byName('docs')!.id, 'local.txt');
+    await writeFile(path.join(t.dir, 'roots', 'docs', 'local.txt'), 'v2 by someone else');
+    await t.core.writer.reconcile(t.core.ctx.roots.byName('docs')!.id, 'local.txt');
+    expect(await code(shares.open(local.token, {}))).toBe('NOT_FOUND');
+  });
+
+  it('a link whose entry was deleted unrecorded (a file now a folder) is not served', async () => {
+    const link = await shares.create(alice, { root: 'docs', path: 'secret.txt' });
+    await t.core.vfs.delete(alice, 'docs', 'secret.txt');
+    await t.core.vfs.mkdir(alice, 'docs', 'secret.txt');
+    // As a link made before links ended with their entry: nothing marked it.
+    t.core.ctx.db.$client.prepare('update share_links set ended_at = null').run();
+    expect(await code(shares.open(link.token, {}))).toBe('NOT_FOUND');
+    expect(shares.get(alice, link.link.id).state).toBe('ended');
   });
 });

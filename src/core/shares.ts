@@ -15,7 +15,8 @@ import type { Session } from './session.js';
 
 type LinkRow = typeof shareLinks.$inferSelect;
 
-export type ShareState = 'active' | 'expired' | 'exhausted' | 'revoked';
+/** 'ended': the shared file or folder was deleted, and the link with it. */
+export type ShareState = 'active' | 'expired' | 'exhausted' | 'revoked' | 'ended';
 
 export interface ShareLinkInfo {
   id: number;
@@ -32,6 +33,8 @@ export interface ShareLinkInfo {
   downloads: number;
   uploadOnly: boolean;
   revokedAt: number | null;
+  /** When the shared entry was deleted (the link ended with it). */
+  endedAt: number | null;
   state: ShareState;
 }
 
@@ -260,6 +263,7 @@ export class ShareLinks {
     const row = typeof token === 'string' && token.length >= 20 && token.length <= 100 ? this.byToken(token) : undefined;
     if (!row || row.revokedAt !== null) fail('NOT_FOUND', 'this link does not exist or was revoked');
     if (row.expiresAt !== null && row.expiresAt <= this.now()) fail('NOT_FOUND', 'this link has expired');
+    if (row.endedAt !== null) fail('NOT_FOUND', 'what this link shared was deleted');
     return row;
   }
 
@@ -276,6 +280,13 @@ export class ShareLinks {
     // The creator must still be allowed to share: a removed grant or a disabled account ends the link.
     const grant = root && creator ? (root.ownerId === creator.id ? 'owner' : this.ctx.roots.grantOf(root.id, creator.id)?.mode) : undefined;
     if (!root || !creator || creator.disabled || (grant !== 'owner' && grant !== 'write')) fail('NOT_FOUND', 'this link does not exist or was revoked');
+    // Deletes end links as they are recorded (endLinksOfDeleted); this catches what no record told:
+    // a link made before links ended with their entry, or a file replaced by a folder while stopped.
+    const entry = row.path === '' ? undefined : this.ctx.files.entry(root.id, row.path);
+    if (row.path !== '' && (!entry || entry.deleted || entry.kind !== row.kind)) {
+      this.ctx.db.update(shareLinks).set({ endedAt: this.now() }).where(eq(shareLinks.id, row.id)).run();
+      fail('NOT_FOUND', 'what this link shared was deleted');
+    }
     if (row.maxDownloads !== null && row.downloads >= row.maxDownloads) {
       fail('PERMISSION_DENIED', 'this link has reached its download limit', { reason: 'exhausted' });
     }
@@ -307,6 +318,7 @@ export class ShareLinks {
     const name = row.path === '' ? rootName : row.path.slice(row.path.lastIndexOf('/') + 1);
     let state: ShareState = 'active';
     if (row.revokedAt !== null) state = 'revoked';
+    else if (row.endedAt !== null) state = 'ended';
     else if (row.expiresAt !== null && row.expiresAt <= this.now()) state = 'expired';
     else if (row.maxDownloads !== null && row.downloads >= row.maxDownloads) state = 'exhausted';
     return {
@@ -323,6 +335,7 @@ export class ShareLinks {
       downloads: row.downloads,
       uploadOnly: row.uploadOnly,
       revokedAt: row.revokedAt,
+      endedAt: row.endedAt,
       state,
     };
   }
@@ -339,4 +352,27 @@ export function followMove(ctx: CoreContext, rootId: number, from: string, to: s
   tx(ctx.db, () => {
     for (const r of rows) ctx.db.update(shareLinks).set({ path: to + r.path.slice(from.length) }).where(eq(shareLinks.id, r.id)).run();
   });
+}
+
+/**
+ * A link ends with the entry it was made for: a delete (from any door, the watcher, or a move or
+ * copy that replaces it) ends every link to a deleted path, so whatever is put at that path later
+ * is not served by the old link. Moves are not deletes here: their 'move-out' records leave the
+ * links to followMove. One query per batch of changes that deletes anything.
+ */
+export function endLinksOfDeleted(ctx: CoreContext, rootId: number, changes: readonly { path: string; deleted: boolean; op: string }[], now = Date.now()): void {
+  const gone = new Set<string>();
+  for (const c of changes) if (c.deleted && c.op !== 'move-out') gone.add(c.path);
+  if (gone.size === 0) return;
+  const live = ctx.db
+    .select({ id: shareLinks.id, path: shareLinks.path })
+    .from(shareLinks)
+    .where(and(eq(shareLinks.rootId, rootId), isNull(shareLinks.endedAt)))
+    .all()
+    .filter((r) => gone.has(r.path));
+  if (live.length === 0) return;
+  tx(ctx.db, () => {
+    for (const r of live) ctx.db.update(shareLinks).set({ endedAt: now }).where(eq(shareLinks.id, r.id)).run();
+  });
+  ctx.log.info({ rootId, links: live.map((r) => r.id) }, 'share links ended with their deleted entries');
 }

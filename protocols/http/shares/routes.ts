@@ -52,6 +52,7 @@ function presentLink(l: ShareLinkInfo) {
     downloads: l.downloads,
     uploadOnly: l.uploadOnly,
     revokedAt: l.revokedAt === null ? null : iso(l.revokedAt),
+    endedAt: l.endedAt === null ? null : iso(l.endedAt),
     state: l.state,
   };
 }
@@ -231,7 +232,9 @@ export function shareRoutes(deps: HttpDeps): HttpRouter {
         const r = await deps.core.vfs.write(o.session, o.root, joinShare(o.link.path, candidate), ctx.req, { createOnly: true, maxSize });
         logAccess(ctx, o)('upload', r.entry.size, r.entry.path);
         ctx.status = 201;
-        ctx.body = { name: r.entry.name, size: r.entry.size };
+        // The visitor's own name back, never the stored one: "name (2)" would tell a drop-box
+        // visitor that "name" and "name (1)" already exist in a folder they may not list.
+        ctx.body = { name, size: r.entry.size };
         return;
       } catch (err) {
         // The core refuses an existing name before it reads the body; only then may we try the next.
@@ -262,7 +265,8 @@ const shareSchema = {
     downloads: { type: 'integer' },
     uploadOnly: { type: 'boolean' },
     revokedAt: { type: ['string', 'null'], format: 'date-time' },
-    state: { type: 'string', enum: ['active', 'expired', 'exhausted', 'revoked'] },
+    endedAt: { type: ['string', 'null'], format: 'date-time', description: 'when the shared file or folder was deleted (the link ended with it)' },
+    state: { type: 'string', enum: ['active', 'expired', 'exhausted', 'revoked', 'ended'] },
   },
 };
 const idParamDoc = { name: 'id', in: 'path', required: true, schema: { type: 'integer' } };

@@ -5,7 +5,12 @@ import { users } from './accounts.js';
 
 const now = sql`(cast(unixepoch('subsec') * 1000 as integer))`;
 
-/** Public share links; only a SHA-256 of the random token is stored. */
+/**
+ * Public share links; only a SHA-256 of the random token is stored. A link belongs to the entry it
+ * was made for, not to its path: entries rows are per path (a move records the entry under another
+ * row, a new file at a deleted path reuses the old row), so there is no entry id to keep. The core
+ * follows the entry instead: a move rewrites `path`, a delete sets `endedAt` (see core/shares.ts).
+ */
 export const shareLinks = sqliteTable('share_links', {
   id: integer('id').primaryKey({ autoIncrement: true }),
   tokenHash: text('token_hash').notNull().unique(),
@@ -20,7 +25,9 @@ export const shareLinks = sqliteTable('share_links', {
   downloads: integer('downloads').notNull().default(0),
   uploadOnly: integer('upload_only', { mode: 'boolean' }).notNull().default(false),
   revokedAt: integer('revoked_at'),
-});
+  /** When the shared entry was deleted: the link ended with it, whatever is put at its path later. */
+  endedAt: integer('ended_at'),
+}, (t) => [index('share_links_root_path').on(t.rootId, t.path)]);
 
 export const shareAccesses = sqliteTable(
   'share_accesses',
