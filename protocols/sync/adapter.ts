@@ -10,7 +10,7 @@ import type { ChangePage } from '../../src/core/index.js';
 
 export interface SyncCore {
   login(creds: DeviceCredentials, device: { uuid: string; name: string; address: string | null }): Promise<{ id: number; uuid: string; name: string; token: string; user: string }>;
-  deviceSession(token: string, requestId: string, address: string | null): Session;
+  deviceSession(token: string, requestId: string, address: string | null): Promise<Session>;
   roots(s: Session): RootInfo[];
   /** The root's last seq (durable or not). */
   seq(s: Session, root: string): Promise<number>;
@@ -28,25 +28,29 @@ export interface SyncCore {
 }
 
 export function syncCore(core: Core): SyncCore {
-  const { vfs } = core;
   return {
-    login: (creds, device) => core.devices.login(creds, device),
-    deviceSession: (token, requestId, address) => core.accounts.deviceSession(token, 'sync', requestId, address),
-    roots: (s) => core.roots.list(s),
-    seq: async (s, root) => (await vfs.stat(s, root, '')).seq,
-    changes: (s, root, after, limit) => vfs.changes(s, root, after, limit),
-    subscribe: (s, root, listener) => vfs.subscribe(s, root, listener),
-    setCursor: (s, root, cursor) => core.devices.setCursor(s, root, cursor),
-    stat: (s, root, path) => vfs.stat(s, root, path),
-    read: (s, root, path, opts) => vfs.read(s, root, path, opts),
+    async login(creds, device) {
+      const cred = 'pairingCode' in creds ? { kind: 'pairing-code' as const, code: creds.pairingCode } : { kind: 'password' as const, user: creds.user, secret: creds.password };
+      const session = await core.authenticate(cred, { protocol: 'sync', requestId: 'login', address: device.address ?? undefined });
+      const d = core.connect(session).registerDevice(device.uuid, device.name);
+      return { ...d, user: session.user.name };
+    },
+    deviceSession: (token, requestId, address) => core.authenticate({ kind: 'device', token }, { protocol: 'sync', requestId, address: address ?? undefined }),
+    roots: (s) => core.connect(s).roots(),
+    seq: async (s, root) => (await core.connect(s).stat(root, '')).seq,
+    changes: (s, root, after, limit) => core.connect(s).changes(root, after, limit),
+    subscribe: (s, root, listener) => core.connect(s).subscribe(root, listener),
+    setCursor: (s, root, cursor) => core.connect(s).setDeviceCursor(root, cursor),
+    stat: (s, root, path) => core.connect(s).stat(root, path),
+    read: (s, root, path, opts) => core.connect(s).read(root, path, opts),
     // A sync client always knows its base: an outdated one gives a conflict copy, never an overwrite.
-    write: (s, root, path, source, opts) => vfs.write(s, root, path, source, { ...opts, onConflict: 'copy', createParents: true }),
-    mkdir: (s, root, path) => vfs.mkdir(s, root, path, { createParents: true }),
-    delete: (s, root, path, baseVersion) => vfs.delete(s, root, path, { baseVersion }),
-    move: (s, root, from, to, baseVersion) => vfs.move(s, root, from, to, { baseVersion }),
-    conflicts: (s, root) => vfs.conflicts(s, root),
+    write: (s, root, path, source, opts) => core.connect(s).write(root, path, source, { ...opts, onConflict: 'copy', createParents: true }),
+    mkdir: (s, root, path) => core.connect(s).mkdir(root, path, { createParents: true }),
+    delete: (s, root, path, baseVersion) => core.connect(s).delete(root, path, { baseVersion }),
+    move: (s, root, from, to, baseVersion) => core.connect(s).move(root, from, to, { baseVersion }),
+    conflicts: (s, root) => core.connect(s).conflicts(root),
     resolve: async (s, root, id, resolution) => {
-      await vfs.resolveConflict(s, root, id, resolution);
+      await core.connect(s).resolveConflict(root, id, resolution);
     },
   };
 }
