@@ -1,5 +1,6 @@
 import type { Accounts, UserInfo } from './accounts.js';
 import type { CoreContext } from './context.js';
+import type { DeviceCursorInfo, Devices } from './devices.js';
 import { fail } from './errors.js';
 import type { LoginGuard } from './guard.js';
 import type { Locks } from './locks.js';
@@ -28,6 +29,7 @@ export interface CoreServices {
   writer: VfsWriter;
   recovery: VfsRecovery;
   uploads: ResumableUploads;
+  devices: Devices;
   now: () => number;
 }
 
@@ -45,6 +47,8 @@ export interface DeviceInfo {
   lastAddress: string | null;
   lastSeenAt: number | null;
   revoked: boolean;
+  /** Per synced root: the cursor the device applied and how many changes it is behind. */
+  roots: DeviceCursorInfo[];
 }
 
 /**
@@ -137,7 +141,11 @@ export class AccountConnection {
 
   devices(): DeviceInfo[] {
     this.requireAccount();
-    return this.core.accounts.devices(this.session.user.id);
+    return this.core.devices.list(this.session.user.id);
+  }
+  /** Records how far this session's device applied a root's feed (the sync door, after each pass). */
+  setDeviceCursor(root: string, cursor: number): Promise<DeviceCursorInfo> {
+    return this.core.devices.setCursor(this.session, root, cursor);
   }
   /** Registers (or renames) the device with this uuid; its token is returned once. */
   registerDevice(uuid: string, name: string): { id: number; uuid: string; name: string; token: string } {
