@@ -96,9 +96,18 @@ export class AccountConnection {
     this.core.roots.remove(name);
   }
 
-  setRetention(name: string, policy: RetentionPolicy): void {
-    this.requireAdmin();
+  /** How long a root keeps old versions: an admin sets it for every root, visible to them or not; anyone else must own it. */
+  async setRetention(name: string, policy: unknown): Promise<RootInfo> {
+    this.requireAccount();
+    let access: RootInfo['access'] = 'owner';
+    if (!this.session.user.isAdmin) {
+      const h = await this.core.roots.open(this.session, name, 'read');
+      if (h.access !== 'owner') fail('PERMISSION_DENIED', 'only the owner or an admin sets the retention policy');
+    }
     this.core.roots.setRetention(name, policy);
+    const row = this.core.ctx.roots.byName(name) ?? fail('NOT_FOUND', `root ${name} does not exist`);
+    if (row.ownerId !== this.session.user.id) access = this.core.roots.accessOf(this.session, row) ?? 'write';
+    return this.core.roots.info(row, access);
   }
 
   // Grants: only the root's owner or an admin.
@@ -121,6 +130,15 @@ export class AccountConnection {
     const s = this.session;
     await this.core.accounts.authenticate(s.user.name, current, { address: s.address, protocol: s.protocol });
     await this.core.accounts.setPassword(s.user.name, next);
+  }
+
+  /** A login session (web page cookie or bearer) for the session's user; its secret is returned once. */
+  openLoginSession(ttlMs: number): { token: string; expiresAt: number } {
+    this.requireAccount();
+    return this.core.accounts.openLoginSession(this.session.user, ttlMs, this.session.address ?? null);
+  }
+  closeLoginSession(token: string): void {
+    this.core.accounts.closeLoginSession(token);
   }
 
   tokens(): TokenInfo[] {
