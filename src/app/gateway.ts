@@ -4,6 +4,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import type { Duplex } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createCore, type Core } from '../core/index.js';
@@ -135,6 +136,12 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger; now?
       server.listen(config.http.port, config.http.host, () => resolve());
     });
     const port = (server.address() as AddressInfo).port;
+    // This is no proxy: CONNECT (which node:http hands to 'connect' listeners only, else it drops
+    // the connection without a word) is refused in HTTP's own terms.
+    server.on('connect', (_req: http.IncomingMessage, socket: Duplex) => {
+      socket.on('error', () => {});
+      socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    });
     const httpDoor = createHttpDoor({ core, options: config.http, log: log.child({ category: 'http' }), metrics, publicUrl: publicUrlFor(port) });
     const dav = config.webdav.enabled
       ? createWebdavDoor({ core, options: config.webdav, log: log.child({ category: 'webdav' }), metrics, prefix: '/dav', publicUrl: config.http.publicUrl || undefined })
