@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -55,7 +55,9 @@ export interface Gateway {
 export async function startGateway(config: AppConfig, opts: { log?: Logger; now?: () => number } = {}): Promise<Gateway> {
   const log = opts.log ?? pino({ level: config.log.level, base: undefined });
   const dataDir = path.resolve(config.data.dir);
-  await mkdir(dataDir, { recursive: true });
+  // The data folder holds the database (password hashes), history and uploads: its owner's only.
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await chmod(dataDir, 0o700);
   const ignoredNames = [...config.storage.ignoredNames, ...(config.webdav.appleDouble === 'ignore' ? ['.DS_Store', '._*'] : [])];
   const core = await createCore({
     dataDir,
@@ -72,6 +74,7 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger; now?
     ignoredNames,
     allowedRootParents: config.roots.allowedParents.map((p) => path.resolve(p)),
     now: opts.now,
+    sessionIdleMs: config.http.sessionIdleHours * 3600_000,
   });
   const unclean = await markRunning(dataDir).catch(async (err: unknown) => {
     await core.close();
