@@ -6,6 +6,7 @@ import { accountRoutes } from './api/accounts.js';
 import { fileRoutes } from './api/files.js';
 import { historyRoutes } from './api/history.js';
 import { retentionRoutes, openapi as retentionPaths } from './api/retention.js';
+import { sessionRoutes, openapi as sessionPaths } from './api/session.js';
 import { rootRoutes } from './api/roots.js';
 import { tusRoutes } from './api/tus.js';
 import { zipRoutes } from './api/zip.js';
@@ -15,6 +16,7 @@ import { errorMiddleware } from './errors.js';
 import { eventRoutes, openapi as eventPaths } from './events.js';
 import { doorMetrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
+import { redactSharePath } from './shares/redact.js';
 import { shareRoutes, openapi as sharePaths } from './shares/routes.js';
 import { securityHeaders, staticRoutes } from './shares/static.js';
 
@@ -62,18 +64,34 @@ function requestFrame(deps: HttpDeps, metrics: ReturnType<typeof doorMetrics>): 
   };
 }
 
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/**
+ * A method no route of this door takes (MKCOL or PROPFIND outside /dav/, absolute form or not) is
+ * refused for this URL with 405, as a WebDAV server answers on a plain resource: not koa's 501.
+ */
+const refuseUnknownMethods: HttpMiddleware = async (ctx, next) => {
+  if (METHODS.has(ctx.method)) return next();
+  ctx.set('Allow', [...METHODS].join(', '));
+  ctx.status = 405;
+  if (!ctx.path.startsWith('/api/')) ctx.body = 'method not allowed\n';
+};
+
 /** REST API, share pages, web UI, health and metrics on the main HTTP port. */
 export function createHttpDoor(doorDeps: HttpDoorDeps): HttpDoor {
   const secure = Boolean(doorDeps.options.tlsCert) || doorDeps.publicUrl.startsWith('https:');
   const metrics = doorMetrics(doorDeps.metrics);
   const authenticate = authenticator(doorDeps.core, { secure });
-  const deps: HttpDeps = { ...doorDeps, authenticate, httpMetrics: metrics, secure };
+  // Every log line of this door passes `path` and `url` through the share-token redaction, the
+  // request line and whatever a route or limit logs later alike (issue 22 item 9).
+  const log = doorDeps.log.child({}, { serializers: { path: redactSharePath, url: redactSharePath } });
+  const deps: HttpDeps = { ...doorDeps, log, authenticate, httpMetrics: metrics, secure };
   const app = new Koa<HttpState>({ proxy: doorDeps.options.trustProxy });
   app.silent = true; // errors are logged once, by errorMiddleware, with the request id
   // Errors koa sees itself: a response stream (download, zip) failing after the headers went out.
   // The client must not wait for bytes that will never come: cut the connection.
   app.on('error', (err: Error & { headerSent?: boolean }, ctx?: { state?: HttpState; req?: IncomingMessage }) => {
-    (ctx?.state?.log ?? doorDeps.log).warn({ err }, 'response failed after it started');
+    (ctx?.state?.log ?? log).warn({ err }, 'response failed after it started');
     if (err.headerSent) ctx?.req?.socket.destroy();
   });
 
@@ -93,12 +111,13 @@ export function createHttpDoor(doorDeps: HttpDoorDeps): HttpDoor {
     historyRoutes(deps, metrics),
     zipRoutes(deps),
     retentionRoutes(deps),
+    sessionRoutes(deps),
     tusRoutes(deps, metrics),
     eventRoutes(deps),
     shareRoutes(deps),
   ];
   const routes = [base, ...routers].flatMap((r) => r.stack.filter((l) => l.methods.length > 0).map((l) => ({ methods: l.methods.filter((m) => m !== 'HEAD' || !l.methods.includes('GET')), path: String(l.path) })));
-  const extra: OpenApiPaths = { ...eventPaths, ...sharePaths, ...retentionPaths };
+  const extra: OpenApiPaths = { ...eventPaths, ...sharePaths, ...retentionPaths, ...sessionPaths };
   const doc = buildOpenApi(extra);
   const docRouter = new Router<HttpState>();
   docRouter.get('/api/v1/openapi.json', (ctx) => {
@@ -108,6 +127,7 @@ export function createHttpDoor(doorDeps: HttpDoorDeps): HttpDoor {
 
   app.use(requestFrame(deps, metrics));
   app.use(errorMiddleware);
+  app.use(refuseUnknownMethods);
   // Only the API takes credentials: share pages (/s/) open their own restricted sessions, and a
   // browser's API cookie must not turn a drop-box upload into a CSRF-checked user request.
   app.use((ctx, next) => (ctx.path.startsWith('/api/') ? authenticate(ctx as Parameters<typeof authenticate>[0], next) : next()));

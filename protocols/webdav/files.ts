@@ -2,7 +2,9 @@ import { pipeline } from 'node:stream/promises';
 import type { EntryInfo } from '../../src/core/index.js';
 import { declaredBodySize } from '../../src/lib/read-head.js';
 import { DavError } from './errors.js';
-import { contentTypeOf } from './mime.js';
+import { contentTypeOf } from '../common/content-type.js';
+import { isOwnHost } from '../common/own-host.js';
+import { safeDownloadHeaders } from '../common/safe-download.js';
 import {
   applyIfHeader,
   header,
@@ -59,9 +61,9 @@ function parseRange(header: string | undefined, size: number): { start: number; 
 }
 
 export async function get(ctx: DavContext, head: boolean): Promise<void> {
-  const { req, res, core, session, target } = ctx;
+  const { req, res, conn, target } = ctx;
   if (target.root === null) return listing(ctx, head, null);
-  const entry = await core.vfs.stat(session, target.root, target.path);
+  const entry = await conn.stat(target.root, target.path);
   if (entry.kind === 'dir') return listing(ctx, head, entry);
   entryHeaders(ctx, entry);
   if (checkConditions(req, entry, true) === 'not-modified') {
@@ -70,7 +72,9 @@ export async function get(ctx: DavContext, head: boolean): Promise<void> {
     return;
   }
   res.setHeader('Accept-Ranges', 'bytes');
-  res.setHeader('Content-Type', contentTypeOf(entry.name));
+  // The real type (clients rely on it), inline only for inline-safe types: HTML, SVG, XML, scripts
+  // and anything unknown go out as attachments, sandboxed (protocols/common/safe-download.ts).
+  for (const [name, value] of Object.entries(safeDownloadHeaders(entry.name, { contentType: contentTypeOf(entry.name), inline: true }))) res.setHeader(name, value);
   let range = parseRange(req.headers.range, entry.size);
   const ifRange = header(req, 'if-range');
   if (range && ifRange !== undefined && ifRange !== entry.etag && Date.parse(ifRange) !== Math.floor(entry.mtimeMs / 1000) * 1000) range = null;
@@ -86,7 +90,7 @@ export async function get(ctx: DavContext, head: boolean): Promise<void> {
     res.end();
     return;
   }
-  const r = await core.vfs.read(session, target.root, target.path, range ?? {});
+  const r = await conn.read(target.root, target.path, range ?? {});
   entryHeaders(ctx, r.entry);
   res.statusCode = range ? 206 : 200;
   if (range) res.setHeader('Content-Range', `bytes ${r.start}-${r.end}/${r.size}`);
@@ -99,11 +103,11 @@ export async function get(ctx: DavContext, head: boolean): Promise<void> {
 
 /** A small HTML page for a browser pointed at a collection. */
 async function listing(ctx: DavContext, head: boolean, entry: EntryInfo | null): Promise<void> {
-  const { core, session, target, res, prefix } = ctx;
+  const { conn, target, res, prefix } = ctx;
   const rows =
     target.root === null
-      ? core.roots.list(session).map((r) => ({ href: hrefOf(prefix, r.name, '', true), name: `${r.name}/` }))
-      : (await core.vfs.list(session, target.root, target.path)).map((e) => ({
+      ? conn.roots().map((r) => ({ href: hrefOf(prefix, r.name, '', true), name: `${r.name}/` }))
+      : (await conn.list(target.root, target.path)).map((e) => ({
           href: hrefOf(prefix, target.root, e.path, e.kind === 'dir'),
           name: e.kind === 'dir' ? `${e.name}/` : e.name,
         }));
@@ -128,7 +132,7 @@ function drain(ctx: DavContext): Promise<void> {
 }
 
 export async function put(ctx: DavContext): Promise<void> {
-  const { req, res, core, session } = ctx;
+  const { req, res, conn } = ctx;
   const { root, path } = requireRootTarget(ctx);
   if (path === '') throw new DavError(405, 'the root is a collection');
   if (isAppleDouble(ctx)) {
@@ -148,7 +152,7 @@ export async function put(ctx: DavContext): Promise<void> {
   const mtimeHeader = header(req, 'x-oc-mtime');
   const mtimeSec = typeof mtimeHeader === 'string' ? Number(mtimeHeader) : NaN;
   const mtimeMs = Number.isFinite(mtimeSec) && mtimeSec > 0 ? Math.round(mtimeSec * 1000) : undefined;
-  const result = await core.vfs.write(session, root, path, req, {
+  const result = await conn.write(root, path, req, {
     baseVersion,
     onConflict: 'fail',
     createOnly: req.headers['if-none-match']?.trim() === '*',
@@ -156,7 +160,7 @@ export async function put(ctx: DavContext): Promise<void> {
     declaredSize: declaredBodySize(req.headers),
   });
   // Same content sent again with another X-OC-Mtime (a client fixing times): record the time.
-  const entryNow = result.unchanged && mtimeMs !== undefined && result.entry.mtimeMs !== mtimeMs ? await core.vfs.setMtime(session, root, path, mtimeMs) : result.entry;
+  const entryNow = result.unchanged && mtimeMs !== undefined && result.entry.mtimeMs !== mtimeMs ? await conn.setMtime(root, path, mtimeMs) : result.entry;
   entryHeaders(ctx, entryNow);
   res.setHeader('OC-ETag', entryNow.etag);
   if (mtimeMs !== undefined) res.setHeader('X-OC-MTime', 'accepted');
@@ -164,7 +168,7 @@ export async function put(ctx: DavContext): Promise<void> {
 }
 
 export async function remove(ctx: DavContext): Promise<void> {
-  const { req, res, core, session } = ctx;
+  const { req, res, conn } = ctx;
   const { root, path } = requireRootTarget(ctx);
   const depth = header(req, 'depth');
   if (depth !== undefined && depth.toLowerCase() !== 'infinity') throw new DavError(400, 'DELETE needs Depth: infinity');
@@ -172,33 +176,36 @@ export async function remove(ctx: DavContext): Promise<void> {
     send(res, 204);
     return;
   }
-  const entry = await core.vfs.stat(session, root, path);
+  const entry = await conn.stat(root, path);
   await applyIfHeader(ctx);
   checkConditions(req, entry, false);
-  await core.vfs.delete(session, root, path, { baseVersion: baseVersionFor(req, entry) });
+  await conn.delete(root, path, { baseVersion: baseVersionFor(req, entry) });
   send(res, 204);
 }
 
 export async function mkcol(ctx: DavContext): Promise<void> {
-  const { res, core, session } = ctx;
+  const { res, conn } = ctx;
   const { root, path } = requireRootTarget(ctx);
   if (hasBody(ctx.req) && (await readBody(ctx)).length > 0) throw new DavError(415, 'MKCOL with a body is not supported');
   await applyIfHeader(ctx);
   checkConditions(ctx.req, await statOrNull(ctx), false);
-  await core.vfs.mkdir(session, root, path);
+  await conn.mkdir(root, path);
   send(res, 201);
 }
 
 function destinationOf(ctx: DavContext): DavTarget {
   const dest = header(ctx.req, 'destination');
   if (!dest) throw new DavError(400, 'a Destination header is required');
+  // RFC 4918 9.8.5 / 9.9.4: a Destination on another server is 502 (Bad Gateway), never carried
+  // out here under the same path.
+  if (/^[a-z][a-z0-9+.-]*:/i.test(dest) && !isOwnHost(dest, ctx.req.headers.host, ctx.publicUrl)) throw new DavError(502, 'the Destination is on another server');
   const target = parseTarget(ctx.prefix, dest);
   if (target.root === null) throw new DavError(403, 'the list of roots cannot be changed here');
   return target;
 }
 
 export async function copyOrMove(ctx: DavContext, move: boolean): Promise<void> {
-  const { req, res, core, session } = ctx;
+  const { req, res, conn } = ctx;
   const { root, path } = requireRootTarget(ctx);
   const dest = destinationOf(ctx);
   const ow = (header(req, 'overwrite') ?? 'T').toUpperCase();
@@ -209,7 +216,7 @@ export async function copyOrMove(ctx: DavContext, move: boolean): Promise<void> 
     send(res, 201);
     return;
   }
-  const entry = await core.vfs.stat(session, root, path);
+  const entry = await conn.stat(root, path);
   if (dest.root === root && dest.path === entry.path) throw new DavError(403, 'source and destination are the same');
   await applyIfHeader(ctx);
   checkConditions(req, entry, false);
@@ -217,9 +224,9 @@ export async function copyOrMove(ctx: DavContext, move: boolean): Promise<void> 
   if (existed && ow === 'F') throw new DavError(412, 'the destination exists and Overwrite is F');
   const toRoot = dest.root === root ? undefined : dest.root!;
   if (move) {
-    await core.vfs.move(session, root, path, dest.path, { overwrite: ow === 'T', baseVersion: baseVersionFor(req, entry), toRoot });
+    await conn.move(root, path, dest.path, { overwrite: ow === 'T', baseVersion: baseVersionFor(req, entry), toRoot });
   } else {
-    await core.vfs.copy(session, root, path, dest.path, { overwrite: ow === 'T', depth: depthHeader as '0' | 'infinity', toRoot });
+    await conn.copy(root, path, dest.path, { overwrite: ow === 'T', depth: depthHeader as '0' | 'infinity', toRoot });
   }
   send(res, existed ? 204 : 201);
 }

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ftpOptions } from '../../protocols/ftp/options.js';
 import { httpOptions } from '../../protocols/http/options.js';
+import { syncOptions } from '../../protocols/sync/options.js';
 import { webdavOptions } from '../../protocols/webdav/options.js';
 
 /** The whole configuration: one section per part, each with its defaults. */
@@ -20,12 +21,21 @@ export const configSchema = z.object({
     defaultName: z.string().default('default'),
     /** Its folder; `<data.dir>/roots/<name>` when empty. */
     defaultDir: z.string().default(''),
+    /**
+     * Folders inside which the API may make roots (an admin's POST /api/v1/roots); empty: only
+     * inside the data folder. The CLI (`syncgate root add`, the operator) is not bound by it.
+     */
+    allowedParents: z.array(z.string()).default([]),
   }).prefault({}),
   security: z.object({
     /** Argon2id cost for passwords. */
     kdfMemoryKiB: z.number().int().min(8).default(19456),
     kdfIterations: z.number().int().min(1).default(2),
-    /** Failed logins before answers slow down, and before a temporary ban. */
+    /**
+     * Failed logins of one name from one address before its answers slow down; failed logins from
+     * one address (any names, tokens, link passwords) within windowSec that ban the address from
+     * every door for banSec. Nothing is counted per name alone (see core/guard.ts).
+     */
     freeAttempts: z.number().int().min(0).default(3),
     banAfter: z.number().int().min(1).default(10),
     windowSec: z.number().int().positive().default(900),
@@ -52,6 +62,7 @@ export const configSchema = z.object({
   http: httpOptions.prefault({}),
   webdav: webdavOptions.prefault({}),
   ftp: ftpOptions.prefault({}),
+  sync: syncOptions.prefault({}),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;

@@ -12,12 +12,27 @@ import { startWatcher, type RootWatcher } from '../core/watcher.js';
 import { createHttpDoor, type HttpDoor } from '../../protocols/http/index.js';
 import { createWebdavDoor, type WebdavDoor } from '../../protocols/webdav/index.js';
 import { startFtpDoor, type FtpDoor } from '../../protocols/ftp/index.js';
+import { createSyncDoor, type SyncDoor } from '../../protocols/sync/index.js';
+import { SignatureCache } from '../delta/index.js';
 import { bootstrap } from './bootstrap.js';
 import { markRunning, markStopped } from './run-marker.js';
 import type { AppConfig } from './config.js';
 
 /** After an unclean stop, small files recorded this long before the last write are read again. */
 const UNCLEAN_WINDOW_MS = 60_000;
+
+/**
+ * The path of a request target: origin form as sent, absolute form (`MKCOL http://host/dav/x`,
+ * which HTTP/1.1 servers must accept) reduced to its path, so it reaches the same door.
+ */
+function requestPath(target = '/'): string {
+  if (target.startsWith('/')) return target;
+  try {
+    return new URL(target).pathname;
+  } catch {
+    return target;
+  }
+}
 
 export interface Gateway {
   config: AppConfig;
@@ -36,7 +51,7 @@ export interface Gateway {
  * The composition root: builds the core over the data folder, then every door, on one HTTP port
  * (REST, /dav/, /s/, UI) and the FTP port. Nothing else knows all the pieces.
  */
-export async function startGateway(config: AppConfig, opts: { log?: Logger } = {}): Promise<Gateway> {
+export async function startGateway(config: AppConfig, opts: { log?: Logger; now?: () => number } = {}): Promise<Gateway> {
   const log = opts.log ?? pino({ level: config.log.level, base: undefined });
   const dataDir = path.resolve(config.data.dir);
   await mkdir(dataDir, { recursive: true });
@@ -54,6 +69,8 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger } = {
       maxDelayMs: config.security.maxDelayMs,
     },
     ignoredNames,
+    allowedRootParents: config.roots.allowedParents.map((p) => path.resolve(p)),
+    now: opts.now,
   });
   const unclean = await markRunning(dataDir).catch(async (err: unknown) => {
     await core.close();
@@ -99,12 +116,13 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger } = {
     const scheme = tls ? 'https' : 'http';
     const publicUrlFor = (port: number) => config.http.publicUrl || `${scheme}://${config.http.host}:${port}`;
     // Doors are built once the port is known (port 0 in tests), so share links carry the real URL.
-    let doors: { http: HttpDoor; dav: WebdavDoor | null } | null = null;
+    let doors: { http: HttpDoor; dav: WebdavDoor | null; sync: SyncDoor | null } | null = null;
     const onRequest: http.RequestListener = (req, res) => {
-      const url = req.url ?? '/';
+      const url = requestPath(req.url);
       if (!doors) {
         res.writeHead(503, { 'content-type': 'text/plain' }).end('starting\n');
       } else if (doors.dav && (url === '/dav' || url.startsWith('/dav/'))) doors.dav.handle(req, res);
+      else if (doors.sync?.owns(url)) doors.sync.handle(req, res);
       else doors.http.handle(req, res);
     };
     const server = tls ? https.createServer(tls, onRequest) : http.createServer(onRequest);
@@ -115,9 +133,18 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger } = {
     });
     const port = (server.address() as AddressInfo).port;
     const httpDoor = createHttpDoor({ core, options: config.http, log: log.child({ category: 'http' }), metrics, publicUrl: publicUrlFor(port) });
-    const dav = config.webdav.enabled ? createWebdavDoor({ core, options: config.webdav, log: log.child({ category: 'webdav' }), metrics, prefix: '/dav' }) : null;
-    doors = { http: httpDoor, dav };
+    const dav = config.webdav.enabled
+      ? createWebdavDoor({ core, options: config.webdav, log: log.child({ category: 'webdav' }), metrics, prefix: '/dav', publicUrl: config.http.publicUrl || undefined })
+      : null;
+    const sync = config.sync.enabled
+      ? createSyncDoor({ core, options: config.sync, log: log.child({ category: 'sync' }), signatures: new SignatureCache(path.join(dataDir, 'cache', 'signatures')), trustProxy: config.http.trustProxy })
+      : null;
+    server.on('upgrade', (req, socket, head) => {
+      if (!sync?.upgrade(req, socket, head)) socket.destroy();
+    });
+    doors = { http: httpDoor, dav, sync };
     closers.push(async () => {
+      await sync?.close();
       await httpDoor.close();
       await dav?.close();
       server.closeAllConnections();

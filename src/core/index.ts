@@ -1,18 +1,21 @@
 import type { Logger } from 'pino';
 import { openDb, closeDb } from '../db/index.js';
+import { LoginFailuresRepo } from '../db/guard-repo.js';
 import { ContentStore } from '../storage/content-store.js';
 import type { KdfCost } from '../lib/kdf.js';
 import { Accounts } from './accounts.js';
+import { authenticate, type AuthMeta, type Credential } from './authenticate.js';
 import { Connection } from './connection.js';
 import type { CoreServices } from './connection-accounts.js';
 import { createContext, type CoreContext } from './context.js';
+import { Devices } from './devices.js';
 import { LoginGuard, type GuardOptions } from './guard.js';
 import { Locks } from './locks.js';
 import { Properties } from './properties.js';
 import { Reconciler } from './reconcile.js';
 import { Retention } from './retention.js';
 import { Roots } from './roots.js';
-import { ShareLinks } from './shares.js';
+import { ShareLinks, type AccessMeta, type OpenedShare } from './shares.js';
 import { VfsReader } from './vfs-read.js';
 import { Vfs } from './vfs.js';
 import { VfsWriter } from './vfs-write.js';
@@ -28,18 +31,24 @@ export interface CoreOptions {
   guard: GuardOptions;
   /** File names neither stored nor listed (e.g. '.DS_Store', '._*'). */
   ignoredNames?: string[];
+  /** Folders inside which the API may make roots; empty: only inside the data folder. */
+  allowedRootParents?: string[];
   /**
    * An admin command beside a running gateway (the CLI): it must not drop the gateway's staging
    * files, which a start-up otherwise clears as leftovers of a crash.
    */
   beside?: boolean;
-  /** The clock of expiries (share links, uploads, locks) and the change feed's access checks; tests set it. */
+  /** The clock of expiries (share links, uploads, locks, login bans, sessions) and the change feed's access checks; tests set it. */
   now?: () => number;
 }
 
 export interface Core {
   /** The one way in for a door: every rule, bound to the session (see connection.ts). */
   connect(session: Session): Connection;
+  /** Checks any credential (counted by the login guard) and returns the session to connect with. */
+  authenticate(cred: Credential, meta: AuthMeta): Promise<Session>;
+  /** Opens a share link by its token: the link and a session confined to it. */
+  openShare(token: string, auth: { password?: string; cookie?: string }, meta?: AccessMeta): Promise<OpenedShare>;
   ctx: CoreContext;
   vfs: Vfs;
   roots: Roots;
@@ -49,6 +58,7 @@ export interface Core {
   retention: Retention;
   guard: LoginGuard;
   shares: ShareLinks;
+  devices: Devices;
   writer: VfsWriter;
   reader: VfsReader;
   close(): void;
@@ -60,8 +70,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   await store.init({ dropStaging: !opts.beside });
   const db = openDb(opts.dbFile);
   const ctx = createContext(db, store, opts.log.child({ category: 'core' }), opts.ignoredNames);
-  const roots = new Roots(ctx);
-  const guard = new LoginGuard(opts.guard);
+  const roots = new Roots(ctx, opts.allowedRootParents);
+  const guard = new LoginGuard(opts.guard, new LoginFailuresRepo(db), opts.now);
   const accounts = new Accounts(ctx, guard, opts.kdf);
   const locks = new Locks(ctx);
   const properties = new Properties(ctx);
@@ -74,8 +84,13 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const now = opts.now ?? Date.now;
   const shares = new ShareLinks(ctx, roots, accounts, guard, { now });
   const uploads = new ResumableUploads(store.uploadDir, roots, writer, now);
-  const services: CoreServices = { ctx, roots, accounts, guard, locks, properties, retention, shares, reader, writer, recovery, uploads, now };
-  return { connect: (session) => new Connection(services, session), ctx, vfs, roots, accounts, locks, properties, retention, guard, shares, writer, reader, close: () => {
+  const devices = new Devices(ctx, accounts, roots, guard, now);
+  const services: CoreServices = { ctx, roots, accounts, guard, locks, properties, retention, shares, reader, writer, recovery, uploads, devices, now };
+  return {
+    connect: (session) => new Connection(services, session),
+    authenticate: (cred, meta) => authenticate(accounts, cred, meta),
+    openShare: (token, auth, meta) => shares.open(token, auth, meta),
+    ctx, vfs, roots, accounts, locks, properties, retention, guard, shares, devices, writer, reader, close: () => {
       store.close();
       ctx.durable.close();
       closeDb(db);
@@ -90,11 +105,14 @@ export type { Vfs } from './vfs.js';
 export type { ReadResult, ReadOptions, ChangePage } from './vfs-read.js';
 export type { WriteOptions, MoveOptions, CopyOptions } from './vfs-write.js';
 export type { LockRow, LockRequest } from './locks.js';
+export { lockCovers } from './locks.js';
 export type { DeadProperty } from './properties.js';
 export type { UserInfo } from './accounts.js';
 export type { RootHandle } from './roots.js';
+export type { DeviceCursorInfo, DeviceCredentials, DeviceInfo as DeviceSyncInfo } from './devices.js';
 export type { Connection, ListPage, LockInfo } from './connection.js';
 export type { TokenInfo, DeviceInfo } from './connection-accounts.js';
 export type { Follower, FollowOptions } from './follower.js';
 export type { NewUpload, UploadInfo, AppendResult } from './uploads.js';
-export type { ShareLinkInfo, ShareAccessInfo, OpenedShare, CreateShareInput } from './shares.js';
+export type { ShareLinkInfo, ShareAccessInfo, OpenedShare, CreateShareInput, AccessMeta } from './shares.js';
+export type { Credential, AuthMeta } from './authenticate.js';

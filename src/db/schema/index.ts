@@ -3,3 +3,5 @@ export * from './roots.js';
 export * from './files.js';
 export * from './dav.js';
 export * from './shares.js';
+export * from './guard.js';
+export * from './devices.js';
