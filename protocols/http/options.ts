@@ -16,5 +16,7 @@ export const httpOptions = z.object({
   /** Largest single upload (bytes); 0 = unlimited. */
   maxUploadBytes: z.number().int().min(0).default(0),
   sessionTtlHours: z.number().positive().default(720),
+  /** A login session (the web page's cookie, or a bearer) unused this long ends before its TTL. */
+  sessionIdleHours: z.number().positive().default(12),
 });
 export type HttpOptions = z.infer<typeof httpOptions>;
