@@ -54,6 +54,7 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger } = {
       maxDelayMs: config.security.maxDelayMs,
     },
     ignoredNames,
+    shares: config.shares,
   });
   const unclean = await markRunning(dataDir).catch(async (err: unknown) => {
     await core.close();

@@ -10,7 +10,7 @@ import { Properties } from './properties.js';
 import { Reconciler } from './reconcile.js';
 import { Retention } from './retention.js';
 import { Roots } from './roots.js';
-import { ShareLinks } from './shares.js';
+import { ShareLinks, type ShareLinksOptions } from './shares.js';
 import { VfsReader } from './vfs-read.js';
 import { Vfs } from './vfs.js';
 import { VfsWriter } from './vfs-write.js';
@@ -29,6 +29,8 @@ export interface CoreOptions {
    * files, which a start-up otherwise clears as leftovers of a crash.
    */
   beside?: boolean;
+  /** Limits of share links (drop caps); see ShareLinksOptions. */
+  shares?: Pick<ShareLinksOptions, 'dropMaxFileBytes' | 'dropMaxFiles' | 'dropMaxOpenUploads'>;
 }
 
 export interface Core {
@@ -63,7 +65,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const writer = new VfsWriter(ctx, roots, reconciler, locks, properties, retention);
   const recovery = new VfsRecovery(ctx, roots, reconciler, locks, reader, writer);
   const vfs = new Vfs(reader, writer, recovery);
-  const shares = new ShareLinks(ctx, roots, accounts, guard);
+  const shares = new ShareLinks(ctx, roots, accounts, guard, { ...opts.shares, vfs });
   return { ctx, vfs, roots, accounts, locks, properties, retention, guard, shares, writer, reader, close: () => {
       store.close();
       ctx.durable.close();

@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import Router from '@koa/router';
 import { fail, isCoreError, type Session } from '../../../src/core/index.js';
 import { randomToken } from '../../../src/lib/ids.js';
+import { KeyedMutex } from '../../../src/lib/mutex.js';
 import { requireUser, sessionOf, type HttpContext, type HttpDeps, type HttpRouter, type HttpState } from '../context.js';
 import type { DoorMetrics } from '../metrics.js';
 
@@ -48,6 +49,7 @@ export function tusRoutes(deps: HttpDeps, metrics: DoorMetrics): HttpRouter {
   const { core, options } = deps;
   const dir = path.join(core.ctx.store.uploadDir, 'tus');
   const busy = new Map<string, Promise<void>>();
+  const creating = new KeyedMutex();
   const r = new Router<HttpState>({ prefix: '/api/v1/uploads' });
   const ready = mkdir(dir, { recursive: true });
 
@@ -91,6 +93,17 @@ export function tusRoutes(deps: HttpDeps, metrics: DoorMetrics): HttpRouter {
     }
   }
 
+  /** Unfinished, unexpired uploads of one user (creations are rare: reading the records is fine). */
+  async function openUploadsOf(userId: number): Promise<number> {
+    let n = 0;
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      if (!name.endsWith('.json')) continue;
+      const info = await readFile(path.join(dir, name), 'utf8').then((t) => JSON.parse(t) as UploadInfo, () => null);
+      if (info?.userId === userId && Date.now() - info.createdAt <= EXPIRE_MS) n += 1;
+    }
+    return n;
+  }
+
   async function offsetOf(id: string): Promise<number> {
     return (await stat(files(id).bin).catch(() => ({ size: 0 }))).size;
   }
@@ -129,8 +142,14 @@ export function tusRoutes(deps: HttpDeps, metrics: DoorMetrics): HttpRouter {
     };
     void sweep();
     const f = files(info.id);
-    await writeFile(f.bin, '');
-    await writeFile(f.json, JSON.stringify(info));
+    // Counted and recorded one creation at a time per user: parallel creations cannot pass the cap together.
+    await creating.run(String(s.user.id), async () => {
+      if ((await openUploadsOf(s.user.id)) >= options.maxOpenUploadsPerUser) {
+        fail('TOO_MANY_ATTEMPTS', `at most ${options.maxOpenUploadsPerUser} unfinished uploads at once: finish or delete one first`, { reason: 'open-uploads' });
+      }
+      await writeFile(f.bin, '');
+      await writeFile(f.json, JSON.stringify(info));
+    });
     ctx.status = 201;
     ctx.set('Location', `/api/v1/uploads/${info.id}`);
     ctx.set('Upload-Expires', new Date(info.createdAt + EXPIRE_MS).toUTCString());
