@@ -17,8 +17,10 @@ export class RawFtp {
     this.listen(socket);
   }
 
-  static async connect(port: number, opts: { implicitTls?: boolean } = {}): Promise<RawFtp> {
-    const socket = opts.implicitTls ? tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false }) : net.connect(port, '127.0.0.1');
+  /** `localAddress` (e.g. 127.0.0.2: Linux routes all of 127/8 to lo) makes a plain client another host. */
+  static async connect(port: number, opts: { implicitTls?: boolean; localAddress?: string } = {}): Promise<RawFtp> {
+    const { localAddress } = opts;
+    const socket = opts.implicitTls ? tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false }) : net.connect({ port, host: '127.0.0.1', localAddress });
     const c = new RawFtp(socket);
     const greeting = await c.next();
     if (greeting.code !== 220) throw new Error(`greeting ${greeting.code}`);

@@ -5,6 +5,7 @@ import type { AuthVia, HttpContext, HttpMiddleware } from './context.js';
 export const SESSION_COOKIE = 'sg_session';
 export const CSRF_HEADER = 'x-csrf-token';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const LOGIN_PATH = '/api/v1/login';
 
 /** The CSRF token of a cookie session: derived one-way from the session secret, so nothing is stored. */
 export function csrfTokenOf(sessionToken: string): string {
@@ -82,6 +83,9 @@ export function authenticator(core: Core, opts: { secure: boolean; onSession?: (
       } else {
         fail('UNAUTHENTICATED', 'unsupported authorization scheme');
       }
+    } else if (ctx.method === 'POST' && ctx.path === LOGIN_PATH) {
+      // Logging in authenticates by the body alone: a session cookie still present (a closed tab,
+      // another user) must neither be checked for CSRF nor stand in for the new login.
     } else {
       const cookie = ctx.cookies.get(SESSION_COOKIE);
       if (cookie) {

@@ -29,7 +29,7 @@ import type { RouterContext, RouterInstance, RouterMiddleware } from '@koa/route
 import type { Logger } from 'pino';
 import type { Counter, Registry } from 'prom-client';
 import type { z } from 'zod';
-import { fail, type Core, type Session } from '../../src/core/index.js';
+import { fail, type Connection, type Core, type Session } from '../../src/core/index.js';
 import type { HttpOptions } from './options.js';
 
 /** What src/app hands the HTTP door (the signature of createHttpDoor). */
@@ -83,11 +83,16 @@ export interface HttpDeps extends HttpDoorDeps {
 }
 
 /**
- * Scripts get a Basic challenge; the web page's own requests (X-Requested-With) and the login
- * route do not, or the browser would hold them behind its password dialog.
+ * Scripts get a Basic challenge; the browser page does not, or Chromium would hold the page's
+ * requests behind its password dialog (after a logout elsewhere or a password change, a revoked
+ * cookie leaves the page anonymous). The page is told apart by X-Requested-With (its fetches) or
+ * Sec-Fetch-Site: same-origin (its EventSource, uploads and download links); a client that sent
+ * Basic credentials itself is answered in Basic's terms. The login route never challenges.
  */
 export function wantsChallenge(ctx: HttpContext): boolean {
-  return !ctx.get('x-requested-with') && !ctx.path.endsWith('/login');
+  if (ctx.path.endsWith('/login')) return false;
+  if (/^basic\b/i.test(ctx.get('authorization'))) return true;
+  return !ctx.get('x-requested-with') && ctx.get('sec-fetch-site') !== 'same-origin';
 }
 
 /** Rejects a request without a user session (401 with WWW-Authenticate for scripts). */
@@ -109,6 +114,11 @@ export const requireAdmin: HttpMiddleware = async (ctx, next) => {
 /** The session of a route behind `requireUser`. */
 export function sessionOf(ctx: HttpContext): Session {
   return ctx.state.session ?? fail('UNAUTHENTICATED', 'authentication required');
+}
+
+/** The core connection of a route behind `requireUser`. */
+export function connectionOf(ctx: HttpContext, core: Core): Connection {
+  return core.connect(sessionOf(ctx));
 }
 
 function zodMessage(err: z.ZodError): string {

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import { fail, type Change } from '../../src/core/index.js';
-import { parseQuery, requireUser, sessionOf, type HttpDeps, type HttpRouter, type HttpState, type OpenApiPaths } from './context.js';
+import { connectionOf, parseQuery, requireUser, type HttpDeps, type HttpRouter, type HttpState, type OpenApiPaths } from './context.js';
 
 export interface EventStreamOptions {
   /** A comment line this often keeps proxies and idle timers from cutting the stream. */
@@ -43,13 +43,11 @@ function frame(c: Change): string {
 export function eventRoutes(deps: HttpDeps, opts: EventStreamOptions = {}): HttpRouter {
   const heartbeatMs = opts.heartbeatMs ?? 15_000;
   const maxBuffered = opts.maxBufferedBytes ?? 8 << 20;
-  const accessCheckMs = opts.accessCheckMs ?? 1000;
   const router = new Router<HttpState>();
-  const { vfs } = deps.core;
 
   router.get('/api/v1/roots/:root/events', requireUser, async (ctx) => {
     ctx.state.door = 'events';
-    const session = sessionOf(ctx);
+    const conn = connectionOf(ctx, deps.core);
     const root = String(ctx.params.root);
     const q = parseQuery(ctx, query);
     const header = ctx.get('Last-Event-ID');
@@ -60,34 +58,26 @@ export function eventRoutes(deps: HttpDeps, opts: EventStreamOptions = {}): Http
     }
 
     const res = ctx.res;
-    let last = after ?? -1;
-    let replaying = true;
-    const held: Change[] = [];
     let closed = false;
-    let checkedAt = Date.now();
-    const stillAllowed = () => {
-      if (Date.now() - checkedAt < accessCheckMs) return true;
-      checkedAt = Date.now();
-      return deps.core.roots.list(session).some((x) => x.name === root.normalize('NFC'));
-    };
-    const send = (c: Change) => {
-      if (closed || c.seq <= last) return;
-      if (!stillAllowed()) {
-        stop();
-        return;
-      }
-      last = c.seq;
-      res.write(frame(c));
-      if (res.writableLength > maxBuffered) stop();
-    };
-    // Subscribe before reading the feed: nothing committed in between can be missed. This also
-    // refuses (404) a root the user may not see, before any byte is sent.
-    const unsubscribe = await vfs.subscribe(session, root, (c) => {
-      if (replaying) held.push(c);
-      else send(c);
-    });
+    // Refuses (404) a root the user may not see, before any byte is sent; changes start on the next turn.
+    const follower = await conn.follow(
+      root,
+      (c) => {
+        if (closed) return;
+        res.write(frame(c));
+        if (res.writableLength > maxBuffered) stop();
+      },
+      {
+        ...(after !== undefined ? { after } : {}),
+        ...(opts.accessCheckMs !== undefined ? { accessCheckMs: opts.accessCheckMs } : {}),
+        onEnd: (err) => {
+          if (err) ctx.state.log?.warn({ err }, 'event replay failed');
+          stop();
+        },
+      },
+    );
     const timer = setInterval(() => {
-      if (stillAllowed()) res.write(': ping\n\n');
+      if (follower.stillAllowed()) res.write(': ping\n\n');
       else stop();
     }, heartbeatMs);
     timer.unref();
@@ -95,7 +85,7 @@ export function eventRoutes(deps: HttpDeps, opts: EventStreamOptions = {}): Http
       if (closed) return;
       closed = true;
       clearInterval(timer);
-      unsubscribe();
+      follower.stop();
       if (!res.writableEnded) res.end();
     }
     ctx.req.once('close', stop);
@@ -115,24 +105,6 @@ export function eventRoutes(deps: HttpDeps, opts: EventStreamOptions = {}): Http
       'x-content-type-options': 'nosniff',
     });
     res.write(`retry: 3000\n: syncgate events for ${encodeURIComponent(root)}\n\n`);
-
-    try {
-      if (after !== undefined) {
-        let cursor = after;
-        for (;;) {
-          const page = await vfs.changes(session, root, cursor, 1000);
-          for (const c of page.changes) send(c);
-          if (closed || !page.more) break;
-          cursor = page.cursor;
-        }
-      }
-    } catch (err) {
-      ctx.state.log?.warn({ err }, 'event replay failed');
-      stop();
-      return;
-    }
-    replaying = false;
-    for (const c of held.splice(0)) send(c);
   });
 
   return router;

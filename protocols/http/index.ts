@@ -5,6 +5,7 @@ import Router from '@koa/router';
 import { accountRoutes } from './api/accounts.js';
 import { fileRoutes } from './api/files.js';
 import { historyRoutes } from './api/history.js';
+import { retentionRoutes, openapi as retentionPaths } from './api/retention.js';
 import { rootRoutes } from './api/roots.js';
 import { tusRoutes } from './api/tus.js';
 import { zipRoutes } from './api/zip.js';
@@ -91,12 +92,13 @@ export function createHttpDoor(doorDeps: HttpDoorDeps): HttpDoor {
     fileRoutes(deps, metrics),
     historyRoutes(deps, metrics),
     zipRoutes(deps),
+    retentionRoutes(deps),
     tusRoutes(deps, metrics),
     eventRoutes(deps),
     shareRoutes(deps),
   ];
   const routes = [base, ...routers].flatMap((r) => r.stack.filter((l) => l.methods.length > 0).map((l) => ({ methods: l.methods.filter((m) => m !== 'HEAD' || !l.methods.includes('GET')), path: String(l.path) })));
-  const extra: OpenApiPaths = { ...eventPaths, ...sharePaths };
+  const extra: OpenApiPaths = { ...eventPaths, ...sharePaths, ...retentionPaths };
   const doc = buildOpenApi(extra);
   const docRouter = new Router<HttpState>();
   docRouter.get('/api/v1/openapi.json', (ctx) => {

@@ -36,7 +36,7 @@ export interface Gateway {
  * The composition root: builds the core over the data folder, then every door, on one HTTP port
  * (REST, /dav/, /s/, UI) and the FTP port. Nothing else knows all the pieces.
  */
-export async function startGateway(config: AppConfig, opts: { log?: Logger } = {}): Promise<Gateway> {
+export async function startGateway(config: AppConfig, opts: { log?: Logger; now?: () => number } = {}): Promise<Gateway> {
   const log = opts.log ?? pino({ level: config.log.level, base: undefined });
   const dataDir = path.resolve(config.data.dir);
   await mkdir(dataDir, { recursive: true });
@@ -55,6 +55,8 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger } = {
     },
     ignoredNames,
     shares: config.shares,
+    uploads: { maxOpenPerUser: config.http.maxOpenUploadsPerUser },
+    now: opts.now,
   });
   const unclean = await markRunning(dataDir).catch(async (err: unknown) => {
     await core.close();

@@ -1,8 +1,11 @@
 import type { Logger } from 'pino';
 import { openDb, closeDb } from '../db/index.js';
+import { LoginFailuresRepo } from '../db/guard-repo.js';
 import { ContentStore } from '../storage/content-store.js';
 import type { KdfCost } from '../lib/kdf.js';
 import { Accounts } from './accounts.js';
+import { Connection } from './connection.js';
+import type { CoreServices } from './connection-accounts.js';
 import { createContext, type CoreContext } from './context.js';
 import { LoginGuard, type GuardOptions } from './guard.js';
 import { Locks } from './locks.js';
@@ -15,6 +18,8 @@ import { VfsReader } from './vfs-read.js';
 import { Vfs } from './vfs.js';
 import { VfsWriter } from './vfs-write.js';
 import { VfsRecovery } from './vfs-recover.js';
+import { ResumableUploads, type UploadLimits } from './uploads.js';
+import type { Session } from './session.js';
 
 export interface CoreOptions {
   dataDir: string;
@@ -31,9 +36,15 @@ export interface CoreOptions {
   beside?: boolean;
   /** Limits of share links (drop caps); see ShareLinksOptions. */
   shares?: Pick<ShareLinksOptions, 'dropMaxFileBytes' | 'dropMaxFiles' | 'dropMaxOpenUploads'>;
+  /** Limits of resumable uploads; see UploadLimits. */
+  uploads?: UploadLimits;
+  /** The clock of expiries (share links, uploads, locks, login bans, sessions) and the change feed's access checks; tests set it. */
+  now?: () => number;
 }
 
 export interface Core {
+  /** The one way in for a door: every rule, bound to the session (see connection.ts). */
+  connect(session: Session): Connection;
   ctx: CoreContext;
   vfs: Vfs;
   roots: Roots;
@@ -55,7 +66,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const db = openDb(opts.dbFile);
   const ctx = createContext(db, store, opts.log.child({ category: 'core' }), opts.ignoredNames);
   const roots = new Roots(ctx);
-  const guard = new LoginGuard(opts.guard);
+  const guard = new LoginGuard(opts.guard, new LoginFailuresRepo(db), opts.now);
   const accounts = new Accounts(ctx, guard, opts.kdf);
   const locks = new Locks(ctx);
   const properties = new Properties(ctx);
@@ -65,8 +76,11 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const writer = new VfsWriter(ctx, roots, reconciler, locks, properties, retention);
   const recovery = new VfsRecovery(ctx, roots, reconciler, locks, reader, writer);
   const vfs = new Vfs(reader, writer, recovery);
-  const shares = new ShareLinks(ctx, roots, accounts, guard, { ...opts.shares, vfs });
-  return { ctx, vfs, roots, accounts, locks, properties, retention, guard, shares, writer, reader, close: () => {
+  const now = opts.now ?? Date.now;
+  const shares = new ShareLinks(ctx, roots, accounts, guard, { now, ...opts.shares, vfs });
+  const uploads = new ResumableUploads(store.uploadDir, roots, writer, now, undefined, opts.uploads);
+  const services: CoreServices = { ctx, roots, accounts, guard, locks, properties, retention, shares, reader, writer, recovery, uploads, now };
+  return { connect: (session) => new Connection(services, session), ctx, vfs, roots, accounts, locks, properties, retention, guard, shares, writer, reader, close: () => {
       store.close();
       ctx.durable.close();
       closeDb(db);
@@ -84,4 +98,8 @@ export type { LockRow, LockRequest } from './locks.js';
 export type { DeadProperty } from './properties.js';
 export type { UserInfo } from './accounts.js';
 export type { RootHandle } from './roots.js';
-export type { ShareLinkInfo, ShareAccessInfo, OpenedShare } from './shares.js';
+export type { Connection, ListPage, LockInfo } from './connection.js';
+export type { TokenInfo, DeviceInfo } from './connection-accounts.js';
+export type { Follower, FollowOptions } from './follower.js';
+export type { NewUpload, UploadInfo, AppendResult } from './uploads.js';
+export type { ShareLinkInfo, ShareAccessInfo, OpenedShare, CreateShareInput } from './shares.js';

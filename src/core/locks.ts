@@ -17,6 +17,11 @@ export interface LockRequest {
 
 const MAX_TIMEOUT = 7 * 24 * 3600;
 
+/** Whether a lock's scope includes `path`: on it, or depth infinity on an ancestor. The one definition. */
+export function lockCovers(l: Pick<LockRow, 'path' | 'depth'>, path: string): boolean {
+  return l.path === path || (l.depth === 'infinity' && isWithin(path, l.path));
+}
+
 /**
  * Locks held in SQLite and checked by every write in the core, so an FTP or REST write to a file
  * locked through WebDAV is refused like a WebDAV one. A lock belongs to its token (and user).
@@ -51,16 +56,18 @@ export class Locks {
 
   /** Locks whose scope includes `path` (on it, or depth-infinity on an ancestor). */
   covering(rootId: number, path: string): LockRow[] {
-    return this.live(rootId).filter((l) => l.path === path || (l.depth === 'infinity' && isWithin(path, l.path)));
+    return this.live(rootId).filter((l) => lockCovers(l, path));
+  }
+
+  /** Every unexpired lock of a root: a listing shows each entry's locks without a query per entry. */
+  all(rootId: number): LockRow[] {
+    return this.live(rootId);
   }
 
   lock(session: Session, rootId: number, path: string, req: LockRequest): LockRow {
     const timeoutSec = Math.max(1, Math.min(req.timeoutSec, MAX_TIMEOUT));
     const clashing = this.live(rootId).filter((l) => {
-      const overlaps =
-        l.path === path ||
-        (l.depth === 'infinity' && isWithin(path, l.path)) ||
-        (req.depth === 'infinity' && isWithin(l.path, path));
+      const overlaps = lockCovers(l, path) || (req.depth === 'infinity' && isWithin(l.path, path));
       return overlaps && (req.scope === 'exclusive' || l.scope === 'exclusive');
     });
     if (clashing.length > 0) fail('LOCKED', `${path || '/'} is locked`, { tokens: clashing.map((l) => l.token) });
@@ -120,8 +127,7 @@ export class Locks {
     const parent = parentOf(path);
     const relevant = all.filter(
       (l) =>
-        l.path === path ||
-        (l.depth === 'infinity' && isWithin(path, l.path)) ||
+        lockCovers(l, path) ||
         (path !== '' && l.path === parent) ||
         (deep && isWithin(l.path, path)),
     );

@@ -26,6 +26,20 @@ export class Properties {
       .all();
   }
 
+  /** Dead properties of `dir` and its direct children, keyed by path (one query for a whole listing). */
+  ofChildren(rootId: number, dir: string): Map<string, DeadProperty[]> {
+    const rows = this.ctx.db.select().from(properties).where(this.inTree(rootId, dir)).all();
+    const out = new Map<string, DeadProperty[]>();
+    const prefix = dir === '' ? '' : `${dir}/`;
+    for (const r of rows) {
+      if (r.path !== dir && r.path.slice(prefix.length).includes('/')) continue;
+      let list = out.get(r.path);
+      if (!list) out.set(r.path, (list = []));
+      list.push({ namespace: r.namespace, name: r.name, value: r.value });
+    }
+    return out;
+  }
+
   /** Applies sets and removes all-or-nothing (PROPPATCH is atomic). */
   patch(rootId: number, path: string, set: DeadProperty[], remove: { namespace: string; name: string }[]): void {
     this.ctx.db.transaction((t) => {

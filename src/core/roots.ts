@@ -107,6 +107,35 @@ export class Roots {
     return { id: row.id, name: row.name, owner, access, retention: JSON.parse(row.retention) as RetentionPolicy, seq: this.ctx.files.lastSeq(row.id) };
   }
 
+  /** The users a root is shared with; only its owner or an admin sees them. */
+  async grants(session: Session, name: string): Promise<{ user: string; mode: 'read' | 'write' }[]> {
+    const row = await this.owned(session, name);
+    return this.ctx.roots.grantsOfRoot(row.id).map((g) => ({ user: g.userName, mode: g.mode }));
+  }
+
+  async grant(session: Session, name: string, userName: string, mode: 'read' | 'write'): Promise<{ user: string; mode: 'read' | 'write' }> {
+    const row = await this.owned(session, name);
+    const user = this.ctx.accounts.userByName(userName) ?? fail('NOT_FOUND', `user ${userName} does not exist`);
+    if (user.id === row.ownerId) fail('INVALID_INPUT', 'the owner already has full access');
+    this.ctx.roots.grant(row.id, user.id, mode);
+    return { user: user.name, mode };
+  }
+
+  async revokeGrant(session: Session, name: string, userName: string): Promise<void> {
+    const row = await this.owned(session, name);
+    const user = this.ctx.accounts.userByName(userName) ?? fail('NOT_FOUND', `user ${userName} does not exist`);
+    if (!this.ctx.roots.grantOf(row.id, user.id)) fail('NOT_FOUND', `root ${row.name} is not shared with ${user.name}`);
+    this.ctx.roots.revoke(row.id, user.id);
+  }
+
+  /** Only the owner (or an admin) decides who a root is shared with; a share link never does. */
+  private async owned(session: Session, name: string): Promise<RootRow> {
+    if (session.scope) fail('PERMISSION_DENIED', 'a share link cannot share a root');
+    const h = await this.open(session, name, 'read');
+    if (h.access !== 'owner' && !session.user.isAdmin) fail('PERMISSION_DENIED', 'only the owner shares a root');
+    return h.row;
+  }
+
   setRetention(name: string, policy: RetentionPolicy): void {
     const row = this.ctx.roots.byName(name) ?? fail('NOT_FOUND', `root ${name} does not exist`);
     this.ctx.roots.setRetention(row.id, JSON.stringify(retentionSchema.parse(policy)));

@@ -232,13 +232,19 @@ export class VfsWriter {
     });
   }
 
-  async delete(session: Session, root: string, rawPath: string, opts: { baseVersion?: number } = {}): Promise<void> {
+  /** With `emptyDirOnly` (FTP RMD), only an empty folder goes, checked under the root's queue. */
+  async delete(session: Session, root: string, rawPath: string, opts: { baseVersion?: number; emptyDirOnly?: boolean } = {}): Promise<void> {
     const rel = safePath(rawPath);
     if (rel === '') fail('PERMISSION_DENIED', 'the root itself cannot be deleted');
     const h = await this.roots.open(session, root, 'write');
     checkScope(session, rel, 'write');
     await this.locked(h, async () => {
       const head = await this.liveHead(h, rel, opts.baseVersion);
+      if (opts.emptyDirOnly) {
+        if (head.kind !== 'dir') fail('NOT_A_DIRECTORY', `${rel} is not a folder`);
+        await this.reconciler.scan(h, rel);
+        if (this.ctx.files.listing(h.row.id, rel, '', 1).length > 0) fail('NOT_EMPTY', `${rel} is not empty`);
+      }
       this.locks.assertCanChange(session, h.row.id, rel, true);
       await this.removeLocked(h, session, head, 'delete');
     });

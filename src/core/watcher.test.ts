@@ -93,6 +93,29 @@ for (const mode of ['files', 'folders'] as const) {
       expect((await history('own.txt')).map((v) => v.user)).toEqual(['alice', 'alice']);
     });
 
+    if (mode === 'folders') {
+      it('drops the gateway’s own events unseen (no reconcile), and records another program’s edit right after one', async () => {
+        await t.core.vfs.mkdir(t.admin, 'docs', 'dir');
+        await t.core.vfs.write(t.admin, 'docs', 'dir/x.txt', body('x'));
+        await t.core.vfs.write(t.admin, 'docs', 'own.txt', body('one'));
+        await t.core.vfs.write(t.admin, 'docs', 'own.txt', body('two'));
+        await t.core.vfs.setMtime(t.admin, 'docs', 'own.txt', 1_000_000_000_000);
+        await t.core.vfs.move(t.admin, 'docs', 'dir/x.txt', 'dir/y.txt');
+        await t.core.vfs.move(t.admin, 'docs', 'dir', 'moved');
+        await t.core.vfs.delete(t.admin, 'docs', 'moved');
+        await writeFile(path.join(t.rootDir, 'marker.txt'), 'm');
+        await eventually(async () => expect((await history('marker.txt')).length).toBe(1));
+        await w.idle();
+        expect(w.counts().ownIgnored).toBeGreaterThanOrEqual(8);
+        expect(w.counts().reconciled).toBe(1); // the marker's: creation and content, one debounce
+
+        await t.core.vfs.write(t.admin, 'docs', 'own.txt', body('three'));
+        await writeFile(path.join(t.rootDir, 'own.txt'), 'edited on disk at once');
+        await eventually(async () => expect(await content('own.txt')).toBe('edited on disk at once'));
+        await eventually(async () => expect((await history('own.txt'))[0]).toMatchObject({ user: 'local' }));
+      });
+    }
+
     it('records deletes and renames made on disk', async () => {
       await t.core.vfs.write(t.admin, 'docs', 'gone.txt', body('bye'));
       await t.core.vfs.write(t.admin, 'docs', 'gone.txt', body('bye again'));

@@ -28,6 +28,8 @@ export interface RootWatcher {
   idle(): Promise<void>;
   /** Per root: 'files' (chokidar watches every file) or 'folders' (folders only). */
   modes(): Record<string, 'files' | 'folders'>;
+  /** Events dropped as the gateway's own (folders mode), and reconciles run, since the start. */
+  counts(): { ownIgnored: number; reconciled: number };
 }
 
 interface WatchedRoot {
@@ -54,6 +56,7 @@ export async function startWatcher(core: Core, opts: WatcherOptions): Promise<Ro
   const timers = new Map<string, { timer: NodeJS.Timeout; first: number; rootId: number; rel: string }>();
   const running = new Set<Promise<void>>();
   let closed = false;
+  const counts = { ownIgnored: 0, reconciled: 0 };
 
   const isIgnoredName = (name: string) => name.startsWith('.syncgate-') || core.ctx.isIgnoredName(name);
   const isInternal = (abs: string) => internal.some((d) => abs === d || abs.startsWith(d + path.sep));
@@ -80,6 +83,7 @@ export async function startWatcher(core: Core, opts: WatcherOptions): Promise<Ro
   const reconcileNow = (rootId: number, relRaw: string) => {
     if (closed || !watched.has(rootId)) return;
     const rel = entryPoint(rootId, relRaw);
+    counts.reconciled += 1;
     const p = core.writer
       .reconcile(rootId, rel)
       .catch((err: unknown) => {
@@ -154,8 +158,12 @@ export async function startWatcher(core: Core, opts: WatcherOptions): Promise<Ro
       const abs = rel === '' ? root.dir : path.join(root.dir, rel);
       if (isInternal(abs)) return;
       try {
-        const w = fsWatch(abs, { persistent: true }, (_event, name) => {
-          if (name) schedule(root, path.join(abs, name.toString()));
+        const w = fsWatch(abs, { persistent: true }, (event, name) => {
+          if (!name) return;
+          const changed = path.join(abs, name.toString());
+          // The gateway's own write: dropped before any timer, stat or query (see OwnChanges).
+          if (store.own.consume(changed, event)) counts.ownIgnored += 1;
+          else schedule(root, changed);
         });
         w.on('error', () => {
           w.close();
@@ -265,6 +273,9 @@ export async function startWatcher(core: Core, opts: WatcherOptions): Promise<Ro
         await Promise.all([...running]);
         if (timers.size > 0) await new Promise((r) => setTimeout(r, debounceMs));
       }
+    },
+    counts() {
+      return { ...counts };
     },
     modes() {
       return Object.fromEntries([...watched.values()].map((r) => [r.name, r.mode]));

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { fsyncDir, fsyncFile } from '../lib/fsync.js';
 import { toFileStat, type FileStat } from './fingerprint.js';
+import { OwnChanges } from './own-changes.js';
 import { Staging, type StagedFile, type StageOptions } from './staging.js';
 
 export type { StagedFile } from './staging.js';
@@ -27,6 +28,8 @@ export class ContentStore {
   private unsyncedDirs = new Set<string>();
   /** Told when a folder's entries change (core/durability.ts may start its sync at once). */
   onFolderChanged: (() => void) | null = null;
+  /** Our own changes to live trees, announced before each one, for the watcher to ignore (see OwnChanges). */
+  readonly own = new OwnChanges();
 
   constructor(readonly dataDir: string) {
     this.blobDir = path.join(dataDir, 'blobs');
@@ -179,6 +182,7 @@ export class ContentStore {
   async install(tempPath: string, livePath: string, mtimeMs?: number): Promise<FileStat> {
     try {
       if (mtimeMs !== undefined) utimesSync(tempPath, new Date(), new Date(mtimeMs)); // in the data folder
+      this.own.expect(livePath, 'rename');
       if (this.isLocal(livePath)) renameSync(tempPath, livePath);
       else await rename(tempPath, livePath);
     } catch (err) {
@@ -221,22 +225,30 @@ export class ContentStore {
   }
 
   async removeLive(livePath: string): Promise<void> {
+    this.own.expect(livePath, 'rename');
     await unlink(livePath);
     this.folderChanged(path.dirname(livePath));
   }
 
   async makeDir(livePath: string): Promise<FileStat> {
+    this.own.expect(livePath, 'rename');
     await mkdir(livePath);
     this.folderChanged(path.dirname(livePath));
     return (await this.statPath(livePath))!;
   }
 
   async removeDir(livePath: string): Promise<void> {
+    this.own.expect(livePath, 'rename');
+    this.own.expectTree(livePath);
     await rm(livePath, { recursive: true, force: true });
     this.folderChanged(path.dirname(livePath));
   }
 
   async renameLive(from: string, to: string): Promise<void> {
+    this.own.expect(from, 'rename');
+    this.own.expect(to, 'rename');
+    // A folder's own watch, and those of its sub-folders, report the move under the old names.
+    this.own.expectTree(from);
     await rename(from, to);
     // Folders inside the moved one that still await their sync: sync them where they are now.
     for (const d of [...this.unsyncedDirs]) {
@@ -250,6 +262,7 @@ export class ContentStore {
 
   async setMtime(livePath: string, mtimeMs: number): Promise<FileStat> {
     const st = await stat(livePath);
+    this.own.expect(livePath, 'change');
     await utimes(livePath, st.atime, new Date(mtimeMs));
     return (await this.statPath(livePath))!;
   }

@@ -17,7 +17,7 @@ export interface TestCore {
 export const FAST_KDF = { memoryKiB: 64, iterations: 1 };
 
 /** A real core over a fresh temporary folder: SQLite file, blobs, a root 'docs' owned by 'alice'. */
-export async function makeCore(opts: { dir?: string; keepDir?: boolean } = {}): Promise<TestCore> {
+export async function makeCore(opts: { dir?: string; keepDir?: boolean; now?: () => number } = {}): Promise<TestCore> {
   const dir = opts.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'syncgate-core-')));
   const core = await createCore({
     dataDir: dir,
@@ -25,6 +25,7 @@ export async function makeCore(opts: { dir?: string; keepDir?: boolean } = {}): 
     log: pino({ level: 'silent' }),
     kdf: FAST_KDF,
     guard: { freeAttempts: 3, banAfter: 10, windowMs: 60_000, banMs: 60_000, maxDelayMs: 0 },
+    ...(opts.now ? { now: opts.now } : {}),
   });
   const rootDir = path.join(dir, 'roots', 'docs');
   let alice = core.accounts.users().find((u) => u.name === 'alice');

@@ -24,7 +24,7 @@ export interface TestGateway {
  * A real gateway for a test: temporary data folder, HTTP and FTP on port 0 (127.0.0.1),
  * cheap password hashing, watcher off unless asked for. Stop it with close().
  */
-export async function startTestGateway(overrides: DeepPartial<AppConfig> = {}): Promise<TestGateway> {
+export async function startTestGateway(overrides: DeepPartial<AppConfig> = {}, opts: { now?: () => number } = {}): Promise<TestGateway> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'syncgate-gw-'));
   const pasv = 40000 + Math.floor(Math.random() * 200) * 100;
   const base = {
@@ -37,7 +37,7 @@ export async function startTestGateway(overrides: DeepPartial<AppConfig> = {}): 
     ftp: { host: '127.0.0.1', port: 0, passivePortMin: pasv, passivePortMax: pasv + 99 },
   };
   const config: AppConfig = configSchema.parse(merge(base, overrides as Record<string, unknown>));
-  const gw = await startGateway(config, { log: pino({ level: process.env.SYNCGATE_TEST_LOG ?? 'silent' }) });
+  const gw = await startGateway(config, { log: pino({ level: process.env.SYNCGATE_TEST_LOG ?? 'silent' }), now: opts.now });
   const alice = await gw.core.accounts.createUser('alice', 'alice-password');
   await gw.core.roots.create('docs', path.join(dir, 'roots', 'docs'), alice.id);
   return {

@@ -219,10 +219,12 @@ describe('share links over HTTP', () => {
     expect((await fetch(`${base}/s/${token}/download/existing.txt`)).status).toBe(403);
     const up = await fetch(`${base}/s/${token}/upload?name=existing.txt`, { method: 'POST', body: 'from a stranger' });
     expect(up.status).toBe(201);
-    expect(await up.json()).toEqual({ name: 'existing (1).txt', size: 15 });
+    // The answer names what the visitor sent, not the stored "existing (1).txt": no hint of what exists.
+    expect(await up.json()).toEqual({ name: 'existing.txt', size: 15 });
     const put = await raw('PUT', `/s/${token}/upload/existing.txt`, {}, Buffer.from('again'));
     expect(put.status).toBe(201);
-    expect(JSON.parse(put.body.toString()).name).toBe('existing (2).txt');
+    expect(JSON.parse(put.body.toString()).name).toBe('existing.txt');
+    expect(put.body.toString()).not.toContain('(');
     expect((await raw('PUT', `/s/${token}/upload/..%2Fsecret.txt`, {}, Buffer.from('x'))).status).toBe(400);
     expect((await raw('POST', `/s/${token}/upload?name=../secret.txt`, {}, Buffer.from('x'))).status).toBe(400);
     expect((await raw('POST', `/s/${token}/upload?name=..`, {}, Buffer.from('x'))).status).toBe(400);

@@ -111,7 +111,7 @@ describe('share links with curl and wget', () => {
     await run('curl', ['-fsS', '-T', 'report.txt', `${url}/upload/`], { cwd: d });
     await writeFile(path.join(d, 'report.txt'), 'second');
     const out = await run('curl', ['-fsS', '-T', 'report.txt', `${url}/upload/`], { cwd: d });
-    expect(JSON.parse(out.stdout)).toEqual({ name: 'report (1).txt', size: 6 });
+    expect(JSON.parse(out.stdout)).toEqual({ name: 'report.txt', size: 6 }); // never the stored "report (1).txt"
     const s = t.alice.session;
     expect((await readAll((await t.gw.core.vfs.read(s, 'docs', 'inbox/report.txt')).stream)).toString()).toBe('first');
     expect((await readAll((await t.gw.core.vfs.read(s, 'docs', 'inbox/report (1).txt')).stream)).toString()).toBe('second');

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { fail } from '../../../src/core/index.js';
 import { clearSessionCookie, csrfTokenOf, setSessionCookie } from '../auth.js';
-import { readJson, requireAdmin, requireUser, sessionOf, type HttpDeps, type HttpRouter, type HttpState } from '../context.js';
+import { connectionOf, readJson, requireAdmin, requireUser, sessionOf, type HttpDeps, type HttpRouter, type HttpState } from '../context.js';
 import { isoOrNull, presentUser } from '../presenters.js';
 
 const loginBody = z.object({
@@ -110,19 +110,15 @@ export function accountRoutes(deps: HttpDeps): HttpRouter {
   });
   r.patch('/users/:name', requireAdmin, async (ctx) => {
     const body = await readJson(ctx, patchUserBody, max);
+    const conn = connectionOf(ctx, core);
     const name = ctx.params.name!;
-    core.accounts.user(name);
-    if (body.disabled !== undefined) {
-      if (body.disabled && name === sessionOf(ctx).user.name) fail('INVALID_INPUT', 'you cannot disable yourself');
-      core.accounts.setDisabled(name, body.disabled);
-    }
-    if (body.password !== undefined) await core.accounts.setPassword(name, body.password);
-    ctx.body = presentUser(core.accounts.user(name));
+    conn.user(name);
+    if (body.disabled !== undefined) conn.setUserDisabled(name, body.disabled);
+    if (body.password !== undefined) await conn.setUserPassword(name, body.password);
+    ctx.body = presentUser(conn.user(name));
   });
   r.delete('/users/:name', requireAdmin, async (ctx) => {
-    const name = ctx.params.name!;
-    if (name === sessionOf(ctx).user.name) fail('INVALID_INPUT', 'you cannot delete yourself');
-    core.accounts.deleteUser(name);
+    connectionOf(ctx, core).deleteUser(ctx.params.name!);
     ctx.status = 204;
   });
   return r;

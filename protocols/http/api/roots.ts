@@ -1,8 +1,7 @@
 import path from 'node:path';
 import Router from '@koa/router';
 import { z } from 'zod';
-import { fail } from '../../../src/core/index.js';
-import { parseQuery, readJson, requireAdmin, requireUser, sessionOf, type HttpDeps, type HttpRouter, type HttpState } from '../context.js';
+import { connectionOf, parseQuery, readJson, requireAdmin, requireUser, sessionOf, type HttpDeps, type HttpRouter, type HttpState } from '../context.js';
 import { presentRoot } from '../presenters.js';
 
 const newRootBody = z.object({
@@ -43,33 +42,20 @@ export function rootRoutes(deps: HttpDeps): HttpRouter {
     ctx.status = 204;
   });
 
-  /** Only the owner (or an admin) manages who a root is shared with; others get 403 or 404. */
-  async function ownedRoot(ctx: Parameters<Parameters<typeof r.get>[1]>[0]) {
-    const s = sessionOf(ctx);
-    const h = await core.roots.open(s, ctx.params.root!, 'read');
-    if (h.access !== 'owner' && !s.user.isAdmin) fail('PERMISSION_DENIED', 'only the owner shares a root');
-    return h;
-  }
-
+  // Only the owner (or an admin) manages who a root is shared with: the core refuses the rest.
   r.get('/roots/:root/grants', requireUser, async (ctx) => {
-    const h = await ownedRoot(ctx);
-    ctx.body = { grants: core.ctx.roots.grantsOfRoot(h.row.id).map((g) => ({ user: g.userName, mode: g.mode })) };
+    ctx.body = { grants: await connectionOf(ctx, core).grants(ctx.params.root!) };
   });
 
   r.put('/roots/:root/grants/:user', requireUser, async (ctx) => {
-    const h = await ownedRoot(ctx);
+    const conn = connectionOf(ctx, core);
+    await conn.grants(ctx.params.root!); // 403/404 before the body is read
     const body = await readJson(ctx, grantBody, options.maxJsonBytes);
-    const user = core.accounts.user(ctx.params.user!);
-    if (user.id === h.row.ownerId) fail('INVALID_INPUT', 'the owner already has full access');
-    core.ctx.roots.grant(h.row.id, user.id, body.mode);
-    ctx.body = { user: user.name, mode: body.mode };
+    ctx.body = await conn.grant(ctx.params.root!, ctx.params.user!, body.mode);
   });
 
   r.delete('/roots/:root/grants/:user', requireUser, async (ctx) => {
-    const h = await ownedRoot(ctx);
-    const user = core.accounts.user(ctx.params.user!);
-    if (!core.ctx.roots.grantOf(h.row.id, user.id)) fail('NOT_FOUND', `root ${h.row.name} is not shared with ${user.name}`);
-    core.ctx.roots.revoke(h.row.id, user.id);
+    await connectionOf(ctx, core).revokeGrant(ctx.params.root!, ctx.params.user!);
     ctx.status = 204;
   });
   return r;

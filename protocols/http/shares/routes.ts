@@ -223,7 +223,9 @@ export function shareRoutes(deps: HttpDeps): HttpRouter {
       ...(declared !== undefined && Number.isSafeInteger(declared) ? { declaredSize: declared } : {}),
     });
     ctx.status = 201;
-    ctx.body = { name: r.entry.name, size: r.entry.size };
+    // The visitor's own name back, never the stored one: "name (2)" would tell a drop-box
+    // visitor that "name" and "name (1)" already exist in a folder they may not list.
+    ctx.body = { name, size: r.entry.size };
   };
   router.put('/s/:token/upload/:name', (ctx) => upload(ctx, String(ctx.params.name)));
   router.post('/s/:token/upload', (ctx) => upload(ctx, parseQuery(ctx, uploadQuery).name));

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Router from '@koa/router';
 import type { HttpContext, HttpDeps, HttpRouter, HttpState } from '../context.js';
+import { sendVendorFile } from './vendor.js';
 
 /** The static web UI: plain files, no build step. */
 export const PUBLIC_DIR = fileURLToPath(new URL('../../../public/', import.meta.url));
@@ -75,6 +76,15 @@ export function staticRoutes(_deps: HttpDeps): HttpRouter {
   router.get('/', app);
   router.get('/app', app);
   router.get('/app/{*rest}', app);
+  router.get('/assets/vendor/:name', async (ctx) => {
+    ctx.state.door = 'web';
+    await sendVendorFile(ctx, String(ctx.params.name));
+  });
+  // Browsers ask for /favicon.ico whatever the page links: answer it instead of a 404 in the console.
+  router.get('/favicon.ico', async (ctx) => {
+    ctx.state.door = 'web';
+    if (await sendPublicFile(ctx, 'assets/favicon.svg', 'short')) ctx.type = 'image/svg+xml';
+  });
   router.get('/assets/{*file}', async (ctx) => {
     ctx.state.door = 'web';
     const file = ctx.params.file;

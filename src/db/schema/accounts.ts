@@ -35,6 +35,8 @@ export const loginSessions = sqliteTable('login_sessions', {
   createdAt: integer('created_at').notNull().default(now),
   expiresAt: integer('expires_at').notNull(),
   lastAddress: text('last_address'),
+  /** Last request made with it (updated at most once a minute): the idle timeout counts from here. */
+  lastSeenAt: integer('last_seen_at'),
 });
 
 /** Companion client installations, registered by the uuid they made. */

@@ -3,3 +3,4 @@ export * from './roots.js';
 export * from './files.js';
 export * from './dav.js';
 export * from './shares.js';
+export * from './guard.js';

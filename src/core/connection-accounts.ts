@@ -1,0 +1,184 @@
+import type { Accounts, UserInfo } from './accounts.js';
+import type { CoreContext } from './context.js';
+import { fail } from './errors.js';
+import type { LoginGuard } from './guard.js';
+import type { Locks } from './locks.js';
+import type { Properties } from './properties.js';
+import type { Retention } from './retention.js';
+import type { Roots } from './roots.js';
+import type { Session } from './session.js';
+import type { ShareLinks } from './shares.js';
+import type { RetentionPolicy, RootInfo } from './types.js';
+import type { ResumableUploads } from './uploads.js';
+import type { VfsReader } from './vfs-read.js';
+import type { VfsRecovery } from './vfs-recover.js';
+import type { VfsWriter } from './vfs-write.js';
+
+/** The services a connection binds to its session; built once per core, shared by every connection. */
+export interface CoreServices {
+  ctx: CoreContext;
+  roots: Roots;
+  accounts: Accounts;
+  guard: LoginGuard;
+  locks: Locks;
+  properties: Properties;
+  retention: Retention;
+  shares: ShareLinks;
+  reader: VfsReader;
+  writer: VfsWriter;
+  recovery: VfsRecovery;
+  uploads: ResumableUploads;
+  now: () => number;
+}
+
+export interface TokenInfo {
+  id: number;
+  name: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+export interface DeviceInfo {
+  id: number;
+  uuid: string;
+  name: string;
+  lastAddress: string | null;
+  lastSeenAt: number | null;
+  revoked: boolean;
+}
+
+/**
+ * The account side of a connection: roots and their grants, the user's own tokens and devices,
+ * and the admin operations. Every method checks the session itself; see connection.ts.
+ */
+export class AccountConnection {
+  constructor(
+    protected readonly core: CoreServices,
+    readonly session: Session,
+  ) {}
+
+  /** Refuses anyone but an admin (a share-link session never is one, whoever created the link). */
+  protected requireAdmin(): void {
+    if (!this.session.user.isAdmin || this.session.scope) fail('PERMISSION_DENIED', 'only an admin may do this');
+  }
+
+  /** Refuses a share-link session: it stays inside its link and manages nothing. */
+  protected requireAccount(): void {
+    if (this.session.scope) fail('PERMISSION_DENIED', 'a share link cannot do this');
+  }
+
+  // Roots
+
+  /** The roots the session may see. */
+  roots(): RootInfo[] {
+    return this.core.roots.list(this.session);
+  }
+
+  async root(name: string): Promise<RootInfo> {
+    const h = await this.core.roots.open(this.session, name, 'read');
+    return this.core.roots.info(h.row, h.access);
+  }
+
+  /** Admin: a new root over a server folder, owned by `owner` (the admin when absent). */
+  async createRoot(name: string, dir: string, owner?: string, retention?: RetentionPolicy): Promise<RootInfo> {
+    this.requireAdmin();
+    const ownerId = owner === undefined ? this.session.user.id : this.core.accounts.user(owner).id;
+    const row = await this.core.roots.create(name, dir, ownerId, retention);
+    return this.core.roots.info(row, 'owner');
+  }
+
+  removeRoot(name: string): void {
+    this.requireAdmin();
+    this.core.roots.remove(name);
+  }
+
+  setRetention(name: string, policy: RetentionPolicy): void {
+    this.requireAdmin();
+    this.core.roots.setRetention(name, policy);
+  }
+
+  // Grants: only the root's owner or an admin.
+
+  grants(root: string): Promise<{ user: string; mode: 'read' | 'write' }[]> {
+    return this.core.roots.grants(this.session, root);
+  }
+  grant(root: string, user: string, mode: 'read' | 'write'): Promise<{ user: string; mode: 'read' | 'write' }> {
+    return this.core.roots.grant(this.session, root, user, mode);
+  }
+  revokeGrant(root: string, user: string): Promise<void> {
+    return this.core.roots.revokeGrant(this.session, root, user);
+  }
+
+  // The session's own account
+
+  /** Changes the session user's password; the current one is checked first (counted by the guard). */
+  async changePassword(current: string, next: string): Promise<void> {
+    this.requireAccount();
+    const s = this.session;
+    await this.core.accounts.authenticate(s.user.name, current, { address: s.address, protocol: s.protocol });
+    await this.core.accounts.setPassword(s.user.name, next);
+  }
+
+  tokens(): TokenInfo[] {
+    this.requireAccount();
+    return this.core.accounts.tokens(this.session.user.id);
+  }
+  /** A new API token; its secret is returned once. */
+  createToken(name: string): { id: number; name: string; token: string } {
+    this.requireAccount();
+    return this.core.accounts.createToken(this.session.user.id, name);
+  }
+  revokeToken(id: number): void {
+    this.requireAccount();
+    this.core.accounts.revokeToken(this.session.user.id, id);
+  }
+
+  // Devices (companion clients). Pairing and per-root cursors belong to src/core/devices.ts.
+
+  devices(): DeviceInfo[] {
+    this.requireAccount();
+    return this.core.accounts.devices(this.session.user.id);
+  }
+  /** Registers (or renames) the device with this uuid; its token is returned once. */
+  registerDevice(uuid: string, name: string): { id: number; uuid: string; name: string; token: string } {
+    this.requireAccount();
+    return this.core.accounts.registerDevice(this.session.user, uuid, name, this.session.address ?? null);
+  }
+  revokeDevice(id: number): void {
+    this.requireAccount();
+    this.core.accounts.revokeDevice(this.session.user.id, id);
+  }
+
+  // Admin: users
+
+  users(): UserInfo[] {
+    this.requireAdmin();
+    return this.core.accounts.users();
+  }
+  user(name: string): UserInfo {
+    this.requireAdmin();
+    return this.core.accounts.user(name);
+  }
+  createUser(name: string, password: string, isAdmin = false): Promise<UserInfo> {
+    this.requireAdmin();
+    return this.core.accounts.createUser(name, password, isAdmin);
+  }
+  /** An admin cannot disable their own account: nobody might be left to undo it. */
+  setUserDisabled(name: string, disabled: boolean): UserInfo {
+    this.requireAdmin();
+    this.core.accounts.user(name);
+    if (disabled && name === this.session.user.name) fail('INVALID_INPUT', 'you cannot disable yourself');
+    this.core.accounts.setDisabled(name, disabled);
+    return this.core.accounts.user(name);
+  }
+  async setUserPassword(name: string, password: string): Promise<UserInfo> {
+    this.requireAdmin();
+    await this.core.accounts.setPassword(name, password);
+    return this.core.accounts.user(name);
+  }
+  deleteUser(name: string): void {
+    this.requireAdmin();
+    if (name === this.session.user.name) fail('INVALID_INPUT', 'you cannot delete yourself');
+    this.core.accounts.deleteUser(name);
+  }
+}

@@ -1,0 +1,69 @@
+import path from 'node:path';
+
+/** What a folder watch (fs.watch on Linux: inotify) reports: 'rename' for a name that came or went, 'change' for content or attributes. */
+export type WatchEvent = 'rename' | 'change';
+
+/**
+ * The gateway's own changes to the live tree, told before each system call that makes them, so a
+ * folder watch can drop the events they cause without looking at the disk (no stat, no timer, no
+ * reconcile): the watcher is on by default, so what it costs per write is every user's cost.
+ *
+ * Each announced change is expected once per kind of event (a rename into place: one 'rename' at its
+ * name; a hard link to a live file: one 'change'), and only for `ttlMs`: inotify reports within
+ * milliseconds, and an expectation whose event never came (no watch on that folder yet) must not hide
+ * another program's later edit. A later edit of the same name by another program is a second event
+ * and is seen. A tree moved or removed as a whole (`expectTree`) has every event at or below it
+ * below it dropped for the window: watches left on its sub-folders report its removal name by name.
+ */
+export class OwnChanges {
+  private readonly paths = new Map<string, { rename: number; change: number; until: number }>();
+  private readonly trees = new Map<string, number>();
+
+  constructor(
+    private readonly ttlMs = 2000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** An event `event` at `abs` is about to come from our own change. */
+  expect(abs: string, event: WatchEvent): void {
+    const until = this.now() + this.ttlMs;
+    this.sweep();
+    const e = this.paths.get(abs);
+    if (e && e.until >= this.now()) {
+      e[event] += 1;
+      e.until = until;
+    } else this.paths.set(abs, { rename: event === 'rename' ? 1 : 0, change: event === 'change' ? 1 : 0, until });
+  }
+
+  /** Every event at or below `abs` for the window comes from our own move or removal of that tree. */
+  expectTree(abs: string): void {
+    this.sweep();
+    this.trees.set(abs, this.now() + this.ttlMs);
+  }
+
+  /** True if the event is our own (and it is counted off): the watcher then ignores it. */
+  consume(abs: string, event: WatchEvent): boolean {
+    if (this.paths.size === 0 && this.trees.size === 0) return false;
+    const now = this.now();
+    const e = this.paths.get(abs);
+    if (e && e.until >= now && e[event] > 0) {
+      e[event] -= 1;
+      if (e.rename === 0 && e.change === 0) this.paths.delete(abs);
+      return true;
+    }
+    for (const [tree, until] of this.trees) {
+      // Strictly below: the tree's own name is the path expectation's (a folder made there again by
+      // another program right after is seen, and its reconcile scans what it holds).
+      if (until >= now && abs.startsWith(tree + path.sep)) return true;
+    }
+    return false;
+  }
+
+  /** Drops expectations past their window (called as new ones come: the maps stay small). */
+  private sweep(): void {
+    if (this.paths.size < 256 && this.trees.size < 16) return;
+    const now = this.now();
+    for (const [k, e] of this.paths) if (e.until < now) this.paths.delete(k);
+    for (const [k, until] of this.trees) if (until < now) this.trees.delete(k);
+  }
+}
