@@ -73,6 +73,8 @@ export class DataChannel {
   private failure: Error | null = null;
   private closed = false;
   private target: { host: string; port: number } | null = null;
+  /** Settles when the data connection's TLS handshake is done (at once without PROT P). */
+  private handshake: Promise<void> = Promise.resolve();
 
   private constructor(private readonly opts: DataOptions) {}
 
@@ -111,8 +113,17 @@ export class DataChannel {
     raw.setNoDelay(true);
     let sock: Socket | TLSSocket = raw;
     if (this.opts.tls) {
-      sock = new tls.TLSSocket(raw, { isServer: true, secureContext: this.opts.tls });
+      const secure = new tls.TLSSocket(raw, { isServer: true, secureContext: this.opts.tls });
       raw.on('error', () => undefined);
+      this.handshake = new Promise<void>((resolve, reject) => {
+        // Resolved a turn later: OpenSSL writes its TLS 1.3 session tickets after the handshake
+        // callback returns, and data or a close_notify written inside that callback goes out ahead
+        // of them; an OpenSSL client (ftplib) then fails its unwrap with SHUTDOWN_WHILE_IN_INIT.
+        secure.once('secure', () => setImmediate(resolve));
+        secure.once('close', () => reject(replyError(426, 'TLS handshake on the data connection failed')));
+      });
+      this.handshake.catch(() => undefined);
+      sock = secure;
     }
     sock.on('error', () => undefined); // reported through the transfer's own stream handling
     sock.setTimeout(this.opts.timeoutMs, () => sock.destroy(replyError(426, 'Data connection timed out')));
@@ -151,6 +162,15 @@ export class DataChannel {
       });
     }
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  /**
+   * Resolves once the data connection is secure. A transfer waits for it after its 150 and before
+   * ending the connection: ending a TLS socket mid-handshake sends no close_notify, and strict
+   * clients (ftplib, FileZilla) then fail the transfer, empty ones above all.
+   */
+  secured(): Promise<void> {
+    return this.handshake;
   }
 
   close(): void {

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { FileSystem, type FtpConnection } from 'ftp-srv';
-import type { Core, EntryInfo, ReadResult, Session, WriteResult } from '../../src/core/index.js';
+import type { Connection, Core, EntryInfo, ReadResult, Session, WriteResult } from '../../src/core/index.js';
 import { SyncgateError } from '../../src/core/index.js';
 
 /** A resolved client path: `root` null is the top level ('/'), which lists the user's roots. */
@@ -38,24 +38,31 @@ const denied = () => new SyncgateError('PERMISSION_DENIED', 'not allowed at the 
 
 /**
  * One per logged-in FTP connection (handed to ftp-srv from the `login` event). The user's visible
- * roots are the top-level folders; everything below goes to core.vfs, nothing touches the disk.
+ * roots are the top-level folders; everything below goes to the core's connection, nothing touches the disk.
  * ftp-srv's own disk-backed methods are overridden so none of them can be reached.
  */
 export class FtpFileSystem extends FileSystem {
   private cwdPath = '/';
-  /** Set by the dispatcher for each command, so core logs carry it. */
-  requestId = '';
+  private readonly firstRequestId: string;
+  /** The core, bound to this control connection's session. */
+  readonly conn: Connection;
 
   constructor(
     connection: FtpConnection,
-    private readonly core: Core,
-    private readonly base: Session,
+    core: Core,
+    private readonly session: Session,
   ) {
     super(connection, { root: '/', cwd: '/' });
+    this.firstRequestId = session.requestId;
+    this.conn = core.connect(session);
   }
 
-  get session(): Session {
-    return { ...this.base, requestId: this.requestId || this.base.requestId };
+  /** Set by the dispatcher for each command, so core logs carry it (the connection reads the session on each call). */
+  set requestId(id: string) {
+    this.session.requestId = id || this.firstRequestId;
+  }
+  get requestId(): string {
+    return this.session.requestId;
   }
 
   override currentDirectory(): string {
@@ -71,23 +78,22 @@ export class FtpFileSystem extends FileSystem {
 
   async entry(t: FtpTarget): Promise<FtpEntry> {
     if (t.root === null) return { name: '/', kind: 'dir', size: 0, mtimeMs: Date.now(), writable: false };
-    const e = await this.core.vfs.stat(this.session, t.root, t.rel);
+    const e = await this.conn.stat(t.root, t.rel);
     return this.toEntry(e, t.rel === '' ? t.root : e.name, t.root);
   }
 
   async entries(t: FtpTarget): Promise<FtpEntry[]> {
     if (t.root === null) {
-      const s = this.session;
       const out: FtpEntry[] = [];
-      for (const r of this.core.roots.list(s)) {
-        const e = await this.core.vfs.stat(s, r.name, '').catch(() => null);
+      for (const r of this.conn.roots()) {
+        const e = await this.conn.stat(r.name, '').catch(() => null);
         out.push({ name: r.name, kind: 'dir', size: 0, mtimeMs: e?.mtimeMs ?? Date.now(), writable: r.access !== 'read' });
       }
       return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     }
     const root = t.root;
     const writable = this.writableRoots().has(root);
-    const list = await this.core.vfs.list(this.session, root, t.rel);
+    const list = await this.conn.list(root, t.rel);
     return list.map((e) => ({ name: e.name, kind: e.kind, size: e.size, mtimeMs: e.mtimeMs, writable }));
   }
 
@@ -101,53 +107,48 @@ export class FtpFileSystem extends FileSystem {
 
   openRead(t: FtpTarget, start: number): Promise<ReadResult> {
     if (t.root === null) throw new SyncgateError('IS_A_DIRECTORY', 'the top level is a folder');
-    return this.core.vfs.read(this.session, t.root, t.rel, start > 0 ? { start } : {});
+    return this.conn.read(t.root, t.rel, start > 0 ? { start } : {});
   }
 
   store(t: FtpTarget, source: Readable, offset: number): Promise<WriteResult> {
     if (t.root === null || t.rel === '') throw t.root === null ? denied() : new SyncgateError('IS_A_DIRECTORY', 'a root is a folder');
-    return this.core.vfs.write(this.session, t.root, t.rel, source, offset > 0 ? { offset } : {});
+    return this.conn.write(t.root, t.rel, source, offset > 0 ? { offset } : {});
   }
 
   async makeDirectory(t: FtpTarget): Promise<void> {
     if (t.root === null) throw denied();
     if (t.rel === '') {
-      await this.core.vfs.stat(this.session, t.root, '');
+      await this.conn.stat(t.root, '');
       throw new SyncgateError('ALREADY_EXISTS', 'exists');
     }
-    await this.core.vfs.mkdir(this.session, t.root, t.rel);
+    await this.conn.mkdir(t.root, t.rel);
   }
 
   async removeFile(t: FtpTarget): Promise<void> {
     if (t.root === null || t.rel === '') throw denied();
-    const e = await this.core.vfs.stat(this.session, t.root, t.rel);
-    if (e.kind === 'dir') throw new SyncgateError('IS_A_DIRECTORY', 'is a folder');
-    await this.core.vfs.delete(this.session, t.root, t.rel);
+    await this.conn.removeFile(t.root, t.rel);
   }
 
   /** RMD: only an empty folder, like every FTP server (clients recurse themselves). */
   async removeDirectory(t: FtpTarget): Promise<void> {
     if (t.root === null || t.rel === '') throw denied();
-    const e = await this.core.vfs.stat(this.session, t.root, t.rel);
-    if (e.kind !== 'dir') throw new SyncgateError('NOT_A_DIRECTORY', 'not a folder');
-    if ((await this.core.vfs.list(this.session, t.root, t.rel)).length > 0) throw new SyncgateError('NOT_EMPTY', 'not empty');
-    await this.core.vfs.delete(this.session, t.root, t.rel);
+    await this.conn.removeEmptyDir(t.root, t.rel);
   }
 
   async renameEntry(from: FtpTarget, to: FtpTarget): Promise<void> {
     if (from.root === null || from.rel === '' || to.root === null || to.rel === '') throw denied();
     // RNTO onto an existing file replaces it, as on every Unix FTP server (its version stays in history).
-    await this.core.vfs.move(this.session, from.root, from.rel, to.rel, { overwrite: true, toRoot: to.root === from.root ? undefined : to.root });
+    await this.conn.move(from.root, from.rel, to.rel, { overwrite: true, toRoot: to.root === from.root ? undefined : to.root });
   }
 
   async setModified(t: FtpTarget, mtimeMs: number): Promise<FtpEntry> {
     if (t.root === null || t.rel === '') throw denied();
-    const e = await this.core.vfs.setMtime(this.session, t.root, t.rel, mtimeMs);
+    const e = await this.conn.setMtime(t.root, t.rel, mtimeMs);
     return this.toEntry(e, e.name, t.root);
   }
 
   private writableRoots(): Set<string> {
-    return new Set(this.core.roots.list(this.session).filter((r) => r.access !== 'read').map((r) => r.name));
+    return new Set(this.conn.roots().filter((r) => r.access !== 'read').map((r) => r.name));
   }
 
   private toEntry(e: EntryInfo, name: string, root: string): FtpEntry {

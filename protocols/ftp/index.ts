@@ -3,7 +3,7 @@ import type { AddressInfo, Server } from 'node:net';
 import { FtpSrv, type FtpConnection } from 'ftp-srv';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
-import type { Core, Session } from '../../src/core/index.js';
+import type { Core } from '../../src/core/index.js';
 import { FtpClient, type FtpDoorState } from './client.js';
 import { FTP_COMMANDS } from './commands/index.js';
 import { PassivePorts, plainAddress } from './data.js';
@@ -73,9 +73,9 @@ export async function startFtpDoor(deps: FtpDoorDeps): Promise<FtpDoor | null> {
     });
     srv.on('login', ({ connection, username, password }, resolve, reject) => {
       const address = plainAddress(connection.ip);
-      core.accounts.authenticate(username, password, { address, protocol: 'ftp' }).then((user) => {
-        const session: Session = { user, device: null, protocol: 'ftp', requestId: `ftp-${connection.id.slice(0, 8)}`, address };
-        log.info({ user: user.name, address }, 'ftp login');
+      const requestId = `ftp-${connection.id.slice(0, 8)}`;
+      core.authenticate({ kind: 'password', user: username, secret: password }, { address, protocol: 'ftp', requestId }).then((session) => {
+        log.info({ user: session.user.name, address }, 'ftp login');
         resolve({ fs: new FtpFileSystem(connection, core, session) });
       }, reject);
     });

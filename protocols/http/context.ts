@@ -19,7 +19,8 @@
  *   credentials with 401. It never rejects a request that sent none: use `requireUser` on a route that
  *   needs a user, then `sessionOf(ctx)`. Cookie-authenticated unsafe methods must carry the CSRF
  *   header (checked by authenticate, not by routes).
- * - JSON bodies: `readJson(ctx, schema)` (bounded by options.maxJsonBytes -> 413, zod -> 400).
+ * - JSON bodies: `readJson(ctx, schema)` (bounded by options.maxJsonBytes, or 8 KB without
+ *   credentials -> 413; nested deeper than 32 -> 400; zod -> 400).
  *   Query strings: `parseQuery(ctx, schema)`.
  * - Metrics: `deps.httpMetrics.bytes.inc({door, direction}, n)` for payload bytes you stream;
  *   request counting is done for every request by index.ts using `ctx.state.door`
@@ -126,8 +127,35 @@ function zodMessage(err: z.ZodError): string {
 }
 
 /** Reads and validates a JSON body, bounded by options.maxJsonBytes (413 beyond). */
+/**
+ * Largest JSON body of a request without credentials (the login; share links' password form uses
+ * the same): a stranger's body costs parsing before any check, and none of these needs more.
+ */
+export const ANONYMOUS_JSON_BYTES = 8192;
+/** No body of this API nests more than a few levels; deeper is refused before JSON.parse runs. */
+const MAX_JSON_DEPTH = 32;
+
+/** Nesting depth of JSON text, counted in one pass over the bytes (brackets inside strings skipped). */
+function tooDeep(buf: Buffer, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < buf.length; i += 1) {
+    const c = buf[i]!;
+    if (inString) {
+      if (c === 0x5c) i += 1; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      depth += 1;
+      if (depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth -= 1;
+  }
+  return false;
+}
+
 export async function readJson<T extends z.ZodType>(ctx: HttpContext, schema: T, maxBytes: number): Promise<z.infer<T>> {
   const type = ctx.get('content-type');
+  if (!ctx.state.session) maxBytes = Math.min(maxBytes, ANONYMOUS_JSON_BYTES);
   const declared = Number(ctx.get('content-length') || '0');
   if (declared > maxBytes) fail('QUOTA_EXCEEDED', 'the request body is too large');
   const chunks: Buffer[] = [];
@@ -140,8 +168,10 @@ export async function readJson<T extends z.ZodType>(ctx: HttpContext, schema: T,
   let value: unknown = {};
   if (size > 0) {
     if (type && !/json/i.test(type)) fail('INVALID_INPUT', 'the body must be JSON (application/json)');
+    const text = Buffer.concat(chunks);
+    if (tooDeep(text, MAX_JSON_DEPTH)) fail('INVALID_INPUT', `the JSON body nests deeper than ${MAX_JSON_DEPTH} levels`);
     try {
-      value = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      value = JSON.parse(text.toString('utf8'));
     } catch {
       fail('INVALID_INPUT', 'the body is not valid JSON');
     }

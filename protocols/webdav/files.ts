@@ -59,9 +59,9 @@ function parseRange(header: string | undefined, size: number): { start: number; 
 }
 
 export async function get(ctx: DavContext, head: boolean): Promise<void> {
-  const { req, res, core, session, target } = ctx;
+  const { req, res, conn, target } = ctx;
   if (target.root === null) return listing(ctx, head, null);
-  const entry = await core.vfs.stat(session, target.root, target.path);
+  const entry = await conn.stat(target.root, target.path);
   if (entry.kind === 'dir') return listing(ctx, head, entry);
   entryHeaders(ctx, entry);
   if (checkConditions(req, entry, true) === 'not-modified') {
@@ -86,7 +86,7 @@ export async function get(ctx: DavContext, head: boolean): Promise<void> {
     res.end();
     return;
   }
-  const r = await core.vfs.read(session, target.root, target.path, range ?? {});
+  const r = await conn.read(target.root, target.path, range ?? {});
   entryHeaders(ctx, r.entry);
   res.statusCode = range ? 206 : 200;
   if (range) res.setHeader('Content-Range', `bytes ${r.start}-${r.end}/${r.size}`);
@@ -99,11 +99,11 @@ export async function get(ctx: DavContext, head: boolean): Promise<void> {
 
 /** A small HTML page for a browser pointed at a collection. */
 async function listing(ctx: DavContext, head: boolean, entry: EntryInfo | null): Promise<void> {
-  const { core, session, target, res, prefix } = ctx;
+  const { conn, target, res, prefix } = ctx;
   const rows =
     target.root === null
-      ? core.roots.list(session).map((r) => ({ href: hrefOf(prefix, r.name, '', true), name: `${r.name}/` }))
-      : (await core.vfs.list(session, target.root, target.path)).map((e) => ({
+      ? conn.roots().map((r) => ({ href: hrefOf(prefix, r.name, '', true), name: `${r.name}/` }))
+      : (await conn.list(target.root, target.path)).map((e) => ({
           href: hrefOf(prefix, target.root, e.path, e.kind === 'dir'),
           name: e.kind === 'dir' ? `${e.name}/` : e.name,
         }));
@@ -128,7 +128,7 @@ function drain(ctx: DavContext): Promise<void> {
 }
 
 export async function put(ctx: DavContext): Promise<void> {
-  const { req, res, core, session } = ctx;
+  const { req, res, conn } = ctx;
   const { root, path } = requireRootTarget(ctx);
   if (path === '') throw new DavError(405, 'the root is a collection');
   if (isAppleDouble(ctx)) {
@@ -148,7 +148,7 @@ export async function put(ctx: DavContext): Promise<void> {
   const mtimeHeader = header(req, 'x-oc-mtime');
   const mtimeSec = typeof mtimeHeader === 'string' ? Number(mtimeHeader) : NaN;
   const mtimeMs = Number.isFinite(mtimeSec) && mtimeSec > 0 ? Math.round(mtimeSec * 1000) : undefined;
-  const result = await core.vfs.write(session, root, path, req, {
+  const result = await conn.write(root, path, req, {
     baseVersion,
     onConflict: 'fail',
     createOnly: req.headers['if-none-match']?.trim() === '*',
@@ -156,7 +156,7 @@ export async function put(ctx: DavContext): Promise<void> {
     declaredSize: declaredBodySize(req.headers),
   });
   // Same content sent again with another X-OC-Mtime (a client fixing times): record the time.
-  const entryNow = result.unchanged && mtimeMs !== undefined && result.entry.mtimeMs !== mtimeMs ? await core.vfs.setMtime(session, root, path, mtimeMs) : result.entry;
+  const entryNow = result.unchanged && mtimeMs !== undefined && result.entry.mtimeMs !== mtimeMs ? await conn.setMtime(root, path, mtimeMs) : result.entry;
   entryHeaders(ctx, entryNow);
   res.setHeader('OC-ETag', entryNow.etag);
   if (mtimeMs !== undefined) res.setHeader('X-OC-MTime', 'accepted');
@@ -164,7 +164,7 @@ export async function put(ctx: DavContext): Promise<void> {
 }
 
 export async function remove(ctx: DavContext): Promise<void> {
-  const { req, res, core, session } = ctx;
+  const { req, res, conn } = ctx;
   const { root, path } = requireRootTarget(ctx);
   const depth = header(req, 'depth');
   if (depth !== undefined && depth.toLowerCase() !== 'infinity') throw new DavError(400, 'DELETE needs Depth: infinity');
@@ -172,20 +172,20 @@ export async function remove(ctx: DavContext): Promise<void> {
     send(res, 204);
     return;
   }
-  const entry = await core.vfs.stat(session, root, path);
+  const entry = await conn.stat(root, path);
   await applyIfHeader(ctx);
   checkConditions(req, entry, false);
-  await core.vfs.delete(session, root, path, { baseVersion: baseVersionFor(req, entry) });
+  await conn.delete(root, path, { baseVersion: baseVersionFor(req, entry) });
   send(res, 204);
 }
 
 export async function mkcol(ctx: DavContext): Promise<void> {
-  const { res, core, session } = ctx;
+  const { res, conn } = ctx;
   const { root, path } = requireRootTarget(ctx);
   if (hasBody(ctx.req) && (await readBody(ctx)).length > 0) throw new DavError(415, 'MKCOL with a body is not supported');
   await applyIfHeader(ctx);
   checkConditions(ctx.req, await statOrNull(ctx), false);
-  await core.vfs.mkdir(session, root, path);
+  await conn.mkdir(root, path);
   send(res, 201);
 }
 
@@ -198,7 +198,7 @@ function destinationOf(ctx: DavContext): DavTarget {
 }
 
 export async function copyOrMove(ctx: DavContext, move: boolean): Promise<void> {
-  const { req, res, core, session } = ctx;
+  const { req, res, conn } = ctx;
   const { root, path } = requireRootTarget(ctx);
   const dest = destinationOf(ctx);
   const ow = (header(req, 'overwrite') ?? 'T').toUpperCase();
@@ -209,7 +209,7 @@ export async function copyOrMove(ctx: DavContext, move: boolean): Promise<void> 
     send(res, 201);
     return;
   }
-  const entry = await core.vfs.stat(session, root, path);
+  const entry = await conn.stat(root, path);
   if (dest.root === root && dest.path === entry.path) throw new DavError(403, 'source and destination are the same');
   await applyIfHeader(ctx);
   checkConditions(req, entry, false);
@@ -217,9 +217,9 @@ export async function copyOrMove(ctx: DavContext, move: boolean): Promise<void> 
   if (existed && ow === 'F') throw new DavError(412, 'the destination exists and Overwrite is F');
   const toRoot = dest.root === root ? undefined : dest.root!;
   if (move) {
-    await core.vfs.move(session, root, path, dest.path, { overwrite: ow === 'T', baseVersion: baseVersionFor(req, entry), toRoot });
+    await conn.move(root, path, dest.path, { overwrite: ow === 'T', baseVersion: baseVersionFor(req, entry), toRoot });
   } else {
-    await core.vfs.copy(session, root, path, dest.path, { overwrite: ow === 'T', depth: depthHeader as '0' | 'infinity', toRoot });
+    await conn.copy(root, path, dest.path, { overwrite: ow === 'T', depth: depthHeader as '0' | 'infinity', toRoot });
   }
   send(res, existed ? 204 : 201);
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
-import { isCoreError, type Core, type SessionUser } from '../../src/core/index.js';
+import { isCoreError, type Core, type Session } from '../../src/core/index.js';
 import { DavError, STATUS_OF } from './errors.js';
 import { copyOrMove, get, mkcol, options, put, remove } from './files.js';
 import { lock, unlock } from './locking.js';
@@ -74,7 +74,7 @@ export function createWebdavDoor(deps: WebdavDoorDeps): WebdavDoor {
     counts.set(key, (counts.get(key) ?? 0) + 1);
   };
 
-  async function authenticate(req: IncomingMessage): Promise<SessionUser> {
+  async function authenticate(req: IncomingMessage, requestId: string): Promise<Session> {
     const header = req.headers.authorization ?? '';
     const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
     if (!m) throw new DavError(401, 'authentication required');
@@ -82,7 +82,8 @@ export function createWebdavDoor(deps: WebdavDoorDeps): WebdavDoor {
     const colon = decoded.indexOf(':');
     if (colon < 0) throw new DavError(401, 'authentication required');
     // The core remembers verified passwords for a minute (and still applies bans): no Argon2 per request.
-    return core.accounts.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1), { address: req.socket.remoteAddress, protocol: 'webdav' });
+    const cred = { kind: 'password' as const, user: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
+    return core.authenticate(cred, { address: req.socket.remoteAddress, protocol: 'webdav', requestId });
   }
 
   function fail(ctx: { req: IncomingMessage; res: ServerResponse; requestId: string }, err: unknown): void {
@@ -127,10 +128,9 @@ export function createWebdavDoor(deps: WebdavDoorDeps): WebdavDoor {
       throw new DavError(405, 'method not allowed');
     }
     const target = parseTarget(prefix, req.url ?? '/');
-    const user = method === 'OPTIONS' && !req.headers.authorization ? null : await authenticate(req);
-    if (!user) return options({ req, res } as DavContext);
-    const session = { user, device: null, protocol: 'webdav' as const, requestId, address: req.socket.remoteAddress };
-    await handler({ req, res, core, opts, prefix, session, requestId, log, target });
+    const session = method === 'OPTIONS' && !req.headers.authorization ? null : await authenticate(req, requestId);
+    if (!session) return options({ req, res } as DavContext);
+    await handler({ req, res, conn: core.connect(session), opts, prefix, session, requestId, log, target });
   }
 
   return {

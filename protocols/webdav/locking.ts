@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { isCoreError, type LockRow } from '../../src/core/index.js';
+import { isCoreError, type LockInfo } from '../../src/core/index.js';
 import { DavError } from './errors.js';
 import { parseIfHeader, submittedTokens } from './if-header.js';
-import { applyIfHeader, header, hrefOf, isAppleDouble, readXml, rootIdOf, sendXml, statOrNull, type DavContext } from './request.js';
+import { applyIfHeader, header, hrefOf, isAppleDouble, readXml, sendXml, statOrNull, type DavContext } from './request.js';
 import { child, DAV, escapeXml, innerXml, isDav } from './xml.js';
 
 const DEFAULT_TIMEOUT = 3600;
@@ -19,7 +18,7 @@ function parseTimeout(header: string | undefined): number {
   return DEFAULT_TIMEOUT;
 }
 
-export function activeLockXml(l: Pick<LockRow, 'token' | 'scope' | 'depth' | 'owner' | 'expiresAt' | 'path'>, prefix: string, root: string): string {
+export function activeLockXml(l: Pick<LockInfo, 'token' | 'scope' | 'depth' | 'owner' | 'expiresAt' | 'path'>, prefix: string, root: string): string {
   const left = Math.max(0, Math.ceil((l.expiresAt - Date.now()) / 1000));
   return (
     `<D:activelock><D:locktype><D:write/></D:locktype><D:lockscope><D:${l.scope}/></D:lockscope>` +
@@ -42,7 +41,7 @@ function lockAnswer(ctx: DavContext, status: number, lock: Parameters<typeof act
  * A LOCK on an unmapped URL creates an empty file, as RFC 4918 (7.3) asks.
  */
 export async function lock(ctx: DavContext): Promise<void> {
-  const { req, core, session, target } = ctx;
+  const { req, conn, target } = ctx;
   if (target.root === null) throw new DavError(405, 'the list of roots cannot be locked');
   const root = target.root;
   const body = await readXml(ctx);
@@ -53,16 +52,16 @@ export async function lock(ctx: DavContext): Promise<void> {
     const fake = { token: `urn:uuid:${randomUUID()}`, scope: 'exclusive' as const, depth: '0' as const, owner: '', expiresAt: Date.now() + timeoutSec * 1000, path: target.path };
     return lockAnswer(ctx, 200, fake, root);
   }
-  const rootId = await rootIdOf(ctx, root, 'write');
   const entry = await statOrNull(ctx);
   const path = entry?.path ?? target.path;
   if (!body) {
     const ifHeader = header(req, 'if');
     if (!ifHeader) throw new DavError(400, 'a lock refresh needs an If header with the lock token');
     const tokens = submittedTokens(parseIfHeader(ifHeader));
-    const mine = core.locks.covering(rootId, path).find((l) => tokens.includes(l.token));
-    if (!mine) throw new DavError(412, 'no lock named in the If header covers this resource');
-    const refreshed = core.locks.refresh(session, rootId, mine.path, mine.token, timeoutSec);
+    const refreshed = await conn.refreshLock(root, path, tokens, timeoutSec).catch((err: unknown) => {
+      if (isCoreError(err, 'PRECONDITION_FAILED')) throw new DavError(412, 'no lock named in the If header covers this resource');
+      throw err;
+    });
     return lockAnswer(ctx, 200, refreshed, root);
   }
   if (!isDav(body, 'lockinfo')) throw new DavError(400, 'expected DAV:lockinfo');
@@ -72,21 +71,16 @@ export async function lock(ctx: DavContext): Promise<void> {
   if (!scope || !typeEl || !child(typeEl, DAV, 'write')) throw new DavError(400, 'a lock needs a lockscope and a write locktype');
   const ownerEl = child(body, DAV, 'owner');
   await applyIfHeader(ctx);
-  const row = core.locks.lock(session, rootId, path, { scope, depth: depthHeader === '0' ? '0' : 'infinity', timeoutSec, owner: ownerEl ? innerXml(ownerEl) : '' });
-  if (entry) return lockAnswer(ctx, 200, row, root);
-  try {
-    session.lockTokens = [...(session.lockTokens ?? []), row.token];
-    await core.vfs.write(session, root, path, Readable.from([]), { createOnly: true });
-  } catch (err) {
-    core.locks.unlock(session, rootId, path, row.token);
-    if (isCoreError(err, 'NOT_FOUND') || isCoreError(err, 'NOT_A_DIRECTORY')) throw new DavError(409, 'the parent collection does not exist');
+  // A new path gets its empty file under the lock, or neither (one core operation).
+  const { lock: row, created } = await conn.lock(root, path, { scope, depth: depthHeader === '0' ? '0' : 'infinity', timeoutSec, owner: ownerEl ? innerXml(ownerEl) : '' }).catch((err: unknown) => {
+    if (!entry && ((isCoreError(err, 'NOT_FOUND') && err.details.missingParent) || isCoreError(err, 'NOT_A_DIRECTORY'))) throw new DavError(409, 'the parent collection does not exist');
     throw err;
-  }
-  lockAnswer(ctx, 201, row, root);
+  });
+  lockAnswer(ctx, created ? 201 : 200, row, root);
 }
 
 export async function unlock(ctx: DavContext): Promise<void> {
-  const { req, core, session, target, res } = ctx;
+  const { req, conn, target, res } = ctx;
   if (target.root === null) throw new DavError(405, 'the list of roots cannot be locked');
   const m = /^\s*<([^>]+)>\s*$/.exec(header(req, 'lock-token') ?? '');
   if (!m) throw new DavError(400, 'UNLOCK needs a Lock-Token header');
@@ -95,9 +89,8 @@ export async function unlock(ctx: DavContext): Promise<void> {
     res.end();
     return;
   }
-  const rootId = await rootIdOf(ctx, target.root, 'write');
   const entry = await statOrNull(ctx);
-  core.locks.unlock(session, rootId, entry?.path ?? target.path, m[1]!);
+  await conn.unlock(target.root, entry?.path ?? target.path, m[1]!);
   res.statusCode = 204;
   res.end();
 }

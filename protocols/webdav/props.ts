@@ -1,10 +1,9 @@
 import { once } from 'node:events';
-import { deadPropertiesOfChildren, liveLocksOfRoot } from '../../src/core/dav-bulk.js';
-import type { DeadProperty, EntryInfo, LockRow } from '../../src/core/index.js';
+import { lockCovers, type DeadProperty, type EntryInfo, type LockInfo } from '../../src/core/index.js';
 import { DavError, statusLine } from './errors.js';
 import { activeLockXml } from './locking.js';
 import { contentTypeOf } from './mime.js';
-import { applyIfHeader, header, checkConditions, hrefOf, isAppleDouble, readXml, rootIdOf, sendXml, type DavContext } from './request.js';
+import { applyIfHeader, header, checkConditions, hrefOf, isAppleDouble, readXml, sendXml, type DavContext } from './request.js';
 import { child, DAV, elements, escapeXml, innerXml, isDav, propertyXml, type XmlElement } from './xml.js';
 
 const LIVE = ['creationdate', 'displayname', 'getcontentlength', 'getcontenttype', 'getetag', 'getlastmodified', 'resourcetype', 'lockdiscovery', 'supportedlock'];
@@ -19,7 +18,7 @@ type Request = { mode: 'allprop'; include: { ns: string; name: string }[] } | { 
 interface Resource {
   entry: EntryInfo;
   href: string;
-  locks: LockRow[];
+  locks: LockInfo[];
   dead: DeadProperty[];
 }
 
@@ -136,7 +135,7 @@ const CHUNK = 100;
  * it, other requests running in between (Depth infinity is treated as 1, as SabreDAV does).
  */
 export async function propfind(ctx: DavContext): Promise<void> {
-  const { core, session, target, res, prefix, req } = ctx;
+  const { conn, target, res, prefix, req } = ctx;
   const request = parsePropfind(await readXml(ctx));
   const depth = (header(req, 'depth') ?? 'infinity').toLowerCase();
   if (depth !== '0' && depth !== '1' && depth !== 'infinity') throw new DavError(400, 'invalid Depth');
@@ -152,24 +151,23 @@ export async function propfind(ctx: DavContext): Promise<void> {
     const self: EntryInfo = { root: '', path: '', name: '', kind: 'dir', size: 0, mtimeMs: 0, hash: '', version: 1, deleted: false, seq: 0, etag: '"roots"' };
     const resources: Resource[] = [{ entry: self, href: `${prefix}/`, locks: [], dead: [] }];
     if (depth !== '0') {
-      for (const r of core.roots.list(session)) {
-        const entry = await core.vfs.stat(session, r.name, '');
+      for (const r of conn.roots()) {
+        const entry = await conn.stat(r.name, '');
         resources.push({ entry: { ...entry, name: r.name }, href: hrefOf(prefix, r.name, '', true), locks: [], dead: [] });
       }
     }
     return sendXml(res, 207, `<D:multistatus xmlns:D="DAV:">\n${resources.map((r) => responseXml(r, request, prefix, dates)).join('')}</D:multistatus>\n`);
   }
   const root = target.root;
-  const entry = await core.vfs.stat(session, root, target.path);
-  const rootId = await rootIdOf(ctx, root);
+  const entry = await conn.stat(root, target.path);
   const listing = entry.kind === 'dir' && depth !== '0';
-  const locks = liveLocksOfRoot(core.ctx, rootId);
+  const locks = await conn.locksOfRoot(root);
   const wantDead = !(request.mode === 'prop' && request.names.every((n) => n.ns === DAV));
   const dead = !wantDead
     ? new Map<string, DeadProperty[]>()
     : listing
-      ? deadPropertiesOfChildren(core.ctx, rootId, entry.path)
-      : new Map([[entry.path, core.properties.list(rootId, entry.path)]]);
+      ? await conn.propertiesOfChildren(root, entry.path)
+      : new Map([[entry.path, await conn.properties(root, entry.path)]]);
   const selfHref = hrefOf(prefix, root, entry.path, entry.kind === 'dir');
   const parentHref = hrefOf(prefix, root, entry.path, true);
   const xmlOf = (e: EntryInfo): string =>
@@ -177,7 +175,7 @@ export async function propfind(ctx: DavContext): Promise<void> {
       {
         entry: e.path === '' ? { ...e, name: root } : e,
         href: e.path === entry.path ? selfHref : `${parentHref}${encodeURIComponent(e.name).replace(/'/g, '%27')}${e.kind === 'dir' ? '/' : ''}`,
-        locks: locks.length === 0 ? [] : locks.filter((l) => l.path === e.path || (l.depth === 'infinity' && (l.path === '' || e.path.startsWith(`${l.path}/`)))),
+        locks: locks.length === 0 ? [] : locks.filter((l) => lockCovers(l, e.path)),
         dead: dead.get(e.path) ?? [],
       },
       request,
@@ -185,7 +183,7 @@ export async function propfind(ctx: DavContext): Promise<void> {
       dates,
     );
   // The listing is read from the metadata a page at a time; small folders go out in one piece.
-  const pages = listing ? core.vfs.listPages(session, root, entry.path, CHUNK) : null;
+  const pages = listing ? conn.listPages(root, entry.path, CHUNK) : null;
   const firstPage = (pages && (await pages.next()).value) || { entries: [], last: true };
   const first = xmlOf(entry) + firstPage.entries.map(xmlOf).join('');
   res.statusCode = 207;
@@ -205,7 +203,7 @@ export async function propfind(ctx: DavContext): Promise<void> {
  * protected (403, the rest 424); Windows' Win32* times are answered with success.
  */
 export async function proppatch(ctx: DavContext): Promise<void> {
-  const { core, session, target, req } = ctx;
+  const { conn, target, req } = ctx;
   const body = await readXml(ctx);
   if (!body || !isDav(body, 'propertyupdate')) throw new DavError(400, 'expected DAV:propertyupdate');
   if (target.root === null) throw new DavError(403, 'the list of roots has no properties');
@@ -218,11 +216,9 @@ export async function proppatch(ctx: DavContext): Promise<void> {
   }
   const href = hrefOf(ctx.prefix, target.root, target.path, false);
   if (isAppleDouble(ctx)) return sendXml(ctx.res, 207, multistatus(href, ops.map((o) => ({ ...o, status: 200 }))));
-  const entry = await core.vfs.stat(session, target.root, target.path);
+  const entry = await conn.stat(target.root, target.path);
   await applyIfHeader(ctx);
   checkConditions(req, entry, false);
-  const rootId = await rootIdOf(ctx, target.root, 'write');
-  core.locks.assertCanChange(session, rootId, entry.path);
   const final = new Map<string, { set: boolean; ns: string; name: string; value: string; status: number }>();
   for (const op of ops) {
     const isProtected = op.ns === DAV;
@@ -234,8 +230,9 @@ export async function proppatch(ctx: DavContext): Promise<void> {
   for (const r of results) r.status = failed ? (r.status === 403 ? 403 : 424) : Math.abs(r.status);
   if (!failed) {
     const store = results.filter((r) => !(r.ns === MS_NS && r.name.startsWith('Win32')));
-    core.properties.patch(
-      rootId,
+    // The core checks write access and the locks (a refusal fails the whole PROPPATCH).
+    await conn.patchProperties(
+      target.root,
       entry.path,
       store.filter((r) => r.set).map((r) => ({ namespace: r.ns, name: r.name, value: r.value })),
       store.filter((r) => !r.set).map((r) => ({ namespace: r.ns, name: r.name })),

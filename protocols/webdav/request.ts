@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { isCoreError, type Core, type EntryInfo, type Session } from '../../src/core/index.js';
+import { isCoreError, type Connection, type EntryInfo, type Session } from '../../src/core/index.js';
 import { DavError } from './errors.js';
 import { evaluateIf, parseIfHeader, sameEtag, submittedTokens, type ResourceState } from './if-header.js';
 import type { WebdavOptions } from './options.js';
@@ -16,7 +16,8 @@ export interface DavTarget {
 export interface DavContext {
   req: IncomingMessage;
   res: ServerResponse;
-  core: Core;
+  /** The core, bound to `session` (which it reads on each call: the If header adds lock tokens). */
+  conn: Connection;
   opts: WebdavOptions;
   prefix: string;
   session: Session;
@@ -108,15 +109,11 @@ export async function readXml(ctx: DavContext): Promise<XmlElement | null> {
 export async function statOrNull(ctx: DavContext, target: DavTarget = ctx.target): Promise<EntryInfo | null> {
   if (target.root === null) return null;
   try {
-    return await ctx.core.vfs.stat(ctx.session, target.root, target.path);
+    return await ctx.conn.stat(target.root, target.path);
   } catch (err) {
     if (isCoreError(err, 'NOT_FOUND') || isCoreError(err, 'NOT_A_DIRECTORY')) return null;
     throw err;
   }
-}
-
-export async function rootIdOf(ctx: DavContext, root: string, need: 'read' | 'write' = 'read'): Promise<number> {
-  return (await ctx.core.roots.open(ctx.session, root, need)).row.id;
 }
 
 /**
@@ -140,8 +137,7 @@ export async function applyIfHeader(ctx: DavContext): Promise<void> {
     const entry = await statOrNull(ctx, target);
     let lockTokens: string[] = [];
     try {
-      const rootId = await rootIdOf(ctx, target.root);
-      lockTokens = ctx.core.locks.covering(rootId, entry?.path ?? target.path).map((l) => l.token);
+      lockTokens = (await ctx.conn.locksOn(target.root, entry?.path ?? target.path)).map((l) => l.token);
     } catch (err) {
       if (!isCoreError(err)) throw err;
     }

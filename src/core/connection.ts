@@ -74,6 +74,10 @@ export class Connection extends AccountConnection {
   delete(root: string, path: string, opts?: { baseVersion?: number }): Promise<void> {
     return this.core.writer.delete(this.session, root, path, opts);
   }
+  /** Deletes a file, never a folder (FTP DELE), checked and done as one step. */
+  removeFile(root: string, path: string): Promise<void> {
+    return this.core.writer.delete(this.session, root, path, { fileOnly: true });
+  }
   /** Deletes a folder only if it is empty (FTP RMD), checked and done as one step. */
   removeEmptyDir(root: string, path: string): Promise<void> {
     return this.core.writer.delete(this.session, root, path, { emptyDirOnly: true });

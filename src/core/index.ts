@@ -4,6 +4,7 @@ import { LoginFailuresRepo } from '../db/guard-repo.js';
 import { ContentStore } from '../storage/content-store.js';
 import type { KdfCost } from '../lib/kdf.js';
 import { Accounts } from './accounts.js';
+import { authenticate, type AuthMeta, type Credential } from './authenticate.js';
 import { Connection } from './connection.js';
 import type { CoreServices } from './connection-accounts.js';
 import { createContext, type CoreContext } from './context.js';
@@ -13,7 +14,7 @@ import { Properties } from './properties.js';
 import { Reconciler } from './reconcile.js';
 import { Retention } from './retention.js';
 import { Roots } from './roots.js';
-import { ShareLinks, type ShareLinksOptions } from './shares.js';
+import { ShareLinks, type AccessMeta, type OpenedShare, type ShareLinksOptions } from './shares.js';
 import { VfsReader } from './vfs-read.js';
 import { Vfs } from './vfs.js';
 import { VfsWriter } from './vfs-write.js';
@@ -45,6 +46,10 @@ export interface CoreOptions {
 export interface Core {
   /** The one way in for a door: every rule, bound to the session (see connection.ts). */
   connect(session: Session): Connection;
+  /** Checks any credential (counted by the login guard) and returns the session to connect with. */
+  authenticate(cred: Credential, meta: AuthMeta): Promise<Session>;
+  /** Opens a share link by its token: the link and a session confined to it. */
+  openShare(token: string, auth: { password?: string; cookie?: string }, meta?: AccessMeta): Promise<OpenedShare>;
   ctx: CoreContext;
   vfs: Vfs;
   roots: Roots;
@@ -80,7 +85,11 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const shares = new ShareLinks(ctx, roots, accounts, guard, { now, ...opts.shares, vfs });
   const uploads = new ResumableUploads(store.uploadDir, roots, writer, now, undefined, opts.uploads);
   const services: CoreServices = { ctx, roots, accounts, guard, locks, properties, retention, shares, reader, writer, recovery, uploads, now };
-  return { connect: (session) => new Connection(services, session), ctx, vfs, roots, accounts, locks, properties, retention, guard, shares, writer, reader, close: () => {
+  return {
+    connect: (session) => new Connection(services, session),
+    authenticate: (cred, meta) => authenticate(accounts, cred, meta),
+    openShare: (token, auth, meta) => shares.open(token, auth, meta),
+    ctx, vfs, roots, accounts, locks, properties, retention, guard, shares, writer, reader, close: () => {
       store.close();
       ctx.durable.close();
       closeDb(db);
@@ -95,6 +104,7 @@ export type { Vfs } from './vfs.js';
 export type { ReadResult, ReadOptions, ChangePage } from './vfs-read.js';
 export type { WriteOptions, MoveOptions, CopyOptions } from './vfs-write.js';
 export type { LockRow, LockRequest } from './locks.js';
+export { lockCovers } from './locks.js';
 export type { DeadProperty } from './properties.js';
 export type { UserInfo } from './accounts.js';
 export type { RootHandle } from './roots.js';
@@ -102,4 +112,5 @@ export type { Connection, ListPage, LockInfo } from './connection.js';
 export type { TokenInfo, DeviceInfo } from './connection-accounts.js';
 export type { Follower, FollowOptions } from './follower.js';
 export type { NewUpload, UploadInfo, AppendResult } from './uploads.js';
-export type { ShareLinkInfo, ShareAccessInfo, OpenedShare, CreateShareInput } from './shares.js';
+export type { ShareLinkInfo, ShareAccessInfo, OpenedShare, CreateShareInput, AccessMeta } from './shares.js';
+export type { Credential, AuthMeta } from './authenticate.js';

@@ -232,14 +232,18 @@ export class VfsWriter {
     });
   }
 
-  /** With `emptyDirOnly` (FTP RMD), only an empty folder goes, checked under the root's queue. */
-  async delete(session: Session, root: string, rawPath: string, opts: { baseVersion?: number; emptyDirOnly?: boolean } = {}): Promise<void> {
+  /**
+   * With `emptyDirOnly` (FTP RMD) only an empty folder goes, with `fileOnly` (FTP DELE) only a
+   * file: checked under the root's queue, with the delete, so no other change slips in between.
+   */
+  async delete(session: Session, root: string, rawPath: string, opts: { baseVersion?: number; emptyDirOnly?: boolean; fileOnly?: boolean } = {}): Promise<void> {
     const rel = safePath(rawPath);
     if (rel === '') fail('PERMISSION_DENIED', 'the root itself cannot be deleted');
     const h = await this.roots.open(session, root, 'write');
     checkScope(session, rel, 'write');
     await this.locked(h, async () => {
       const head = await this.liveHead(h, rel, opts.baseVersion);
+      if (opts.fileOnly && head.kind === 'dir') fail('IS_A_DIRECTORY', `${rel} is a folder`);
       if (opts.emptyDirOnly) {
         if (head.kind !== 'dir') fail('NOT_A_DIRECTORY', `${rel} is not a folder`);
         await this.reconciler.scan(h, rel);

@@ -32,6 +32,7 @@ async function withData(c: FtpClient, what: string, body: (sock: DataSocket) => 
   c.transfer = channel;
   c.reply(150, `Opening ${c.protP ? 'protected ' : ''}data connection for ${what}`);
   try {
+    await channel.secured();
     await body(sock);
     if (c.transfer !== channel) throw new FtpReplyError({ code: 426, message: 'Transfer aborted' });
     c.reply(226, 'Transfer complete');

@@ -1,0 +1,32 @@
+import type { Accounts } from './accounts.js';
+import type { Protocol, Session } from './session.js';
+
+/** Every kind of credential a door may present; each one is counted by the login guard. */
+export type Credential =
+  /** A user name and a password (or an API token sent as the password: Basic, FTP USER/PASS). */
+  | { kind: 'password'; user: string; secret: string }
+  /** An API token (`sgt_…`), e.g. a Bearer header. */
+  | { kind: 'token'; token: string }
+  /** A login session (`sgs_…`): the web page's cookie or a Bearer header. */
+  | { kind: 'login-session'; token: string }
+  /** A companion client's device token (`sgd_…`): the session carries the device. */
+  | { kind: 'device'; token: string };
+
+export interface AuthMeta {
+  protocol: Protocol;
+  requestId: string;
+  address?: string;
+}
+
+/** Checks a credential and returns the session a door connects with (UNAUTHENTICATED or TOO_MANY_ATTEMPTS otherwise). */
+export async function authenticate(accounts: Accounts, cred: Credential, meta: AuthMeta): Promise<Session> {
+  const { protocol, requestId, address } = meta;
+  if (cred.kind === 'device') return accounts.deviceSession(cred.token, protocol, requestId, address ?? null);
+  const user =
+    cred.kind === 'password'
+      ? await accounts.authenticate(cred.user, cred.secret, { address, protocol })
+      : cred.kind === 'login-session'
+        ? accounts.resumeLoginSession(cred.token, address)
+        : accounts.authenticateToken(cred.token, { address });
+  return { user, device: null, protocol, requestId, address };
+}
