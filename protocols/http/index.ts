@@ -15,6 +15,7 @@ import { errorMiddleware } from './errors.js';
 import { eventRoutes, openapi as eventPaths } from './events.js';
 import { doorMetrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
+import { redactSharePath } from './shares/redact.js';
 import { shareRoutes, openapi as sharePaths } from './shares/routes.js';
 import { securityHeaders, staticRoutes } from './shares/static.js';
 
@@ -55,12 +56,25 @@ function requestFrame(deps: HttpDeps, metrics: ReturnType<typeof doorMetrics>): 
       metrics.bytes.inc({ door, direction: 'out' }, Math.max(0, socket.bytesWritten - bytesWritten));
       const s = ctx.state.session;
       if (s) metrics.seen(door, `${ctx.state.authVia}:${s.user.id}:${s.device?.id ?? ''}`);
-      ctx.state.log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Date.now() - started, user: s?.user.name, door }, 'request');
+      ctx.state.log.info({ method: ctx.method, path: redactSharePath(ctx.path), status: ctx.status, ms: Date.now() - started, user: s?.user.name, door }, 'request');
     };
     ctx.res.once('close', done);
     await next();
   };
 }
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/**
+ * A method no route of this door takes (MKCOL or PROPFIND outside /dav/, absolute form or not) is
+ * refused for this URL with 405, as a WebDAV server answers on a plain resource: not koa's 501.
+ */
+const refuseUnknownMethods: HttpMiddleware = async (ctx, next) => {
+  if (METHODS.has(ctx.method)) return next();
+  ctx.set('Allow', [...METHODS].join(', '));
+  ctx.status = 405;
+  if (!ctx.path.startsWith('/api/')) ctx.body = 'method not allowed\n';
+};
 
 /** REST API, share pages, web UI, health and metrics on the main HTTP port. */
 export function createHttpDoor(doorDeps: HttpDoorDeps): HttpDoor {
@@ -108,6 +122,7 @@ export function createHttpDoor(doorDeps: HttpDoorDeps): HttpDoor {
 
   app.use(requestFrame(deps, metrics));
   app.use(errorMiddleware);
+  app.use(refuseUnknownMethods);
   // Only the API takes credentials: share pages (/s/) open their own restricted sessions, and a
   // browser's API cookie must not turn a drop-box upload into a CSRF-checked user request.
   app.use((ctx, next) => (ctx.path.startsWith('/api/') ? authenticate(ctx as Parameters<typeof authenticate>[0], next) : next()));

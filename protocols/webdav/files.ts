@@ -2,7 +2,9 @@ import { pipeline } from 'node:stream/promises';
 import type { EntryInfo } from '../../src/core/index.js';
 import { declaredBodySize } from '../../src/lib/read-head.js';
 import { DavError } from './errors.js';
-import { contentTypeOf } from './mime.js';
+import { contentTypeOf } from '../common/content-type.js';
+import { isOwnHost } from '../common/own-host.js';
+import { safeDownloadHeaders } from '../common/safe-download.js';
 import {
   applyIfHeader,
   header,
@@ -70,7 +72,9 @@ export async function get(ctx: DavContext, head: boolean): Promise<void> {
     return;
   }
   res.setHeader('Accept-Ranges', 'bytes');
-  res.setHeader('Content-Type', contentTypeOf(entry.name));
+  // The real type (clients rely on it), inline only for inline-safe types: HTML, SVG, XML, scripts
+  // and anything unknown go out as attachments, sandboxed (protocols/common/safe-download.ts).
+  for (const [name, value] of Object.entries(safeDownloadHeaders(entry.name, { contentType: contentTypeOf(entry.name), inline: true }))) res.setHeader(name, value);
   let range = parseRange(req.headers.range, entry.size);
   const ifRange = header(req, 'if-range');
   if (range && ifRange !== undefined && ifRange !== entry.etag && Date.parse(ifRange) !== Math.floor(entry.mtimeMs / 1000) * 1000) range = null;
@@ -192,6 +196,9 @@ export async function mkcol(ctx: DavContext): Promise<void> {
 function destinationOf(ctx: DavContext): DavTarget {
   const dest = header(ctx.req, 'destination');
   if (!dest) throw new DavError(400, 'a Destination header is required');
+  // RFC 4918 9.8.5 / 9.9.4: a Destination on another server is 502 (Bad Gateway), never carried
+  // out here under the same path.
+  if (/^[a-z][a-z0-9+.-]*:/i.test(dest) && !isOwnHost(dest, ctx.req.headers.host, ctx.publicUrl)) throw new DavError(502, 'the Destination is on another server');
   const target = parseTarget(ctx.prefix, dest);
   if (target.root === null) throw new DavError(403, 'the list of roots cannot be changed here');
   return target;

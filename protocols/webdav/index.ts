@@ -3,12 +3,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { isCoreError, type Core, type Session } from '../../src/core/index.js';
+import { isForeignOrigin, isOwnHost } from '../common/own-host.js';
+import { SANDBOX_CSP } from '../common/safe-download.js';
 import { DavError, STATUS_OF } from './errors.js';
 import { copyOrMove, get, mkcol, options, put, remove } from './files.js';
 import { lock, unlock } from './locking.js';
 import type { WebdavOptions } from './options.js';
 import { propfind, proppatch } from './props.js';
-import { parseTarget, send, sendXml, type DavContext } from './request.js';
+import { header, parseTarget, send, sendXml, type DavContext } from './request.js';
 import { escapeXml } from './xml.js';
 
 export interface WebdavDoorDeps {
@@ -18,6 +20,8 @@ export interface WebdavDoorDeps {
   metrics: Registry;
   /** URL prefix the door is mounted at, e.g. '/dav'. */
   prefix: string;
+  /** Base URL clients reach the gateway at: with `Host`, what names this server (Origin, Destination). */
+  publicUrl?: string;
 }
 
 export interface WebdavDoor {
@@ -110,7 +114,7 @@ export function createWebdavDoor(deps: WebdavDoorDeps): WebdavDoor {
       res.destroy();
       return;
     }
-    for (const h of ['ETag', 'Last-Modified', 'Content-Type', 'Content-Range', 'Lock-Token', 'OC-ETag', 'X-OC-MTime']) res.removeHeader(h);
+    for (const h of ['ETag', 'Last-Modified', 'Content-Type', 'Content-Disposition', 'Content-Range', 'Lock-Token', 'OC-ETag', 'X-OC-MTime']) res.removeHeader(h);
     if (status === 401) res.setHeader('WWW-Authenticate', `Basic realm="${opts.realm.replace(/"/g, '')}", charset="UTF-8"`);
     // An error answered before the body was read: do not wait for a large upload to finish.
     if (!req.complete && (req.method === 'PUT' || Number(req.headers['content-length'] ?? 0) > opts.maxXmlBytes)) res.setHeader('Connection', 'close');
@@ -123,14 +127,23 @@ export function createWebdavDoor(deps: WebdavDoorDeps): WebdavDoor {
     const handler = HANDLERS[method];
     res.setHeader('DAV', '1, 2');
     res.setHeader('MS-Author-Via', 'DAV');
+    // Nothing under /dav/ is ever a live page of this origin (uploaded HTML, SVG, the listing page).
+    res.setHeader('Content-Security-Policy', SANDBOX_CSP);
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    // A page of another site (or a sandboxed, opaque one: Origin null) never drives this door
+    // with the credentials a browser keeps for it.
+    if (isForeignOrigin(header(req, 'origin'), req.headers.host, deps.publicUrl)) throw new DavError(403, 'requests from another site are refused');
     if (!handler) {
       res.setHeader('Allow', Object.keys(HANDLERS).join(', '));
       throw new DavError(405, 'method not allowed');
     }
-    const target = parseTarget(prefix, req.url ?? '/');
+    const url = req.url ?? '/';
+    // Absolute form (RFC 9112 3.2.2) naming another server: this is no proxy.
+    if (!url.startsWith('/') && !isOwnHost(url, req.headers.host, deps.publicUrl)) throw new DavError(400, 'the request names another server');
+    const target = parseTarget(prefix, url);
     const session = method === 'OPTIONS' && !req.headers.authorization ? null : await authenticate(req, requestId);
     if (!session) return options({ req, res } as DavContext);
-    await handler({ req, res, conn: core.connect(session), opts, prefix, session, requestId, log, target });
+    await handler({ req, res, conn: core.connect(session), opts, prefix, publicUrl: deps.publicUrl, session, requestId, log, target });
   }
 
   return {

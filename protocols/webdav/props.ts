@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { lockCovers, type DeadProperty, type EntryInfo, type LockInfo } from '../../src/core/index.js';
 import { DavError, statusLine } from './errors.js';
 import { activeLockXml } from './locking.js';
-import { contentTypeOf } from './mime.js';
+import { contentTypeOf } from '../common/content-type.js';
 import { applyIfHeader, header, checkConditions, hrefOf, isAppleDouble, readXml, sendXml, type DavContext } from './request.js';
 import { child, DAV, elements, escapeXml, innerXml, isDav, propertyXml, type XmlElement } from './xml.js';
 

@@ -20,6 +20,8 @@ export interface DavContext {
   conn: Connection;
   opts: WebdavOptions;
   prefix: string;
+  /** The gateway's configured public URL, if any (see protocols/common/own-host.ts). */
+  publicUrl?: string;
   session: Session;
   requestId: string;
   log: Logger;

@@ -20,7 +20,8 @@ export async function bootstrap(core: Core, config: AppConfig, dataDir: string):
   if (core.ctx.roots.all().length === 0) {
     const name = config.roots.defaultName;
     const dir = config.roots.defaultDir || path.join(dataDir, 'roots', name);
-    await core.roots.create(name, dir, admin.id);
+    // The operator's own setting (roots.defaultDir): not bound by roots.allowedParents.
+    await core.roots.create(name, dir, admin.id, undefined, { operator: true });
   }
   return out;
 }

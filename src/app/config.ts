@@ -20,6 +20,11 @@ export const configSchema = z.object({
     defaultName: z.string().default('default'),
     /** Its folder; `<data.dir>/roots/<name>` when empty. */
     defaultDir: z.string().default(''),
+    /**
+     * Folders inside which the API may make roots (an admin's POST /api/v1/roots); empty: only
+     * inside the data folder. The CLI (`syncgate root add`, the operator) is not bound by it.
+     */
+    allowedParents: z.array(z.string()).default([]),
   }).prefault({}),
   security: z.object({
     /** Argon2id cost for passwords. */

@@ -19,6 +19,19 @@ import type { AppConfig } from './config.js';
 /** After an unclean stop, small files recorded this long before the last write are read again. */
 const UNCLEAN_WINDOW_MS = 60_000;
 
+/**
+ * The path of a request target: origin form as sent, absolute form (`MKCOL http://host/dav/x`,
+ * which HTTP/1.1 servers must accept) reduced to its path, so it reaches the same door.
+ */
+function requestPath(target = '/'): string {
+  if (target.startsWith('/')) return target;
+  try {
+    return new URL(target).pathname;
+  } catch {
+    return target;
+  }
+}
+
 export interface Gateway {
   config: AppConfig;
   core: Core;
@@ -56,6 +69,7 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger; now?
     ignoredNames,
     shares: config.shares,
     uploads: { maxOpenPerUser: config.http.maxOpenUploadsPerUser },
+    allowedRootParents: config.roots.allowedParents.map((p) => path.resolve(p)),
     now: opts.now,
   });
   const unclean = await markRunning(dataDir).catch(async (err: unknown) => {
@@ -104,7 +118,7 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger; now?
     // Doors are built once the port is known (port 0 in tests), so share links carry the real URL.
     let doors: { http: HttpDoor; dav: WebdavDoor | null } | null = null;
     const onRequest: http.RequestListener = (req, res) => {
-      const url = req.url ?? '/';
+      const url = requestPath(req.url);
       if (!doors) {
         res.writeHead(503, { 'content-type': 'text/plain' }).end('starting\n');
       } else if (doors.dav && (url === '/dav' || url.startsWith('/dav/'))) doors.dav.handle(req, res);
@@ -118,7 +132,9 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger; now?
     });
     const port = (server.address() as AddressInfo).port;
     const httpDoor = createHttpDoor({ core, options: config.http, log: log.child({ category: 'http' }), metrics, publicUrl: publicUrlFor(port) });
-    const dav = config.webdav.enabled ? createWebdavDoor({ core, options: config.webdav, log: log.child({ category: 'webdav' }), metrics, prefix: '/dav' }) : null;
+    const dav = config.webdav.enabled
+      ? createWebdavDoor({ core, options: config.webdav, log: log.child({ category: 'webdav' }), metrics, prefix: '/dav', publicUrl: config.http.publicUrl || undefined })
+      : null;
     doors = { http: httpDoor, dav };
     closers.push(async () => {
       await httpDoor.close();

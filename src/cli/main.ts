@@ -58,7 +58,9 @@ async function admin(core: Core, words: string[], flags: Record<string, string |
       return 0;
     case 'root add': {
       const owner = flags.owner ? userId(flags.owner as string) : null;
-      const row = await core.roots.create(a!, (flags.dir as string) ?? path.join(core.ctx.store.dataDir, 'roots', a!), owner);
+      // The operator on the machine, who also writes the configuration: roots.allowedParents binds
+      // the API (a stolen admin credential), not this command.
+      const row = await core.roots.create(a!, (flags.dir as string) ?? path.join(core.ctx.store.dataDir, 'roots', a!), owner, undefined, { operator: true });
       out(`root ${row.name} -> ${row.dir}`);
       return 0;
     }

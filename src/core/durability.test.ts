@@ -168,7 +168,7 @@ describe('group commit (Durability)', () => {
     const { vfs, ctx, roots } = t.core;
     const outside = await mkdtemp(path.join(os.tmpdir(), 'syncgate-outside-'));
     try {
-      await roots.create('far', outside, t.admin.user.id);
+      await roots.create('far', outside, t.admin.user.id, undefined, { operator: true });
       const h = await roots.open(t.admin, 'far', 'write');
       expect(h.local).toBe(false);
       expect((await roots.open(t.admin, 'docs', 'write')).local).toBe(true);

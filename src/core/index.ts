@@ -30,6 +30,8 @@ export interface CoreOptions {
   guard: GuardOptions;
   /** File names neither stored nor listed (e.g. '.DS_Store', '._*'). */
   ignoredNames?: string[];
+  /** Folders inside which the API may make roots; empty: only inside the data folder. */
+  allowedRootParents?: string[];
   /**
    * An admin command beside a running gateway (the CLI): it must not drop the gateway's staging
    * files, which a start-up otherwise clears as leftovers of a crash.
@@ -70,7 +72,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   await store.init({ dropStaging: !opts.beside });
   const db = openDb(opts.dbFile);
   const ctx = createContext(db, store, opts.log.child({ category: 'core' }), opts.ignoredNames);
-  const roots = new Roots(ctx);
+  const roots = new Roots(ctx, opts.allowedRootParents);
   const guard = new LoginGuard(opts.guard, new LoginFailuresRepo(db), opts.now);
   const accounts = new Accounts(ctx, guard, opts.kdf);
   const locks = new Locks(ctx);

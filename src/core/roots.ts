@@ -27,19 +27,44 @@ export const retentionSchema: z.ZodType<RetentionPolicy> = z.union([
 
 const ROOT_NAME = /^[\p{L}\p{N}][\p{L}\p{N}._ -]{0,63}$/u;
 
+export interface CreateRootOptions {
+  /**
+   * Made by the operator on the machine (the CLI, the configured default root at first start):
+   * anywhere the overlap rules allow. Everything else (the API) only inside the allowed parents.
+   */
+  operator?: boolean;
+}
+
 /** Roots, and who may do what in them. Every core operation starts with `open`. */
 export class Roots {
   private realDirs = new Map<number, string>();
 
-  constructor(private readonly ctx: CoreContext) {}
+  /**
+   * `allowedParents`: the folders (absolute) inside which the API may make roots; empty means
+   * only inside the data folder. A stolen admin credential must not turn any host folder
+   * (/etc, a home directory) into a root it can then read and write (issue 22).
+   */
+  constructor(
+    private readonly ctx: CoreContext,
+    private readonly allowedParents: readonly string[] = [],
+  ) {}
 
-  async create(name: string, dir: string, ownerId: number | null, retention: RetentionPolicy = { mode: 'all' }): Promise<RootRow> {
+  async create(name: string, dir: string, ownerId: number | null, retention: RetentionPolicy = { mode: 'all' }, opts: CreateRootOptions = {}): Promise<RootRow> {
     if (!ROOT_NAME.test(name)) fail('INVALID_INPUT', 'a root name is 1-64 letters, digits, spaces, dots, dashes or underscores');
     if (this.ctx.roots.byName(name)) fail('ALREADY_EXISTS', `root ${name} already exists`);
     const abs = path.resolve(dir);
     await this.refuseOverlap(abs);
+    if (!opts.operator) await this.refuseOutsideAllowed(abs);
     await mkdir(abs, { recursive: true });
     return this.ctx.roots.create(name, abs, ownerId, JSON.stringify(retentionSchema.parse(retention)));
+  }
+
+  /** Symlinks resolved on both sides: a link inside an allowed parent pointing elsewhere is outside. */
+  private async refuseOutsideAllowed(abs: string): Promise<void> {
+    const real = await realpathLoose(abs);
+    const parents = this.allowedParents.length > 0 ? this.allowedParents : [this.ctx.store.dataDir];
+    for (const parent of parents) if (within(real, await realpathLoose(path.resolve(parent)))) return;
+    fail('PERMISSION_DENIED', 'roots may only be made inside the folders the operator allows (roots.allowedParents)');
   }
 
   /**

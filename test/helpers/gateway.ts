@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { configSchema, merge, type AppConfig } from '../../src/app/config.js';
 import { startGateway, type Gateway } from '../../src/app/gateway.js';
 import type { Session } from '../../src/core/index.js';
@@ -24,7 +24,7 @@ export interface TestGateway {
  * A real gateway for a test: temporary data folder, HTTP and FTP on port 0 (127.0.0.1),
  * cheap password hashing, watcher off unless asked for. Stop it with close().
  */
-export async function startTestGateway(overrides: DeepPartial<AppConfig> = {}, opts: { now?: () => number } = {}): Promise<TestGateway> {
+export async function startTestGateway(overrides: DeepPartial<AppConfig> = {}, opts: { now?: () => number; log?: Logger } = {}): Promise<TestGateway> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'syncgate-gw-'));
   const pasv = 40000 + Math.floor(Math.random() * 200) * 100;
   const base = {
@@ -37,9 +37,9 @@ export async function startTestGateway(overrides: DeepPartial<AppConfig> = {}, o
     ftp: { host: '127.0.0.1', port: 0, passivePortMin: pasv, passivePortMax: pasv + 99 },
   };
   const config: AppConfig = configSchema.parse(merge(base, overrides as Record<string, unknown>));
-  const gw = await startGateway(config, { log: pino({ level: process.env.SYNCGATE_TEST_LOG ?? 'silent' }), now: opts.now });
+  const gw = await startGateway(config, { log: opts.log ?? pino({ level: process.env.SYNCGATE_TEST_LOG ?? 'silent' }), now: opts.now });
   const alice = await gw.core.accounts.createUser('alice', 'alice-password');
-  await gw.core.roots.create('docs', path.join(dir, 'roots', 'docs'), alice.id);
+  await gw.core.roots.create('docs', path.join(dir, 'roots', 'docs'), alice.id, undefined, { operator: true });
   return {
     gw,
     dir,

@@ -1,6 +1,7 @@
 /**
  * The dependency rule of CONVENTIONS.md, checked mechanically over src/** and protocols/**:
  *   src/main -> src/app -> protocols/* -> src/core -> src/db | src/storage | src/delta -> src/lib
+ * Every door may import protocols/common (what the HTTP doors share); no door imports another.
  * Test files (*.test.ts) and test-only helpers are exempt: tests may reach any layer.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -80,7 +81,9 @@ export function violations(files: Map<string, string>): string[] {
     if (proto) {
       for (const i of imports) {
         const other = protocolOf(i.target);
-        if (other && other !== proto) say(i, 'protocols never import each other');
+        // protocols/common is what every door shares (safe download headers, ...): any door may use it;
+        // it, like every door, imports no door.
+        if (other && other !== proto && other !== 'common') say(i, 'protocols never import each other');
         if (under(i.target, 'src/db') || under(i.target, 'src/storage')) say(i, 'protocols go through the core, never the stores');
         if (under(i.target, 'src/app')) say(i, 'only the composition root knows every piece');
       }
@@ -131,6 +134,11 @@ describe('dependency rule', () => {
     expect(v.filter((x) => x.includes("imports '")).length).toBe(4); // koa, protocols/ftp, webdav-server, node:http
     const proto = violations(new Map([['protocols/webdav/files.ts', "import { x } from '../ftp/index.js';\nimport { y } from '../../src/storage/content-store.js';\nimport { z } from '../../src/app/gateway.js';"]]));
     expect(proto).toHaveLength(4); // src/app is refused twice: by the protocol rule and by the app rule
+    const common = violations(new Map([
+      ['protocols/webdav/files.ts', "import { safeDownloadHeaders } from '../common/safe-download.js';"],
+      ['protocols/common/safe-download.ts', "import { x } from '../http/context.js';"],
+    ]));
+    expect(common).toEqual([`protocols/common/safe-download.ts: imports '../http/context.js' (protocols never import each other)`]);
     const client = violations(new Map([['src/sync/planner.ts', "import { c } from '../core/index.js';"]]));
     expect(client).toHaveLength(1);
   });

@@ -4,6 +4,8 @@ import { fail, isCoreError, type EntryInfo } from '../../../src/core/index.js';
 import { declaredBodySize } from '../../../src/lib/read-head.js';
 import { parseQuery, readJson, requireUser, sessionOf, type HttpContext, type HttpDeps, type HttpRouter, type HttpState } from '../context.js';
 import type { DoorMetrics } from '../metrics.js';
+import { contentTypeOf } from '../../common/content-type.js';
+import { isInlineSafe, safeDownloadHeaders } from '../../common/safe-download.js';
 import { presentEntry, presentWrite } from '../presenters.js';
 import { baseVersionOf, checkIfMatchRead, notModified, parseRange } from './conditional.js';
 
@@ -27,11 +29,6 @@ const uploadQuery = z.object({
 /** The path of a `{/*path}` route ('' = the root). */
 export function pathParam(ctx: HttpContext): string {
   return ctx.params.path ?? '';
-}
-
-function contentDisposition(name: string, inline: boolean): string {
-  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
-  return `${inline ? 'inline' : 'attachment'}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
 /** `Prefer: conflict=fail` (or ?onConflict=fail) turns an outdated If-Match into 412 instead of a conflict copy. */
@@ -120,10 +117,10 @@ export function fileRoutes(deps: HttpDeps, metrics: DoorMetrics): HttpRouter {
     ctx.set('Last-Modified', new Date(e.mtimeMs).toUTCString());
     ctx.set('Accept-Ranges', 'bytes');
     ctx.set('Cache-Control', 'private, no-cache');
-    ctx.set('Content-Disposition', contentDisposition(e.name, inline));
-    // Uploaded content is never run as a page of this origin.
-    ctx.set('Content-Security-Policy', "sandbox; default-src 'none'");
-    ctx.type = 'application/octet-stream';
+    // Uploaded content is never run as a page of this origin. ?inline=1 shows inline-safe types
+    // (text, images, audio, video) with their real type; anything else stays an opaque attachment.
+    const shown = inline && isInlineSafe(contentTypeOf(e.name));
+    ctx.set(safeDownloadHeaders(e.name, shown ? { contentType: contentTypeOf(e.name), inline: true } : {}));
     if (range) {
       ctx.status = 206;
       ctx.set('Content-Range', `bytes ${range.start}-${range.end}/${size}`);

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import Router from '@koa/router';
 import { ZipFile } from 'yazl';
 import { fail, type Core, type EntryInfo, type Session } from '../../../src/core/index.js';
+import { safeDownloadHeaders } from '../../common/safe-download.js';
 import { requireUser, sessionOf, type HttpDeps, type HttpRouter, type HttpState } from '../context.js';
 import { pathParam } from './files.js';
 
@@ -44,8 +45,7 @@ export function zipRoutes(deps: HttpDeps): HttpRouter {
     }
     zip.on('error', (err: Error) => (zip.outputStream as Readable).destroy(err));
     zip.end();
-    ctx.type = 'application/zip';
-    ctx.set('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(base)}.zip`);
+    ctx.set(safeDownloadHeaders(`${base}.zip`, { contentType: 'application/zip' }));
     ctx.body = zip.outputStream as Readable;
   });
   return r;

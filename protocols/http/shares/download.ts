@@ -2,14 +2,8 @@ import type { Readable } from 'node:stream';
 import yazl from 'yazl';
 import { fail, type EntryInfo } from '../../../src/core/index.js';
 import type { OpenedShare, ShareUse } from '../../../src/core/shares.js';
+import { safeDownloadHeaders } from '../../common/safe-download.js';
 import type { HttpContext, HttpDeps } from '../context.js';
-
-/** `attachment` with an ASCII fallback and the UTF-8 name (RFC 6266 / 5987). */
-export function contentDisposition(name: string, type: 'attachment' | 'inline' = 'attachment'): string {
-  const fallback = name.replace(/[^\x20-\x7e]|["\\%]/g, '_') || 'download';
-  const encoded = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-  return `${type}; filename="${fallback}"; filename*=UTF-8''${encoded}`;
-}
 
 /** One `bytes=` range (first-last, first-, -suffix); anything else (several ranges) is ignored. */
 export function parseRange(header: string | undefined, size: number): { start: number; end?: number } | 'unsatisfiable' | null {
@@ -50,10 +44,8 @@ export async function sendShareFile(ctx: HttpContext, opened: OpenedShare, entry
   ctx.set('Last-Modified', new Date(entry.mtimeMs).toUTCString());
   ctx.set('Accept-Ranges', 'bytes');
   ctx.set('Cache-Control', 'private, no-cache');
-  ctx.set('Content-Disposition', contentDisposition(entry.name));
-  // Shared content is never rendered as a page of this origin.
-  ctx.set('Content-Security-Policy', "default-src 'none'; sandbox");
-  ctx.type = 'application/octet-stream';
+  // Shared content is never rendered as a page of this origin: always an opaque attachment.
+  ctx.set(safeDownloadHeaders(entry.name));
   const inm = ctx.get('If-None-Match');
   if (inm && inm.split(',').some((t) => t.trim() === entry.etag || t.trim() === '*')) {
     ctx.status = 304;
@@ -107,8 +99,7 @@ export async function sendShareZip(ctx: HttpContext, opened: OpenedShare, dir: E
   const base = dir.path === '' ? '' : `${dir.path}/`;
   const inZip = (p: string) => (base && p.startsWith(base) ? p.slice(base.length) : p);
   ctx.set('Cache-Control', 'private, no-cache');
-  ctx.set('Content-Disposition', contentDisposition(`${opened.link.name || 'share'}.zip`));
-  ctx.type = 'application/zip';
+  ctx.set(safeDownloadHeaders(`${opened.link.name || 'share'}.zip`, { contentType: 'application/zip' }));
   if (ctx.method === 'HEAD') {
     ctx.status = 200;
     return;
