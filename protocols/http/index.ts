@@ -56,7 +56,7 @@ function requestFrame(deps: HttpDeps, metrics: ReturnType<typeof doorMetrics>): 
       metrics.bytes.inc({ door, direction: 'out' }, Math.max(0, socket.bytesWritten - bytesWritten));
       const s = ctx.state.session;
       if (s) metrics.seen(door, `${ctx.state.authVia}:${s.user.id}:${s.device?.id ?? ''}`);
-      ctx.state.log.info({ method: ctx.method, path: redactSharePath(ctx.path), status: ctx.status, ms: Date.now() - started, user: s?.user.name, door }, 'request');
+      ctx.state.log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Date.now() - started, user: s?.user.name, door }, 'request');
     };
     ctx.res.once('close', done);
     await next();
@@ -81,13 +81,16 @@ export function createHttpDoor(doorDeps: HttpDoorDeps): HttpDoor {
   const secure = Boolean(doorDeps.options.tlsCert) || doorDeps.publicUrl.startsWith('https:');
   const metrics = doorMetrics(doorDeps.metrics);
   const authenticate = authenticator(doorDeps.core, { secure });
-  const deps: HttpDeps = { ...doorDeps, authenticate, httpMetrics: metrics, secure };
+  // Every log line of this door passes `path` and `url` through the share-token redaction, the
+  // request line and whatever a route or limit logs later alike (issue 22 item 9).
+  const log = doorDeps.log.child({}, { serializers: { path: redactSharePath, url: redactSharePath } });
+  const deps: HttpDeps = { ...doorDeps, log, authenticate, httpMetrics: metrics, secure };
   const app = new Koa<HttpState>({ proxy: doorDeps.options.trustProxy });
   app.silent = true; // errors are logged once, by errorMiddleware, with the request id
   // Errors koa sees itself: a response stream (download, zip) failing after the headers went out.
   // The client must not wait for bytes that will never come: cut the connection.
   app.on('error', (err: Error & { headerSent?: boolean }, ctx?: { state?: HttpState; req?: IncomingMessage }) => {
-    (ctx?.state?.log ?? doorDeps.log).warn({ err }, 'response failed after it started');
+    (ctx?.state?.log ?? log).warn({ err }, 'response failed after it started');
     if (err.headerSent) ctx?.req?.socket.destroy();
   });
 

@@ -130,6 +130,7 @@ export function createWebdavDoor(deps: WebdavDoorDeps): WebdavDoor {
     // Nothing under /dav/ is ever a live page of this origin (uploaded HTML, SVG, the listing page).
     res.setHeader('Content-Security-Policy', SANDBOX_CSP);
     res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
     // A page of another site (or a sandboxed, opaque one: Origin null) never drives this door
     // with the credentials a browser keeps for it.
     if (isForeignOrigin(header(req, 'origin'), req.headers.host, deps.publicUrl)) throw new DavError(403, 'requests from another site are refused');

@@ -9,6 +9,7 @@ import type { RootHandle } from './roots.js';
 import { systemSession, type Session } from './session.js';
 import { changeInfo } from './present.js';
 import { endLinksOfDeleted } from './shares.js';
+import { ForeignNames } from './foreign-names.js';
 
 const LOCAL: Session = systemSession('local', 'watcher');
 const BATCH = 500;
@@ -19,7 +20,12 @@ const BATCH = 500;
  * inode), so they cost a stat and record nothing.
  */
 export class Reconciler {
-  constructor(private readonly ctx: CoreContext) {}
+  /** Names on disk no door can represent: skipped, reported once. */
+  readonly foreignNames: ForeignNames;
+
+  constructor(private readonly ctx: CoreContext) {
+    this.foreignNames = new ForeignNames(ctx.log.child({ category: 'reconcile' }));
+  }
 
   /**
    * Changes needed for one path (not its children, except tombstones below a vanished folder).
@@ -28,7 +34,9 @@ export class Reconciler {
   async diff(root: RootHandle, rel: string, entry: EntryRow | undefined, rehash = false): Promise<ChangeInput[]> {
     const abs = rel === '' ? root.dir : path.join(root.dir, rel);
     const name = path.basename(rel);
-    const raw = rel === '' ? null : await this.ctx.store.statPath(abs);
+    // An unrepresentable name is as good as absent: never recorded (one recorded before is removed).
+    const foreign = rel !== '' && this.foreignNames.skip({ id: root.row.id, name: root.row.name }, rel);
+    const raw = rel === '' || foreign ? null : await this.ctx.store.statPath(abs);
     const st = raw && (raw.kind === 'file' || raw.kind === 'dir') && !this.ctx.isIgnoredName(name) ? raw : null;
     const live = entry && !entry.deleted ? entry : undefined;
     if (rel === '') return [];
@@ -117,6 +125,7 @@ export class Reconciler {
         if (isStagingLeftover(name)) await this.ctx.store.discard(path.join(abs, name));
         if (this.ctx.isIgnoredName(name)) continue;
         const childRel = joinRel(dirRel, name);
+        if (this.foreignNames.skip({ id: root.row.id, name: root.row.name }, childRel)) continue;
         pending.push(...(await this.diff(root, childRel, known.get(name))));
         known.delete(name);
         seen += 1;

@@ -52,7 +52,8 @@ describe('Checkpointer', () => {
 
   it('rests while nothing is committed, and close waits for the thread', async () => {
     const checkpointer = new Checkpointer(db, log, 20);
-    await new Promise((r) => setTimeout(r, 300)); // its first turn copies what the migrations wrote
+    // Its first turn copies what the migrations wrote; on a loaded machine that turn comes late.
+    await vi.waitFor(() => expect(checkpointer.last).not.toBeNull(), { timeout: 5000, interval: 20 });
     checkpointer.last = null;
     await new Promise((r) => setTimeout(r, 150));
     expect(checkpointer.last).toBeNull();

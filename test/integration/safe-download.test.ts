@@ -98,6 +98,8 @@ describe('safe downloads (issue 22 item 1)', () => {
     const listing = await fetch(`${t.url}/dav/docs/files/`, { headers: { authorization: ALICE } });
     expect(directives(listing.headers.get('content-security-policy'))).toEqual(directives(SANDBOX));
     expect(listing.headers.get('x-content-type-options')).toBe('nosniff');
+    // Nor may another site's page load /dav/ content into its own process (as the HTTP door).
+    expect(listing.headers.get('cross-origin-resource-policy')).toBe('same-origin');
   });
 
   it('REST downloads: attachments unless ?inline=1 asks for an inline-safe type; zips too', async () => {

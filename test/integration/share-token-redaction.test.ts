@@ -33,6 +33,8 @@ describe('share tokens in logs (issue 22 item 9)', () => {
     expect(redactSharePath('/s/AbCdEfGhIjKlMnOpQrStUvWxYz')).toBe('/s/AbCd…');
     expect(redactSharePath('/api/v1/shares')).toBe('/api/v1/shares');
     expect(redactSharePath('/dav/s/secret')).toBe('/dav/s/secret');
+    expect(redactSharePath('http://h:1/s/AbCdEfGh?x=1')).toBe('http://h:1/s/AbCd…?x=1');
+    expect(redactSharePath(42)).toBe(42);
   });
 
   it('no request to a share link logs its token: page, meta, download, upload, wrong token, password', async () => {
