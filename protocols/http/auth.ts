@@ -56,7 +56,7 @@ export function authenticator(core: Core, opts: { secure: boolean; onSession?: (
   return async (ctx, next) => {
     const { address, requestId } = ctx.state;
     const header = ctx.get('authorization');
-    let user: SessionUser | null = null;
+    const meta = { protocol: 'rest' as const, requestId, address };
     let session: Session | null = null;
     let via: AuthVia | undefined;
     if (header) {
@@ -66,18 +66,18 @@ export function authenticator(core: Core, opts: { secure: boolean; onSession?: (
       if (scheme === 'basic') {
         const creds = parseBasic(value) ?? fail('UNAUTHENTICATED', 'malformed Basic credentials');
         // The core remembers verified passwords for a minute: no Argon2 per request.
-        user = await core.accounts.authenticate(creds.user, creds.secret, { address, protocol: 'rest' });
+        session = await core.authenticate({ kind: 'password', user: creds.user, secret: creds.secret }, meta);
         via = 'basic';
       } else if (scheme === 'bearer') {
         if (value.startsWith('sgd_')) {
-          session = core.accounts.deviceSession(value, 'rest', requestId, address);
+          session = await core.authenticate({ kind: 'device', token: value }, meta);
           via = 'device';
         } else if (value.startsWith('sgs_')) {
-          user = core.accounts.resumeLoginSession(value, address);
+          session = await core.authenticate({ kind: 'login-session', token: value }, meta);
           via = 'login-session';
           ctx.state.loginToken = value;
         } else {
-          user = core.accounts.authenticateToken(value, { address });
+          session = await core.authenticate({ kind: 'token', token: value }, meta);
           via = 'token';
         }
       } else {
@@ -90,7 +90,7 @@ export function authenticator(core: Core, opts: { secure: boolean; onSession?: (
       const cookie = ctx.cookies.get(SESSION_COOKIE);
       if (cookie) {
         try {
-          user = core.accounts.resumeLoginSession(cookie, address);
+          session = await core.authenticate({ kind: 'login-session', token: cookie }, meta);
           via = 'cookie';
           ctx.state.loginToken = cookie;
         } catch (err) {
@@ -103,7 +103,6 @@ export function authenticator(core: Core, opts: { secure: boolean; onSession?: (
         }
       }
     }
-    if (user) session = { user, device: null, protocol: 'rest', requestId, address };
     // Browsers replay Basic credentials (and cookies) on cross-site requests: an unsafe request
     // from another site's page is refused whatever authenticated it. Scripts send no Origin.
     if (session && !SAFE_METHODS.has(ctx.method) && crossSite(ctx)) fail('PERMISSION_DENIED', 'cross-site request refused');

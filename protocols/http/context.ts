@@ -56,6 +56,8 @@ export interface HttpState {
   door: string;
   /** Set by `authenticate` when valid credentials were presented. */
   session?: Session;
+  /** The session's core connection, made on first use (connectionOf). */
+  conn?: Connection;
   authVia?: AuthVia;
   /** The raw login-session secret (`sgs_...`) when the request used one (for logout). */
   loginToken?: string;
@@ -119,7 +121,7 @@ export function sessionOf(ctx: HttpContext): Session {
 
 /** The core connection of a route behind `requireUser`. */
 export function connectionOf(ctx: HttpContext, core: Core): Connection {
-  return core.connect(sessionOf(ctx));
+  return (ctx.state.conn ??= core.connect(sessionOf(ctx)));
 }
 
 function zodMessage(err: z.ZodError): string {

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ftpOptions } from '../../protocols/ftp/options.js';
 import { httpOptions } from '../../protocols/http/options.js';
+import { syncOptions } from '../../protocols/sync/options.js';
 import { webdavOptions } from '../../protocols/webdav/options.js';
 
 /** The whole configuration: one section per part, each with its defaults. */
@@ -71,6 +72,7 @@ export const configSchema = z.object({
   http: httpOptions.prefault({}),
   webdav: webdavOptions.prefault({}),
   ftp: ftpOptions.prefault({}),
+  sync: syncOptions.prefault({}),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;

@@ -12,6 +12,8 @@ import { startWatcher, type RootWatcher } from '../core/watcher.js';
 import { createHttpDoor, type HttpDoor } from '../../protocols/http/index.js';
 import { createWebdavDoor, type WebdavDoor } from '../../protocols/webdav/index.js';
 import { startFtpDoor, type FtpDoor } from '../../protocols/ftp/index.js';
+import { createSyncDoor, type SyncDoor } from '../../protocols/sync/index.js';
+import { SignatureCache } from '../delta/index.js';
 import { bootstrap } from './bootstrap.js';
 import { markRunning, markStopped } from './run-marker.js';
 import type { AppConfig } from './config.js';
@@ -116,12 +118,13 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger; now?
     const scheme = tls ? 'https' : 'http';
     const publicUrlFor = (port: number) => config.http.publicUrl || `${scheme}://${config.http.host}:${port}`;
     // Doors are built once the port is known (port 0 in tests), so share links carry the real URL.
-    let doors: { http: HttpDoor; dav: WebdavDoor | null } | null = null;
+    let doors: { http: HttpDoor; dav: WebdavDoor | null; sync: SyncDoor | null } | null = null;
     const onRequest: http.RequestListener = (req, res) => {
       const url = requestPath(req.url);
       if (!doors) {
         res.writeHead(503, { 'content-type': 'text/plain' }).end('starting\n');
       } else if (doors.dav && (url === '/dav' || url.startsWith('/dav/'))) doors.dav.handle(req, res);
+      else if (doors.sync?.owns(url)) doors.sync.handle(req, res);
       else doors.http.handle(req, res);
     };
     const server = tls ? https.createServer(tls, onRequest) : http.createServer(onRequest);
@@ -135,8 +138,15 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger; now?
     const dav = config.webdav.enabled
       ? createWebdavDoor({ core, options: config.webdav, log: log.child({ category: 'webdav' }), metrics, prefix: '/dav', publicUrl: config.http.publicUrl || undefined })
       : null;
-    doors = { http: httpDoor, dav };
+    const sync = config.sync.enabled
+      ? createSyncDoor({ core, options: config.sync, log: log.child({ category: 'sync' }), signatures: new SignatureCache(path.join(dataDir, 'cache', 'signatures')), trustProxy: config.http.trustProxy })
+      : null;
+    server.on('upgrade', (req, socket, head) => {
+      if (!sync?.upgrade(req, socket, head)) socket.destroy();
+    });
+    doors = { http: httpDoor, dav, sync };
     closers.push(async () => {
+      await sync?.close();
       await httpDoor.close();
       await dav?.close();
       server.closeAllConnections();

@@ -16,6 +16,9 @@ const USAGE = `usage: syncgate <command>
   root list | root remove NAME
   grant ROOT USER read|write                 share a root with a user
   revoke ROOT USER
+  device pair USER                           a one-time code (10 minutes) to log a companion client in
+  device list USER                           a user's devices, how far each is behind per root
+  client ...                                 the companion client (see syncgate client --help)
   rdiff signature|delta|patch ...            librsync-compatible delta tool (see syncgate rdiff --help)
 
 Admin commands read the same configuration as start (--config FILE, SYNCGATE_* variables).`;
@@ -64,6 +67,18 @@ async function admin(core: Core, words: string[], flags: Record<string, string |
       out(`root ${row.name} -> ${row.dir}`);
       return 0;
     }
+    case 'device pair': {
+      const p = core.devices.pair(userId(a!));
+      out(`pairing code for ${a}: ${p.code} (single use, until ${new Date(p.expiresAt).toISOString()})`);
+      out(`on the new device: syncgate client login URL --code ${p.code}`);
+      return 0;
+    }
+    case 'device list':
+      for (const d of core.devices.list(userId(a!))) {
+        const roots = d.roots.map((r) => `${r.root} ${r.behind === 0 ? 'up to date' : `${r.behind} behind`}`).join(', ');
+        out(`#${d.id} ${d.name}${d.revoked ? ' (revoked)' : ''}\tlast seen ${d.lastSeenAt ? new Date(d.lastSeenAt).toISOString() : 'never'}\t${roots || 'no root synced yet'}`);
+      }
+      return 0;
     case 'root list':
       for (const r of core.ctx.roots.all()) out(`${r.name}\t${r.dir}`);
       return 0;
@@ -91,6 +106,10 @@ async function admin(core: Core, words: string[], flags: Record<string, string |
 
 export async function main(argv: string[]): Promise<number> {
   const [command] = argv;
+  if (command === 'client') {
+    const { runClient } = await import('../client/main.js');
+    return runClient(argv.slice(1));
+  }
   if (command === 'rdiff') {
     const { runRdiff } = await import('./rdiff.js');
     return runRdiff(argv.slice(1));

@@ -1,5 +1,6 @@
 import type { Accounts, UserInfo } from './accounts.js';
 import type { CoreContext } from './context.js';
+import type { DeviceCursorInfo, Devices } from './devices.js';
 import { fail } from './errors.js';
 import type { LoginGuard } from './guard.js';
 import type { Locks } from './locks.js';
@@ -28,6 +29,7 @@ export interface CoreServices {
   writer: VfsWriter;
   recovery: VfsRecovery;
   uploads: ResumableUploads;
+  devices: Devices;
   now: () => number;
 }
 
@@ -45,6 +47,8 @@ export interface DeviceInfo {
   lastAddress: string | null;
   lastSeenAt: number | null;
   revoked: boolean;
+  /** Per synced root: the cursor the device applied and how many changes it is behind. */
+  roots: DeviceCursorInfo[];
 }
 
 /**
@@ -92,9 +96,18 @@ export class AccountConnection {
     this.core.roots.remove(name);
   }
 
-  setRetention(name: string, policy: RetentionPolicy): void {
-    this.requireAdmin();
+  /** How long a root keeps old versions: an admin sets it for every root, visible to them or not; anyone else must own it. */
+  async setRetention(name: string, policy: unknown): Promise<RootInfo> {
+    this.requireAccount();
+    let access: RootInfo['access'] = 'owner';
+    if (!this.session.user.isAdmin) {
+      const h = await this.core.roots.open(this.session, name, 'read');
+      if (h.access !== 'owner') fail('PERMISSION_DENIED', 'only the owner or an admin sets the retention policy');
+    }
     this.core.roots.setRetention(name, policy);
+    const row = this.core.ctx.roots.byName(name) ?? fail('NOT_FOUND', `root ${name} does not exist`);
+    if (row.ownerId !== this.session.user.id) access = this.core.roots.accessOf(this.session, row) ?? 'write';
+    return this.core.roots.info(row, access);
   }
 
   // Grants: only the root's owner or an admin.
@@ -119,6 +132,15 @@ export class AccountConnection {
     await this.core.accounts.setPassword(s.user.name, next);
   }
 
+  /** A login session (web page cookie or bearer) for the session's user; its secret is returned once. */
+  openLoginSession(ttlMs: number): { token: string; expiresAt: number } {
+    this.requireAccount();
+    return this.core.accounts.openLoginSession(this.session.user, ttlMs, this.session.address ?? null);
+  }
+  closeLoginSession(token: string): void {
+    this.core.accounts.closeLoginSession(token);
+  }
+
   tokens(): TokenInfo[] {
     this.requireAccount();
     return this.core.accounts.tokens(this.session.user.id);
@@ -137,7 +159,11 @@ export class AccountConnection {
 
   devices(): DeviceInfo[] {
     this.requireAccount();
-    return this.core.accounts.devices(this.session.user.id);
+    return this.core.devices.list(this.session.user.id);
+  }
+  /** Records how far this session's device applied a root's feed (the sync door, after each pass). */
+  setDeviceCursor(root: string, cursor: number): Promise<DeviceCursorInfo> {
+    return this.core.devices.setCursor(this.session, root, cursor);
   }
   /** Registers (or renames) the device with this uuid; its token is returned once. */
   registerDevice(uuid: string, name: string): { id: number; uuid: string; name: string; token: string } {

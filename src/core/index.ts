@@ -8,6 +8,7 @@ import { authenticate, type AuthMeta, type Credential } from './authenticate.js'
 import { Connection } from './connection.js';
 import type { CoreServices } from './connection-accounts.js';
 import { createContext, type CoreContext } from './context.js';
+import { Devices } from './devices.js';
 import { LoginGuard, type GuardOptions } from './guard.js';
 import { Locks } from './locks.js';
 import { Properties } from './properties.js';
@@ -61,6 +62,7 @@ export interface Core {
   retention: Retention;
   guard: LoginGuard;
   shares: ShareLinks;
+  devices: Devices;
   writer: VfsWriter;
   reader: VfsReader;
   close(): void;
@@ -86,12 +88,13 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const now = opts.now ?? Date.now;
   const shares = new ShareLinks(ctx, roots, accounts, guard, { now, ...opts.shares, vfs });
   const uploads = new ResumableUploads(store.uploadDir, roots, writer, now, undefined, opts.uploads);
-  const services: CoreServices = { ctx, roots, accounts, guard, locks, properties, retention, shares, reader, writer, recovery, uploads, now };
+  const devices = new Devices(ctx, accounts, roots, guard, now);
+  const services: CoreServices = { ctx, roots, accounts, guard, locks, properties, retention, shares, reader, writer, recovery, uploads, devices, now };
   return {
     connect: (session) => new Connection(services, session),
     authenticate: (cred, meta) => authenticate(accounts, cred, meta),
     openShare: (token, auth, meta) => shares.open(token, auth, meta),
-    ctx, vfs, roots, accounts, locks, properties, retention, guard, shares, writer, reader, close: () => {
+    ctx, vfs, roots, accounts, locks, properties, retention, guard, shares, devices, writer, reader, close: () => {
       store.close();
       ctx.durable.close();
       closeDb(db);
@@ -110,6 +113,7 @@ export { lockCovers } from './locks.js';
 export type { DeadProperty } from './properties.js';
 export type { UserInfo } from './accounts.js';
 export type { RootHandle } from './roots.js';
+export type { DeviceCursorInfo, DeviceCredentials, DeviceInfo as DeviceSyncInfo } from './devices.js';
 export type { Connection, ListPage, LockInfo } from './connection.js';
 export type { TokenInfo, DeviceInfo } from './connection-accounts.js';
 export type { Follower, FollowOptions } from './follower.js';

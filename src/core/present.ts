@@ -43,7 +43,7 @@ export function versionInfo(row: VersionRow): VersionInfo {
   };
 }
 
-export function changeInfo(root: string, row: ChangeRow): Change {
+export function changeInfo(root: string, row: ChangeRow, device: { id: number | null; name: string | null } = { id: null, name: null }): Change {
   return {
     root,
     seq: row.seq,
@@ -58,6 +58,8 @@ export function changeInfo(root: string, row: ChangeRow): Change {
     oldPath: row.oldPath,
     protocol: row.protocol,
     user: row.userName,
+    deviceId: device.id,
+    device: device.name,
     createdAt: row.createdAt,
   };
 }

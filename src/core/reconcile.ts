@@ -154,7 +154,7 @@ export class Reconciler {
     endLinksOfDeleted(this.ctx, root.row.id, inputs);
     this.ctx.durable.recorded(
       root.row.id,
-      recorded.map((r) => changeInfo(root.row.name, r.change)),
+      recorded.map((r) => changeInfo(root.row.name, r.change, { id: session.device?.id ?? null, name: session.device?.name ?? null })),
     );
     return recorded;
   }

@@ -161,9 +161,11 @@ export class Roots {
     return h.row;
   }
 
-  setRetention(name: string, policy: RetentionPolicy): void {
+  setRetention(name: string, policy: unknown): void {
     const row = this.ctx.roots.byName(name) ?? fail('NOT_FOUND', `root ${name} does not exist`);
-    this.ctx.roots.setRetention(row.id, JSON.stringify(retentionSchema.parse(policy)));
+    const parsed = retentionSchema.safeParse(policy);
+    if (!parsed.success) fail('INVALID_INPUT', `not a retention policy: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    this.ctx.roots.setRetention(row.id, JSON.stringify(parsed.data));
   }
 
   private async realDir(row: RootRow): Promise<string> {

@@ -63,6 +63,9 @@ export interface Change {
   oldPath: string | null;
   protocol: string;
   user: string;
+  /** The device that made the change (sync clients), for echo suppression; null for other doors. */
+  deviceId: number | null;
+  device: string | null;
   createdAt: number;
 }
 

@@ -260,10 +260,12 @@ export class FilesRepo {
       .all();
   }
 
-  changesAfter(rootId: number, after: number, limit: number): ChangeRow[] {
+  /** The feed after a seq, each change with the device that made it (from its version, which has it). */
+  changesAfter(rootId: number, after: number, limit: number): (ChangeRow & { deviceId: number | null; deviceName: string | null })[] {
     return this.db
-      .select()
+      .select({ ...getTableColumns(changes), deviceId: versions.deviceId, deviceName: versions.deviceName })
       .from(changes)
+      .leftJoin(versions, and(eq(versions.rootId, changes.rootId), eq(versions.path, changes.path), eq(versions.version, changes.version)))
       .where(and(eq(changes.rootId, rootId), gt(changes.seq, after)))
       .orderBy(asc(changes.seq))
       .limit(limit)

@@ -46,6 +46,11 @@ export class SignatureCache {
     return job;
   }
 
+  /** Like getOrCompute, opened for streaming (to a client that computes a delta against it). */
+  async open(contentHash: string, opts: SignatureOptions, openContent: () => ByteSource | Promise<ByteSource>): Promise<Readable> {
+    return createReadStream(await this.getOrCompute(contentHash, opts, openContent), { highWaterMark: 1 << 20 });
+  }
+
   /** Like getOrCompute, loaded for delta(). */
   async getSignature(
     contentHash: string,

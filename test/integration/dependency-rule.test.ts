@@ -60,7 +60,7 @@ export function importsOf(file: string, src: string): Import[] {
 const isTest = (f: string) => /\.test\.ts$/.test(f) || /(^|\/)testing\.ts$/.test(f);
 const under = (p: string, dir: string) => p === dir || p.startsWith(`${dir}/`);
 const protocolOf = (p: string) => (p.startsWith('protocols/') ? p.split('/')[1] : null);
-const isSyncClient = (f: string) => under(f, 'src/sync') || /^protocols\/sync\/(client|wire)/.test(f);
+const isSyncClient = (f: string) => under(f, 'src/client') || under(f, 'src/sync-wire') || under(f, 'src/sync') || /^protocols\/sync\/(client|wire)/.test(f);
 const HTTP_STACK = /^(koa|@koa\/.*|webdav-server|ftp-srv|(node:)?https?|(node:)?http2|ws)(\/.*)?$/;
 
 /** Every violation of the rule in a set of files (file -> source). */
@@ -96,6 +96,8 @@ export function violations(files: Map<string, string>): string[] {
     if (isSyncClient(file)) {
       for (const i of imports) {
         if (under(i.target, 'src/core') || under(i.target, 'src/db') || under(i.target, 'src/storage')) say(i, 'the companion client ships without the server core');
+        if (under(i.target, 'protocols') || under(i.target, 'src/app') || under(i.target, 'src/cli')) say(i, 'the companion client ships without the server');
+        if (under(file, 'src/sync-wire') && i.target.startsWith('src/')) say(i, 'the wire types import nothing of the project');
       }
     }
     // Lower layers never reach up.

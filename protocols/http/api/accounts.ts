@@ -33,8 +33,9 @@ export function accountRoutes(deps: HttpDeps): HttpRouter {
 
   r.post('/login', async (ctx) => {
     const body = await readJson(ctx, loginBody, max);
-    const user = await core.accounts.authenticate(body.user, body.password, { address: ctx.state.address, protocol: 'rest' });
-    const { token, expiresAt } = core.accounts.openLoginSession(user, ttlMs, ctx.state.address);
+    const session = await core.authenticate({ kind: 'password', user: body.user, secret: body.password }, { address: ctx.state.address, protocol: 'rest', requestId: ctx.state.requestId });
+    const { user } = session;
+    const { token, expiresAt } = core.connect(session).openLoginSession(ttlMs);
     const out = { user: { id: user.id, name: user.name, isAdmin: user.isAdmin }, expiresAt: new Date(expiresAt).toISOString() };
     if (body.mode === 'cookie') {
       setSessionCookie(ctx, token, expiresAt, deps.secure);
@@ -45,7 +46,7 @@ export function accountRoutes(deps: HttpDeps): HttpRouter {
   });
 
   r.post('/logout', requireUser, async (ctx) => {
-    if (ctx.state.loginToken) core.accounts.closeLoginSession(ctx.state.loginToken);
+    if (ctx.state.loginToken) connectionOf(ctx, core).closeLoginSession(ctx.state.loginToken);
     if (ctx.state.authVia === 'cookie') clearSessionCookie(ctx, deps.secure);
     ctx.status = 204;
   });
@@ -61,52 +62,50 @@ export function accountRoutes(deps: HttpDeps): HttpRouter {
   });
 
   r.put('/me/password', requireUser, async (ctx) => {
-    const s = sessionOf(ctx);
     const body = await readJson(ctx, passwordBody, max);
-    await core.accounts.authenticate(s.user.name, body.current, { address: ctx.state.address, protocol: 'rest' });
-    await core.accounts.setPassword(s.user.name, body.password);
+    await connectionOf(ctx, core).changePassword(body.current, body.password);
     if (ctx.state.authVia === 'cookie') clearSessionCookie(ctx, deps.secure);
     ctx.status = 204;
   });
 
   r.get('/me/tokens', requireUser, async (ctx) => {
-    ctx.body = { tokens: core.accounts.tokens(sessionOf(ctx).user.id).map((t) => ({ id: t.id, name: t.name, createdAt: isoOrNull(t.createdAt), lastUsedAt: isoOrNull(t.lastUsedAt) })) };
+    ctx.body = { tokens: connectionOf(ctx, core).tokens().map((t) => ({ id: t.id, name: t.name, createdAt: isoOrNull(t.createdAt), lastUsedAt: isoOrNull(t.lastUsedAt) })) };
   });
   r.post('/me/tokens', requireUser, async (ctx) => {
     const body = await readJson(ctx, tokenBody, max);
-    const t = core.accounts.createToken(sessionOf(ctx).user.id, body.name);
+    const t = connectionOf(ctx, core).createToken(body.name);
     ctx.status = 201;
     ctx.body = { id: t.id, name: t.name, token: t.token };
   });
   r.delete('/me/tokens/:id', requireUser, async (ctx) => {
-    core.accounts.revokeToken(sessionOf(ctx).user.id, id(ctx.params.id));
+    connectionOf(ctx, core).revokeToken(id(ctx.params.id));
     ctx.status = 204;
   });
 
   r.get('/me/devices', requireUser, async (ctx) => {
-    ctx.body = { devices: core.accounts.devices(sessionOf(ctx).user.id).map((d) => ({ ...d, lastSeenAt: isoOrNull(d.lastSeenAt) })) };
+    ctx.body = { devices: connectionOf(ctx, core).devices().map((d) => ({ ...d, lastSeenAt: isoOrNull(d.lastSeenAt) })) };
   });
   r.post('/me/devices', requireUser, async (ctx) => {
     const body = await readJson(ctx, deviceBody, max);
-    const d = core.accounts.registerDevice(sessionOf(ctx).user, body.uuid, body.name, ctx.state.address);
+    const d = connectionOf(ctx, core).registerDevice(body.uuid, body.name);
     ctx.status = 201;
     ctx.body = { id: d.id, uuid: d.uuid, name: d.name, token: d.token };
   });
   r.delete('/me/devices/:id', requireUser, async (ctx) => {
-    core.accounts.revokeDevice(sessionOf(ctx).user.id, id(ctx.params.id));
+    connectionOf(ctx, core).revokeDevice(id(ctx.params.id));
     ctx.status = 204;
   });
 
   r.get('/users', requireAdmin, async (ctx) => {
-    ctx.body = { users: core.accounts.users().map(presentUser) };
+    ctx.body = { users: connectionOf(ctx, core).users().map(presentUser) };
   });
   r.post('/users', requireAdmin, async (ctx) => {
     const body = await readJson(ctx, newUserBody, max);
     ctx.status = 201;
-    ctx.body = presentUser(await core.accounts.createUser(body.name, body.password, body.isAdmin));
+    ctx.body = presentUser(await connectionOf(ctx, core).createUser(body.name, body.password, body.isAdmin));
   });
   r.get('/users/:name', requireAdmin, async (ctx) => {
-    ctx.body = presentUser(core.accounts.user(ctx.params.name!));
+    ctx.body = presentUser(connectionOf(ctx, core).user(ctx.params.name!));
   });
   r.patch('/users/:name', requireAdmin, async (ctx) => {
     const body = await readJson(ctx, patchUserBody, max);

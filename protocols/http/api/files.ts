@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { fail, isCoreError, type EntryInfo } from '../../../src/core/index.js';
 import { declaredBodySize } from '../../../src/lib/read-head.js';
-import { parseQuery, readJson, requireUser, sessionOf, type HttpContext, type HttpDeps, type HttpRouter, type HttpState } from '../context.js';
+import { connectionOf, parseQuery, readJson, requireUser, type HttpContext, type HttpDeps, type HttpRouter, type HttpState } from '../context.js';
 import type { DoorMetrics } from '../metrics.js';
 import { contentTypeOf } from '../../common/content-type.js';
 import { isInlineSafe, safeDownloadHeaders } from '../../common/safe-download.js';
@@ -44,25 +44,25 @@ export function fileRoutes(deps: HttpDeps, metrics: DoorMetrics): HttpRouter {
   r.use(requireUser);
 
   r.get('/list{/*path}', async (ctx) => {
-    const entries = await core.vfs.list(sessionOf(ctx), ctx.params.root!, pathParam(ctx));
+    const entries = await connectionOf(ctx, core).list(ctx.params.root!, pathParam(ctx));
     ctx.body = { path: pathParam(ctx), entries: entries.map(presentEntry) };
   });
 
   r.get('/stat{/*path}', async (ctx) => {
-    const e = await core.vfs.stat(sessionOf(ctx), ctx.params.root!, pathParam(ctx));
+    const e = await connectionOf(ctx, core).stat(ctx.params.root!, pathParam(ctx));
     ctx.set('ETag', e.etag);
     ctx.body = presentEntry(e);
   });
 
   // GET and HEAD: a file's content (head or ?version=N), with Range and conditional requests.
   r.get('/files{/*path}', async (ctx) => {
-    const s = sessionOf(ctx);
+    const conn = connectionOf(ctx, core);
     const root = ctx.params.root!;
     const path = pathParam(ctx);
     const q = parseQuery(ctx, downloadQuery);
     if (q.version === undefined && ctx.method === 'GET' && !ctx.get('range')) {
       // The common case in one core call: conditions are judged on the version actually opened.
-      const res = await core.vfs.read(s, root, path);
+      const res = await conn.read(root, path);
       try {
         checkIfMatchRead(ctx, res.entry);
       } catch (err) {
@@ -78,7 +78,7 @@ export function fileRoutes(deps: HttpDeps, metrics: DoorMetrics): HttpRouter {
       ctx.body = res.stream;
       return;
     }
-    const head = q.version === undefined ? await core.vfs.stat(s, root, path) : null;
+    const head = q.version === undefined ? await conn.stat(root, path) : null;
     if (head?.kind === 'dir') fail('IS_A_DIRECTORY', 'a folder: use /list or /zip');
     if (head) {
       checkIfMatchRead(ctx, head);
@@ -96,7 +96,7 @@ export function fileRoutes(deps: HttpDeps, metrics: DoorMetrics): HttpRouter {
       if (range && (range.start ?? 0) >= head.size && head.size > 0) fail('RANGE_NOT_SATISFIABLE', 'range outside the file', { size: head.size });
       return; // koa sends the headers only (no body set: a null body would turn this into 204)
     }
-    const res = await core.vfs.read(s, root, path, { version: q.version, ...(range ?? {}) });
+    const res = await conn.read(root, path, { version: q.version, ...(range ?? {}) });
     sendHeaders(ctx, res.entry, res.size, range ? { start: res.start, end: res.end } : null, q.inline === '1');
     if (ctx.method === 'HEAD') {
       res.stream.destroy();
@@ -132,19 +132,19 @@ export function fileRoutes(deps: HttpDeps, metrics: DoorMetrics): HttpRouter {
   }
 
   r.put('/files/*path', async (ctx) => {
-    const s = sessionOf(ctx);
+    const conn = connectionOf(ctx, core);
     const root = ctx.params.root!;
     const path = pathParam(ctx);
     const q = parseQuery(ctx, uploadQuery);
     const declared = Number(ctx.get('content-length') || '0');
     if (options.maxUploadBytes > 0 && declared > options.maxUploadBytes) fail('QUOTA_EXCEEDED', 'the file is larger than this server accepts');
-    const current = () => core.vfs.stat(s, root, path).catch((err) => (isCoreError(err, 'NOT_FOUND') ? null : Promise.reject(err)));
+    const current = () => conn.stat(root, path).catch((err) => (isCoreError(err, 'NOT_FOUND') ? null : Promise.reject(err)));
     const baseVersion = q.baseVersion ?? (await baseVersionOf(ctx, current));
     const createOnly = ctx.get('if-none-match').trim() === '*';
     const mode = conflictMode(ctx, q);
     let result;
     try {
-      result = await core.vfs.write(s, root, path, ctx.req, {
+      result = await conn.write(root, path, ctx.req, {
         ...(baseVersion !== undefined ? { baseVersion, onConflict: mode } : {}),
         createOnly,
         createParents: q.parents === '1' || q.parents === 'true',
@@ -172,25 +172,25 @@ export function fileRoutes(deps: HttpDeps, metrics: DoorMetrics): HttpRouter {
   });
 
   r.delete('/files/*path', async (ctx) => {
-    const s = sessionOf(ctx);
+    const conn = connectionOf(ctx, core);
     const root = ctx.params.root!;
     const path = pathParam(ctx);
-    const baseVersion = await baseVersionOf(ctx, () => core.vfs.stat(s, root, path));
-    await core.vfs.delete(s, root, path, baseVersion !== undefined ? { baseVersion } : {});
+    const baseVersion = await baseVersionOf(ctx, () => conn.stat(root, path));
+    await conn.delete(root, path, baseVersion !== undefined ? { baseVersion } : {});
     metrics.versions.inc({ door: 'rest' });
     ctx.status = 204;
   });
 
   r.post('/mkdir', async (ctx) => {
     const body = await readJson(ctx, pathBody, options.maxJsonBytes);
-    const e = await core.vfs.mkdir(sessionOf(ctx), ctx.params.root!, body.path, { createParents: body.parents });
+    const e = await connectionOf(ctx, core).mkdir(ctx.params.root!, body.path, { createParents: body.parents });
     ctx.status = 201;
     ctx.body = presentEntry(e);
   });
 
   r.post('/move', async (ctx) => {
     const body = await readJson(ctx, moveBody, options.maxJsonBytes);
-    const e = await core.vfs.move(sessionOf(ctx), ctx.params.root!, body.from, body.to, {
+    const e = await connectionOf(ctx, core).move(ctx.params.root!, body.from, body.to, {
       overwrite: body.overwrite,
       ...(body.toRoot ? { toRoot: body.toRoot } : {}),
       ...(body.baseVersion !== undefined ? { baseVersion: body.baseVersion } : {}),
@@ -201,7 +201,7 @@ export function fileRoutes(deps: HttpDeps, metrics: DoorMetrics): HttpRouter {
 
   r.post('/copy', async (ctx) => {
     const body = await readJson(ctx, moveBody.omit({ baseVersion: true }), options.maxJsonBytes);
-    const e = await core.vfs.copy(sessionOf(ctx), ctx.params.root!, body.from, body.to, {
+    const e = await connectionOf(ctx, core).copy(ctx.params.root!, body.from, body.to, {
       overwrite: body.overwrite,
       depth: 'infinity',
       ...(body.toRoot ? { toRoot: body.toRoot } : {}),

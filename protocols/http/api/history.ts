@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import { fail } from '../../../src/core/index.js';
-import { parseQuery, readJson, requireUser, sessionOf, type HttpDeps, type HttpRouter, type HttpState } from '../context.js';
+import { connectionOf, parseQuery, readJson, requireUser, type HttpDeps, type HttpRouter, type HttpState } from '../context.js';
 import type { DoorMetrics } from '../metrics.js';
 import { presentConflict, presentEntry, presentVersion } from '../presenters.js';
 import { pathParam } from './files.js';
@@ -18,34 +18,34 @@ export function historyRoutes(deps: HttpDeps, metrics: DoorMetrics): HttpRouter 
   r.use(requireUser);
 
   r.get('/history/*path', async (ctx) => {
-    const versions = await core.vfs.history(sessionOf(ctx), ctx.params.root!, pathParam(ctx));
+    const versions = await connectionOf(ctx, core).history(ctx.params.root!, pathParam(ctx));
     ctx.body = { path: pathParam(ctx), versions: versions.map(presentVersion) };
   });
 
   r.post('/restore', async (ctx) => {
     const body = await readJson(ctx, restoreBody, options.maxJsonBytes);
-    const e = await core.vfs.restore(sessionOf(ctx), ctx.params.root!, body.path, body.version);
+    const e = await connectionOf(ctx, core).restore(ctx.params.root!, body.path, body.version);
     metrics.versions.inc({ door: 'rest' });
     ctx.body = presentEntry(e);
   });
 
   r.get('/deleted{/*path}', async (ctx) => {
-    const entries = await core.vfs.deleted(sessionOf(ctx), ctx.params.root!, pathParam(ctx));
+    const entries = await connectionOf(ctx, core).deleted(ctx.params.root!, pathParam(ctx));
     ctx.body = { path: pathParam(ctx), entries: entries.map(presentEntry) };
   });
 
   /** Brings a deleted file back: its last version with content, or the one named. */
   r.post('/undelete', async (ctx) => {
-    const s = sessionOf(ctx);
+    const conn = connectionOf(ctx, core);
     const root = ctx.params.root!;
     const body = await readJson(ctx, undeleteBody, options.maxJsonBytes);
     let version = body.version;
     if (version === undefined) {
-      const versions = await core.vfs.history(s, root, body.path);
+      const versions = await conn.history(root, body.path);
       if (versions[0] && !versions[0].deleted) fail('ALREADY_EXISTS', `${body.path} is not deleted`);
       version = versions.find((v) => v.kind === 'file' && !v.deleted && v.available)?.version ?? fail('NOT_FOUND', `${body.path} has no restorable version`);
     }
-    const e = await core.vfs.restore(s, root, body.path, version);
+    const e = await conn.restore(root, body.path, version);
     metrics.versions.inc({ door: 'rest' });
     ctx.body = presentEntry(e);
   });
@@ -53,14 +53,14 @@ export function historyRoutes(deps: HttpDeps, metrics: DoorMetrics): HttpRouter 
   r.get('/conflicts', async (ctx) => {
     const q = parseQuery(ctx, conflictsQuery);
     const all = q.all === '1' || q.all === 'true';
-    ctx.body = { conflicts: (await core.vfs.conflicts(sessionOf(ctx), ctx.params.root!, all)).map(presentConflict) };
+    ctx.body = { conflicts: (await connectionOf(ctx, core).conflicts(ctx.params.root!, all)).map(presentConflict) };
   });
 
   r.post('/conflicts/:id/resolve', async (ctx) => {
     const id = Number(ctx.params.id);
     if (!Number.isInteger(id) || id <= 0) fail('INVALID_INPUT', 'the id must be a positive integer');
     const body = await readJson(ctx, resolveBody, options.maxJsonBytes);
-    const e = await core.vfs.resolveConflict(sessionOf(ctx), ctx.params.root!, id, body.resolution);
+    const e = await connectionOf(ctx, core).resolveConflict(ctx.params.root!, id, body.resolution);
     metrics.versions.inc({ door: 'rest' });
     ctx.body = { resolution: body.resolution, entry: e ? presentEntry(e) : null };
   });

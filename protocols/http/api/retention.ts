@@ -1,7 +1,6 @@
 import Router from '@koa/router';
-import { fail } from '../../../src/core/index.js';
-import { retentionSchema } from '../../../src/core/roots.js';
-import { readJson, requireUser, sessionOf, type HttpDeps, type HttpRouter, type HttpState, type OpenApiPaths } from '../context.js';
+import { z } from 'zod';
+import { connectionOf, readJson, requireUser, sessionOf, type HttpDeps, type HttpRouter, type HttpState, type OpenApiPaths } from '../context.js';
 import { presentRoot } from '../presenters.js';
 
 /**
@@ -12,17 +11,11 @@ export function retentionRoutes(deps: HttpDeps): HttpRouter {
   const { core, options } = deps;
   const r = new Router<HttpState>({ prefix: '/api/v1' });
   r.put('/roots/:root/retention', requireUser, async (ctx) => {
-    const s = sessionOf(ctx);
-    const name = ctx.params.root!;
-    // An admin manages every root, visible to them or not; anyone else must own it.
-    if (!s.user.isAdmin) {
-      const h = await core.roots.open(s, name, 'read');
-      if (h.access !== 'owner') fail('PERMISSION_DENIED', 'only the owner or an admin sets the retention policy');
-    }
-    const policy = await readJson(ctx, retentionSchema, options.maxJsonBytes);
-    core.roots.setRetention(name, policy);
-    const row = core.ctx.roots.byName(name) ?? fail('NOT_FOUND', `root ${name} does not exist`);
-    ctx.body = presentRoot(core.roots.info(row, s.user.id === row.ownerId ? 'owner' : 'write'));
+    const conn = connectionOf(ctx, core);
+    // The core checks who may (owner or admin) and what a policy is; an admin may set any root's.
+    if (!sessionOf(ctx).user.isAdmin) await conn.root(ctx.params.root!); // 404 before the body is read
+    const policy = await readJson(ctx, z.unknown(), options.maxJsonBytes);
+    ctx.body = presentRoot(await conn.setRetention(ctx.params.root!, policy));
   });
   return r;
 }

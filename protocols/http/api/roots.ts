@@ -1,7 +1,7 @@
 import path from 'node:path';
 import Router from '@koa/router';
 import { z } from 'zod';
-import { connectionOf, parseQuery, readJson, requireAdmin, requireUser, sessionOf, type HttpDeps, type HttpRouter, type HttpState } from '../context.js';
+import { connectionOf, parseQuery, readJson, requireAdmin, requireUser, type HttpDeps, type HttpRouter, type HttpState } from '../context.js';
 import { presentRoot } from '../presenters.js';
 
 const newRootBody = z.object({
@@ -20,25 +20,23 @@ export function rootRoutes(deps: HttpDeps): HttpRouter {
 
   r.get('/roots', requireUser, async (ctx) => {
     const q = parseQuery(ctx, listQuery);
-    const roots = core.roots.list(sessionOf(ctx)).filter((x) => q.access === 'all' || (q.access === 'owner' ? x.access === 'owner' : x.access !== 'owner'));
+    const roots = connectionOf(ctx, core).roots().filter((x) => q.access === 'all' || (q.access === 'owner' ? x.access === 'owner' : x.access !== 'owner'));
     ctx.body = { roots: roots.map(presentRoot) };
   });
 
   r.post('/roots', requireAdmin, async (ctx) => {
     const body = await readJson(ctx, newRootBody, options.maxJsonBytes);
-    const owner = body.owner ? core.accounts.user(body.owner) : sessionOf(ctx).user;
-    const row = await core.roots.create(body.name, body.dir, owner.id);
+    const root = await connectionOf(ctx, core).createRoot(body.name, body.dir, body.owner);
     ctx.status = 201;
-    ctx.body = presentRoot(core.roots.info(row, 'owner'));
+    ctx.body = presentRoot(root);
   });
 
   r.get('/roots/:root', requireUser, async (ctx) => {
-    const h = await core.roots.open(sessionOf(ctx), ctx.params.root!, 'read');
-    ctx.body = presentRoot(core.roots.info(h.row, h.access));
+    ctx.body = presentRoot(await connectionOf(ctx, core).root(ctx.params.root!));
   });
 
   r.delete('/roots/:root', requireAdmin, async (ctx) => {
-    core.roots.remove(ctx.params.root!);
+    connectionOf(ctx, core).removeRoot(ctx.params.root!);
     ctx.status = 204;
   });
 

@@ -4,3 +4,4 @@ export * from './files.js';
 export * from './dav.js';
 export * from './shares.js';
 export * from './guard.js';
+export * from './devices.js';

@@ -1,0 +1,130 @@
+/**
+ * Pushed changes over a WebSocket: per root, the backlog after the client's cursor, then live
+ * changes, with no gap and no duplicate (live changes are held while the backlog is read, then
+ * those already sent are dropped by seq). Pings keep idle connections open through proxies.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Change, Session } from '../../src/core/index.js';
+import type { ClientMessage, ServerMessage } from '../../src/sync-wire/index.js';
+import type { SyncCore } from './adapter.js';
+import { wireError } from './errors.js';
+import type { SyncOptions } from './options.js';
+import { wireChange } from './present.js';
+
+export class PushServer {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  private readonly timer: NodeJS.Timeout;
+  private readonly alive = new WeakMap<WebSocket, boolean>();
+
+  constructor(
+    private readonly core: SyncCore,
+    private readonly options: SyncOptions,
+    private readonly log: Logger,
+  ) {
+    this.timer = setInterval(() => this.pingAll(), options.pingIntervalSec * 1000);
+    this.timer.unref();
+  }
+
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, session: Session): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.serve(ws, session));
+  }
+
+  private pingAll(): void {
+    for (const ws of this.wss.clients) {
+      if (this.alive.get(ws) === false) {
+        ws.terminate();
+        continue;
+      }
+      this.alive.set(ws, false);
+      ws.ping();
+    }
+  }
+
+  private serve(ws: WebSocket, session: Session): void {
+    const subs = new Map<string, () => void>();
+    this.alive.set(ws, true);
+    ws.on('pong', () => this.alive.set(ws, true));
+    const send = (m: ServerMessage) => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
+    };
+    ws.on('message', (data, isBinary) => {
+      let msg: ClientMessage;
+      try {
+        if (isBinary) throw new Error('binary');
+        msg = JSON.parse(String(data)) as ClientMessage;
+      } catch {
+        send({ type: 'error', code: 'INVALID_INPUT', message: 'messages are JSON text frames' });
+        return;
+      }
+      if (msg?.type === 'unsubscribe' && typeof msg.root === 'string') {
+        subs.get(msg.root)?.();
+        subs.delete(msg.root);
+      } else if (msg?.type === 'subscribe' && typeof msg.root === 'string' && Number.isSafeInteger(msg.after) && msg.after >= 0) {
+        subs.get(msg.root)?.();
+        subs.delete(msg.root);
+        this.follow(session, msg.root, msg.after, send)
+          .then((stop) => {
+            if (ws.readyState !== ws.OPEN) stop();
+            else subs.set(msg.root, stop);
+          })
+          .catch((err: unknown) => {
+            const w = wireError(err);
+            if (!w) this.log.error({ err, requestId: session.requestId }, 'push subscription failed');
+            send({ type: 'error', root: msg.root, code: w?.body.error.code ?? 'INTERNAL', message: w?.body.error.message ?? 'internal error' });
+          });
+      } else {
+        send({ type: 'error', code: 'INVALID_INPUT', message: 'expected {"type":"subscribe","root":NAME,"after":CURSOR} or {"type":"unsubscribe","root":NAME}' });
+      }
+    });
+    ws.on('close', () => {
+      for (const stop of subs.values()) stop();
+      subs.clear();
+    });
+  }
+
+  /** Backlog after `after`, then live; returns the unsubscribe function. */
+  private async follow(session: Session, root: string, after: number, send: (m: ServerMessage) => void): Promise<() => void> {
+    const seq = await this.core.seq(session, root);
+    if (after > seq) {
+      send({ type: 'error', root, code: 'STALE_CURSOR', message: `cursor ${after} is beyond the root's feed (${seq}): rescan from 0` });
+      return () => {};
+    }
+    let last = after;
+    let held: Change[] | null = [];
+    const emit = (batch: Change[]) => {
+      const fresh = batch.filter((c) => c.seq > last);
+      if (fresh.length === 0) return;
+      last = fresh[fresh.length - 1]!.seq;
+      send({ type: 'changes', root, changes: fresh.map(wireChange), cursor: last });
+    };
+    const stop = await this.core.subscribe(session, root, (c) => {
+      if (held) held.push(c);
+      else emit([c]);
+    });
+    try {
+      for (;;) {
+        const page = await this.core.changes(session, root, last, this.options.pageSize);
+        emit(page.changes);
+        last = Math.max(last, page.cursor);
+        if (!page.more) break;
+      }
+    } catch (err) {
+      stop();
+      throw err;
+    }
+    const backlog = held;
+    held = null;
+    emit(backlog);
+    send({ type: 'live', root, cursor: last });
+    return stop;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    for (const ws of this.wss.clients) ws.terminate();
+    await new Promise<void>((r) => this.wss.close(() => r()));
+  }
+}

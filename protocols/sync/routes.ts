@@ -1,0 +1,201 @@
+import Router from '@koa/router';
+import type { RouterContext } from '@koa/router';
+import { Readable } from 'node:stream';
+import { z } from 'zod';
+import type { Session } from '../../src/core/index.js';
+import type { SignatureCache } from '../../src/delta/index.js';
+import { DEVICE_TOKEN_PREFIX, PREFIX, type ChangesPage, type CursorResponse, type DeleteResponse, type LoginResponse, type RootsResponse } from '../../src/sync-wire/index.js';
+import type { SyncCore } from './adapter.js';
+import { SyncError } from './errors.js';
+import type { SyncOptions } from './options.js';
+import { wireChange, wireConflict, wireEntry, wireWrite } from './present.js';
+import { deltaToHead, entryHeaders, headSignature, parseRange, readBounded, uploadDelta, uploadWhole } from './transfer.js';
+
+export interface SyncState {
+  requestId: string;
+  address: string;
+  session?: Session;
+}
+type Ctx = RouterContext<SyncState>;
+
+const MAX_JSON = 64 * 1024;
+const uuid = z.string().regex(/^[0-9a-fA-F-]{16,64}$/, 'a device id is a uuid');
+const loginBody = z.union([
+  z.object({ uuid, name: z.string().min(1).max(100), user: z.string().min(1).max(64), password: z.string().min(1).max(1024) }),
+  z.object({ uuid, name: z.string().min(1).max(100), pairingCode: z.string().min(4).max(32) }),
+]);
+const pathQuery = z.object({ path: z.string().max(4096) });
+const changesQuery = z.object({ after: z.coerce.number().int().min(0), limit: z.coerce.number().int().min(1).max(10_000).optional() });
+const cursorBody = z.object({ cursor: z.number().int().min(0) });
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'sha256 is 64 lowercase hex digits');
+const uploadQuery = z.object({
+  path: z.string().min(1).max(4096),
+  base: z.coerce.number().int().min(0).optional(),
+  sha256,
+  mtime: z.coerce.number().int().min(0).optional(),
+});
+const deleteQuery = z.object({ path: z.string().min(1).max(4096), base: z.coerce.number().int().min(1).optional() });
+const moveBody = z.object({ from: z.string().min(1).max(4096), to: z.string().min(1).max(4096), base: z.number().int().min(1).optional() });
+const resolveBody = z.object({ resolution: z.enum(['keep-server', 'keep-incoming', 'keep-both']) });
+
+function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new SyncError(400, 'INVALID_INPUT', r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+  return r.data;
+}
+
+async function json<T extends z.ZodType>(ctx: Ctx, schema: T): Promise<z.infer<T>> {
+  const raw = await readBounded(ctx.req, MAX_JSON).catch(() => {
+    throw new SyncError(413, 'QUOTA_EXCEEDED', `a JSON body may have at most ${MAX_JSON} bytes`);
+  });
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.toString('utf8') || '{}');
+  } catch {
+    throw new SyncError(400, 'INVALID_INPUT', 'the body is not valid JSON');
+  }
+  return parse(schema, value);
+}
+
+/** The device of a request (Bearer sgd_...); the WebSocket upgrade uses the same check. */
+export function deviceOf(core: SyncCore, authorization: string | undefined, requestId: string, address: string): Session {
+  const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
+  if (!m || !m[1]!.startsWith(DEVICE_TOKEN_PREFIX)) throw new SyncError(401, 'UNAUTHENTICATED', 'a device token is required (Authorization: Bearer sgd_...): run `syncgate client login`');
+  return core.deviceSession(m[1]!, requestId, address);
+}
+
+export function syncRoutes(core: SyncCore, signatures: SignatureCache, options: SyncOptions): Router<SyncState> {
+  const r = new Router<SyncState>({ prefix: PREFIX });
+  const session = (ctx: Ctx): Session => (ctx.state.session ??= deviceOf(core, ctx.get('authorization'), ctx.state.requestId, ctx.state.address));
+  const root = (ctx: Ctx) => ctx.params.root!;
+
+  r.post('/login', async (ctx) => {
+    const body = await json(ctx, loginBody);
+    const creds = 'pairingCode' in body ? { pairingCode: body.pairingCode } : { user: body.user, password: body.password };
+    const d = await core.login(creds, { uuid: body.uuid, name: body.name, address: ctx.state.address });
+    const out: LoginResponse = { device: { id: d.id, uuid: d.uuid, name: d.name }, user: d.user, token: d.token };
+    ctx.body = out;
+  });
+
+  r.get('/roots', (ctx) => {
+    const out: RootsResponse = { roots: core.roots(session(ctx)).map((x) => ({ name: x.name, access: x.access, seq: x.seq })) };
+    ctx.body = out;
+  });
+
+  r.get('/roots/:root/changes', async (ctx) => {
+    const s = session(ctx);
+    const q = parse(changesQuery, ctx.query);
+    const seq = await core.seq(s, root(ctx));
+    if (q.after > seq) throw new SyncError(410, 'STALE_CURSOR', `cursor ${q.after} is beyond the root's feed (${seq}): rescan from 0`, { seq });
+    const page = await core.changes(s, root(ctx), q.after, q.limit ?? options.pageSize);
+    const out: ChangesPage = { root: root(ctx), changes: page.changes.map(wireChange), cursor: page.cursor, more: page.more, seq };
+    ctx.body = out;
+  });
+
+  r.put('/roots/:root/cursor', async (ctx) => {
+    const s = session(ctx);
+    const body = await json(ctx, cursorBody);
+    const c = await core.setCursor(s, root(ctx), body.cursor).catch((err: { details?: { reason?: string } }) => {
+      if (err.details?.reason === 'stale-cursor') throw new SyncError(410, 'STALE_CURSOR', 'the cursor is beyond the root\'s feed: rescan from 0');
+      throw err;
+    });
+    const out: CursorResponse = { root: c.root, cursor: c.cursor, seq: c.seq, behind: c.behind };
+    ctx.body = out;
+  });
+
+  r.get('/roots/:root/file', async (ctx) => {
+    const s = session(ctx);
+    const { path } = parse(pathQuery, ctx.query);
+    const range = parseRange(ctx.get('range') || undefined);
+    const res = await core.read(s, root(ctx), path, range ?? {});
+    entryHeaders(ctx, res.entry);
+    ctx.set('Accept-Ranges', 'bytes');
+    if (range) {
+      ctx.status = 206;
+      ctx.set('Content-Range', `bytes ${res.start}-${res.end}/${res.size}`);
+    }
+    ctx.type = 'application/octet-stream';
+    ctx.length = res.size === 0 ? 0 : res.end - res.start + 1;
+    ctx.body = res.stream;
+  });
+
+  r.post('/roots/:root/delta', async (ctx) => {
+    const s = session(ctx);
+    const { path } = parse(pathQuery, ctx.query);
+    const sig = await readBounded(ctx.req, options.maxSignatureBytes);
+    const { entry, body } = await deltaToHead(core, s, root(ctx), path, sig);
+    entryHeaders(ctx, entry);
+    ctx.type = 'application/vnd.librsync.delta';
+    ctx.body = Readable.from(body);
+  });
+
+  r.get('/roots/:root/signature', async (ctx) => {
+    const s = session(ctx);
+    const { path } = parse(pathQuery, ctx.query);
+    const { entry, body } = await headSignature(core, signatures, s, root(ctx), path);
+    entryHeaders(ctx, entry);
+    ctx.type = 'application/vnd.librsync.signature';
+    ctx.body = body;
+  });
+
+  r.put('/roots/:root/file', async (ctx) => {
+    const s = session(ctx);
+    const q = parse(uploadQuery, ctx.query);
+    const result = await uploadWhole(core, s, root(ctx), { path: q.path, base: q.base, sha256: q.sha256, mtimeMs: q.mtime }, ctx.req);
+    // A conflict is a success too: the content is kept, as a conflict copy (WriteResponse.conflict).
+    ctx.body = wireWrite(result);
+  });
+
+  r.post('/roots/:root/patch', async (ctx) => {
+    const s = session(ctx);
+    const q = parse(uploadQuery, ctx.query);
+    if (q.base === undefined || q.base < 1) throw new SyncError(400, 'INVALID_INPUT', 'a delta upload names the version it was made against (base)');
+    const result = await uploadDelta(core, s, root(ctx), { path: q.path, base: q.base, sha256: q.sha256, mtimeMs: q.mtime }, ctx.req);
+    ctx.body = wireWrite(result);
+  });
+
+  r.delete('/roots/:root/file', async (ctx) => {
+    const s = session(ctx);
+    const q = parse(deleteQuery, ctx.query);
+    let out: DeleteResponse;
+    try {
+      await core.delete(s, root(ctx), q.path, q.base);
+      out = { deleted: true, head: null };
+    } catch (err) {
+      // A delete whose base is not the head deletes nothing: the edit it did not see wins.
+      if ((err as { code?: string }).code !== 'PRECONDITION_FAILED') throw err;
+      out = { deleted: false, head: wireEntry(await core.stat(s, root(ctx), q.path)) };
+    }
+    ctx.body = out;
+  });
+
+  r.post('/roots/:root/mkdir', async (ctx) => {
+    const s = session(ctx);
+    const { path } = parse(pathQuery, ctx.query);
+    const e = await core.mkdir(s, root(ctx), path);
+    ctx.body = { entry: wireEntry(e), unchanged: false, conflict: null };
+  });
+
+  r.post('/roots/:root/move', async (ctx) => {
+    const s = session(ctx);
+    const body = await json(ctx, moveBody);
+    const e = await core.move(s, root(ctx), body.from, body.to, body.base).catch((err: { code?: string; message?: string }) => {
+      if (err.code === 'PRECONDITION_FAILED') throw new SyncError(409, 'CONFLICT', `${body.from} changed since version ${body.base}: fetch it before moving`);
+      throw err;
+    });
+    ctx.body = { entry: wireEntry(e), unchanged: false, conflict: null };
+  });
+
+  r.get('/roots/:root/conflicts', async (ctx) => {
+    ctx.body = { conflicts: (await core.conflicts(session(ctx), root(ctx))).map(wireConflict) };
+  });
+
+  r.post('/roots/:root/conflicts/:id', async (ctx) => {
+    const s = session(ctx);
+    const id = parse(z.coerce.number().int().positive(), ctx.params.id);
+    const body = await json(ctx, resolveBody);
+    await core.resolve(s, root(ctx), id, body.resolution);
+    ctx.status = 204;
+  });
+  return r;
+}

@@ -1,0 +1,179 @@
+/**
+ * Content over the sync protocol: whole downloads (Range), delta downloads against the client's
+ * signature, the head's signature (cached per content hash), and uploads whole or as a delta
+ * against a version, each checked against its announced SHA-256 before anything is recorded.
+ */
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { delta, DeltaError, patch, readSignature, type BasisReader, type SignatureCache } from '../../src/delta/index.js';
+import { isCoreError, type EntryInfo, type Session, type WriteResult } from '../../src/core/index.js';
+import { HEADER, SIGNATURE } from '../../src/sync-wire/index.js';
+import type { SyncCore } from './adapter.js';
+import { SyncError } from './errors.js';
+
+export interface Headers {
+  set(name: string, value: string): void;
+}
+
+export function entryHeaders(h: Headers, e: EntryInfo): void {
+  h.set(HEADER.version, String(e.version));
+  h.set(HEADER.sha256, e.hash);
+  h.set(HEADER.size, String(e.size));
+  h.set(HEADER.mtime, String(e.mtimeMs));
+  h.set(HEADER.seq, String(e.seq));
+}
+
+/** `bytes=N-` or `bytes=N-M` (one range: all a sync client asks for). */
+export function parseRange(header: string | undefined): { start: number; end?: number } | null {
+  if (!header) return null;
+  const m = /^bytes=(\d+)-(\d*)$/.exec(header.trim());
+  if (!m) throw new SyncError(416, 'RANGE_NOT_SATISFIABLE', 'only one range of the form bytes=N- or bytes=N-M is served');
+  return { start: Number(m[1]), ...(m[2] ? { end: Number(m[2]) } : {}) };
+}
+
+/** Reads at most `limit` bytes of a request body (a signature), refusing more. */
+export async function readBounded(body: AsyncIterable<Uint8Array>, limit: number): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  for await (const c of body) {
+    n += c.length;
+    if (n > limit) throw new SyncError(413, 'QUOTA_EXCEEDED', `a signature may have at most ${limit} bytes`);
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The delta from the client's copy (its signature) to the head, streamed. */
+export async function deltaToHead(core: SyncCore, s: Session, root: string, path: string, sigBytes: Buffer): Promise<{ entry: EntryInfo; body: AsyncIterable<Uint8Array> }> {
+  const sig = await readSignature((async function* () {
+    yield sigBytes;
+  })());
+  const head = await core.read(s, root, path);
+  return { entry: head.entry, body: delta(sig, head.stream as AsyncIterable<Uint8Array>) };
+}
+
+/** The head's signature, computed once per content hash. */
+export async function headSignature(core: SyncCore, cache: SignatureCache, s: Session, root: string, path: string): Promise<{ entry: EntryInfo; body: Readable }> {
+  const entry = await core.stat(s, root, path);
+  if (entry.kind !== 'file') throw new SyncError(409, 'IS_A_DIRECTORY', `${path} is a folder`);
+  const body = await cache.open(entry.hash, { ...SIGNATURE, fileSize: entry.size }, async () => {
+    const r = await core.read(s, root, path, { version: entry.version });
+    return r.stream as AsyncIterable<Uint8Array>;
+  });
+  return { entry, body };
+}
+
+/** What went wrong inside a stream the core consumed: the core only sees it as an aborted upload. */
+interface StreamFault {
+  err?: SyncError;
+}
+
+/** Passes content through, and fails it at its end when its SHA-256 is not the announced one. */
+async function* verified(source: AsyncIterable<Uint8Array>, sha256: string, fault: StreamFault): AsyncGenerator<Uint8Array> {
+  const h = createHash('sha256');
+  for await (const chunk of source) {
+    h.update(chunk);
+    yield chunk;
+  }
+  const got = h.digest('hex');
+  if (got !== sha256) {
+    fault.err = new SyncError(422, 'HASH_MISMATCH', `the content's SHA-256 is ${got}, not the announced ${sha256}: nothing was recorded`);
+    throw fault.err;
+  }
+}
+
+async function* faultOnDelta(source: AsyncIterable<Uint8Array>, fault: StreamFault): AsyncGenerator<Uint8Array> {
+  try {
+    yield* source;
+  } catch (err) {
+    if (err instanceof DeltaError) fault.err = new SyncError(400, 'CORRUPT_DELTA', `the delta cannot be applied: ${err.message}; nothing was recorded`);
+    throw err;
+  }
+}
+
+async function recorded(fault: StreamFault, job: Promise<WriteResult>): Promise<WriteResult> {
+  try {
+    return await job;
+  } catch (err) {
+    if (fault.err && (isCoreError(err, 'ABORTED') || !isCoreError(err))) throw fault.err;
+    throw err;
+  }
+}
+
+export interface UploadParams {
+  path: string;
+  base?: number;
+  sha256: string;
+  mtimeMs?: number;
+}
+
+export function uploadWhole(core: SyncCore, s: Session, root: string, p: UploadParams, body: AsyncIterable<Uint8Array>): Promise<WriteResult> {
+  const fault: StreamFault = {};
+  return recorded(fault, core.write(s, root, p.path, verified(body, p.sha256, fault), { baseVersion: p.base, mtimeMs: p.mtimeMs }));
+}
+
+/**
+ * A delta against version `base` (the client fetched that version's signature): patched against
+ * that version's content, whatever the head is now, so an outdated base still gives the client's
+ * exact content (then a conflict copy, decided by the core).
+ */
+export async function uploadDelta(core: SyncCore, s: Session, root: string, p: UploadParams & { base: number }, body: AsyncIterable<Uint8Array>): Promise<WriteResult> {
+  const fault: StreamFault = {};
+  const basis = versionBasis(core, s, root, p.path, p.base);
+  try {
+    const patched = faultOnDelta(patch(basis.reader, faultOnDelta(body, fault)), fault);
+    return await recorded(fault, core.write(s, root, p.path, verified(patched, p.sha256, fault), { baseVersion: p.base, mtimeMs: p.mtimeMs }));
+  } finally {
+    basis.close();
+  }
+}
+
+/**
+ * Random access to one stored version through ranged reads of the core. A delta's COPY commands
+ * mostly read on from where the last stopped, so one open stream serves them in a row.
+ */
+function versionBasis(core: SyncCore, s: Session, root: string, path: string, version: number): { reader: BasisReader; close(): void } {
+  let stream: AsyncIterator<Uint8Array> | null = null;
+  let raw: Readable | null = null;
+  let pos = -1;
+  let pending: Uint8Array = new Uint8Array(0);
+  let size = -1;
+  const reopen = async (at: number) => {
+    raw?.destroy();
+    if (size < 0) size = (await core.read(s, root, path, { version, start: 0, end: 0 }).then((r) => (r.stream.destroy(), r.size)).catch(() => 0));
+    if (at >= size) {
+      stream = null;
+      raw = null;
+      pos = at;
+      pending = new Uint8Array(0);
+      return;
+    }
+    const r = await core.read(s, root, path, { version, start: at });
+    raw = r.stream;
+    stream = (r.stream as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+    pos = at;
+    pending = new Uint8Array(0);
+  };
+  const reader: BasisReader = async (buf, position) => {
+    if (position !== pos || (!stream && position < size)) await reopen(position);
+    let filled = 0;
+    while (filled < buf.length) {
+      if (pending.length === 0) {
+        if (!stream) break;
+        const next = await stream.next();
+        if (next.done) {
+          stream = null;
+          break;
+        }
+        pending = next.value;
+      }
+      const n = Math.min(pending.length, buf.length - filled);
+      buf.set(pending.subarray(0, n), filled);
+      pending = pending.subarray(n);
+      filled += n;
+    }
+    pos += filled;
+    return filled;
+  };
+  return { reader, close: () => raw?.destroy() };
+}

@@ -1,0 +1,149 @@
+/**
+ * The client's side of the sync protocol (shapes in src/sync-wire): one method per route, errors
+ * as ApiError with the protocol's code, network failures as 'UNREACHABLE'.
+ */
+import { Readable } from 'node:stream';
+import {
+  HEADER, PREFIX, type ChangesPage, type ConflictResolution, type ConflictsResponse, type CursorResponse, type DeleteResponse, type ErrorBody,
+  type LoginRequest, type LoginResponse, type RootsResponse, type SyncErrorCode, type WireEntry, type WriteResponse,
+} from '../sync-wire/index.js';
+
+export type ClientErrorCode = SyncErrorCode | 'UNREACHABLE' | 'BAD_RESPONSE';
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: ClientErrorCode,
+    message: string,
+    readonly status = 0,
+  ) {
+    super(message);
+  }
+}
+
+export interface Download {
+  entry: Pick<WireEntry, 'version' | 'sha256' | 'size' | 'mtimeMs' | 'seq'>;
+  body: AsyncIterable<Uint8Array>;
+  /** Bytes of the whole content (206: the part after the offset asked). */
+  length: number;
+}
+
+export class Api {
+  constructor(
+    readonly url: string,
+    private readonly token: string | null,
+  ) {}
+
+  private async call(method: string, route: string, init: { body?: BodyInit | Readable | null; headers?: Record<string, string>; json?: unknown } = {}): Promise<Response> {
+    const headers: Record<string, string> = { ...(init.headers ?? {}) };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    let body = init.body as BodyInit | undefined;
+    if (init.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(init.json);
+    }
+    let res: Response;
+    try {
+      res = await fetch(`${this.url.replace(/\/+$/, '')}${PREFIX}${route}`, {
+        method,
+        headers,
+        body,
+        ...(body instanceof Readable || (body && typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') ? { duplex: 'half' } : {}),
+      } as RequestInit);
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new ApiError('UNREACHABLE', `the gateway at ${this.url} is unreachable (${cause?.code ?? cause?.message ?? (err as Error).message})`);
+    }
+    if (res.status >= 400) {
+      let parsed: ErrorBody | null = null;
+      try {
+        parsed = (await res.json()) as ErrorBody;
+      } catch {
+        // not one of ours: a wrong URL (another server, a proxy page)
+      }
+      if (!parsed?.error?.code) throw new ApiError('BAD_RESPONSE', `${this.url} answered ${res.status} without a sync error: is it a syncgate gateway?`, res.status);
+      throw new ApiError(parsed.error.code, parsed.error.message, res.status);
+    }
+    return res;
+  }
+
+  private async json<T>(method: string, route: string, init?: Parameters<Api['call']>[2]): Promise<T> {
+    const res = await this.call(method, route, init);
+    try {
+      return (await res.json()) as T;
+    } catch {
+      throw new ApiError('BAD_RESPONSE', `${this.url} sent an unreadable answer: is it a syncgate gateway?`, res.status);
+    }
+  }
+
+  private static q(params: Record<string, string | number | undefined>): string {
+    const u = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) if (v !== undefined) u.set(k, String(v));
+    return u.toString();
+  }
+
+  login(req: LoginRequest): Promise<LoginResponse> {
+    return this.json('POST', '/login', { json: req });
+  }
+  roots(): Promise<RootsResponse> {
+    return this.json('GET', '/roots');
+  }
+  changes(root: string, after: number, limit?: number): Promise<ChangesPage> {
+    return this.json('GET', `/roots/${encodeURIComponent(root)}/changes?${Api.q({ after, limit })}`);
+  }
+  setCursor(root: string, cursor: number): Promise<CursorResponse> {
+    return this.json('PUT', `/roots/${encodeURIComponent(root)}/cursor`, { json: { cursor } });
+  }
+
+  async download(root: string, path: string, offset = 0): Promise<Download> {
+    const res = await this.call('GET', `/roots/${encodeURIComponent(root)}/file?${Api.q({ path })}`, offset > 0 ? { headers: { range: `bytes=${offset}-` } } : {});
+    return { entry: entryOf(res), body: res.body as unknown as AsyncIterable<Uint8Array>, length: Number(res.headers.get('content-length') ?? 0) };
+  }
+
+  /** The delta from the content whose signature is sent to the head. */
+  async deltaDownload(root: string, path: string, signature: Uint8Array): Promise<Download> {
+    const res = await this.call('POST', `/roots/${encodeURIComponent(root)}/delta?${Api.q({ path })}`, { body: signature as BodyInit, headers: { 'content-type': 'application/vnd.librsync.signature' } });
+    return { entry: entryOf(res), body: res.body as unknown as AsyncIterable<Uint8Array>, length: 0 };
+  }
+
+  async signature(root: string, path: string): Promise<{ entry: Download['entry']; body: Uint8Array }> {
+    const res = await this.call('GET', `/roots/${encodeURIComponent(root)}/signature?${Api.q({ path })}`);
+    return { entry: entryOf(res), body: new Uint8Array(await res.arrayBuffer()) };
+  }
+
+  upload(root: string, p: { path: string; base?: number; sha256: string; mtimeMs: number; size: number }, body: Readable): Promise<WriteResponse> {
+    return this.json('PUT', `/roots/${encodeURIComponent(root)}/file?${Api.q({ path: p.path, base: p.base, sha256: p.sha256, mtime: Math.trunc(p.mtimeMs) })}`, {
+      body,
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(p.size) },
+    });
+  }
+
+  uploadDelta(root: string, p: { path: string; base: number; sha256: string; mtimeMs: number }, body: Readable): Promise<WriteResponse> {
+    return this.json('POST', `/roots/${encodeURIComponent(root)}/patch?${Api.q({ path: p.path, base: p.base, sha256: p.sha256, mtime: Math.trunc(p.mtimeMs) })}`, {
+      body,
+      headers: { 'content-type': 'application/vnd.librsync.delta' },
+    });
+  }
+
+  remove(root: string, path: string, base?: number): Promise<DeleteResponse> {
+    return this.json('DELETE', `/roots/${encodeURIComponent(root)}/file?${Api.q({ path, base })}`);
+  }
+  mkdir(root: string, path: string): Promise<WriteResponse> {
+    return this.json('POST', `/roots/${encodeURIComponent(root)}/mkdir?${Api.q({ path })}`);
+  }
+  move(root: string, from: string, to: string, base?: number): Promise<WriteResponse> {
+    return this.json('POST', `/roots/${encodeURIComponent(root)}/move`, { json: { from, to, base } });
+  }
+  conflicts(root: string): Promise<ConflictsResponse> {
+    return this.json('GET', `/roots/${encodeURIComponent(root)}/conflicts`);
+  }
+  async resolve(root: string, id: number, resolution: ConflictResolution): Promise<void> {
+    await this.call('POST', `/roots/${encodeURIComponent(root)}/conflicts/${id}`, { json: { resolution } });
+  }
+}
+
+function entryOf(res: Response): Download['entry'] {
+  const n = (h: string) => Number(res.headers.get(h) ?? NaN);
+  const sha256 = res.headers.get(HEADER.sha256);
+  if (!sha256 || !Number.isFinite(n(HEADER.version))) throw new ApiError('BAD_RESPONSE', 'the gateway did not say which version it sent');
+  return { version: n(HEADER.version), sha256, size: n(HEADER.size), mtimeMs: n(HEADER.mtime), seq: n(HEADER.seq) };
+}

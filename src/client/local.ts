@@ -1,0 +1,138 @@
+/**
+ * The linked folder on disk: a scan with ignore patterns (.syncgateignore, gitignore syntax), file
+ * hashing, and writes that never leave a torn file (temporary file in the same folder, fsync,
+ * rename). Temporary files start with '.syncgate-', which both sides ignore.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, mkdir, open, readdir, readFile, rename, rm, rmdir, utimes } from 'node:fs/promises';
+import path from 'node:path';
+import ignore, { type Ignore } from 'ignore';
+import type { Kind } from '../sync-wire/index.js';
+
+export const IGNORE_FILE = '.syncgateignore';
+const TEMP_PREFIX = '.syncgate-';
+
+export interface LocalEntry {
+  path: string;
+  kind: Kind;
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+export async function loadIgnore(dir: string): Promise<Ignore> {
+  const ig = ignore();
+  try {
+    ig.add(await readFile(path.join(dir, IGNORE_FILE), 'utf8'));
+  } catch {
+    // no ignore file
+  }
+  return ig;
+}
+
+/** True for names never synced: our temporary files and the ignore file itself. */
+export function isInternal(name: string): boolean {
+  return name.startsWith(TEMP_PREFIX) || name === IGNORE_FILE;
+}
+
+export function ignored(ig: Ignore, rel: string, kind: Kind): boolean {
+  const name = rel.slice(rel.lastIndexOf('/') + 1);
+  if (isInternal(name)) return true;
+  return ig.ignores(kind === 'dir' ? `${rel}/` : rel);
+}
+
+/** Every file and folder below `dir` that is not ignored (symlinks are not followed nor synced). */
+export async function scan(dir: string, ig: Ignore): Promise<Map<string, LocalEntry>> {
+  const out = new Map<string, LocalEntry>();
+  const walk = async (rel: string) => {
+    let names: string[];
+    try {
+      names = await readdir(rel ? path.join(dir, rel) : dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const child = rel ? `${rel}/${name}` : name;
+      const st = await lstat(path.join(dir, child)).catch(() => null);
+      if (!st || (!st.isFile() && !st.isDirectory())) continue;
+      const kind: Kind = st.isDirectory() ? 'dir' : 'file';
+      if (ignored(ig, child, kind)) continue;
+      out.set(child, { path: child, kind, size: kind === 'file' ? st.size : 0, mtimeMs: Math.trunc(st.mtimeMs), ino: st.ino });
+      if (kind === 'dir') await walk(child);
+    }
+  };
+  await walk('');
+  return out;
+}
+
+export async function statEntry(dir: string, rel: string): Promise<LocalEntry | null> {
+  const st = await lstat(path.join(dir, rel)).catch(() => null);
+  if (!st || (!st.isFile() && !st.isDirectory())) return null;
+  const kind: Kind = st.isDirectory() ? 'dir' : 'file';
+  return { path: rel, kind, size: kind === 'file' ? st.size : 0, mtimeMs: Math.trunc(st.mtimeMs), ino: st.ino };
+}
+
+export function sameFingerprint(a: { size: number; mtimeMs: number; ino: number }, b: { size: number; mtimeMs: number; ino: number }): boolean {
+  return a.size === b.size && Math.trunc(a.mtimeMs) === Math.trunc(b.mtimeMs) && a.ino === b.ino;
+}
+
+export async function hashFile(abs: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(abs, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** A temporary file beside `rel` (same folder, so the rename is atomic). */
+export async function tempBeside(dir: string, rel: string): Promise<string> {
+  const parent = path.dirname(path.join(dir, rel));
+  await mkdir(parent, { recursive: true });
+  return path.join(parent, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/** Writes `body` to a temp file, fsyncs it, and returns its SHA-256 (the caller renames it into place). */
+export async function writeTemp(temp: string, body: AsyncIterable<Uint8Array>): Promise<{ sha256: string; size: number }> {
+  const h = createHash('sha256');
+  const fh = await open(temp, 'w');
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      h.update(chunk);
+      for (let off = 0; off < chunk.length; ) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+      size += chunk.length;
+    }
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  return { sha256: h.digest('hex'), size };
+}
+
+/** Renames a finished temp file over `rel` with the given mtime; returns the new fingerprint. */
+export async function install(dir: string, temp: string, rel: string, mtimeMs: number): Promise<LocalEntry> {
+  const t = new Date(mtimeMs);
+  await utimes(temp, t, t);
+  await rename(temp, path.join(dir, rel));
+  return (await statEntry(dir, rel))!;
+}
+
+export async function discard(temp: string): Promise<void> {
+  await rm(temp, { force: true });
+}
+
+export async function removeLocal(dir: string, rel: string, kind: Kind): Promise<void> {
+  const abs = path.join(dir, rel);
+  if (kind === 'dir') await rmdir(abs).catch(() => undefined); // left in place while it holds unsynced files
+  else await rm(abs, { force: true });
+}
+
+export async function makeLocalDir(dir: string, rel: string): Promise<LocalEntry> {
+  await mkdir(path.join(dir, rel), { recursive: true });
+  return (await statEntry(dir, rel))!;
+}
+
+export async function moveLocal(dir: string, from: string, to: string): Promise<LocalEntry> {
+  await mkdir(path.dirname(path.join(dir, to)), { recursive: true });
+  await rename(path.join(dir, from), path.join(dir, to));
+  return (await statEntry(dir, to))!;
+}

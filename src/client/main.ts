@@ -1,0 +1,220 @@
+/**
+ * `syncgate client ...`: the companion client. A program of its own: it reaches the gateway only
+ * through the sync protocol (src/sync-wire) and never imports the server.
+ */
+import { mkdir, realpath } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ConflictResolution } from '../sync-wire/index.js';
+import { Api, ApiError } from './api.js';
+import { LinkSync } from './engine.js';
+import { clientHome, deviceUuid, loadCredentials, saveCredentials, type Credentials } from './home.js';
+import { terminalProgress } from './progress.js';
+import { ClientState } from './state.js';
+import { watchLinks } from './watch.js';
+
+const USAGE = `usage: syncgate client <command>
+
+  login URL [--user NAME] [--password P | --token sgt_...] [--code PAIRING-CODE] [--name DEVICE]
+                          register this device (password also from SYNCGATE_PASSWORD; a pairing code
+                          comes from \`syncgate device pair USER\`); the device token is saved 0600
+  link DIR ROOT           keep the folder DIR in sync with the gateway's root ROOT
+  unlink DIR              stop syncing DIR (its files stay)
+  sync [--watch]          sync every linked folder once; --watch keeps going in real time
+  status                  per folder: pending changes, last sync, conflicts
+  conflicts [resolve ID keep-mine|keep-theirs|keep-both]
+
+State lives in $SYNCGATE_CLIENT_HOME (default ~/.config/syncgate-client), never in a synced folder.
+Files named in DIR/.syncgateignore (gitignore syntax) are not synced.`;
+
+type Out = (line: string) => void;
+
+async function session(home: string): Promise<{ creds: Credentials; api: Api }> {
+  const creds = await loadCredentials(home);
+  if (!creds) throw new ApiError('UNAUTHENTICATED', 'not logged in: run `syncgate client login URL` first');
+  return { creds, api: new Api(creds.url, creds.token) };
+}
+
+async function readSecret(given: string | undefined): Promise<string> {
+  if (given) return given;
+  if (process.env.SYNCGATE_PASSWORD) return process.env.SYNCGATE_PASSWORD;
+  if (process.stdin.isTTY) process.stderr.write('password: ');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').split('\n')[0]!.trim();
+}
+
+export async function runClient(argv: string[], out: Out = (l) => process.stdout.write(`${l}\n`)): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      user: { type: 'string' }, password: { type: 'string' }, token: { type: 'string' }, code: { type: 'string' }, name: { type: 'string' },
+      watch: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, ...args] = positionals;
+  if (!command || values.help) {
+    out(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  const home = clientHome();
+  await mkdir(home, { recursive: true, mode: 0o700 });
+  try {
+    switch (command) {
+      case 'login':
+        return await login(home, args[0], values, out);
+      case 'link':
+        return await link(home, args[0], args[1], out);
+      case 'unlink':
+        return await unlink(home, args[0], out);
+      case 'sync':
+        return await sync(home, Boolean(values.watch), out);
+      case 'status':
+        return await status(home, out);
+      case 'conflicts':
+        return await conflicts(home, args, out);
+      default:
+        out(USAGE);
+        return 2;
+    }
+  } catch (err) {
+    process.stderr.write(`syncgate client: ${(err as Error).message}\n`);
+    return err instanceof ApiError && err.code === 'UNREACHABLE' ? 3 : 1;
+  }
+}
+
+async function login(home: string, url: string | undefined, v: { user?: string; password?: string; token?: string; code?: string; name?: string }, out: Out): Promise<number> {
+  if (!url || !/^https?:\/\/[^/]+/.test(url)) throw new Error('login needs the gateway URL, e.g. http://192.168.1.10:8080');
+  const api = new Api(url, null);
+  const uuid = await deviceUuid(home);
+  const name = v.name ?? os.hostname();
+  const res = v.code
+    ? await api.login({ uuid, name, pairingCode: v.code })
+    : await api.login({ uuid, name, user: v.user ?? os.userInfo().username, password: v.token ?? (await readSecret(v.password)) });
+  await saveCredentials(home, { url: url.replace(/\/+$/, ''), token: res.token, user: res.user, device: res.device });
+  out(`logged in to ${url} as ${res.user}, device "${res.device.name}" (#${res.device.id})`);
+  return 0;
+}
+
+async function link(home: string, dir: string | undefined, root: string | undefined, out: Out): Promise<number> {
+  if (!dir || !root) throw new Error('usage: syncgate client link DIR ROOT');
+  const { api } = await session(home);
+  const roots = (await api.roots()).roots;
+  const r = roots.find((x) => x.name === root);
+  if (!r) throw new Error(`the gateway has no root "${root}" for you (roots: ${roots.map((x) => x.name).join(', ') || 'none'})`);
+  await mkdir(dir, { recursive: true });
+  const abs = await realpath(dir);
+  const realHome = await realpath(home);
+  if (realHome === abs || realHome.startsWith(abs + path.sep) || abs.startsWith(realHome + path.sep)) throw new Error('a linked folder may not hold, nor lie in, the client\'s own state folder');
+  const state = new ClientState(home);
+  try {
+    if (state.links().some((l) => l.dir !== abs && (abs.startsWith(l.dir + path.sep) || l.dir.startsWith(abs + path.sep)))) throw new Error('linked folders may not overlap');
+    state.link(abs, root);
+  } finally {
+    state.close();
+  }
+  out(`${abs} <-> ${root}${r.access === 'read' ? ' (read-only)' : ''}; run \`syncgate client sync\``);
+  return 0;
+}
+
+async function unlink(home: string, dir: string | undefined, out: Out): Promise<number> {
+  if (!dir) throw new Error('usage: syncgate client unlink DIR');
+  const abs = await realpath(dir).catch(() => path.resolve(dir));
+  const state = new ClientState(home);
+  try {
+    if (!state.unlink(abs)) throw new Error(`${abs} is not linked`);
+  } finally {
+    state.close();
+  }
+  out(`${abs} is no longer synced (its files stay)`);
+  return 0;
+}
+
+async function sync(home: string, keepWatching: boolean, out: Out): Promise<number> {
+  const { creds, api } = await session(home);
+  const state = new ClientState(home);
+  const progress = terminalProgress();
+  const links = state.links().map((l) => new LinkSync(api, state, l, creds.device.id, progress));
+  if (links.length === 0) {
+    state.close();
+    throw new Error('no folder is linked: run `syncgate client link DIR ROOT`');
+  }
+  if (!keepWatching) {
+    let failed = 0;
+    try {
+      for (const l of links) {
+        const r = await l.syncOnce();
+        out(`${l.link.dir}: ${r.uploaded} up, ${r.downloaded} down, ${r.deleted} deleted, ${r.moved} moved${r.conflicts.length ? `, ${r.conflicts.length} conflict(s)` : ''}`);
+        for (const c of r.conflicts) out(`  conflict: ${c}`);
+        for (const e of r.errors) out(`  not synced: ${e}`);
+        failed += r.errors.length;
+      }
+    } finally {
+      state.close();
+    }
+    return failed ? 1 : 0;
+  }
+  const w = watchLinks(links, { url: creds.url, token: creds.token, say: out });
+  await w.ready;
+  out(`watching ${links.length} folder(s); Ctrl-C to stop`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await w.stop();
+  state.close();
+  return 0;
+}
+
+async function status(home: string, out: Out): Promise<number> {
+  const { creds, api } = await session(home);
+  const state = new ClientState(home);
+  try {
+    out(`gateway ${creds.url}, user ${creds.user}, device "${creds.device.name}"`);
+    for (const l of state.links()) {
+      const page = await api.changes(l.root, l.cursor, 1).catch((e: unknown) => e as ApiError);
+      const remote = page instanceof ApiError ? `gateway: ${page.message}` : `${page.seq - l.cursor} change(s) to fetch`;
+      const open = await api.conflicts(l.root).then((c) => c.conflicts.length).catch(() => 0);
+      const sync = new LinkSync(api, state, l, creds.device.id);
+      const local = await sync.pendingLocal();
+      const up = local === 0 && !(page instanceof ApiError) && page.seq === l.cursor;
+      out(`${l.dir} <-> ${l.root}: ${up ? 'up to date' : `${local} local change(s) to send, ${remote}`}; last sync ${l.lastSyncAt ? new Date(l.lastSyncAt).toISOString() : 'never'}; ${open} conflict(s)`);
+    }
+  } finally {
+    state.close();
+  }
+  return 0;
+}
+
+const RESOLUTION: Record<string, ConflictResolution> = { 'keep-mine': 'keep-incoming', 'keep-theirs': 'keep-server', 'keep-both': 'keep-both' };
+
+async function conflicts(home: string, args: string[], out: Out): Promise<number> {
+  const { api } = await session(home);
+  const state = new ClientState(home);
+  const links = state.links();
+  state.close();
+  if (args[0] === 'resolve') {
+    const id = Number(args[1]);
+    const how = RESOLUTION[args[2] ?? ''];
+    if (!Number.isInteger(id) || !how) throw new Error('usage: syncgate client conflicts resolve ID keep-mine|keep-theirs|keep-both');
+    for (const root of new Set(links.map((l) => l.root))) {
+      if ((await api.conflicts(root)).conflicts.some((c) => c.id === id)) {
+        await api.resolve(root, id, how);
+        out(`conflict ${id} resolved (${args[2]}); run \`syncgate client sync\` to fetch the result`);
+        return 0;
+      }
+    }
+    throw new Error(`no open conflict ${id}`);
+  }
+  let n = 0;
+  for (const root of new Set(links.map((l) => l.root))) {
+    for (const c of (await api.conflicts(root)).conflicts) {
+      n += 1;
+      out(`#${c.id} ${root}/${c.path}: the other version is ${c.copyPath} (from ${c.device}, ${new Date(c.createdAt).toISOString()})`);
+    }
+  }
+  if (n === 0) out('no conflicts');
+  return 0;
+}

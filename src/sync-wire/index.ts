@@ -1,0 +1,207 @@
+/**
+ * The sync protocol's wire format, shared by the gateway's sync door (protocols/sync) and the
+ * companion client (src/client). It imports neither side (nothing of the project at all), so the
+ * client ships without the server and the two cannot drift apart silently.
+ *
+ * HTTP, under PREFIX on the gateway's HTTP port, authenticated with `Authorization: Bearer sgd_...`
+ * (the device token from POST /login), plus one WebSocket at PREFIX/ws for pushed changes.
+ *   POST   /login                                  LoginRequest -> LoginResponse (no token needed)
+ *   GET    /roots                                  -> RootsResponse
+ *   GET    /roots/:root/changes?after=N&limit=M    -> ChangesPage (410 STALE_CURSOR: rescan)
+ *   PUT    /roots/:root/cursor                     CursorRequest -> CursorResponse
+ *   GET    /roots/:root/file?path=P                whole content, Range honoured; HEADER.* headers
+ *   POST   /roots/:root/delta?path=P               body: the client's librsync signature -> delta to the head
+ *   GET    /roots/:root/signature?path=P           the head's librsync signature (cached per content hash)
+ *   PUT    /roots/:root/file?path=P&base=V&sha256=H&mtime=T   whole content -> WriteResponse
+ *   POST   /roots/:root/patch?path=P&base=V&sha256=H&mtime=T  librsync delta against version V -> WriteResponse
+ *   DELETE /roots/:root/file?path=P&base=V         -> DeleteResponse
+ *   POST   /roots/:root/mkdir?path=P               -> WriteResponse
+ *   POST   /roots/:root/move                       MoveRequest -> WriteResponse
+ *   GET    /roots/:root/conflicts                  -> ConflictsResponse
+ *   POST   /roots/:root/conflicts/:id              ResolveRequest -> 204
+ * Errors: a status and ErrorBody; `code` says what the client should do (see SyncErrorCode).
+ */
+
+export const PREFIX = '/sync/v1';
+export const WS_PATH = `${PREFIX}/ws`;
+export const DEVICE_TOKEN_PREFIX = 'sgd_';
+
+/** Response headers of downloads and signature/delta answers: which version the bytes are of. */
+export const HEADER = {
+  version: 'x-sync-version',
+  sha256: 'x-sync-sha256',
+  size: 'x-sync-size',
+  mtime: 'x-sync-mtime',
+  seq: 'x-sync-seq',
+} as const;
+
+export type Kind = 'file' | 'dir';
+
+export type SyncErrorCode =
+  | 'NOT_FOUND'
+  | 'ALREADY_EXISTS'
+  | 'NOT_A_DIRECTORY'
+  | 'IS_A_DIRECTORY'
+  | 'NOT_EMPTY'
+  | 'PERMISSION_DENIED'
+  /** Wrong credentials, or a device token that is unknown or revoked: log in again. */
+  | 'UNAUTHENTICATED'
+  | 'TOO_MANY_ATTEMPTS'
+  | 'LOCKED'
+  /** The base version is not the head (a delete or a move): fetch the head first. */
+  | 'CONFLICT'
+  | 'INVALID_PATH'
+  | 'INVALID_INPUT'
+  | 'QUOTA_EXCEEDED'
+  | 'PRECONDITION_FAILED'
+  | 'RANGE_NOT_SATISFIABLE'
+  | 'INSUFFICIENT_STORAGE'
+  | 'ABORTED'
+  /** The cursor is beyond the root's feed (the server's data was restored): rescan from 0. */
+  | 'STALE_CURSOR'
+  /** The uploaded content (or patched result) does not have the announced SHA-256: nothing recorded. */
+  | 'HASH_MISMATCH'
+  /** A delta or signature that cannot be read: nothing recorded. */
+  | 'CORRUPT_DELTA'
+  | 'INTERNAL';
+
+export interface ErrorBody {
+  error: { code: SyncErrorCode; message: string; details?: Record<string, unknown> };
+}
+
+export type LoginRequest = {
+  uuid: string;
+  name: string;
+} & ({ user: string; password: string } | { pairingCode: string });
+
+export interface LoginResponse {
+  device: { id: number; uuid: string; name: string };
+  user: string;
+  token: string;
+}
+
+export interface RootSummary {
+  name: string;
+  access: 'owner' | 'read' | 'write';
+  seq: number;
+}
+
+export interface RootsResponse {
+  roots: RootSummary[];
+}
+
+export type ChangeOp =
+  | 'create' | 'write' | 'delete' | 'mkdir' | 'move-in' | 'move-out' | 'copy' | 'restore' | 'resolve' | 'conflict-copy' | 'mtime';
+
+/** One change of a root's feed: the state of `path` after it. */
+export interface WireChange {
+  seq: number;
+  path: string;
+  op: ChangeOp;
+  kind: Kind;
+  version: number;
+  deleted: boolean;
+  sha256: string;
+  size: number;
+  mtimeMs: number;
+  /** For move-in: where the entry came from (the same change's move-out deletes that path). */
+  oldPath: string | null;
+  /** The door it came through ('sync', 'webdav', 'ftp', 'rest', 'local', ...). */
+  door: string;
+  user: string;
+  /** The device that made it (sync clients): a client skips its own. */
+  deviceId: number | null;
+  device: string | null;
+}
+
+export interface ChangesPage {
+  root: string;
+  changes: WireChange[];
+  /** Pass back as `after`. */
+  cursor: number;
+  more: boolean;
+  /** The root's last seq when the page was read. */
+  seq: number;
+}
+
+export interface CursorRequest {
+  cursor: number;
+}
+
+export interface CursorResponse {
+  root: string;
+  cursor: number;
+  seq: number;
+  behind: number;
+}
+
+export interface WireEntry {
+  path: string;
+  kind: Kind;
+  version: number;
+  sha256: string;
+  size: number;
+  mtimeMs: number;
+  seq: number;
+}
+
+export interface WireConflict {
+  id: number;
+  path: string;
+  copyPath: string;
+  baseVersion: number;
+  serverVersion: number;
+  device: string;
+  createdAt: number;
+  resolvedAt: number | null;
+  resolution: ConflictResolution | null;
+}
+
+export type ConflictResolution = 'keep-server' | 'keep-incoming' | 'keep-both';
+
+export interface WriteResponse {
+  /** The entry written; on a conflict, the conflict copy. */
+  entry: WireEntry;
+  unchanged: boolean;
+  conflict: WireConflict | null;
+}
+
+export interface DeleteResponse {
+  deleted: boolean;
+  /** Set when the base was not the head: nothing was deleted (an edit is never lost to a delete). */
+  head: WireEntry | null;
+}
+
+export interface MoveRequest {
+  from: string;
+  to: string;
+  base?: number;
+}
+
+export interface ConflictsResponse {
+  conflicts: WireConflict[];
+}
+
+export interface ResolveRequest {
+  resolution: ConflictResolution;
+}
+
+/** WebSocket messages, JSON text frames. The client subscribes per root from its cursor. */
+export type ClientMessage = { type: 'subscribe'; root: string; after: number } | { type: 'unsubscribe'; root: string };
+
+export type ServerMessage =
+  /** Changes in seq order, no gap, no duplicate after the subscribed cursor. */
+  | { type: 'changes'; root: string; changes: WireChange[]; cursor: number }
+  /** The backlog after the cursor was sent: what follows is live. */
+  | { type: 'live'; root: string; cursor: number }
+  | { type: 'error'; root?: string; code: SyncErrorCode; message: string };
+
+/** Signature parameters both sides use (librsync's recommendation for the file's size, full strong sums), so the server's cached signatures serve every client. */
+export const SIGNATURE = { blockLen: 0, strongLen: 0 } as const;
+
+/** Below this size a whole transfer is cheaper than a signature round trip. */
+export const DELTA_MIN_SIZE = 64 * 1024;
+
+export function isServerMessage(v: unknown): v is ServerMessage {
+  return typeof v === 'object' && v !== null && typeof (v as { type?: unknown }).type === 'string';
+}

@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Api } from '../../src/client/api.js';
+import { LinkSync, type PassReport } from '../../src/client/engine.js';
+import { ClientState } from '../../src/client/state.js';
+import { watchLinks, type Watching } from '../../src/client/watch.js';
+import type { TestGateway } from './gateway.js';
+
+export interface TestClient {
+  name: string;
+  dir: string;
+  home: string;
+  api: Api;
+  token: string;
+  deviceId: number;
+  state: ClientState;
+  sync: LinkSync;
+  once(): Promise<PassReport>;
+  watch(): Promise<Watching>;
+  close(): Promise<void>;
+}
+
+/** A companion client with its own state folder and synced folder, logged in as alice, linked to docs. */
+export async function startTestClient(t: TestGateway, name: string, root = 'docs'): Promise<TestClient> {
+  const home = await mkdtemp(path.join(os.tmpdir(), `sg-client-${name}-home-`));
+  const dir = await mkdtemp(path.join(os.tmpdir(), `sg-client-${name}-dir-`));
+  const anon = new Api(t.url, null);
+  const login = await anon.login({ uuid: randomUUID(), name, user: t.alice.name, password: t.alice.password });
+  const api = new Api(t.url, login.token);
+  const state = new ClientState(home);
+  const link = state.link(dir, root);
+  const sync = new LinkSync(api, state, link, login.device.id);
+  let watching: Watching | null = null;
+  return {
+    name,
+    dir,
+    home,
+    api,
+    token: login.token,
+    deviceId: login.device.id,
+    state,
+    sync,
+    once: () => sync.syncOnce(),
+    async watch() {
+      watching = watchLinks([sync], { url: t.url, token: login.token, say: () => {}, debounceMs: 10, pollMs: 2000 });
+      await watching.ready;
+      return watching;
+    },
+    async close() {
+      await watching?.stop();
+      state.close();
+      await rm(home, { recursive: true, force: true });
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,143 @@
+/**
+ * Two companion clients and one gateway, real folders and sockets: what one client does reaches the
+ * other (and the other doors), concurrent edits end in exactly one conflict copy on every side.
+ */
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { startTestClient, type TestClient } from '../helpers/sync-client.js';
+
+let t: TestGateway;
+let a: TestClient;
+let b: TestClient;
+
+beforeEach(async () => {
+  t = await startTestGateway();
+  a = await startTestClient(t, 'laptop');
+  b = await startTestClient(t, 'desktop');
+});
+afterEach(async () => {
+  await a?.close();
+  await b?.close();
+  await t.close();
+});
+
+const read = (c: TestClient, p: string) => readFile(path.join(c.dir, p), 'utf8');
+const write = async (c: TestClient, p: string, s: string) => {
+  await mkdir(path.dirname(path.join(c.dir, p)), { recursive: true });
+  await writeFile(path.join(c.dir, p), s);
+};
+async function tree(dir: string, rel = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(path.join(dir, rel), { withFileTypes: true })) {
+    const p = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(`${p}/`, ...(await tree(dir, p)));
+    else out.push(p);
+  }
+  return out.sort();
+}
+const serverRead = async (p: string) => {
+  const r = await t.gw.core.vfs.read(t.alice.session, 'docs', p);
+  const parts: Buffer[] = [];
+  for await (const c of r.stream) parts.push(c as Buffer);
+  return Buffer.concat(parts).toString('utf8');
+};
+
+describe('two clients, one gateway', () => {
+  it('a file, a folder and an edit made on one client reach the other and the core', async () => {
+    await write(a, 'notes/todo.txt', 'buy milk');
+    await write(a, 'readme.md', '# hello');
+    const up = await a.once();
+    expect(up.errors).toEqual([]);
+    expect(up.uploaded).toBeGreaterThanOrEqual(2);
+    expect(await serverRead('notes/todo.txt')).toBe('buy milk');
+
+    const down = await b.once();
+    expect(down.errors).toEqual([]);
+    expect(await read(b, 'notes/todo.txt')).toBe('buy milk');
+    expect(await tree(b.dir)).toEqual(['notes/', 'notes/todo.txt', 'readme.md']);
+
+    await write(b, 'notes/todo.txt', 'buy milk and eggs');
+    await b.once();
+    await a.once();
+    expect(await read(a, 'notes/todo.txt')).toBe('buy milk and eggs');
+    // Nothing left to do on either side: own uploads came back as echoes only.
+    expect((await a.once()).uploaded + (await a.once()).downloaded).toBe(0);
+    expect((await b.once()).uploaded).toBe(0);
+  });
+
+  it('deletes and moves propagate both ways, moves as moves', async () => {
+    await write(a, 'docs/a.txt', 'A');
+    await write(a, 'docs/b.txt', 'B');
+    await a.once();
+    await b.once();
+    await rename(path.join(b.dir, 'docs/a.txt'), path.join(b.dir, 'docs/renamed.txt'));
+    await rm(path.join(b.dir, 'docs/b.txt'));
+    const r = await b.once();
+    expect(r.moved).toBe(1);
+    const hist = await t.gw.core.vfs.history(t.alice.session, 'docs', 'docs/renamed.txt');
+    expect(hist[0]!.op).toBe('move-in');
+    await a.once();
+    expect(await tree(a.dir)).toEqual(['docs/', 'docs/renamed.txt']);
+    expect(await read(a, 'docs/renamed.txt')).toBe('A');
+
+    await rename(path.join(a.dir, 'docs'), path.join(a.dir, 'papers'));
+    await a.once();
+    await b.once();
+    expect(await tree(b.dir)).toEqual(['papers/', 'papers/renamed.txt']);
+  });
+
+  it('a change made through another door reaches both clients', async () => {
+    await a.once();
+    await b.once();
+    await t.gw.core.vfs.write(t.alice.session, 'docs', 'from-webdav.txt', Readable.from([Buffer.from('via core')]));
+    await a.once();
+    await b.once();
+    expect(await read(a, 'from-webdav.txt')).toBe('via core');
+    expect(await read(b, 'from-webdav.txt')).toBe('via core');
+  });
+
+  it('concurrent edits of one file: exactly one conflict copy, on both clients and the gateway', async () => {
+    await write(a, 'plan.txt', 'v1');
+    await a.once();
+    await b.once();
+    await write(a, 'plan.txt', 'edited on laptop');
+    await write(b, 'plan.txt', 'edited on desktop');
+    await a.once();
+    const rb = await b.once();
+    expect(rb.conflicts).toHaveLength(1);
+    await a.once();
+    const ta = await tree(a.dir);
+    const tb = await tree(b.dir);
+    expect(ta).toEqual(tb);
+    const copies = ta.filter((p) => p.includes('conflict'));
+    expect(copies).toHaveLength(1);
+    expect(await read(a, 'plan.txt')).toBe('edited on laptop');
+    expect(await read(a, copies[0]!)).toBe('edited on desktop');
+    expect(await read(b, copies[0]!)).toBe('edited on desktop');
+    const listed = (await t.gw.core.vfs.list(t.alice.session, 'docs', '')).map((e) => e.path).sort();
+    expect(listed).toEqual(ta);
+  });
+
+  it('an edit beats a concurrent delete, both ways', async () => {
+    await write(a, 'x.txt', 'one');
+    await write(a, 'y.txt', 'one');
+    await a.once();
+    await b.once();
+    // x: deleted on A, edited on B (B syncs second)
+    await rm(path.join(a.dir, 'x.txt'));
+    await write(b, 'x.txt', 'two');
+    // y: edited on A, deleted on B
+    await write(a, 'y.txt', 'two');
+    await rm(path.join(b.dir, 'y.txt'));
+    await a.once();
+    await b.once();
+    await a.once();
+    expect(await read(a, 'x.txt')).toBe('two');
+    expect(await read(b, 'x.txt')).toBe('two');
+    expect(await read(a, 'y.txt')).toBe('two');
+    expect(await read(b, 'y.txt')).toBe('two');
+  });
+});
