@@ -6,6 +6,7 @@ import { accountRoutes } from './api/accounts.js';
 import { fileRoutes } from './api/files.js';
 import { historyRoutes } from './api/history.js';
 import { retentionRoutes, openapi as retentionPaths } from './api/retention.js';
+import { sessionRoutes, openapi as sessionPaths } from './api/session.js';
 import { rootRoutes } from './api/roots.js';
 import { tusRoutes } from './api/tus.js';
 import { zipRoutes } from './api/zip.js';
@@ -110,12 +111,13 @@ export function createHttpDoor(doorDeps: HttpDoorDeps): HttpDoor {
     historyRoutes(deps, metrics),
     zipRoutes(deps),
     retentionRoutes(deps),
+    sessionRoutes(deps),
     tusRoutes(deps, metrics),
     eventRoutes(deps),
     shareRoutes(deps),
   ];
   const routes = [base, ...routers].flatMap((r) => r.stack.filter((l) => l.methods.length > 0).map((l) => ({ methods: l.methods.filter((m) => m !== 'HEAD' || !l.methods.includes('GET')), path: String(l.path) })));
-  const extra: OpenApiPaths = { ...eventPaths, ...sharePaths, ...retentionPaths };
+  const extra: OpenApiPaths = { ...eventPaths, ...sharePaths, ...retentionPaths, ...sessionPaths };
   const doc = buildOpenApi(extra);
   const docRouter = new Router<HttpState>();
   docRouter.get('/api/v1/openapi.json', (ctx) => {

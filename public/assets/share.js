@@ -17,18 +17,50 @@
     $('status').className = 'error';
   }
 
+  let current = null;
+
   async function load() {
     const res = await fetch(`${base}/meta${dir ? `?dir=${encodeURIComponent(dir)}` : ''}`, { credentials: 'same-origin' });
     if (res.status === 401) return askPassword();
     if (!res.ok) {
       const e = await errorOf(res);
       if (res.status === 404) return fail('This link does not exist, has expired or was revoked.');
+      if (res.status === 403 && e.details && e.details.reason === 'exhausted' && current && current.uploadOnly) {
+        // A drop box that is full: what was sent stays listed, the form goes.
+        $('upload-form').hidden = true;
+        $('drop-limit').textContent = 'This link takes no more uploads.';
+        return null;
+      }
+      if (res.status === 403 && e.details && e.details.reason === 'exhausted') return fail('This link has been used as often as its owner allowed: it cannot be used any more.');
       if (res.status === 403) return fail(e.message || 'This link cannot be used any more.');
       if (res.status === 429) return fail('Too many attempts. Try again later.');
       return fail(e.message || 'Something went wrong.');
     }
-    render(await res.json());
+    current = await res.json();
+    render(current);
+    return current;
   }
+
+  /**
+   * A download starts only after the link was asked whether it still works: a used-up or revoked
+   * link then says so on the page instead of failing in the browser's download list. Afterwards
+   * the remaining count is asked again.
+   */
+  document.addEventListener('click', async (ev) => {
+    const a = ev.target instanceof Element ? ev.target.closest('a[data-download]') : null;
+    if (!a) return;
+    ev.preventDefault();
+    const meta = await load();
+    if (!meta) return;
+    if (meta.downloadsLeft === 0) return fail('This link has been used as often as its owner allowed: it cannot be used any more.');
+    const go = document.createElement('a');
+    go.href = a.getAttribute('href');
+    if (a.hasAttribute('download')) go.download = a.getAttribute('download');
+    document.body.append(go);
+    go.click();
+    go.remove();
+    if (meta.downloadsLeft !== null && meta.downloadsLeft !== undefined) setTimeout(() => load().catch(() => {}), 800);
+  });
 
   function askPassword() {
     show('password-form');
@@ -51,7 +83,9 @@
   function expiry(meta) {
     const parts = [];
     if (meta.expiresAt) parts.push(`available until ${date(meta.expiresAt)}`);
-    if (meta.downloadsLeft !== null && meta.downloadsLeft !== undefined) parts.push(`${meta.downloadsLeft} download(s) left`);
+    const left = meta.downloadsLeft;
+    const what = meta.uploadOnly ? 'upload' : 'download';
+    if (left !== null && left !== undefined) parts.push(`${left} ${what}${left === 1 ? '' : 's'} left`);
     return parts.length ? ` · ${parts.join(' · ')}` : '';
   }
 
@@ -60,6 +94,7 @@
     if (meta.uploadOnly) {
       show('drop');
       $('drop-name').textContent = `Send files to “${meta.name}”`;
+      $('drop-limit').textContent = expiry(meta).replace(/^ · /, '');
       return;
     }
     if (meta.kind === 'file') {
@@ -68,6 +103,7 @@
       $('file-size').textContent = size(meta.size);
       $('file-expiry').textContent = expiry(meta);
       $('file-download').href = `${base}/download`;
+      $('file-download').dataset.download = '';
       return;
     }
     show('folder');
@@ -93,12 +129,14 @@
         a.addEventListener('click', (ev) => navigate(ev, e.path));
         name.append(a);
       } else {
-        name.append(el('a', { href: `${base}/download/${encPath(e.path)}`, download: e.name }, e.name));
+        name.append(el('a', { href: `${base}/download/${encPath(e.path)}`, download: e.name, 'data-download': '' }, e.name));
       }
       tr.append(name, el('td', { class: 'num' }, e.kind === 'dir' ? '' : size(e.size)), el('td', {}, date(e.mtime)));
       tbody.append(tr);
     }
     $('zip-download').href = meta.dir ? `${base}/download/${encPath(meta.dir)}` : `${base}/download`;
+    $('zip-download').dataset.download = '';
+    $('folder-expiry').textContent = expiry(meta).replace(/^ · /, '');
   }
 
   function navigate(ev, to) {
@@ -120,11 +158,14 @@
         const r = await upload('POST', `${base}/upload?name=${encodeURIComponent(f.name)}`, f, {}, (done, total) => {
           bar.value = Math.round((done / total) * 100);
         });
-        li.textContent = `${r.name}: sent (${size(r.size)})`;
+        // Only the visitor's own name: where it was stored ("name (1)") would tell which names exist.
+        li.textContent = `${f.name}: sent (${size(r.size)})`;
       } catch (e) {
         li.textContent = `${f.name}: ${e.message}`;
         li.className = 'error';
       }
+      const meta = await load().catch(() => null);
+      if (!meta) break;
     }
     bar.value = 100;
     $('upload-form').reset();

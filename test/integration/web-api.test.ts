@@ -77,3 +77,19 @@ describe('REST for the web page', () => {
     expect((await put(ALICE, { mode: 'all' })).status).toBe(200);
   });
 });
+
+describe('GET /api/v1/session', () => {
+  it('answers 200 with user null when nobody is logged in, and the user with a CSRF token for a cookie', async () => {
+    const anon = await fetch(`${t.url}/api/v1/session`);
+    expect(anon.status).toBe(200);
+    expect(anon.headers.get('www-authenticate')).toBeNull();
+    expect(await anon.json()).toEqual({ user: null });
+    const { cookie, csrf } = await cookieLogin();
+    const me = (await (await fetch(`${t.url}/api/v1/session`, { headers: { cookie } })).json()) as { user: { name: string }; csrfToken: string };
+    expect(me.user.name).toBe('alice');
+    expect(me.csrfToken).toBe(csrf);
+    const basic = (await (await fetch(`${t.url}/api/v1/session`, { headers: { authorization: ALICE } })).json()) as { user: { name: string }; csrfToken?: string };
+    expect(basic.user.name).toBe('alice');
+    expect(basic.csrfToken).toBeUndefined();
+  });
+});

@@ -23,7 +23,7 @@ async function cookieLogin(): Promise<{ cookie: string; csrf: string }> {
 
 describe('web UI on the gateway', () => {
   it('serves the pages and their assets with security headers', async () => {
-    for (const p of ['/', '/assets/app.js', '/assets/share.js', '/assets/style.css']) {
+    for (const p of ['/', '/assets/app/main.js', '/assets/share.js', '/assets/style.css']) {
       const res = await fetch(`${t.url}${p}`);
       expect(res.status, p).toBe(200);
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
