@@ -18,5 +18,7 @@ export const httpOptions = z.object({
   /** Unfinished tus uploads one user may hold at once (each reserves its declared length). */
   maxOpenUploadsPerUser: z.number().int().min(1).default(20),
   sessionTtlHours: z.number().positive().default(720),
+  /** A login session (the web page's cookie, or a bearer) unused this long ends before its TTL. */
+  sessionIdleHours: z.number().positive().default(12),
 });
 export type HttpOptions = z.infer<typeof httpOptions>;

@@ -44,6 +44,8 @@ export interface CoreOptions {
   uploads?: UploadLimits;
   /** The clock of expiries (share links, uploads, locks, login bans, sessions) and the change feed's access checks; tests set it. */
   now?: () => number;
+  /** A login session (cookie or bearer) unused this long ends; 12 hours when absent. */
+  sessionIdleMs?: number;
 }
 
 export interface Core {
@@ -76,7 +78,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const ctx = createContext(db, store, opts.log.child({ category: 'core' }), opts.ignoredNames);
   const roots = new Roots(ctx, opts.allowedRootParents);
   const guard = new LoginGuard(opts.guard, new LoginFailuresRepo(db), opts.now);
-  const accounts = new Accounts(ctx, guard, opts.kdf);
+  const accounts = new Accounts(ctx, guard, opts.kdf, { now: opts.now, sessionIdleMs: opts.sessionIdleMs });
   const locks = new Locks(ctx);
   const properties = new Properties(ctx);
   const retention = new Retention(ctx);
