@@ -5,19 +5,19 @@
  * that ends TLS makes a client's https URL arrive over plain http.
  */
 
-/** host[:port] as the URL parser writes it (lower case, default port dropped), or null. */
+/** host[:port] of an http(s) URL as the URL parser writes it (lower case, default port dropped), or null. */
 function hostOf(url: string): string | null {
   try {
     const u = new URL(url);
-    return u.host === '' ? null : u.host;
+    return u.host === '' || (u.protocol !== 'http:' && u.protocol !== 'https:') ? null : u.host;
   } catch {
     return null;
   }
 }
 
 /**
- * True when `url` names this gateway. A value that is no absolute URL (`Origin: null`, sent by
- * sandboxed documents and other opaque origins, or garbage) is never ours.
+ * True when `url` names this gateway. A value that is no absolute http(s) URL (`Origin: null`, sent
+ * by sandboxed documents and other opaque origins, an ftp: URL, garbage) is never ours.
  */
 export function isOwnHost(url: string, requestHost: string | undefined, publicUrl?: string): boolean {
   const target = hostOf(url);

@@ -61,7 +61,7 @@ async function json<T extends z.ZodType>(ctx: Ctx, schema: T): Promise<z.infer<T
 export async function deviceOf(core: SyncCore, authorization: string | undefined, requestId: string, address: string): Promise<Session> {
   const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
   if (!m || !m[1]!.startsWith(DEVICE_TOKEN_PREFIX)) throw new SyncError(401, 'UNAUTHENTICATED', 'a device token is required (Authorization: Bearer sgd_...): run `syncgate client login`');
-  return core.deviceSession(m[1]!, requestId, address);
+  return await core.deviceSession(m[1]!, requestId, address);
 }
 
 export function syncRoutes(core: SyncCore, signatures: SignatureCache, options: SyncOptions): Router<SyncState> {

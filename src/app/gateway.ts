@@ -1,9 +1,10 @@
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import type { Duplex } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createCore, type CoreParts } from '../core/index.js';
@@ -54,7 +55,9 @@ export interface Gateway {
 export async function startGateway(config: AppConfig, opts: { log?: Logger; now?: () => number } = {}): Promise<Gateway> {
   const log = opts.log ?? pino({ level: config.log.level, base: undefined });
   const dataDir = path.resolve(config.data.dir);
-  await mkdir(dataDir, { recursive: true });
+  // The data folder holds the database (password hashes), history and uploads: its owner's only.
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await chmod(dataDir, 0o700);
   const ignoredNames = [...config.storage.ignoredNames, ...(config.webdav.appleDouble === 'ignore' ? ['.DS_Store', '._*'] : [])];
   const core = await createCore({
     dataDir,
@@ -69,8 +72,11 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger; now?
       maxDelayMs: config.security.maxDelayMs,
     },
     ignoredNames,
+    shares: config.shares,
+    uploads: { maxOpenPerUser: config.http.maxOpenUploadsPerUser },
     allowedRootParents: config.roots.allowedParents.map((p) => path.resolve(p)),
     now: opts.now,
+    sessionIdleMs: config.http.sessionIdleHours * 3600_000,
   });
   const unclean = await markRunning(dataDir).catch(async (err: unknown) => {
     await core.close();
@@ -118,6 +124,12 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger; now?
       server.listen(config.http.port, config.http.host, () => resolve());
     });
     const port = (server.address() as AddressInfo).port;
+    // This is no proxy: CONNECT (which node:http hands to 'connect' listeners only, else it drops
+    // the connection without a word) is refused in HTTP's own terms.
+    server.on('connect', (_req: http.IncomingMessage, socket: Duplex) => {
+      socket.on('error', () => {});
+      socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    });
     const httpDoor = createHttpDoor({ core, options: config.http, log: log.child({ category: 'http' }), metrics, publicUrl: publicUrlFor(port) });
     const dav = config.webdav.enabled
       ? createWebdavDoor({ core, options: config.webdav, log: log.child({ category: 'webdav' }), metrics, prefix: '/dav', publicUrl: config.http.publicUrl || undefined })

@@ -21,7 +21,7 @@ describe('user names are not told by timing (issue 22 item 10)', () => {
       return secretMatches(encoded, password);
     };
     const guard = new LoginGuard({ freeAttempts: 100, banAfter: 100, windowMs: 60_000, banMs: 60_000, maxDelayMs: 0 });
-    const accounts = new Accounts(t.core.ctx, guard, kdf, counting);
+    const accounts = new Accounts(t.core.ctx, guard, kdf, { verify: counting });
     await accounts.createUser('real', 'real-password');
     await accounts.createUser('gone', 'gone-password');
     accounts.setDisabled('gone', true);

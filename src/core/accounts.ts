@@ -26,6 +26,19 @@ function sessionUser(u: UserRow): SessionUser {
   return { id: u.id, name: u.name, isAdmin: u.isAdmin };
 }
 
+export interface AccountsOptions {
+  /** The password check; a test passes a counting one to see which paths run the KDF. */
+  verify?: (encoded: string, password: string) => Promise<boolean>;
+  /** The clock of login sessions' expiry and idle timeout. */
+  now?: () => number;
+  /** A login session unused this long ends, whatever its absolute expiry. */
+  sessionIdleMs?: number;
+}
+
+const DEFAULT_SESSION_IDLE_MS = 12 * 3600_000;
+/** A login session's last use is written at most this often: not one write per request. */
+const SESSION_SEEN_GRANULARITY_MS = 60_000;
+
 /** Users, passwords (Argon2id), API tokens, login sessions, devices, and authentication. */
 export class Accounts {
   /**
@@ -50,9 +63,16 @@ export class Accounts {
     private readonly ctx: CoreContext,
     private readonly guard: LoginGuard,
     private readonly kdf: KdfCost,
-    /** The password check; a test passes a counting one to see which paths run the KDF. */
-    private readonly verify: (encoded: string, password: string) => Promise<boolean> = secretMatches,
-  ) {}
+    opts: AccountsOptions = {},
+  ) {
+    this.verify = opts.verify ?? secretMatches;
+    this.now = opts.now ?? Date.now;
+    this.sessionIdleMs = opts.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS;
+  }
+
+  private readonly verify: (encoded: string, password: string) => Promise<boolean>;
+  private readonly now: () => number;
+  private readonly sessionIdleMs: number;
 
   async hashPassword(password: string): Promise<string> {
     return hashSecret(password, this.kdf);
@@ -202,16 +222,26 @@ export class Accounts {
   /** A login session (cookie or bearer); the secret is returned once, only its hash is kept. */
   openLoginSession(user: SessionUser, ttlMs: number, address: string | null): { token: string; expiresAt: number } {
     const token = `sgs_${randomToken(32)}`;
-    const expiresAt = Date.now() + ttlMs;
-    this.ctx.accounts.addLoginSession(user.id, sha256Hex(token), expiresAt, address);
+    const now = this.now();
+    const expiresAt = now + ttlMs;
+    this.ctx.accounts.addLoginSession(user.id, sha256Hex(token), expiresAt, address, now);
     return { token, expiresAt };
   }
 
+  /**
+   * A login session works until its absolute expiry, and only while it is in use: one left idle
+   * for `sessionIdleMs` (a browser left logged in on a shared machine) ends, and is deleted.
+   */
   resumeLoginSession(token: string, address?: string): SessionUser {
     return this.bySecret(address, () => {
+      const now = this.now();
       const row = this.ctx.accounts.loginSessionByHash(sha256Hex(token));
-      const u = row && row.expiresAt > Date.now() ? this.ctx.accounts.userById(row.userId) : undefined;
+      const seen = row ? (row.lastSeenAt ?? row.createdAt) : 0;
+      const idle = row !== undefined && now - seen > this.sessionIdleMs;
+      if (row && (idle || row.expiresAt <= now)) this.ctx.accounts.deleteLoginSession(row.tokenHash);
+      const u = row && !idle && row.expiresAt > now ? this.ctx.accounts.userById(row.userId) : undefined;
       if (!u || u.disabled) fail('UNAUTHENTICATED', 'the session expired; log in again');
+      if (now - seen > SESSION_SEEN_GRANULARITY_MS) this.ctx.accounts.seeLoginSession(row!.id, now);
       return sessionUser(u);
     });
   }

@@ -15,12 +15,12 @@ import { Properties } from './properties.js';
 import { Reconciler } from './reconcile.js';
 import { Retention } from './retention.js';
 import { Roots } from './roots.js';
-import { ShareLinks, type AccessMeta, type OpenedShare } from './shares.js';
+import { ShareLinks, type AccessMeta, type OpenedShare, type ShareLinksOptions } from './shares.js';
 import { VfsReader } from './vfs-read.js';
 import { Vfs } from './vfs.js';
 import { VfsWriter } from './vfs-write.js';
 import { VfsRecovery } from './vfs-recover.js';
-import { ResumableUploads } from './uploads.js';
+import { ResumableUploads, type UploadLimits } from './uploads.js';
 import { startCore, type StartOptions } from './start.js';
 import type { Session } from './session.js';
 
@@ -39,8 +39,14 @@ export interface CoreOptions {
    * files, which a start-up otherwise clears as leftovers of a crash.
    */
   beside?: boolean;
+  /** Limits of share links (drop caps); see ShareLinksOptions. */
+  shares?: Pick<ShareLinksOptions, 'dropMaxFileBytes' | 'dropMaxFiles' | 'dropMaxOpenUploads'>;
+  /** Limits of resumable uploads; see UploadLimits. */
+  uploads?: UploadLimits;
   /** The clock of expiries (share links, uploads, locks, login bans, sessions) and the change feed's access checks; tests set it. */
   now?: () => number;
+  /** A login session (cookie or bearer) unused this long ends; 12 hours when absent. */
+  sessionIdleMs?: number;
 }
 
 /** What a door gets: the connection, authentication, share links, and the core's life. */
@@ -83,7 +89,7 @@ export async function createCore(opts: CoreOptions): Promise<CoreParts> {
   const ctx = createContext(db, store, opts.log.child({ category: 'core' }), opts.ignoredNames);
   const roots = new Roots(ctx, opts.allowedRootParents);
   const guard = new LoginGuard(opts.guard, new LoginFailuresRepo(db), opts.now);
-  const accounts = new Accounts(ctx, guard, opts.kdf);
+  const accounts = new Accounts(ctx, guard, opts.kdf, { now: opts.now, sessionIdleMs: opts.sessionIdleMs });
   const locks = new Locks(ctx);
   const properties = new Properties(ctx);
   const retention = new Retention(ctx);
@@ -93,8 +99,8 @@ export async function createCore(opts: CoreOptions): Promise<CoreParts> {
   const recovery = new VfsRecovery(ctx, roots, reconciler, locks, reader, writer);
   const vfs = new Vfs(reader, writer, recovery);
   const now = opts.now ?? Date.now;
-  const shares = new ShareLinks(ctx, roots, accounts, guard, { now });
-  const uploads = new ResumableUploads(store.uploadDir, roots, writer, now);
+  const shares = new ShareLinks(ctx, roots, accounts, guard, { now, ...opts.shares, vfs });
+  const uploads = new ResumableUploads(store.uploadDir, roots, writer, now, undefined, opts.uploads);
   const devices = new Devices(ctx, accounts, roots, guard, now);
   const services: CoreServices = { ctx, roots, accounts, guard, locks, properties, retention, shares, reader, writer, recovery, uploads, devices, now };
   return {
@@ -127,5 +133,5 @@ export type { StartOptions } from './start.js';
 export type { TokenInfo, DeviceInfo } from './connection-accounts.js';
 export type { Follower, FollowOptions } from './follower.js';
 export type { NewUpload, UploadInfo, AppendResult } from './uploads.js';
-export type { ShareLinkInfo, ShareAccessInfo, OpenedShare, CreateShareInput, AccessMeta } from './shares.js';
+export type { ShareLinkInfo, ShareAccessInfo, OpenedShare, CreateShareInput, AccessMeta, ShareUse, DropOptions } from './shares.js';
 export type { Credential, AuthMeta } from './authenticate.js';

@@ -63,8 +63,11 @@ export class AccountsRepo {
     this.db.update(apiTokens).set({ lastUsedAt: Date.now() }).where(eq(apiTokens.id, id)).run();
   }
 
-  addLoginSession(userId: number, tokenHash: string, expiresAt: number, address: string | null): LoginSessionRow {
-    return this.db.insert(loginSessions).values({ userId, tokenHash, expiresAt, lastAddress: address }).returning().get();
+  addLoginSession(userId: number, tokenHash: string, expiresAt: number, address: string | null, now: number = Date.now()): LoginSessionRow {
+    return this.db.insert(loginSessions).values({ userId, tokenHash, expiresAt, lastAddress: address, lastSeenAt: now }).returning().get();
+  }
+  seeLoginSession(id: number, at: number): void {
+    this.db.update(loginSessions).set({ lastSeenAt: at }).where(eq(loginSessions.id, id)).run();
   }
   loginSessionByHash(tokenHash: string): LoginSessionRow | undefined {
     return this.q.loginSessionByHash.get({ hash: tokenHash });

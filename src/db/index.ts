@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import { realpathSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as schema from './schema/index.js';
 
@@ -15,6 +15,7 @@ const MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
  * because an acknowledged write must survive a power cut, not only a crash.
  */
 export function openDb(file: string): Db {
+  ownerOnly(file);
   const client = new Database(file);
   client.pragma('journal_mode = WAL');
   // FULL, not NORMAL: a commit lost to a power cut would hand out the same version and seq twice.
@@ -34,6 +35,23 @@ export function openDb(file: string): Db {
   // Prepared now: a PRAGMA cannot be prepared inside a transaction, where txUnsynced may first run.
   helpersOf(client);
   return db;
+}
+
+/**
+ * The database holds the password hashes: readable by its owner only (0600). SQLite gives the WAL
+ * and shared-memory files the database file's mode when it makes them; files left by an older
+ * version (0644 under the usual umask) are tightened too.
+ */
+function ownerOnly(file: string): void {
+  if (file === ':memory:' || file === '') return;
+  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      chmodSync(f, 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
 }
 
 /**

@@ -44,8 +44,10 @@ const exists = (p: string) => t.gw.core.vfs.stat(t.alice.session, 'docs', p).the
 describe('WebDAV and other servers (issue 22 items 1 and 7)', () => {
   it('COPY and MOVE with a Destination on another host answer 502 and change nothing', async () => {
     for (const method of ['COPY', 'MOVE']) {
-      const res = await fetch(`${t.url}/dav/docs/a.txt`, { method, headers: { authorization: ALICE, destination: 'http://elsewhere.example/dav/docs/b.txt' } });
-      expect(res.status, method).toBe(502);
+      for (const destination of ['http://elsewhere.example/dav/docs/b.txt', `ftp://${new URL(t.url).host}/dav/docs/b.txt`]) {
+        const res = await fetch(`${t.url}/dav/docs/a.txt`, { method, headers: { authorization: ALICE, destination } });
+        expect(res.status, `${method} to ${destination}`).toBe(502);
+      }
     }
     expect(await exists('b.txt')).toBe(false);
     expect(await exists('a.txt')).toBe(true);
@@ -64,7 +66,9 @@ describe('WebDAV and other servers (issue 22 items 1 and 7)', () => {
     const elsewhere = await rawStatus('MKCOL http://elsewhere.example/dav/docs/abs2 HTTP/1.1');
     expect(elsewhere).toBe(400);
     expect(await exists('abs2')).toBe(false);
-    for (const line of [`MKCOL http://${u.host}/not-dav HTTP/1.1`, 'MKCOL http://elsewhere.example/x HTTP/1.1', 'MKCOL /api/v1/roots HTTP/1.1', `PROPFIND http://${u.host}/api/v1/roots HTTP/1.1`]) {
+    expect(await rawStatus(`MKCOL ftp://${u.host}/dav/docs/abs3 HTTP/1.1`)).toBe(400);
+    expect(await exists('abs3')).toBe(false);
+    for (const line of [`CONNECT ${u.host} HTTP/1.1`, 'MKCOL * HTTP/1.1', `MKCOL http://${u.host}/not-dav HTTP/1.1`, 'MKCOL http://elsewhere.example/x HTTP/1.1', 'MKCOL /api/v1/roots HTTP/1.1', `PROPFIND http://${u.host}/api/v1/roots HTTP/1.1`]) {
       const status = await rawStatus(line);
       expect(status, line).toBeGreaterThanOrEqual(400);
       expect(status, line).toBeLessThan(500);
