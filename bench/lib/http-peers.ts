@@ -4,7 +4,8 @@
  * run alike (1 GiB PUT/GET, batches of small files through one curl process, the result table).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULTS, exec, freePort, median, settleDisk, spawnSyncgate, timeIt, type SyncgateVariant } from './measure.js';
@@ -57,6 +58,48 @@ export async function startSyncgateHttp(dataDir: string, adminPassword: string, 
 export async function startRcloneWebdav(dir: string, user: string, pass: string): Promise<{ proc: ChildProcess; origin: string }> {
   const port = await freePort();
   const proc = spawn('rclone', ['serve', 'webdav', dir, '--addr', `127.0.0.1:${port}`, '--user', user, '--pass', pass, '--config', '/dev/null'], { stdio: 'ignore' });
+  const origin = `http://127.0.0.1:${port}`;
+  await upOrStopped(proc, `${origin}/`, { method: 'PROPFIND', headers: { authorization: basicAuth(user, pass), depth: '0' } });
+  return { proc, origin };
+}
+
+/**
+ * Apache httpd with mod_dav_fs (Debian's apache2) serving `dir` to one Basic-auth user, from a config of
+ * its own in `workDir`/apache (no system config, no root-owned paths), up once a PROPFIND of / answers. Run as
+ * root, Apache hands its workers to www-data: `dir` is given to that user. Apache's defaults
+ * otherwise (event MPM, EnableSendfile off, no fsync), as a Debian install serves.
+ */
+export async function startApacheDav(dir: string, workDir: string, user: string, pass: string): Promise<{ proc: ChildProcess; origin: string }> {
+  const port = await freePort();
+  const work = path.join(workDir, 'apache');
+  await mkdir(work, { recursive: true });
+  const mods = '/usr/lib/apache2/modules';
+  const load = ['mpm_event', 'authn_core', 'authn_file', 'authz_core', 'authz_user', 'auth_basic', 'dav', 'dav_fs'].map((m) => `LoadModule ${m}_module ${mods}/mod_${m}.so`);
+  const sha = createHash('sha1').update(pass).digest('base64');
+  await writeFile(path.join(work, 'apache.htpasswd'), `${user}:{SHA}${sha}\n`);
+  const conf = [
+    ...load,
+    `ServerName 127.0.0.1`,
+    `Listen 127.0.0.1:${port}`,
+    `DefaultRuntimeDir ${work}`,
+    `PidFile ${path.join(work, 'apache.pid')}`,
+    `ErrorLog ${path.join(work, 'apache-error.log')}`,
+    'User www-data',
+    'Group www-data',
+    `DavLockDB ${path.join(work, 'apache-davlock')}`,
+    `DocumentRoot ${dir}`,
+    `<Directory ${dir}>`,
+    '  Dav On',
+    '  AuthType Basic',
+    '  AuthName bench',
+    `  AuthUserFile ${path.join(work, 'apache.htpasswd')}`,
+    '  Require valid-user',
+    '</Directory>',
+  ];
+  const file = path.join(work, 'apache.conf');
+  await writeFile(file, `${conf.join('\n')}\n`);
+  if (process.getuid?.() === 0) await exec('chown', ['-R', 'www-data:www-data', dir, work]);
+  const proc = spawn('apache2', ['-f', file, '-DFOREGROUND'], { stdio: 'ignore' });
   const origin = `http://127.0.0.1:${port}`;
   await upOrStopped(proc, `${origin}/`, { method: 'PROPFIND', headers: { authorization: basicAuth(user, pass), depth: '0' } });
   return { proc, origin };

@@ -50,8 +50,11 @@ const paths: OpenApiPaths = {
   },
   '/api/v1/me/tokens/{id}': { delete: op('Revoke an API token', 'accounts', { parameters: [pathParam('id')] }, { '204': noContent }, { ...AUTH_ERRORS, '404': err('no such token') }) },
   '/api/v1/me/devices': {
-    get: op('Registered devices with last address and last seen time', 'devices', {}, { '200': json({ type: 'object', properties: { devices: { type: 'array', items: ref('Device') } } }) }, AUTH_ERRORS),
+    get: op('Registered devices with last address, last seen time, and per synced root the cursor applied and how many changes behind', 'devices', {}, { '200': json({ type: 'object', properties: { devices: { type: 'array', items: ref('Device') } } }) }, AUTH_ERRORS),
     post: op('Register a device by the uuid it made; returns its token (sgd_..., a bearer credential)', 'devices', { requestBody: body({ uuid: { type: 'string' }, name: { type: 'string' } }, ['uuid', 'name']) }, { '201': json({ type: 'object', properties: { id: { type: 'integer' }, uuid: { type: 'string' }, name: { type: 'string' }, token: { type: 'string' } } }) }, { ...AUTH_ERRORS, '400': err('invalid uuid or name') }),
+  },
+  '/api/v1/me/devices/pairing': {
+    post: op('A one-time pairing code (10 minutes, single use) a new companion client logs in with: syncgate client login URL --code CODE', 'devices', {}, { '201': json({ type: 'object', properties: { code: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } } }) }, AUTH_ERRORS),
   },
   '/api/v1/me/devices/{id}': { delete: op('Revoke a device (its token stops working)', 'devices', { parameters: [pathParam('id')] }, { '204': noContent }, { ...AUTH_ERRORS, '404': err('no such device') }) },
   '/api/v1/users': {

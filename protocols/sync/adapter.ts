@@ -1,21 +1,21 @@
 /**
- * The sync door's one view of the core. Everything the door asks of the core passes here, so moving
- * to the session-scoped connection (`core.connect(session)`, issue 24) changes this file only.
+ * The sync door's one view of the core: every call goes through the session's connection
+ * (`core.connect(session)`), except the device login that makes the session.
  */
 import type { Readable } from 'node:stream';
 import type {
-  Change, ConflictInfo, ConflictResolution, Core, DeviceCredentials, DeviceCursorInfo, EntryInfo, ReadResult, RootInfo, Session, WriteResult,
+  Change, ChangePage, ConflictInfo, ConflictResolution, Core, DeviceCredentials, DeviceCursorInfo, EntryInfo, Follower, ReadResult, RootInfo, Session, WriteResult,
 } from '../../src/core/index.js';
-import type { ChangePage } from '../../src/core/index.js';
 
 export interface SyncCore {
   login(creds: DeviceCredentials, device: { uuid: string; name: string; address: string | null }): Promise<{ id: number; uuid: string; name: string; token: string; user: string }>;
-  deviceSession(token: string, requestId: string, address: string | null): Session;
+  deviceSession(token: string, requestId: string, address: string | null): Promise<Session>;
   roots(s: Session): RootInfo[];
   /** The root's last seq (durable or not). */
   seq(s: Session, root: string): Promise<number>;
   changes(s: Session, root: string, after: number, limit: number): Promise<ChangePage>;
-  subscribe(s: Session, root: string, listener: (c: Change) => void): Promise<() => void>;
+  /** Replays the feed after `after`, then live changes: no gap, no duplicate. */
+  follow(s: Session, root: string, after: number, deliver: (c: Change) => void, onEnd: (err?: unknown) => void): Promise<Follower>;
   setCursor(s: Session, root: string, cursor: number): Promise<DeviceCursorInfo>;
   stat(s: Session, root: string, path: string): Promise<EntryInfo>;
   read(s: Session, root: string, path: string, opts?: { version?: number; start?: number; end?: number }): Promise<ReadResult>;
@@ -28,25 +28,26 @@ export interface SyncCore {
 }
 
 export function syncCore(core: Core): SyncCore {
-  const { vfs } = core;
+  const c = (s: Session) => core.connect(s);
   return {
+    // Before a session exists: a device logs in (password, API token or pairing code).
     login: (creds, device) => core.devices.login(creds, device),
-    deviceSession: (token, requestId, address) => core.accounts.deviceSession(token, 'sync', requestId, address),
-    roots: (s) => core.roots.list(s),
-    seq: async (s, root) => (await vfs.stat(s, root, '')).seq,
-    changes: (s, root, after, limit) => vfs.changes(s, root, after, limit),
-    subscribe: (s, root, listener) => vfs.subscribe(s, root, listener),
-    setCursor: (s, root, cursor) => core.devices.setCursor(s, root, cursor),
-    stat: (s, root, path) => vfs.stat(s, root, path),
-    read: (s, root, path, opts) => vfs.read(s, root, path, opts),
+    deviceSession: (token, requestId, address) => core.authenticate({ kind: 'device', token }, { protocol: 'sync', requestId, address: address ?? undefined }),
+    roots: (s) => c(s).roots(),
+    seq: async (s, root) => (await c(s).stat(root, '')).seq,
+    changes: (s, root, after, limit) => c(s).changes(root, after, limit),
+    follow: (s, root, after, deliver, onEnd) => c(s).follow(root, deliver, { after, onEnd }),
+    setCursor: (s, root, cursor) => c(s).setDeviceCursor(root, cursor),
+    stat: (s, root, path) => c(s).stat(root, path),
+    read: (s, root, path, opts) => c(s).read(root, path, opts),
     // A sync client always knows its base: an outdated one gives a conflict copy, never an overwrite.
-    write: (s, root, path, source, opts) => vfs.write(s, root, path, source, { ...opts, onConflict: 'copy', createParents: true }),
-    mkdir: (s, root, path) => vfs.mkdir(s, root, path, { createParents: true }),
-    delete: (s, root, path, baseVersion) => vfs.delete(s, root, path, { baseVersion }),
-    move: (s, root, from, to, baseVersion) => vfs.move(s, root, from, to, { baseVersion }),
-    conflicts: (s, root) => vfs.conflicts(s, root),
+    write: (s, root, path, source, opts) => c(s).write(root, path, source, { ...opts, onConflict: 'copy', createParents: true }),
+    mkdir: (s, root, path) => c(s).mkdir(root, path, { createParents: true }),
+    delete: (s, root, path, baseVersion) => c(s).delete(root, path, { baseVersion }),
+    move: (s, root, from, to, baseVersion) => c(s).move(root, from, to, { baseVersion }),
+    conflicts: (s, root) => c(s).conflicts(root),
     resolve: async (s, root, id, resolution) => {
-      await vfs.resolveConflict(s, root, id, resolution);
+      await c(s).resolveConflict(root, id, resolution);
     },
   };
 }

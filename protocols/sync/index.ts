@@ -69,15 +69,15 @@ export function createSyncDoor(deps: SyncDoorDeps): SyncDoor {
       const url = new URL(req.url ?? '/', 'http://x');
       if (url.pathname !== WS_PATH) return false;
       const requestId = randomUUID();
-      try {
-        const session = deviceOf(core, req.headers.authorization, requestId, req.socket.remoteAddress ?? 'unknown');
-        push.upgrade(req, socket, head, session);
-      } catch (err) {
-        const w = wireError(err);
-        const status = w?.status ?? 500;
-        const body = JSON.stringify(w?.body ?? { error: { code: 'INTERNAL', message: 'internal error' } });
-        socket.end(`HTTP/1.1 ${status} Refused\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-      }
+      deviceOf(core, req.headers.authorization, requestId, req.socket.remoteAddress ?? 'unknown')
+        .then((session) => push.upgrade(req, socket, head, session))
+        .catch((err: unknown) => {
+          const w = wireError(err);
+          if (!w) deps.log.error({ err, requestId }, 'sync upgrade failed');
+          const status = w?.status ?? 500;
+          const body = JSON.stringify(w?.body ?? { error: { code: 'INTERNAL', message: 'internal error' } });
+          socket.end(`HTTP/1.1 ${status} Refused\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+        });
       return true;
     },
     close: () => push.close(),

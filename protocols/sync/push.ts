@@ -85,41 +85,39 @@ export class PushServer {
     });
   }
 
-  /** Backlog after `after`, then live; returns the unsubscribe function. */
+  /**
+   * Backlog after `after`, then live (the core's follower: no gap, no duplicate); returns the stop
+   * function. Changes are batched per event-loop turn so a big backlog goes out in few messages.
+   */
   private async follow(session: Session, root: string, after: number, send: (m: ServerMessage) => void): Promise<() => void> {
     const seq = await this.core.seq(session, root);
     if (after > seq) {
       send({ type: 'error', root, code: 'STALE_CURSOR', message: `cursor ${after} is beyond the root's feed (${seq}): rescan from 0` });
       return () => {};
     }
-    let last = after;
-    let held: Change[] | null = [];
-    const emit = (batch: Change[]) => {
-      const fresh = batch.filter((c) => c.seq > last);
-      if (fresh.length === 0) return;
-      last = fresh[fresh.length - 1]!.seq;
-      send({ type: 'changes', root, changes: fresh.map(wireChange), cursor: last });
+    let batch: Change[] = [];
+    let live = false;
+    const flush = () => {
+      const out = batch;
+      batch = [];
+      if (out.length) send({ type: 'changes', root, changes: out.map(wireChange), cursor: out[out.length - 1]!.seq });
     };
-    const stop = await this.core.subscribe(session, root, (c) => {
-      if (held) held.push(c);
-      else emit([c]);
+    const follower = await this.core.follow(session, root, after, (c) => {
+      if (batch.length === 0) setImmediate(flush);
+      batch.push(c);
+      if (batch.length >= this.options.pageSize) flush();
+    }, (err) => {
+      flush();
+      const w = err ? wireError(err) : null;
+      send({ type: 'error', root, code: w?.body.error.code ?? 'PERMISSION_DENIED', message: w?.body.error.message ?? 'the subscription ended: access to the root was lost' });
     });
-    try {
-      for (;;) {
-        const page = await this.core.changes(session, root, last, this.options.pageSize);
-        emit(page.changes);
-        last = Math.max(last, page.cursor);
-        if (!page.more) break;
-      }
-    } catch (err) {
-      stop();
-      throw err;
-    }
-    const backlog = held;
-    held = null;
-    emit(backlog);
-    send({ type: 'live', root, cursor: last });
-    return stop;
+    // The replay is delivered from the next turn on, in order; 'live' follows what it had then.
+    setImmediate(() => {
+      flush();
+      if (!live) send({ type: 'live', root, cursor: Math.max(after, follower.last) });
+      live = true;
+    });
+    return () => follower.stop();
   }
 
   async close(): Promise<void> {

@@ -58,15 +58,15 @@ async function json<T extends z.ZodType>(ctx: Ctx, schema: T): Promise<z.infer<T
 }
 
 /** The device of a request (Bearer sgd_...); the WebSocket upgrade uses the same check. */
-export function deviceOf(core: SyncCore, authorization: string | undefined, requestId: string, address: string): Session {
+export async function deviceOf(core: SyncCore, authorization: string | undefined, requestId: string, address: string): Promise<Session> {
   const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
   if (!m || !m[1]!.startsWith(DEVICE_TOKEN_PREFIX)) throw new SyncError(401, 'UNAUTHENTICATED', 'a device token is required (Authorization: Bearer sgd_...): run `syncgate client login`');
-  return core.deviceSession(m[1]!, requestId, address);
+  return await core.deviceSession(m[1]!, requestId, address);
 }
 
 export function syncRoutes(core: SyncCore, signatures: SignatureCache, options: SyncOptions): Router<SyncState> {
   const r = new Router<SyncState>({ prefix: PREFIX });
-  const session = (ctx: Ctx): Session => (ctx.state.session ??= deviceOf(core, ctx.get('authorization'), ctx.state.requestId, ctx.state.address));
+  const session = async (ctx: Ctx): Promise<Session> => (ctx.state.session ??= await deviceOf(core, ctx.get('authorization'), ctx.state.requestId, ctx.state.address));
   const root = (ctx: Ctx) => ctx.params.root!;
 
   r.post('/login', async (ctx) => {
@@ -77,13 +77,13 @@ export function syncRoutes(core: SyncCore, signatures: SignatureCache, options: 
     ctx.body = out;
   });
 
-  r.get('/roots', (ctx) => {
-    const out: RootsResponse = { roots: core.roots(session(ctx)).map((x) => ({ name: x.name, access: x.access, seq: x.seq })) };
+  r.get('/roots', async (ctx) => {
+    const out: RootsResponse = { roots: core.roots(await session(ctx)).map((x) => ({ name: x.name, access: x.access, seq: x.seq })) };
     ctx.body = out;
   });
 
   r.get('/roots/:root/changes', async (ctx) => {
-    const s = session(ctx);
+    const s = await session(ctx);
     const q = parse(changesQuery, ctx.query);
     const seq = await core.seq(s, root(ctx));
     if (q.after > seq) throw new SyncError(410, 'STALE_CURSOR', `cursor ${q.after} is beyond the root's feed (${seq}): rescan from 0`, { seq });
@@ -93,7 +93,7 @@ export function syncRoutes(core: SyncCore, signatures: SignatureCache, options: 
   });
 
   r.put('/roots/:root/cursor', async (ctx) => {
-    const s = session(ctx);
+    const s = await session(ctx);
     const body = await json(ctx, cursorBody);
     const c = await core.setCursor(s, root(ctx), body.cursor).catch((err: { details?: { reason?: string } }) => {
       if (err.details?.reason === 'stale-cursor') throw new SyncError(410, 'STALE_CURSOR', 'the cursor is beyond the root\'s feed: rescan from 0');
@@ -104,7 +104,7 @@ export function syncRoutes(core: SyncCore, signatures: SignatureCache, options: 
   });
 
   r.get('/roots/:root/file', async (ctx) => {
-    const s = session(ctx);
+    const s = await session(ctx);
     const { path } = parse(pathQuery, ctx.query);
     const range = parseRange(ctx.get('range') || undefined);
     const res = await core.read(s, root(ctx), path, range ?? {});
@@ -120,7 +120,7 @@ export function syncRoutes(core: SyncCore, signatures: SignatureCache, options: 
   });
 
   r.post('/roots/:root/delta', async (ctx) => {
-    const s = session(ctx);
+    const s = await session(ctx);
     const { path } = parse(pathQuery, ctx.query);
     const sig = await readBounded(ctx.req, options.maxSignatureBytes);
     const { entry, body } = await deltaToHead(core, s, root(ctx), path, sig);
@@ -130,7 +130,7 @@ export function syncRoutes(core: SyncCore, signatures: SignatureCache, options: 
   });
 
   r.get('/roots/:root/signature', async (ctx) => {
-    const s = session(ctx);
+    const s = await session(ctx);
     const { path } = parse(pathQuery, ctx.query);
     const { entry, body } = await headSignature(core, signatures, s, root(ctx), path);
     entryHeaders(ctx, entry);
@@ -139,7 +139,7 @@ export function syncRoutes(core: SyncCore, signatures: SignatureCache, options: 
   });
 
   r.put('/roots/:root/file', async (ctx) => {
-    const s = session(ctx);
+    const s = await session(ctx);
     const q = parse(uploadQuery, ctx.query);
     const result = await uploadWhole(core, s, root(ctx), { path: q.path, base: q.base, sha256: q.sha256, mtimeMs: q.mtime }, ctx.req);
     // A conflict is a success too: the content is kept, as a conflict copy (WriteResponse.conflict).
@@ -147,7 +147,7 @@ export function syncRoutes(core: SyncCore, signatures: SignatureCache, options: 
   });
 
   r.post('/roots/:root/patch', async (ctx) => {
-    const s = session(ctx);
+    const s = await session(ctx);
     const q = parse(uploadQuery, ctx.query);
     if (q.base === undefined || q.base < 1) throw new SyncError(400, 'INVALID_INPUT', 'a delta upload names the version it was made against (base)');
     const result = await uploadDelta(core, s, root(ctx), { path: q.path, base: q.base, sha256: q.sha256, mtimeMs: q.mtime }, ctx.req);
@@ -155,7 +155,7 @@ export function syncRoutes(core: SyncCore, signatures: SignatureCache, options: 
   });
 
   r.delete('/roots/:root/file', async (ctx) => {
-    const s = session(ctx);
+    const s = await session(ctx);
     const q = parse(deleteQuery, ctx.query);
     let out: DeleteResponse;
     try {
@@ -170,14 +170,14 @@ export function syncRoutes(core: SyncCore, signatures: SignatureCache, options: 
   });
 
   r.post('/roots/:root/mkdir', async (ctx) => {
-    const s = session(ctx);
+    const s = await session(ctx);
     const { path } = parse(pathQuery, ctx.query);
     const e = await core.mkdir(s, root(ctx), path);
     ctx.body = { entry: wireEntry(e), unchanged: false, conflict: null };
   });
 
   r.post('/roots/:root/move', async (ctx) => {
-    const s = session(ctx);
+    const s = await session(ctx);
     const body = await json(ctx, moveBody);
     const e = await core.move(s, root(ctx), body.from, body.to, body.base).catch((err: { code?: string; message?: string }) => {
       if (err.code === 'PRECONDITION_FAILED') throw new SyncError(409, 'CONFLICT', `${body.from} changed since version ${body.base}: fetch it before moving`);
@@ -187,11 +187,11 @@ export function syncRoutes(core: SyncCore, signatures: SignatureCache, options: 
   });
 
   r.get('/roots/:root/conflicts', async (ctx) => {
-    ctx.body = { conflicts: (await core.conflicts(session(ctx), root(ctx))).map(wireConflict) };
+    ctx.body = { conflicts: (await core.conflicts(await session(ctx), root(ctx))).map(wireConflict) };
   });
 
   r.post('/roots/:root/conflicts/:id', async (ctx) => {
-    const s = session(ctx);
+    const s = await session(ctx);
     const id = parse(z.coerce.number().int().positive(), ctx.params.id);
     const body = await json(ctx, resolveBody);
     await core.resolve(s, root(ctx), id, body.resolution);

@@ -161,6 +161,11 @@ export class AccountConnection {
     this.requireAccount();
     return this.core.devices.list(this.session.user.id);
   }
+  /** A one-time code (short-lived, single use) a new companion client of this user logs in with. */
+  pairDevice(): { code: string; expiresAt: number } {
+    this.requireAccount();
+    return this.core.devices.pair(this.session.user.id);
+  }
   /** Records how far this session's device applied a root's feed (the sync door, after each pass). */
   setDeviceCursor(root: string, cursor: number): Promise<DeviceCursorInfo> {
     return this.core.devices.setCursor(this.session, root, cursor);

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { ChangeInput, EntryRow, Recorded } from '../db/files-repo.js';
+import type { ChangeInput, ChangeRow, EntryRow, Recorded } from '../db/files-repo.js';
 import { joinRel } from '../lib/paths.js';
 import { isStagingLeftover } from '../storage/content-store.js';
 import { fingerprint, fingerprintMatches } from '../storage/fingerprint.js';
@@ -146,6 +146,16 @@ export class Reconciler {
     await visit(rel);
     flush();
     return recorded;
+  }
+
+  /** Publishes changes already recorded (a folder removed or moved as one set: FilesRepo.recordTree*). */
+  published(root: RootHandle, changes: ChangeRow[]): ChangeRow[] {
+    endLinksOfDeleted(this.ctx, root.row.id, changes);
+    this.ctx.durable.recorded(
+      root.row.id,
+      changes.map((c) => changeInfo(root.row.name, c)),
+    );
+    return changes;
   }
 
   commit(root: RootHandle, session: Session, inputs: ChangeInput[]): Recorded[] {

@@ -8,7 +8,7 @@ import type { CoreContext } from './context.js';
 import { fail, fromFsError, isCoreError } from './errors.js';
 import { checkScope, livePath, safePath } from './live.js';
 import type { Locks } from './locks.js';
-import { conflictInfo, entryInfo } from './present.js';
+import { actorOf, conflictInfo, entryInfo } from './present.js';
 import type { Properties } from './properties.js';
 import type { Reconciler } from './reconcile.js';
 import type { Retention } from './retention.js';
@@ -265,18 +265,21 @@ export class VfsWriter {
   }
 
   /** Removes a live entry (and a folder's whole tree), keeping every file's content in history. */
-  async removeLocked(h: RootHandle, session: Session, head: EntryRow, op: string, oldPathFor?: (p: string) => string): Promise<void> {
-    if (head.kind === 'dir') await this.reconciler.scan(h, head.path);
-    const rows = head.kind === 'dir' ? this.ctx.files.subtree(h.row.id, head.path) : [head];
-    for (const row of rows) await this.preserve(h, row);
+  async removeLocked(h: RootHandle, session: Session, head: EntryRow, op: string): Promise<void> {
     const abs = await livePath(h, head.path);
-    if (head.kind === 'dir') await this.ctx.store.removeDir(abs);
-    else await this.ctx.store.removeLive(abs).catch((e) => fromFsError(e, head.path));
-    this.commit(
-      h,
-      session,
-      rows.reverse().map((e) => ({ path: e.path, kind: e.kind, op, deleted: true, hash: e.hash, size: e.size, mtimeMs: e.mtimeMs, ino: 0, oldPath: oldPathFor?.(e.path) ?? null })),
-    );
+    if (head.kind === 'dir') {
+      // One change for the folder: its files' content kept (a link each, their blob folders synced
+      // once), one rename off the live tree, every path's tombstone recorded in one set.
+      await this.reconciler.scan(h, head.path);
+      const files = this.ctx.files.subtree(h.row.id, head.path).filter((e) => e.kind === 'file');
+      await this.ctx.store.keepBlobs(files.map((e) => ({ hash: e.hash, file: abs + e.path.slice(head.path.length) })));
+      await this.ctx.store.removeDir(abs);
+      this.reconciler.published(h, this.ctx.files.recordTreeRemoval(h.row.id, actorOf(session), head.path, op));
+    } else {
+      await this.preserve(h, head);
+      await this.ctx.store.removeLive(abs).catch((e) => fromFsError(e, head.path));
+      this.commit(h, session, [{ path: head.path, kind: head.kind, op, deleted: true, hash: head.hash, size: head.size, mtimeMs: head.mtimeMs, ino: 0, oldPath: null }]);
+    }
     this.props.deleteTree(h.row.id, head.path);
     this.locks.dropTree(h.row.id, head.path);
   }
@@ -305,20 +308,19 @@ export class VfsWriter {
         await this.removeLocked(h, session, dst, 'delete');
       }
       if (src.kind === 'dir') await this.reconciler.scan(h, from);
-      const rows = src.kind === 'dir' ? this.ctx.files.subtree(h.row.id, from) : [src];
       await this.ctx.store.renameLive(await livePath(h, from), await livePath(h, to)).catch((e) => fromFsError(e, from));
-      const moved = (p: string) => to + p.slice(from.length);
-      // A rename changes the moved inode's ctime: take a file's fingerprint afresh.
-      const movedFile = src.kind === 'file' ? await this.ctx.store.statPath(await livePath(h, to)) : null;
-      const inputs: ChangeInput[] = [];
-      for (const e of rows) {
-        const fp = movedFile && e.path === from ? fingerprint(movedFile) : { mtimeMs: e.mtimeMs, ino: e.ino, ctimeMs: e.ctimeMs };
-        inputs.push({ path: moved(e.path), kind: e.kind, op: 'move-in', deleted: false, hash: e.hash, size: e.size, ...fp, oldPath: e.path });
+      if (src.kind === 'dir') {
+        // One set of changes: every path's arrival and departure recorded together (FilesRepo.recordTreeMove).
+        this.reconciler.published(h, this.ctx.files.recordTreeMove(h.row.id, actorOf(session), from, to));
+      } else {
+        // A rename changes the moved inode's ctime: take a file's fingerprint afresh.
+        const st = await this.ctx.store.statPath(await livePath(h, to));
+        const fp = st ? fingerprint(st) : { mtimeMs: src.mtimeMs, ino: src.ino, ctimeMs: src.ctimeMs };
+        this.commit(h, session, [
+          { path: to, kind: src.kind, op: 'move-in', deleted: false, hash: src.hash, size: src.size, ...fp, oldPath: from },
+          { path: from, kind: src.kind, op: 'move-out', deleted: true, hash: src.hash, size: src.size, mtimeMs: src.mtimeMs, ino: 0 },
+        ]);
       }
-      for (const e of [...rows].reverse()) {
-        inputs.push({ path: e.path, kind: e.kind, op: 'move-out', deleted: true, hash: e.hash, size: e.size, mtimeMs: e.mtimeMs, ino: 0 });
-      }
-      this.commit(h, session, inputs);
       this.props.moveTree(h.row.id, from, to);
       followMove(this.ctx, h.row.id, from, to);
       this.locks.dropTree(h.row.id, from);

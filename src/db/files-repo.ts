@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, getTableColumns, gt, gte, inArray, lte, sql } from 'drizzle-orm';
 import { txUnsynced, type Db } from './index.js';
+import { recordTreeMove, recordTreeRemoval } from './files-tree.js';
 import { atOrBelow } from './path-range.js';
 import { changes, conflicts, entries, versions } from './schema/index.js';
 
@@ -198,6 +199,16 @@ export class FilesRepo {
       }
       return out;
     });
+  }
+
+  /** Records the removal of a live folder and its whole tree as one set of changes (see files-tree.ts). */
+  recordTreeRemoval(rootId: number, actor: Actor, path: string, op: string): ChangeRow[] {
+    return recordTreeRemoval(this.db, rootId, actor, () => this.lastSeq(rootId), path, op);
+  }
+
+  /** Records the move of a live folder and its whole tree to `to` as one set of changes. */
+  recordTreeMove(rootId: number, actor: Actor, from: string, to: string): ChangeRow[] {
+    return recordTreeMove(this.db, rootId, actor, () => this.lastSeq(rootId), from, to);
   }
 
   /** Refreshes the disk fingerprint of an entry whose content did not change (no new version). */

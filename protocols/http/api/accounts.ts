@@ -83,7 +83,13 @@ export function accountRoutes(deps: HttpDeps): HttpRouter {
   });
 
   r.get('/me/devices', requireUser, async (ctx) => {
-    ctx.body = { devices: connectionOf(ctx, core).devices().map((d) => ({ ...d, lastSeenAt: isoOrNull(d.lastSeenAt) })) };
+    const devices = connectionOf(ctx, core).devices();
+    ctx.body = { devices: devices.map((d) => ({ ...d, lastSeenAt: isoOrNull(d.lastSeenAt), roots: d.roots.map((r) => ({ ...r, updatedAt: isoOrNull(r.updatedAt) })) })) };
+  });
+  r.post('/me/devices/pairing', requireUser, async (ctx) => {
+    const p = connectionOf(ctx, core).pairDevice();
+    ctx.status = 201;
+    ctx.body = { code: p.code, expiresAt: new Date(p.expiresAt).toISOString() };
   });
   r.post('/me/devices', requireUser, async (ctx) => {
     const body = await readJson(ctx, deviceBody, max);
