@@ -7,6 +7,7 @@ import { fileRoutes } from './api/files.js';
 import { historyRoutes } from './api/history.js';
 import { retentionRoutes, openapi as retentionPaths } from './api/retention.js';
 import { sessionRoutes, openapi as sessionPaths } from './api/session.js';
+import { deviceRoutes, openapi as devicePaths } from './api/devices.js';
 import { rootRoutes } from './api/roots.js';
 import { tusRoutes } from './api/tus.js';
 import { zipRoutes } from './api/zip.js';
@@ -112,12 +113,13 @@ export function createHttpDoor(doorDeps: HttpDoorDeps): HttpDoor {
     zipRoutes(deps),
     retentionRoutes(deps),
     sessionRoutes(deps),
+    deviceRoutes(deps),
     tusRoutes(deps, metrics),
     eventRoutes(deps),
     shareRoutes(deps),
   ];
   const routes = [base, ...routers].flatMap((r) => r.stack.filter((l) => l.methods.length > 0).map((l) => ({ methods: l.methods.filter((m) => m !== 'HEAD' || !l.methods.includes('GET')), path: String(l.path) })));
-  const extra: OpenApiPaths = { ...eventPaths, ...sharePaths, ...retentionPaths, ...sessionPaths };
+  const extra: OpenApiPaths = { ...eventPaths, ...sharePaths, ...retentionPaths, ...sessionPaths, ...devicePaths };
   const doc = buildOpenApi(extra);
   const docRouter = new Router<HttpState>();
   docRouter.get('/api/v1/openapi.json', (ctx) => {

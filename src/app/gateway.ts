@@ -72,6 +72,8 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger; now?
       maxDelayMs: config.security.maxDelayMs,
     },
     ignoredNames,
+    shares: config.shares,
+    uploads: { maxOpenPerUser: config.http.maxOpenUploadsPerUser },
     allowedRootParents: config.roots.allowedParents.map((p) => path.resolve(p)),
     now: opts.now,
     sessionIdleMs: config.http.sessionIdleHours * 3600_000,

@@ -93,3 +93,19 @@ describe('GET /api/v1/session', () => {
     expect(basic.csrfToken).toBeUndefined();
   });
 });
+
+describe('pairing codes and device progress for the page', () => {
+  it('POST /me/pairing-codes gives a one-time code a device logs in with; GET /me/device-sync shows how far behind it is', async () => {
+    const created = await fetch(`${t.url}/api/v1/me/pairing-codes`, { method: 'POST', headers: { authorization: ALICE } });
+    expect(created.status).toBe(201);
+    const { code, expiresAt } = (await created.json()) as { code: string; expiresAt: string };
+    expect(code).toMatch(/^[A-Z0-9]{5}-[A-Z0-9]+$/);
+    expect(Date.parse(expiresAt)).toBeGreaterThan(Date.now());
+    const device = await t.gw.core.devices.login({ pairingCode: code }, { uuid: '0123456789abcdef0123', name: 'laptop', address: '127.0.0.1' });
+    expect(device.user).toBe('alice');
+    await expect(t.gw.core.devices.login({ pairingCode: code }, { uuid: '0123456789abcdef0124', name: 'again', address: null })).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    const list = (await (await fetch(`${t.url}/api/v1/me/device-sync`, { headers: { authorization: ALICE } })).json()) as { devices: { name: string; revoked: boolean; roots: unknown[] }[] };
+    expect(list.devices.find((d) => d.name === 'laptop')).toMatchObject({ revoked: false, roots: expect.any(Array) });
+    expect((await fetch(`${t.url}/api/v1/me/pairing-codes`, { method: 'POST' })).status).toBe(401);
+  });
+});

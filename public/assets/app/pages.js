@@ -70,7 +70,9 @@ export function SharesView() {
 
 /** My devices, API tokens (shown once at creation) and password. */
 export function AccountView({ notify }) {
-  const [devices, reloadDevices] = useData(() => api('GET', '/api/v1/me/devices'));
+  const [devices, reloadDevices] = useData(() => api('GET', '/api/v1/me/device-sync'));
+  const [pairing, setPairing] = useState(null);
+  const pair = async () => setPairing(await api('POST', '/api/v1/me/pairing-codes').catch((e) => ({ error: e.message })));
   const [tokens, reloadTokens] = useData(() => api('GET', '/api/v1/me/tokens'));
   const [dialog, setDialog] = useState(null);
   const [newToken, setNewToken] = useState(null);
@@ -93,9 +95,13 @@ export function AccountView({ notify }) {
     <${Failed} error=${devices.error} />
     ${devices.data && !devices.data.devices.length ? html`<p class="muted">No device uses the companion client yet.</p>` : null}
     <ul class="rows">${(devices.data?.devices || []).map((d) => html`<li data-device=${d.id}>
-      <span class="grow"><strong>${d.name}</strong> <span class="muted">${d.lastSeenAt ? `last seen ${date(d.lastSeenAt)}` : 'never seen'}${d.lastAddress ? ` from ${d.lastAddress}` : ''}${d.behind !== undefined ? ` · ${d.behind} change(s) behind` : ''}</span></span>
-      <button type="button" class="danger" aria-label=${`Revoke device ${d.name}`} onClick=${() => revokeDevice(d)}>Revoke</button>
+      <span class="grow"><strong>${d.name}</strong> <span class="muted">${d.revoked ? 'revoked · ' : ''}${d.lastSeenAt ? `last seen ${date(d.lastSeenAt)}` : 'never seen'}${d.lastAddress ? ` from ${d.lastAddress}` : ''}</span>
+        ${d.roots.length ? html`<br /><span class="behind">${d.roots.map((c) => `${c.root}: ${c.behind ? `${c.behind} change${c.behind === 1 ? '' : 's'} behind` : 'up to date'}`).join(' · ')}</span>` : null}</span>
+      ${d.revoked ? null : html`<button type="button" class="danger" aria-label=${`Revoke device ${d.name}`} onClick=${() => revokeDevice(d)}>Revoke</button>`}
     </li>`)}</ul>
+    <p class="muted">A new device: install the companion client and give it a pairing code (valid for a few minutes, usable once).</p>
+    <button type="button" class="secondary" onClick=${pair}>New pairing code</button>
+    ${pairing ? (pairing.error ? html`<p class="error" role="alert">${pairing.error}</p>` : html`<p class="created" role="status">Pairing code: <strong id="pairing-code">${pairing.code}</strong> <span class="muted">valid until ${date(pairing.expiresAt)}</span></p>`) : null}
     <h2>API tokens</h2>
     <p class="muted">A token works as a password for WebDAV, FTP and scripts, and can be revoked alone.</p>
     <button type="button" onClick=${addToken}>New token</button>
