@@ -113,6 +113,8 @@ for (const [label, viewport] of [['desktop', DESKTOP], ['phone', PHONE]] as cons
     it('new folder, upload by picker and by drop with progress, asks before replacing, pause/resume and cancel', async () => {
       const { page } = w;
       await page.click('button:has-text("New folder")');
+      // The dialog takes the focus to its field (keyboard users type at once).
+      await page.waitForFunction(() => (document.activeElement as HTMLInputElement | null)?.name === 'value');
       await w.shot('new-folder-dialog');
       await expectAccessible(page, 'new folder dialog');
       await fits('new folder dialog');
