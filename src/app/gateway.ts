@@ -15,6 +15,7 @@ import { createWebdavDoor, type WebdavDoor } from '../../protocols/webdav/index.
 import { startFtpDoor, type FtpDoor } from '../../protocols/ftp/index.js';
 import { createSyncDoor, type SyncDoor } from '../../protocols/sync/index.js';
 import { SignatureCache } from '../delta/index.js';
+import { enforceHttpLimits, serverOptions, type HttpLimits } from '../lib/http-limits.js';
 import { bootstrap } from './bootstrap.js';
 import { markRunning, markStopped } from './run-marker.js';
 import { startMetricsListener } from './metrics-listener.js';
@@ -134,8 +135,17 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger; now?
       else if (doors.sync?.owns(url)) doors.sync.handle(req, res);
       else doors.http.handle(req, res);
     };
-    const server = tls ? https.createServer(tls, onRequest) : http.createServer(onRequest);
-    server.requestTimeout = 0; // large uploads; idle sockets are cut by keepAliveTimeout/headersTimeout
+    const h = config.http;
+    const limits: HttpLimits = {
+      headersTimeoutMs: h.headersTimeoutSec * 1000,
+      idleTimeoutMs: h.idleTimeoutSec * 1000,
+      bodyMinBytesPerSec: h.bodyMinBytesPerSec,
+      bodyRateWindowMs: h.bodyRateWindowSec * 1000,
+      maxConnectionsPerAddress: h.maxConnectionsPerAddress,
+    };
+    const server = tls ? https.createServer({ ...serverOptions(limits), ...tls }, onRequest) : http.createServer(serverOptions(limits), onRequest);
+    const httpLog = log.child({ category: 'http' });
+    enforceHttpLimits(server, limits, (what, address) => httpLog.warn({ address, what }, what === 'connection' ? 'connection refused: too many from this address' : 'request cut: its body was too slow'));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.http.port, config.http.host, () => resolve());
