@@ -2,10 +2,12 @@
  * Issue 22 item 1 (critical): user content is never served as a live page of the gateway's origin,
  * by any door, and the API cannot turn a host folder into a root.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Api } from '../../src/client/api.js';
 import { isCoreError } from '../../src/core/index.js';
 import { body } from '../helpers/core.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -94,9 +96,9 @@ describe('safe downloads (issue 22 item 1)', () => {
     const part = await fetch(`${t.url}/dav/docs/files/page.html`, { headers: { authorization: ALICE, range: 'bytes=0-9' } });
     expect(part.status).toBe(206);
     expectSafe(part, 'attachment', 'ranged GET');
-    // The collection listing (our own HTML) is sandboxed too.
+    // The collection listing (our own HTML) is sandboxed too, with downloads allowed (its links).
     const listing = await fetch(`${t.url}/dav/docs/files/`, { headers: { authorization: ALICE } });
-    expect(directives(listing.headers.get('content-security-policy'))).toEqual(directives(SANDBOX));
+    expect(directives(listing.headers.get('content-security-policy'))).toEqual(directives("sandbox allow-downloads; default-src 'none'; frame-ancestors 'none'"));
     expect(listing.headers.get('x-content-type-options')).toBe('nosniff');
     // Nor may another site's page load /dav/ content into its own process (as the HTTP door).
     expect(listing.headers.get('cross-origin-resource-policy')).toBe('same-origin');
@@ -137,6 +139,16 @@ describe('safe downloads (issue 22 item 1)', () => {
       expectSafe(res, 'attachment', url);
       await res.arrayBuffer();
     }
+  });
+});
+
+describe('safe downloads through the sync door (issue 22 item 1)', () => {
+  it('a file fetched with a device token is a sandboxed attachment too', async () => {
+    const login = await new Api(t.url, null).login({ uuid: randomUUID(), name: 'laptop', user: 'alice', password: 'alice-password' });
+    const res = await fetch(`${t.url}/sync/v1/roots/docs/file?path=${encodeURIComponent('files/page.html')}`, { headers: { authorization: `Bearer ${login.token}` } });
+    expectSafe(res, 'attachment', 'sync file');
+    expect(res.headers.get('content-type')).toBe('application/octet-stream');
+    expect(await res.text()).toBe(PAGE);
   });
 });
 
