@@ -3,5 +3,12 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const args = process.argv.slice(2);
+if (args[0] === 'client') {
+  // The companion client ships without the server: load only its own modules (faster start too).
+  const { runClient } = await import('../src/client/main.ts');
+  process.exitCode = await runClient(args.slice(1));
+} else {
+  const { main } = await import('../src/cli/main.ts');
+  process.exitCode = await main(args);
+}

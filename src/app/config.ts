@@ -46,6 +46,16 @@ export const configSchema = z.object({
     /** File names never stored or listed. */
     ignoredNames: z.array(z.string()).default([]),
   }).prefault({}),
+  shares: z.object({
+    /**
+     * Anonymous drop links: the largest file a visitor may drop (bytes; http.maxUploadBytes applies
+     * too), how many files a link takes when its creator set no limit (0 = unlimited), and how many
+     * may be under way at once through one link.
+     */
+    dropMaxFileBytes: z.number().int().min(0).default(512 * 1024 * 1024),
+    dropMaxFiles: z.number().int().min(0).default(100),
+    dropMaxOpenUploads: z.number().int().min(1).default(4),
+  }).prefault({}),
   watcher: z.object({
     enabled: z.boolean().default(true),
     /**

@@ -15,12 +15,12 @@ import { Properties } from './properties.js';
 import { Reconciler } from './reconcile.js';
 import { Retention } from './retention.js';
 import { Roots } from './roots.js';
-import { ShareLinks, type AccessMeta, type OpenedShare } from './shares.js';
+import { ShareLinks, type AccessMeta, type OpenedShare, type ShareLinksOptions } from './shares.js';
 import { VfsReader } from './vfs-read.js';
 import { Vfs } from './vfs.js';
 import { VfsWriter } from './vfs-write.js';
 import { VfsRecovery } from './vfs-recover.js';
-import { ResumableUploads } from './uploads.js';
+import { ResumableUploads, type UploadLimits } from './uploads.js';
 import type { Session } from './session.js';
 
 export interface CoreOptions {
@@ -38,6 +38,10 @@ export interface CoreOptions {
    * files, which a start-up otherwise clears as leftovers of a crash.
    */
   beside?: boolean;
+  /** Limits of share links (drop caps); see ShareLinksOptions. */
+  shares?: Pick<ShareLinksOptions, 'dropMaxFileBytes' | 'dropMaxFiles' | 'dropMaxOpenUploads'>;
+  /** Limits of resumable uploads; see UploadLimits. */
+  uploads?: UploadLimits;
   /** The clock of expiries (share links, uploads, locks, login bans, sessions) and the change feed's access checks; tests set it. */
   now?: () => number;
   /** A login session (cookie or bearer) unused this long ends; 12 hours when absent. */
@@ -84,8 +88,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const recovery = new VfsRecovery(ctx, roots, reconciler, locks, reader, writer);
   const vfs = new Vfs(reader, writer, recovery);
   const now = opts.now ?? Date.now;
-  const shares = new ShareLinks(ctx, roots, accounts, guard, { now });
-  const uploads = new ResumableUploads(store.uploadDir, roots, writer, now);
+  const shares = new ShareLinks(ctx, roots, accounts, guard, { now, ...opts.shares, vfs });
+  const uploads = new ResumableUploads(store.uploadDir, roots, writer, now, undefined, opts.uploads);
   const devices = new Devices(ctx, accounts, roots, guard, now);
   const services: CoreServices = { ctx, roots, accounts, guard, locks, properties, retention, shares, reader, writer, recovery, uploads, devices, now };
   return {

@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import { tx } from '../db/index.js';
 import { atOrBelow } from '../db/path-range.js';
@@ -7,11 +8,13 @@ import { randomToken, safeEqual, sha256Hex } from '../lib/ids.js';
 import { secretMatches } from '../lib/kdf.js';
 import type { Accounts } from './accounts.js';
 import type { CoreContext } from './context.js';
-import { fail } from './errors.js';
+import { fail, isCoreError } from './errors.js';
 import type { LoginGuard } from './guard.js';
 import { safePath } from './live.js';
 import type { Roots } from './roots.js';
 import type { Session } from './session.js';
+import type { WriteResult } from './types.js';
+import type { Vfs } from './vfs.js';
 
 type LinkRow = typeof shareLinks.$inferSelect;
 
@@ -75,6 +78,38 @@ export interface ShareLinksOptions {
   /** How long a password cookie stays valid (the link itself is checked on every request anyway). */
   cookieTtlMs?: number;
   now?: () => number;
+  /** Largest file an anonymous visitor may drop through a link (bytes; 0 = only the caller's cap). */
+  dropMaxFileBytes?: number;
+  /** Files a drop link accepts when its creator set no limit (0 = unlimited). */
+  dropMaxFiles?: number;
+  /** Drop uploads in progress at once through one link. */
+  dropMaxOpenUploads?: number;
+  /** Where drops are written (the core's Vfs); drop() needs it. */
+  vfs?: Vfs;
+}
+
+/**
+ * One counted use of a link: a download that sends content, or a drop upload. Counted when it
+ * starts, so two requests cannot both take the last one; given back by cancel() when the use did
+ * not happen after all (a server-side failure, a refused upload).
+ */
+export interface ShareUse {
+  /** Idempotent; a use that sent content to a client who then went away is not cancelled. */
+  cancel(): void;
+}
+
+export interface DropOptions extends AccessMeta {
+  /** The size the sender announced (HTTP Content-Length): refused at once when over the cap. */
+  declaredSize?: number;
+  /** The door's own cap (e.g. the server's largest upload), applied with the link's. */
+  maxSize?: number;
+}
+
+const DROP_NAME_TRIES = 1000;
+
+function splitExt(name: string): [string, string] {
+  const i = name.lastIndexOf('.');
+  return i <= 0 ? [name, ''] : [name.slice(0, i), name.slice(i)];
 }
 
 /**
@@ -92,6 +127,12 @@ export class ShareLinks {
   private readonly secret = randomBytes(32);
   private readonly cookieTtlMs: number;
   private readonly now: () => number;
+  private readonly dropMaxFileBytes: number;
+  private readonly dropMaxFiles: number;
+  private readonly dropMaxOpenUploads: number;
+  private readonly vfs: Vfs | undefined;
+  /** Drop uploads in progress, per link id. */
+  private readonly openDrops = new Map<number, number>();
 
   constructor(
     private readonly ctx: CoreContext,
@@ -102,6 +143,10 @@ export class ShareLinks {
   ) {
     this.cookieTtlMs = opts.cookieTtlMs ?? 60 * 60 * 1000;
     this.now = opts.now ?? Date.now;
+    this.dropMaxFileBytes = opts.dropMaxFileBytes ?? 0;
+    this.dropMaxFiles = opts.dropMaxFiles ?? 0;
+    this.dropMaxOpenUploads = opts.dropMaxOpenUploads ?? Number.POSITIVE_INFINITY;
+    this.vfs = opts.vfs;
   }
 
   async create(session: Session, input: CreateShareInput): Promise<{ link: ShareLinkInfo; token: string }> {
@@ -197,10 +242,15 @@ export class ShareLinks {
   }
 
   /**
-   * Counts one download (or one upload for a drop link) against the limit, atomically: two
-   * concurrent requests for the last download cannot both pass.
+   * Counts one use against the limit, atomically: two concurrent requests for the last download
+   * cannot both pass. What counts is every access that sends content, whatever its range (a
+   * download manager fetching a file in pieces uses one per piece: otherwise ranges that do not
+   * start at byte 0 were a way around the limit), and every drop upload; cancel() gives the count
+   * back when the use failed on our side or was refused, so only successes use up a link.
    */
-  consume(linkId: number): void {
+  begin(linkId: number): ShareUse {
+    const row = this.ctx.db.select().from(shareLinks).where(eq(shareLinks.id, linkId)).get();
+    const limit = row ? this.limitOf(row) : null;
     const res = this.ctx.db
       .update(shareLinks)
       .set({ downloads: sql`${shareLinks.downloads} + 1` })
@@ -208,11 +258,87 @@ export class ShareLinks {
         and(
           eq(shareLinks.id, linkId),
           isNull(shareLinks.revokedAt),
-          or(isNull(shareLinks.maxDownloads), lt(shareLinks.downloads, shareLinks.maxDownloads)),
+          isNull(shareLinks.endedAt),
+          limit === null ? undefined : lt(shareLinks.downloads, limit),
         ),
       )
       .run();
     if (res.changes === 0) fail('PERMISSION_DENIED', 'this link has reached its download limit', { reason: 'exhausted' });
+    let cancelled = false;
+    return {
+      cancel: () => {
+        if (cancelled) return;
+        cancelled = true;
+        this.ctx.db
+          .update(shareLinks)
+          .set({ downloads: sql`max(${shareLinks.downloads} - 1, 0)` })
+          .where(eq(shareLinks.id, linkId))
+          .run();
+      },
+    };
+  }
+
+  /** A use that cannot fail after it starts (kept for callers that count before they act). */
+  consume(linkId: number): void {
+    this.begin(linkId);
+  }
+
+  /**
+   * An anonymous visitor drops a file through an upload-only link. The link's rules: a plain file
+   * name, never an overwrite (an existing name gets ' (1)', ' (2)', ...), at most dropMaxFileBytes
+   * (refused before the body is read when the size is announced, and nothing is kept when the body
+   * runs over), at most dropMaxFiles files unless the creator set a limit, at most
+   * dropMaxOpenUploads at once; only a stored file uses up the link. The file is written as the
+   * link's creator: once quotas exist, a drop counts against that user's quota like any upload.
+   */
+  async drop(opened: OpenedShare, name: string, source: Readable, opts: DropOptions = {}): Promise<WriteResult> {
+    const { link, session, root } = opened;
+    if (!this.vfs) throw new Error('ShareLinks was built without a Vfs: drops need one');
+    if (!link.uploadOnly) fail('PERMISSION_DENIED', 'this link does not accept uploads');
+    if (!name || name.includes('/') || name.includes('\\') || name.length > 255) fail('INVALID_PATH', 'an upload needs a plain file name');
+    const caps = [this.dropMaxFileBytes, opts.maxSize ?? 0].filter((c) => c > 0);
+    const maxSize = caps.length > 0 ? Math.min(...caps) : undefined;
+    if (maxSize !== undefined && opts.declaredSize !== undefined && opts.declaredSize > maxSize) {
+      fail('QUOTA_EXCEEDED', `this link accepts files of at most ${maxSize} bytes`, { reason: 'too-large' });
+    }
+    const open = this.openDrops.get(link.id) ?? 0;
+    if (open >= this.dropMaxOpenUploads) fail('TOO_MANY_ATTEMPTS', 'too many uploads through this link at once; try again when one has finished', { reason: 'open-uploads', retryAfterSec: 5 });
+    this.openDrops.set(link.id, open + 1);
+    try {
+      const use = this.begin(link.id);
+      try {
+        const result = await this.dropAs(session, root, link.path, name, source, { maxSize, declaredSize: opts.declaredSize });
+        this.logAccess(link.id, { ...opts, action: 'upload', bytes: result.entry.size, path: link.path === '' ? result.entry.path : result.entry.path.slice(link.path.length + 1) });
+        return result;
+      } catch (err) {
+        use.cancel();
+        throw err;
+      }
+    } finally {
+      const left = (this.openDrops.get(link.id) ?? 1) - 1;
+      if (left > 0) this.openDrops.set(link.id, left);
+      else this.openDrops.delete(link.id);
+    }
+  }
+
+  private async dropAs(session: Session, root: string, base: string, name: string, source: Readable, opts: { maxSize?: number; declaredSize?: number }): Promise<WriteResult> {
+    const [stem, ext] = splitExt(name);
+    for (let i = 0; i < DROP_NAME_TRIES; i += 1) {
+      const candidate = i === 0 ? name : `${stem} (${i})${ext}`;
+      try {
+        return await this.vfs!.write(session, root, base === '' ? candidate : `${base}/${candidate}`, source, { createOnly: true, ...opts });
+      } catch (err) {
+        // The writer refuses an existing name before it reads the body; only then may we try the next.
+        if (!isCoreError(err, 'ALREADY_EXISTS') || source.readableDidRead) throw err;
+      }
+    }
+    fail('ALREADY_EXISTS', 'too many files with this name');
+  }
+
+  /** Uses allowed: the creator's limit, or for a drop link without one the server's default. */
+  private limitOf(row: LinkRow): number | null {
+    if (row.maxDownloads !== null) return row.maxDownloads;
+    return row.uploadOnly && this.dropMaxFiles > 0 ? this.dropMaxFiles : null;
   }
 
   logAccess(linkId: number, entry: { action: string; bytes?: number; path?: string | null } & AccessMeta): void {
@@ -287,7 +413,8 @@ export class ShareLinks {
       this.ctx.db.update(shareLinks).set({ endedAt: this.now() }).where(eq(shareLinks.id, row.id)).run();
       fail('NOT_FOUND', 'what this link shared was deleted');
     }
-    if (row.maxDownloads !== null && row.downloads >= row.maxDownloads) {
+    const limit = this.limitOf(row);
+    if (limit !== null && row.downloads >= limit) {
       fail('PERMISSION_DENIED', 'this link has reached its download limit', { reason: 'exhausted' });
     }
     const session: Session = {
@@ -320,7 +447,8 @@ export class ShareLinks {
     if (row.revokedAt !== null) state = 'revoked';
     else if (row.endedAt !== null) state = 'ended';
     else if (row.expiresAt !== null && row.expiresAt <= this.now()) state = 'expired';
-    else if (row.maxDownloads !== null && row.downloads >= row.maxDownloads) state = 'exhausted';
+    const limit = this.limitOf(row);
+    if (state === 'active' && limit !== null && row.downloads >= limit) state = 'exhausted';
     return {
       id: row.id,
       root: rootName,
@@ -331,7 +459,7 @@ export class ShareLinks {
       createdAt: row.createdAt,
       expiresAt: row.expiresAt,
       hasPassword: row.passwordHash !== null,
-      maxDownloads: row.maxDownloads,
+      maxDownloads: limit,
       downloads: row.downloads,
       uploadOnly: row.uploadOnly,
       revokedAt: row.revokedAt,

@@ -5,6 +5,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { randomToken } from '../lib/ids.js';
+import { KeyedMutex } from '../lib/mutex.js';
 import { fail, isCoreError } from './errors.js';
 import { checkScope, safePath } from './live.js';
 import type { Roots } from './roots.js';
@@ -55,6 +56,14 @@ export interface AppendResult {
 
 const ID = /^[A-Za-z0-9_-]{20,64}$/;
 
+export interface UploadLimits {
+  /**
+   * Unfinished uploads one user may hold at once; a share link's uploads (made as its creator)
+   * are counted apart, per link, with the same cap, so strangers cannot use up the owner's.
+   */
+  maxOpenPerUser?: number;
+}
+
 /**
  * Resumable uploads, for any door (tus over REST, the sync door): the partial content lives in the
  * data folder (`uploads/tus/<id>.bin` + `.json`), never in a root, and belongs to the user (and
@@ -66,6 +75,7 @@ export class ResumableUploads {
   private readonly ready: Promise<unknown>;
   /** One append per upload at a time: a retry after a broken connection waits for the old one to end. */
   private readonly busy = new Map<string, Promise<void>>();
+  private readonly creating = new KeyedMutex();
 
   constructor(
     uploadDir: string,
@@ -73,9 +83,21 @@ export class ResumableUploads {
     private readonly writer: VfsWriter,
     private readonly now: () => number = Date.now,
     private readonly expireMs = 24 * 3600_000,
+    private readonly limits: UploadLimits = {},
   ) {
     this.dir = path.join(uploadDir, 'tus');
     this.ready = mkdir(this.dir, { recursive: true });
+  }
+
+  /** Unfinished, unexpired uploads of one owner (creations are rare: reading the records is fine). */
+  private async openOf(userId: number, scope: string): Promise<number> {
+    let n = 0;
+    for (const name of await readdir(this.dir).catch(() => [] as string[])) {
+      if (!name.endsWith('.json')) continue;
+      const s = await readFile(path.join(this.dir, name), 'utf8').then((t) => JSON.parse(t) as Stored, () => null);
+      if (s && s.userId === userId && (s.scope ?? '') === scope && this.now() - s.createdAt <= this.expireMs) n += 1;
+    }
+    return n;
   }
 
   private files(id: string) {
@@ -106,8 +128,16 @@ export class ResumableUploads {
     };
     void this.sweep();
     const f = this.files(stored.id);
-    await writeFile(f.bin, '');
-    await writeFile(f.json, JSON.stringify(stored));
+    const owner = `${stored.userId}/${stored.scope}`;
+    // Counted and recorded one creation at a time per owner: parallel creations cannot pass the cap together.
+    await this.creating.run(owner, async () => {
+      const max = this.limits.maxOpenPerUser ?? Number.POSITIVE_INFINITY;
+      if ((await this.openOf(stored.userId, stored.scope)) >= max) {
+        fail('TOO_MANY_ATTEMPTS', `at most ${max} unfinished uploads at once: finish or delete one first`, { reason: 'open-uploads' });
+      }
+      await writeFile(f.bin, '');
+      await writeFile(f.json, JSON.stringify(stored));
+    });
     return this.info(stored, 0);
   }
 

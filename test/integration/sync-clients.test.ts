@@ -2,7 +2,8 @@
  * Two companion clients and one gateway, real folders and sockets: what one client does reaches the
  * other (and the other doors), concurrent edits end in exactly one conflict copy on every side.
  */
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -140,4 +141,59 @@ describe('two clients, one gateway', () => {
     expect(await read(a, 'y.txt')).toBe('two');
     expect(await read(b, 'y.txt')).toBe('two');
   });
+
+  it('a small edit in a big file travels as a delta both ways', async () => {
+    const big = randomBytes(4 * 1024 * 1024);
+    await writeFile(path.join(a.dir, 'big.bin'), big);
+    await a.once();
+    await b.once();
+    const fh = await open(path.join(a.dir, 'big.bin'), 'r+');
+    await fh.write(Buffer.alloc(4096, 7), 0, 4096, 1_000_000);
+    await fh.close();
+    const up = await a.once();
+    expect(up.uploaded).toBe(1);
+    expect(up.bytesUp).toBeLessThan(big.length / 10);
+    const down = await b.once();
+    expect(down.downloaded).toBe(1);
+    expect(down.bytesDown).toBeLessThan(big.length / 10);
+    expect((await readFile(path.join(b.dir, 'big.bin'))).equals(await readFile(path.join(a.dir, 'big.bin')))).toBe(true);
+    const head = await t.gw.core.connect(t.alice.session).stat('docs', 'big.bin');
+    expect(head.version).toBe(2);
+  });
+
+  it('offline edits on both sides are replayed on reconnect and converge', async () => {
+    await write(a, 'keep.txt', 'k');
+    await write(a, 'gone.txt', 'g');
+    await write(a, 'shared.txt', 's1');
+    await a.once();
+    await b.once();
+    // B is away; A and another door change things meanwhile, and so does B.
+    await write(a, 'from-a.txt', 'new on a');
+    await write(a, 'shared.txt', 's2 by a');
+    await t.gw.core.connect(t.alice.session).write('docs', 'from-dav.txt', Readable.from([Buffer.from('dav')]));
+    await a.once();
+    await write(b, 'from-b.txt', 'new on b');
+    await rm(path.join(b.dir, 'gone.txt'));
+    await write(b, 'shared.txt', 's2 by b');
+    await b.once();
+    await a.once();
+    const ta = await tree(a.dir);
+    expect(ta).toEqual(await tree(b.dir));
+    expect(ta.filter((p) => !p.includes('conflict'))).toEqual(['from-a.txt', 'from-b.txt', 'from-dav.txt', 'keep.txt', 'shared.txt']);
+    expect(ta.filter((p) => p.includes('conflict'))).toHaveLength(1);
+    expect(await read(b, 'shared.txt')).toBe('s2 by a');
+  });
+
+  it('ignores what .syncgateignore names, and the client state never lands in the folder', async () => {
+    await write(a, '.syncgateignore', '*.tmp\nbuild/\n');
+    await write(a, 'draft.tmp', 'x');
+    await write(a, 'build/out.o', 'x');
+    await write(a, 'src/main.c', 'int main;');
+    await a.once();
+    const listed = (await t.gw.core.connect(t.alice.session).list('docs', '')).map((e) => e.path).sort();
+    expect(listed).toEqual(['src']);
+    await b.once();
+    expect(await tree(b.dir)).toEqual(['src/', 'src/main.c']);
+  });
 });
+

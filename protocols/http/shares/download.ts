@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import yazl from 'yazl';
 import { fail, type EntryInfo } from '../../../src/core/index.js';
-import type { OpenedShare } from '../../../src/core/shares.js';
+import type { OpenedShare, ShareUse } from '../../../src/core/shares.js';
 import { safeDownloadHeaders } from '../../common/safe-download.js';
 import type { HttpContext, HttpDeps } from '../context.js';
 
@@ -23,8 +23,8 @@ export function parseRange(header: string | undefined, size: number): { start: n
 
 interface SendDeps {
   deps: HttpDeps;
-  /** Counts one download against the link's limit (throws when used up). */
-  consume: () => void;
+  /** Counts one use of the link (throws when used up); cancel() when no content could be sent. */
+  begin: () => ShareUse;
   /** Called once the response is over, with the payload bytes that left. */
   done: (action: string, bytes: number, path: string) => void;
 }
@@ -37,7 +37,7 @@ function countBytes(ctx: HttpContext, stream: Readable, onDone: (bytes: number) 
   ctx.res.once('close', () => onDone(bytes));
 }
 
-/** Streams one file of a share (Range, ETag, conditional GET); a full GET counts as a download. */
+/** Streams one file of a share (Range, ETag, conditional GET); every GET that sends content counts. */
 export async function sendShareFile(ctx: HttpContext, opened: OpenedShare, entry: EntryInfo, io: SendDeps): Promise<void> {
   const { session, root } = opened;
   ctx.set('ETag', entry.etag);
@@ -63,8 +63,13 @@ export async function sendShareFile(ctx: HttpContext, opened: OpenedShare, entry
     ctx.length = entry.size;
     return;
   }
-  if (!range || range.start === 0) io.consume();
-  const r = await io.deps.core.vfs.read(session, root, entry.path, range ? { start: range.start, end: range.end } : {});
+  // Every response that sends content counts, ranges included (the rule is ShareLinks.begin's).
+  const use = io.begin();
+  const r = await io.deps.core.vfs.read(session, root, entry.path, range ? { start: range.start, end: range.end } : {}).catch((err: unknown) => {
+    use.cancel();
+    throw err;
+  });
+  r.stream.once('error', () => use.cancel());
   if (range) {
     ctx.status = 206;
     ctx.set('Content-Range', `bytes ${r.start}-${r.end}/${r.size}`);
@@ -99,7 +104,7 @@ export async function sendShareZip(ctx: HttpContext, opened: OpenedShare, dir: E
     ctx.status = 200;
     return;
   }
-  io.consume();
+  const use = io.begin();
   const zip = new yazl.ZipFile();
   for (const f of files) {
     zip.addReadStreamLazy(inZip(f.path), { mtime: new Date(f.mtimeMs), compress: false, size: f.size }, (cb) => {
@@ -112,6 +117,12 @@ export async function sendShareZip(ctx: HttpContext, opened: OpenedShare, dir: E
   for (const d of emptyDirs) zip.addEmptyDirectory(inZip(d.path), {});
   zip.end();
   const out = zip.outputStream as unknown as Readable;
+  // A zip that fails on our side (a file gone or unreadable midway) did not deliver the folder: the
+  // use is given back and the response cut (yazl reports on the ZipFile; unheard, it would throw).
+  zip.on('error', (err: Error) => {
+    use.cancel();
+    out.destroy(err);
+  });
   ctx.status = 200;
   countBytes(ctx, out, (bytes) => io.done('download-zip', bytes, dir.path));
   ctx.body = out;

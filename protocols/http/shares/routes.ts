@@ -32,7 +32,7 @@ const uploadQuery = z.object({ name: z.string().min(1).max(255) });
 /** The share-link service: the core's once the lead wires it, else one per door (same secret for its life). */
 function shareService(core: Core): ShareLinks {
   const wired = (core as Core & { shares?: ShareLinks }).shares;
-  return wired ?? new ShareLinks(core.ctx, core.roots, core.accounts, core.guard);
+  return wired ?? new ShareLinks(core.ctx, core.roots, core.accounts, core.guard, { vfs: core.vfs });
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -72,11 +72,6 @@ function joinShare(base: string, sub: string | undefined): string {
 /** The path relative to the shared folder, for display and logs. */
 function relToShare(base: string, p: string): string {
   return base === '' ? p : p === base ? '' : p.slice(base.length + 1);
-}
-
-function splitExt(name: string): [string, string] {
-  const i = name.lastIndexOf('.');
-  return i <= 0 ? [name, ''] : [name.slice(0, i), name.slice(i)];
 }
 
 /** API under /api/v1/shares and the public /s/<token> page, downloads and drop uploads. */
@@ -211,37 +206,26 @@ export function shareRoutes(deps: HttpDeps): HttpRouter {
     if (o.link.uploadOnly) fail('PERMISSION_DENIED', 'this link only accepts uploads');
     const target = joinShare(o.link.path, typeof ctx.params.path === 'string' ? ctx.params.path : undefined);
     const entry = await deps.core.vfs.stat(o.session, o.root, target);
-    const io = { deps, consume: () => shares.consume(o.link.id), done: logAccess(ctx, o) };
+    const io = { deps, begin: () => shares.begin(o.link.id), done: logAccess(ctx, o) };
     if (entry.kind === 'dir') await sendShareZip(ctx, o, entry, io);
     else await sendShareFile(ctx, o, entry, io);
   };
   router.get('/s/:token/download', download);
   router.get('/s/:token/download/{*path}', download);
 
-  /** Drop links only: a new file in the shared folder; an existing name gets ' (1)', ' (2)', ... */
+  /** Drop links only: the core names, caps and counts the file (ShareLinks.drop); here only the wire. */
   const upload = async (ctx: HttpContext, name: string) => {
     const o = await openShare(ctx);
-    if (!o.link.uploadOnly) fail('PERMISSION_DENIED', 'this link does not accept uploads');
-    if (!name || name.includes('/') || name.length > 255) fail('INVALID_PATH', 'an upload needs a plain file name');
-    shares.consume(o.link.id);
-    const [stem, ext] = splitExt(name);
-    const maxSize = deps.options.maxUploadBytes || undefined;
-    for (let i = 0; i < 1000; i += 1) {
-      const candidate = i === 0 ? name : `${stem} (${i})${ext}`;
-      try {
-        const r = await deps.core.vfs.write(o.session, o.root, joinShare(o.link.path, candidate), ctx.req, { createOnly: true, maxSize });
-        logAccess(ctx, o)('upload', r.entry.size, r.entry.path);
-        ctx.status = 201;
-        // The visitor's own name back, never the stored one: "name (2)" would tell a drop-box
-        // visitor that "name" and "name (1)" already exist in a folder they may not list.
-        ctx.body = { name, size: r.entry.size };
-        return;
-      } catch (err) {
-        // The core refuses an existing name before it reads the body; only then may we try the next.
-        if (!isCoreError(err, 'ALREADY_EXISTS') || ctx.req.readableDidRead) throw err;
-      }
-    }
-    fail('ALREADY_EXISTS', 'too many files with this name');
+    const declared = ctx.get('content-length') === '' ? undefined : Number(ctx.get('content-length'));
+    const r = await shares.drop(o, name, ctx.req, {
+      ...meta(ctx),
+      maxSize: deps.options.maxUploadBytes || undefined,
+      ...(declared !== undefined && Number.isSafeInteger(declared) ? { declaredSize: declared } : {}),
+    });
+    ctx.status = 201;
+    // The visitor's own name back, never the stored one: "name (2)" would tell a drop-box
+    // visitor that "name" and "name (1)" already exist in a folder they may not list.
+    ctx.body = { name, size: r.entry.size };
   };
   router.put('/s/:token/upload/:name', (ctx) => upload(ctx, String(ctx.params.name)));
   router.post('/s/:token/upload', (ctx) => upload(ctx, parseQuery(ctx, uploadQuery).name));
