@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Session } from '../../src/core/index.js';
 import type { SignatureCache } from '../../src/delta/index.js';
 import { DEVICE_TOKEN_PREFIX, PREFIX, type ChangesPage, type CursorResponse, type DeleteResponse, type LoginResponse, type RootsResponse } from '../../src/sync-wire/index.js';
+import { safeDownloadHeaders } from '../common/safe-download.js';
 import type { SyncCore } from './adapter.js';
 import { SyncError } from './errors.js';
 import type { SyncOptions } from './options.js';
@@ -114,7 +115,8 @@ export function syncRoutes(core: SyncCore, signatures: SignatureCache, options: 
       ctx.status = 206;
       ctx.set('Content-Range', `bytes ${res.start}-${res.end}/${res.size}`);
     }
-    ctx.type = 'application/octet-stream';
+    // As every door hands out user content: an opaque, sandboxed attachment (protocols/common).
+    ctx.set(safeDownloadHeaders(res.entry.name));
     ctx.length = res.size === 0 ? 0 : res.end - res.start + 1;
     ctx.body = res.stream;
   });

@@ -2,10 +2,12 @@
  * Issue 22 item 1 (critical): user content is never served as a live page of the gateway's origin,
  * by any door, and the API cannot turn a host folder into a root.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Api } from '../../src/client/api.js';
 import { isCoreError } from '../../src/core/index.js';
 import { body } from '../helpers/core.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -137,6 +139,16 @@ describe('safe downloads (issue 22 item 1)', () => {
       expectSafe(res, 'attachment', url);
       await res.arrayBuffer();
     }
+  });
+});
+
+describe('safe downloads through the sync door (issue 22 item 1)', () => {
+  it('a file fetched with a device token is a sandboxed attachment too', async () => {
+    const login = await new Api(t.url, null).login({ uuid: randomUUID(), name: 'laptop', user: 'alice', password: 'alice-password' });
+    const res = await fetch(`${t.url}/sync/v1/roots/docs/file?path=${encodeURIComponent('files/page.html')}`, { headers: { authorization: `Bearer ${login.token}` } });
+    expectSafe(res, 'attachment', 'sync file');
+    expect(res.headers.get('content-type')).toBe('application/octet-stream');
+    expect(await res.text()).toBe(PAGE);
   });
 });
 

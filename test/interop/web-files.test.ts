@@ -1,4 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,8 +88,12 @@ for (const [label, viewport] of [['desktop', DESKTOP], ['phone', PHONE]] as cons
       await page.fill('input.filter', 'nothing like it');
       await page.waitForSelector('text=No name contains');
       await page.fill('input.filter', '');
-      await page.click(`a.dir:has-text("b folder")`);
+      // Keyboard only: Enter on a folder opens it, and focus lands on the new folder's heading.
+      await page.focus(`a.dir:has-text("b folder")`);
+      await page.keyboard.press('Enter');
       await page.waitForURL(`**/app/files/docs/${base}/b%20folder`);
+      await page.waitForSelector(row(`${base}/b folder/empty`));
+      await page.waitForFunction(() => document.activeElement?.tagName === 'H1' && document.activeElement.textContent === 'b folder');
       await page.click(`a.dir:has-text("empty")`);
       await page.waitForSelector('.state.empty');
       expect(await page.textContent('.state.empty')).toContain('This folder is empty');
@@ -107,6 +113,8 @@ for (const [label, viewport] of [['desktop', DESKTOP], ['phone', PHONE]] as cons
     it('new folder, upload by picker and by drop with progress, asks before replacing, pause/resume and cancel', async () => {
       const { page } = w;
       await page.click('button:has-text("New folder")');
+      // The dialog takes the focus to its field (keyboard users type at once).
+      await page.waitForFunction(() => (document.activeElement as HTMLInputElement | null)?.name === 'value');
       await w.shot('new-folder-dialog');
       await expectAccessible(page, 'new folder dialog');
       await fits('new folder dialog');
@@ -167,6 +175,17 @@ for (const [label, viewport] of [['desktop', DESKTOP], ['phone', PHONE]] as cons
       await page.waitForSelector('li.upload.cancelled[data-name="cancelled.bin"]');
       await page.unroute('**/api/v1/uploads/*');
       await expect(t.gw.core.vfs.stat(t.alice.session, 'docs', `${base}/uploads/cancelled.bin`)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      // A whole folder by the picker: its files keep their relative paths.
+      const local = await mkdtemp(path.join(os.tmpdir(), 'syncgate-web-'));
+      await mkdir(path.join(local, 'album', 'sub'), { recursive: true });
+      await writeFile(path.join(local, 'album', 'a.txt'), 'photo a');
+      await writeFile(path.join(local, 'album', 'sub', 'b.txt'), 'photo b');
+      await page.setInputFiles('#pick-folder', path.join(local, 'album'));
+      await uploaded(page, 'album/sub/b.txt');
+      await uploaded(page, 'album/a.txt');
+      await page.waitForSelector(row(`${base}/uploads/album`));
+      expect((await readAll((await t.gw.core.vfs.read(t.alice.session, 'docs', `${base}/uploads/album/sub/b.txt`)).stream)).toString()).toBe('photo b');
+      await rm(local, { recursive: true, force: true });
       await page.click('button:has-text("Clear finished")');
       w.clean(/Failed to load resource|net::ERR_FAILED/);
     });

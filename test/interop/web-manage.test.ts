@@ -116,9 +116,14 @@ for (const [label, viewport] of [['desktop', DESKTOP], ['phone', PHONE]] as cons
     it('lists devices with how far behind they are, makes a pairing code, creates and revokes API tokens', async () => {
       const { page } = w;
       const alice = t.gw.core.accounts.user('alice');
-      t.gw.core.accounts.registerDevice({ id: alice.id, name: 'alice', isAdmin: false }, `0123456789abcdef${label === 'phone' ? '1' : '2'}000`, `laptop-${label}`, '127.0.0.1');
+      const device = t.gw.core.accounts.registerDevice({ id: alice.id, name: 'alice', isAdmin: false }, `0123456789abcdef${label === 'phone' ? '1' : '2'}000`, `laptop-${label}`, '127.0.0.1');
+      // The device applied the feed up to seq 1 of docs: it is behind by everything since.
+      await t.gw.core.devices.setCursor(t.gw.core.accounts.deviceSession(device.token, 'sync', 'test', null), 'docs', 1);
+      const behind = (await t.gw.core.roots.open(t.alice.session, 'docs', 'read')).row.id;
+      const seq = t.gw.core.ctx.files.lastSeq(behind);
       await place(page, phone, 'Devices and tokens');
       await page.waitForSelector(`li[data-device]:has-text("laptop-${label}")`);
+      expect(await page.textContent(`li[data-device]:has-text("laptop-${label}") .behind`)).toBe(`docs: ${seq - 1} changes behind`);
       await page.click('button:has-text("New pairing code")');
       await page.waitForSelector('#pairing-code');
       expect(await page.textContent('#pairing-code')).toMatch(/^[A-Z0-9]{5}-/);

@@ -1,6 +1,6 @@
 // The folder browser: listing with natural sort (folders first), sortable columns, filter,
 // multi-select and the actions on the selection; uploads by picker and drag-and-drop; live updates.
-import { html, size, date, compareNames, parentOf, joinPath, isConflictCopy, useState, useEffect, useRef, useMemo } from './lib.js';
+import { html, size, date, compareNames, parentOf, joinPath, useState, useEffect, useRef, useMemo } from './lib.js';
 import { api, rootUrl, ApiError } from './api.js';
 import { filesHref, linkClick, navigate } from './router.js';
 import { PromptDialog, ConfirmDialog, ReplaceDialog } from './dialogs.js';
@@ -148,7 +148,13 @@ export function FilesView({ root, dir, rootInfo, uploads, notify }) {
 
   const ask = (name, remaining) => new Promise((resolve) => setDialog(html`<${ReplaceDialog} name=${name} remaining=${remaining} onAnswer=${(choice, all) => { setDialog(null); resolve({ choice, all }); }} />`));
   // Uploads go to the folder whose listing is on screen, never to a place that failed to load.
-  const upload = (files) => ready && files.length && uploads.add(files, root, dir, entries, ask);
+  // (The server makes missing parent folders for tus uploads: the folder is checked first, so a
+  // folder deleted meanwhile is not silently made again.)
+  const upload = async (files) => {
+    if (!ready || !files.length) return;
+    if (dir && !(await api('GET', rootUrl(root, 'stat', dir)).then((e) => e.kind === 'dir', () => false))) return leaveGoneFolder();
+    uploads.add(files, root, dir, entries, ask);
+  };
   const picked = (ev) => {
     const files = Array.from(ev.currentTarget.files).map((file) => ({ file, rel: file.webkitRelativePath || file.name }));
     ev.currentTarget.value = '';
@@ -211,7 +217,7 @@ export function FilesView({ root, dir, rootInfo, uploads, notify }) {
           <button type="button" class="sort" onClick=${() => setSort({ by, desc: sort.by === by ? !sort.desc : false })}>${label}${sort.by === by ? (sort.desc ? ' ↓' : ' ↑') : ''}</button></th>`)}
       </tr></thead>
       <tbody>${shown.map((e) => {
-        const c = conflictOf.get(e.path) || (isConflictCopy(e.name) ? conflictOf.get(e.path) : null);
+        const c = conflictOf.get(e.path);
         return html`<tr key=${e.path} data-path=${e.path} class=${selected.has(e.path) ? 'selected' : ''}>
           <td class="pick"><label class="hit"><input type="checkbox" checked=${selected.has(e.path)} onChange=${() => toggle(e.path)} aria-label=${`Select ${e.name}`} /></label></td>
           <td class="col-name">

@@ -38,6 +38,3 @@ export function freeName(name, taken) {
     if (!taken.has(candidate)) return candidate;
   }
 }
-
-/** A conflict copy's name, as the core makes it: `name (conflict YYYY-MM-DD HHMMSS from DEVICE).ext`. */
-export const isConflictCopy = (name) => / \(conflict \d{4}-\d{2}-\d{2} \d{6}( from [^)]*)?\)/.test(name);
