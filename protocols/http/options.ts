@@ -30,6 +30,18 @@ export const httpOptions = z.object({
   bodyRateWindowSec: z.number().positive().default(20),
   maxConnectionsPerAddress: z.number().int().min(0).default(128),
   sessionTtlHours: z.number().positive().default(720),
+  /**
+   * /metrics answers to an administrator's credentials, or to `Authorization: Bearer <metricsToken>`
+   * when this is set (a scraper's secret that opens nothing else).
+   */
+  metricsToken: z.string().default(''),
+  /**
+   * A port for a separate metrics listener (on metricsHost; 0 = any free port): /metrics is then
+   * served there only, to anyone who reaches it (or with the token, when set), and the main port
+   * has none. null: no such listener.
+   */
+  metricsPort: z.number().int().min(0).max(65535).nullable().default(null),
+  metricsHost: z.string().default('127.0.0.1'),
   /** A login session (the web page's cookie, or a bearer) unused this long ends before its TTL. */
   sessionIdleHours: z.number().positive().default(12),
 });

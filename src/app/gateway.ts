@@ -18,6 +18,7 @@ import { SignatureCache } from '../delta/index.js';
 import { enforceHttpLimits, serverOptions, type HttpLimits } from '../lib/http-limits.js';
 import { bootstrap } from './bootstrap.js';
 import { markRunning, markStopped } from './run-marker.js';
+import { startMetricsListener } from './metrics-listener.js';
 import type { AppConfig } from './config.js';
 
 /** After an unclean stop, small files recorded this long before the last write are read again. */
@@ -45,6 +46,8 @@ export interface Gateway {
   url: string;
   httpAddress: { host: string; port: number };
   ftp: FtpDoor | null;
+  /** The separate metrics listener's URL (http.metricsPort), or null: then /metrics is on the main port. */
+  metricsUrl: string | null;
   generatedAdminPassword?: string;
   close(): Promise<void>;
 }
@@ -175,6 +178,9 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger; now?
     });
     const ftp = config.ftp.enabled ? await startFtpDoor({ core, options: config.ftp, log: log.child({ category: 'ftp' }), metrics, dataDir }) : null;
     if (ftp) closers.push(() => ftp.close());
+    const metricsListener =
+      config.http.metricsPort === null ? null : await startMetricsListener(metrics, { host: config.http.metricsHost, port: config.http.metricsPort, token: config.http.metricsToken });
+    if (metricsListener) closers.push(() => metricsListener.close());
     const url = `${scheme}://${config.http.host}:${port}`;
     log.info({ url, dav: `${url}/dav/`, ftp: ftp?.address, dataDir, db: path.join(dataDir, 'syncgate.db') }, 'syncgate started');
     return {
@@ -185,6 +191,7 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger; now?
       url,
       httpAddress: { host: config.http.host, port },
       ftp,
+      metricsUrl: metricsListener?.url ?? null,
       generatedAdminPassword: first.generatedAdminPassword,
       close,
     };

@@ -33,6 +33,8 @@ export interface WriteOptions {
   maxSize?: number;
   /** The size the sender announced (HTTP Content-Length): see readHead. */
   declaredSize?: number;
+  /** The SHA-256 the sender announced: any other content is refused before it is recorded (a delta or a resumed upload has no checksum of its own). */
+  sha256?: string;
 }
 
 export interface MoveOptions {
@@ -150,6 +152,11 @@ export class VfsWriter {
       if ((err as NodeJS.ErrnoException).code === 'EFBIG') fail('QUOTA_EXCEEDED', 'the upload is larger than allowed');
       if ((err as NodeJS.ErrnoException).code === 'ENOSPC') fromFsError(err, rel);
       fail('ABORTED', 'the upload was interrupted; the previous version is unchanged');
+    }
+    if (opts.sha256 !== undefined && staged.hash !== opts.sha256) {
+      await staged.synced?.catch(() => {});
+      await this.ctx.store.discard(staged.tempPath);
+      fail('PRECONDITION_FAILED', `the content's SHA-256 is ${staged.hash}, not the announced ${opts.sha256}: nothing was recorded`, { reason: 'hash-mismatch' });
     }
     const result = await this.locked(h, async () => {
       try {
