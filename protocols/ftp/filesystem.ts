@@ -82,6 +82,22 @@ export class FtpFileSystem extends FileSystem {
     return this.toEntry(e, t.rel === '' ? t.root : e.name, t.root);
   }
 
+  /**
+   * A folder's entries a page at a time (the roots at the top level in one page): a listing of
+   * 100,000 entries is sent as it is read, never built whole, and other commands run between pages.
+   */
+  async *entryPages(t: FtpTarget): AsyncGenerator<FtpEntry[]> {
+    if (t.root === null) {
+      yield await this.entries(t);
+      return;
+    }
+    const root = t.root;
+    const writable = this.writableRoots().has(root);
+    for await (const page of this.conn.listPages(root, t.rel)) {
+      yield page.entries.map((e) => ({ name: e.name, kind: e.kind, size: e.size, mtimeMs: e.mtimeMs, writable }));
+    }
+  }
+
   async entries(t: FtpTarget): Promise<FtpEntry[]> {
     if (t.root === null) {
       const out: FtpEntry[] = [];

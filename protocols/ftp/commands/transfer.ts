@@ -64,12 +64,57 @@ function listArg(arg: string): string {
   return rest;
 }
 
-async function entriesFor(c: FtpClient, arg: string): Promise<{ single: boolean; entries: FtpEntry[] }> {
+type Pages = AsyncIterable<FtpEntry[]> | Iterable<FtpEntry[]>;
+
+/** Resolves when the socket takes more, rejects when it closes first. */
+function drained(sock: DataSocket): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const done = (err?: Error) => {
+      sock.off('drain', onDrain);
+      sock.off('close', onClose);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = () => done();
+    const onClose = () => done(new Error('data connection closed'));
+    sock.once('drain', onDrain);
+    sock.once('close', onClose);
+  });
+}
+
+/** The pages of a LIST/NLST target: a file is one page of itself. */
+async function pagesFor(c: FtpClient, arg: string): Promise<{ single: boolean; pages: Pages }> {
   const fs = fsOf(c);
   const t = fs.resolve(arg);
   const e = await fs.entry(t);
-  if (e.kind === 'file') return { single: true, entries: [e] };
-  return { single: false, entries: await fs.entries(t) };
+  if (e.kind === 'file') return { single: true, pages: [[e]] };
+  return { single: false, pages: fs.entryPages(t) };
+}
+
+/** Writes a listing page by page, as the socket takes it, yielding to other work between pages. */
+async function writePages(sock: DataSocket, first: string, pages: Pages, linesOf: (page: FtpEntry[]) => string[]): Promise<void> {
+  let failed: Error | null = null;
+  const onError = (err: Error) => (failed = err);
+  const onClose = () => (failed ??= new Error('data connection closed'));
+  sock.once('error', onError);
+  sock.once('close', onClose);
+  try {
+    if (first && !sock.write(first)) await drained(sock);
+    for await (const page of pages) {
+      if (failed) throw failed;
+      const text = listingText(linesOf(page));
+      if (text && !sock.write(text)) await drained(sock);
+      await new Promise((r) => setImmediate(r));
+    }
+    if (failed) throw failed;
+    await new Promise<void>((resolve, reject) => {
+      sock.once('close', () => reject(new Error('data connection closed')));
+      sock.end(() => resolve());
+    });
+  } finally {
+    sock.off('error', onError);
+    sock.off('close', onClose);
+  }
 }
 
 function store(append: boolean): CommandSpec['run'] {
@@ -121,16 +166,16 @@ export const transferCommands: Record<string, CommandSpec> = {
   },
   LIST: {
     async run(c, arg) {
-      const { entries } = await entriesFor(c, listArg(arg));
-      await withData(c, 'file list', (sock) => writeAll(sock, listingText(lsLines(entries))));
+      const { pages } = await pagesFor(c, listArg(arg));
+      const now = Date.now();
+      await withData(c, 'file list', (sock) => writePages(sock, '', pages, (page) => lsLines(page, now)));
     },
   },
   NLST: {
     async run(c, arg) {
       const path = listArg(arg);
-      const { single, entries } = await entriesFor(c, path);
-      const names = single ? [path] : entries.map((e) => e.name);
-      await withData(c, 'name list', (sock) => writeAll(sock, listingText(names)));
+      const { single, pages } = await pagesFor(c, path);
+      await withData(c, 'name list', (sock) => writePages(sock, '', pages, (page) => (single ? [path] : page.map((e) => e.name))));
     },
   },
   MLSD: {
@@ -139,10 +184,9 @@ export const transferCommands: Record<string, CommandSpec> = {
       const t = fs.resolve(arg.trim());
       const dir = await fs.entry(t);
       if (dir.kind !== 'dir') return c.reply(501, 'MLSD needs a folder; use MLST for a file');
-      const entries = await fs.entries(t);
       // 'cdir' named '.', as pure-ftpd and proftpd do: rclone takes a path here for a child folder.
-      const lines = [`${mlsxFacts(dir, 'cdir')} .`, ...entries.map((e) => `${mlsxFacts(e)} ${e.name}`)];
-      await withData(c, 'MLSD', (sock) => writeAll(sock, listingText(lines)));
+      const pages = fs.entryPages(t);
+      await withData(c, 'MLSD', (sock) => writePages(sock, listingText([`${mlsxFacts(dir, 'cdir')} .`]), pages, (page) => page.map((e) => `${mlsxFacts(e)} ${e.name}`)));
     },
   },
 };
