@@ -1,14 +1,13 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
-import { tx } from '../db/index.js';
-import { atOrBelow } from '../db/path-range.js';
+import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm';
 import { shareAccesses, shareLinks } from '../db/schema/shares.js';
 import { randomToken, safeEqual, sha256Hex } from '../lib/ids.js';
 import { secretMatches } from '../lib/kdf.js';
 import type { Accounts } from './accounts.js';
 import type { CoreContext } from './context.js';
-import { fail, isCoreError } from './errors.js';
+import { fail } from './errors.js';
+import { dropUnderFreeName } from './share-drops.js';
 import type { LoginGuard } from './guard.js';
 import { safePath } from './live.js';
 import type { Roots } from './roots.js';
@@ -103,13 +102,6 @@ export interface DropOptions extends AccessMeta {
   declaredSize?: number;
   /** The door's own cap (e.g. the server's largest upload), applied with the link's. */
   maxSize?: number;
-}
-
-const DROP_NAME_TRIES = 1000;
-
-function splitExt(name: string): [string, string] {
-  const i = name.lastIndexOf('.');
-  return i <= 0 ? [name, ''] : [name.slice(0, i), name.slice(i)];
 }
 
 /**
@@ -307,7 +299,7 @@ export class ShareLinks {
     try {
       const use = this.begin(link.id);
       try {
-        const result = await this.dropAs(session, root, link.path, name, source, { maxSize, declaredSize: opts.declaredSize });
+        const result = await dropUnderFreeName(this.vfs, session, root, link.path, name, source, { maxSize, declaredSize: opts.declaredSize });
         this.logAccess(link.id, { ...opts, action: 'upload', bytes: result.entry.size, path: link.path === '' ? result.entry.path : result.entry.path.slice(link.path.length + 1) });
         return result;
       } catch (err) {
@@ -319,20 +311,6 @@ export class ShareLinks {
       if (left > 0) this.openDrops.set(link.id, left);
       else this.openDrops.delete(link.id);
     }
-  }
-
-  private async dropAs(session: Session, root: string, base: string, name: string, source: Readable, opts: { maxSize?: number; declaredSize?: number }): Promise<WriteResult> {
-    const [stem, ext] = splitExt(name);
-    for (let i = 0; i < DROP_NAME_TRIES; i += 1) {
-      const candidate = i === 0 ? name : `${stem} (${i})${ext}`;
-      try {
-        return await this.vfs!.write(session, root, base === '' ? candidate : `${base}/${candidate}`, source, { createOnly: true, ...opts });
-      } catch (err) {
-        // The writer refuses an existing name before it reads the body; only then may we try the next.
-        if (!isCoreError(err, 'ALREADY_EXISTS') || source.readableDidRead) throw err;
-      }
-    }
-    fail('ALREADY_EXISTS', 'too many files with this name');
   }
 
   /** Uses allowed: the creator's limit, or for a drop link without one the server's default. */
@@ -467,40 +445,4 @@ export class ShareLinks {
       state,
     };
   }
-}
-
-/**
- * Links to a moved file or folder, or to something inside a moved folder, follow it (as Nextcloud's
- * and Seafile's do): a link names what was shared, not where it was. Called by the move itself,
- * under the root's mutex. A move to another root is a copy and a delete: the link does not follow.
- */
-export function followMove(ctx: CoreContext, rootId: number, from: string, to: string): void {
-  const rows = ctx.db.select({ id: shareLinks.id, path: shareLinks.path }).from(shareLinks).where(and(eq(shareLinks.rootId, rootId), atOrBelow(shareLinks.path, from))).all();
-  if (rows.length === 0) return;
-  tx(ctx.db, () => {
-    for (const r of rows) ctx.db.update(shareLinks).set({ path: to + r.path.slice(from.length) }).where(eq(shareLinks.id, r.id)).run();
-  });
-}
-
-/**
- * A link ends with the entry it was made for: a delete (from any door, the watcher, or a move or
- * copy that replaces it) ends every link to a deleted path, so whatever is put at that path later
- * is not served by the old link. Moves are not deletes here: their 'move-out' records leave the
- * links to followMove. One query per batch of changes that deletes anything.
- */
-export function endLinksOfDeleted(ctx: CoreContext, rootId: number, changes: readonly { path: string; deleted: boolean; op: string }[], now = Date.now()): void {
-  const gone = new Set<string>();
-  for (const c of changes) if (c.deleted && c.op !== 'move-out') gone.add(c.path);
-  if (gone.size === 0) return;
-  const live = ctx.db
-    .select({ id: shareLinks.id, path: shareLinks.path })
-    .from(shareLinks)
-    .where(and(eq(shareLinks.rootId, rootId), isNull(shareLinks.endedAt)))
-    .all()
-    .filter((r) => gone.has(r.path));
-  if (live.length === 0) return;
-  tx(ctx.db, () => {
-    for (const r of live) ctx.db.update(shareLinks).set({ endedAt: now }).where(eq(shareLinks.id, r.id)).run();
-  });
-  ctx.log.info({ rootId, links: live.map((r) => r.id) }, 'share links ended with their deleted entries');
 }

@@ -15,7 +15,7 @@ import type { Retention } from './retention.js';
 import type { RootHandle, Roots } from './roots.js';
 import type { Session } from './session.js';
 import { actorLabel } from './session.js';
-import { followMove } from './shares.js';
+import { followMove } from './share-entries.js';
 import type { EntryInfo, WriteResult } from './types.js';
 
 export interface WriteOptions {
