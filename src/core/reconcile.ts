@@ -8,7 +8,7 @@ import { actorOf } from './present.js';
 import type { RootHandle } from './roots.js';
 import { systemSession, type Session } from './session.js';
 import { changeInfo } from './present.js';
-import { endLinksOfDeleted } from './share-entries.js';
+import { endLinksOfDeleted } from './shares.js';
 import { ForeignNames } from './foreign-names.js';
 
 const LOCAL: Session = systemSession('local', 'watcher');
