@@ -1,7 +1,11 @@
 /**
- * WebDAV benchmark: syncgate's door against `rclone serve webdav` (Debian), in the same run, with
- * curl as the client. Prints medians and syncgate/rclone ratios (for PROPFIND, time ratios: lower
- * is better). Usage: npx tsx bench/webdav.ts
+ * WebDAV benchmark: syncgate's door, with the defaults `npm start` runs (watcher on, request logs at
+ * info), against `rclone serve webdav` and Apache httpd's mod_dav (Debian, lib/http-peers.ts), in the
+ * same run, with curl as the client. Prints medians and ratios (for durations, time ratios). The
+ * small-file rounds also run the same build with the watcher off (sg-nowatch), printed beside the
+ * defaults' row, never instead of it. Folder rounds: a server-side COPY of a template (untimed), then
+ * a timed DELETE of 1,000 and of BENCH_ENTRIES files, and MOVE of 1,000. Usage: npx tsx bench/webdav.ts
+ *   BENCH_REPS_FOLDER (default 5)  folder rounds
  *   BENCH_REPS_BIG (default 5)  runs of the 1 GiB PUT and GET      BENCH_BIG_MIB (default 1024)
  *   BENCH_REPS (default 25)     runs of the 1,000 x 4 KiB PUTs     BENCH_ENTRIES (default 10000)
  *   BENCH_REPS_PROPFIND (default 25)
@@ -30,10 +34,12 @@ import {
   prepareSmallRun,
   printFloorTable,
   printPeerTable,
+  printServersTable,
   putGetBig,
   record,
   SMALL_FILE_MODES,
   smallFileBatch,
+  startApacheDav,
   startDurableFloor,
   startRcloneWebdav,
   startSyncgateHttp,
@@ -41,7 +47,7 @@ import {
   waitForHttp,
   type HttpPeer,
 } from './lib/http-peers.js';
-import { cpuMicros, fillListingFolder, printDiskCheck, procStatusKiB, settleDisk, writeRandomFile, writeSmallFiles } from './lib/measure.js';
+import { cpuMicros, fillListingFolder, printDiskCheck, procStatusKiB, settleDisk, writeRandomFile, writeSmallFiles, type SyncgateVariant } from './lib/measure.js';
 
 const REPS_BIG = Number(process.env.BENCH_REPS_BIG ?? 5);
 const REPS = Number(process.env.BENCH_REPS ?? 25);
@@ -49,6 +55,10 @@ const REPS_PROPFIND = Number(process.env.BENCH_REPS_PROPFIND ?? 25);
 const BIG = Number(process.env.BENCH_BIG_MIB ?? 1024) * 1024 * 1024;
 const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 10_000);
 const SMALL = 1000;
+const REPS_FOLDER = Number(process.env.BENCH_REPS_FOLDER ?? 5);
+const FOLDER = 1000;
+/** The one setting measured beside the defaults: small PUTs with the watcher off (issue 23: >= 0.9x). */
+const WATCHER_OFF: SyncgateVariant = { label: 'watcher off', env: { SYNCGATE_WATCHER__ENABLED: 'false' } };
 const USER = 'admin';
 const PASS = 'bench-password-1';
 
@@ -73,7 +83,12 @@ async function main(): Promise<void> {
     const sgData = path.join(work, 'sg');
     await fillListingFolder(path.join(sgData, 'roots', 'default', 'listing'), ENTRIES, entry);
     const rcDir = path.join(work, 'rc');
-    await fillListingFolder(path.join(rcDir, 'listing'), ENTRIES, entry);
+    const apDir = path.join(work, 'ap');
+    // The folder operations copy a template of FOLDER files (and the listing folder for ENTRIES).
+    for (const dir of [path.join(sgData, 'roots', 'default'), rcDir, apDir]) {
+      if (dir !== path.join(sgData, 'roots', 'default')) await fillListingFolder(path.join(dir, 'listing'), ENTRIES, entry);
+      await fillListingFolder(path.join(dir, 'folder-template'), FOLDER, entry);
+    }
 
     const peer = (name: string, base: string, proc: ChildProcess): Server => ({ name, base, file: (p) => `${base}/${p}`, proc, rssStartKiB: procStatusKiB(proc.pid!, 'VmRSS'), results: {} });
     const sg = await startSyncgateHttp(sgData, PASS);
@@ -85,6 +100,15 @@ async function main(): Promise<void> {
     procs.push(rc.proc);
     const rcPeer = peer('rclone', rc.origin, rc.proc);
     servers.push(rcPeer);
+    const ap = await startApacheDav(apDir, work, USER, PASS);
+    procs.push(ap.proc);
+    const apPeer = peer('apache', ap.origin, ap.proc);
+    servers.push(apPeer);
+    // The same build with the watcher off, beside the defaults in the small-file rounds only.
+    const off = await startSyncgateHttp(path.join(work, 'sg-off'), PASS, WATCHER_OFF);
+    procs.push(off.proc);
+    await waitForHttp(`${off.origin}/dav/default/`, { method: 'PROPFIND', headers: { depth: '0', authorization: basicAuth(USER, PASS) } });
+    const sgOff = peer('sg-nowatch', `${off.origin}/dav/default`, off.proc);
     // Small files only: the least a durable PUT costs in Node (see lib/durable-floor.ts).
     const fl = await startDurableFloor(path.join(work, 'floor'), USER, PASS);
     procs.push(fl.proc);
@@ -110,7 +134,7 @@ async function main(): Promise<void> {
     // kernel writes its files back later) does not always fall on the same next server.
     await settleDisk();
     await printDiskCheck(work);
-    const smallPeers = [...servers, floor];
+    const smallPeers = [servers[0]!, sgOff, ...servers.slice(1), floor];
     for (let rep = 0; rep <= REPS; rep += 1) {
       for (let k = 0; k < smallPeers.length; k += 1) {
         const s = smallPeers[(rep + k) % smallPeers.length]!;
@@ -121,9 +145,10 @@ async function main(): Promise<void> {
           const filesPerSec = await smallFileBatch(curl, path.join(work, `curl-${s.name}-${dir}.cfg`), SMALL, (i) => `${s.base}/${dir}/f${i}.bin`, extra, small);
           if (rep === 0) continue;
           record(s, `small_${mode}_files_per_s`, filesPerSec);
-          record(s, `small_${mode}_cpu_us`, (cpuMicros(s.proc.pid!) - cpu0) / SMALL);
+          // Apache's work is in its child processes, which this does not count: no CPU figure for it.
+          if (s !== apPeer) record(s, `small_${mode}_cpu_us`, (cpuMicros(s.proc.pid!) - cpu0) / SMALL);
           // The event loop's share: what bounds a Node server with 8 in parallel (Go spreads its work).
-          if (s !== rcPeer) record(s, `small_${mode}_main_us`, (cpuMicros(s.proc.pid!, true) - main0) / SMALL);
+          if (s !== rcPeer && s !== apPeer) record(s, `small_${mode}_main_us`, (cpuMicros(s.proc.pid!, true) - main0) / SMALL);
         }
       }
       process.stdout.write(rep === 0 ? '  small-file warm-up round\n' : `  small-file round ${rep}/${REPS}\n`);
@@ -148,6 +173,25 @@ async function main(): Promise<void> {
       }
     }
 
+    // Folder operations: a server-side COPY of the template (untimed) then the timed DELETE or MOVE.
+    const folderOp = async (s: Server, key: string, template: string, name: string, op: string[]) => {
+      const copy = await curl.time(['-X', 'COPY', '-H', `Destination: ${s.base}/${name}/`, `${s.base}/${template}/`]);
+      if (copy.code !== 201 && copy.code !== 204) throw new Error(`${s.name} COPY ${template}: HTTP ${copy.code}`);
+      await settleDisk();
+      const r = await curl.time([...op, `${s.base}/${name}/`]);
+      if (r.code < 200 || r.code >= 300) throw new Error(`${s.name} ${op.join(' ')} ${name}: HTTP ${r.code}`);
+      record(s, key, r.secs * 1000);
+    };
+    for (let rep = 0; rep < REPS_FOLDER; rep += 1) {
+      for (let k = 0; k < servers.length; k += 1) {
+        const s = servers[(rep + k) % servers.length]!;
+        await folderOp(s, 'delete_1k_ms', 'folder-template', `del1k-${rep}`, ['-X', 'DELETE']);
+        await folderOp(s, 'move_1k_ms', 'folder-template', `mv1k-${rep}`, ['-X', 'MOVE', '-H', `Destination: ${s.base}/moved1k-${rep}/`]);
+        await folderOp(s, 'delete_10k_ms', 'listing', `del10k-${rep}`, ['-X', 'DELETE']);
+      }
+      process.stdout.write(`  folder round ${rep + 1}/${REPS_FOLDER}\n`);
+    }
+
     const [a, b] = servers as [Server, Server];
     console.log(`\nWebDAV benchmark, medians (1 GiB: ${REPS_BIG} runs, small files: ${REPS} runs, PROPFIND: ${REPS_PROPFIND} runs)`);
     console.log(`load average at start ${loadStart.map((x) => x.toFixed(1)).join(' ')}, now ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (${os.cpus().length} CPUs)`);
@@ -162,6 +206,20 @@ async function main(): Promise<void> {
       { key: 'rss_peak_MiB', label: 'peak RSS, after the 1 GiB transfers (MiB)' },
       { key: 'get_during_propfind_ms', label: 'small GET during a PROPFIND (ms)' },
       { key: 'propfind_concurrent_ms', label: 'that PROPFIND (ms)' },
+    ]);
+    console.log(`\nEvery server side by side (syncgate with its defaults; sg-nowatch: the same build, watcher off); ratios: syncgate against each`);
+    printServersTable([a, sgOff, b, apPeer, floor], [
+      { key: 'put_MBps', label: 'PUT 1 GiB (MB/s)', higherIsBetter: true },
+      { key: 'get_MBps', label: 'GET 1 GiB (MB/s)', higherIsBetter: true },
+      { key: 'get_first_byte_ms', label: 'GET 1 GiB, first byte (ms)', higherIsBetter: false },
+      { key: 'small_one_files_per_s', label: '1,000 x 4 KiB PUT, 1 connection (files/s)', higherIsBetter: true },
+      { key: 'small_par8_files_per_s', label: '1,000 x 4 KiB PUT, 8 parallel (files/s)', higherIsBetter: true },
+      { key: 'small_one_cpu_us', label: '  server CPU per PUT, 1 connection (µs)', higherIsBetter: false },
+      { key: 'small_par8_cpu_us', label: '  server CPU per PUT, 8 parallel (µs)', higherIsBetter: false },
+      { key: 'propfind_ms', label: `PROPFIND Depth 1, ${ENTRIES} entries (ms)`, higherIsBetter: false },
+      { key: 'delete_1k_ms', label: `DELETE of a ${FOLDER}-file folder (ms)`, higherIsBetter: false },
+      { key: 'delete_10k_ms', label: `DELETE of a ${ENTRIES}-file folder (ms)`, higherIsBetter: false },
+      { key: 'move_1k_ms', label: `MOVE of a ${FOLDER}-file folder (ms)`, higherIsBetter: false },
     ]);
     printFloorTable(a, floor, b, [
       { key: 'small_one_files_per_s', label: '1,000 x 4 KiB PUT, 1 connection (files/s)' },

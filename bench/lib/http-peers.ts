@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULTS, exec, freePort, median, settleDisk, spawnSyncgate, timeIt, type SyncgateVariant } from './measure.js';
@@ -98,7 +98,10 @@ export async function startApacheDav(dir: string, workDir: string, user: string,
   ];
   const file = path.join(work, 'apache.conf');
   await writeFile(file, `${conf.join('\n')}\n`);
-  if (process.getuid?.() === 0) await exec('chown', ['-R', 'www-data:www-data', dir, work]);
+  if (process.getuid?.() === 0) {
+    await exec('chown', ['-R', 'www-data:www-data', dir, work]);
+    await chmod(workDir, 0o755); // mkdtemp made it 0700: www-data must pass through
+  }
   const proc = spawn('apache2', ['-f', file, '-DFOREGROUND'], { stdio: 'ignore' });
   const origin = `http://127.0.0.1:${port}`;
   await upOrStopped(proc, `${origin}/`, { method: 'PROPFIND', headers: { authorization: basicAuth(user, pass), depth: '0' } });
@@ -124,11 +127,11 @@ export function curlClient(user: string, pass: string) {
   const base = ['-s', '-u', `${user}:${pass}`, '-H', 'Expect:'];
   return {
     run: (args: string[]) => exec('curl', [...base, ...args]),
-    /** HTTP status and curl's own total time of one request, the body to /dev/null. */
-    async time(args: string[]): Promise<{ code: number; secs: number }> {
-      const out = await exec('curl', [...base, '-o', '/dev/null', '-w', '%{http_code} %{time_total}', ...args]);
-      const [code, secs] = out.trim().split(' ');
-      return { code: Number(code), secs: Number(secs) };
+    /** HTTP status, curl's own total time of one request and its time to the first byte, the body to /dev/null. */
+    async time(args: string[]): Promise<{ code: number; secs: number; firstByteSecs: number }> {
+      const out = await exec('curl', [...base, '-o', '/dev/null', '-w', '%{http_code} %{time_total} %{time_starttransfer}', ...args]);
+      const [code, secs, first] = out.trim().split(' ');
+      return { code: Number(code), secs: Number(secs), firstByteSecs: Number(first) };
     },
   };
 }
@@ -158,6 +161,7 @@ export async function putGetBig(curl: Curl, peer: HttpPeer, src: string, bytes: 
   const get = await curl.time([url]);
   expectOk(get.code, `${peer.name} GET big`);
   record(peer, 'get_MBps', bytes / get.secs / 1e6);
+  record(peer, 'get_first_byte_ms', get.firstByteSecs * 1000);
   await curl.run(['-o', '/dev/null', '-X', 'DELETE', url]);
 }
 
@@ -227,6 +231,29 @@ export function printFloorTable(sg: HttpPeer, floor: HttpPeer, peer: HttpPeer, r
     console.log(`${label.padEnd(46)}${num(x, 10)}${num(f, 10)}${num(y, 10)}${num(f / y, 12, 'x')}${num(x / f, 10, 'x')}`);
   }
   console.log(`raw ${floor.name}: ${JSON.stringify(floor.results)}`);
+}
+
+/**
+ * Medians of every server side by side, then the first server's ratio to each other one (for
+ * durations, theirs/ours: above 1 means the first is faster), a verdict against `target` where a row
+ * has one, and every run as raw JSON. Rows without `higherIsBetter` get no ratio.
+ */
+export function printServersTable(servers: HttpPeer[], rows: Array<PeerRow & { target?: number }>): void {
+  const [first, ...others] = servers as [HttpPeer, ...HttpPeer[]];
+  const w = 12;
+  console.log(`${'measure'.padEnd(46)}${servers.map((s) => s.name.padStart(w)).join('')}${others.map((o) => `vs ${o.name}`.padStart(w + 2)).join('')}`);
+  for (const { key, label, higherIsBetter, target } of rows) {
+    const med = servers.map((s) => median(s.results[key] ?? []));
+    const cells = med.map((m) => (Number.isFinite(m) ? m.toFixed(1) : '-').padStart(w)).join('');
+    const ratios = others.map((_, i) => {
+      const [ours, theirs] = [med[0]!, med[i + 1]!];
+      if (higherIsBetter === undefined || !Number.isFinite(theirs) || !Number.isFinite(ours)) return ''.padStart(w + 2);
+      return `${(higherIsBetter ? ours / theirs : theirs / ours).toFixed(2)}x`.padStart(w + 2);
+    });
+    const verdict = target === undefined || higherIsBetter === undefined ? '' : `  target >= ${target}x of the best peer: ${others.every((_, i) => { const r = higherIsBetter ? med[0]! / med[i + 1]! : med[i + 1]! / med[0]!; return !Number.isFinite(r) || r >= target; }) ? 'met' : 'NOT met'}`;
+    console.log(`${label.padEnd(46)}${cells}${ratios.join('')}${verdict}`);
+  }
+  console.log(`\nraw: ${JSON.stringify(Object.fromEntries([first, ...others].map((s) => [s.name, s.results])))}`);
 }
 
 /** Stops the servers a bench started and gives them half a second to let go of their files. */

@@ -16,6 +16,7 @@ import type { HttpDeps, HttpDoorDeps, HttpMiddleware, HttpRouter, HttpState, Ope
 import { errorMiddleware } from './errors.js';
 import { eventRoutes, openapi as eventPaths } from './events.js';
 import { doorMetrics } from './metrics.js';
+import { metricsHandler } from './metrics-access.js';
 import { buildOpenApi } from './openapi.js';
 import { redactSharePath } from './shares/redact.js';
 import { shareRoutes, openapi as sharePaths } from './shares/routes.js';
@@ -100,10 +101,7 @@ export function createHttpDoor(doorDeps: HttpDoorDeps): HttpDoor {
   base.get('/health', (ctx) => {
     ctx.body = { status: 'ok' };
   });
-  base.get('/metrics', async (ctx) => {
-    ctx.type = deps.metrics.contentType;
-    ctx.body = await deps.metrics.metrics();
-  });
+  base.get('/metrics', metricsHandler(deps));
 
   const routers: HttpRouter[] = [
     accountRoutes(deps),

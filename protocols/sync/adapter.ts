@@ -4,7 +4,7 @@
  */
 import type { Readable } from 'node:stream';
 import type {
-  Change, ChangePage, ConflictInfo, ConflictResolution, Core, DeviceCredentials, DeviceCursorInfo, EntryInfo, Follower, ReadResult, RootInfo, Session, WriteResult,
+  AppendResult, Change, ChangePage, ConflictInfo, ConflictResolution, Core, DeviceCredentials, DeviceCursorInfo, EntryInfo, Follower, NewUpload, ReadResult, RootInfo, Session, UploadInfo, WriteResult,
 } from '../../src/core/index.js';
 
 export interface SyncCore {
@@ -19,7 +19,11 @@ export interface SyncCore {
   setCursor(s: Session, root: string, cursor: number): Promise<DeviceCursorInfo>;
   stat(s: Session, root: string, path: string): Promise<EntryInfo>;
   read(s: Session, root: string, path: string, opts?: { version?: number; start?: number; end?: number }): Promise<ReadResult>;
-  write(s: Session, root: string, path: string, source: AsyncIterable<Uint8Array> | Readable, opts: { baseVersion?: number; mtimeMs?: number }): Promise<WriteResult>;
+  write(s: Session, root: string, path: string, source: AsyncIterable<Uint8Array> | Readable, opts: { baseVersion?: number; mtimeMs?: number; sha256?: string }): Promise<WriteResult>;
+  createUpload(s: Session, input: NewUpload): Promise<UploadInfo>;
+  upload(s: Session, id: string): Promise<UploadInfo>;
+  appendUpload(s: Session, id: string, offset: number, source: AsyncIterable<Uint8Array>): Promise<AppendResult>;
+  finishUpload(s: Session, id: string): Promise<WriteResult>;
   mkdir(s: Session, root: string, path: string): Promise<EntryInfo>;
   delete(s: Session, root: string, path: string, baseVersion?: number): Promise<void>;
   move(s: Session, root: string, from: string, to: string, baseVersion?: number): Promise<EntryInfo>;
@@ -42,6 +46,10 @@ export function syncCore(core: Core): SyncCore {
     read: (s, root, path, opts) => c(s).read(root, path, opts),
     // A sync client always knows its base: an outdated one gives a conflict copy, never an overwrite.
     write: (s, root, path, source, opts) => c(s).write(root, path, source, { ...opts, onConflict: 'copy', createParents: true }),
+    createUpload: (s, input) => c(s).createUpload({ ...input, onConflict: 'copy' }),
+    upload: (s, id) => c(s).upload(id),
+    appendUpload: (s, id, offset, source) => c(s).appendUpload(id, offset, source),
+    finishUpload: (s, id) => c(s).finishUpload(id),
     mkdir: (s, root, path) => c(s).mkdir(root, path, { createParents: true }),
     delete: (s, root, path, baseVersion) => c(s).delete(root, path, { baseVersion }),
     move: (s, root, from, to, baseVersion) => c(s).move(root, from, to, { baseVersion }),

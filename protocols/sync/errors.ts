@@ -35,7 +35,7 @@ export class SyncError extends Error {
   }
 }
 
-const PUBLIC_DETAILS = ['version', 'size', 'seq', 'retryAfterSec', 'missingParent', 'reason'];
+const PUBLIC_DETAILS = ['version', 'size', 'seq', 'offset', 'retryAfterSec', 'missingParent', 'reason'];
 
 /** Status and body for any error; null when it is an internal one (logged, answered generically). */
 export function wireError(err: unknown): { status: number; body: ErrorBody } | null {

@@ -10,7 +10,7 @@ import type { SyncCore } from './adapter.js';
 import { SyncError } from './errors.js';
 import type { SyncOptions } from './options.js';
 import { wireChange, wireConflict, wireEntry, wireWrite } from './present.js';
-import { deltaToHead, entryHeaders, headSignature, parseRange, readBounded, uploadDelta, uploadWhole } from './transfer.js';
+import { deltaToHead, entryHeaders, headSignature, parseRange, readBounded, recorded, uploadDelta, uploadWhole } from './transfer.js';
 
 export interface SyncState {
   requestId: string;
@@ -146,6 +146,33 @@ export function syncRoutes(core: SyncCore, signatures: SignatureCache, options: 
     const result = await uploadWhole(core, s, root(ctx), { path: q.path, base: q.base, sha256: q.sha256, mtimeMs: q.mtime }, ctx.req);
     // A conflict is a success too: the content is kept, as a conflict copy (WriteResponse.conflict).
     ctx.body = wireWrite(result);
+  });
+
+  // Resumable uploads for big files: create (with the SHA-256 the whole will have), append at the
+  // offset the gateway has, finish (checked, then recorded as one version with its base).
+  r.post('/roots/:root/uploads', async (ctx) => {
+    const s = await session(ctx);
+    const q = parse(uploadQuery.extend({ length: z.coerce.number().int().min(0) }), ctx.query);
+    const u = await core.createUpload(s, { root: root(ctx), path: q.path, length: q.length, baseVersion: q.base, mtimeMs: q.mtime, sha256: q.sha256 });
+    ctx.status = 201;
+    ctx.body = { id: u.id, offset: u.offset, length: u.length };
+  });
+  r.get('/roots/:root/uploads/:id', async (ctx) => {
+    const u = await core.upload(await session(ctx), ctx.params.id!);
+    ctx.body = { id: u.id, offset: u.offset, length: u.length };
+  });
+  r.patch('/roots/:root/uploads/:id', async (ctx) => {
+    const s = await session(ctx);
+    const { offset } = parse(z.object({ offset: z.coerce.number().int().min(0) }), ctx.query);
+    const res = await core.appendUpload(s, ctx.params.id!, offset, ctx.req).catch((err: { code?: string; details?: { offset?: number } }) => {
+      if (err.code === 'CONFLICT') throw new SyncError(409, 'CONFLICT', `the upload is at offset ${err.details?.offset}`, { offset: err.details?.offset });
+      throw err;
+    });
+    ctx.body = { id: ctx.params.id, offset: res.offset, interrupted: res.interrupted };
+  });
+  r.post('/roots/:root/uploads/:id/finish', async (ctx) => {
+    const s = await session(ctx);
+    ctx.body = wireWrite(await recorded({}, core.finishUpload(s, ctx.params.id!)));
   });
 
   r.post('/roots/:root/patch', async (ctx) => {

@@ -3,7 +3,6 @@
  * signature, the head's signature (cached per content hash), and uploads whole or as a delta
  * against a version, each checked against its announced SHA-256 before anything is recorded.
  */
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { delta, DeltaError, patch, readSignature, type BasisReader, type SignatureCache } from '../../src/delta/index.js';
 import { isCoreError, type EntryInfo, type Session, type WriteResult } from '../../src/core/index.js';
@@ -64,22 +63,8 @@ export async function headSignature(core: SyncCore, cache: SignatureCache, s: Se
 }
 
 /** What went wrong inside a stream the core consumed: the core only sees it as an aborted upload. */
-interface StreamFault {
+export interface StreamFault {
   err?: SyncError;
-}
-
-/** Passes content through, and fails it at its end when its SHA-256 is not the announced one. */
-async function* verified(source: AsyncIterable<Uint8Array>, sha256: string, fault: StreamFault): AsyncGenerator<Uint8Array> {
-  const h = createHash('sha256');
-  for await (const chunk of source) {
-    h.update(chunk);
-    yield chunk;
-  }
-  const got = h.digest('hex');
-  if (got !== sha256) {
-    fault.err = new SyncError(422, 'HASH_MISMATCH', `the content's SHA-256 is ${got}, not the announced ${sha256}: nothing was recorded`);
-    throw fault.err;
-  }
 }
 
 async function* faultOnDelta(source: AsyncIterable<Uint8Array>, fault: StreamFault): AsyncGenerator<Uint8Array> {
@@ -91,11 +76,13 @@ async function* faultOnDelta(source: AsyncIterable<Uint8Array>, fault: StreamFau
   }
 }
 
-async function recorded(fault: StreamFault, job: Promise<WriteResult>): Promise<WriteResult> {
+/** Runs a write; a broken delta or a content with another SHA-256 than announced answers in the protocol's terms. */
+export async function recorded(fault: StreamFault, job: Promise<WriteResult>): Promise<WriteResult> {
   try {
     return await job;
   } catch (err) {
     if (fault.err && (isCoreError(err, 'ABORTED') || !isCoreError(err))) throw fault.err;
+    if (isCoreError(err, 'PRECONDITION_FAILED') && err.details.reason === 'hash-mismatch') throw new SyncError(422, 'HASH_MISMATCH', err.message);
     throw err;
   }
 }
@@ -109,7 +96,7 @@ export interface UploadParams {
 
 export function uploadWhole(core: SyncCore, s: Session, root: string, p: UploadParams, body: AsyncIterable<Uint8Array>): Promise<WriteResult> {
   const fault: StreamFault = {};
-  return recorded(fault, core.write(s, root, p.path, verified(body, p.sha256, fault), { baseVersion: p.base, mtimeMs: p.mtimeMs }));
+  return recorded(fault, core.write(s, root, p.path, body, { baseVersion: p.base, mtimeMs: p.mtimeMs, sha256: p.sha256 }));
 }
 
 /**
@@ -122,7 +109,7 @@ export async function uploadDelta(core: SyncCore, s: Session, root: string, p: U
   const basis = versionBasis(core, s, root, p.path, p.base);
   try {
     const patched = faultOnDelta(patch(basis.reader, faultOnDelta(body, fault)), fault);
-    return await recorded(fault, core.write(s, root, p.path, verified(patched, p.sha256, fault), { baseVersion: p.base, mtimeMs: p.mtimeMs }));
+    return await recorded(fault, core.write(s, root, p.path, patched, { baseVersion: p.base, mtimeMs: p.mtimeMs, sha256: p.sha256 }));
   } finally {
     basis.close();
   }

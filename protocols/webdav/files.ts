@@ -101,6 +101,8 @@ export async function get(ctx: DavContext, head: boolean): Promise<void> {
   });
 }
 
+const LISTING_CSP = "sandbox allow-downloads; default-src 'none'; frame-ancestors 'none'";
+
 /** A small HTML page for a browser pointed at a collection. */
 async function listing(ctx: DavContext, head: boolean, entry: EntryInfo | null): Promise<void> {
   const { conn, target, res, prefix } = ctx;
@@ -118,6 +120,9 @@ async function listing(ctx: DavContext, head: boolean, entry: EntryInfo | null):
     .join('')}</ul>\n`;
   res.statusCode = 200;
   res.setHeader('Content-Type', 'text/html; charset=utf-8');
+  // Still sandboxed and script-free, but a click on a file must download it: a sandboxed page
+  // without allow-downloads has every download it starts refused by Chromium.
+  res.setHeader('Content-Security-Policy', LISTING_CSP);
   res.setHeader('Content-Length', Buffer.byteLength(body));
   res.end(head ? undefined : body);
 }

@@ -244,7 +244,8 @@ describe('webdav-server defects, fixed', () => {
 describe('metrics', () => {
   it('counts requests by method and status, an unknown method as OTHER', async () => {
     const count = async (labels: string) => {
-      const text = await (await fetch(`${t.url}/metrics`, { headers: { authorization: auth } })).text();
+      const admin = `Basic ${Buffer.from(`${t.admin.name}:${t.admin.password}`).toString('base64')}`;
+      const text = await (await fetch(`${t.url}/metrics`, { headers: { authorization: admin } })).text();
       return Number(new RegExp(`^syncgate_webdav_requests_total\\{${labels}\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
     };
     const created = await count('method="PUT",status="201"');

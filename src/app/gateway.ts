@@ -15,8 +15,10 @@ import { createWebdavDoor, type WebdavDoor } from '../../protocols/webdav/index.
 import { startFtpDoor, type FtpDoor } from '../../protocols/ftp/index.js';
 import { createSyncDoor, type SyncDoor } from '../../protocols/sync/index.js';
 import { SignatureCache } from '../delta/index.js';
+import { enforceHttpLimits, serverOptions, type HttpLimits } from '../lib/http-limits.js';
 import { bootstrap } from './bootstrap.js';
 import { markRunning, markStopped } from './run-marker.js';
+import { startMetricsListener } from './metrics-listener.js';
 import type { AppConfig } from './config.js';
 
 /** After an unclean stop, small files recorded this long before the last write are read again. */
@@ -44,6 +46,8 @@ export interface Gateway {
   url: string;
   httpAddress: { host: string; port: number };
   ftp: FtpDoor | null;
+  /** The separate metrics listener's URL (http.metricsPort), or null: then /metrics is on the main port. */
+  metricsUrl: string | null;
   generatedAdminPassword?: string;
   close(): Promise<void>;
 }
@@ -74,6 +78,7 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger; now?
     ignoredNames,
     shares: config.shares,
     uploads: { maxOpenPerUser: config.http.maxOpenUploadsPerUser },
+    maxFileBytes: config.http.maxUploadBytes,
     allowedRootParents: config.roots.allowedParents.map((p) => path.resolve(p)),
     now: opts.now,
     sessionIdleMs: config.http.sessionIdleHours * 3600_000,
@@ -131,8 +136,17 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger; now?
       else if (doors.sync?.owns(url)) doors.sync.handle(req, res);
       else doors.http.handle(req, res);
     };
-    const server = tls ? https.createServer(tls, onRequest) : http.createServer(onRequest);
-    server.requestTimeout = 0; // large uploads; idle sockets are cut by keepAliveTimeout/headersTimeout
+    const h = config.http;
+    const limits: HttpLimits = {
+      headersTimeoutMs: h.headersTimeoutSec * 1000,
+      idleTimeoutMs: h.idleTimeoutSec * 1000,
+      bodyMinBytesPerSec: h.bodyMinBytesPerSec,
+      bodyRateWindowMs: h.bodyRateWindowSec * 1000,
+      maxConnectionsPerAddress: h.maxConnectionsPerAddress,
+    };
+    const server = tls ? https.createServer({ ...serverOptions(limits), ...tls }, onRequest) : http.createServer(serverOptions(limits), onRequest);
+    const httpLog = log.child({ category: 'http' });
+    enforceHttpLimits(server, limits, (what, address) => httpLog.warn({ address, what }, what === 'connection' ? 'connection refused: too many from this address' : 'request cut: its body was too slow'));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.http.port, config.http.host, () => resolve());
@@ -164,6 +178,9 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger; now?
     });
     const ftp = config.ftp.enabled ? await startFtpDoor({ core, options: config.ftp, log: log.child({ category: 'ftp' }), metrics, dataDir }) : null;
     if (ftp) closers.push(() => ftp.close());
+    const metricsListener =
+      config.http.metricsPort === null ? null : await startMetricsListener(metrics, { host: config.http.metricsHost, port: config.http.metricsPort, token: config.http.metricsToken });
+    if (metricsListener) closers.push(() => metricsListener.close());
     const url = `${scheme}://${config.http.host}:${port}`;
     log.info({ url, dav: `${url}/dav/`, ftp: ftp?.address, dataDir, db: path.join(dataDir, 'syncgate.db') }, 'syncgate started');
     return {
@@ -174,6 +191,7 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger; now?
       url,
       httpAddress: { host: config.http.host, port },
       ftp,
+      metricsUrl: metricsListener?.url ?? null,
       generatedAdminPassword: first.generatedAdminPassword,
       close,
     };

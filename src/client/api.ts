@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream';
 import {
   HEADER, PREFIX, type ChangesPage, type ConflictResolution, type ConflictsResponse, type CursorResponse, type DeleteResponse, type ErrorBody,
-  type LoginRequest, type LoginResponse, type RootsResponse, type SyncErrorCode, type WireEntry, type WriteResponse,
+  type LoginRequest, type LoginResponse, type RootsResponse, type SyncErrorCode, type UploadStatus, type WireEntry, type WriteResponse,
 } from '../sync-wire/index.js';
 
 export type ClientErrorCode = SyncErrorCode | 'UNREACHABLE' | 'BAD_RESPONSE';
@@ -122,6 +122,22 @@ export class Api {
       body,
       headers: { 'content-type': 'application/vnd.librsync.delta' },
     });
+  }
+
+  createUpload(root: string, p: { path: string; base?: number; sha256: string; mtimeMs: number; length: number }): Promise<UploadStatus> {
+    return this.json('POST', `/roots/${encodeURIComponent(root)}/uploads?${Api.q({ path: p.path, base: p.base, sha256: p.sha256, mtime: Math.trunc(p.mtimeMs), length: p.length })}`);
+  }
+  uploadStatus(root: string, id: string): Promise<UploadStatus> {
+    return this.json('GET', `/roots/${encodeURIComponent(root)}/uploads/${encodeURIComponent(id)}`);
+  }
+  appendUpload(root: string, id: string, offset: number, body: Readable, length: number): Promise<UploadStatus & { interrupted: boolean }> {
+    return this.json('PATCH', `/roots/${encodeURIComponent(root)}/uploads/${encodeURIComponent(id)}?${Api.q({ offset })}`, {
+      body,
+      headers: { 'content-type': 'application/offset+octet-stream', 'content-length': String(length) },
+    });
+  }
+  finishUpload(root: string, id: string): Promise<WriteResponse> {
+    return this.json('POST', `/roots/${encodeURIComponent(root)}/uploads/${encodeURIComponent(id)}/finish`);
   }
 
   remove(root: string, path: string, base?: number): Promise<DeleteResponse> {

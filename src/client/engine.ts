@@ -10,9 +10,8 @@ import type { Ignore } from 'ignore';
 import type { WireChange, WireEntry } from '../sync-wire/index.js';
 import { ApiError, type Api } from './api.js';
 import { hashFile, ignored, loadIgnore, makeLocalDir, moveLocal, removeLocal, sameFingerprint, scan, statEntry, type LocalEntry } from './local.js';
-import type { Progress } from './progress.js';
 import type { ClientState, FileState, LinkRow } from './state.js';
-import { fetchFile, sendFile } from './transfers.js';
+import { fetchFile, sendFile, type TransferOptions } from './transfers.js';
 
 export interface PassReport {
   uploaded: number;
@@ -44,8 +43,12 @@ export class LinkSync {
     private readonly state: ClientState,
     readonly link: LinkRow,
     private readonly deviceId: number,
-    private readonly progress?: Progress,
-  ) {}
+    transfer: Omit<TransferOptions, 'resume'> = {},
+  ) {
+    this.transfer = { ...transfer, resume: { state, linkId: link.id } };
+  }
+
+  private readonly transfer: TransferOptions;
 
   /** Passes until nothing is left to do (our own uploads come back once, as echoes), then saves the cursor. */
   async syncOnce(): Promise<PassReport> {
@@ -263,7 +266,7 @@ export class LinkSync {
     }
     // Our edit goes up with the base we edited; the gateway keeps both when someone else wrote since.
     const base = st?.kind === 'file' ? st.version : 0;
-    const { res, bytes } = await sendFile(this.api, this.link.root, this.link.dir, e, l.sha256, base, this.progress);
+    const { res, bytes } = await sendFile(this.api, this.link.root, this.link.dir, e, l.sha256, base, this.transfer);
     report.bytesUp += bytes;
     report.uploaded += 1;
     if (res.conflict) {
@@ -290,11 +293,13 @@ export class LinkSync {
       this.state.put(id, { path: p, kind: 'dir', version: r.version, sha256: '', size: 0, mtimeMs: e.mtimeMs, ino: e.ino });
       return;
     }
-    if (seen?.kind === 'file' && st?.sha256 === r.sha256) {
+    // Our copy may already be that content (moved here with its folder earlier in this pass).
+    const here = seen ?? (await statEntry(this.link.dir, p));
+    if (here?.kind === 'file' && st?.kind === 'file' && st.sha256 === r.sha256 && sameFingerprint(here, st)) {
       this.state.put(id, { ...st, version: r.version });
       return;
     }
-    await this.download(p, null, seen, report);
+    await this.download(p, null, seen, report, r.sha256);
   }
 
   /**
@@ -302,13 +307,13 @@ export class LinkSync {
    * rename, or a local edit made meanwhile would be lost (then nothing is replaced: the next pass
    * sends that edit with its base, and the gateway keeps both).
    */
-  private async download(p: string, _head: WireEntry | null, seen: LocalEntry | null, report: PassReport): Promise<void> {
+  private async download(p: string, _head: WireEntry | null, seen: LocalEntry | null, report: PassReport, expect?: string): Promise<void> {
     const stillOk = async () => {
       const now = await statEntry(this.link.dir, p);
       if (!seen) return now === null;
       return now !== null && sameFingerprint(now, seen);
     };
-    const got = await fetchFile(this.api, this.link.root, this.link.dir, p, seen, stillOk, this.progress);
+    const got = await fetchFile(this.api, this.link.root, this.link.dir, p, seen, stillOk, this.transfer, expect);
     if (!got) return;
     report.downloaded += 1;
     report.bytesDown += got.bytes;

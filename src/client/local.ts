@@ -90,6 +90,13 @@ export async function tempBeside(dir: string, rel: string): Promise<string> {
   return path.join(parent, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}.tmp`);
 }
 
+/** The part file of a resumable download of content `sha256` for `rel` (same name after a crash). */
+export async function partBeside(dir: string, rel: string, sha256: string): Promise<string> {
+  const parent = path.dirname(path.join(dir, rel));
+  await mkdir(parent, { recursive: true });
+  return path.join(parent, `${TEMP_PREFIX}dl-${sha256.slice(0, 24)}.part`);
+}
+
 /** Writes `body` to a temp file, fsyncs it, and returns its SHA-256 (the caller renames it into place). */
 export async function writeTemp(temp: string, body: AsyncIterable<Uint8Array>): Promise<{ sha256: string; size: number }> {
   const h = createHash('sha256');

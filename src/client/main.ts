@@ -12,6 +12,7 @@ import { LinkSync } from './engine.js';
 import { clientHome, deviceUuid, loadCredentials, saveCredentials, type Credentials } from './home.js';
 import { terminalProgress } from './progress.js';
 import { ClientState } from './state.js';
+import { Throttle } from './throttle.js';
 import { watchLinks } from './watch.js';
 
 const USAGE = `usage: syncgate client <command>
@@ -21,7 +22,9 @@ const USAGE = `usage: syncgate client <command>
                           comes from \`syncgate device pair USER\`); the device token is saved 0600
   link DIR ROOT           keep the folder DIR in sync with the gateway's root ROOT
   unlink DIR              stop syncing DIR (its files stay)
-  sync [--watch]          sync every linked folder once; --watch keeps going in real time
+  sync [--watch] [--limit KB/s]
+                          sync every linked folder once; --watch keeps going in real time;
+                          --limit caps the bandwidth (also SYNCGATE_CLIENT_LIMIT_KBPS)
   status                  per folder: pending changes, last sync, conflicts
   conflicts [resolve ID keep-mine|keep-theirs|keep-both]
 
@@ -51,7 +54,7 @@ export async function runClient(argv: string[], out: Out = (l) => process.stdout
     allowPositionals: true,
     options: {
       user: { type: 'string' }, password: { type: 'string' }, token: { type: 'string' }, code: { type: 'string' }, name: { type: 'string' },
-      watch: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      watch: { type: 'boolean' }, limit: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   const [command, ...args] = positionals;
@@ -70,7 +73,7 @@ export async function runClient(argv: string[], out: Out = (l) => process.stdout
       case 'unlink':
         return await unlink(home, args[0], out);
       case 'sync':
-        return await sync(home, Boolean(values.watch), out);
+        return await sync(home, Boolean(values.watch), out, values.limit);
       case 'status':
         return await status(home, out);
       case 'conflicts':
@@ -132,11 +135,13 @@ async function unlink(home: string, dir: string | undefined, out: Out): Promise<
   return 0;
 }
 
-async function sync(home: string, keepWatching: boolean, out: Out): Promise<number> {
+async function sync(home: string, keepWatching: boolean, out: Out, limitKbps?: string): Promise<number> {
   const { creds, api } = await session(home);
   const state = new ClientState(home);
   const progress = terminalProgress();
-  const links = state.links().map((l) => new LinkSync(api, state, l, creds.device.id, progress));
+  const limit = Number(process.env.SYNCGATE_CLIENT_LIMIT_KBPS ?? limitKbps ?? 0);
+  const throttle = limit > 0 ? new Throttle(limit * 1024) : undefined;
+  const links = state.links().map((l) => new LinkSync(api, state, l, creds.device.id, { progress, throttle }));
   if (links.length === 0) {
     state.close();
     throw new Error('no folder is linked: run `syncgate client link DIR ROOT`');
@@ -146,7 +151,7 @@ async function sync(home: string, keepWatching: boolean, out: Out): Promise<numb
     try {
       for (const l of links) {
         const r = await l.syncOnce();
-        out(`${l.link.dir}: ${r.uploaded} up, ${r.downloaded} down, ${r.deleted} deleted, ${r.moved} moved${r.conflicts.length ? `, ${r.conflicts.length} conflict(s)` : ''}`);
+        out(`${l.link.dir}: ${r.uploaded} up, ${r.downloaded} down, ${r.deleted} deleted, ${r.moved} moved${r.conflicts.length ? `, ${r.conflicts.length} conflict(s)` : ''} (${r.bytesUp} bytes sent, ${r.bytesDown} received)`);
         for (const c of r.conflicts) out(`  conflict: ${c}`);
         for (const e of r.errors) out(`  not synced: ${e}`);
         failed += r.errors.length;

@@ -31,6 +31,9 @@ CREATE TABLE IF NOT EXISTS files (
   link_id INTEGER NOT NULL REFERENCES links(id) ON DELETE CASCADE, path TEXT NOT NULL, kind TEXT NOT NULL,
   version INTEGER NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL, mtime_ms INTEGER NOT NULL, ino INTEGER NOT NULL,
   PRIMARY KEY (link_id, path)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS uploads (
+  link_id INTEGER NOT NULL REFERENCES links(id) ON DELETE CASCADE, path TEXT NOT NULL, sha256 TEXT NOT NULL, id TEXT NOT NULL,
+  PRIMARY KEY (link_id, path, sha256)) WITHOUT ROWID;
 `;
 
 export class ClientState {
@@ -77,6 +80,17 @@ export class ClientState {
 
   drop(linkId: number, p: string): void {
     this.db.prepare('DELETE FROM files WHERE link_id = ? AND path = ?').run(linkId, p);
+  }
+
+  /** A resumable upload under way for this content of this path (survives a crash). */
+  uploadOf(linkId: number, p: string, sha256: string): string | undefined {
+    const row = this.db.prepare('SELECT id FROM uploads WHERE link_id = ? AND path = ? AND sha256 = ?').get(linkId, p, sha256) as { id: string } | undefined;
+    return row?.id;
+  }
+
+  setUpload(linkId: number, p: string, sha256: string, id: string | null): void {
+    if (id === null) this.db.prepare('DELETE FROM uploads WHERE link_id = ? AND path = ?').run(linkId, p);
+    else this.db.prepare('INSERT OR REPLACE INTO uploads (link_id, path, sha256, id) VALUES (?, ?, ?, ?)').run(linkId, p, sha256, id);
   }
 
   /** Forgets everything known of a link's files (a rescan after a stale cursor). */

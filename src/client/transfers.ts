@@ -7,10 +7,21 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { delta, fileBasis, fileSource, patch, readSignature, signature } from '../delta/index.js';
-import { DELTA_MIN_SIZE, SIGNATURE, type WriteResponse } from '../sync-wire/index.js';
+import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { DELTA_MIN_SIZE, RESUMABLE_MIN_SIZE, SIGNATURE, type WriteResponse } from '../sync-wire/index.js';
 import { ApiError, type Api, type Download } from './api.js';
-import { discard, install, tempBeside, writeTemp, type LocalEntry } from './local.js';
+import { discard, install, partBeside, tempBeside, writeTemp, type LocalEntry } from './local.js';
 import type { Progress } from './progress.js';
+import type { ClientState } from './state.js';
+import type { Throttle } from './throttle.js';
+
+export interface TransferOptions {
+  progress?: Progress;
+  throttle?: Throttle;
+  /** Where resumable uploads are remembered (link id + state). */
+  resume?: { state: ClientState; linkId: number };
+}
 
 export interface Fetched {
   entry: Download['entry'];
@@ -25,8 +36,18 @@ async function collect(source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   return Buffer.concat(parts);
 }
 
-async function* counted(source: AsyncIterable<Uint8Array>, onBytes: (n: number) => void): AsyncGenerator<Uint8Array> {
+async function* counted(source: AsyncIterable<Uint8Array>, onBytes: (n: number) => void, throttle?: Throttle): AsyncGenerator<Uint8Array> {
   for await (const c of source) {
+    if (throttle) {
+      // In pieces, so a big chunk does not pass as one burst.
+      for (let off = 0; off < c.length; off += 65536) {
+        const piece = c.subarray(off, Math.min(c.length, off + 65536));
+        await throttle.take(piece.length);
+        onBytes(piece.length);
+        yield piece;
+      }
+      continue;
+    }
     onBytes(c.length);
     yield c;
   }
@@ -37,7 +58,12 @@ async function* counted(source: AsyncIterable<Uint8Array>, onBytes: (n: number) 
  * there is one worth it; `stillOk` is asked just before the rename (a local edit made meanwhile
  * must not be overwritten: the temp file is dropped and null returned).
  */
-export async function fetchFile(api: Api, root: string, dir: string, rel: string, have: LocalEntry | null, stillOk: () => Promise<boolean>, progress?: Progress): Promise<Fetched | null> {
+export async function fetchFile(api: Api, root: string, dir: string, rel: string, have: LocalEntry | null, stillOk: () => Promise<boolean>, opts: TransferOptions = {}, expect?: string): Promise<Fetched | null> {
+  const { progress, throttle } = opts;
+  const whole = !(have && have.kind === 'file' && have.size >= DELTA_MIN_SIZE);
+  // A whole download of a known content goes to a part file named after it: a broken connection
+  // or a crash resumes from its end (Range) instead of starting over.
+  if (whole && expect) return fetchResumable(api, root, dir, rel, expect, stillOk, opts);
   const temp = await tempBeside(dir, rel);
   let bytes = 0;
   try {
@@ -48,14 +74,14 @@ export async function fetchFile(api: Api, root: string, dir: string, rel: string
       basis = await open(path.join(dir, rel), 'r');
       const sig = await collect(signature(fileSource(basis), { ...SIGNATURE, fileSize: have.size }));
       dl = await api.deltaDownload(root, rel, sig);
-      content = patch(fileBasis(basis), counted(dl.body, (n) => (bytes += n)));
+      content = patch(fileBasis(basis), counted(dl.body, (n) => (bytes += n), throttle));
     } else {
       dl = await api.download(root, rel);
       const bar = progress?.start(`↓ ${rel}`, dl.entry.size);
       content = counted(dl.body, (n) => {
         bytes += n;
         bar?.add(n);
-      });
+      }, throttle);
     }
     try {
       const got = await writeTemp(temp, content);
@@ -76,11 +102,58 @@ export async function fetchFile(api: Api, root: string, dir: string, rel: string
   }
 }
 
+async function fetchResumable(api: Api, root: string, dir: string, rel: string, expect: string, stillOk: () => Promise<boolean>, opts: TransferOptions): Promise<Fetched | null> {
+  const part = await partBeside(dir, rel, expect);
+  const h = createHash('sha256');
+  let offset = (await stat(part).catch(() => null))?.size ?? 0;
+  if (offset > 0) for await (const c of createReadStream(part)) h.update(c as Buffer);
+  let dl = await api.download(root, rel, offset).catch(async (err: unknown) => {
+    if (err instanceof ApiError && err.code === 'RANGE_NOT_SATISFIABLE') return null;
+    throw err;
+  });
+  if (!dl || dl.entry.sha256 !== expect) {
+    // The head is another content now (or the part is whole already): start that one from 0.
+    await discard(part);
+    if (!dl && offset > 0) return fetchResumable(api, root, dir, rel, expect, stillOk, opts);
+    offset = 0;
+    h.destroy();
+    return fetchFile(api, root, dir, rel, null, stillOk, opts, undefined);
+  }
+  let bytes = 0;
+  const bar = opts.progress?.start(`↓ ${rel}`, dl.entry.size);
+  bar?.add(offset);
+  const fh = await open(part, 'a');
+  try {
+    for await (const c of counted(dl.body, (n) => {
+      bytes += n;
+      bar?.add(n);
+    }, opts.throttle)) {
+      h.update(c);
+      for (let off = 0; off < c.length; ) off += (await fh.write(c, off, c.length - off)).bytesWritten;
+    }
+    await fh.sync();
+  } finally {
+    await fh.close();
+    opts.progress?.stop();
+  }
+  if (h.digest('hex') !== expect) {
+    await discard(part);
+    throw new ApiError('HASH_MISMATCH', `${rel}: the content received does not have the SHA-256 the gateway announced; nothing was replaced`);
+  }
+  if (!(await stillOk())) {
+    await discard(part);
+    return null;
+  }
+  const local = await install(dir, part, rel, dl.entry.mtimeMs);
+  return { entry: dl.entry, local, bytes };
+}
+
 /**
  * Sends the local file as a new version of `rel` edited from `base`: a delta against the server's
  * copy of `base` when the file is big enough, else whole.
  */
-export async function sendFile(api: Api, root: string, dir: string, local: LocalEntry, sha256: string, base: number | undefined, progress?: Progress): Promise<{ res: WriteResponse; bytes: number }> {
+export async function sendFile(api: Api, root: string, dir: string, local: LocalEntry, sha256: string, base: number | undefined, opts: TransferOptions = {}): Promise<{ res: WriteResponse; bytes: number }> {
+  const { progress, throttle } = opts;
   const abs = path.join(dir, local.path);
   if (base && local.size >= DELTA_MIN_SIZE) {
     const sig = await api.signature(root, local.path).catch((err: unknown) => {
@@ -93,7 +166,7 @@ export async function sendFile(api: Api, root: string, dir: string, local: Local
       const fh = await open(abs, 'r');
       try {
         let sent = 0;
-        const body = Readable.from(counted(delta(parsed, fileSource(fh)), (n) => (sent += n)));
+        const body = Readable.from(counted(delta(parsed, fileSource(fh)), (n) => (sent += n), throttle));
         const res = await api.uploadDelta(root, { path: local.path, base, sha256, mtimeMs: local.mtimeMs }, body);
         return { res, bytes: sent + sig.body.length };
       } finally {
@@ -101,12 +174,53 @@ export async function sendFile(api: Api, root: string, dir: string, local: Local
       }
     }
   }
+  if (local.size >= RESUMABLE_MIN_SIZE && opts.resume) return sendResumable(api, root, abs, local, sha256, base, opts);
   const bar = progress?.start(`↑ ${local.path}`, local.size);
   try {
-    const body = Readable.from(counted(createReadStream(abs, { highWaterMark: 1 << 20 }), (n) => bar?.add(n)));
+    const body = Readable.from(counted(createReadStream(abs, { highWaterMark: 1 << 20 }), (n) => bar?.add(n), throttle));
     const res = await api.upload(root, { path: local.path, base, sha256, mtimeMs: local.mtimeMs, size: local.size }, body);
     return { res, bytes: local.size };
   } finally {
     progress?.stop();
+  }
+}
+
+/** A big file through a resumable upload: after a broken connection or a crash, it goes on from the gateway's offset. */
+async function sendResumable(api: Api, root: string, abs: string, local: LocalEntry, sha256: string, base: number | undefined, opts: TransferOptions): Promise<{ res: WriteResponse; bytes: number }> {
+  const { state, linkId } = opts.resume!;
+  let id = state.uploadOf(linkId, local.path, sha256);
+  let offset = 0;
+  if (id) {
+    const status = await api.uploadStatus(root, id).catch((err: unknown) => {
+      if (err instanceof ApiError && err.code === 'NOT_FOUND') return null; // expired or finished
+      throw err;
+    });
+    if (status) offset = status.offset;
+    else id = undefined;
+  }
+  if (!id) {
+    id = (await api.createUpload(root, { path: local.path, base, sha256, mtimeMs: local.mtimeMs, length: local.size })).id;
+    state.setUpload(linkId, local.path, sha256, id);
+  }
+  let sent = 0;
+  const bar = opts.progress?.start(`↑ ${local.path}`, local.size);
+  bar?.add(offset);
+  try {
+    if (offset < local.size) {
+      const body = Readable.from(counted(createReadStream(abs, { start: offset, highWaterMark: 1 << 20 }), (n) => {
+        sent += n;
+        bar?.add(n);
+      }, opts.throttle));
+      const r = await api.appendUpload(root, id, offset, body, local.size - offset);
+      if (r.offset !== local.size) throw new ApiError('ABORTED', `${local.path}: the upload stopped at ${r.offset} of ${local.size} bytes; it resumes there`);
+    }
+    const res = await api.finishUpload(root, id);
+    state.setUpload(linkId, local.path, sha256, null);
+    return { res, bytes: sent };
+  } catch (err) {
+    if (err instanceof ApiError && (err.code === 'HASH_MISMATCH' || err.code === 'NOT_FOUND')) state.setUpload(linkId, local.path, sha256, null);
+    throw err;
+  } finally {
+    opts.progress?.stop();
   }
 }

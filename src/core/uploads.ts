@@ -24,6 +24,8 @@ export interface NewUpload {
   mtimeMs?: number;
   /** Opaque to the core: what the door wants back on a status request (tus: Upload-Metadata). */
   metadata?: string;
+  /** The SHA-256 the whole content must have: checked when it finishes, before anything is recorded. */
+  sha256?: string;
 }
 
 export interface UploadInfo {
@@ -36,6 +38,7 @@ export interface UploadInfo {
   baseVersion?: number;
   onConflict: 'copy' | 'fail';
   mtimeMs?: number;
+  sha256?: string;
   metadata: string;
   createdAt: number;
   expiresAt: number;
@@ -123,6 +126,7 @@ export class ResumableUploads {
       ...(input.baseVersion !== undefined ? { baseVersion: input.baseVersion } : {}),
       onConflict: input.onConflict === 'fail' ? 'fail' : 'copy',
       ...(input.mtimeMs !== undefined && Number.isFinite(input.mtimeMs) ? { mtimeMs: input.mtimeMs } : {}),
+      ...(input.sha256 !== undefined ? { sha256: input.sha256 } : {}),
       createdAt: this.now(),
       metadata: input.metadata ?? '',
     };
@@ -197,6 +201,7 @@ export class ResumableUploads {
         ...(stored.baseVersion !== undefined ? { baseVersion: stored.baseVersion, onConflict: stored.onConflict } : {}),
         createParents: true,
         ...(stored.mtimeMs !== undefined ? { mtimeMs: stored.mtimeMs } : {}),
+        ...(stored.sha256 !== undefined ? { sha256: stored.sha256 } : {}),
       });
     } catch (err) {
       // Storage trouble may pass; anything else (conflict refused, root gone) never will.

@@ -33,6 +33,8 @@ export interface WriteOptions {
   maxSize?: number;
   /** The size the sender announced (HTTP Content-Length): see readHead. */
   declaredSize?: number;
+  /** The SHA-256 the sender announced: any other content is refused before it is recorded (a delta or a resumed upload has no checksum of its own). */
+  sha256?: string;
 }
 
 export interface MoveOptions {
@@ -60,6 +62,8 @@ export class VfsWriter {
     private readonly locks: Locks,
     private readonly props: Properties,
     private readonly retention: Retention,
+    /** The largest file any door may write (bytes; 0 = no cap): one rule for every door. */
+    private readonly maxFileBytes = 0,
   ) {}
 
   // The steps below (locked, commit, preserve, requireParent, liveHead, removeLocked) are also
@@ -101,6 +105,10 @@ export class VfsWriter {
     // connection: +15-25%). Among other writes it syncs first, as a replacement does: measured with 8
     // in parallel, syncing beside cost 10-25% (more flushes, each with fewer changes, and the syncs
     // queue together in the thread pool), while group commit already shares the round trips.
+    if (this.maxFileBytes > 0) {
+      if (opts.declaredSize !== undefined && opts.declaredSize > this.maxFileBytes) fail('QUOTA_EXCEEDED', `files of more than ${this.maxFileBytes} bytes are not accepted`);
+      opts = { ...opts, maxSize: Math.min(opts.maxSize ?? Number.POSITIVE_INFINITY, this.maxFileBytes) };
+    }
     const syncLater = this.writing === 0;
     this.writing += 1;
     try {
@@ -144,6 +152,11 @@ export class VfsWriter {
       if ((err as NodeJS.ErrnoException).code === 'EFBIG') fail('QUOTA_EXCEEDED', 'the upload is larger than allowed');
       if ((err as NodeJS.ErrnoException).code === 'ENOSPC') fromFsError(err, rel);
       fail('ABORTED', 'the upload was interrupted; the previous version is unchanged');
+    }
+    if (opts.sha256 !== undefined && staged.hash !== opts.sha256) {
+      await staged.synced?.catch(() => {});
+      await this.ctx.store.discard(staged.tempPath);
+      fail('PRECONDITION_FAILED', `the content's SHA-256 is ${staged.hash}, not the announced ${opts.sha256}: nothing was recorded`, { reason: 'hash-mismatch' });
     }
     const result = await this.locked(h, async () => {
       try {
@@ -276,8 +289,8 @@ export class VfsWriter {
       await this.ctx.store.removeDir(abs);
       this.reconciler.published(h, this.ctx.files.recordTreeRemoval(h.row.id, actorOf(session), head.path, op));
     } else {
-      await this.preserve(h, head);
-      await this.ctx.store.removeLive(abs).catch((e) => fromFsError(e, head.path));
+      // Its content moves into history by a rename, synced with the metadata by the group commit.
+      await this.ctx.store.retireLive(head.hash, abs).catch((e) => fromFsError(e, head.path));
       this.commit(h, session, [{ path: head.path, kind: head.kind, op, deleted: true, hash: head.hash, size: head.size, mtimeMs: head.mtimeMs, ino: 0, oldPath: null }]);
     }
     this.props.deleteTree(h.row.id, head.path);

@@ -15,60 +15,63 @@ import { changes } from './schema/index.js';
  * its departures deepest first.
  */
 
-/** The live entries at or below :path, with the sort keys the orders above use. */
-const SUBTREE = `
-  SELECT e.*, (length(e.path) - length(replace(e.path, '/', ''))) AS depth
-  FROM entries e
-  WHERE e.root_id = @root AND e.deleted = 0 AND (e.path = @path OR (e.path >= @path || '/' AND e.path < @path || '0'))`;
+/**
+ * The live entries at or below @path, numbered once per operation in a temporary table: `rn` in
+ * arrival order (shallowest first, then by path), `n` their count; a departure's rank is n + 1 - rn
+ * (the exact reverse). The statements below then read this table instead of the window again.
+ */
+const TREE_TABLE = `CREATE TEMP TABLE IF NOT EXISTS folder_op (
+  id INTEGER, root_id INTEGER, path TEXT, parent TEXT, name TEXT, kind TEXT, size INTEGER, mtime_ms INTEGER,
+  hash TEXT, version INTEGER, ino INTEGER, ctime_ms INTEGER, rn INTEGER, n INTEGER, new_path TEXT)`;
 
-/** `tree` with each row's seq for a removal (deepest first) and for an arrival (shallowest first). */
-const NUMBERED = `
-  tree AS (${SUBTREE}),
-  numbered AS (
-    SELECT tree.*,
-      @seq + row_number() OVER (ORDER BY depth DESC, path DESC) AS out_seq,
-      @seq + row_number() OVER (ORDER BY depth ASC, path ASC) AS in_seq,
-      count(*) OVER () AS n,
-      @to || substr(path, length(@path) + 1) AS new_path
-    FROM tree)`;
+const FILL = `INSERT INTO temp.folder_op
+  SELECT id, root_id, path, parent, name, kind, size, mtime_ms, hash, version, ino, ctime_ms,
+    row_number() OVER (ORDER BY depth, path), count(*) OVER (), @to || substr(path, length(@path) + 1)
+  FROM (SELECT *, length(path) - length(replace(path, '/', '')) AS depth FROM entries
+        WHERE root_id = @root AND deleted = 0 AND (path = @path OR (path >= @path || '/' AND path < @path || '0')))`;
 
 const VERSION_COLUMNS = 'root_id, path, version, seq, op, kind, deleted, hash, size, mtime_ms, protocol, user_name, created_at, user_id, device_id, device_name';
 const CHANGE_COLUMNS = 'root_id, path, version, seq, op, kind, deleted, hash, size, mtime_ms, protocol, user_name, created_at, old_path';
 
-/** Departures (a removal, or a move's sources): seq after the arrivals when it is a move (@moving = 1). */
-const outSeq = 'CASE WHEN @moving = 1 THEN out_seq + n ELSE out_seq END';
+/** A departure's seq: deepest first, after the arrivals when it is a move (@moving = 1). */
+const OUT_SEQ = '@seq + @moving * f.n + f.n + 1 - f.rn';
+/** An arrival's seq: shallowest first. */
+const IN_SEQ = '@seq + f.rn';
 
 function statements(c: Database.Database) {
+  c.exec(TREE_TABLE);
   return {
+    clear: c.prepare('DELETE FROM temp.folder_op'),
+    fill: c.prepare(FILL),
     departedVersions: c.prepare(
-      `WITH ${NUMBERED} INSERT INTO versions (${VERSION_COLUMNS})
-       SELECT root_id, path, version + 1, ${outSeq}, @op, kind, 1, hash, size, mtime_ms, @protocol, @userName, @now, @userId, @deviceId, @deviceName FROM numbered`,
+      `INSERT INTO versions (${VERSION_COLUMNS})
+       SELECT f.root_id, f.path, f.version + 1, ${OUT_SEQ}, @op, f.kind, 1, f.hash, f.size, f.mtime_ms, @protocol, @userName, @now, @userId, @deviceId, @deviceName FROM temp.folder_op f`,
     ),
     departedChanges: c.prepare(
-      `WITH ${NUMBERED} INSERT INTO changes (${CHANGE_COLUMNS})
-       SELECT root_id, path, version + 1, ${outSeq}, @op, kind, 1, hash, size, mtime_ms, @protocol, @userName, @now, NULL FROM numbered`,
+      `INSERT INTO changes (${CHANGE_COLUMNS})
+       SELECT f.root_id, f.path, f.version + 1, ${OUT_SEQ}, @op, f.kind, 1, f.hash, f.size, f.mtime_ms, @protocol, @userName, @now, NULL FROM temp.folder_op f`,
     ),
     departedEntries: c.prepare(
-      `WITH ${NUMBERED} UPDATE entries SET version = entries.version + 1, deleted = 1, seq = ${outSeq}, ino = 0, changed_at = @now
-       FROM numbered WHERE entries.id = numbered.id`,
+      `UPDATE entries SET version = entries.version + 1, deleted = 1, seq = ${OUT_SEQ}, ino = 0, changed_at = @now
+       FROM temp.folder_op f WHERE entries.id = f.id`,
     ),
     // Arrivals: a target path seen before (a tombstone) continues its own clock.
     arrivedVersions: c.prepare(
-      `WITH ${NUMBERED} INSERT INTO versions (${VERSION_COLUMNS})
-       SELECT numbered.root_id, new_path, coalesce(t.version, 0) + 1, in_seq, 'move-in', numbered.kind, 0, numbered.hash, numbered.size, numbered.mtime_ms, @protocol, @userName, @now, @userId, @deviceId, @deviceName
-       FROM numbered LEFT JOIN entries t ON t.root_id = @root AND t.path = new_path`,
+      `INSERT INTO versions (${VERSION_COLUMNS})
+       SELECT f.root_id, f.new_path, coalesce(t.version, 0) + 1, ${IN_SEQ}, 'move-in', f.kind, 0, f.hash, f.size, f.mtime_ms, @protocol, @userName, @now, @userId, @deviceId, @deviceName
+       FROM temp.folder_op f LEFT JOIN entries t ON t.root_id = f.root_id AND t.path = f.new_path`,
     ),
     arrivedChanges: c.prepare(
-      `WITH ${NUMBERED} INSERT INTO changes (${CHANGE_COLUMNS})
-       SELECT numbered.root_id, new_path, coalesce(t.version, 0) + 1, in_seq, 'move-in', numbered.kind, 0, numbered.hash, numbered.size, numbered.mtime_ms, @protocol, @userName, @now, numbered.path
-       FROM numbered LEFT JOIN entries t ON t.root_id = @root AND t.path = new_path`,
+      `INSERT INTO changes (${CHANGE_COLUMNS})
+       SELECT f.root_id, f.new_path, coalesce(t.version, 0) + 1, ${IN_SEQ}, 'move-in', f.kind, 0, f.hash, f.size, f.mtime_ms, @protocol, @userName, @now, f.path
+       FROM temp.folder_op f LEFT JOIN entries t ON t.root_id = f.root_id AND t.path = f.new_path`,
     ),
     arrivedEntries: c.prepare(
-      `WITH ${NUMBERED} INSERT INTO entries (kind, size, mtime_ms, hash, version, deleted, seq, ino, ctime_ms, changed_at, root_id, path, parent, name)
-       SELECT kind, size, mtime_ms, hash, 1, 0, in_seq, ino, ctime_ms, @now, root_id, new_path,
-         CASE WHEN path = @path THEN @toParent ELSE @to || substr(parent, length(@path) + 1) END,
-         CASE WHEN path = @path THEN @toName ELSE name END
-       FROM numbered WHERE true
+      `INSERT INTO entries (kind, size, mtime_ms, hash, version, deleted, seq, ino, ctime_ms, changed_at, root_id, path, parent, name)
+       SELECT f.kind, f.size, f.mtime_ms, f.hash, 1, 0, ${IN_SEQ}, f.ino, f.ctime_ms, @now, f.root_id, f.new_path,
+         CASE WHEN f.path = @path THEN @toParent ELSE @to || substr(f.parent, length(@path) + 1) END,
+         CASE WHEN f.path = @path THEN @toName ELSE f.name END
+       FROM temp.folder_op f WHERE true
        ON CONFLICT (root_id, path) DO UPDATE SET kind = excluded.kind, size = excluded.size, mtime_ms = excluded.mtime_ms, hash = excluded.hash,
          version = entries.version + 1, deleted = 0, seq = excluded.seq, ino = excluded.ino, ctime_ms = excluded.ctime_ms, changed_at = excluded.changed_at`,
     ),
@@ -96,9 +99,12 @@ export function recordTreeRemoval(db: Db, rootId: number, actor: Actor, lastSeq:
   return txUnsynced(db, () => {
     const seq = lastSeq();
     const p = { ...params(rootId, actor, seq, path), op, moving: 0, to: '' };
+    s.clear.run();
+    s.fill.run({ root: rootId, path, to: '' });
     s.departedVersions.run(p);
     s.departedChanges.run(p);
     s.departedEntries.run(p);
+    s.clear.run();
     return recorded(db, rootId, seq);
   });
 }
@@ -112,6 +118,8 @@ export function recordTreeMove(db: Db, rootId: number, actor: Actor, lastSeq: ()
   return txUnsynced(db, () => {
     const seq = lastSeq();
     const p = { ...params(rootId, actor, seq, from), op: 'move-out', moving: 1, to, toParent: slash < 0 ? '' : to.slice(0, slash), toName: to.slice(slash + 1) };
+    s.clear.run();
+    s.fill.run({ root: rootId, path: from, to });
     // Versions and feed rows first, from the entries as they were; then the entries themselves.
     s.arrivedVersions.run(p);
     s.arrivedChanges.run(p);
@@ -119,6 +127,7 @@ export function recordTreeMove(db: Db, rootId: number, actor: Actor, lastSeq: ()
     s.departedChanges.run(p);
     s.arrivedEntries.run(p);
     s.departedEntries.run(p);
+    s.clear.run();
     return recorded(db, rootId, seq);
   });
 }

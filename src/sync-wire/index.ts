@@ -14,6 +14,10 @@
  *   GET    /roots/:root/signature?path=P           the head's librsync signature (cached per content hash)
  *   PUT    /roots/:root/file?path=P&base=V&sha256=H&mtime=T   whole content -> WriteResponse
  *   POST   /roots/:root/patch?path=P&base=V&sha256=H&mtime=T  librsync delta against version V -> WriteResponse
+ *   POST   /roots/:root/uploads?path=P&length=N&base=V&sha256=H&mtime=T  -> UploadStatus (resumable, big files)
+ *   GET    /roots/:root/uploads/:id                -> UploadStatus (the offset to resume from)
+ *   PATCH  /roots/:root/uploads/:id?offset=N       bytes from N -> UploadStatus (409 CONFLICT: resume at details.offset)
+ *   POST   /roots/:root/uploads/:id/finish         -> WriteResponse (SHA-256 checked first)
  *   DELETE /roots/:root/file?path=P&base=V         -> DeleteResponse
  *   POST   /roots/:root/mkdir?path=P               -> WriteResponse
  *   POST   /roots/:root/move                       MoveRequest -> WriteResponse
@@ -165,6 +169,15 @@ export interface WriteResponse {
   unchanged: boolean;
   conflict: WireConflict | null;
 }
+
+export interface UploadStatus {
+  id: string;
+  offset: number;
+  length: number;
+}
+
+/** Files this big go up as resumable uploads (and resume after a broken connection or a crash). */
+export const RESUMABLE_MIN_SIZE = 8 * 1024 * 1024;
 
 export interface DeleteResponse {
   deleted: boolean;

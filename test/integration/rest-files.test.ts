@@ -112,7 +112,7 @@ describe('REST files', () => {
     expect((await alice().post(`${F}/conflicts/${conflict.id}/resolve`, { resolution: 'keep-incoming' })).status).toBe(409);
     expect((await alice().post(`${F}/conflicts/${conflict.id}/resolve`, { resolution: 'nope' })).status).toBe(400);
     expect((await alice().get(`${F}/conflicts?all=1`)).json.conflicts.some((x: { id: number }) => x.id === conflict.id)).toBe(true);
-    const m = await alice().get('/metrics');
+    const m = await client(t.url, { basic: ['admin', 'admin-password'] }).get('/metrics');
     expect(m.text).toMatch(/syncgate_http_conflicts_total\{door="rest"\} [1-9]/);
   });
 

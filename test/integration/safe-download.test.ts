@@ -96,9 +96,9 @@ describe('safe downloads (issue 22 item 1)', () => {
     const part = await fetch(`${t.url}/dav/docs/files/page.html`, { headers: { authorization: ALICE, range: 'bytes=0-9' } });
     expect(part.status).toBe(206);
     expectSafe(part, 'attachment', 'ranged GET');
-    // The collection listing (our own HTML) is sandboxed too.
+    // The collection listing (our own HTML) is sandboxed too, with downloads allowed (its links).
     const listing = await fetch(`${t.url}/dav/docs/files/`, { headers: { authorization: ALICE } });
-    expect(directives(listing.headers.get('content-security-policy'))).toEqual(directives(SANDBOX));
+    expect(directives(listing.headers.get('content-security-policy'))).toEqual(directives("sandbox allow-downloads; default-src 'none'; frame-ancestors 'none'"));
     expect(listing.headers.get('x-content-type-options')).toBe('nosniff');
     // Nor may another site's page load /dav/ content into its own process (as the HTTP door).
     expect(listing.headers.get('cross-origin-resource-policy')).toBe('same-origin');

@@ -88,6 +88,25 @@ describe('stored XSS through WebDAV, in Chromium (issue 22 item 1)', () => {
     expect(await pwned()).toBe(false);
   });
 
+  it('the /dav/ listing page, sandboxed too, still downloads the file a click names', async () => {
+    const context = await ownerContext();
+    try {
+      const page = await context.newPage();
+      const refused: string[] = [];
+      page.on('console', (m) => {
+        if (/disallowed|sandboxed/i.test(m.text())) refused.push(m.text());
+      });
+      await page.goto(`${t.url}/dav/docs/drop/`);
+      const download = page.waitForEvent('download', { timeout: 10_000 });
+      await page.click('text=invoice.html');
+      expect((await download).suggestedFilename()).toBe('invoice.html');
+      expect(refused).toEqual([]);
+    } finally {
+      await context.close();
+    }
+    expect(await pwned()).toBe(false);
+  });
+
   it('HTML in a .txt file is shown as text, never as a page', async () => {
     await t.gw.core.vfs.write(t.alice.session, 'docs', 'notes.txt', body(PAGE));
     const context = await ownerContext();
