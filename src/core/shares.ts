@@ -450,12 +450,8 @@ export class ShareLinks {
  * user makes new ones. (The root's owner sees and manages these links all along.)
  */
 export function revokeLinksOfCreator(ctx: CoreContext, rootId: number, userId: number): void {
-  const res = ctx.db
-    .update(shareLinks)
-    .set({ revokedAt: Date.now() })
-    .where(and(eq(shareLinks.rootId, rootId), eq(shareLinks.createdBy, userId), isNull(shareLinks.revokedAt)))
-    .run();
-  if (res.changes > 0) ctx.log.info({ root: rootId, user: userId, links: res.changes }, 'share links revoked: their creator may no longer share this root');
+  const revoked = new SharesRepo(ctx.db).revokeOfCreator(rootId, userId, Date.now());
+  if (revoked > 0) ctx.log.info({ root: rootId, user: userId, links: revoked }, 'share links revoked: their creator may no longer share this root');
 }
 
 /**

@@ -33,6 +33,15 @@ export class SharesRepo {
     this.db.update(shareLinks).set({ revokedAt: at }).where(eq(shareLinks.id, id)).run();
   }
 
+  /** Revokes the live links a user made into a root; how many. */
+  revokeOfCreator(rootId: number, userId: number, at: number): number {
+    return this.db
+      .update(shareLinks)
+      .set({ revokedAt: at })
+      .where(and(eq(shareLinks.rootId, rootId), eq(shareLinks.createdBy, userId), isNull(shareLinks.revokedAt)))
+      .run().changes;
+  }
+
   setEnded(ids: number[], at: number): void {
     tx(this.db, () => {
       for (const id of ids) this.db.update(shareLinks).set({ endedAt: at }).where(eq(shareLinks.id, id)).run();
