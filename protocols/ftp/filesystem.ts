@@ -82,22 +82,6 @@ export class FtpFileSystem extends FileSystem {
     return this.toEntry(e, t.rel === '' ? t.root : e.name, t.root);
   }
 
-  /**
-   * A folder's entries a page at a time (the roots at the top level in one page): a listing of
-   * 100,000 entries is sent as it is read, never built whole, and other commands run between pages.
-   */
-  async *entryPages(t: FtpTarget): AsyncGenerator<FtpEntry[]> {
-    if (t.root === null) {
-      yield await this.entries(t);
-      return;
-    }
-    const root = t.root;
-    const writable = this.writableRoots().has(root);
-    for await (const page of this.conn.listPages(root, t.rel)) {
-      yield page.entries.map((e) => ({ name: e.name, kind: e.kind, size: e.size, mtimeMs: e.mtimeMs, writable }));
-    }
-  }
-
   async entries(t: FtpTarget): Promise<FtpEntry[]> {
     if (t.root === null) {
       const out: FtpEntry[] = [];
@@ -111,6 +95,18 @@ export class FtpFileSystem extends FileSystem {
     const writable = this.writableRoots().has(root);
     const list = await this.conn.list(root, t.rel);
     return list.map((e) => ({ name: e.name, kind: e.kind, size: e.size, mtimeMs: e.mtimeMs, writable }));
+  }
+
+  /** A folder's entries a page at a time, for listings sent as they are read (the top level: one page). */
+  async *entryPages(t: FtpTarget): AsyncGenerator<FtpEntry[]> {
+    if (t.root === null) {
+      yield await this.entries(t);
+      return;
+    }
+    const writable = this.writableRoots().has(t.root);
+    for await (const page of this.conn.listPages(t.root, t.rel)) {
+      yield page.entries.map((e) => ({ name: e.name, kind: e.kind, size: e.size, mtimeMs: e.mtimeMs, writable }));
+    }
   }
 
   async changeDirectory(arg: string): Promise<string> {
