@@ -13,7 +13,7 @@ export const httpOptions = z.object({
   tlsKey: z.string().default(''),
   /** Largest JSON or form body accepted (bytes). */
   maxJsonBytes: z.number().int().positive().default(1_048_576),
-  /** Largest single upload through REST, tus (its Tus-Max-Size) and share drops (bytes); 0 = unlimited. */
+  /** Largest file written through any door (WebDAV, FTP, REST, tus: its Tus-Max-Size, share drops, sync), in bytes; 0 = unlimited. */
   maxUploadBytes: z.number().int().min(0).default(100 * 1024 ** 3),
   /** Unfinished tus uploads one user may hold at once (each reserves its declared length). */
   maxOpenUploadsPerUser: z.number().int().min(1).default(20),

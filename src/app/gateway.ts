@@ -78,6 +78,7 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger; now?
     ignoredNames,
     shares: config.shares,
     uploads: { maxOpenPerUser: config.http.maxOpenUploadsPerUser },
+    maxFileBytes: config.http.maxUploadBytes,
     allowedRootParents: config.roots.allowedParents.map((p) => path.resolve(p)),
     now: opts.now,
     sessionIdleMs: config.http.sessionIdleHours * 3600_000,

@@ -40,6 +40,8 @@ export interface CoreOptions {
   beside?: boolean;
   /** Limits of share links (drop caps); see ShareLinksOptions. */
   shares?: Pick<ShareLinksOptions, 'dropMaxFileBytes' | 'dropMaxFiles' | 'dropMaxOpenUploads'>;
+  /** The largest file any door may write (bytes; 0 = no cap). */
+  maxFileBytes?: number;
   /** Limits of resumable uploads; see UploadLimits. */
   uploads?: UploadLimits;
   /** The clock of expiries (share links, uploads, locks, login bans, sessions) and the change feed's access checks; tests set it. */
@@ -84,7 +86,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const retention = new Retention(ctx);
   const reconciler = new Reconciler(ctx);
   const reader = new VfsReader(ctx, roots, reconciler);
-  const writer = new VfsWriter(ctx, roots, reconciler, locks, properties, retention);
+  const writer = new VfsWriter(ctx, roots, reconciler, locks, properties, retention, opts.maxFileBytes);
   const recovery = new VfsRecovery(ctx, roots, reconciler, locks, reader, writer);
   const vfs = new Vfs(reader, writer, recovery);
   const now = opts.now ?? Date.now;

@@ -1,5 +1,6 @@
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { body, makeCore, readAll, type TestCore } from '../../test/helpers/core.js';
 import { isCoreError, type Session } from './index.js';
@@ -112,6 +113,31 @@ describe('ShareLinks', () => {
     expect(await code(() => shares.consume(o.link.id))).toBe('PERMISSION_DENIED');
     expect(await code(shares.open(token, {}))).toBe('PERMISSION_DENIED');
     expect(shares.get(alice, link.id)).toMatchObject({ downloads: 2, state: 'exhausted' });
+  });
+
+  it('a use given back does not count (once), and a drop that fails gives its count back', async () => {
+    const { link } = await shares.create(alice, { root: 'docs', path: 'pub/a.txt', maxDownloads: 1 });
+    const use = shares.begin(link.id);
+    expect(await code(() => shares.begin(link.id))).toBe('PERMISSION_DENIED'); // the last one is taken while under way
+    use.cancel();
+    use.cancel();
+    expect(shares.get(alice, link.id)).toMatchObject({ downloads: 0, state: 'active' });
+    shares.begin(link.id);
+    expect(shares.get(alice, link.id)).toMatchObject({ downloads: 1, state: 'exhausted' });
+
+    const dropper = new ShareLinks(t.core.ctx, t.core.roots, t.core.accounts, t.core.guard, { now: () => clock, vfs: t.core.vfs, dropMaxFileBytes: 10, dropMaxFiles: 2 });
+    await t.core.vfs.mkdir(alice, 'docs', 'inbox');
+    const drop = await dropper.create(alice, { root: 'docs', path: 'inbox', uploadOnly: true });
+    const opened = await dropper.open(drop.token, {});
+    expect(opened.link).toMatchObject({ maxDownloads: 2, state: 'active' });
+    expect(await code(dropper.drop(opened, 'big.bin', Readable.from([Buffer.alloc(8), Buffer.alloc(8)])))).toBe('QUOTA_EXCEEDED');
+    expect(await code(dropper.drop(opened, 'big.bin', Readable.from([Buffer.alloc(1)]), { declaredSize: 11 }))).toBe('QUOTA_EXCEEDED');
+    expect(await code(dropper.drop(opened, '../x.txt', Readable.from([Buffer.alloc(1)])))).toBe('INVALID_PATH');
+    expect(await t.core.vfs.list(alice, 'docs', 'inbox')).toEqual([]);
+    expect(dropper.get(alice, drop.link.id).downloads).toBe(0);
+    expect((await dropper.drop(opened, 'a.txt', Readable.from([Buffer.from('one')]))).entry.path).toBe('inbox/a.txt');
+    expect((await dropper.drop(opened, 'a.txt', Readable.from([Buffer.from('two')]))).entry.path).toBe('inbox/a (1).txt');
+    expect(await code(dropper.drop(opened, 'b.txt', Readable.from([Buffer.from('3')])))).toBe('PERMISSION_DENIED');
   });
 
   it('checks passwords with the brute-force guard, and cookies die with revocation', async () => {

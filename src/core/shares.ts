@@ -403,8 +403,11 @@ export class ShareLinks {
   private opened(row: LinkRow, meta: AccessMeta): OpenedShare {
     const root = this.ctx.roots.byId(row.rootId);
     const creator = this.ctx.accounts.userById(row.createdBy);
-    // The creator must still be allowed to share: a removed grant or a disabled account ends the link.
+    // The creator must still be allowed to share. A disabled account suspends the link (enabling the
+    // account again brings it back); a grant lowered below write, or removed, revokes it for good
+    // (revokeLinksOfCreator, at the grant change: this catches a change no call told of).
     const grant = root && creator ? (root.ownerId === creator.id ? 'owner' : this.ctx.roots.grantOf(root.id, creator.id)?.mode) : undefined;
+    if (root && creator && grant !== 'owner' && grant !== 'write') revokeLinksOfCreator(this.ctx, root.id, creator.id);
     if (!root || !creator || creator.disabled || (grant !== 'owner' && grant !== 'write')) fail('NOT_FOUND', 'this link does not exist or was revoked');
     // Deletes end links as they are recorded (endLinksOfDeleted); this catches what no record told:
     // a link made before links ended with their entry, or a file replaced by a folder while stopped.
@@ -467,6 +470,21 @@ export class ShareLinks {
       state,
     };
   }
+}
+
+/**
+ * A user whose grant on a root drops below write (or goes) may no longer share it: the links they
+ * made into it are revoked, not suspended. Raising the grant again later does not bring them back,
+ * so an owner who lowered a grant never finds old public links alive again without a word; the
+ * user makes new ones. (The root's owner sees and manages these links all along.)
+ */
+export function revokeLinksOfCreator(ctx: CoreContext, rootId: number, userId: number): void {
+  const res = ctx.db
+    .update(shareLinks)
+    .set({ revokedAt: Date.now() })
+    .where(and(eq(shareLinks.rootId, rootId), eq(shareLinks.createdBy, userId), isNull(shareLinks.revokedAt)))
+    .run();
+  if (res.changes > 0) ctx.log.info({ root: rootId, user: userId, links: res.changes }, 'share links revoked: their creator may no longer share this root');
 }
 
 /**

@@ -62,6 +62,8 @@ export class VfsWriter {
     private readonly locks: Locks,
     private readonly props: Properties,
     private readonly retention: Retention,
+    /** The largest file any door may write (bytes; 0 = no cap): one rule for every door. */
+    private readonly maxFileBytes = 0,
   ) {}
 
   // The steps below (locked, commit, preserve, requireParent, liveHead, removeLocked) are also
@@ -103,6 +105,10 @@ export class VfsWriter {
     // connection: +15-25%). Among other writes it syncs first, as a replacement does: measured with 8
     // in parallel, syncing beside cost 10-25% (more flushes, each with fewer changes, and the syncs
     // queue together in the thread pool), while group commit already shares the round trips.
+    if (this.maxFileBytes > 0) {
+      if (opts.declaredSize !== undefined && opts.declaredSize > this.maxFileBytes) fail('QUOTA_EXCEEDED', `files of more than ${this.maxFileBytes} bytes are not accepted`);
+      opts = { ...opts, maxSize: Math.min(opts.maxSize ?? Number.POSITIVE_INFINITY, this.maxFileBytes) };
+    }
     const syncLater = this.writing === 0;
     this.writing += 1;
     try {
@@ -283,8 +289,8 @@ export class VfsWriter {
       await this.ctx.store.removeDir(abs);
       this.reconciler.published(h, this.ctx.files.recordTreeRemoval(h.row.id, actorOf(session), head.path, op));
     } else {
-      await this.preserve(h, head);
-      await this.ctx.store.removeLive(abs).catch((e) => fromFsError(e, head.path));
+      // Its content moves into history by a rename, synced with the metadata by the group commit.
+      await this.ctx.store.retireLive(head.hash, abs).catch((e) => fromFsError(e, head.path));
       this.commit(h, session, [{ path: head.path, kind: head.kind, op, deleted: true, hash: head.hash, size: head.size, mtimeMs: head.mtimeMs, ino: 0, oldPath: null }]);
     }
     this.props.deleteTree(h.row.id, head.path);

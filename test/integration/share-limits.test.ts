@@ -1,4 +1,6 @@
 import http from 'node:http';
+import { Readable } from 'node:stream';
+import { Client } from 'basic-ftp';
 import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -171,5 +173,32 @@ describe('tus and download limits with the default settings', () => {
     expect(ok.status).toBe(200);
     expect((await ok.arrayBuffer()).byteLength).toBeGreaterThan(500_000);
     expect(await linkState(t, id)).toMatchObject({ downloads: 1, state: 'exhausted' });
+  });
+});
+
+describe('the largest upload (http.maxUploadBytes) holds for every door', () => {
+  let t: TestGateway;
+  beforeAll(async () => {
+    t = await startTestGateway({ http: { maxUploadBytes: 1000 } });
+  });
+  afterAll(async () => t?.close());
+
+  it('WebDAV PUT, REST PUT and FTP STOR of a file over the cap are refused and leave nothing', async () => {
+    const big = Buffer.alloc(5000, 7);
+    const dav = await fetch(`${t.url}/dav/docs/big-dav.bin`, { method: 'PUT', headers: { authorization: ALICE }, body: big });
+    expect(dav.status).toBe(507);
+    const rest = await fetch(`${t.url}/api/v1/roots/docs/files/big-rest.bin`, { method: 'PUT', headers: { authorization: ALICE }, body: big });
+    expect(rest.status).toBe(413);
+    const client = new Client(10_000);
+    try {
+      await client.access({ host: '127.0.0.1', port: t.ftpPort!, user: 'alice', password: 'alice-password' });
+      const err = await client.uploadFrom(Readable.from([big.subarray(0, 2500), big.subarray(2500)]), '/docs/big-ftp.bin').then(() => null, (e: { code?: number }) => e);
+      expect(err?.code).toBe(552);
+    } finally {
+      client.close();
+    }
+    expect((await t.gw.core.vfs.list(t.alice.session, 'docs', '')).map((e) => e.name)).toEqual([]);
+    const ok = await fetch(`${t.url}/dav/docs/small.bin`, { method: 'PUT', headers: { authorization: ALICE }, body: Buffer.alloc(1000, 1) });
+    expect(ok.status).toBe(201);
   });
 });
