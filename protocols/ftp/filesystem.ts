@@ -97,6 +97,18 @@ export class FtpFileSystem extends FileSystem {
     return list.map((e) => ({ name: e.name, kind: e.kind, size: e.size, mtimeMs: e.mtimeMs, writable }));
   }
 
+  /** A folder's entries a page at a time, for listings sent as they are read (the top level: one page). */
+  async *entryPages(t: FtpTarget): AsyncGenerator<FtpEntry[]> {
+    if (t.root === null) {
+      yield await this.entries(t);
+      return;
+    }
+    const writable = this.writableRoots().has(t.root);
+    for await (const page of this.conn.listPages(t.root, t.rel)) {
+      yield page.entries.map((e) => ({ name: e.name, kind: e.kind, size: e.size, mtimeMs: e.mtimeMs, writable }));
+    }
+  }
+
   async changeDirectory(arg: string): Promise<string> {
     const t = this.resolve(arg);
     const e = await this.entry(t);

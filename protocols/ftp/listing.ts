@@ -21,10 +21,12 @@ export function parseFtpTime(s: string): number | null {
   return Number.isFinite(ms) ? ms : null;
 }
 
-/** `ls -l` lines, the format every FTP client parses. */
-export function lsLines(entries: FtpEntry[], now = Date.now()): string[] {
+/**
+ * `ls -l` lines, the format every FTP client parses. `dateColumns` carries the date columns made so
+ * far from one page of a listing to the next.
+ */
+export function lsLines(entries: FtpEntry[], now = Date.now(), dateColumns = new Map<number, string>()): string[] {
   // Date columns by minute: a 10,000-entry folder has few distinct minutes.
-  const dateColumns = new Map<number, string>();
   const dateColumn = (mtimeMs: number): string => {
     const minute = Math.floor(mtimeMs / 60_000);
     const recent = Math.abs(now - mtimeMs) < SIX_MONTHS;
@@ -45,12 +47,21 @@ export function lsLines(entries: FtpEntry[], now = Date.now()): string[] {
   });
 }
 
-/** RFC 3659 facts (MLSD lines, MLST's second line), without the name. */
-export function mlsxFacts(e: FtpEntry, type?: 'cdir'): string {
+/**
+ * RFC 3659 facts (MLSD lines, MLST's second line), without the name. `times` carries the modify
+ * facts made so far within one listing (by second: a large folder has few distinct ones).
+ */
+export function mlsxFacts(e: FtpEntry, type?: 'cdir', times?: Map<number, string>): string {
   const kind = type ?? (e.kind === 'dir' ? 'dir' : 'file');
   const perm = e.kind === 'dir' ? (e.writable ? 'elcmpf' : 'el') : e.writable ? 'radfwc' : 'r';
   const size = e.kind === 'file' ? `size=${e.size};` : '';
-  return `type=${kind};${size}modify=${ftpTime(e.mtimeMs)};perm=${perm};`;
+  const second = Math.floor(e.mtimeMs / 1000);
+  let modify = times?.get(second);
+  if (modify === undefined) {
+    modify = ftpTime(e.mtimeMs);
+    times?.set(second, modify);
+  }
+  return `type=${kind};${size}modify=${modify};perm=${perm};`;
 }
 
 /** Joins listing lines for one write on the data connection. */

@@ -35,7 +35,12 @@ export function syncCore(core: Core): SyncCore {
   const c = (s: Session) => core.connect(s);
   return {
     // Before a session exists: a device logs in (password, API token or pairing code).
-    login: (creds, device) => core.devices.login(creds, device),
+    async login(creds, device) {
+      const cred = 'pairingCode' in creds ? { kind: 'pairing-code' as const, code: creds.pairingCode } : { kind: 'password' as const, user: creds.user, secret: creds.password };
+      const session = await core.authenticate(cred, { protocol: 'sync', requestId: 'login', address: device.address ?? undefined });
+      const d = c(session).registerDevice(device.uuid, device.name);
+      return { ...d, user: session.user.name };
+    },
     deviceSession: (token, requestId, address) => core.authenticate({ kind: 'device', token }, { protocol: 'sync', requestId, address: address ?? undefined }),
     roots: (s) => c(s).roots(),
     seq: async (s, root) => (await c(s).stat(root, '')).seq,

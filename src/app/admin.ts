@@ -1,10 +1,10 @@
 import path from 'node:path';
 import pino from 'pino';
-import { createCore, type Core } from '../core/index.js';
+import { createCore, type CoreParts } from '../core/index.js';
 import { loadConfig } from './config.js';
 
 /** Opens the core of a data folder for admin commands (the gateway may be running: WAL allows it). */
-export async function openAdminCore(configFile?: string): Promise<Core> {
+export async function openAdminCore(configFile?: string): Promise<CoreParts> {
   const config = loadConfig({ file: configFile });
   const dataDir = path.resolve(config.data.dir);
   return createCore({

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { randomToken } from '../lib/ids.js';
-import type { Core } from '../core/index.js';
+import type { CoreParts } from '../core/index.js';
 import type { AppConfig } from './config.js';
 
 export interface FirstStart {
@@ -9,7 +9,7 @@ export interface FirstStart {
 }
 
 /** First start: an `admin` account and a `default` root owned by it. Later starts change nothing. */
-export async function bootstrap(core: Core, config: AppConfig, dataDir: string): Promise<FirstStart> {
+export async function bootstrap(core: CoreParts, config: AppConfig, dataDir: string): Promise<FirstStart> {
   const out: FirstStart = {};
   let admin = core.accounts.users().find((u) => u.name === 'admin');
   if (!admin) {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { createCore, type Core } from '../core/index.js';
+import { createCore, type CoreParts } from '../core/index.js';
 import { Checkpointer } from '../db/checkpointer.js';
 import { startWatcher, type RootWatcher } from '../core/watcher.js';
 import { createHttpDoor, type HttpDoor } from '../../protocols/http/index.js';
@@ -39,7 +39,7 @@ function requestPath(target = '/'): string {
 
 export interface Gateway {
   config: AppConfig;
-  core: Core;
+  core: CoreParts;
   log: Logger;
   dataDir: string;
   /** e.g. http://127.0.0.1:8080 */
@@ -100,21 +100,7 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger; now?
   };
   try {
     const first = await bootstrap(core, config, dataDir);
-    for (const root of core.ctx.roots.all()) {
-      if (unclean) {
-        const mended = await core.writer.verifyRecent(root.id, UNCLEAN_WINDOW_MS);
-        log.warn({ root: root.name, recorded: mended }, 'the last stop was unclean: the small files written in its last minute were read again');
-      }
-      // A large existing folder takes a while to hash on first start: say how far it got.
-      let lastReport = Date.now();
-      const recorded = await core.writer.scanRoot(root.id, (seen) => {
-        if (Date.now() - lastReport < 5000) return;
-        lastReport = Date.now();
-        log.info({ root: root.name, seen }, 'scanning root');
-      });
-      await core.retention.pruneRoot(await core.roots.openById(root.id));
-      log.info({ root: root.name, dir: root.dir, recorded }, 'root scanned');
-    }
+    await core.start({ unclean, uncleanWindowMs: UNCLEAN_WINDOW_MS });
     let watcher: RootWatcher | null = null;
     if (config.watcher.enabled) {
       watcher = await startWatcher(core, { maxWatchedFiles: config.watcher.maxWatchedFiles });

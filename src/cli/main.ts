@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { openAdminCore } from '../app/admin.js';
 import { runServer } from '../app/run.js';
 import { isCoreError } from '../core/errors.js';
-import type { Core } from '../core/index.js';
+import type { CoreParts } from '../core/index.js';
 
 const USAGE = `usage: syncgate <command>
 
@@ -32,7 +32,7 @@ async function readPassword(given: string | undefined): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').split('\n')[0]!.trim();
 }
 
-async function admin(core: Core, words: string[], flags: Record<string, string | boolean | undefined>): Promise<number> {
+async function admin(core: CoreParts, words: string[], flags: Record<string, string | boolean | undefined>): Promise<number> {
   const [noun, verb, a, b, c] = words;
   const out = (s: string) => process.stdout.write(`${s}\n`);
   const userId = (name: string) => core.accounts.user(name).id;

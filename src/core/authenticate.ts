@@ -1,4 +1,5 @@
 import type { Accounts } from './accounts.js';
+import type { Devices } from './devices.js';
 import type { Protocol, Session } from './session.js';
 
 /** Every kind of credential a door may present; each one is counted by the login guard. */
@@ -10,7 +11,9 @@ export type Credential =
   /** A login session (`sgs_…`): the web page's cookie or a Bearer header. */
   | { kind: 'login-session'; token: string }
   /** A companion client's device token (`sgd_…`): the session carries the device. */
-  | { kind: 'device'; token: string };
+  | { kind: 'device'; token: string }
+  /** A one-time pairing code (a companion client's first login); it is used up. */
+  | { kind: 'pairing-code'; code: string };
 
 export interface AuthMeta {
   protocol: Protocol;
@@ -19,9 +22,10 @@ export interface AuthMeta {
 }
 
 /** Checks a credential and returns the session a door connects with (UNAUTHENTICATED or TOO_MANY_ATTEMPTS otherwise). */
-export async function authenticate(accounts: Accounts, cred: Credential, meta: AuthMeta): Promise<Session> {
+export async function authenticate(accounts: Accounts, devices: Devices, cred: Credential, meta: AuthMeta): Promise<Session> {
   const { protocol, requestId, address } = meta;
   if (cred.kind === 'device') return accounts.deviceSession(cred.token, protocol, requestId, address ?? null);
+  if (cred.kind === 'pairing-code') return { user: devices.redeemPairingCode(cred.code, address), device: null, protocol, requestId, address };
   const user =
     cred.kind === 'password'
       ? await accounts.authenticate(cred.user, cred.secret, { address, protocol })

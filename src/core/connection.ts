@@ -21,7 +21,7 @@ import { checkScope, safePath } from './live.js';
 import type { LockRequest, LockRow } from './locks.js';
 import type { DeadProperty } from './properties.js';
 import type { Session } from './session.js';
-import type { CreateShareInput, ShareAccessInfo, ShareLinkInfo } from './shares.js';
+import type { AccessMeta, CreateShareInput, DropOptions, ShareAccessInfo, ShareLinkInfo, ShareUse } from './shares.js';
 import type { Change, ConflictInfo, ConflictResolution, EntryInfo, VersionInfo, WriteResult } from './types.js';
 import type { AppendResult, NewUpload, UploadInfo } from './uploads.js';
 import type { ChangePage, ReadOptions, ReadResult } from './vfs-read.js';
@@ -236,5 +236,31 @@ export class Connection extends AccountConnection {
   }
   shareAccesses(id: number, limit?: number): ShareAccessInfo[] {
     return this.core.shares.accesses(this.session, id, limit);
+  }
+
+  // A visitor's session opened through a share link (core.openShare)
+
+  private linkOfSession(): number {
+    return this.session.scope?.linkId ?? fail('PERMISSION_DENIED', 'only a share link session does this');
+  }
+  /**
+   * Counts one use of the link (a download that sends content) before it happens: the last use
+   * cannot be taken twice. `cancel()` gives it back when the download failed on our side.
+   */
+  beginShareUse(): ShareUse {
+    return this.core.shares.begin(this.linkOfSession());
+  }
+  /** A file dropped through an upload-only link: named, capped and counted by the link's rules (shares.ts). */
+  dropIntoShare(link: ShareLinkInfo, name: string, source: Readable, opts?: DropOptions): Promise<WriteResult> {
+    if (link.id !== this.linkOfSession()) fail('PERMISSION_DENIED', 'not this session\'s link');
+    return this.core.shares.drop({ link, root: link.root, session: this.session }, name, source, opts);
+  }
+  logShareAccess(entry: { action: string; bytes?: number; path?: string | null } & AccessMeta): void {
+    this.core.shares.logAccess(this.linkOfSession(), entry);
+  }
+  /** A cookie that stands for the link's password on the next requests (path /s/<token>). */
+  issueShareCookie(token: string): { value: string; maxAgeSec: number } {
+    this.linkOfSession();
+    return this.core.shares.issueCookie(token);
   }
 }

@@ -6,7 +6,7 @@ import type { CoreContext } from './context.js';
 import { fail } from './errors.js';
 import type { LoginGuard } from './guard.js';
 import type { Roots } from './roots.js';
-import type { Session } from './session.js';
+import type { Session, SessionUser } from './session.js';
 
 /** Pairing codes avoid letters people confuse (0/O, 1/I/L); 10 of 31 symbols: about 50 bits. */
 const CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
@@ -72,13 +72,7 @@ export class Devices {
   async login(creds: DeviceCredentials, device: DeviceLogin): Promise<{ id: number; uuid: string; name: string; token: string; user: string }> {
     let userId: number;
     if ('pairingCode' in creds) {
-      this.guard.check(device.address ?? undefined, undefined);
-      const used = this.repo.consumePairingCode(sha256Hex(normalizeCode(creds.pairingCode)), this.now());
-      if (used === undefined) {
-        this.guard.failed(device.address ?? undefined, undefined);
-        fail('UNAUTHENTICATED', 'unknown, used or expired pairing code');
-      }
-      userId = used;
+      userId = this.redeemPairingCode(creds.pairingCode, device.address).id;
     } else {
       userId = (await this.accounts.authenticate(creds.user, creds.password, { address: device.address ?? undefined, protocol: 'sync' })).id;
     }
@@ -86,6 +80,19 @@ export class Devices {
     if (!u || u.disabled) fail('UNAUTHENTICATED', 'the account is disabled');
     const d = this.accounts.registerDevice({ id: u.id, name: u.name, isAdmin: u.isAdmin }, device.uuid, device.name, device.address);
     return { ...d, user: u.name };
+  }
+
+  /** The user a one-time pairing code was made for; the code is used up (counted by the login guard when wrong). */
+  redeemPairingCode(code: string, address: string | null | undefined): SessionUser {
+    this.guard.check(address ?? undefined, undefined);
+    const used = this.repo.consumePairingCode(sha256Hex(normalizeCode(code)), this.now());
+    if (used === undefined) {
+      this.guard.failed(address ?? undefined, undefined);
+      fail('UNAUTHENTICATED', 'unknown, used or expired pairing code');
+    }
+    const u = this.ctx.accounts.userById(used);
+    if (!u || u.disabled) fail('UNAUTHENTICATED', 'the account is disabled');
+    return { id: u.id, name: u.name, isAdmin: u.isAdmin };
   }
 
   /** Records how far the session's device applied a root's feed. */

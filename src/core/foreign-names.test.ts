@@ -6,13 +6,13 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FAST_KDF } from '../../test/helpers/core.js';
 import { ForeignNames } from './foreign-names.js';
-import { createCore, type Core } from './index.js';
+import { createCore, type CoreParts } from './index.js';
 import { actorOf } from './present.js';
 import { systemSession } from './session.js';
 
 describe('names on disk no door can represent', () => {
   let dir: string;
-  let core: Core;
+  let core: CoreParts;
   let lines: { msg: string; path?: string; problem?: string }[];
   const rootDir = () => path.join(dir, 'roots', 'docs');
   const docsId = () => core.ctx.roots.all().find((r) => r.name === 'docs')!.id;

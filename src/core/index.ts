@@ -21,6 +21,7 @@ import { Vfs } from './vfs.js';
 import { VfsWriter } from './vfs-write.js';
 import { VfsRecovery } from './vfs-recover.js';
 import { ResumableUploads, type UploadLimits } from './uploads.js';
+import { startCore, type StartOptions } from './start.js';
 import type { Session } from './session.js';
 
 export interface CoreOptions {
@@ -50,6 +51,7 @@ export interface CoreOptions {
   sessionIdleMs?: number;
 }
 
+/** What a door gets: the connection, authentication, share links, and the core's life. */
 export interface Core {
   /** The one way in for a door: every rule, bound to the session (see connection.ts). */
   connect(session: Session): Connection;
@@ -57,6 +59,16 @@ export interface Core {
   authenticate(cred: Credential, meta: AuthMeta): Promise<Session>;
   /** Opens a share link by its token: the link and a session confined to it. */
   openShare(token: string, auth: { password?: string; cookie?: string }, meta?: AccessMeta): Promise<OpenedShare>;
+  /** Start-up recovery before any door opens: see start.ts. */
+  start(opts?: StartOptions): Promise<void>;
+  close(): void;
+}
+
+/**
+ * The core with its services in reach: for the composition root (src/app), the admin CLI and
+ * tests. Doors are handed the narrow `Core`, so none of these is reachable from protocols/.
+ */
+export interface CoreParts extends Core {
   ctx: CoreContext;
   vfs: Vfs;
   roots: Roots;
@@ -69,11 +81,10 @@ export interface Core {
   devices: Devices;
   writer: VfsWriter;
   reader: VfsReader;
-  close(): void;
 }
 
 /** Builds the core over a data folder: metadata database, content store, services. */
-export async function createCore(opts: CoreOptions): Promise<Core> {
+export async function createCore(opts: CoreOptions): Promise<CoreParts> {
   const store = new ContentStore(opts.dataDir);
   await store.init({ dropStaging: !opts.beside });
   const db = openDb(opts.dbFile);
@@ -96,8 +107,9 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const services: CoreServices = { ctx, roots, accounts, guard, locks, properties, retention, shares, reader, writer, recovery, uploads, devices, now };
   return {
     connect: (session) => new Connection(services, session),
-    authenticate: (cred, meta) => authenticate(accounts, cred, meta),
+    authenticate: (cred, meta) => authenticate(accounts, devices, cred, meta),
     openShare: (token, auth, meta) => shares.open(token, auth, meta),
+    start: (startOpts) => startCore({ ctx, roots, writer, retention, log: opts.log }, startOpts),
     ctx, vfs, roots, accounts, locks, properties, retention, guard, shares, devices, writer, reader, close: () => {
       store.close();
       ctx.durable.close();
@@ -119,8 +131,9 @@ export type { UserInfo } from './accounts.js';
 export type { RootHandle } from './roots.js';
 export type { DeviceCursorInfo, DeviceCredentials, DeviceInfo as DeviceSyncInfo } from './devices.js';
 export type { Connection, ListPage, LockInfo } from './connection.js';
+export type { StartOptions } from './start.js';
 export type { TokenInfo, DeviceInfo } from './connection-accounts.js';
 export type { Follower, FollowOptions } from './follower.js';
 export type { NewUpload, UploadInfo, AppendResult } from './uploads.js';
-export type { ShareLinkInfo, ShareAccessInfo, OpenedShare, CreateShareInput, AccessMeta } from './shares.js';
+export type { ShareLinkInfo, ShareAccessInfo, OpenedShare, CreateShareInput, AccessMeta, ShareUse, DropOptions } from './shares.js';
 export type { Credential, AuthMeta } from './authenticate.js';

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, lt, sql } from 'drizzle-orm';
-import { locks } from '../db/schema/index.js';
+import { LocksRepo, type LockRow } from '../db/locks-repo.js';
 import { isWithin, parentOf } from '../lib/paths.js';
 import type { CoreContext } from './context.js';
 import { fail } from './errors.js';
 import type { Session } from './session.js';
 
-export type LockRow = typeof locks.$inferSelect;
+export type { LockRow };
 
 export interface LockRequest {
   scope: 'exclusive' | 'shared';
@@ -27,30 +26,28 @@ export function lockCovers(l: Pick<LockRow, 'path' | 'depth'>, path: string): bo
  * locked through WebDAV is refused like a WebDAV one. A lock belongs to its token (and user).
  */
 export class Locks {
-  private readonly byRoot;
-  /** Whether a root has any lock row: most have none, and every write asks (one cheap read, no rows mapped). */
-  private readonly anyInRoot;
+  private readonly repo: LocksRepo;
   /**
    * Roots found without any lock row. Only `lock` adds rows (the gateway's one Locks: no other
    * process takes locks), so the answer holds until it runs, and a write asks no query at all.
    */
   private readonly unlocked = new Set<number>();
 
-  constructor(private readonly ctx: CoreContext) {
-    this.byRoot = ctx.db.select().from(locks).where(eq(locks.rootId, sql.placeholder('rootId'))).prepare();
-    this.anyInRoot = ctx.db.$client.prepare<[number], number>('SELECT 1 FROM locks WHERE root_id = ? LIMIT 1').pluck();
+  constructor(ctx: CoreContext) {
+    this.repo = new LocksRepo(ctx.db);
   }
 
   private live(rootId: number): LockRow[] {
     if (this.unlocked.has(rootId)) return [];
-    if (this.anyInRoot.get(rootId) === undefined) {
+    // Most roots have no lock, and every write asks.
+    if (!this.repo.hasAny(rootId)) {
       this.unlocked.add(rootId);
       return [];
     }
     const now = Date.now();
-    const rows = this.byRoot.all({ rootId });
+    const rows = this.repo.ofRoot(rootId);
     if (rows.every((l) => l.expiresAt >= now)) return rows;
-    this.ctx.db.delete(locks).where(lt(locks.expiresAt, now)).run();
+    this.repo.deleteExpired(now);
     return rows.filter((l) => l.expiresAt >= now);
   }
 
@@ -73,46 +70,37 @@ export class Locks {
     if (clashing.length > 0) fail('LOCKED', `${path || '/'} is locked`, { tokens: clashing.map((l) => l.token) });
     const token = `urn:uuid:${randomUUID()}`;
     this.unlocked.delete(rootId);
-    return this.ctx.db
-      .insert(locks)
-      .values({
-        token,
-        rootId,
-        path,
-        depth: req.depth,
-        scope: req.scope,
-        userId: session.user.id,
-        owner: req.owner,
-        timeoutSec,
-        expiresAt: Date.now() + timeoutSec * 1000,
-      })
-      .returning()
-      .get();
+    return this.repo.insert({
+      token,
+      rootId,
+      path,
+      depth: req.depth,
+      scope: req.scope,
+      userId: session.user.id,
+      owner: req.owner,
+      timeoutSec,
+      expiresAt: Date.now() + timeoutSec * 1000,
+    });
   }
 
   refresh(session: Session, rootId: number, path: string, token: string, timeoutSec: number): LockRow {
     const lock = this.covering(rootId, path).find((l) => l.token === token);
     if (!lock || lock.userId !== session.user.id) fail('PRECONDITION_FAILED', 'no such lock on this resource');
     const t = Math.max(1, Math.min(timeoutSec, MAX_TIMEOUT));
-    return this.ctx.db
-      .update(locks)
-      .set({ timeoutSec: t, expiresAt: Date.now() + t * 1000 })
-      .where(eq(locks.token, token))
-      .returning()
-      .get()!;
+    return this.repo.refresh(token, t, Date.now() + t * 1000)!;
   }
 
   unlock(session: Session, rootId: number, path: string, token: string): void {
     const lock = this.covering(rootId, path).find((l) => l.token === token);
     if (!lock) fail('CONFLICT', 'the lock token does not apply to this resource');
     if (lock.userId !== session.user.id && !session.user.isAdmin) fail('PERMISSION_DENIED', 'the lock belongs to another user');
-    this.ctx.db.delete(locks).where(and(eq(locks.token, token), eq(locks.rootId, rootId))).run();
+    this.repo.delete(token, rootId);
   }
 
   /** Drops the locks of a path tree that no longer exists (after delete or move). */
   dropTree(rootId: number, path: string): void {
     for (const l of this.live(rootId)) {
-      if (isWithin(l.path, path)) this.ctx.db.delete(locks).where(eq(locks.token, l.token)).run();
+      if (isWithin(l.path, path)) this.repo.delete(l.token);
     }
   }
 

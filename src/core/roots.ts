@@ -5,6 +5,7 @@ import type { RootRow } from '../db/roots-repo.js';
 import type { CoreContext } from './context.js';
 import { fail } from './errors.js';
 import type { Session } from './session.js';
+import { revokeLinksOfCreator } from './shares.js';
 import type { RetentionPolicy, RootInfo } from './types.js';
 
 export type Need = 'read' | 'write';
@@ -143,6 +144,7 @@ export class Roots {
     const user = this.ctx.accounts.userByName(userName) ?? fail('NOT_FOUND', `user ${userName} does not exist`);
     if (user.id === row.ownerId) fail('INVALID_INPUT', 'the owner already has full access');
     this.ctx.roots.grant(row.id, user.id, mode);
+    if (mode !== 'write') revokeLinksOfCreator(this.ctx, row.id, user.id);
     return { user: user.name, mode };
   }
 
@@ -151,6 +153,7 @@ export class Roots {
     const user = this.ctx.accounts.userByName(userName) ?? fail('NOT_FOUND', `user ${userName} does not exist`);
     if (!this.ctx.roots.grantOf(row.id, user.id)) fail('NOT_FOUND', `root ${row.name} is not shared with ${user.name}`);
     this.ctx.roots.revoke(row.id, user.id);
+    revokeLinksOfCreator(this.ctx, row.id, user.id);
   }
 
   /** Only the owner (or an admin) decides who a root is shared with; a share link never does. */

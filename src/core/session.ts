@@ -20,6 +20,8 @@ export interface SessionScope {
   rootId: number;
   path: string;
   mode: 'read' | 'write' | 'upload';
+  /** The share link the session was opened through (its uses are counted and logged against it). */
+  linkId?: number;
 }
 
 export interface Session {

@@ -1,14 +1,12 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
-import { tx } from '../db/index.js';
-import { atOrBelow } from '../db/path-range.js';
-import { shareAccesses, shareLinks } from '../db/schema/shares.js';
+import { SharesRepo, type LinkRow } from '../db/shares-repo.js';
 import { randomToken, safeEqual, sha256Hex } from '../lib/ids.js';
 import { secretMatches } from '../lib/kdf.js';
 import type { Accounts } from './accounts.js';
 import type { CoreContext } from './context.js';
-import { fail, isCoreError } from './errors.js';
+import { fail } from './errors.js';
+import { dropUnderFreeName } from './share-drops.js';
 import type { LoginGuard } from './guard.js';
 import { safePath } from './live.js';
 import type { Roots } from './roots.js';
@@ -16,7 +14,7 @@ import type { Session } from './session.js';
 import type { WriteResult } from './types.js';
 import type { Vfs } from './vfs.js';
 
-type LinkRow = typeof shareLinks.$inferSelect;
+
 
 /** 'ended': the shared file or folder was deleted, and the link with it. */
 export type ShareState = 'active' | 'expired' | 'exhausted' | 'revoked' | 'ended';
@@ -105,13 +103,6 @@ export interface DropOptions extends AccessMeta {
   maxSize?: number;
 }
 
-const DROP_NAME_TRIES = 1000;
-
-function splitExt(name: string): [string, string] {
-  const i = name.lastIndexOf('.');
-  return i <= 0 ? [name, ''] : [name.slice(0, i), name.slice(i)];
-}
-
 /**
  * Public share links. Tokens carry 256 random bits and only their SHA-256 is stored. A link opens
  * a Session scoped to its root and path (mode 'read' or 'upload') acting as the link's creator, so
@@ -127,6 +118,7 @@ export class ShareLinks {
   private readonly secret = randomBytes(32);
   private readonly cookieTtlMs: number;
   private readonly now: () => number;
+  private readonly repo: SharesRepo;
   private readonly dropMaxFileBytes: number;
   private readonly dropMaxFiles: number;
   private readonly dropMaxOpenUploads: number;
@@ -147,6 +139,7 @@ export class ShareLinks {
     this.dropMaxFiles = opts.dropMaxFiles ?? 0;
     this.dropMaxOpenUploads = opts.dropMaxOpenUploads ?? Number.POSITIVE_INFINITY;
     this.vfs = opts.vfs;
+    this.repo = new SharesRepo(ctx.db);
   }
 
   async create(session: Session, input: CreateShareInput): Promise<{ link: ShareLinkInfo; token: string }> {
@@ -169,9 +162,7 @@ export class ShareLinks {
     const password = input.password ?? null;
     if (password !== null && (password.length < 1 || password.length > 1024)) fail('INVALID_INPUT', 'a link password has 1-1024 characters');
     const token = randomToken(32);
-    const row = this.ctx.db
-      .insert(shareLinks)
-      .values({
+    const row = this.repo.insert({
         tokenHash: sha256Hex(token),
         rootId: h.row.id,
         path: rel,
@@ -181,17 +172,15 @@ export class ShareLinks {
         expiresAt,
         passwordHash: password === null ? null : await this.accounts.hashPassword(password),
         maxDownloads: max,
-        uploadOnly,
-      })
-      .returning()
-      .get();
+      uploadOnly,
+    });
     this.ctx.log.info({ share: row.id, root: h.row.name, path: rel, user: session.user.name }, 'share link created');
     return { link: this.info(row), token };
   }
 
   /** Links the user created, and every link into roots the user owns. */
   list(session: Session, root?: string): ShareLinkInfo[] {
-    const rows = this.ctx.db.select().from(shareLinks).orderBy(desc(shareLinks.id)).all();
+    const rows = this.repo.all();
     return rows.filter((r) => this.mayManage(session, r) && (root === undefined || this.ctx.roots.byId(r.rootId)?.name === root)).map((r) => this.info(r));
   }
 
@@ -203,21 +192,16 @@ export class ShareLinks {
   revoke(session: Session, id: number): ShareLinkInfo {
     const row = this.managed(session, id);
     if (row.revokedAt === null) {
-      this.ctx.db.update(shareLinks).set({ revokedAt: this.now() }).where(eq(shareLinks.id, id)).run();
+      this.repo.setRevoked(id, this.now());
       this.ctx.log.info({ share: id, user: session.user.name }, 'share link revoked');
     }
-    return this.info(this.ctx.db.select().from(shareLinks).where(eq(shareLinks.id, id)).get()!);
+    return this.info(this.repo.byId(id)!);
   }
 
   accesses(session: Session, id: number, limit = 1000): ShareAccessInfo[] {
     this.managed(session, id);
-    return this.ctx.db
-      .select()
-      .from(shareAccesses)
-      .where(eq(shareAccesses.shareId, id))
-      .orderBy(desc(shareAccesses.id))
-      .limit(Math.max(1, Math.min(limit, 10_000)))
-      .all()
+    return this.repo
+      .accesses(id, Math.max(1, Math.min(limit, 10_000)))
       .map((a) => ({ at: a.at, action: a.action, address: a.address, userAgent: a.userAgent, bytes: a.bytes, path: a.path }));
   }
 
@@ -249,31 +233,15 @@ export class ShareLinks {
    * back when the use failed on our side or was refused, so only successes use up a link.
    */
   begin(linkId: number): ShareUse {
-    const row = this.ctx.db.select().from(shareLinks).where(eq(shareLinks.id, linkId)).get();
+    const row = this.repo.byId(linkId);
     const limit = row ? this.limitOf(row) : null;
-    const res = this.ctx.db
-      .update(shareLinks)
-      .set({ downloads: sql`${shareLinks.downloads} + 1` })
-      .where(
-        and(
-          eq(shareLinks.id, linkId),
-          isNull(shareLinks.revokedAt),
-          isNull(shareLinks.endedAt),
-          limit === null ? undefined : lt(shareLinks.downloads, limit),
-        ),
-      )
-      .run();
-    if (res.changes === 0) fail('PERMISSION_DENIED', 'this link has reached its download limit', { reason: 'exhausted' });
+    if (!this.repo.takeUse(linkId, limit)) fail('PERMISSION_DENIED', 'this link has reached its download limit', { reason: 'exhausted' });
     let cancelled = false;
     return {
       cancel: () => {
         if (cancelled) return;
         cancelled = true;
-        this.ctx.db
-          .update(shareLinks)
-          .set({ downloads: sql`max(${shareLinks.downloads} - 1, 0)` })
-          .where(eq(shareLinks.id, linkId))
-          .run();
+        this.repo.giveUseBack(linkId);
       },
     };
   }
@@ -307,7 +275,7 @@ export class ShareLinks {
     try {
       const use = this.begin(link.id);
       try {
-        const result = await this.dropAs(session, root, link.path, name, source, { maxSize, declaredSize: opts.declaredSize });
+        const result = await dropUnderFreeName(this.vfs, session, root, link.path, name, source, { maxSize, declaredSize: opts.declaredSize });
         this.logAccess(link.id, { ...opts, action: 'upload', bytes: result.entry.size, path: link.path === '' ? result.entry.path : result.entry.path.slice(link.path.length + 1) });
         return result;
       } catch (err) {
@@ -321,20 +289,6 @@ export class ShareLinks {
     }
   }
 
-  private async dropAs(session: Session, root: string, base: string, name: string, source: Readable, opts: { maxSize?: number; declaredSize?: number }): Promise<WriteResult> {
-    const [stem, ext] = splitExt(name);
-    for (let i = 0; i < DROP_NAME_TRIES; i += 1) {
-      const candidate = i === 0 ? name : `${stem} (${i})${ext}`;
-      try {
-        return await this.vfs!.write(session, root, base === '' ? candidate : `${base}/${candidate}`, source, { createOnly: true, ...opts });
-      } catch (err) {
-        // The writer refuses an existing name before it reads the body; only then may we try the next.
-        if (!isCoreError(err, 'ALREADY_EXISTS') || source.readableDidRead) throw err;
-      }
-    }
-    fail('ALREADY_EXISTS', 'too many files with this name');
-  }
-
   /** Uses allowed: the creator's limit, or for a drop link without one the server's default. */
   private limitOf(row: LinkRow): number | null {
     if (row.maxDownloads !== null) return row.maxDownloads;
@@ -342,18 +296,15 @@ export class ShareLinks {
   }
 
   logAccess(linkId: number, entry: { action: string; bytes?: number; path?: string | null } & AccessMeta): void {
-    this.ctx.db
-      .insert(shareAccesses)
-      .values({
-        shareId: linkId,
-        at: this.now(),
-        action: entry.action,
-        address: entry.address ?? null,
-        userAgent: entry.userAgent ? entry.userAgent.slice(0, 512) : null,
-        bytes: Math.max(0, Math.floor(entry.bytes ?? 0)),
-        path: entry.path ?? null,
-      })
-      .run();
+    this.repo.logAccess({
+      shareId: linkId,
+      at: this.now(),
+      action: entry.action,
+      address: entry.address ?? null,
+      userAgent: entry.userAgent ? entry.userAgent.slice(0, 512) : null,
+      bytes: Math.max(0, Math.floor(entry.bytes ?? 0)),
+      path: entry.path ?? null,
+    });
   }
 
   private async checkPassword(row: LinkRow, password: string | undefined, meta: AccessMeta): Promise<void> {
@@ -395,7 +346,7 @@ export class ShareLinks {
 
   private byToken(token: string): LinkRow | undefined {
     const hash = sha256Hex(token);
-    const row = this.ctx.db.select().from(shareLinks).where(eq(shareLinks.tokenHash, hash)).get();
+    const row = this.repo.byTokenHash(hash);
     // The lookup is by an index on the hash; compare again in constant time all the same.
     return row && safeEqual(row.tokenHash, hash) ? row : undefined;
   }
@@ -403,14 +354,17 @@ export class ShareLinks {
   private opened(row: LinkRow, meta: AccessMeta): OpenedShare {
     const root = this.ctx.roots.byId(row.rootId);
     const creator = this.ctx.accounts.userById(row.createdBy);
-    // The creator must still be allowed to share: a removed grant or a disabled account ends the link.
+    // The creator must still be allowed to share. A disabled account suspends the link (enabling the
+    // account again brings it back); a grant lowered below write, or removed, revokes it for good
+    // (revokeLinksOfCreator, at the grant change: this catches a change no call told of).
     const grant = root && creator ? (root.ownerId === creator.id ? 'owner' : this.ctx.roots.grantOf(root.id, creator.id)?.mode) : undefined;
+    if (root && creator && grant !== 'owner' && grant !== 'write') revokeLinksOfCreator(this.ctx, root.id, creator.id);
     if (!root || !creator || creator.disabled || (grant !== 'owner' && grant !== 'write')) fail('NOT_FOUND', 'this link does not exist or was revoked');
     // Deletes end links as they are recorded (endLinksOfDeleted); this catches what no record told:
     // a link made before links ended with their entry, or a file replaced by a folder while stopped.
     const entry = row.path === '' ? undefined : this.ctx.files.entry(root.id, row.path);
     if (row.path !== '' && (!entry || entry.deleted || entry.kind !== row.kind)) {
-      this.ctx.db.update(shareLinks).set({ endedAt: this.now() }).where(eq(shareLinks.id, row.id)).run();
+      this.repo.setEnded([row.id], this.now());
       fail('NOT_FOUND', 'what this link shared was deleted');
     }
     const limit = this.limitOf(row);
@@ -422,7 +376,7 @@ export class ShareLinks {
       device: null,
       protocol: 'share',
       requestId: meta.requestId ?? randomUUID(),
-      scope: { rootId: root.id, path: row.path, mode: row.uploadOnly ? 'upload' : 'read' },
+      scope: { rootId: root.id, path: row.path, mode: row.uploadOnly ? 'upload' : 'read', linkId: row.id },
       address: meta.address ?? undefined,
     };
     return { link: this.info(row), root: root.name, session };
@@ -435,7 +389,7 @@ export class ShareLinks {
   }
 
   private managed(session: Session, id: number): LinkRow {
-    const row = this.ctx.db.select().from(shareLinks).where(eq(shareLinks.id, id)).get();
+    const row = this.repo.byId(id);
     if (!row || !this.mayManage(session, row)) fail('NOT_FOUND', `share link ${id} does not exist`);
     return row;
   }
@@ -470,16 +424,26 @@ export class ShareLinks {
 }
 
 /**
+ * A user whose grant on a root drops below write (or goes) may no longer share it: the links they
+ * made into it are revoked, not suspended. Raising the grant again later does not bring them back,
+ * so an owner who lowered a grant never finds old public links alive again without a word; the
+ * user makes new ones. (The root's owner sees and manages these links all along.)
+ */
+export function revokeLinksOfCreator(ctx: CoreContext, rootId: number, userId: number): void {
+  const revoked = new SharesRepo(ctx.db).revokeOfCreator(rootId, userId, Date.now());
+  if (revoked > 0) ctx.log.info({ root: rootId, user: userId, links: revoked }, 'share links revoked: their creator may no longer share this root');
+}
+
+/**
  * Links to a moved file or folder, or to something inside a moved folder, follow it (as Nextcloud's
  * and Seafile's do): a link names what was shared, not where it was. Called by the move itself,
  * under the root's mutex. A move to another root is a copy and a delete: the link does not follow.
  */
 export function followMove(ctx: CoreContext, rootId: number, from: string, to: string): void {
-  const rows = ctx.db.select({ id: shareLinks.id, path: shareLinks.path }).from(shareLinks).where(and(eq(shareLinks.rootId, rootId), atOrBelow(shareLinks.path, from))).all();
+  const repo = new SharesRepo(ctx.db);
+  const rows = repo.atOrBelow(rootId, from);
   if (rows.length === 0) return;
-  tx(ctx.db, () => {
-    for (const r of rows) ctx.db.update(shareLinks).set({ path: to + r.path.slice(from.length) }).where(eq(shareLinks.id, r.id)).run();
-  });
+  repo.setPaths(rows.map((r) => ({ id: r.id, path: to + r.path.slice(from.length) })));
 }
 
 /**
@@ -492,15 +456,9 @@ export function endLinksOfDeleted(ctx: CoreContext, rootId: number, changes: rea
   const gone = new Set<string>();
   for (const c of changes) if (c.deleted && c.op !== 'move-out') gone.add(c.path);
   if (gone.size === 0) return;
-  const live = ctx.db
-    .select({ id: shareLinks.id, path: shareLinks.path })
-    .from(shareLinks)
-    .where(and(eq(shareLinks.rootId, rootId), isNull(shareLinks.endedAt)))
-    .all()
-    .filter((r) => gone.has(r.path));
+  const repo = new SharesRepo(ctx.db);
+  const live = repo.liveOfRoot(rootId).filter((r) => gone.has(r.path));
   if (live.length === 0) return;
-  tx(ctx.db, () => {
-    for (const r of live) ctx.db.update(shareLinks).set({ endedAt: now }).where(eq(shareLinks.id, r.id)).run();
-  });
+  repo.setEnded(live.map((r) => r.id), now);
   ctx.log.info({ rootId, links: live.map((r) => r.id) }, 'share links ended with their deleted entries');
 }

@@ -289,8 +289,8 @@ export class VfsWriter {
       await this.ctx.store.removeDir(abs);
       this.reconciler.published(h, this.ctx.files.recordTreeRemoval(h.row.id, actorOf(session), head.path, op));
     } else {
-      await this.preserve(h, head);
-      await this.ctx.store.removeLive(abs).catch((e) => fromFsError(e, head.path));
+      // Its content moves into history by a rename, synced with the metadata by the group commit.
+      await this.ctx.store.retireLive(head.hash, abs).catch((e) => fromFsError(e, head.path));
       this.commit(h, session, [{ path: head.path, kind: head.kind, op, deleted: true, hash: head.hash, size: head.size, mtimeMs: head.mtimeMs, ino: 0, oldPath: null }]);
     }
     this.props.deleteTree(h.row.id, head.path);

@@ -1,9 +1,7 @@
 import path from 'node:path';
 import { watch as fsWatch, type FSWatcher as FSWatcher_ } from 'node:fs';
 import { watch } from 'chokidar';
-import { and, count, eq } from 'drizzle-orm';
-import { entries } from '../db/schema/index.js';
-import type { Core } from './index.js';
+import type { CoreParts } from './index.js';
 
 export interface WatcherOptions {
   /**
@@ -45,7 +43,7 @@ interface WatchedRoot {
  * debounced per path, then handed to `writer.reconcile`, which compares disk and metadata under
  * the root's mutex. The gateway's own writes already match their entry, so they record nothing.
  */
-export async function startWatcher(core: Core, opts: WatcherOptions): Promise<RootWatcher> {
+export async function startWatcher(core: CoreParts, opts: WatcherOptions): Promise<RootWatcher> {
   const log = core.ctx.log.child({ category: 'watcher' });
   const debounceMs = opts.debounceMs ?? 150;
   const maxDelayMs = opts.maxDelayMs ?? 30_000;
@@ -61,12 +59,7 @@ export async function startWatcher(core: Core, opts: WatcherOptions): Promise<Ro
   const isIgnoredName = (name: string) => name.startsWith('.syncgate-') || core.ctx.isIgnoredName(name);
   const isInternal = (abs: string) => internal.some((d) => abs === d || abs.startsWith(d + path.sep));
 
-  const liveEntries = (rootId: number): number =>
-    core.ctx.db
-      .select({ n: count() })
-      .from(entries)
-      .where(and(eq(entries.rootId, rootId), eq(entries.deleted, false)))
-      .get()?.n ?? 0;
+  const liveEntries = (rootId: number): number => core.ctx.files.liveCount(rootId);
 
   /** A path whose parent folder is not recorded yet is reached through its highest unrecorded
    * ancestor: reconciling a new folder scans its whole tree, so children never precede parents. */
@@ -181,12 +174,7 @@ export async function startWatcher(core: Core, opts: WatcherOptions): Promise<Ro
       else add(c.path);
     });
     add('');
-    const dirs = core.ctx.db
-      .select({ path: entries.path })
-      .from(entries)
-      .where(and(eq(entries.rootId, root.id), eq(entries.kind, 'dir'), eq(entries.deleted, false)))
-      .all();
-    for (const d of dirs) add(d.path);
+    for (const d of core.ctx.files.liveDirs(root.id)) add(d);
     return async () => {
       stopped = true;
       unsubscribe();

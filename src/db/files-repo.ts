@@ -162,6 +162,21 @@ export class FilesRepo {
   }
 
   /** The last seq handed out in a root (0 before its first change). */
+  /** How many live entries a root has (the watcher picks its mode by it). */
+  liveCount(rootId: number): number {
+    return this.db.select({ n: sql<number>`count(*)` }).from(entries).where(and(eq(entries.rootId, rootId), eq(entries.deleted, false))).get()?.n ?? 0;
+  }
+
+  /** The paths of a root's live folders. */
+  liveDirs(rootId: number): string[] {
+    return this.db
+      .select({ path: entries.path })
+      .from(entries)
+      .where(and(eq(entries.rootId, rootId), eq(entries.kind, 'dir'), eq(entries.deleted, false)))
+      .all()
+      .map((r) => r.path);
+  }
+
   lastSeq(rootId: number): number {
     return this.hot.lastSeq.get(rootId) ?? 0;
   }

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -146,5 +146,40 @@ describe('ContentStore folders awaiting their sync', () => {
     const marked = store.takeUnsyncedDirs();
     expect(marked).toContain(path.join(live, 'e', 'sub'));
     expect(marked.some((m) => m.startsWith(path.join(live, 'd')))).toBe(false);
+  });
+});
+
+describe('ContentStore.retireLive (a deleted file moves into history)', () => {
+  const live = () => path.join(dir, 'roots', 'r', 'a.txt');
+  const setup = async (content: string) => {
+    await mkdir(path.dirname(live()), { recursive: true });
+    await writeFile(live(), content);
+    return sha(Buffer.from(content));
+  };
+
+  it('renames the file to its blob, with no sync of its own: both folders wait for the group commit', async () => {
+    const hash = await setup('kept by a rename');
+    const ino = (await stat(live())).ino;
+    store.takeUnsyncedDirs();
+    await store.retireLive(hash, live());
+    await expect(stat(live())).rejects.toMatchObject({ code: 'ENOENT' });
+    expect((await stat(store.blobPath(hash))).ino).toBe(ino);
+    expect(store.takeUnsyncedDirs().sort()).toEqual([path.dirname(live()), path.dirname(store.blobPath(hash))].sort());
+  });
+
+  it('only removes the live name when the blob exists already, or is the same file', async () => {
+    const hash = await setup('same bytes');
+    await writeFile(path.join(dir, 'other'), 'same bytes');
+    await store.keepBlob(hash, path.join(dir, 'other'));
+    await store.retireLive(hash, live());
+    await expect(stat(live())).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await readFile(store.blobPath(hash), 'utf8')).toBe('same bytes');
+    // A live file hard-linked as its own blob: rename(2) would leave both names.
+    await setup('same bytes');
+    await rm(store.blobPath(hash));
+    await store.keepBlob(hash, live());
+    await store.retireLive(hash, live());
+    await expect(stat(live())).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await readFile(store.blobPath(hash), 'utf8')).toBe('same bytes');
   });
 });

@@ -243,6 +243,42 @@ export class ContentStore {
     await rm(tempPath, { force: true });
   }
 
+  /**
+   * Deletes a live file by moving it into the blob store as `hash` (its history): one rename, no
+   * sync of its own. Both folders are left to the group commit, which syncs them with the metadata
+   * before the delete is acknowledged; a rename is atomic, so a power cut leaves the name either
+   * live (a scan records it again) or in the blob store, never neither. keepBlob + removeLive
+   * instead needed the blob's folder synced before the unlink: a second disk round trip per delete.
+   * Across filesystems (a root elsewhere) it falls back to them.
+   */
+  async retireLive(hash: string, livePath: string): Promise<void> {
+    const target = this.blobPath(hash);
+    const local = this.isLocal(livePath);
+    const blob = lstatSync(target, { throwIfNoEntry: false }); // in the data folder: microseconds
+    if (blob) {
+      // The content is kept already (the same bytes elsewhere): the live name only goes, off the
+      // event loop (freeing the inode waits for the journal), and the blob's folder syncs with the
+      // group commit too, in case another writer linked it a moment ago.
+      await this.removeLive(livePath);
+      this.folderChanged(path.dirname(target));
+      return;
+    }
+    this.own.expect(livePath, 'rename');
+    const move = async () => (local ? renameSync(livePath, target) : rename(livePath, target));
+    try {
+      await move().catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT' || !(await exists(livePath))) throw err;
+        await mkdir(path.dirname(target), { recursive: true });
+        await move();
+      });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+      await this.keepBlob(hash, livePath);
+      return this.removeLive(livePath);
+    }
+    this.folderChanged(path.dirname(livePath), path.dirname(target));
+  }
+
   async removeLive(livePath: string): Promise<void> {
     this.own.expect(livePath, 'rename');
     await unlink(livePath);

@@ -3,10 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import pino from 'pino';
-import { createCore, type Core, type Session } from '../../src/core/index.js';
+import { createCore, type CoreParts, type Session } from '../../src/core/index.js';
 
 export interface TestCore {
-  core: Core;
+  core: CoreParts;
   dir: string;
   admin: Session;
   session(name: string, protocol?: Session['protocol']): Promise<Session>;

@@ -61,6 +61,11 @@ const isTest = (f: string) => /\.test\.ts$/.test(f) || /(^|\/)testing\.ts$/.test
 const under = (p: string, dir: string) => p === dir || p.startsWith(`${dir}/`);
 const protocolOf = (p: string) => (p.startsWith('protocols/') ? p.split('/')[1] : null);
 const isSyncClient = (f: string) => under(f, 'src/client') || under(f, 'src/sync-wire') || under(f, 'src/sync') || /^protocols\/sync\/(client|wire)/.test(f);
+/**
+ * The only door files that read the disk: the web page's own files (public/ and the page's
+ * libraries from node_modules), part of the program, never user data or anything in a root.
+ */
+const PROGRAM_FILES = new Set(['protocols/http/shares/static.ts', 'protocols/http/shares/vendor.ts']);
 const HTTP_STACK = /^(koa|@koa\/.*|webdav-server|ftp-srv|(node:)?https?|(node:)?http2|ws)(\/.*)?$/;
 
 /** Every violation of the rule in a set of files (file -> source). */
@@ -86,7 +91,21 @@ export function violations(files: Map<string, string>): string[] {
         if (other && other !== proto && other !== 'common') say(i, 'protocols never import each other');
         if (under(i.target, 'src/db') || under(i.target, 'src/storage')) say(i, 'protocols go through the core, never the stores');
         if (under(i.target, 'src/app')) say(i, 'only the composition root knows every piece');
+        if (/^node:fs(\/promises)?$|^fs(\/promises)?$/.test(i.target) && !PROGRAM_FILES.has(file)) say(i, 'a door never touches the disk: the core does');
+        // A door reaches the core through its index (the connection, the session, errors and the
+        // types the connection returns), never a service or a repository inside it.
+        if (under(i.target, 'src/core') && i.target.replace(/\.js$/, '') !== 'src/core/index') say(i, 'a door imports the core only through src/core/index');
       }
+    }
+    // The core's services and stores stay inside the core and the composition root.
+    if (!under(file, 'src/core') && !under(file, 'src/app') && !under(file, 'src/db') && !under(file, 'src/cli')) {
+      const code = stripComments(src);
+      if (/\bcore\.ctx\b/.test(code)) out.push(`${file}: reaches past the connection into the core's context (core.ctx)`);
+      for (const i of imports) if (/^src\/db\/.*-repo(\.js)?$/.test(i.target)) say(i, 'repositories are the core\'s');
+    }
+    // Inside the core, only the repositories (src/db) speak drizzle.
+    if (under(file, 'src/core')) {
+      for (const i of imports) if (/^drizzle-orm(\/.*)?$/.test(i.target)) say(i, 'drizzle queries live in the repositories (src/db), not in the core');
     }
     for (const i of imports) {
       if (under(i.target, 'src/app') && !under(file, 'src/app') && file !== 'src/main.ts' && !/^src\/cli\/[^/]+\.ts$/.test(file)) {
@@ -141,6 +160,11 @@ describe('dependency rule', () => {
       ['protocols/common/safe-download.ts', "import { x } from '../http/context.js';"],
     ]));
     expect(common).toEqual([`protocols/common/safe-download.ts: imports '../http/context.js' (protocols never import each other)`]);
+    const sealed = violations(new Map([
+      ['protocols/ftp/files.ts', "import { readFile } from 'node:fs/promises';\nimport { Locks } from '../../src/core/locks.js';\nimport type { Session } from '../../src/core/index.js';\nconst x = deps.core.ctx.db;"],
+      ['src/core/shares.ts', "import { eq } from 'drizzle-orm';"],
+    ]));
+    expect(sealed).toHaveLength(4); // node:fs, core/locks.js, core.ctx, drizzle in the core
     const client = violations(new Map([['src/sync/planner.ts', "import { c } from '../core/index.js';"]]));
     expect(client).toHaveLength(1);
   });

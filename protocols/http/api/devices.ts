@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import { requireUser, sessionOf, type HttpDeps, type HttpRouter, type HttpState, type OpenApiPaths } from '../context.js';
+import { connectionOf, requireUser, type HttpDeps, type HttpRouter, type HttpState, type OpenApiPaths } from '../context.js';
 import { isoOrNull } from '../presenters.js';
 
 /**
@@ -11,13 +11,13 @@ export function deviceRoutes(deps: HttpDeps): HttpRouter {
   const { core } = deps;
   const r = new Router<HttpState>({ prefix: '/api/v1/me' });
   r.post('/pairing-codes', requireUser, async (ctx) => {
-    const { code, expiresAt } = core.devices.pair(sessionOf(ctx).user.id);
+    const { code, expiresAt } = connectionOf(ctx, core).pairDevice();
     ctx.status = 201;
     ctx.body = { code, expiresAt: new Date(expiresAt).toISOString() };
   });
   r.get('/device-sync', requireUser, async (ctx) => {
     ctx.body = {
-      devices: core.devices.list(sessionOf(ctx).user.id).map((d) => ({
+      devices: connectionOf(ctx, core).devices().map((d) => ({
         id: d.id,
         name: d.name,
         lastAddress: d.lastAddress,

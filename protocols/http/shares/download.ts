@@ -1,9 +1,8 @@
 import type { Readable } from 'node:stream';
 import yazl from 'yazl';
-import { fail, type EntryInfo } from '../../../src/core/index.js';
-import type { OpenedShare, ShareUse } from '../../../src/core/shares.js';
+import { fail, type EntryInfo, type Connection, type OpenedShare, type ShareUse } from '../../../src/core/index.js';
 import { safeDownloadHeaders } from '../../common/safe-download.js';
-import type { HttpContext, HttpDeps } from '../context.js';
+import type { HttpContext } from '../context.js';
 
 /** One `bytes=` range (first-last, first-, -suffix); anything else (several ranges) is ignored. */
 export function parseRange(header: string | undefined, size: number): { start: number; end?: number } | 'unsatisfiable' | null {
@@ -22,7 +21,8 @@ export function parseRange(header: string | undefined, size: number): { start: n
 }
 
 interface SendDeps {
-  deps: HttpDeps;
+  /** The link session's connection. */
+  conn: Connection;
   /** Counts one use of the link (throws when used up); cancel() when no content could be sent. */
   begin: () => ShareUse;
   /** Called once the response is over, with the payload bytes that left. */
@@ -39,7 +39,7 @@ function countBytes(ctx: HttpContext, stream: Readable, onDone: (bytes: number) 
 
 /** Streams one file of a share (Range, ETag, conditional GET); every GET that sends content counts. */
 export async function sendShareFile(ctx: HttpContext, opened: OpenedShare, entry: EntryInfo, io: SendDeps): Promise<void> {
-  const { session, root } = opened;
+  const { root } = opened;
   ctx.set('ETag', entry.etag);
   ctx.set('Last-Modified', new Date(entry.mtimeMs).toUTCString());
   ctx.set('Accept-Ranges', 'bytes');
@@ -65,7 +65,7 @@ export async function sendShareFile(ctx: HttpContext, opened: OpenedShare, entry
   }
   // Every response that sends content counts, ranges included (the rule is ShareLinks.begin's).
   const use = io.begin();
-  const r = await io.deps.core.vfs.read(session, root, entry.path, range ? { start: range.start, end: range.end } : {}).catch((err: unknown) => {
+  const r = await io.conn.read(root, entry.path, range ? { start: range.start, end: range.end } : {}).catch((err: unknown) => {
     use.cancel();
     throw err;
   });
@@ -83,12 +83,12 @@ export async function sendShareFile(ctx: HttpContext, opened: OpenedShare, entry
 
 /** A shared folder as one streamed zip (stored, not compressed: fast, and most big files are compressed already). */
 export async function sendShareZip(ctx: HttpContext, opened: OpenedShare, dir: EntryInfo, io: SendDeps): Promise<void> {
-  const { session, root } = opened;
-  const vfs = io.deps.core.vfs;
+  const { root } = opened;
+
   const files: EntryInfo[] = [];
   const emptyDirs: EntryInfo[] = [];
   const walk = async (path: string): Promise<void> => {
-    const children = await vfs.list(session, root, path);
+    const children = await io.conn.list(root, path);
     if (children.length === 0 && path !== dir.path) emptyDirs.push({ ...dir, path });
     for (const c of children) {
       if (c.kind === 'dir') await walk(c.path);
@@ -108,7 +108,7 @@ export async function sendShareZip(ctx: HttpContext, opened: OpenedShare, dir: E
   const zip = new yazl.ZipFile();
   for (const f of files) {
     zip.addReadStreamLazy(inZip(f.path), { mtime: new Date(f.mtimeMs), compress: false, size: f.size }, (cb) => {
-      vfs.read(session, root, f.path).then(
+      io.conn.read(root, f.path).then(
         (r) => cb(null, r.stream),
         (err: unknown) => cb(err as Error, undefined as never),
       );

@@ -1,8 +1,7 @@
 import Router from '@koa/router';
 import { z } from 'zod';
-import { fail, isCoreError, type Core } from '../../../src/core/index.js';
-import { ShareLinks, type OpenedShare, type ShareLinkInfo } from '../../../src/core/shares.js';
-import { parseQuery, readJson, requireUser, sessionOf, type HttpContext, type HttpDeps, type HttpRouter, type HttpState, type OpenApiPaths } from '../context.js';
+import { fail, isCoreError, type OpenedShare, type ShareLinkInfo } from '../../../src/core/index.js';
+import { connectionOf, parseQuery, readJson, requireUser, sessionOf, type HttpContext, type HttpDeps, type HttpRouter, type HttpState, type OpenApiPaths } from '../context.js';
 import { sendShareFile, sendShareZip } from './download.js';
 import { securityHeaders, sendPublicFile } from './static.js';
 
@@ -28,12 +27,6 @@ const listQuery = z.object({ root: z.string().min(1).optional() });
 const authSchema = z.object({ password: z.string().max(1024) });
 const metaQuery = z.object({ dir: z.string().max(4096).default('') });
 const uploadQuery = z.object({ name: z.string().min(1).max(255) });
-
-/** The share-link service: the core's once the lead wires it, else one per door (same secret for its life). */
-function shareService(core: Core): ShareLinks {
-  const wired = (core as Core & { shares?: ShareLinks }).shares;
-  return wired ?? new ShareLinks(core.ctx, core.roots, core.accounts, core.guard, { vfs: core.vfs });
-}
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -76,7 +69,7 @@ function relToShare(base: string, p: string): string {
 
 /** API under /api/v1/shares and the public /s/<token> page, downloads and drop uploads. */
 export function shareRoutes(deps: HttpDeps): HttpRouter {
-  const shares = shareService(deps.core);
+  const { core } = deps;
   const router = new Router<HttpState>();
   const maxJson = deps.options.maxJsonBytes;
 
@@ -90,13 +83,13 @@ export function shareRoutes(deps: HttpDeps): HttpRouter {
     const token = String(ctx.params.token ?? '');
     const password = ctx.get(PASSWORD_HEADER) || undefined;
     const cookie = ctx.cookies.get(COOKIE) ?? undefined;
-    return shares.open(token, { password, cookie }, meta(ctx));
+    return core.openShare(token, { password, cookie }, meta(ctx));
   };
 
   const logAccess = (ctx: HttpContext, o: OpenedShare) => (action: string, bytes: number, path: string) => {
     try {
       // Byte metrics are counted per request by the door (ctx.state.door = 'share').
-      shares.logAccess(o.link.id, { ...meta(ctx), action, bytes, path: relToShare(o.link.path, path) });
+      core.connect(o.session).logShareAccess({ ...meta(ctx), action, bytes, path: relToShare(o.link.path, path) });
     } catch (err) {
       ctx.state.log?.warn({ err, share: o.link.id }, 'share access not logged');
     }
@@ -107,7 +100,7 @@ export function shareRoutes(deps: HttpDeps): HttpRouter {
     const input = await readJson(ctx, createSchema, maxJson);
     const expiresAt =
       input.expiresInSec !== undefined ? Date.now() + input.expiresInSec * 1000 : typeof input.expiresAt === 'string' ? Date.parse(input.expiresAt) : input.expiresAt;
-    const { link, token } = await shares.create(sessionOf(ctx), { ...input, expiresAt });
+    const { link, token } = await connectionOf(ctx, core).createShare({ ...input, expiresAt });
     const url = `${deps.publicUrl.replace(/\/+$/, '')}/s/${token}`;
     ctx.status = 201;
     ctx.body = { share: presentLink(link), token, url, downloadUrl: link.uploadOnly ? null : `${url}/download` };
@@ -115,20 +108,20 @@ export function shareRoutes(deps: HttpDeps): HttpRouter {
 
   router.get('/api/v1/shares', requireUser, async (ctx) => {
     const q = parseQuery(ctx, listQuery);
-    ctx.body = { shares: shares.list(sessionOf(ctx), q.root).map(presentLink) };
+    ctx.body = { shares: connectionOf(ctx, core).shares(q.root).map(presentLink) };
   });
 
   router.get('/api/v1/shares/:id', requireUser, async (ctx) => {
-    ctx.body = { share: presentLink(shares.get(sessionOf(ctx), linkId(ctx))) };
+    ctx.body = { share: presentLink(connectionOf(ctx, core).share(linkId(ctx))) };
   });
 
   router.delete('/api/v1/shares/:id', requireUser, async (ctx) => {
-    shares.revoke(sessionOf(ctx), linkId(ctx));
+    connectionOf(ctx, core).revokeShare(linkId(ctx));
     ctx.status = 204;
   });
 
   router.get('/api/v1/shares/:id/accesses', requireUser, async (ctx) => {
-    ctx.body = { accesses: shares.accesses(sessionOf(ctx), linkId(ctx)).map((a) => ({ ...a, at: iso(a.at) })) };
+    ctx.body = { accesses: connectionOf(ctx, core).shareAccesses(linkId(ctx)).map((a) => ({ ...a, at: iso(a.at) })) };
   });
 
   // ---- the public side ----
@@ -151,9 +144,9 @@ export function shareRoutes(deps: HttpDeps): HttpRouter {
     securityHeaders(ctx);
     const { password } = await readJson(ctx, authSchema, 8192);
     const token = String(ctx.params.token);
-    const o = await shares.open(token, { password }, meta(ctx));
+    const o = await core.openShare(token, { password }, meta(ctx));
     if (o.link.hasPassword) {
-      const c = shares.issueCookie(token);
+      const c = core.connect(o.session).issueShareCookie(token);
       ctx.cookies.set(COOKIE, c.value, {
         path: `/s/${token}`,
         httpOnly: true,
@@ -186,10 +179,11 @@ export function shareRoutes(deps: HttpDeps): HttpRouter {
       return;
     }
     const target = joinShare(link.path, q.dir);
-    const entry = await deps.core.vfs.stat(o.session, o.root, target);
+    const conn = core.connect(o.session);
+    const entry = await conn.stat(o.root, target);
     const entries =
       entry.kind === 'dir'
-        ? (await deps.core.vfs.list(o.session, o.root, target)).map((e) => ({
+        ? (await conn.list(o.root, target)).map((e) => ({
             name: e.name,
             path: relToShare(link.path, e.path),
             kind: e.kind,
@@ -205,19 +199,20 @@ export function shareRoutes(deps: HttpDeps): HttpRouter {
     const o = await openShare(ctx);
     if (o.link.uploadOnly) fail('PERMISSION_DENIED', 'this link only accepts uploads');
     const target = joinShare(o.link.path, typeof ctx.params.path === 'string' ? ctx.params.path : undefined);
-    const entry = await deps.core.vfs.stat(o.session, o.root, target);
-    const io = { deps, begin: () => shares.begin(o.link.id), done: logAccess(ctx, o) };
+    const conn = core.connect(o.session);
+    const entry = await conn.stat(o.root, target);
+    const io = { conn, begin: () => conn.beginShareUse(), done: logAccess(ctx, o) };
     if (entry.kind === 'dir') await sendShareZip(ctx, o, entry, io);
     else await sendShareFile(ctx, o, entry, io);
   };
   router.get('/s/:token/download', download);
   router.get('/s/:token/download/{*path}', download);
 
-  /** Drop links only: the core names, caps and counts the file (ShareLinks.drop); here only the wire. */
+  /** Drop links only: the core names, caps and counts the file (its drop rules); here only the wire. */
   const upload = async (ctx: HttpContext, name: string) => {
     const o = await openShare(ctx);
     const declared = ctx.get('content-length') === '' ? undefined : Number(ctx.get('content-length'));
-    const r = await shares.drop(o, name, ctx.req, {
+    const r = await core.connect(o.session).dropIntoShare(o.link, name, ctx.req, {
       ...meta(ctx),
       maxSize: deps.options.maxUploadBytes || undefined,
       ...(declared !== undefined && Number.isSafeInteger(declared) ? { declaredSize: declared } : {}),

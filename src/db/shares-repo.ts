@@ -1,0 +1,96 @@
+import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm';
+import { tx, type Db } from './index.js';
+import { atOrBelow } from './path-range.js';
+import { shareAccesses, shareLinks } from './schema/shares.js';
+
+export type LinkRow = typeof shareLinks.$inferSelect;
+export type NewLink = typeof shareLinks.$inferInsert;
+export type AccessRow = typeof shareAccesses.$inferSelect;
+export type NewAccess = typeof shareAccesses.$inferInsert;
+
+/** Share links and their access log. */
+export class SharesRepo {
+  constructor(private readonly db: Db) {}
+
+  insert(link: NewLink): LinkRow {
+    return this.db.insert(shareLinks).values(link).returning().get();
+  }
+
+  byId(id: number): LinkRow | undefined {
+    return this.db.select().from(shareLinks).where(eq(shareLinks.id, id)).get();
+  }
+
+  byTokenHash(hash: string): LinkRow | undefined {
+    return this.db.select().from(shareLinks).where(eq(shareLinks.tokenHash, hash)).get();
+  }
+
+  /** Every link, newest first. */
+  all(): LinkRow[] {
+    return this.db.select().from(shareLinks).orderBy(desc(shareLinks.id)).all();
+  }
+
+  setRevoked(id: number, at: number): void {
+    this.db.update(shareLinks).set({ revokedAt: at }).where(eq(shareLinks.id, id)).run();
+  }
+
+  /** Revokes the live links a user made into a root; how many. */
+  revokeOfCreator(rootId: number, userId: number, at: number): number {
+    return this.db
+      .update(shareLinks)
+      .set({ revokedAt: at })
+      .where(and(eq(shareLinks.rootId, rootId), eq(shareLinks.createdBy, userId), isNull(shareLinks.revokedAt)))
+      .run().changes;
+  }
+
+  setEnded(ids: number[], at: number): void {
+    tx(this.db, () => {
+      for (const id of ids) this.db.update(shareLinks).set({ endedAt: at }).where(eq(shareLinks.id, id)).run();
+    });
+  }
+
+  /** Counts one use unless the link is revoked, ended or (with a limit) used up; false when refused. */
+  takeUse(id: number, limit: number | null): boolean {
+    const res = this.db
+      .update(shareLinks)
+      .set({ downloads: sql`${shareLinks.downloads} + 1` })
+      .where(and(eq(shareLinks.id, id), isNull(shareLinks.revokedAt), isNull(shareLinks.endedAt), limit === null ? undefined : lt(shareLinks.downloads, limit)))
+      .run();
+    return res.changes > 0;
+  }
+
+  giveUseBack(id: number): void {
+    this.db
+      .update(shareLinks)
+      .set({ downloads: sql`max(${shareLinks.downloads} - 1, 0)` })
+      .where(eq(shareLinks.id, id))
+      .run();
+  }
+
+  /** Links of a root at or below a path. */
+  atOrBelow(rootId: number, path: string): { id: number; path: string }[] {
+    return this.db.select({ id: shareLinks.id, path: shareLinks.path }).from(shareLinks).where(and(eq(shareLinks.rootId, rootId), atOrBelow(shareLinks.path, path))).all();
+  }
+
+  /** Links of a root that have not ended. */
+  liveOfRoot(rootId: number): { id: number; path: string }[] {
+    return this.db
+      .select({ id: shareLinks.id, path: shareLinks.path })
+      .from(shareLinks)
+      .where(and(eq(shareLinks.rootId, rootId), isNull(shareLinks.endedAt)))
+      .all();
+  }
+
+  setPaths(moves: { id: number; path: string }[]): void {
+    tx(this.db, () => {
+      for (const m of moves) this.db.update(shareLinks).set({ path: m.path }).where(eq(shareLinks.id, m.id)).run();
+    });
+  }
+
+  logAccess(access: NewAccess): void {
+    this.db.insert(shareAccesses).values(access).run();
+  }
+
+  accesses(id: number, limit: number): AccessRow[] {
+    return this.db.select().from(shareAccesses).where(eq(shareAccesses.shareId, id)).orderBy(desc(shareAccesses.id)).limit(limit).all();
+  }
+}
