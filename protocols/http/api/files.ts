@@ -1,6 +1,7 @@
+import { Readable } from 'node:stream';
 import Router from '@koa/router';
 import { z } from 'zod';
-import { fail, isCoreError, type EntryInfo } from '../../../src/core/index.js';
+import { fail, isCoreError, type EntryInfo, type ListPage } from '../../../src/core/index.js';
 import { declaredBodySize } from '../../../src/lib/read-head.js';
 import { connectionOf, parseQuery, readJson, requireUser, type HttpContext, type HttpDeps, type HttpRouter, type HttpState } from '../context.js';
 import type { DoorMetrics } from '../metrics.js';
@@ -37,15 +38,42 @@ function conflictMode(ctx: HttpContext, q: { onConflict?: 'copy' | 'fail' }): 'c
   return /(^|[,;\s])conflict=fail\b/i.test(ctx.get('prefer')) ? 'fail' : 'copy';
 }
 
+async function* listingJson(path: string, first: ListPage | null, rest: AsyncIterable<ListPage>): AsyncGenerator<string> {
+  yield `{"path":${JSON.stringify(path)},"entries":[`;
+  let sep = '';
+  const page = (p: ListPage) => {
+    let out = '';
+    for (const e of p.entries) {
+      out += sep + JSON.stringify(presentEntry(e));
+      sep = ',';
+    }
+    return out;
+  };
+  if (first) {
+    yield page(first);
+    if (!first.last) {
+      for await (const p of rest) {
+        await new Promise((r) => setImmediate(r));
+        yield page(p);
+      }
+    }
+  }
+  yield ']}';
+}
+
 /** List, stat, download, upload, delete, mkdir, move, copy. */
 export function fileRoutes(deps: HttpDeps, metrics: DoorMetrics): HttpRouter {
   const { core, options } = deps;
   const r = new Router<HttpState>({ prefix: '/api/v1/roots/:root' });
   r.use(requireUser);
 
+  // Sent as it is read, a page at a time: a 100,000-entry folder is never one JSON.stringify.
   r.get('/list{/*path}', async (ctx) => {
-    const entries = await connectionOf(ctx, core).list(ctx.params.root!, pathParam(ctx));
-    ctx.body = { path: pathParam(ctx), entries: entries.map(presentEntry) };
+    const path = pathParam(ctx);
+    const pages = connectionOf(ctx, core).listPages(ctx.params.root!, path);
+    const first = await pages.next(); // a missing folder or root is answered before any byte
+    ctx.type = 'application/json';
+    ctx.body = Readable.from(listingJson(path, first.done ? null : first.value, pages));
   });
 
   r.get('/stat{/*path}', async (ctx) => {
