@@ -146,7 +146,7 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger; now?
     });
     const httpDoor = createHttpDoor({ core, options: config.http, log: log.child({ category: 'http' }), metrics, publicUrl: publicUrlFor(port) });
     const dav = config.webdav.enabled
-      ? createWebdavDoor({ core, options: config.webdav, log: log.child({ category: 'webdav' }), metrics, prefix: '/dav', publicUrl: config.http.publicUrl || undefined })
+      ? createWebdavDoor({ core, options: config.webdav, log: log.child({ category: 'webdav' }), metrics, prefix: '/dav', publicUrl: config.http.publicUrl || undefined, trustProxy: config.http.trustProxy })
       : null;
     const sync = config.sync.enabled
       ? createSyncDoor({ core, options: config.sync, log: log.child({ category: 'sync' }), signatures: new SignatureCache(path.join(dataDir, 'cache', 'signatures')), trustProxy: config.http.trustProxy })
