@@ -8,7 +8,8 @@ import type { DoorMetrics } from '../metrics.js';
 import { contentTypeOf } from '../../common/content-type.js';
 import { isInlineSafe, safeDownloadHeaders } from '../../common/safe-download.js';
 import { presentEntry, presentWrite } from '../presenters.js';
-import { baseVersionOf, checkIfMatchRead, notModified, parseRange } from './conditional.js';
+import { parseByteRange } from '../../common/range.js';
+import { baseVersionOf, checkIfMatchRead, notModified } from './conditional.js';
 
 const pathBody = z.object({ path: z.string().max(4096), parents: z.boolean().default(false) });
 const moveBody = z.object({
@@ -118,10 +119,11 @@ export function fileRoutes(deps: HttpDeps, metrics: DoorMetrics): HttpRouter {
     const rangeHeader = ctx.get('range');
     const ifRange = ctx.get('if-range');
     const wantRange = rangeHeader && (!ifRange || !head || ifRange === head.etag);
-    const range = wantRange ? parseRange(rangeHeader, head?.size ?? Number.MAX_SAFE_INTEGER) : null;
+    // An old version's size is known once it is opened: the core checks the range against it.
+    const range = wantRange ? parseByteRange(rangeHeader, head?.size ?? Number.MAX_SAFE_INTEGER) : null;
+    if (range === 'unsatisfiable') fail('RANGE_NOT_SATISFIABLE', 'range outside the file', { size: head?.size ?? 0 });
     if (ctx.method === 'HEAD' && head) {
-      sendHeaders(ctx, head, head.size, range ? { start: range.start ?? 0, end: Math.min(range.end ?? head.size - 1, head.size - 1) } : null, q.inline === '1');
-      if (range && (range.start ?? 0) >= head.size && head.size > 0) fail('RANGE_NOT_SATISFIABLE', 'range outside the file', { size: head.size });
+      sendHeaders(ctx, head, head.size, range, q.inline === '1');
       return; // koa sends the headers only (no body set: a null body would turn this into 204)
     }
     const res = await conn.read(root, path, { version: q.version, ...(range ?? {}) });
