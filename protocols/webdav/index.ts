@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
+import { clientAddress } from '../common/client-address.js';
 import { isCoreError, type Core, type Session } from '../../src/core/index.js';
 import { isForeignOrigin, isOwnHost } from '../common/own-host.js';
 import { SANDBOX_CSP } from '../common/safe-download.js';
@@ -23,6 +24,8 @@ export interface WebdavDoorDeps {
   prefix: string;
   /** Base URL clients reach the gateway at: with `Host`, what names this server (Origin, Destination). */
   publicUrl?: string;
+  /** http.trustProxy: the client address is the last X-Forwarded-For entry (protocols/common/client-address.ts). */
+  trustProxy?: boolean;
 }
 
 export interface WebdavDoor {
@@ -84,7 +87,7 @@ export function createWebdavDoor(deps: WebdavDoorDeps): WebdavDoor {
     if (!basic) throw new DavError(401, 'authentication required');
     // The core remembers verified passwords for a minute (and still applies bans): no Argon2 per request.
     const cred = { kind: 'password' as const, ...basic };
-    return core.authenticate(cred, { address: req.socket.remoteAddress, protocol: 'webdav', requestId });
+    return core.authenticate(cred, { address: clientAddress(req, deps.trustProxy ?? false), protocol: 'webdav', requestId });
   }
 
   function fail(ctx: { req: IncomingMessage; res: ServerResponse; requestId: string }, err: unknown): void {

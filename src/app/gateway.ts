@@ -147,7 +147,7 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger; now?
     // the web page) last, taking what no other door claims.
     const list: Door[] = [];
     if (config.webdav.enabled) {
-      const dav = createWebdavDoor({ core, options: config.webdav, log: log.child({ category: 'webdav' }), metrics, prefix: '/dav', publicUrl: config.http.publicUrl || undefined });
+      const dav = createWebdavDoor({ core, options: config.webdav, log: log.child({ category: 'webdav' }), metrics, prefix: '/dav', publicUrl: config.http.publicUrl || undefined, trustProxy: config.http.trustProxy });
       list.push({ name: 'webdav', owns: (u) => u === '/dav' || u.startsWith('/dav/'), handle: dav.handle, close: dav.close });
     }
     if (config.sync.enabled) {
