@@ -5,7 +5,8 @@ import { randomToken, safeEqual, sha256Hex } from '../lib/ids.js';
 import { secretMatches } from '../lib/kdf.js';
 import type { Accounts } from './accounts.js';
 import type { CoreContext } from './context.js';
-import { fail, isCoreError } from './errors.js';
+import { fail } from './errors.js';
+import { dropUnderFreeName } from './share-drops.js';
 import type { LoginGuard } from './guard.js';
 import { safePath } from './live.js';
 import type { Roots } from './roots.js';
@@ -100,13 +101,6 @@ export interface DropOptions extends AccessMeta {
   declaredSize?: number;
   /** The door's own cap (e.g. the server's largest upload), applied with the link's. */
   maxSize?: number;
-}
-
-const DROP_NAME_TRIES = 1000;
-
-function splitExt(name: string): [string, string] {
-  const i = name.lastIndexOf('.');
-  return i <= 0 ? [name, ''] : [name.slice(0, i), name.slice(i)];
 }
 
 /**
@@ -281,7 +275,7 @@ export class ShareLinks {
     try {
       const use = this.begin(link.id);
       try {
-        const result = await this.dropAs(session, root, link.path, name, source, { maxSize, declaredSize: opts.declaredSize });
+        const result = await dropUnderFreeName(this.vfs, session, root, link.path, name, source, { maxSize, declaredSize: opts.declaredSize });
         this.logAccess(link.id, { ...opts, action: 'upload', bytes: result.entry.size, path: link.path === '' ? result.entry.path : result.entry.path.slice(link.path.length + 1) });
         return result;
       } catch (err) {
@@ -293,20 +287,6 @@ export class ShareLinks {
       if (left > 0) this.openDrops.set(link.id, left);
       else this.openDrops.delete(link.id);
     }
-  }
-
-  private async dropAs(session: Session, root: string, base: string, name: string, source: Readable, opts: { maxSize?: number; declaredSize?: number }): Promise<WriteResult> {
-    const [stem, ext] = splitExt(name);
-    for (let i = 0; i < DROP_NAME_TRIES; i += 1) {
-      const candidate = i === 0 ? name : `${stem} (${i})${ext}`;
-      try {
-        return await this.vfs!.write(session, root, base === '' ? candidate : `${base}/${candidate}`, source, { createOnly: true, ...opts });
-      } catch (err) {
-        // The writer refuses an existing name before it reads the body; only then may we try the next.
-        if (!isCoreError(err, 'ALREADY_EXISTS') || source.readableDidRead) throw err;
-      }
-    }
-    fail('ALREADY_EXISTS', 'too many files with this name');
   }
 
   /** Uses allowed: the creator's limit, or for a drop link without one the server's default. */

@@ -71,6 +71,11 @@ for (const [label, viewport] of [['desktop', DESKTOP], ['phone', PHONE]] as cons
       await page.waitForSelector(`${row(`c-${label}.txt`)} button.conflict`);
       await page.click(`${row(`c-${label}.txt`)} button.conflict`);
       await page.waitForSelector('dialog[open] .diff .changed');
+      // A line diff: only the line each side changed is marked.
+      expect(await page.$$eval('dialog[open] .diff-side', (sides) => sides.map((d) => [...d.querySelectorAll('.changed')].map((l) => l.textContent)))).toEqual([
+        ['± line two edited here'],
+        ['± line two edited elsewhere'],
+      ]);
       await check('conflict');
       await page.click('dialog[open] button:has-text("Keep both")');
       await page.waitForSelector('dialog[open]', { state: 'detached' });
