@@ -1,3 +1,4 @@
+import { parseBasicAuth } from '../common/basic-auth.js';
 import { isCoreError, fail, type Core, type Session, type SessionUser } from '../../src/core/index.js';
 import { sha256Hex, safeEqual } from '../../src/lib/ids.js';
 import type { AuthVia, HttpContext, HttpMiddleware } from './context.js';
@@ -21,18 +22,6 @@ export function setSessionCookie(ctx: HttpContext, token: string, expiresAt: num
 export function clearSessionCookie(ctx: HttpContext, secure: boolean): void {
   if (secure) (ctx.cookies as unknown as { secure: boolean }).secure = true;
   ctx.cookies.set(SESSION_COOKIE, '', { httpOnly: true, sameSite: 'strict', secure, path: '/', expires: new Date(0), overwrite: true });
-}
-
-function parseBasic(value: string): { user: string; secret: string } | null {
-  let decoded: string;
-  try {
-    decoded = Buffer.from(value, 'base64').toString('utf8');
-  } catch {
-    return null;
-  }
-  const i = decoded.indexOf(':');
-  if (i <= 0) return null;
-  return { user: decoded.slice(0, i), secret: decoded.slice(i + 1) };
 }
 
 function crossSite(ctx: HttpContext): boolean {
@@ -64,7 +53,7 @@ export function authenticator(core: Core, opts: { secure: boolean; onSession?: (
       const scheme = (sp > 0 ? header.slice(0, sp) : header).toLowerCase();
       const value = sp > 0 ? header.slice(sp + 1).trim() : '';
       if (scheme === 'basic') {
-        const creds = parseBasic(value) ?? fail('UNAUTHENTICATED', 'malformed Basic credentials');
+        const creds = parseBasicAuth(header) ?? fail('UNAUTHENTICATED', 'malformed Basic credentials');
         // The core remembers verified passwords for a minute: no Argon2 per request.
         session = await core.authenticate({ kind: 'password', user: creds.user, secret: creds.secret }, meta);
         via = 'basic';

@@ -1,7 +1,9 @@
 /**
- * The contract between the HTTP door's parts (REST API = part A; share links + events = part B).
+ * What the HTTP door's routers share (REST API, share links, events, the web page's API).
  *
- * CONTRACT
+ * - The core: `connectionOf(ctx, core)` is the request's connection (made once, on first use);
+ *   every rule is the connection's, a route only translates. A share link's routes connect with the
+ *   session `core.openShare` returns.
  * - `protocols/http/shares/routes.ts` exports `shareRoutes(deps: HttpDeps): HttpRouter` and
  *   `protocols/http/events.ts` exports `eventRoutes(deps: HttpDeps): HttpRouter`.
  *   Routers carry FULL paths (no prefix is added when mounting): e.g. '/api/v1/shares',
@@ -17,7 +19,7 @@
  *   index.ts before any router, for every request): it sets `ctx.state.session` when valid
  *   credentials were sent (Basic, Bearer sgt_/sgs_/sgd_, or the session cookie) and rejects bad
  *   credentials with 401. It never rejects a request that sent none: use `requireUser` on a route that
- *   needs a user, then `sessionOf(ctx)`. Cookie-authenticated unsafe methods must carry the CSRF
+ *   needs a user, then `connectionOf(ctx, core)`. Cookie-authenticated unsafe methods must carry the CSRF
  *   header (checked by authenticate, not by routes).
  * - JSON bodies: `readJson(ctx, schema)` (bounded by options.maxJsonBytes, or 8 KB without
  *   credentials -> 413; nested deeper than 32 -> 400; zod -> 400).

@@ -15,6 +15,7 @@ import { authenticator } from './auth.js';
 import type { HttpDeps, HttpDoorDeps, HttpMiddleware, HttpRouter, HttpState, OpenApiPaths } from './context.js';
 import { errorMiddleware } from './errors.js';
 import { eventRoutes, openapi as eventPaths } from './events.js';
+import { TRUSTED_PROXY_HOPS } from '../common/client-address.js';
 import { doorMetrics } from './metrics.js';
 import { metricsHandler } from './metrics-access.js';
 import { buildOpenApi } from './openapi.js';
@@ -88,7 +89,8 @@ export function createHttpDoor(doorDeps: HttpDoorDeps): HttpDoor {
   // request line and whatever a route or limit logs later alike (issue 22 item 9).
   const log = doorDeps.log.child({}, { serializers: { path: redactSharePath, url: redactSharePath } });
   const deps: HttpDeps = { ...doorDeps, log, authenticate, httpMetrics: metrics, secure };
-  const app = new Koa<HttpState>({ proxy: doorDeps.options.trustProxy });
+  // Behind a proxy, the address it appended (the last X-Forwarded-For entry), never the client's own claim.
+  const app = new Koa<HttpState>({ proxy: doorDeps.options.trustProxy, maxIpsCount: TRUSTED_PROXY_HOPS });
   app.silent = true; // errors are logged once, by errorMiddleware, with the request id
   // Errors koa sees itself: a response stream (download, zip) failing after the headers went out.
   // The client must not wait for bytes that will never come: cut the connection.

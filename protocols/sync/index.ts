@@ -15,6 +15,7 @@ import { wireError } from './errors.js';
 import type { SyncOptions } from './options.js';
 import { PushServer } from './push.js';
 import { deviceOf, syncRoutes, type SyncState } from './routes.js';
+import { TRUSTED_PROXY_HOPS } from '../common/client-address.js';
 
 export interface SyncDoorDeps {
   core: Core;
@@ -38,7 +39,7 @@ export interface SyncDoor {
 export function createSyncDoor(deps: SyncDoorDeps): SyncDoor {
   const core = syncCore(deps.core);
   const push = new PushServer(core, deps.options, deps.log);
-  const app = new Koa<SyncState>({ proxy: deps.trustProxy ?? false });
+  const app = new Koa<SyncState>({ proxy: deps.trustProxy ?? false, maxIpsCount: TRUSTED_PROXY_HOPS });
   app.silent = true;
   app.on('error', (err: Error, ctx?: { req?: IncomingMessage }) => {
     deps.log.warn({ err }, 'sync response failed after it started');

@@ -10,7 +10,8 @@ import type { SyncCore } from './adapter.js';
 import { SyncError } from './errors.js';
 import type { SyncOptions } from './options.js';
 import { wireChange, wireConflict, wireEntry, wireWrite } from './present.js';
-import { deltaToHead, entryHeaders, headSignature, parseRange, readBounded, recorded, uploadDelta, uploadWhole } from './transfer.js';
+import { parseByteRange } from '../common/range.js';
+import { deltaToHead, entryHeaders, headSignature, readBounded, recorded, uploadDelta, uploadWhole } from './transfer.js';
 
 export interface SyncState {
   requestId: string;
@@ -107,7 +108,9 @@ export function syncRoutes(core: SyncCore, signatures: SignatureCache, options: 
   r.get('/roots/:root/file', async (ctx) => {
     const s = await session(ctx);
     const { path } = parse(pathQuery, ctx.query);
-    const range = parseRange(ctx.get('range') || undefined);
+    const header = ctx.get('range') || undefined;
+    const range = header ? parseByteRange(header, (await core.stat(s, root(ctx), path)).size) : null;
+    if (range === 'unsatisfiable') throw new SyncError(416, 'RANGE_NOT_SATISFIABLE', `the range ${header} is outside the content`);
     const res = await core.read(s, root(ctx), path, range ?? {});
     entryHeaders(ctx, res.entry);
     ctx.set('Accept-Ranges', 'bytes');

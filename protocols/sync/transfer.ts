@@ -22,14 +22,6 @@ export function entryHeaders(h: Headers, e: EntryInfo): void {
   h.set(HEADER.seq, String(e.seq));
 }
 
-/** `bytes=N-` or `bytes=N-M` (one range: all a sync client asks for). */
-export function parseRange(header: string | undefined): { start: number; end?: number } | null {
-  if (!header) return null;
-  const m = /^bytes=(\d+)-(\d*)$/.exec(header.trim());
-  if (!m) throw new SyncError(416, 'RANGE_NOT_SATISFIABLE', 'only one range of the form bytes=N- or bytes=N-M is served');
-  return { start: Number(m[1]), ...(m[2] ? { end: Number(m[2]) } : {}) };
-}
-
 /** Reads at most `limit` bytes of a request body (a signature), refusing more. */
 export async function readBounded(body: AsyncIterable<Uint8Array>, limit: number): Promise<Buffer> {
   const chunks: Uint8Array[] = [];

@@ -1,3 +1,4 @@
+import { parseByteRange } from '../common/range.js';
 import { pipeline } from 'node:stream/promises';
 import type { EntryInfo } from '../../src/core/index.js';
 import { declaredBodySize } from '../../src/lib/read-head.js';
@@ -44,21 +45,6 @@ function entryHeaders(ctx: DavContext, entry: EntryInfo): void {
   ctx.res.setHeader('Last-Modified', httpDate(entry.mtimeMs));
 }
 
-/** Parses a single `bytes=` range; several ranges, or a malformed header, mean the whole file. */
-function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | null {
-  if (!header) return null;
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!m || (m[1] === '' && m[2] === '')) return null;
-  if (m[1] === '') {
-    const n = Number(m[2]);
-    if (n === 0 || size === 0) return 'unsatisfiable';
-    return { start: Math.max(0, size - n), end: size - 1 };
-  }
-  const start = Number(m[1]);
-  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
-  if (start >= size || end < start) return 'unsatisfiable';
-  return { start, end };
-}
 
 export async function get(ctx: DavContext, head: boolean): Promise<void> {
   const { req, res, conn, target } = ctx;
@@ -75,7 +61,7 @@ export async function get(ctx: DavContext, head: boolean): Promise<void> {
   // The real type (clients rely on it), inline only for inline-safe types: HTML, SVG, XML, scripts
   // and anything unknown go out as attachments, sandboxed (protocols/common/safe-download.ts).
   for (const [name, value] of Object.entries(safeDownloadHeaders(entry.name, { contentType: contentTypeOf(entry.name), inline: true }))) res.setHeader(name, value);
-  let range = parseRange(req.headers.range, entry.size);
+  let range = parseByteRange(req.headers.range, entry.size);
   const ifRange = header(req, 'if-range');
   if (range && ifRange !== undefined && ifRange !== entry.etag && Date.parse(ifRange) !== Math.floor(entry.mtimeMs / 1000) * 1000) range = null;
   if (range === 'unsatisfiable') {

@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
+import { clientAddress } from '../common/client-address.js';
 import { isCoreError, type Core, type Session } from '../../src/core/index.js';
 import { isForeignOrigin, isOwnHost } from '../common/own-host.js';
 import { SANDBOX_CSP } from '../common/safe-download.js';
+import { parseBasicAuth } from '../common/basic-auth.js';
 import { DavError, STATUS_OF } from './errors.js';
 import { copyOrMove, get, mkcol, options, put, remove } from './files.js';
 import { lock, unlock } from './locking.js';
@@ -22,6 +24,8 @@ export interface WebdavDoorDeps {
   prefix: string;
   /** Base URL clients reach the gateway at: with `Host`, what names this server (Origin, Destination). */
   publicUrl?: string;
+  /** http.trustProxy: the client address is the last X-Forwarded-For entry (protocols/common/client-address.ts). */
+  trustProxy?: boolean;
 }
 
 export interface WebdavDoor {
@@ -79,15 +83,11 @@ export function createWebdavDoor(deps: WebdavDoorDeps): WebdavDoor {
   };
 
   async function authenticate(req: IncomingMessage, requestId: string): Promise<Session> {
-    const header = req.headers.authorization ?? '';
-    const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
-    if (!m) throw new DavError(401, 'authentication required');
-    const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon < 0) throw new DavError(401, 'authentication required');
+    const basic = parseBasicAuth(req.headers.authorization);
+    if (!basic) throw new DavError(401, 'authentication required');
     // The core remembers verified passwords for a minute (and still applies bans): no Argon2 per request.
-    const cred = { kind: 'password' as const, user: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
-    return core.authenticate(cred, { address: req.socket.remoteAddress, protocol: 'webdav', requestId });
+    const cred = { kind: 'password' as const, ...basic };
+    return core.authenticate(cred, { address: clientAddress(req, deps.trustProxy ?? false), protocol: 'webdav', requestId });
   }
 
   function fail(ctx: { req: IncomingMessage; res: ServerResponse; requestId: string }, err: unknown): void {

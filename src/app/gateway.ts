@@ -10,10 +10,11 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createCore, type CoreParts } from '../core/index.js';
 import { Checkpointer } from '../db/checkpointer.js';
 import { startWatcher, type RootWatcher } from '../core/watcher.js';
-import { createHttpDoor, type HttpDoor } from '../../protocols/http/index.js';
-import { createWebdavDoor, type WebdavDoor } from '../../protocols/webdav/index.js';
+import { createHttpDoor } from '../../protocols/http/index.js';
+import type { Door } from '../../protocols/common/door.js';
+import { createWebdavDoor } from '../../protocols/webdav/index.js';
 import { startFtpDoor, type FtpDoor } from '../../protocols/ftp/index.js';
-import { createSyncDoor, type SyncDoor } from '../../protocols/sync/index.js';
+import { createSyncDoor } from '../../protocols/sync/index.js';
 import { SignatureCache } from '../delta/index.js';
 import { enforceHttpLimits, serverOptions, type HttpLimits } from '../lib/http-limits.js';
 import { bootstrap } from './bootstrap.js';
@@ -113,14 +114,12 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger; now?
     const scheme = tls ? 'https' : 'http';
     const publicUrlFor = (port: number) => config.http.publicUrl || `${scheme}://${config.http.host}:${port}`;
     // Doors are built once the port is known (port 0 in tests), so share links carry the real URL.
-    let doors: { http: HttpDoor; dav: WebdavDoor | null; sync: SyncDoor | null } | null = null;
+    let doors: Door[] | null = null;
     const onRequest: http.RequestListener = (req, res) => {
       const url = requestPath(req.url);
-      if (!doors) {
-        res.writeHead(503, { 'content-type': 'text/plain' }).end('starting\n');
-      } else if (doors.dav && (url === '/dav' || url.startsWith('/dav/'))) doors.dav.handle(req, res);
-      else if (doors.sync?.owns(url)) doors.sync.handle(req, res);
-      else doors.http.handle(req, res);
+      const door = doors?.find((d) => d.owns(url));
+      if (door) door.handle(req, res);
+      else res.writeHead(503, { 'content-type': 'text/plain' }).end('starting\n');
     };
     const h = config.http;
     const limits: HttpLimits = {
@@ -144,21 +143,25 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger; now?
       socket.on('error', () => {});
       socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
     });
+    // The doors on this port, in the order they claim requests: the HTTP door (REST, share pages,
+    // the web page) last, taking what no other door claims.
+    const list: Door[] = [];
+    if (config.webdav.enabled) {
+      const dav = createWebdavDoor({ core, options: config.webdav, log: log.child({ category: 'webdav' }), metrics, prefix: '/dav', publicUrl: config.http.publicUrl || undefined, trustProxy: config.http.trustProxy });
+      list.push({ name: 'webdav', owns: (u) => u === '/dav' || u.startsWith('/dav/'), handle: dav.handle, close: dav.close });
+    }
+    if (config.sync.enabled) {
+      const sync = createSyncDoor({ core, options: config.sync, log: log.child({ category: 'sync' }), signatures: new SignatureCache(path.join(dataDir, 'cache', 'signatures')), trustProxy: config.http.trustProxy });
+      list.push({ name: 'sync', owns: sync.owns, handle: sync.handle, upgrade: sync.upgrade, close: sync.close });
+    }
     const httpDoor = createHttpDoor({ core, options: config.http, log: log.child({ category: 'http' }), metrics, publicUrl: publicUrlFor(port) });
-    const dav = config.webdav.enabled
-      ? createWebdavDoor({ core, options: config.webdav, log: log.child({ category: 'webdav' }), metrics, prefix: '/dav', publicUrl: config.http.publicUrl || undefined })
-      : null;
-    const sync = config.sync.enabled
-      ? createSyncDoor({ core, options: config.sync, log: log.child({ category: 'sync' }), signatures: new SignatureCache(path.join(dataDir, 'cache', 'signatures')), trustProxy: config.http.trustProxy })
-      : null;
+    list.push({ name: 'http', owns: () => true, handle: httpDoor.handle, close: httpDoor.close });
     server.on('upgrade', (req, socket, head) => {
-      if (!sync?.upgrade(req, socket, head)) socket.destroy();
+      if (!list.some((d) => d.upgrade?.(req, socket, head))) socket.destroy();
     });
-    doors = { http: httpDoor, dav, sync };
+    doors = list;
     closers.push(async () => {
-      await sync?.close();
-      await httpDoor.close();
-      await dav?.close();
+      for (const d of list) await d.close();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     });

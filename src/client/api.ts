@@ -112,7 +112,9 @@ export class Api {
 
   upload(root: string, p: { path: string; base?: number; sha256: string; mtimeMs: number; size: number }, body: Readable): Promise<WriteResponse> {
     return this.json('PUT', `/roots/${encodeURIComponent(root)}/file?${Api.q({ path: p.path, base: p.base, sha256: p.sha256, mtime: Math.trunc(p.mtimeMs) })}`, {
-      body,
+      // An empty stream with Content-Length 0 went out as a chunked body too, which the server's
+      // parser refuses by closing the connection: an empty file is sent as an empty buffer.
+      body: p.size === 0 ? (body.destroy(), new Uint8Array(0)) : body,
       headers: { 'content-type': 'application/octet-stream', 'content-length': String(p.size) },
     });
   }

@@ -120,7 +120,8 @@ export function watchLinks(links: LinkSync[], opts: WatchOptions): Watching {
       } catch {
         return;
       }
-      if (m.type === 'changes' && m.changes.some((c) => runners.some((r) => r.sync.isForeign(c)))) for (const r of byRoot.get(m.root) ?? []) r.schedule();
+      // No debounce for pushes: the gateway already has the whole change.
+      if (m.type === 'changes' && m.changes.some((c) => runners.some((r) => r.sync.isForeign(c)))) for (const r of byRoot.get(m.root) ?? []) r.schedule(0);
       if (m.type === 'error' && m.code === 'STALE_CURSOR') for (const r of byRoot.get(m.root ?? '') ?? []) r.schedule(0);
     });
     ws.on('error', () => undefined); // 'close' follows

@@ -12,7 +12,7 @@ import type { ShareLinks } from './shares.js';
 import type { RetentionPolicy, RootInfo } from './types.js';
 import type { ResumableUploads } from './uploads.js';
 import type { VfsReader } from './vfs-read.js';
-import type { VfsRecovery } from './vfs-recover.js';
+import type { VfsRestore } from './vfs-restore.js';
 import type { VfsWriter } from './vfs-write.js';
 
 /** The services a connection binds to its session; built once per core, shared by every connection. */
@@ -27,7 +27,7 @@ export interface CoreServices {
   shares: ShareLinks;
   reader: VfsReader;
   writer: VfsWriter;
-  recovery: VfsRecovery;
+  restorer: VfsRestore;
   uploads: ResumableUploads;
   devices: Devices;
   now: () => number;

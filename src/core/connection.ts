@@ -98,7 +98,7 @@ export class Connection extends AccountConnection {
     return this.core.reader.history(this.session, root, path);
   }
   restore(root: string, path: string, version: number): Promise<EntryInfo> {
-    return this.core.recovery.restore(this.session, root, path, version);
+    return this.core.restorer.restore(this.session, root, path, version);
   }
   deleted(root: string, path?: string): Promise<EntryInfo[]> {
     return this.core.reader.deleted(this.session, root, path);
@@ -107,7 +107,7 @@ export class Connection extends AccountConnection {
     return this.core.reader.conflicts(this.session, root, includeResolved);
   }
   resolveConflict(root: string, id: number, resolution: ConflictResolution): Promise<EntryInfo | null> {
-    return this.core.recovery.resolveConflict(this.session, root, id, resolution);
+    return this.core.restorer.resolveConflict(this.session, root, id, resolution);
   }
 
   // The change feed

@@ -19,7 +19,7 @@ import { ShareLinks, type AccessMeta, type OpenedShare, type ShareLinksOptions }
 import { VfsReader } from './vfs-read.js';
 import { Vfs } from './vfs.js';
 import { VfsWriter } from './vfs-write.js';
-import { VfsRecovery } from './vfs-recover.js';
+import { VfsRestore } from './vfs-restore.js';
 import { ResumableUploads, type UploadLimits } from './uploads.js';
 import { startCore, type StartOptions } from './start.js';
 import type { Session } from './session.js';
@@ -59,7 +59,7 @@ export interface Core {
   authenticate(cred: Credential, meta: AuthMeta): Promise<Session>;
   /** Opens a share link by its token: the link and a session confined to it. */
   openShare(token: string, auth: { password?: string; cookie?: string }, meta?: AccessMeta): Promise<OpenedShare>;
-  /** Start-up recovery before any door opens: see start.ts. */
+  /** Start-up restorer before any door opens: see start.ts. */
   start(opts?: StartOptions): Promise<void>;
   close(): void;
 }
@@ -98,13 +98,13 @@ export async function createCore(opts: CoreOptions): Promise<CoreParts> {
   const reconciler = new Reconciler(ctx);
   const reader = new VfsReader(ctx, roots, reconciler);
   const writer = new VfsWriter(ctx, roots, reconciler, locks, properties, retention, opts.maxFileBytes);
-  const recovery = new VfsRecovery(ctx, roots, reconciler, locks, reader, writer);
-  const vfs = new Vfs(reader, writer, recovery);
+  const restorer = new VfsRestore(ctx, roots, reconciler, locks, reader, writer);
+  const vfs = new Vfs(reader, writer, restorer);
   const now = opts.now ?? Date.now;
   const shares = new ShareLinks(ctx, roots, accounts, guard, { now, ...opts.shares, vfs });
   const uploads = new ResumableUploads(store.uploadDir, roots, writer, now, undefined, opts.uploads);
   const devices = new Devices(ctx, accounts, roots, guard, now);
-  const services: CoreServices = { ctx, roots, accounts, guard, locks, properties, retention, shares, reader, writer, recovery, uploads, devices, now };
+  const services: CoreServices = { ctx, roots, accounts, guard, locks, properties, retention, shares, reader, writer, restorer, uploads, devices, now };
   return {
     connect: (session) => new Connection(services, session),
     authenticate: (cred, meta) => authenticate(accounts, devices, cred, meta),

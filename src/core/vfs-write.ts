@@ -66,11 +66,11 @@ export class VfsWriter {
     private readonly maxFileBytes = 0,
   ) {}
 
-  // The steps below (locked, commit, preserve, requireParent, liveHead, removeLocked) are also
-  // used by vfs-recover.ts: restore and conflict resolution follow the same rules.
+  // The steps below (inRootQueue, commit, preserve, requireParent, liveHead, removeInQueue) are also
+  // used by vfs-restore.ts: restore and conflict resolution follow the same rules.
 
   /** Runs fn alone among the root's changes; resolves once its changes are durable. */
-  locked<T>(h: RootHandle, fn: () => Promise<T>): Promise<T> {
+  inRootQueue<T>(h: RootHandle, fn: () => Promise<T>): Promise<T> {
     return this.ctx.durable.changeRoot(h.row.id, fn);
   }
 
@@ -158,7 +158,7 @@ export class VfsWriter {
       await this.ctx.store.discard(staged.tempPath);
       fail('PRECONDITION_FAILED', `the content's SHA-256 is ${staged.hash}, not the announced ${opts.sha256}: nothing was recorded`, { reason: 'hash-mismatch' });
     }
-    const result = await this.locked(h, async () => {
+    const result = await this.inRootQueue(h, async () => {
       try {
         await this.requireParent(h, session, rel, opts.createParents ?? false);
         this.locks.assertCanChange(session, h.row.id, rel);
@@ -234,7 +234,7 @@ export class VfsWriter {
     if (rel === '') fail('ALREADY_EXISTS', 'the root exists');
     const h = await this.roots.open(session, root, 'write');
     checkScope(session, rel, 'write');
-    return this.locked(h, async () => {
+    return this.inRootQueue(h, async () => {
       await this.requireParent(h, session, rel, opts.createParents ?? false);
       this.locks.assertCanChange(session, h.row.id, rel);
       const head = await this.reconciler.settle(h, rel);
@@ -254,7 +254,7 @@ export class VfsWriter {
     if (rel === '') fail('PERMISSION_DENIED', 'the root itself cannot be deleted');
     const h = await this.roots.open(session, root, 'write');
     checkScope(session, rel, 'write');
-    await this.locked(h, async () => {
+    await this.inRootQueue(h, async () => {
       const head = await this.liveHead(h, rel, opts.baseVersion);
       if (opts.fileOnly && head.kind === 'dir') fail('IS_A_DIRECTORY', `${rel} is a folder`);
       if (opts.emptyDirOnly) {
@@ -263,7 +263,7 @@ export class VfsWriter {
         if (this.ctx.files.listing(h.row.id, rel, '', 1).length > 0) fail('NOT_EMPTY', `${rel} is not empty`);
       }
       this.locks.assertCanChange(session, h.row.id, rel, true);
-      await this.removeLocked(h, session, head, 'delete');
+      await this.removeInQueue(h, session, head, 'delete');
     });
   }
 
@@ -278,7 +278,7 @@ export class VfsWriter {
   }
 
   /** Removes a live entry (and a folder's whole tree), keeping every file's content in history. */
-  async removeLocked(h: RootHandle, session: Session, head: EntryRow, op: string): Promise<void> {
+  async removeInQueue(h: RootHandle, session: Session, head: EntryRow, op: string): Promise<void> {
     const abs = await livePath(h, head.path);
     if (head.kind === 'dir') {
       // One change for the folder: its files' content kept (a link each, their blob folders synced
@@ -310,7 +310,7 @@ export class VfsWriter {
     const h = await this.roots.open(session, root, 'write');
     checkScope(session, from, 'write');
     checkScope(session, to, 'write');
-    return this.locked(h, async () => {
+    return this.inRootQueue(h, async () => {
       const src = await this.liveHead(h, from, opts.baseVersion);
       this.locks.assertCanChange(session, h.row.id, from, true);
       this.locks.assertCanChange(session, h.row.id, to, true);
@@ -318,7 +318,7 @@ export class VfsWriter {
       const dst = await this.reconciler.settle(h, to);
       if (dst && !dst.deleted) {
         if (!opts.overwrite) fail('ALREADY_EXISTS', `${to} already exists`);
-        await this.removeLocked(h, session, dst, 'delete');
+        await this.removeInQueue(h, session, dst, 'delete');
       }
       if (src.kind === 'dir') await this.reconciler.scan(h, from);
       await this.ctx.store.renameLive(await livePath(h, from), await livePath(h, to)).catch((e) => fromFsError(e, from));
@@ -354,13 +354,13 @@ export class VfsWriter {
     const srcRow = this.ctx.files.entry(src.row.id, from);
     if (from !== '' && (!srcRow || srcRow.deleted)) fail('NOT_FOUND', `${from} does not exist`);
     const tree = from === '' || srcRow!.kind === 'dir' ? (opts.depth === '0' ? [] : this.ctx.files.subtree(src.row.id, from).filter((e) => e.path !== from)) : [];
-    return this.locked(dstRoot, async () => {
+    return this.inRootQueue(dstRoot, async () => {
       this.locks.assertCanChange(session, dstRoot.row.id, to, true);
       await this.requireParent(dstRoot, session, to, false);
       const dst = await this.reconciler.settle(dstRoot, to);
       if (dst && !dst.deleted) {
         if (!opts.overwrite) fail('ALREADY_EXISTS', `${to} already exists`);
-        await this.removeLocked(dstRoot, session, dst, 'delete');
+        await this.removeInQueue(dstRoot, session, dst, 'delete');
       }
       const top = from === '' ? ({ kind: 'dir', path: '' } as EntryRow) : srcRow!;
       for (const e of [top, ...tree]) {
@@ -385,7 +385,7 @@ export class VfsWriter {
     const rel = safePath(rawPath);
     const h = await this.roots.open(session, root, 'write');
     checkScope(session, rel, 'write');
-    return this.locked(h, async () => {
+    return this.inRootQueue(h, async () => {
       const head = await this.reconciler.settle(h, rel);
       if (!head || head.deleted) fail('NOT_FOUND', `${rel} does not exist`);
       this.locks.assertCanChange(session, h.row.id, rel);
@@ -398,7 +398,7 @@ export class VfsWriter {
   /** For the watcher: reconcile one path (and a folder's tree when it is new). */
   async reconcile(rootId: number, rel: string): Promise<void> {
     const h = await this.roots.openById(rootId);
-    await this.locked(h, async () => {
+    await this.inRootQueue(h, async () => {
       const before = this.ctx.files.entry(rootId, rel);
       const after = await this.reconciler.settle(h, rel);
       if (after && !after.deleted && after.kind === 'dir' && (!before || before.deleted || before.kind !== 'dir')) await this.reconciler.scan(h, rel);
@@ -413,12 +413,12 @@ export class VfsWriter {
    */
   async verifyRecent(rootId: number, windowMs: number): Promise<number> {
     const h = await this.roots.openById(rootId);
-    return this.locked(h, () => this.reconciler.verify(h, this.ctx.files.recentFiles(rootId, windowMs, SMALL_FILE)));
+    return this.inRootQueue(h, () => this.reconciler.verify(h, this.ctx.files.recentFiles(rootId, windowMs, SMALL_FILE)));
   }
 
   async scanRoot(rootId: number, onProgress?: (n: number) => void): Promise<number> {
     const h = await this.roots.openById(rootId);
-    return this.locked(h, () => this.reconciler.scan(h, '', onProgress));
+    return this.inRootQueue(h, () => this.reconciler.scan(h, '', onProgress));
   }
 }
 

@@ -3,7 +3,7 @@ import type { Session } from './session.js';
 import type { Change, ConflictInfo, ConflictResolution, EntryInfo, VersionInfo, WriteResult } from './types.js';
 import type { ChangePage, ReadOptions, ReadResult, VfsReader } from './vfs-read.js';
 import type { CopyOptions, MoveOptions, VfsWriter, WriteOptions } from './vfs-write.js';
-import type { VfsRecovery } from './vfs-recover.js';
+import type { VfsRestore } from './vfs-restore.js';
 
 /**
  * The virtual filesystem every door uses: one call per operation, a session on each.
@@ -13,7 +13,7 @@ export class Vfs {
   constructor(
     private readonly reader: VfsReader,
     private readonly writer: VfsWriter,
-    private readonly recovery: VfsRecovery,
+    private readonly restorer: VfsRestore,
   ) {}
 
   stat(s: Session, root: string, path: string): Promise<EntryInfo> {
@@ -61,10 +61,10 @@ export class Vfs {
     return this.writer.copy(s, root, from, to, opts);
   }
   restore(s: Session, root: string, path: string, version: number): Promise<EntryInfo> {
-    return this.recovery.restore(s, root, path, version);
+    return this.restorer.restore(s, root, path, version);
   }
   resolveConflict(s: Session, root: string, id: number, resolution: ConflictResolution): Promise<EntryInfo | null> {
-    return this.recovery.resolveConflict(s, root, id, resolution);
+    return this.restorer.resolveConflict(s, root, id, resolution);
   }
   setMtime(s: Session, root: string, path: string, mtimeMs: number): Promise<EntryInfo> {
     return this.writer.setMtime(s, root, path, mtimeMs);

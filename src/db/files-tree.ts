@@ -1,8 +1,6 @@
 import type Database from 'better-sqlite3';
-import { asc, and, eq, gt } from 'drizzle-orm';
 import { txUnsynced, type Db } from './index.js';
 import type { Actor, ChangeRow } from './files-repo.js';
-import { changes } from './schema/index.js';
 
 /**
  * A folder removed or moved as one change: every path below it still gets its own version (+1), its
@@ -84,9 +82,16 @@ function params(rootId: number, actor: Actor, seq: number, path: string) {
   return { root: rootId, path, seq, now: Date.now(), protocol: actor.protocol, userName: actor.userName, userId: actor.userId, deviceId: actor.deviceId, deviceName: actor.deviceName };
 }
 
+type ChangeValues = [number, number, string, string, ChangeRow['kind'], number, number, string, number, number, string | null, string, string, number];
+
+/** The change rows just recorded, read as arrays (drizzle's mapping of 2,000 rows cost more than the inserts' bookkeeping). */
 function recorded(db: Db, rootId: number, after: number): ChangeRow[] {
-  return db.select().from(changes).where(and(eq(changes.rootId, rootId), gt(changes.seq, after))).orderBy(asc(changes.seq)).all();
+  const c = db.$client;
+  const q = readBack.get(c) ?? c.prepare<[number, number], ChangeValues>('SELECT root_id, seq, path, op, kind, version, deleted, hash, size, mtime_ms, old_path, protocol, user_name, created_at FROM changes WHERE root_id = ? AND seq > ? ORDER BY seq').raw(true);
+  readBack.set(c, q);
+  return q.all(rootId, after).map((r) => ({ rootId: r[0], seq: r[1], path: r[2], op: r[3], kind: r[4], version: r[5], deleted: r[6] === 1, hash: r[7], size: r[8], mtimeMs: r[9], oldPath: r[10], protocol: r[11], userName: r[12], createdAt: r[13] }));
 }
+const readBack = new WeakMap<Database.Database, Database.Statement<[number, number], ChangeValues>>();
 
 /**
  * Records the removal (`op`: 'delete') of the live folder `path` and everything below it, after the

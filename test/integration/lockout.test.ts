@@ -105,4 +105,19 @@ describe('no lockout by name (issue 22 item 2)', () => {
     // The link's guesser is banned from logins too (one ban per address, shared by every door).
     expect((await request(t.url, C, 'GET', '/api/v1/me', { authorization: basic('alice', 'alice-password') })).status).toBe(429);
   });
+
+  it('behind a trusted proxy the address is the one the proxy appended: a forged X-Forwarded-For neither dodges a ban nor bans someone else', async () => {
+    t = await startTestGateway({ http: { trustProxy: true }, security: { banAfter: 10 } });
+    // This test is the proxy: it appends the peer it saw (203.0.113.5) after whatever the client sent.
+    const via = (forged: string, peer: string) => ({ 'x-forwarded-for': `${forged}, ${peer}` });
+    const rest = (headers: Record<string, string>, auth: string) => request(t!.url, '127.0.0.1', 'GET', '/api/v1/me', { ...headers, authorization: auth });
+    const dav = (headers: Record<string, string>, auth: string) => request(t!.url, '127.0.0.1', 'PROPFIND', '/dav/docs/', { ...headers, authorization: auth, depth: '0' });
+    for (let i = 0; i < 5; i += 1) expect((await rest(via(`10.0.0.${i}`, '203.0.113.5'), basic('alice', `wrong-${i}`))).status).toBe(401);
+    for (let i = 5; i < 10; i += 1) expect((await dav(via(`10.0.0.${i}`, '203.0.113.5'), basic('alice', `wrong-${i}`))).status).toBe(401);
+    expect((await rest(via('10.0.0.99', '203.0.113.5'), basic('alice', 'alice-password'))).status).toBe(429);
+    expect((await dav(via('10.0.0.99', '203.0.113.5'), basic('alice', 'alice-password'))).status).toBe(429);
+    // Claiming alice's own address in front changes nothing for her.
+    expect((await rest(via('203.0.113.5', '198.51.100.7'), basic('alice', 'alice-password'))).status).toBe(200);
+    expect((await dav({ 'x-forwarded-for': '198.51.100.7' }, basic('alice', 'alice-password'))).status).toBe(207);
+  });
 });

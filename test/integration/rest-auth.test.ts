@@ -190,7 +190,8 @@ describe('REST brute-force protection', () => {
   });
 
   it('repeated failures ban the user and address with 429 + Retry-After, even for the right password; the ban expires', async () => {
-    t = await startTestGateway({ security: { freeAttempts: 1, banAfter: 3, banSec: 1, windowSec: 60, maxDelayMs: 0 } });
+    let skewMs = 0;
+    t = await startTestGateway({ security: { freeAttempts: 1, banAfter: 3, banSec: 1, windowSec: 60, maxDelayMs: 0 } }, { now: () => Date.now() + skewMs });
     const wrong = client(t.url, { basic: ['alice', 'wrong-password'] });
     expect((await wrong.get('/api/v1/me')).status).toBe(401);
     expect((await wrong.get('/api/v1/me')).status).toBe(401);
@@ -203,7 +204,7 @@ describe('REST brute-force protection', () => {
     expect(login.status).toBe(429);
     // Bad bearer secrets count against the address too.
     expect((await client(t.url, { bearer: 'sgs_nothing' }).get('/api/v1/me')).status).toBe(429);
-    await new Promise((r) => setTimeout(r, 1100));
+    skewMs += 1100; // the ban (1 s) is over
     expect((await client(t.url, { basic: ['alice', 'alice-password'] }).get('/api/v1/me')).status).toBe(200);
   });
 });

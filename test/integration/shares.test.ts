@@ -46,8 +46,10 @@ function raw(method: string, p: string, headers: Record<string, string> = {}, da
   });
 }
 
+/** The gateway's clock: expiry tests move it instead of sleeping. */
+let skewMs = 0;
 beforeAll(async () => {
-  t = await startTestGateway();
+  t = await startTestGateway({}, { now: () => Date.now() + skewMs });
   r = await shareRoutesUnderTest({ url: t.url, core: t.gw.core, options: t.gw.config.http });
   base = r.url;
   await t.gw.core.accounts.createUser('bob', 'bob-password');
@@ -160,7 +162,7 @@ describe('share links over HTTP', () => {
   it('expired links answer 404', async () => {
     const { token, id } = await share({ path: 'pub/a.txt', expiresInSec: 1 });
     expect((await fetch(`${base}/s/${token}/download`)).status).toBe(200);
-    await new Promise((res) => setTimeout(res, 1100));
+    skewMs += 1100;
     const res = await fetch(`${base}/s/${token}/download`);
     expect(res.status).toBe(404);
     expect((await res.json()).error.code).toBe('NOT_FOUND');

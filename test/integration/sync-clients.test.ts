@@ -50,6 +50,7 @@ describe('two clients, one gateway', () => {
   it('a file, a folder and an edit made on one client reach the other and the core', async () => {
     await write(a, 'notes/todo.txt', 'buy milk');
     await write(a, 'readme.md', '# hello');
+    await write(a, 'empty.txt', '');
     const up = await a.once();
     expect(up.errors).toEqual([]);
     expect(up.uploaded).toBeGreaterThanOrEqual(2);
@@ -58,7 +59,8 @@ describe('two clients, one gateway', () => {
     const down = await b.once();
     expect(down.errors).toEqual([]);
     expect(await read(b, 'notes/todo.txt')).toBe('buy milk');
-    expect(await tree(b.dir)).toEqual(['notes/', 'notes/todo.txt', 'readme.md']);
+    expect(await tree(b.dir)).toEqual(['empty.txt', 'notes/', 'notes/todo.txt', 'readme.md']);
+    expect(await read(b, 'empty.txt')).toBe('');
 
     await write(b, 'notes/todo.txt', 'buy milk and eggs');
     await b.once();

@@ -54,15 +54,3 @@ export function checkIfMatchRead(ctx: HttpContext, e: EntryInfo): void {
   if (!im || im.trim() === '*') return;
   if (!tags(im).includes(e.etag)) fail('PRECONDITION_FAILED', 'the file changed (If-Match)');
 }
-
-/** A single byte range of a Range header, or null for none/unsupported (the whole file is sent). */
-export function parseRange(header: string, size: number): { start?: number; end?: number } | null {
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!m || (m[1] === '' && m[2] === '')) return null;
-  if (m[1] === '') {
-    const n = Number(m[2]);
-    if (n === 0) fail('RANGE_NOT_SATISFIABLE', 'an empty suffix range', { size });
-    return { start: Math.max(0, size - n), end: size - 1 };
-  }
-  return { start: Number(m[1]), ...(m[2] !== '' ? { end: Number(m[2]) } : {}) };
-}

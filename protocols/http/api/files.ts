@@ -1,13 +1,15 @@
+import { Readable } from 'node:stream';
 import Router from '@koa/router';
 import { z } from 'zod';
-import { fail, isCoreError, type EntryInfo } from '../../../src/core/index.js';
+import { fail, isCoreError, type EntryInfo, type ListPage } from '../../../src/core/index.js';
 import { declaredBodySize } from '../../../src/lib/read-head.js';
 import { connectionOf, parseQuery, readJson, requireUser, type HttpContext, type HttpDeps, type HttpRouter, type HttpState } from '../context.js';
 import type { DoorMetrics } from '../metrics.js';
 import { contentTypeOf } from '../../common/content-type.js';
 import { isInlineSafe, safeDownloadHeaders } from '../../common/safe-download.js';
 import { presentEntry, presentWrite } from '../presenters.js';
-import { baseVersionOf, checkIfMatchRead, notModified, parseRange } from './conditional.js';
+import { parseByteRange } from '../../common/range.js';
+import { baseVersionOf, checkIfMatchRead, notModified } from './conditional.js';
 
 const pathBody = z.object({ path: z.string().max(4096), parents: z.boolean().default(false) });
 const moveBody = z.object({
@@ -37,15 +39,42 @@ function conflictMode(ctx: HttpContext, q: { onConflict?: 'copy' | 'fail' }): 'c
   return /(^|[,;\s])conflict=fail\b/i.test(ctx.get('prefer')) ? 'fail' : 'copy';
 }
 
+async function* listingJson(path: string, first: ListPage | null, rest: AsyncIterable<ListPage>): AsyncGenerator<string> {
+  yield `{"path":${JSON.stringify(path)},"entries":[`;
+  let sep = '';
+  const page = (p: ListPage) => {
+    let out = '';
+    for (const e of p.entries) {
+      out += sep + JSON.stringify(presentEntry(e));
+      sep = ',';
+    }
+    return out;
+  };
+  if (first) {
+    yield page(first);
+    if (!first.last) {
+      for await (const p of rest) {
+        await new Promise((r) => setImmediate(r));
+        yield page(p);
+      }
+    }
+  }
+  yield ']}';
+}
+
 /** List, stat, download, upload, delete, mkdir, move, copy. */
 export function fileRoutes(deps: HttpDeps, metrics: DoorMetrics): HttpRouter {
   const { core, options } = deps;
   const r = new Router<HttpState>({ prefix: '/api/v1/roots/:root' });
   r.use(requireUser);
 
+  // Sent as it is read, a page at a time: a 100,000-entry folder is never one JSON.stringify.
   r.get('/list{/*path}', async (ctx) => {
-    const entries = await connectionOf(ctx, core).list(ctx.params.root!, pathParam(ctx));
-    ctx.body = { path: pathParam(ctx), entries: entries.map(presentEntry) };
+    const path = pathParam(ctx);
+    const pages = connectionOf(ctx, core).listPages(ctx.params.root!, path);
+    const first = await pages.next(); // a missing folder or root is answered before any byte
+    ctx.type = 'application/json';
+    ctx.body = Readable.from(listingJson(path, first.done ? null : first.value, pages));
   });
 
   r.get('/stat{/*path}', async (ctx) => {
@@ -90,10 +119,11 @@ export function fileRoutes(deps: HttpDeps, metrics: DoorMetrics): HttpRouter {
     const rangeHeader = ctx.get('range');
     const ifRange = ctx.get('if-range');
     const wantRange = rangeHeader && (!ifRange || !head || ifRange === head.etag);
-    const range = wantRange ? parseRange(rangeHeader, head?.size ?? Number.MAX_SAFE_INTEGER) : null;
+    // An old version's size is known once it is opened: the core checks the range against it.
+    const range = wantRange ? parseByteRange(rangeHeader, head?.size ?? Number.MAX_SAFE_INTEGER) : null;
+    if (range === 'unsatisfiable') fail('RANGE_NOT_SATISFIABLE', 'range outside the file', { size: head?.size ?? 0 });
     if (ctx.method === 'HEAD' && head) {
-      sendHeaders(ctx, head, head.size, range ? { start: range.start ?? 0, end: Math.min(range.end ?? head.size - 1, head.size - 1) } : null, q.inline === '1');
-      if (range && (range.start ?? 0) >= head.size && head.size > 0) fail('RANGE_NOT_SATISFIABLE', 'range outside the file', { size: head.size });
+      sendHeaders(ctx, head, head.size, range, q.inline === '1');
       return; // koa sends the headers only (no body set: a null body would turn this into 204)
     }
     const res = await conn.read(root, path, { version: q.version, ...(range ?? {}) });

@@ -1,24 +1,10 @@
 import type { Readable } from 'node:stream';
 import yazl from 'yazl';
 import { fail, type EntryInfo, type Connection, type OpenedShare, type ShareUse } from '../../../src/core/index.js';
+import { parseByteRange } from '../../common/range.js';
 import { safeDownloadHeaders } from '../../common/safe-download.js';
 import type { HttpContext } from '../context.js';
 
-/** One `bytes=` range (first-last, first-, -suffix); anything else (several ranges) is ignored. */
-export function parseRange(header: string | undefined, size: number): { start: number; end?: number } | 'unsatisfiable' | null {
-  if (!header) return null;
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!m || (m[1] === '' && m[2] === '')) return null;
-  if (m[1] === '') {
-    const suffix = Number(m[2]);
-    if (suffix === 0) return 'unsatisfiable';
-    return { start: Math.max(0, size - suffix) };
-  }
-  const start = Number(m[1]);
-  const end = m[2] === '' ? undefined : Number(m[2]);
-  if (start >= size || (end !== undefined && end < start)) return 'unsatisfiable';
-  return { start, end: end === undefined ? undefined : Math.min(end, size - 1) };
-}
 
 interface SendDeps {
   /** The link session's connection. */
@@ -52,7 +38,7 @@ export async function sendShareFile(ctx: HttpContext, opened: OpenedShare, entry
     return;
   }
   const ifRange = ctx.get('If-Range');
-  let range = ifRange && ifRange !== entry.etag ? null : parseRange(ctx.get('Range') || undefined, entry.size);
+  let range = ifRange && ifRange !== entry.etag ? null : parseByteRange(ctx.get('Range') || undefined, entry.size);
   if (range === 'unsatisfiable') {
     ctx.set('Content-Range', `bytes */${entry.size}`);
     fail('RANGE_NOT_SATISFIABLE', 'the range is outside the file', { size: entry.size });

@@ -1,4 +1,4 @@
-/** Findings of the core review (issue 2), each as a regression test of its fix. */
+/** What happens when the disk and the metadata disagree: unseen edits, leftovers, lost content, overlapping roots. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { lstatSync, utimesSync, writeFileSync } from 'node:fs';
@@ -17,7 +17,7 @@ afterEach(async () => {
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
-describe('review: disk edits the fingerprint cannot see', () => {
+describe('disk edits the fingerprint cannot see', () => {
   // Reconciler.same() compares size, mtime (ms) and inode only. An in-place edit of the same size
   // that keeps the mtime (rsync --inplace -t, cp -p over an existing file, an editor restoring times,
   // or simply two writes within one millisecond / on a filesystem with coarse timestamps) is not
@@ -67,7 +67,7 @@ describe('review: disk edits the fingerprint cannot see', () => {
   });
 });
 
-describe('review: leftovers of a cross-filesystem install', () => {
+describe('leftovers of a cross-filesystem install', () => {
   // An install into a root on another filesystem copies to `.syncgate-<random>.tmp` beside the
   // target first; a crash in between left the copy there for good (hidden from listings).
   it('are removed by the next scan, and never recorded', async () => {
@@ -82,7 +82,7 @@ describe('review: leftovers of a cross-filesystem install', () => {
   });
 });
 
-describe('review: content lost to edits on disk', () => {
+describe('content lost to edits on disk', () => {
   // The head's content has no blob of its own (history costs no copy), so a program that deletes or
   // overwrites the live file in place destroys it: accepted by the design. But the lost version still
   // says `available: true` in history, and read {version} / restore then fail with NOT_FOUND.
@@ -97,7 +97,7 @@ describe('review: content lost to edits on disk', () => {
   });
 });
 
-describe('review: roots that overlap the data folder or each other', () => {
+describe('roots that overlap the data folder or each other', () => {
   // Roots.create accepts any folder. A root that contains the data folder exposes syncgate.db
   // (password hashes, token hashes) and every root's blobs to that root's users, who can also
   // overwrite them; a root inside another root lets the outer root's users change the inner root's
@@ -111,7 +111,7 @@ describe('review: roots that overlap the data folder or each other', () => {
   });
 });
 
-describe('review: concurrency', () => {
+describe('concurrency', () => {
   // resolveConflict checks `resolvedAt` outside the root's mutex: two concurrent resolutions both
   // proceed (two new versions, or keep-incoming and keep-server both applied), and the second one's
   // delete of the copy then throws NOT_FOUND after the first already succeeded.

@@ -12,7 +12,7 @@ import type { VfsReader } from './vfs-read.js';
 import type { VfsWriter } from './vfs-write.js';
 
 /** Bringing content back: restoring old versions and resolving conflicts, each a new version. */
-export class VfsRecovery {
+export class VfsRestore {
   constructor(
     private readonly ctx: CoreContext,
     private readonly roots: Roots,
@@ -35,7 +35,7 @@ export class VfsRecovery {
       await this.ctx.store.discard(staged.tempPath);
       fail('NOT_FOUND', `the stored content of version ${version} is damaged`);
     }
-    return this.w.locked(h, async () => {
+    return this.w.inRootQueue(h, async () => {
       try {
         await this.w.requireParent(h, session, rel, true);
         this.locks.assertCanChange(session, h.row.id, rel);
@@ -55,7 +55,7 @@ export class VfsRecovery {
   async resolveConflict(session: Session, root: string, id: number, resolution: ConflictResolution): Promise<EntryInfo | null> {
     const h = await this.roots.open(session, root, 'write');
     // Checked and applied under the root's mutex: two racing resolutions cannot both apply.
-    return this.w.locked(h, async () => {
+    return this.w.inRootQueue(h, async () => {
       const c = this.ctx.files.conflict(h.row.id, id) ?? fail('NOT_FOUND', `conflict ${id} does not exist`);
       checkScope(session, c.path, 'write');
       if (c.resolvedAt !== null) fail('CONFLICT', `conflict ${id} is already resolved`);
@@ -81,7 +81,7 @@ export class VfsRecovery {
       }
       if (resolution !== 'keep-both' && copyLive) {
         this.locks.assertCanChange(session, h.row.id, c.copyPath);
-        await this.w.removeLocked(h, session, copyLive, 'delete');
+        await this.w.removeInQueue(h, session, copyLive, 'delete');
       }
       this.ctx.files.resolveConflict(c.id, resolution);
       return result;

@@ -1,0 +1,12 @@
+/**
+ * The user and secret of an `Authorization: Basic` header (RFC 7617, UTF-8), or null when the
+ * header is absent, another scheme, or malformed (no colon, no user): every HTTP door's one reading.
+ */
+export function parseBasicAuth(header: string | undefined): { user: string; secret: string } | null {
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
+  if (!m) return null;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const i = decoded.indexOf(':');
+  if (i <= 0) return null;
+  return { user: decoded.slice(0, i), secret: decoded.slice(i + 1) };
+}
