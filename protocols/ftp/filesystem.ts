@@ -34,6 +34,8 @@ export function resolveVirtual(cwd: string, arg: string): string {
   return `/${out.join('/')}`;
 }
 
+const LISTING_PAGE = 250;
+
 const denied = () => new SyncgateError('PERMISSION_DENIED', 'not allowed at the top level');
 
 /**
@@ -104,7 +106,8 @@ export class FtpFileSystem extends FileSystem {
       return;
     }
     const writable = this.writableRoots().has(t.root);
-    for await (const page of this.conn.listPages(t.root, t.rel)) {
+    // Pages of 250: each is one keyset query and its lines, a few ms of the event loop at most.
+    for await (const page of this.conn.listPages(t.root, t.rel, LISTING_PAGE)) {
       yield page.entries.map((e) => ({ name: e.name, kind: e.kind, size: e.size, mtimeMs: e.mtimeMs, writable }));
     }
   }

@@ -9,9 +9,10 @@
  * its wire format to these calls and the core's errors (`SyncgateError`, a closed set of codes) to
  * its own replies.
  *
- * A connection is cheap (one object over shared services): an HTTP door makes one per request, FTP
- * one per control connection. When the session changes (FTP logs in again, WebDAV presents new
- * lock tokens), connect again: a connection never outlives the session it was made for.
+ * A connection is cheap (one object over shared services, no query of its own): an HTTP door makes
+ * one per request, FTP one per logged-in control connection. It reads its session object on every
+ * call, so a door may update what belongs to the request in it (the lock tokens of WebDAV's If
+ * header, FTP's request id); a new login is a new session and a new connection.
  */
 import { Readable } from 'node:stream';
 import { AccountConnection } from './connection-accounts.js';

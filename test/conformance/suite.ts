@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isCoreError } from '../../src/core/index.js';
+import { isCoreError, type Change } from '../../src/core/index.js';
 import { body, readAll } from '../helpers/core.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
@@ -123,6 +123,35 @@ export function describeDoor(name: string, protocol: string, connect: (t: TestGa
       await expect(door.put('../escape.txt', Buffer.from('x'))).rejects.toBeDefined();
       const after = (await core().changes(s(), 'docs', 0, 10_000)).changes.length;
       expect(after).toBe(before);
+    });
+
+    it('a lock taken through the connection (as WebDAV takes them) refuses this door\'s write until it goes', async () => {
+      const conn = t.gw.core.connect(s());
+      const p = fresh();
+      await conn.write('docs', p, body('before'));
+      const { lock } = await conn.lock('docs', p, { scope: 'exclusive', depth: '0', timeoutSec: 60, owner: '' });
+      await expect(door.put(p, Buffer.from('during'))).rejects.toBeDefined();
+      expect((await readAll((await conn.read('docs', p)).stream)).toString()).toBe('before');
+      await conn.unlock('docs', p, lock.token);
+      await door.put(p, Buffer.from('after'));
+      expect((await readAll((await conn.read('docs', p)).stream)).toString()).toBe('after');
+    });
+
+    it('the change feed shows this door\'s writes, once each, in order', async () => {
+      const conn = t.gw.core.connect(s());
+      const seen: Change[] = [];
+      const follower = await conn.follow('docs', (c) => seen.push(c));
+      const p = fresh();
+      await door.put(p, Buffer.from('one'));
+      await door.put(p, Buffer.from('two'));
+      for (let i = 0; i < 200 && seen.filter((c) => c.path === p).length < 2; i += 1) await new Promise((r) => setTimeout(r, 10));
+      follower.stop();
+      const mine = seen.filter((c) => c.path === p);
+      expect(mine.map((c) => c.version)).toEqual([1, 2]);
+      expect(mine.every((c) => c.protocol === protocol)).toBe(true);
+      const seqs = seen.map((c) => c.seq);
+      expect(new Set(seqs).size).toBe(seqs.length);
+      expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
     });
   });
 }
