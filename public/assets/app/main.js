@@ -117,10 +117,13 @@ function App() {
     });
   }, []);
   const logout = async () => {
-    await api('POST', '/api/v1/logout').catch(() => {});
-    setCsrf('');
+    // Leave the shell first: its live stream and pending reloads would otherwise ask once more after
+    // the session ends, and each 401 is a console error.
     setNotice('');
     setMe(null);
+    await new Promise((r) => setTimeout(r, 0));
+    await api('POST', '/api/v1/logout').catch(() => {});
+    setCsrf('');
   };
   if (me === undefined) return html`<main id="main"><p class="muted" role="status">Loading…</p></main>`;
   if (!me) return html`<header><span class="brand">syncgate</span></header><${Login} notice=${notice} onLogin=${(u) => { setNotice(''); setMe(u); }} />`;
