@@ -269,17 +269,6 @@ export class Accounts {
     });
   }
 
-  devices(userId: number): { id: number; uuid: string; name: string; lastAddress: string | null; lastSeenAt: number | null; revoked: boolean }[] {
-    return this.ctx.accounts.devicesOf(userId).map((d) => ({
-      id: d.id,
-      uuid: d.uuid,
-      name: d.name,
-      lastAddress: d.lastAddress,
-      lastSeenAt: d.lastSeenAt,
-      revoked: d.revokedAt !== null,
-    }));
-  }
-
   revokeDevice(userId: number, id: number): void {
     if (!this.ctx.accounts.revokeDevice(userId, id)) fail('NOT_FOUND', `device ${id} does not exist`);
   }

@@ -1,6 +1,6 @@
 import type { Accounts, UserInfo } from './accounts.js';
 import type { CoreContext } from './context.js';
-import type { DeviceCursorInfo, Devices } from './devices.js';
+import type { DeviceCursorInfo, DeviceInfo, Devices } from './devices.js';
 import { fail } from './errors.js';
 import type { LoginGuard } from './guard.js';
 import type { Locks } from './locks.js';
@@ -38,17 +38,6 @@ export interface TokenInfo {
   name: string;
   createdAt: number;
   lastUsedAt: number | null;
-}
-
-export interface DeviceInfo {
-  id: number;
-  uuid: string;
-  name: string;
-  lastAddress: string | null;
-  lastSeenAt: number | null;
-  revoked: boolean;
-  /** Per synced root: the cursor the device applied and how many changes it is behind. */
-  roots: DeviceCursorInfo[];
 }
 
 /**
