@@ -9,7 +9,7 @@ import type { Retention } from './retention.js';
 import type { Roots } from './roots.js';
 import type { Session } from './session.js';
 import type { ShareLinks } from './shares.js';
-import type { RetentionPolicy, RootInfo } from './types.js';
+import type { AdminRootInfo, RetentionPolicy, RootInfo } from './types.js';
 import type { ResumableUploads } from './uploads.js';
 import type { VfsReader } from './vfs-read.js';
 import type { VfsRestore } from './vfs-restore.js';
@@ -65,6 +65,15 @@ export class AccountConnection {
   /** The roots the session may see. */
   roots(): RootInfo[] {
     return this.core.roots.list(this.session);
+  }
+
+  /**
+   * Admin: every root with its owner, grants and retention, to manage them (grants, retention)
+   * without access to their files: that still takes ownership or a grant.
+   */
+  adminRoots(): AdminRootInfo[] {
+    this.requireAdmin();
+    return this.core.roots.adminList(this.session);
   }
 
   async root(name: string): Promise<RootInfo> {

@@ -6,7 +6,7 @@ import type { CoreContext } from './context.js';
 import { fail } from './errors.js';
 import type { Session } from './session.js';
 import { revokeLinksOfCreator } from './shares.js';
-import type { RetentionPolicy, RootInfo } from './types.js';
+import type { AdminRootInfo, RetentionPolicy, RootInfo } from './types.js';
 
 export type Need = 'read' | 'write';
 
@@ -143,6 +143,8 @@ export class Roots {
     const row = await this.owned(session, name);
     const user = this.ctx.accounts.userByName(userName) ?? fail('NOT_FOUND', `user ${userName} does not exist`);
     if (user.id === row.ownerId) fail('INVALID_INPUT', 'the owner already has full access');
+    // Managing a root is not reading it: an admin does not hand itself access to others' files.
+    if (user.id === session.user.id) fail('PERMISSION_DENIED', 'you cannot share a root with yourself');
     this.ctx.roots.grant(row.id, user.id, mode);
     if (mode !== 'write') revokeLinksOfCreator(this.ctx, row.id, user.id);
     return { user: user.name, mode };
@@ -156,11 +158,28 @@ export class Roots {
     revokeLinksOfCreator(this.ctx, row.id, user.id);
   }
 
-  /** Only the owner (or an admin) decides who a root is shared with; a share link never does. */
+  /**
+   * Every root with its owner, grants and retention, for an admin managing them: no file of any
+   * root is opened here, and managing a root gives the admin no access to its files (least
+   * privilege: reading them still needs ownership or a grant). The caller checks the admin.
+   */
+  adminList(session: Session): AdminRootInfo[] {
+    return this.ctx.roots.all().map((row) => {
+      const owner = row.ownerId === null ? null : (this.ctx.accounts.userById(row.ownerId)?.name ?? null);
+      const grants = this.ctx.roots.grantsOfRoot(row.id).map((g) => ({ user: g.userName, mode: g.mode }));
+      return { name: row.name, owner, access: this.accessOf(session, row), retention: JSON.parse(row.retention) as RetentionPolicy, grants };
+    });
+  }
+
+  /**
+   * Only the owner (or an admin) decides who a root is shared with; a share link never does. An
+   * admin manages every root, also those it cannot open (and is not given access to them by it).
+   */
   private async owned(session: Session, name: string): Promise<RootRow> {
     if (session.scope) fail('PERMISSION_DENIED', 'a share link cannot share a root');
+    if (session.user.isAdmin) return this.ctx.roots.byName(name.normalize('NFC')) ?? fail('NOT_FOUND', `root ${name} does not exist`);
     const h = await this.open(session, name, 'read');
-    if (h.access !== 'owner' && !session.user.isAdmin) fail('PERMISSION_DENIED', 'only the owner shares a root');
+    if (h.access !== 'owner') fail('PERMISSION_DENIED', 'only the owner shares a root');
     return h.row;
   }
 

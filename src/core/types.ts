@@ -110,6 +110,16 @@ export interface RootInfo {
   seq: number;
 }
 
+/** A root as an admin manages it: who owns it, who it is shared with, how long it keeps versions. */
+export interface AdminRootInfo {
+  name: string;
+  owner: string | null;
+  /** The admin's own access to its files: null when it neither owns it nor was granted it. */
+  access: 'owner' | 'read' | 'write' | null;
+  retention: RetentionPolicy;
+  grants: { user: string; mode: 'read' | 'write' }[];
+}
+
 export function etagOf(version: number, hash: string): string {
   return `"v${version}-${hash ? hash.slice(0, 12) : 'dir'}"`;
 }

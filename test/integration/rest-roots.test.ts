@@ -92,6 +92,27 @@ describe('REST roots, grants and authorisation', () => {
     expect((await bob().get('/api/v1/roots/docs/list')).status).toBe(404);
   });
 
+  it("an admin lists every root and manages another user's root (grants, retention) without reading its files", async () => {
+    expect((await alice().get('/api/v1/admin/roots')).status).toBe(403);
+    expect((await client(t.url, null).get('/api/v1/admin/roots')).status).toBe(401);
+    const listed = await admin().get('/api/v1/admin/roots');
+    expect(listed.status).toBe(200);
+    expect(listed.json.roots).toContainEqual({ name: 'docs', owner: 'alice', access: null, retention: { mode: 'all' }, grants: [] });
+    expect(listed.text).not.toContain('top secret');
+    expect((await admin().putJson('/api/v1/roots/docs/grants/bob', { mode: 'read' })).status).toBe(200);
+    expect((await admin().get('/api/v1/roots/docs/grants')).json.grants).toEqual([{ user: 'bob', mode: 'read' }]);
+    expect((await bob().bytes('/api/v1/roots/docs/files/secret/plan.txt')).toString()).toBe('top secret');
+    expect((await admin().putJson('/api/v1/roots/docs/retention', { mode: 'count', keep: 4 })).status).toBe(200);
+    expect((await admin().get('/api/v1/admin/roots')).json.roots).toContainEqual(expect.objectContaining({ name: 'docs', retention: { mode: 'count', keep: 4 }, grants: [{ user: 'bob', mode: 'read' }] }));
+    // Least privilege: managing is not reading, and the admin cannot grant the root to itself.
+    expect((await admin().get('/api/v1/roots/docs/files/secret/plan.txt')).status).toBe(404);
+    expect((await admin().get('/api/v1/roots/docs/list')).status).toBe(404);
+    expect((await admin().putJson('/api/v1/roots/docs/grants/admin', { mode: 'read' })).status).toBe(403);
+    expect((await admin().del('/api/v1/roots/docs/grants/bob')).status).toBe(204);
+    expect((await admin().putJson('/api/v1/roots/docs/retention', { mode: 'all' })).status).toBe(200);
+    expect((await bob().get('/api/v1/roots/docs/list')).status).toBe(404);
+  });
+
   it('admin creates and removes roots; other users cannot', async () => {
     const dir = path.join(t.dir, 'roots', 'team');
     expect((await alice().post('/api/v1/roots', { name: 'team', dir })).status).toBe(403);

@@ -149,7 +149,7 @@ for (const [label, viewport] of [['desktop', DESKTOP], ['phone', PHONE]] as cons
       await w.close();
     });
 
-    it('administration: creates, disables and resets users; creates a root, shares it for writing, sets its retention', async () => {
+    it('administration: creates, disables and resets users; creates a root, shares it for writing, sets its retention; shares another user\'s root it cannot read', async () => {
       w = await watchedPage(browser, `admin-${label}`, viewport);
       const { page } = w;
       await login(page, `${t.url}/app/admin`, 'admin', 'admin-password');
@@ -188,11 +188,21 @@ for (const [label, viewport] of [['desktop', DESKTOP], ['phone', PHONE]] as cons
       await page.fill('dialog[open] input[name=n]', '5');
       await page.click('dialog[open] button[type=submit]');
       await page.waitForSelector(`li[data-root="${root}"] >> text=last 5 versions`);
+      await page.waitForSelector(`li[data-root="${root}"]:has-text("${user} (write)")`);
+      // Alice's root: listed for the admin with its owner, shared by the admin, its files still closed to the admin.
+      await page.waitForSelector('li[data-root="docs"]:has-text("owner alice"):has-text("files not open to you")');
+      await page.click('button[aria-label="Share root docs"]');
+      await page.fill('dialog[open] input[name=user]', user);
+      await page.click('dialog[open] button[type=submit]');
+      await page.waitForSelector(`dialog[open] li[data-grant="${user}"]:has-text("read")`);
+      await page.click('dialog[open] button:has-text("Cancel")');
+      await page.waitForSelector(`li[data-root="docs"]:has-text("${user} (read)")`);
       await check('admin');
-      // The new root shows up for its new user, shared with write access.
+      // Both roots show up for the new user: the new one shared for writing, alice's for reading.
       const carol = await watchedPage(browser, `admin-${label}-carol`, viewport);
       await login(carol.page, `${t.url}/`, user, 'carol-new-password');
       await carol.page.waitForSelector(`#side a[data-root="${root}"]`, { state: 'attached' });
+      await carol.page.waitForSelector('#side a[data-root="docs"]', { state: 'attached' });
       carol.clean();
       await carol.close();
       w.clean();

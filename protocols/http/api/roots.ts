@@ -24,6 +24,11 @@ export function rootRoutes(deps: HttpDeps): HttpRouter {
     ctx.body = { roots: roots.map(presentRoot) };
   });
 
+  // Every root with owner, grants and retention, for the admin to manage; not its files.
+  r.get('/admin/roots', requireAdmin, async (ctx) => {
+    ctx.body = { roots: connectionOf(ctx, core).adminRoots() };
+  });
+
   r.post('/roots', requireAdmin, async (ctx) => {
     const body = await readJson(ctx, newRootBody, options.maxJsonBytes);
     const root = await connectionOf(ctx, core).createRoot(body.name, body.dir, body.owner);

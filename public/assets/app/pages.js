@@ -123,7 +123,8 @@ const retentionText = (r) => (r.mode === 'all' ? RETENTION.all : r.mode === 'cou
 /** Users (create, disable, reset password) and roots (create, share, retention): admins only. */
 export function AdminView({ me, notify, onRootsChanged }) {
   const [users, reloadUsers] = useData(() => api('GET', '/api/v1/users'));
-  const [roots, reloadRoots] = useData(() => api('GET', '/api/v1/roots'));
+  // Every root, with its owner and grants: an admin manages them all, without access to their files.
+  const [roots, reloadRoots] = useData(() => api('GET', '/api/v1/admin/roots'));
   const [dialog, setDialog] = useState(null);
   const close = () => setDialog(null);
   const form = (title, submit, action, fields) => setDialog(html`<${FormDialog} title=${title} submit=${submit} onClose=${close} action=${action}>${fields}<//>`);
@@ -141,7 +142,7 @@ export function AdminView({ me, notify, onRootsChanged }) {
     <label>Name <input name="name" required autofocus autocomplete="off" /></label>
     <label>Folder on the server (absolute path) <input name="dir" required autocomplete="off" placeholder="/srv/files/team" /></label>
     <label>Owner (empty: you) <input name="owner" autocomplete="off" /></label>`);
-  const share = (r) => setDialog(html`<${GrantsDialog} root=${r} onClose=${close} />`);
+  const share = (r) => setDialog(html`<${GrantsDialog} root=${r} onClose=${() => { close(); reloadRoots(); }} />`);
   const retention = (r) => form(`Old versions of ${r.name}`, 'Save', async (f) => {
     const mode = String(f.get('mode'));
     const n = Number(f.get('n'));
@@ -165,9 +166,9 @@ export function AdminView({ me, notify, onRootsChanged }) {
     <button type="button" onClick=${addRoot}>New root</button>
     <${Failed} error=${roots.error} />
     <ul class="rows">${(roots.data?.roots || []).map((r) => html`<li data-root=${r.name}>
-      <span class="grow"><strong>${r.name}</strong> <span class="muted">owner ${r.owner || '—'} · ${retentionText(r.retention || { mode: 'all' })}</span></span>
-      ${r.access === 'owner' || me.isAdmin ? html`<button type="button" class="secondary" aria-label=${`Share root ${r.name}`} onClick=${() => share(r)}>Share</button>
-      <button type="button" class="secondary" aria-label=${`Retention of ${r.name}`} onClick=${() => retention(r)}>Retention</button>` : null}
+      <span class="grow"><strong>${r.name}</strong> <span class="muted">owner ${r.owner || '—'} · ${retentionText(r.retention || { mode: 'all' })}${r.grants?.length ? ` · shared with ${r.grants.map((g) => `${g.user} (${g.mode})`).join(', ')}` : ''}${r.access ? '' : ' · files not open to you'}</span></span>
+      <button type="button" class="secondary" aria-label=${`Share root ${r.name}`} onClick=${() => share(r)}>Share</button>
+      <button type="button" class="secondary" aria-label=${`Retention of ${r.name}`} onClick=${() => retention(r)}>Retention</button>
     </li>`)}</ul>
     ${dialog}
   <//>`;
