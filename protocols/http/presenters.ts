@@ -48,6 +48,7 @@ export function presentConflict(c: ConflictInfo) {
   return {
     id: c.id,
     path: c.path,
+    kind: c.kind,
     copyPath: c.copyPath,
     baseVersion: c.baseVersion,
     serverVersion: c.serverVersion,

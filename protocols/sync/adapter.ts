@@ -56,7 +56,8 @@ export function syncCore(core: Core): SyncCore {
     appendUpload: (s, id, offset, source) => c(s).appendUpload(id, offset, source),
     finishUpload: (s, id) => c(s).finishUpload(id),
     mkdir: (s, root, path) => c(s).mkdir(root, path, { createParents: true }),
-    delete: (s, root, path, baseVersion) => c(s).delete(root, path, { baseVersion }),
+    // An outdated delete deletes nothing; the client is not asked, so a conflict record tells of it.
+    delete: (s, root, path, baseVersion) => c(s).delete(root, path, { baseVersion, onConflict: 'record' }),
     move: (s, root, from, to, baseVersion) => c(s).move(root, from, to, { baseVersion }),
     conflicts: (s, root) => c(s).conflicts(root),
     resolve: async (s, root, id, resolution) => {

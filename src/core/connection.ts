@@ -71,8 +71,8 @@ export class Connection extends AccountConnection {
   mkdir(root: string, path: string, opts?: { createParents?: boolean }): Promise<EntryInfo> {
     return this.core.writer.mkdir(this.session, root, path, opts);
   }
-  /** Deletes a file or a folder with everything in it; with `baseVersion`, only if still at it. */
-  delete(root: string, path: string, opts?: { baseVersion?: number }): Promise<void> {
+  /** Deletes a file or a folder with everything in it; with `baseVersion`, only if still at it (see VfsWriter.delete). */
+  delete(root: string, path: string, opts?: { baseVersion?: number; onConflict?: 'record' | 'fail' }): Promise<void> {
     return this.core.writer.delete(this.session, root, path, opts);
   }
   /** Deletes a file, never a folder (FTP DELE), checked and done as one step. */

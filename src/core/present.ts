@@ -69,6 +69,7 @@ export function conflictInfo(root: string, row: ConflictRow): ConflictInfo {
     id: row.id,
     root,
     path: row.path,
+    kind: row.kind,
     copyPath: row.copyPath,
     baseVersion: row.baseVersion,
     serverVersion: row.serverVersion,

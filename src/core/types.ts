@@ -73,6 +73,8 @@ export interface ConflictInfo {
   id: number;
   root: string;
   path: string;
+  /** See ConflictKind; only 'edit-edit' has a copy ('' otherwise). */
+  kind: ConflictKind;
   copyPath: string;
   baseVersion: number;
   serverVersion: number;
@@ -83,6 +85,13 @@ export interface ConflictInfo {
   resolvedAt: number | null;
   resolution: ConflictResolution | null;
 }
+
+/**
+ * incoming-server. 'edit-edit': two edits of one base, the incoming kept as a copy. 'delete-edit':
+ * an outdated delete, which deleted nothing. 'edit-delete': an edit whose base was since deleted,
+ * which brought the file back (design invariant 9).
+ */
+export type ConflictKind = 'edit-edit' | 'delete-edit' | 'edit-delete';
 
 export type ConflictResolution = 'keep-server' | 'keep-incoming' | 'keep-both';
 

@@ -1,3 +1,4 @@
+import type { ConflictRow } from '../db/files-repo.js';
 import { fingerprint } from '../storage/fingerprint.js';
 import type { CoreContext } from './context.js';
 import { fail } from './errors.js';
@@ -5,7 +6,7 @@ import { checkScope, livePath, safePath } from './live.js';
 import type { Locks } from './locks.js';
 import { entryInfo } from './present.js';
 import type { Reconciler } from './reconcile.js';
-import type { Roots } from './roots.js';
+import type { RootHandle, Roots } from './roots.js';
 import type { Session } from './session.js';
 import type { ConflictResolution, EntryInfo } from './types.js';
 import type { VfsReader } from './vfs-read.js';
@@ -59,6 +60,7 @@ export class VfsRestore {
       const c = this.ctx.files.conflict(h.row.id, id) ?? fail('NOT_FOUND', `conflict ${id} does not exist`);
       checkScope(session, c.path, 'write');
       if (c.resolvedAt !== null) fail('CONFLICT', `conflict ${id} is already resolved`);
+      if (c.kind !== 'edit-edit') return this.resolveDeleteConflict(h, session, c, resolution);
       const copy = await this.reconciler.settle(h, c.copyPath);
       const copyLive = copy && !copy.deleted && copy.kind === 'file' ? copy : undefined;
       let result: EntryInfo | null = copyLive && resolution === 'keep-both' ? entryInfo(h.row.name, copyLive) : null;
@@ -86,5 +88,24 @@ export class VfsRestore {
       this.ctx.files.resolveConflict(c.id, resolution);
       return result;
     });
+  }
+
+  /**
+   * A delete met an edit: the file was kept either way, so the only choice left is whether it goes.
+   * The delete's side wins by deleting the file as it is now (its content stays in history): that
+   * is 'keep-incoming' for 'delete-edit' (the incoming delete) and 'keep-server' for 'edit-delete'
+   * (the server's delete). Any other resolution, 'keep-both' included, keeps the file as it is.
+   * Returns the file when it stays, null when it went (or was already gone).
+   */
+  private async resolveDeleteConflict(h: RootHandle, session: Session, c: ConflictRow, resolution: ConflictResolution): Promise<EntryInfo | null> {
+    const head = await this.reconciler.settle(h, c.path);
+    const live = head && !head.deleted ? head : undefined;
+    const deleteWins = resolution === (c.kind === 'delete-edit' ? 'keep-incoming' : 'keep-server');
+    if (deleteWins && live) {
+      this.locks.assertCanChange(session, h.row.id, c.path, true);
+      await this.w.removeInQueue(h, session, live, 'resolve');
+    }
+    this.ctx.files.resolveConflict(c.id, resolution);
+    return live && !deleteWins ? entryInfo(h.row.name, live) : null;
   }
 }

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { ChangeInput, EntryRow } from '../db/files-repo.js';
+import type { ChangeInput, ConflictRow, EntryRow } from '../db/files-repo.js';
 import { baseName, isWithin, parentOf } from '../lib/paths.js';
 import { SMALL_FILE, type StagedFile } from '../storage/content-store.js';
 import { fingerprint } from '../storage/fingerprint.js';
@@ -16,7 +16,7 @@ import type { RootHandle, Roots } from './roots.js';
 import type { Session } from './session.js';
 import { actorLabel } from './session.js';
 import { followMove } from './shares.js';
-import type { EntryInfo, WriteResult } from './types.js';
+import type { ConflictKind, EntryInfo, WriteResult } from './types.js';
 
 export interface WriteOptions {
   /** The version the writer edited (0 = it believes the file is new). Absent: last writer wins. */
@@ -183,6 +183,11 @@ export class VfsWriter {
           { path: rel, kind: 'file', op: exists ? 'write' : 'create', deleted: false, hash: staged.hash, size: staged.size, mtimeMs: st.mtimeMs, ino: st.ino, ctimeMs: st.ctimeMs },
         ]);
         await this.retention.pruneAfterChange(h, rel);
+        // An edit of a version deleted since brings the file back (invariant 9) and leaves a record.
+        // Not in WriteResult.conflict: that means "entry is a copy", and here entry is the file itself.
+        if (head?.deleted && opts.baseVersion !== undefined && opts.baseVersion > 0 && opts.baseVersion !== head.version) {
+          this.recordConflict(h, session, 'edit-delete', rel, opts.baseVersion, head.version, staged.hash);
+        }
         return { entry: entryInfo(h.row.name, entry), created: !exists, unchanged: false };
       } catch (err) {
         await staged.synced?.catch(() => {});
@@ -215,18 +220,24 @@ export class VfsWriter {
     const entry = this.commit(h, session, [
       { path: copyRel, kind: 'file', op: 'conflict-copy', deleted: false, hash: staged.hash, size: staged.size, ...fingerprint(st) },
     ]);
-    const conflict = this.ctx.files.addConflict({
+    const conflict = this.recordConflict(h, session, 'edit-edit', rel, opts.baseVersion ?? 0, head.version, staged.hash, copyRel);
+    return { entry: entryInfo(h.row.name, entry), created: true, unchanged: false, conflict: conflictInfo(h.row.name, conflict) };
+  }
+
+  private recordConflict(h: RootHandle, session: Session, kind: ConflictKind, rel: string, baseVersion: number, serverVersion: number, incomingHash: string, copyPath = ''): ConflictRow {
+    const row = this.ctx.files.addConflict({
       rootId: h.row.id,
+      kind,
       path: rel,
-      copyPath: copyRel,
-      baseVersion: opts.baseVersion ?? 0,
-      serverVersion: head.version,
-      incomingHash: staged.hash,
+      copyPath,
+      baseVersion,
+      serverVersion,
+      incomingHash,
       deviceName: actorLabel(session),
       userName: session.user.name,
     });
-    this.ctx.log.info({ root: h.row.name, path: rel, copy: copyRel }, 'conflict recorded');
-    return { entry: entryInfo(h.row.name, entry), created: true, unchanged: false, conflict: conflictInfo(h.row.name, conflict) };
+    this.ctx.log.info({ root: h.row.name, path: rel, kind, ...(copyPath ? { copy: copyPath } : {}) }, 'conflict recorded');
+    return row;
   }
 
   async mkdir(session: Session, root: string, rawPath: string, opts: { createParents?: boolean } = {}): Promise<EntryInfo> {
@@ -248,13 +259,21 @@ export class VfsWriter {
   /**
    * With `emptyDirOnly` (FTP RMD) only an empty folder goes, with `fileOnly` (FTP DELE) only a
    * file: checked under the root's queue, with the delete, so no other change slips in between.
+   * An outdated `baseVersion` deletes nothing (PRECONDITION_FAILED); with `onConflict: 'record'`
+   * (the sync door, whose client is not asked) it also leaves a 'delete-edit' conflict record,
+   * given in the error's details.conflict.
    */
-  async delete(session: Session, root: string, rawPath: string, opts: { baseVersion?: number; emptyDirOnly?: boolean; fileOnly?: boolean } = {}): Promise<void> {
+  async delete(session: Session, root: string, rawPath: string, opts: { baseVersion?: number; onConflict?: 'record' | 'fail'; emptyDirOnly?: boolean; fileOnly?: boolean } = {}): Promise<void> {
     const rel = safePath(rawPath);
     if (rel === '') fail('PERMISSION_DENIED', 'the root itself cannot be deleted');
     const h = await this.roots.open(session, root, 'write');
     checkScope(session, rel, 'write');
     await this.inRootQueue(h, async () => {
+      const seen = opts.onConflict === 'record' && opts.baseVersion !== undefined ? await this.reconciler.settle(h, rel) : undefined;
+      if (seen && !seen.deleted && seen.version !== opts.baseVersion) {
+        const c = this.recordConflict(h, session, 'delete-edit', rel, opts.baseVersion!, seen.version, '');
+        fail('PRECONDITION_FAILED', `${rel} is at version ${seen.version}, not ${opts.baseVersion}: nothing was deleted`, { version: seen.version, conflict: conflictInfo(h.row.name, c) });
+      }
       const head = await this.liveHead(h, rel, opts.baseVersion);
       if (opts.fileOnly && head.kind === 'dir') fail('IS_A_DIRECTORY', `${rel} is a folder`);
       if (opts.emptyDirOnly) {

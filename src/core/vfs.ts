@@ -51,7 +51,7 @@ export class Vfs {
   mkdir(s: Session, root: string, path: string, opts?: { createParents?: boolean }): Promise<EntryInfo> {
     return this.writer.mkdir(s, root, path, opts);
   }
-  delete(s: Session, root: string, path: string, opts?: { baseVersion?: number }): Promise<void> {
+  delete(s: Session, root: string, path: string, opts?: { baseVersion?: number; onConflict?: 'record' | 'fail' }): Promise<void> {
     return this.writer.delete(s, root, path, opts);
   }
   move(s: Session, root: string, from: string, to: string, opts?: MoveOptions): Promise<EntryInfo> {

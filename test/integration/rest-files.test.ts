@@ -105,7 +105,7 @@ describe('REST files', () => {
     // Conflicts are listed and resolved.
     const list = await alice().get(`${F}/conflicts`);
     const conflict = list.json.conflicts.find((x: { path: string }) => x.path === 'notes.txt');
-    expect(conflict).toBeTruthy();
+    expect(conflict).toMatchObject({ kind: 'edit-edit' });
     const res = await alice().post(`${F}/conflicts/${conflict.id}/resolve`, { resolution: 'keep-incoming' });
     expect(res.status).toBe(200);
     expect((await alice().bytes(`${F}/files/notes.txt`)).toString()).toBe('my edit');

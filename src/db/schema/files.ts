@@ -100,6 +100,13 @@ export const conflicts = sqliteTable(
     id: integer('id').primaryKey({ autoIncrement: true }),
     rootId: integer('root_id').notNull().references(() => roots.id, { onDelete: 'cascade' }),
     path: text('path').notNull(),
+    /**
+     * incoming-server: 'edit-edit' two edits of one base, the incoming one kept at copyPath;
+     * 'delete-edit' a delete whose base was older than the head, which deleted nothing;
+     * 'edit-delete' an edit whose base was since deleted, which brought the file back.
+     * The last two make no copy: copyPath is ''.
+     */
+    kind: text('kind', { enum: ['edit-edit', 'delete-edit', 'edit-delete'] }).notNull().default('edit-edit'),
     copyPath: text('copy_path').notNull(),
     baseVersion: integer('base_version').notNull(),
     serverVersion: integer('server_version').notNull(),

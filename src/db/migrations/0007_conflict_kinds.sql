@@ -1,0 +1,1 @@
+ALTER TABLE `conflicts` ADD `kind` text DEFAULT 'edit-edit' NOT NULL;
