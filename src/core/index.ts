@@ -97,7 +97,7 @@ export async function createCore(opts: CoreOptions): Promise<CoreParts> {
   const retention = new Retention(ctx);
   const reconciler = new Reconciler(ctx);
   const reader = new VfsReader(ctx, roots, reconciler);
-  const writer = new VfsWriter(ctx, roots, reconciler, locks, properties, retention, opts.maxFileBytes);
+  const writer = new VfsWriter(ctx, roots, reconciler, locks, properties, retention, opts.maxFileBytes, opts.now);
   const restorer = new VfsRestore(ctx, roots, reconciler, locks, reader, writer);
   const vfs = new Vfs(reader, writer, restorer);
   const now = opts.now ?? Date.now;
