@@ -98,7 +98,7 @@ export async function createCore(opts: CoreOptions): Promise<CoreParts> {
   const retention = new Retention(ctx);
   const reconciler = new Reconciler(ctx);
   const reader = new VfsReader(ctx, roots, reconciler);
-  const writer = new VfsWriter(ctx, roots, reconciler, locks, properties, retention, opts.maxFileBytes, opts.now);
+  const writer = new VfsWriter(ctx, roots, reconciler, locks, properties, retention, opts.maxFileBytes);
   const restorer = new VfsRestore(ctx, roots, reconciler, locks, reader, writer);
   const vfs = new Vfs(reader, writer, restorer);
   const shares = new ShareLinks(ctx, roots, accounts, guard, { now, ...opts.shares, vfs });

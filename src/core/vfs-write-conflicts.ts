@@ -34,7 +34,6 @@ export class ConflictRules {
     private readonly ctx: CoreContext,
     private readonly retention: Retention,
     private readonly w: VfsWriter,
-    private readonly now: () => number,
   ) {}
 
   /** Edit-edit: the live head is not the version the writer edited. */
@@ -43,7 +42,7 @@ export class ConflictRules {
     if (policy === 'keep-both') return this.conflictCopy(h, session, rel, head, staged, opts);
     // The writer's file mtime, or for a door that sends none the time the server received it. A
     // tie keeps the head: nothing changes at the path without a reason.
-    const incomingAt = opts.mtimeMs ?? this.now();
+    const incomingAt = opts.mtimeMs ?? this.ctx.now();
     if (policy === 'newest-wins' && incomingAt > head.mtimeMs) {
       await this.w.preserve(h, head);
       const st = await this.ctx.store.install(staged.tempPath, live, opts.mtimeMs);
@@ -89,9 +88,9 @@ export class ConflictRules {
 
   /** A conflict copy's name that neither the records nor the disk use yet. */
   async freeCopyPath(h: RootHandle, rel: string, device: string): Promise<string> {
-    let copyRel = conflictCopyPath(rel, device, new Date(this.now()));
+    let copyRel = conflictCopyPath(rel, device, new Date(this.ctx.now()));
     for (let i = 1; this.ctx.files.entry(h.row.id, copyRel)?.deleted === false || (await this.ctx.store.statPath(await livePath(h, copyRel))); i += 1) {
-      copyRel = conflictCopyPath(rel, device, new Date(this.now()), i);
+      copyRel = conflictCopyPath(rel, device, new Date(this.ctx.now()), i);
     }
     return copyRel;
   }

@@ -58,10 +58,8 @@ export class VfsWriter {
     private readonly retention: Retention,
     /** The largest file any door may write (bytes; 0 = no cap): one rule for every door. */
     private readonly maxFileBytes = 0,
-    /** The server's receive time, which newest-wins gives a write that brings no mtime. */
-    now: () => number = Date.now,
   ) {
-    this.conflicts = new ConflictRules(ctx, retention, this, now);
+    this.conflicts = new ConflictRules(ctx, retention, this);
     this.tree = new VfsTreeWriter(ctx, roots, reconciler, locks, props, this, this.conflicts);
   }
 
