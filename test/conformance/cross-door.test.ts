@@ -75,6 +75,8 @@ describe('conformance: every door compared with every other door', () => {
         'move b-moved.txt', 'create gone.txt', expect.stringMatching(/^move sub-renamed(, sub-renamed\/c\.txt)?$/), 'delete gone.txt',
         'mkdir old-dir', 'delete old-dir', 'create Grüße',
       ]);
+      // The doors with a feed of their own show the same lines.
+      expect(s.feedViews).toEqual({ restEvents: s.feed, sync: s.feed });
       // Every change of the work is this door's, by alice.
       expect(s.feed.every((l) => l.split(' + ').every((half) => half.endsWith('by alice via DOOR'))), s.feed.join('\n')).toBe(true);
     });

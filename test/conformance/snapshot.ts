@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import type { Change, EntryInfo } from '../../src/core/index.js';
 import type { TestGateway } from '../helpers/gateway.js';
 import type { Door, DoorClient, DoorStat } from './doors.js';
+import { feedViaEvents, feedViaSync } from './feeds.js';
 
 /** What a door has no way to show (the documented differences between doors). */
 export const CANNOT_SHOW: Readonly<Record<string, readonly ('version' | 'hash12')[]>> = {
@@ -30,6 +31,8 @@ export interface Snapshot {
   history: Record<string, { version: number; op: string; size: number; hash: string; user: string; door: string }[]>;
   deleted: string[];
   feed: string[];
+  /** The same feed as the doors that have one show it: REST's event stream, the sync protocol's pages. */
+  feedViews: { restEvents: string[]; sync: string[] };
   /** Door name -> its view. */
   views: Record<string, DoorView>;
 }
@@ -100,7 +103,13 @@ export async function snapshot(t: TestGateway, writer: Door, base: string, reade
     const versions = (await conn.history('docs', p)).sort((a, b) => a.version - b.version);
     history[rel(p)] = versions.map((v) => ({ version: v.version, op: v.op, size: v.size, hash: v.hash, user: v.user, door: doorOf(v.protocol, writer) }));
   }
-  const changes = (await conn.changes('docs', feedAfter, 10_000)).changes.filter((c) => c.path === base || c.path.startsWith(`${base}/`) || c.oldPath?.startsWith(`${base}/`));
+  const inBase = (c: Change) => c.path === base || c.path.startsWith(`${base}/`) || c.oldPath?.startsWith(`${base}/`) === true;
+  const changes = (await conn.changes('docs', feedAfter, 10_000)).changes.filter(inBase);
+  const until = changes.at(-1)?.seq ?? feedAfter;
+  const feedViews = {
+    restEvents: feedLines((await feedViaEvents(t, feedAfter, until)).filter(inBase), rel, writer),
+    sync: feedLines((await feedViaSync(t, feedAfter, until)).filter(inBase), rel, writer),
+  };
   const views: Snapshot['views'] = {};
   for (const [reader, client] of readers) views[reader.name] = await viewThrough(reader, client, base, tree);
   return {
@@ -108,6 +117,7 @@ export async function snapshot(t: TestGateway, writer: Door, base: string, reade
     history,
     deleted: deleted.map(rel),
     feed: feedLines(changes, rel, writer),
+    feedViews,
     views,
   };
 }
