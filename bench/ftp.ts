@@ -7,13 +7,16 @@
  * syncgate runs as its own process (`node --import tsx src/main.ts`, configured by SYNCGATE_* env)
  * so its peak RSS can be read from /proc/PID/status. pure-ftpd lists up to twice the LIST folder (its default cap, 10,000 with . and .., cut MLSD short) and gets a virtual user with a cheap
  * SHA-512-crypt hash (its default argon2 costs seconds per login).
+ * A/B against another build (issue 24): SYNCGATE_B=/path/to/other/checkout starts that build too, with
+ * the same settings, in every round beside this one, and prints A, B and B/A per row at the end;
+ * BENCH_AB_ONLY=1 leaves pure-ftpd out.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fillListingFolder, freePort, median, printDiskCheck, procStatusKiB, spawnSyncgate } from './lib/measure.js';
+import { AB_ONLY, BUILD_B, fillListingFolder, freePort, median, printAbTable, printDiskCheck, procStatusKiB, spawnSyncgate, type SyncgateVariant } from './lib/measure.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const BIG_RUNS = Number(process.env.BENCH_BIG_RUNS ?? 3);
@@ -147,39 +150,47 @@ async function main(): Promise<void> {
     await writeFile(path.join(work, 'pure', 'passwd'), `${USER}:${hash}:65534:65534::${pureHome}/./::::::::::::\n`);
     execFileSync('pure-pw', ['mkdb', path.join(work, 'pure', 'pdb'), '-f', path.join(work, 'pure', 'passwd')]);
     const purePort = await freePort();
-    const pure = spawn('pure-ftpd', ['-l', `puredb:${path.join(work, 'pure', 'pdb')}`, '-S', `127.0.0.1,${purePort}`, '-p', '53000:53999', '-E', '-H', '-u', '1', '-c', '50', '-C', '50', '-L', `${LIST * 2}:8`], {
-      stdio: 'ignore',
-    });
-    children.push(pure);
+    const pure = AB_ONLY
+      ? null
+      : spawn('pure-ftpd', ['-l', `puredb:${path.join(work, 'pure', 'pdb')}`, '-S', `127.0.0.1,${purePort}`, '-p', '53000:53999', '-E', '-H', '-u', '1', '-c', '50', '-C', '50', '-L', `${LIST * 2}:8`], {
+          stdio: 'ignore',
+        });
+    if (pure) children.push(pure);
 
     await printDiskCheck(work);
 
     // syncgate: admin's default root holds the 10k folder before start (the start-up scan records it).
-    const dataDir = path.join(work, 'syncgate');
-    await fillListingFolder(path.join(dataDir, 'roots', 'default', 'list10k'), LIST, listEntry);
-    const sgPort = await freePort();
     // npm start's settings (watcher on, info logs): spawnSyncgate prints them.
-    const sg = spawnSyncgate({
-      SYNCGATE_DATA__DIR: dataDir,
-      SYNCGATE_ADMIN__PASSWORD: PASS,
-      SYNCGATE_SECURITY__KDF_MEMORY_KI_B: '1024',
-      SYNCGATE_SECURITY__KDF_ITERATIONS: '1',
-      SYNCGATE_HTTP__PORT: '0',
-      SYNCGATE_FTP__PORT: String(sgPort),
-      SYNCGATE_FTP__PASSIVE_PORT_MIN: '52000',
-      SYNCGATE_FTP__PASSIVE_PORT_MAX: '52999',
-    });
-    children.push(sg);
-    await waitForPort(purePort, pure, 'pure-ftpd');
+    const startSyncgate = async (data: string, passive: number, variant?: SyncgateVariant) => {
+      await fillListingFolder(path.join(data, 'roots', 'default', 'list10k'), LIST, listEntry);
+      const port = await freePort();
+      const proc = spawnSyncgate({
+        SYNCGATE_DATA__DIR: data,
+        SYNCGATE_ADMIN__PASSWORD: PASS,
+        SYNCGATE_SECURITY__KDF_MEMORY_KI_B: '1024',
+        SYNCGATE_SECURITY__KDF_ITERATIONS: '1',
+        SYNCGATE_HTTP__PORT: '0',
+        SYNCGATE_FTP__PORT: String(port),
+        SYNCGATE_FTP__PASSIVE_PORT_MIN: String(passive),
+        SYNCGATE_FTP__PASSIVE_PORT_MAX: String(passive + 999),
+      }, variant);
+      children.push(proc);
+      return { proc, port };
+    };
+    const { proc: sg, port: sgPort } = await startSyncgate(path.join(work, 'syncgate'), 52000);
+    const b = BUILD_B ? await startSyncgate(path.join(work, 'syncgate-b'), 51000, BUILD_B) : null;
+    if (pure) await waitForPort(purePort, pure, 'pure-ftpd');
     await waitForPort(sgPort, sg, 'syncgate');
+    if (b) await waitForPort(b.port, b.proc, 'syncgate build B');
 
     const targets: Target[] = [
       { name: 'syncgate', port: sgPort, base: '/default', pid: () => sg.pid },
-      { name: 'pure-ftpd', port: purePort, base: '', pid: () => undefined },
+      ...(b ? [{ name: 'build-B', port: b.port, base: '/default', pid: () => b.proc.pid }] : []),
+      ...(pure ? [{ name: 'pure-ftpd', port: purePort, base: '', pid: () => undefined }] : []),
     ];
     // The 'admin' user of syncgate has the same name and password as pure-ftpd's bench user.
     const sgTarget = targets[0]!;
-    const userFor = (t: Target) => (t === sgTarget ? 'admin' : USER);
+    const userFor = (t: Target) => (t.name === 'pure-ftpd' ? USER : 'admin');
     const run = (t: Target, mode: string, ...args: (string | number)[]) => {
       const out = execFileSync('python3', ['-c', CLIENT, mode, '127.0.0.1', String(t.port), userFor(t), PASS, t.base, ...args.map(String)], {
         encoding: 'utf8',
@@ -188,7 +199,7 @@ async function main(): Promise<void> {
       return JSON.parse(out.trim().split('\n').pop()!) as Record<string, number>;
     };
 
-    const results: Record<string, Record<string, number[]>> = { syncgate: {}, 'pure-ftpd': {} };
+    const results: Record<string, Record<string, number[]>> = Object.fromEntries(targets.map((t) => [t.name, {}]));
     const add = (t: Target, k: string, v: number) => ((results[t.name]![k] ??= []).push(v));
     for (const t of targets) run(t, 'prepare');
 
@@ -225,6 +236,25 @@ async function main(): Promise<void> {
 
     const memEnd = await memoryOf(sg.pid);
     const m = (name: string, k: string) => median(results[name]![k] ?? []);
+    const ab = () => {
+      if (!b) return;
+      const row = (k: string, label: string, higherIsBetter: boolean) => ({ label, a: results['syncgate']![k] ?? [], b: results['build-B']![k] ?? [], higherIsBetter });
+      printAbTable([
+        row('stor', `STOR ${BIG_MB} MiB (MB/s)`, true),
+        row('retr', `RETR ${BIG_MB} MiB (MB/s)`, true),
+        row('small1', `${SMALL} x 4 KiB STOR, 1 connection (files/s)`, true),
+        row('small8', `${SMALL} x 4 KiB STOR, 8 connections (files/s)`, true),
+        row('dele', `DELE of ${SMALL} files (files/s)`, true),
+        row('list', `LIST of ${LIST} entries (ms)`, false),
+        row('mlsd', `MLSD of ${LIST} entries (ms)`, false),
+      ]);
+      console.log(`load average now ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+    };
+    if (AB_ONLY) {
+      console.log(`\nFTP A/B, medians of ${RUNS} runs (${BIG_RUNS} for the ${BIG_MB} MiB files)`);
+      ab();
+      return;
+    }
     const rows: [string, string, number, number, number, string, boolean][] = [];
     const row = (label: string, unit: string, k: string, higherBetter: boolean, target: number) => {
       const sgv = m('syncgate', k);
@@ -257,6 +287,7 @@ async function main(): Promise<void> {
         `${memBig.hwmMB.toFixed(0)} MB after the ${BIG_MB} MiB files (${flat ? 'flat with file size' : 'GROWS with file size'}), ${memEnd.hwmMB.toFixed(0)} MB at the end`,
     );
     console.log(`raw: ${JSON.stringify(results)}`);
+    ab();
   } finally {
     stopAll();
     await new Promise((r) => setTimeout(r, 500));

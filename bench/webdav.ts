@@ -23,6 +23,9 @@
  * where many were just deleted (a previous run's clean-up) is 10-20x slower for minutes (ext4
  * without a journal, see printDiskCheck) and skews the small-file figures: the run prints how fast
  * its folder creates and syncs files; pick a TMPDIR where creating a file takes about 20 µs.
+ * A/B against another build (issue 24): SYNCGATE_B=/path/to/other/checkout starts that build too, with
+ * the same settings, in every round next to this one, and prints A, B and B/A per row at the end;
+ * BENCH_AB_ONLY=1 leaves rclone, Apache, the watcher-off build and the floor out (a quicker A/B).
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -47,7 +50,7 @@ import {
   waitForHttp,
   type HttpPeer,
 } from './lib/http-peers.js';
-import { cpuMicros, fillListingFolder, printDiskCheck, procStatusKiB, settleDisk, writeRandomFile, writeSmallFiles, type SyncgateVariant } from './lib/measure.js';
+import { AB_ONLY, BUILD_B, cpuMicros, fillListingFolder, printAbTable, printDiskCheck, procStatusKiB, settleDisk, writeRandomFile, writeSmallFiles, type SyncgateVariant } from './lib/measure.js';
 
 const REPS_BIG = Number(process.env.BENCH_REPS_BIG ?? 5);
 const REPS = Number(process.env.BENCH_REPS ?? 25);
@@ -81,12 +84,13 @@ async function main(): Promise<void> {
     await writeSmallFiles(small, SMALL);
     const entry = (i: number) => `entry ${i}\n`;
     const sgData = path.join(work, 'sg');
-    await fillListingFolder(path.join(sgData, 'roots', 'default', 'listing'), ENTRIES, entry);
+    const sgBData = path.join(work, 'sg-b');
     const rcDir = path.join(work, 'rc');
     const apDir = path.join(work, 'ap');
     // The folder operations copy a template of FOLDER files (and the listing folder for ENTRIES).
-    for (const dir of [path.join(sgData, 'roots', 'default'), rcDir, apDir]) {
-      if (dir !== path.join(sgData, 'roots', 'default')) await fillListingFolder(path.join(dir, 'listing'), ENTRIES, entry);
+    const folders = [path.join(sgData, 'roots', 'default'), ...(BUILD_B ? [path.join(sgBData, 'roots', 'default')] : []), ...(AB_ONLY ? [] : [rcDir, apDir])];
+    for (const dir of folders) {
+      await fillListingFolder(path.join(dir, 'listing'), ENTRIES, entry);
       await fillListingFolder(path.join(dir, 'folder-template'), FOLDER, entry);
     }
 
@@ -95,34 +99,49 @@ async function main(): Promise<void> {
     procs.push(sg.proc);
     await waitForHttp(`${sg.origin}/dav/default/`, { method: 'PROPFIND', headers: { depth: '0', authorization: basicAuth(USER, PASS) } });
     servers.push(peer('syncgate', `${sg.origin}/dav/default`, sg.proc));
+    // Build B of an A/B, with the same settings, in every round right after A (B/A paired by round).
+    let sgB: Server | null = null;
+    if (BUILD_B) {
+      const b = await startSyncgateHttp(sgBData, PASS, BUILD_B);
+      procs.push(b.proc);
+      await waitForHttp(`${b.origin}/dav/default/`, { method: 'PROPFIND', headers: { depth: '0', authorization: basicAuth(USER, PASS) } });
+      sgB = peer('build-B', `${b.origin}/dav/default`, b.proc);
+    }
+    const withB = (list: Server[]) => (sgB ? [list[0]!, sgB, ...list.slice(1)] : list);
 
-    const rc = await startRcloneWebdav(rcDir, USER, PASS);
-    procs.push(rc.proc);
-    const rcPeer = peer('rclone', rc.origin, rc.proc);
-    servers.push(rcPeer);
-    const ap = await startApacheDav(apDir, work, USER, PASS);
-    procs.push(ap.proc);
-    const apPeer = peer('apache', ap.origin, ap.proc);
-    servers.push(apPeer);
-    // The same build with the watcher off, beside the defaults in the small-file rounds only.
-    const off = await startSyncgateHttp(path.join(work, 'sg-off'), PASS, WATCHER_OFF);
-    procs.push(off.proc);
-    await waitForHttp(`${off.origin}/dav/default/`, { method: 'PROPFIND', headers: { depth: '0', authorization: basicAuth(USER, PASS) } });
-    const sgOff = peer('sg-nowatch', `${off.origin}/dav/default`, off.proc);
-    // Small files only: the least a durable PUT costs in Node (see lib/durable-floor.ts).
-    const fl = await startDurableFloor(path.join(work, 'floor'), USER, PASS);
-    procs.push(fl.proc);
-    const floor = peer('floor', fl.origin, fl.proc);
+    let rcPeer: Server | null = null;
+    let apPeer: Server | null = null;
+    let sgOff: Server | null = null;
+    let floor: Server | null = null;
+    if (!AB_ONLY) {
+      const rc = await startRcloneWebdav(rcDir, USER, PASS);
+      procs.push(rc.proc);
+      rcPeer = peer('rclone', rc.origin, rc.proc);
+      servers.push(rcPeer);
+      const ap = await startApacheDav(apDir, work, USER, PASS);
+      procs.push(ap.proc);
+      apPeer = peer('apache', ap.origin, ap.proc);
+      servers.push(apPeer);
+      // The same build with the watcher off, beside the defaults in the small-file rounds only.
+      const off = await startSyncgateHttp(path.join(work, 'sg-off'), PASS, WATCHER_OFF);
+      procs.push(off.proc);
+      await waitForHttp(`${off.origin}/dav/default/`, { method: 'PROPFIND', headers: { depth: '0', authorization: basicAuth(USER, PASS) } });
+      sgOff = peer('sg-nowatch', `${off.origin}/dav/default`, off.proc);
+      // Small files only: the least a durable PUT costs in Node (see lib/durable-floor.ts).
+      const fl = await startDurableFloor(path.join(work, 'floor'), USER, PASS);
+      procs.push(fl.proc);
+      floor = peer('floor', fl.origin, fl.proc);
+    }
 
     // 1 GiB PUT and GET (servers interleaved in every round: drift hits both alike).
     for (let rep = 0; rep < REPS_BIG; rep += 1) {
-      for (const s of servers) {
+      for (const s of withB(servers)) {
         await settleDisk();
         await putGetBig(curl, s, big, BIG, rep);
       }
       process.stdout.write(`  big round ${rep + 1}/${REPS_BIG}\n`);
     }
-    for (const s of servers) {
+    for (const s of withB(servers)) {
       record(s, 'rss_start_MiB', s.rssStartKiB / 1024);
       record(s, 'rss_peak_MiB', procStatusKiB(s.proc.pid!, 'VmHWM') / 1024);
     }
@@ -134,7 +153,7 @@ async function main(): Promise<void> {
     // kernel writes its files back later) does not always fall on the same next server.
     await settleDisk();
     await printDiskCheck(work);
-    const smallPeers = [servers[0]!, sgOff, ...servers.slice(1), floor];
+    const smallPeers = withB([servers[0]!, ...(sgOff ? [sgOff] : []), ...servers.slice(1), ...(floor ? [floor] : [])]);
     for (let rep = 0; rep <= REPS; rep += 1) {
       for (let k = 0; k < smallPeers.length; k += 1) {
         const s = smallPeers[(rep + k) % smallPeers.length]!;
@@ -156,13 +175,13 @@ async function main(): Promise<void> {
 
     // PROPFIND Depth 1 (allprop: no body) on the large folder; then a small GET during one.
     for (let rep = 0; rep < REPS_PROPFIND; rep += 1) {
-      for (const s of servers) {
+      for (const s of withB(servers)) {
         const r = await curl.time(['-X', 'PROPFIND', '-H', 'Depth: 1', `${s.base}/listing/`]);
         if (r.code !== 207) throw new Error(`${s.name} PROPFIND: HTTP ${r.code}`);
         record(s, 'propfind_ms', r.secs * 1000);
       }
     }
-    for (const s of servers) {
+    for (const s of withB(servers)) {
       for (let rep = 0; rep < 5; rep += 1) {
         const listing = curl.time(['-X', 'PROPFIND', '-H', 'Depth: 1', `${s.base}/listing/`]);
         await new Promise((r) => setTimeout(r, 20));
@@ -182,9 +201,10 @@ async function main(): Promise<void> {
       if (r.code < 200 || r.code >= 300) throw new Error(`${s.name} ${op.join(' ')} ${name}: HTTP ${r.code}`);
       record(s, key, r.secs * 1000);
     };
+    const folderServers = withB(servers);
     for (let rep = 0; rep < REPS_FOLDER; rep += 1) {
-      for (let k = 0; k < servers.length; k += 1) {
-        const s = servers[(rep + k) % servers.length]!;
+      for (let k = 0; k < folderServers.length; k += 1) {
+        const s = folderServers[(rep + k) % folderServers.length]!;
         await folderOp(s, 'delete_1k_ms', 'folder-template', `del1k-${rep}`, ['-X', 'DELETE']);
         await folderOp(s, 'move_1k_ms', 'folder-template', `mv1k-${rep}`, ['-X', 'MOVE', '-H', `Destination: ${s.base}/moved1k-${rep}/`]);
         await folderOp(s, 'delete_10k_ms', 'listing', `del10k-${rep}`, ['-X', 'DELETE']);
@@ -192,6 +212,31 @@ async function main(): Promise<void> {
       process.stdout.write(`  folder round ${rep + 1}/${REPS_FOLDER}\n`);
     }
 
+    const ab = () => {
+      if (!sgB) return;
+      const a = servers[0]!;
+      const row = (key: string, label: string, higherIsBetter: boolean) => ({ label, a: a.results[key] ?? [], b: sgB.results[key] ?? [], higherIsBetter });
+      printAbTable([
+        row('put_MBps', 'PUT 1 GiB (MB/s)', true),
+        row('get_MBps', 'GET 1 GiB (MB/s)', true),
+        row('get_first_byte_ms', 'GET 1 GiB, first byte (ms)', false),
+        row('small_one_files_per_s', '1,000 x 4 KiB PUT, 1 connection (files/s)', true),
+        row('small_par8_files_per_s', '1,000 x 4 KiB PUT, 8 parallel (files/s)', true),
+        row('small_one_cpu_us', '  server CPU per PUT, 1 connection (µs)', false),
+        row('small_par8_cpu_us', '  server CPU per PUT, 8 parallel (µs)', false),
+        row('propfind_ms', `PROPFIND Depth 1, ${ENTRIES} entries (ms)`, false),
+        row('delete_1k_ms', `DELETE of a ${FOLDER}-file folder (ms)`, false),
+        row('delete_10k_ms', `DELETE of a ${ENTRIES}-file folder (ms)`, false),
+        row('move_1k_ms', `MOVE of a ${FOLDER}-file folder (ms)`, false),
+        row('rss_peak_MiB', 'peak RSS, after the 1 GiB transfers (MiB)', false),
+      ]);
+    };
+    if (AB_ONLY) {
+      console.log(`\nWebDAV A/B, medians (1 GiB: ${REPS_BIG} runs, small files: ${REPS} runs, PROPFIND: ${REPS_PROPFIND} runs)`);
+      console.log(`load average at start ${loadStart.map((x) => x.toFixed(1)).join(' ')}, now ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (${os.cpus().length} CPUs)`);
+      ab();
+      return;
+    }
     const [a, b] = servers as [Server, Server];
     console.log(`\nWebDAV benchmark, medians (1 GiB: ${REPS_BIG} runs, small files: ${REPS} runs, PROPFIND: ${REPS_PROPFIND} runs)`);
     console.log(`load average at start ${loadStart.map((x) => x.toFixed(1)).join(' ')}, now ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (${os.cpus().length} CPUs)`);
@@ -208,7 +253,7 @@ async function main(): Promise<void> {
       { key: 'propfind_concurrent_ms', label: 'that PROPFIND (ms)' },
     ]);
     console.log(`\nEvery server side by side (syncgate with its defaults; sg-nowatch: the same build, watcher off); ratios: syncgate against each`);
-    printServersTable([a, sgOff, b, apPeer, floor], [
+    printServersTable([a, sgOff!, b, apPeer!, floor!], [
       { key: 'put_MBps', label: 'PUT 1 GiB (MB/s)', higherIsBetter: true },
       { key: 'get_MBps', label: 'GET 1 GiB (MB/s)', higherIsBetter: true },
       { key: 'get_first_byte_ms', label: 'GET 1 GiB, first byte (ms)', higherIsBetter: false },
@@ -221,7 +266,7 @@ async function main(): Promise<void> {
       { key: 'delete_10k_ms', label: `DELETE of a ${ENTRIES}-file folder (ms)`, higherIsBetter: false },
       { key: 'move_1k_ms', label: `MOVE of a ${FOLDER}-file folder (ms)`, higherIsBetter: false },
     ]);
-    printFloorTable(a, floor, b, [
+    printFloorTable(a, floor!, b, [
       { key: 'small_one_files_per_s', label: '1,000 x 4 KiB PUT, 1 connection (files/s)' },
       { key: 'small_par8_files_per_s', label: '1,000 x 4 KiB PUT, 8 parallel (files/s)' },
       { key: 'small_one_cpu_us', label: '  server CPU per PUT, 1 connection (µs)' },
@@ -229,6 +274,7 @@ async function main(): Promise<void> {
       { key: 'small_one_main_us', label: '  of it, event loop, 1 connection (µs)' },
       { key: 'small_par8_main_us', label: '  of it, event loop, 8 parallel (µs)' },
     ]);
+    ab();
   } finally {
     await stopServers(procs);
     await rm(work, { recursive: true, force: true });

@@ -3,7 +3,7 @@
  * /proc/PID/status), running shell peers and syncgate itself, test files, and printing syncgate/peer ratios.
  * Benchmarks measure syncgate and its peer in the same run: rounds drift 10-25% on a shared machine.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, createWriteStream, fdatasyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -152,14 +152,38 @@ export function freePort(): Promise<number> {
 export interface SyncgateVariant {
   label: string;
   env: Record<string, string>;
+  /** Another checkout of syncgate to run (an A/B against this one); this checkout when absent. */
+  repo?: string;
 }
 
 /** The defaults, as `npm start` runs (watcher on, request logs at info): every benchmark's main row. */
 export const DEFAULTS: SyncgateVariant = { label: 'defaults', env: {} };
 
+/**
+ * Build B of an A/B (issue 24, "must not regress"): `SYNCGATE_B=/path/to/other/checkout` (with its
+ * node_modules) makes bench/webdav and bench/ftp start that build beside this one (A) with the same
+ * settings and interleave their rounds, printing A, B and B/A per row. `BENCH_AB_ONLY=1` leaves the
+ * peers out (a quicker A/B). Null without SYNCGATE_B.
+ */
+export const BUILD_B: SyncgateVariant | null = process.env.SYNCGATE_B ? { label: 'build B', env: {}, repo: path.resolve(process.env.SYNCGATE_B) } : null;
+export const AB_ONLY = BUILD_B !== null && process.env.BENCH_AB_ONLY === '1';
+
+/** `<short commit> <subject>` of a checkout, and `(+ uncommitted changes)` when its tree is dirty. */
+export function describeBuild(repo: string = REPO): string {
+  const git = (...args: string[]) => {
+    try {
+      return execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
+    } catch {
+      return '';
+    }
+  };
+  const dirty = git('status', '--porcelain', '--untracked-files=no') !== '';
+  return `${repo}: ${git('log', '-1', '--format=%h %s') || 'not a git checkout'}${dirty ? ' (+ uncommitted changes)' : ''}`;
+}
+
 /** The settings that change what a benchmark measures, and where each comes from (default or variable). */
-export function describeSettings(env: Record<string, string>): string {
-  const defaults = JSON.parse(readFileSync(path.join(REPO, 'config', 'default.json'), 'utf8')) as { watcher: { enabled: boolean }; log: { level: string } };
+export function describeSettings(env: Record<string, string>, repo: string = REPO): string {
+  const defaults = JSON.parse(readFileSync(path.join(repo, 'config', 'default.json'), 'utf8')) as { watcher: { enabled: boolean }; log: { level: string } };
   const one = (name: string, key: string, value: unknown) => `${name} ${env[key] ?? String(value)}${env[key] === undefined ? ' (default)' : ' (NOT the default)'}`;
   // Where the gateway keeps its data and listens, and its first password, change no figure.
   const placement = /^SYNCGATE_(DATA__DIR|ADMIN__PASSWORD|(HTTP|FTP)__(HOST|PORT|PASSIVE_PORT_M(IN|AX))|FTP__ENABLED)$/;
@@ -176,13 +200,16 @@ export function describeSettings(env: Record<string, string>): string {
  * BENCH_NODE_FLAGS adds node flags (e.g. `--cpu-prof --cpu-prof-dir=DIR` to profile the gateway).
  */
 export function spawnSyncgate(settings: Record<string, string>, variant: SyncgateVariant = DEFAULTS, logFile?: string): ChildProcess {
-  const env = { ...settings, ...variant.env };
+  // SYNCGATE_* settings of the bench's own environment reach the gateway too: printed with the rest.
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('SYNCGATE_') && k !== 'SYNCGATE_B')) as Record<string, string>;
+  const env = { ...inherited, ...settings, ...variant.env };
   const log = logFile ?? (settings.SYNCGATE_DATA__DIR ? `${path.resolve(settings.SYNCGATE_DATA__DIR)}.log` : '/dev/null');
-  console.log(`syncgate [${variant.label}]: ${describeSettings(env)}; logs to ${log}`);
+  const repo = variant.repo ?? REPO;
+  console.log(`syncgate [${variant.label}]${variant.repo ? ` from ${describeBuild(repo)}` : ''}: ${describeSettings(env, repo)}; logs to ${log}`);
   const out = openSync(log, 'a');
   try {
     return spawn(process.execPath, [...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', 'src/main.ts'], {
-      cwd: REPO,
+      cwd: repo,
       stdio: ['ignore', out, 'inherit'],
       env: { ...process.env, ...env },
     });
@@ -280,4 +307,33 @@ export function printRatio(label: string, ours: number, peer: number, unit: stri
 
 export function printValue(label: string, value: number, unit: string): void {
   console.log(`${label.padEnd(44)} ${fmt(value).padStart(9)} ${unit}`);
+}
+
+/** A row of an A/B table: every run of A and of B (run i of each made next to each other). */
+export interface AbRow {
+  label: string;
+  a: number[];
+  b: number[];
+  /** Throughputs true, durations and CPU false: says which way "A is better" reads. */
+  higherIsBetter: boolean;
+}
+
+/**
+ * The A/B table (BUILD_B): medians of A (this checkout) and B, B/A of the medians, the median of
+ * each round's own B/A ("paired": a slow minute of the machine weighs on both sides of it), and how
+ * A compares (+: A better, -: A worse; issue 24 asks for no row worse than -5%).
+ */
+export function printAbTable(rows: AbRow[], b: SyncgateVariant = BUILD_B!): void {
+  console.log(`\nA/B: A = ${describeBuild()}\n     B = ${describeBuild(b.repo)}`);
+  console.log(`${'measure'.padEnd(46)}${'A'.padStart(10)}${'B'.padStart(10)}${'B/A'.padStart(8)}${'paired'.padStart(8)}${'A vs B'.padStart(9)}`);
+  for (const { label, a, b: bs, higherIsBetter } of rows) {
+    const [ma, mb] = [median(a), median(bs)];
+    const n = Math.min(a.length, bs.length);
+    const paired = n > 0 ? median(Array.from({ length: n }, (_, i) => bs[i]! / a[i]!)) : Number.NaN;
+    // A's advantage in percent of B's figure, by the paired ratio (the steadier one).
+    const gain = higherIsBetter ? (1 / paired - 1) * 100 : (paired - 1) * 100;
+    const sign = gain >= 0 ? '+' : '';
+    console.log(`${label.padEnd(46)}${fmt(ma, 1).padStart(10)}${fmt(mb, 1).padStart(10)}${fmt(mb / ma).padStart(8)}${fmt(paired).padStart(8)}${`${sign}${fmt(gain, 1)}%`.padStart(9)}`);
+  }
+  console.log(`raw A/B: ${JSON.stringify(rows.map((r) => ({ label: r.label, a: r.a, b: r.b })))}`);
 }

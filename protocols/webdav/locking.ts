@@ -82,7 +82,9 @@ export async function lock(ctx: DavContext): Promise<void> {
 export async function unlock(ctx: DavContext): Promise<void> {
   const { req, conn, target, res } = ctx;
   if (target.root === null) throw new DavError(405, 'the list of roots cannot be locked');
-  const m = /^\s*<([^>]+)>\s*$/.exec(header(req, 'lock-token') ?? '');
+  // RFC 4918 10.5 asks for a Coded-URL (`<opaquelocktoken:...>`); the `webdav` npm client sends the
+  // bare URI, so a token without brackets is taken too (a token never holds spaces or brackets).
+  const m = /^\s*<([^<>\s]+)>\s*$/.exec(header(req, 'lock-token') ?? '') ?? /^\s*([a-z][a-z0-9+.-]*:[^<>\s]+)\s*$/i.exec(header(req, 'lock-token') ?? '');
   if (!m) throw new DavError(400, 'UNLOCK needs a Lock-Token header');
   if (isAppleDouble(ctx)) {
     res.statusCode = 204;

@@ -1,15 +1,20 @@
 /**
  * One linked folder kept in step with its root. A pass compares three things per path: the state
- * we last agreed on (ClientState), the folder now (scan), and the root's changes after our cursor;
+ * we last agreed on (ClientState), the folder now, and the root's changes after our cursor;
  * whichever side moved since the state wins, and when both did the gateway decides (our upload
  * names its base version: an outdated one becomes a conflict copy, never an overwrite).
+ * A full pass walks the whole folder (at start, after a reconnect, for `sync`); a watch pass looks
+ * only at the paths the watcher named and the changes the gateway pushed.
  * Per-file problems are results of the pass; only an unreachable gateway or a refused device stop it.
  */
-import path from 'node:path';
-import type { Ignore } from 'ignore';
 import type { WireChange, WireEntry } from '../sync-wire/index.js';
 import { ApiError, type Api } from './api.js';
-import { hashFile, ignored, loadIgnore, makeLocalDir, moveLocal, removeLocal, sameFingerprint, scan, statEntry, type LocalEntry } from './local.js';
+import { evictUnselected } from './evict.js';
+import { ignored, loadIgnore, makeLocalDir, removeLocal, sameFingerprint, statEntry, type LocalEntry } from './local.js';
+import { LocalDiff, type LocalChange } from './local-diff.js';
+import { applyRemoteMoves, fatal, sendLocalMoves } from './moves.js';
+import { fetchChanges, fetchFolder, lastPerPath, type RemoteChanges } from './remote-feed.js';
+import { Selection } from './selection.js';
 import type { ClientState, FileState, LinkRow } from './state.js';
 import { fetchFile, sendFile, type TransferOptions } from './transfers.js';
 
@@ -20,22 +25,31 @@ export interface PassReport {
   moved: number;
   conflicts: string[];
   errors: string[];
+  /** Paths whose local change could not be sent (a watch pass names them again later). */
+  failed: string[];
   bytesUp: number;
   bytesDown: number;
+  /** Local entries looked at (a watch pass: the paths named, not the whole folder). */
+  looked: number;
+  /** Pages of the feed fetched (a watch pass with the socket up applies the pushes: none). */
+  fetched: number;
 }
 
-const emptyReport = (): PassReport => ({ uploaded: 0, downloaded: 0, deleted: 0, moved: 0, conflicts: [], errors: [], bytesUp: 0, bytesDown: 0 });
+/** What a pass looks at: every local path or those named, and the feed fetched or the changes pushed. */
+export interface Scope {
+  local: 'all' | Iterable<string>;
+  remote: 'fetch' | { changes: WireChange[]; cursor: number };
+}
+
+export const FULL: Scope = { local: 'all', remote: 'fetch' };
+
+const emptyReport = (): PassReport => ({ uploaded: 0, downloaded: 0, deleted: 0, moved: 0, conflicts: [], errors: [], failed: [], bytesUp: 0, bytesDown: 0, looked: 0, fetched: 0 });
 
 function worked(r: PassReport): boolean {
   return r.uploaded + r.downloaded + r.deleted + r.moved > 0;
 }
 
-type Present = { kind: 'added' | 'modified'; entry: LocalEntry; sha256: string };
-type Gone = { kind: 'deleted'; state: FileState };
-type LocalChange = Present | Gone;
-
 const depth = (p: string) => p.split('/').length;
-const fatal = (err: unknown) => err instanceof ApiError && (err.code === 'UNREACHABLE' || err.code === 'UNAUTHENTICATED' || err.code === 'TOO_MANY_ATTEMPTS');
 
 export class LinkSync {
   constructor(
@@ -55,85 +69,72 @@ export class LinkSync {
     const total = emptyReport();
     for (let i = 0; i < 6; i += 1) {
       const r = await this.pass();
-      for (const k of ['uploaded', 'downloaded', 'deleted', 'moved', 'bytesUp', 'bytesDown'] as const) total[k] += r[k];
+      for (const k of ['uploaded', 'downloaded', 'deleted', 'moved', 'bytesUp', 'bytesDown', 'looked', 'fetched'] as const) total[k] += r[k];
       total.conflicts.push(...r.conflicts);
       total.errors.push(...r.errors);
+      total.failed.push(...r.failed);
       if (!worked(r)) break;
     }
-    await this.api.setCursor(this.link.root, this.link.cursor).catch((err: unknown) => {
-      if (fatal(err)) throw err;
-    });
+    await this.saveCursor();
     return total;
   }
 
-  /** The root's changes after the cursor, the last per path (a stale cursor: everything from 0). */
-  private async remoteChanges(): Promise<{ byPath: Map<string, WireChange>; cursor: number }> {
-    const byPath = new Map<string, WireChange>();
-    let after = this.link.cursor;
-    for (;;) {
-      let page;
-      try {
-        page = await this.api.changes(this.link.root, after);
-      } catch (err) {
-        if (err instanceof ApiError && err.code === 'STALE_CURSOR' && after > 0) {
-          // The gateway's feed does not reach our cursor (its data was restored): start over from 0,
-          // forgetting our bases; local files then upload with base 0 and conflict rather than overwrite.
-          this.state.reset(this.link.id);
-          this.link.cursor = 0;
-          byPath.clear();
-          after = 0;
-          continue;
-        }
-        throw err;
-      }
-      for (const c of page.changes) {
-        byPath.delete(c.path);
-        byPath.set(c.path, c);
-      }
-      after = page.cursor;
-      if (!page.more) return { byPath, cursor: after };
-    }
+  /** Tells the gateway how far we applied its feed (for `device list`; not needed to go on). */
+  async saveCursor(): Promise<void> {
+    await this.api.setCursor(this.link.root, this.link.cursor).catch((err: unknown) => {
+      if (fatal(err)) throw err;
+    });
   }
 
-  private async localChanges(ig: Ignore, files: Map<string, FileState>): Promise<{ changes: Map<string, LocalChange>; scanned: Map<string, LocalEntry> }> {
-    const scanned = await scan(this.link.dir, ig);
-    const changes = new Map<string, LocalChange>();
-    for (const [p, st] of files) {
-      if (!scanned.has(p) && !ignored(ig, p, st.kind)) changes.set(p, { kind: 'deleted', state: st });
-    }
-    for (const [p, e] of scanned) {
-      const st = files.get(p);
-      if (e.kind === 'dir') {
-        if (!st || st.kind !== 'dir') changes.set(p, { kind: st ? 'modified' : 'added', entry: e, sha256: '' });
-        continue;
-      }
-      if (st && st.kind === 'file' && sameFingerprint(st, e)) continue;
-      const sha256 = await hashFile(path.join(this.link.dir, p)).catch(() => null);
-      if (sha256 === null) continue; // gone meanwhile: the next pass sees it
-      if (st && st.kind === 'file' && st.sha256 === sha256) {
-        this.state.put(this.link.id, { ...st, size: e.size, mtimeMs: e.mtimeMs, ino: e.ino }); // touched, not changed
-        continue;
-      }
-      changes.set(p, { kind: st ? 'modified' : 'added', entry: e, sha256 });
-    }
-    return { changes, scanned };
+  selection(): Selection {
+    return new Selection(this.state.selection(this.link.id));
   }
 
-  async pass(): Promise<PassReport> {
+  async pass(scope: Scope = FULL): Promise<PassReport> {
     const report = emptyReport();
     const id = this.link.id;
-    const remote = await this.remoteChanges();
     const ig = await loadIgnore(this.link.dir);
-    const files = this.state.files(id);
+    const sel = this.selection();
+    const keep = (c: WireChange) => !ignored(ig, c.path, c.kind) && sel.includes(c.path, c.kind);
+    let remote: RemoteChanges;
+    if (scope.remote === 'fetch') remote = await fetchChanges(this.api, this.state, this.link, keep);
+    else {
+      const cursor = this.link.cursor;
+      remote = { byPath: lastPerPath(scope.remote.changes.filter((c) => c.seq > cursor), undefined, keep), cursor: Math.max(cursor, scope.remote.cursor) };
+    }
+    // Folders selected again since: the feed after our cursor does not hold them.
+    const refetch = this.state.refetches(id);
+    for (const top of refetch) await fetchFolder(this.api, this.link.root, top, remote.cursor, remote.byPath);
+
+    const diff = new LocalDiff(this.link.dir, id, this.state, ig, sel);
+    if (scope.local === 'all') {
+      await diff.tree('');
+      if (!sel.everything) report.deleted += await evictUnselected(this.state, this.link, sel, report);
+    } else for (const p of scope.local) await diff.path(p);
+    // The state of every path this pass is about, and our local view of each remote one.
+    const files = new Map<string, FileState>();
+    const row = (p: string) => {
+      if (files.has(p)) return;
+      const st = this.state.file(id, p);
+      if (st) files.set(p, st);
+    };
+    for (const [p, c] of remote.byPath) {
+      row(p);
+      if (c.oldPath) row(c.oldPath);
+      if (!diff.changes.has(p) && !diff.seen.has(p)) await diff.one(p, await statEntry(this.link.dir, p));
+    }
+    for (const [p, l] of diff.changes) if (l.kind === 'deleted') files.set(p, l.state);
+    else row(p);
     // What we already hold (our own changes coming back, or applied before a crash) needs nothing.
     for (const [p, c] of remote.byPath) {
       const st = files.get(p);
       const echo = st && !c.deleted && st.kind === c.kind && st.version === c.version && st.sha256 === c.sha256;
-      if (echo || (!st && c.deleted) || ignored(ig, p, c.kind)) remote.byPath.delete(p);
+      if (echo || (!st && c.deleted)) remote.byPath.delete(p);
     }
-    const { changes: local, scanned } = await this.localChanges(ig, files);
-    await this.applyRemoteMoves(remote.byPath, local, files, report);
-    await this.sendLocalMoves(remote.byPath, local, files, report);
+    const local = diff.changes;
+    const f = { files, remote: remote.byPath, local };
+    report.moved += await applyRemoteMoves(this.state, this.link, f);
+    report.moved += await sendLocalMoves(this.api, this.state, this.link, f);
 
     const paths = new Set([...remote.byPath.keys(), ...local.keys()]);
     const isRemoval = (p: string) => {
@@ -148,82 +149,30 @@ export class LinkSync {
       return ra ? depth(b) - depth(a) : depth(a) - depth(b) || (a < b ? -1 : 1);
     });
     let remoteFailed = false;
+    report.looked = diff.looked;
+    report.fetched = remote.pages ?? 0;
     for (const p of ordered) {
       const r = remote.byPath.get(p);
       const l = local.get(p);
+      const seen = l && l.kind !== 'deleted' ? l.entry : (diff.seen.get(p) ?? null);
       try {
-        await this.reconcile(p, r, l, files.get(p), scanned.get(p) ?? null, report);
+        await this.reconcile(p, r, l, files.get(p), seen, report);
       } catch (err) {
         if (fatal(err)) throw err;
         if (r) remoteFailed = true;
+        if (l) report.failed.push(p);
         report.errors.push(`${p}: ${(err as Error).message}`);
       }
     }
     // A change that could not be applied is asked for again: the cursor stays before it.
     if (!remoteFailed) {
-      this.link.cursor = remote.cursor;
-      this.state.setCursor(id, remote.cursor);
-    }
-    return report;
-  }
-
-  /** Remote renames replayed as local renames when our copy is the one that moved (no download). */
-  private async applyRemoteMoves(remote: Map<string, WireChange>, local: Map<string, LocalChange>, files: Map<string, FileState>, report: PassReport): Promise<void> {
-    const moves = [...remote.values()].filter((c) => c.op === 'move-in' && c.oldPath && !c.deleted).sort((a, b) => a.seq - b.seq);
-    for (const c of moves) {
-      const from = c.oldPath!;
-      const st = files.get(from);
-      if (!st || local.has(from) || local.has(c.path) || st.kind !== c.kind || (c.kind === 'file' && st.sha256 !== c.sha256)) continue;
-      if (await statEntry(this.link.dir, c.path)) continue;
-      if (!(await statEntry(this.link.dir, from))) continue;
-      const moved = await moveLocal(this.link.dir, from, c.path);
-      this.rename(files, from, c.path);
-      this.state.put(this.link.id, { path: c.path, kind: c.kind, version: c.version, sha256: c.sha256, size: moved.size, mtimeMs: moved.mtimeMs, ino: moved.ino });
-      files.set(c.path, { path: c.path, kind: c.kind, version: c.version, sha256: c.sha256, size: moved.size, mtimeMs: moved.mtimeMs, ino: moved.ino });
-      remote.delete(c.path);
-      report.moved += 1;
-    }
-  }
-
-  /** Local renames (same inode under a new name) sent as moves, so history follows the file. */
-  private async sendLocalMoves(remote: Map<string, WireChange>, local: Map<string, LocalChange>, files: Map<string, FileState>, report: PassReport): Promise<void> {
-    const added = [...local.values()].filter((c): c is Present => c.kind === 'added');
-    const gone = [...local.values()].filter((c): c is Gone => c.kind === 'deleted').sort((a, b) => depth(a.state.path) - depth(b.state.path));
-    for (const d of gone) {
-      const from = d.state.path;
-      if (!local.has(from) || remote.has(from)) continue; // handled with its folder already
-      const to = added.find((a) => local.get(a.entry.path) === a && a.entry.ino === d.state.ino && a.entry.kind === d.state.kind && (a.entry.kind === 'dir' || a.sha256 === d.state.sha256));
-      if (!to || remote.has(to.entry.path)) continue;
-      try {
-        const res = await this.api.move(this.link.root, from, to.entry.path, d.state.kind === 'file' ? d.state.version : undefined);
-        this.rename(files, from, to.entry.path);
-        this.state.put(this.link.id, { path: to.entry.path, kind: d.state.kind, version: res.entry.version, sha256: d.state.sha256, size: to.entry.size, mtimeMs: to.entry.mtimeMs, ino: to.entry.ino });
-        // Everything below a moved folder moved with it.
-        for (const p of [...local.keys()]) if (p === from || p.startsWith(`${from}/`) || p === to.entry.path || p.startsWith(`${to.entry.path}/`)) {
-          const c = local.get(p)!;
-          if (c.kind === 'deleted' || (c.kind === 'added' && files.has(p))) local.delete(p);
-        }
-        local.delete(from);
-        local.delete(to.entry.path);
-        report.moved += 1;
-      } catch (err) {
-        if (fatal(err)) throw err;
-        // Refused (changed meanwhile, target exists): sent as a delete and an upload instead.
+      for (const top of refetch) this.state.doneRefetch(id, top);
+      if (remote.cursor !== this.link.cursor) {
+        this.link.cursor = remote.cursor;
+        this.state.setCursor(id, remote.cursor);
       }
     }
-  }
-
-  /** Rewrites the state of `from` (and below it) to `to`, keeping bases: the gateway moved them as they were. */
-  private rename(files: Map<string, FileState>, from: string, to: string): void {
-    for (const [p, st] of [...files]) {
-      if (p !== from && !p.startsWith(`${from}/`)) continue;
-      const np = to + p.slice(from.length);
-      this.state.drop(this.link.id, p);
-      files.delete(p);
-      const moved = { ...st, path: np };
-      this.state.put(this.link.id, moved);
-      files.set(np, moved);
-    }
+    return report;
   }
 
   private async reconcile(p: string, r: WireChange | undefined, l: LocalChange | undefined, st: FileState | undefined, seen: LocalEntry | null, report: PassReport): Promise<void> {
@@ -322,8 +271,9 @@ export class LinkSync {
 
   /** Local changes not sent yet (for status), without sending anything. */
   async pendingLocal(): Promise<number> {
-    const ig = await loadIgnore(this.link.dir);
-    return (await this.localChanges(ig, this.state.files(this.link.id))).changes.size;
+    const diff = new LocalDiff(this.link.dir, this.link.id, this.state, await loadIgnore(this.link.dir), this.selection());
+    await diff.tree('');
+    return diff.changes.size;
   }
 
   /** Whether a change pushed by the gateway concerns us (not our own echo). */

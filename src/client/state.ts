@@ -1,7 +1,8 @@
 /**
  * The client's local state in SQLite (outside the synced folder): linked folders with their cursor,
  * and per path the base version we hold with its hash and the fingerprint (size, mtime, inode) it
- * had on disk, so a restart knows what changed without uploading everything again.
+ * had on disk, so a restart knows what changed without uploading everything again. Rows are read
+ * by path or by folder (a watch pass touches a few paths, never the whole table) or streamed.
  */
 import Database from 'better-sqlite3';
 import path from 'node:path';
@@ -25,6 +26,12 @@ export interface FileState {
   ino: number;
 }
 
+/** A selective-sync rule of a link: `only` (sync just these sub-folders) or `exclude` (never these). */
+export interface SelectionRule {
+  path: string;
+  rule: 'only' | 'exclude';
+}
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS links (id INTEGER PRIMARY KEY, dir TEXT NOT NULL UNIQUE, root TEXT NOT NULL, cursor INTEGER NOT NULL DEFAULT 0, last_sync_at INTEGER);
 CREATE TABLE IF NOT EXISTS files (
@@ -34,16 +41,34 @@ CREATE TABLE IF NOT EXISTS files (
 CREATE TABLE IF NOT EXISTS uploads (
   link_id INTEGER NOT NULL REFERENCES links(id) ON DELETE CASCADE, path TEXT NOT NULL, sha256 TEXT NOT NULL, id TEXT NOT NULL,
   PRIMARY KEY (link_id, path, sha256)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS selection (
+  link_id INTEGER NOT NULL REFERENCES links(id) ON DELETE CASCADE, path TEXT NOT NULL, rule TEXT NOT NULL,
+  PRIMARY KEY (link_id, path)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS refetch (
+  link_id INTEGER NOT NULL REFERENCES links(id) ON DELETE CASCADE, path TEXT NOT NULL,
+  PRIMARY KEY (link_id, path)) WITHOUT ROWID;
 `;
+
+const COLS = 'path, kind, version, sha256, size, mtime_ms AS mtimeMs, ino';
 
 export class ClientState {
   readonly db: Database.Database;
+  private readonly stmts = new Map<string, Database.Statement>();
 
   constructor(home: string) {
     this.db = new Database(path.join(home, 'state.db'));
     this.db.pragma('journal_mode = WAL');
+    // WAL with NORMAL: a commit is not fsynced (the file writes are); a power cut may lose the last
+    // rows, which the next pass finds again by hash. Per-commit fsyncs cost each watch pass milliseconds.
+    this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.db.exec(SCHEMA);
+  }
+
+  private q(sql: string): Database.Statement {
+    let s = this.stmts.get(sql);
+    if (!s) this.stmts.set(sql, (s = this.db.prepare(sql)));
+    return s;
   }
 
   close(): void {
@@ -51,51 +76,107 @@ export class ClientState {
   }
 
   links(): LinkRow[] {
-    return this.db.prepare('SELECT id, dir, root, cursor, last_sync_at AS lastSyncAt FROM links ORDER BY dir').all() as LinkRow[];
+    return this.q('SELECT id, dir, root, cursor, last_sync_at AS lastSyncAt FROM links ORDER BY dir').all() as LinkRow[];
   }
 
   link(dir: string, root: string): LinkRow {
-    this.db.prepare('INSERT INTO links (dir, root) VALUES (?, ?) ON CONFLICT(dir) DO UPDATE SET root = excluded.root').run(dir, root);
+    this.q('INSERT INTO links (dir, root) VALUES (?, ?) ON CONFLICT(dir) DO UPDATE SET root = excluded.root').run(dir, root);
     return this.links().find((l) => l.dir === dir)!;
   }
 
   unlink(dir: string): boolean {
-    return this.db.prepare('DELETE FROM links WHERE dir = ?').run(dir).changes > 0;
+    return this.q('DELETE FROM links WHERE dir = ?').run(dir).changes > 0;
   }
 
   setCursor(linkId: number, cursor: number): void {
-    this.db.prepare('UPDATE links SET cursor = ?, last_sync_at = ? WHERE id = ?').run(cursor, Date.now(), linkId);
+    this.q('UPDATE links SET cursor = ?, last_sync_at = ? WHERE id = ?').run(cursor, Date.now(), linkId);
   }
 
-  files(linkId: number): Map<string, FileState> {
-    const rows = this.db.prepare('SELECT path, kind, version, sha256, size, mtime_ms AS mtimeMs, ino FROM files WHERE link_id = ?').all(linkId) as FileState[];
-    return new Map(rows.map((r) => [r.path, r]));
+  /**
+   * The rows below the folder `top` ('' = all) in pages of 2,000 (a full pass of 100,000 files never
+   * holds them all); writes between pages are fine (no statement stays open).
+   */
+  *pagesUnder(linkId: number, top: string): Generator<FileState> {
+    const [lo, hi] = top ? [`${top}/`, `${top}0`] : ['', '\u{10FFFF}'];
+    let after = '';
+    for (;;) {
+      const rows = this.q(`SELECT ${COLS} FROM files WHERE link_id = ? AND path >= ? AND path < ? AND path > ? ORDER BY path LIMIT 2000`).all(linkId, lo, hi, after) as FileState[];
+      yield* rows;
+      if (rows.length < 2000) return;
+      after = rows[rows.length - 1]!.path;
+    }
+  }
+
+  count(linkId: number): number {
+    return (this.q('SELECT count(*) AS n FROM files WHERE link_id = ?').get(linkId) as { n: number }).n;
+  }
+
+  file(linkId: number, p: string): FileState | undefined {
+    return this.q(`SELECT ${COLS} FROM files WHERE link_id = ? AND path = ?`).get(linkId, p) as FileState | undefined;
+  }
+
+  /** The rows strictly below the folder `p` ('' = all). */
+  under(linkId: number, p: string): FileState[] {
+    if (!p) return this.q(`SELECT ${COLS} FROM files WHERE link_id = ?`).all(linkId) as FileState[];
+    // '/' + 1 is '0': the range [p/, p0) holds exactly the paths below p.
+    return this.q(`SELECT ${COLS} FROM files WHERE link_id = ? AND path >= ? AND path < ?`).all(linkId, `${p}/`, `${p}0`) as FileState[];
   }
 
   put(linkId: number, f: FileState): void {
-    this.db
-      .prepare('INSERT OR REPLACE INTO files (link_id, path, kind, version, sha256, size, mtime_ms, ino) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+    this.q('INSERT OR REPLACE INTO files (link_id, path, kind, version, sha256, size, mtime_ms, ino) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
       .run(linkId, f.path, f.kind, f.version, f.sha256, f.size, Math.trunc(f.mtimeMs), f.ino);
   }
 
   drop(linkId: number, p: string): void {
-    this.db.prepare('DELETE FROM files WHERE link_id = ? AND path = ?').run(linkId, p);
+    this.q('DELETE FROM files WHERE link_id = ? AND path = ?').run(linkId, p);
+  }
+
+  /** Renames `from` and everything below it to `to`, keeping bases (the gateway moved them as they were). */
+  renameTree(linkId: number, from: string, to: string): FileState[] {
+    const rows = [this.file(linkId, from), ...this.under(linkId, from)].filter((r): r is FileState => r !== undefined);
+    const moved = rows.map((r) => ({ ...r, path: to + r.path.slice(from.length) }));
+    this.db.transaction(() => {
+      for (const r of rows) this.drop(linkId, r.path);
+      for (const r of moved) this.put(linkId, r);
+    })();
+    return moved;
   }
 
   /** A resumable upload under way for this content of this path (survives a crash). */
   uploadOf(linkId: number, p: string, sha256: string): string | undefined {
-    const row = this.db.prepare('SELECT id FROM uploads WHERE link_id = ? AND path = ? AND sha256 = ?').get(linkId, p, sha256) as { id: string } | undefined;
+    const row = this.q('SELECT id FROM uploads WHERE link_id = ? AND path = ? AND sha256 = ?').get(linkId, p, sha256) as { id: string } | undefined;
     return row?.id;
   }
 
   setUpload(linkId: number, p: string, sha256: string, id: string | null): void {
-    if (id === null) this.db.prepare('DELETE FROM uploads WHERE link_id = ? AND path = ?').run(linkId, p);
-    else this.db.prepare('INSERT OR REPLACE INTO uploads (link_id, path, sha256, id) VALUES (?, ?, ?, ?)').run(linkId, p, sha256, id);
+    if (id === null) this.q('DELETE FROM uploads WHERE link_id = ? AND path = ?').run(linkId, p);
+    else this.q('INSERT OR REPLACE INTO uploads (link_id, path, sha256, id) VALUES (?, ?, ?, ?)').run(linkId, p, sha256, id);
   }
 
   /** Forgets everything known of a link's files (a rescan after a stale cursor). */
   reset(linkId: number): void {
-    this.db.prepare('DELETE FROM files WHERE link_id = ?').run(linkId);
-    this.db.prepare('UPDATE links SET cursor = 0 WHERE id = ?').run(linkId);
+    this.q('DELETE FROM files WHERE link_id = ?').run(linkId);
+    this.q('UPDATE links SET cursor = 0 WHERE id = ?').run(linkId);
+  }
+
+  selection(linkId: number): SelectionRule[] {
+    return this.q('SELECT path, rule FROM selection WHERE link_id = ? ORDER BY path').all(linkId) as SelectionRule[];
+  }
+
+  /** Replaces a link's rules; folders that become selected are fetched whole at the next pass. */
+  setSelection(linkId: number, rules: SelectionRule[], fetch: string[]): void {
+    this.db.transaction(() => {
+      this.q('DELETE FROM selection WHERE link_id = ?').run(linkId);
+      for (const r of rules) this.q('INSERT OR REPLACE INTO selection (link_id, path, rule) VALUES (?, ?, ?)').run(linkId, r.path, r.rule);
+      for (const p of fetch) this.q('INSERT OR REPLACE INTO refetch (link_id, path) VALUES (?, ?)').run(linkId, p);
+    })();
+  }
+
+  refetches(linkId: number): string[] {
+    return (this.q('SELECT path FROM refetch WHERE link_id = ?').all(linkId) as { path: string }[]).map((r) => r.path);
+  }
+
+  doneRefetch(linkId: number, p: string): void {
+    this.q('DELETE FROM refetch WHERE link_id = ? AND path = ?').run(linkId, p);
   }
 }

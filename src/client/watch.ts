@@ -1,23 +1,26 @@
 /**
- * `sync --watch`: an initial pass per linked folder, then real time: the folder's watcher and the
- * gateway's pushed changes (WebSocket) each schedule a pass. Without the socket the client pages
- * the feed on a timer; an unreachable gateway is retried with backoff, local edits kept meanwhile.
+ * `sync --watch`: a full pass per link at start, then real time. A local edit names its path (the
+ * folder watcher) and only those paths are looked at, after a short settle (debounceMs); a change
+ * pushed by the gateway (WebSocket) is applied from the push itself, with no round trip and no
+ * scan. A full pass again only after a reconnect, when the watcher lost events, or every
+ * fullEveryMs as a safety net. While the socket is down, the feed is paged every pollMs. An
+ * unreachable gateway keeps local edits (they wait in the pending set) and retries with backoff.
  */
-import path from 'node:path';
-import { watch } from 'chokidar';
 import WebSocket from 'ws';
-import { WS_PATH, isServerMessage, type ServerMessage } from '../sync-wire/index.js';
+import { WS_PATH, isServerMessage, type ServerMessage, type WireChange } from '../sync-wire/index.js';
 import { ApiError } from './api.js';
-import type { LinkSync, PassReport } from './engine.js';
-import { isInternal } from './local.js';
+import { FULL, type LinkSync, type PassReport, type Scope } from './engine.js';
+import { watchFolder, type FolderWatch } from './folder-watch.js';
 
 export interface WatchOptions {
   url: string;
   token: string;
-  /** How long edits settle before a pass (ms). */
+  /** How long local edits settle before a pass (ms). */
   debounceMs?: number;
-  /** Paging interval while the socket is down, and the safety pass interval while it is up. */
+  /** Paging interval while the socket is down. */
   pollMs?: number;
+  /** A full pass this often even when nothing was missed (ms). */
+  fullEveryMs?: number;
   say: (line: string) => void;
   onPass?: (link: LinkSync, r: PassReport) => void;
 }
@@ -30,55 +33,125 @@ export interface Watching {
 
 class Runner {
   private running = false;
-  private again = false;
   private timer: NodeJS.Timeout | null = null;
+  private timerAt = 0;
   private backoff = 0;
+  private pending = new Set<string>();
+  private full = true;
+  /** Changes pushed since the subscription from `pushFrom` (null: no socket, the feed is paged). */
+  private pushed: WireChange[] = [];
+  private pushedCursor = 0;
+  private pushFrom: number | null = null;
+  private cursorSave: NodeJS.Timeout | null = null;
+  private savedCursor: number;
   stopped = false;
+  firstPass: Promise<void>;
+  private firstDone!: () => void;
 
   constructor(
     readonly sync: LinkSync,
     private readonly opts: WatchOptions,
-  ) {}
+  ) {
+    this.savedCursor = sync.link.cursor;
+    this.firstPass = new Promise((r) => (this.firstDone = r));
+  }
 
-  schedule(delay = this.opts.debounceMs ?? 25): void {
+  touch(rel: string): void {
+    this.pending.add(rel);
+    this.schedule(this.opts.debounceMs ?? 5);
+  }
+
+  needFull(): void {
+    this.full = true;
+    this.schedule(0);
+  }
+
+  subscribed(from: number | null): void {
+    this.pushFrom = from;
+    this.pushed = [];
+  }
+
+  push(changes: WireChange[], cursor: number): void {
+    if (this.pushFrom === null) return;
+    for (const c of changes) if (c.seq > this.sync.link.cursor) this.pushed.push(c);
+    this.pushedCursor = cursor;
+    // A change of another device starts a pass at once; our own echoes only move the cursor, lazily.
+    this.schedule(changes.some((c) => this.sync.isForeign(c)) ? 0 : 250);
+  }
+
+  schedule(delay: number): void {
     if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
+    const at = Date.now() + delay;
+    if (this.timer && this.timerAt <= at) return;
     if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
     this.timer = setTimeout(() => void this.run(), delay);
+  }
+
+  private scope(): Scope {
+    const live = this.pushFrom !== null && this.sync.link.cursor >= this.pushFrom;
+    if (this.full) return FULL;
+    const local = this.pending;
+    this.pending = new Set();
+    return { local, remote: live ? { changes: this.pushed, cursor: this.pushedCursor } : 'fetch' };
   }
 
   async run(): Promise<void> {
     this.timer = null;
-    if (this.running || this.stopped) return;
+    if (this.stopped) return;
+    if (this.running) {
+      this.schedule(5); // after the pass under way
+      return;
+    }
     this.running = true;
-    this.again = false;
+    const wasFull = this.full;
+    const scope = this.scope();
+    this.full = false;
     try {
-      const r = await this.sync.syncOnce();
+      const r = await this.sync.pass(scope);
       this.backoff = 0;
+      this.pushed = this.pushed.filter((c) => c.seq > this.sync.link.cursor);
       this.opts.onPass?.(this.sync, r);
       for (const c of r.conflicts) this.opts.say(`conflict: ${c} keeps the other version (${this.sync.link.dir})`);
       for (const e of r.errors) this.opts.say(`not synced: ${e}`);
+      // What could not be sent is tried again later (not at once: the same error would repeat).
+      if (r.failed.length) setTimeout(() => {
+        for (const p of r.failed) this.pending.add(p);
+        this.schedule(0);
+      }, 2000).unref();
+      this.saveCursorSoon();
     } catch (err) {
+      // Nothing is lost: the paths wait, and the next pass (a full one) finds everything again.
+      if (scope.local !== 'all') for (const p of scope.local) this.pending.add(p);
+      this.full = this.full || wasFull || (err instanceof ApiError && err.code === 'STALE_CURSOR');
       const unreachable = err instanceof ApiError && err.code === 'UNREACHABLE';
       this.backoff = Math.min(30_000, this.backoff ? this.backoff * 2 : 1000);
       this.opts.say(unreachable ? `${(err as Error).message}; local edits are kept, retrying in ${this.backoff / 1000}s` : `sync failed: ${(err as Error).message}`);
       if (err instanceof ApiError && err.code === 'UNAUTHENTICATED') {
         this.opts.say('this device was refused (revoked?): run `syncgate client login` again');
         this.stopped = true;
-      } else this.again = true;
+      } else this.schedule(this.backoff);
     } finally {
       this.running = false;
+      if (wasFull) this.firstDone();
     }
-    if (this.again) this.schedule(this.backoff || undefined);
+  }
+
+  private saveCursorSoon(): void {
+    if (this.cursorSave || this.sync.link.cursor === this.savedCursor) return;
+    this.cursorSave = setTimeout(() => {
+      this.cursorSave = null;
+      const c = this.sync.link.cursor;
+      void this.sync.saveCursor().then(() => (this.savedCursor = c), () => undefined);
+    }, 1000);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.cursorSave) clearTimeout(this.cursorSave);
     while (this.running) await new Promise((r) => setTimeout(r, 10));
+    if (this.sync.link.cursor !== this.savedCursor) await this.sync.saveCursor().catch(() => undefined);
   }
 }
 
@@ -86,22 +159,33 @@ export function watchLinks(links: LinkSync[], opts: WatchOptions): Watching {
   const runners = links.map((l) => new Runner(l, opts));
   const byRoot = new Map<string, Runner[]>();
   for (const r of runners) byRoot.set(r.sync.link.root, [...(byRoot.get(r.sync.link.root) ?? []), r]);
-  const watchers = runners.map((r) =>
-    watch(r.sync.link.dir, { ignoreInitial: true, ignored: (p) => isInternal(path.basename(p)) }).on('all', () => r.schedule()),
+  let closed = false;
+  const folders: FolderWatch[] = [];
+  const watching = Promise.all(
+    runners.map((r) =>
+      watchFolder(r.sync.link.dir, (rel) => r.touch(rel), (why) => {
+        opts.say(`the folder watcher lost track (${why}): a full pass follows`);
+        r.needFull();
+      }).then((w) => (closed ? w.close() : folders.push(w))),
+    ),
   );
-  const ready = Promise.all(runners.map((r) => r.run())).then(() => undefined);
+  // The watches are in place before the first pass: nothing made meanwhile is missed.
+  const ready = watching.then(async () => {
+    for (const r of runners) r.schedule(0);
+    await Promise.all(runners.map((r) => r.firstPass));
+  });
 
   let ws: WebSocket | null = null;
-  let closed = false;
   let wsBackoff = 0;
   let reconnect: NodeJS.Timeout | null = null;
   let socketUp = false;
-  let ticks = 0;
+  let everUp = false;
   const poll = setInterval(() => {
-    // Paging instead of pushes while the socket is down; a slow safety pass while it is up.
-    ticks += 1;
-    if (!socketUp || ticks % 12 === 0) for (const r of runners) r.schedule(0);
+    if (!socketUp) for (const r of runners) r.schedule(0); // paging instead of pushes
   }, opts.pollMs ?? 5000);
+  const safety = setInterval(() => {
+    for (const r of runners) r.needFull();
+  }, opts.fullEveryMs ?? 10 * 60_000);
   const connect = () => {
     if (closed) return;
     const u = new URL(WS_PATH, opts.url.replace(/^http/, 'ws'));
@@ -109,7 +193,15 @@ export function watchLinks(links: LinkSync[], opts: WatchOptions): Watching {
     ws.on('open', () => {
       socketUp = true;
       wsBackoff = 0;
-      for (const r of runners) ws!.send(JSON.stringify({ type: 'subscribe', root: r.sync.link.root, after: r.sync.link.cursor }));
+      for (const [root, rs] of byRoot) {
+        const after = Math.min(...rs.map((r) => r.sync.link.cursor));
+        for (const r of rs) {
+          r.subscribed(after);
+          if (everUp) r.needFull(); // what happened while the socket was down
+        }
+        ws!.send(JSON.stringify({ type: 'subscribe', root, after }));
+      }
+      everUp = true;
     });
     ws.on('message', (data) => {
       let m: ServerMessage;
@@ -120,27 +212,29 @@ export function watchLinks(links: LinkSync[], opts: WatchOptions): Watching {
       } catch {
         return;
       }
-      // No debounce for pushes: the gateway already has the whole change.
-      if (m.type === 'changes' && m.changes.some((c) => runners.some((r) => r.sync.isForeign(c)))) for (const r of byRoot.get(m.root) ?? []) r.schedule(0);
-      if (m.type === 'error' && m.code === 'STALE_CURSOR') for (const r of byRoot.get(m.root ?? '') ?? []) r.schedule(0);
+      if (m.type === 'changes') for (const r of byRoot.get(m.root) ?? []) r.push(m.changes, m.cursor);
+      if (m.type === 'error' && m.code === 'STALE_CURSOR') for (const r of byRoot.get(m.root ?? '') ?? []) r.needFull();
     });
     ws.on('error', () => undefined); // 'close' follows
     ws.on('close', () => {
       socketUp = false;
+      for (const r of runners) r.subscribed(null);
       if (closed) return;
       wsBackoff = Math.min(30_000, wsBackoff ? wsBackoff * 2 : 500);
       reconnect = setTimeout(connect, wsBackoff);
     });
   };
-  void ready.then(connect);
+  connect();
   return {
     ready,
     async stop() {
       closed = true;
       clearInterval(poll);
+      clearInterval(safety);
       if (reconnect) clearTimeout(reconnect);
       ws?.terminate();
-      await Promise.all(watchers.map((w) => w.close()));
+      await watching;
+      for (const f of folders) f.close();
       await Promise.all(runners.map((r) => r.stop()));
     },
   };

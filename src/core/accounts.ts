@@ -5,6 +5,7 @@ import type { CoreContext } from './context.js';
 import { fail, isCoreError } from './errors.js';
 import type { LoginGuard } from './guard.js';
 import type { Protocol, Session, SessionUser } from './session.js';
+import { VerifiedPasswords } from './verified-passwords.js';
 
 export interface UserInfo {
   id: number;
@@ -41,16 +42,8 @@ const SESSION_SEEN_GRANULARITY_MS = 60_000;
 
 /** Users, passwords (Argon2id), API tokens, login sessions, devices, and authentication. */
 export class Accounts {
-  /**
-   * Passwords verified in the last minute. Argon2id costs tens of milliseconds by design; WebDAV and
-   * REST clients send Basic credentials on every request. Keyed by SHA-256 over a per-process random
-   * key, the name and the password, so a memory dump holds no plain hash of a password to guess
-   * against. A change made here forgets the user's entries at once; one made by an admin command
-   * beside the gateway acts within the minute. A hit answers without reading the database (the user as verified).
-   */
-  private readonly verified = new Map<string, { user: SessionUser; until: number }>();
-  /** Secret of this process, so the map's keys reveal nothing of the passwords. */
-  private readonly verifiedKey = randomToken();
+  /** Passwords verified recently: see verified-passwords.ts for what a hit may skip and why. */
+  private readonly verified: VerifiedPasswords;
 
   /**
    * A hash of a random secret at the configured cost: unknown and disabled users are verified
@@ -67,6 +60,7 @@ export class Accounts {
   ) {
     this.verify = opts.verify ?? secretMatches;
     this.now = opts.now ?? Date.now;
+    this.verified = new VerifiedPasswords(this.now);
     this.sessionIdleMs = opts.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS;
   }
 
@@ -128,13 +122,11 @@ export class Accounts {
   async authenticate(name: string, secret: string, meta: { address?: string; protocol: Protocol }): Promise<SessionUser> {
     const delay = this.guard.check(meta.address, name);
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-    // SHA-256 of key, name and secret in one call: the key is never shown, so the lookup needs no
-    // HMAC (whose object per call cost more than the rest of a cache hit).
-    const key = secret.startsWith(TOKEN_PREFIX) ? '' : sha256Hex(`${this.verifiedKey}\u0000${name}\u0000${secret}`);
-    const hit = this.verified.get(key);
-    if (hit && hit.until > Date.now()) {
+    const key = secret.startsWith(TOKEN_PREFIX) ? '' : this.verified.keyOf(name, secret);
+    const hit = key === '' ? undefined : this.verified.hit(key, () => this.ctx.accounts.userByName(name));
+    if (hit) {
       this.guard.succeeded(meta.address, name);
-      return hit.user;
+      return hit;
     }
     const u = this.ctx.accounts.userByName(name);
     const usable = u !== undefined && !u.disabled;
@@ -147,9 +139,9 @@ export class Accounts {
       if (ok) this.ctx.accounts.touchToken(token!.id);
     } else if (usable) {
       if (await this.verify(u.passwordHash, secret)) {
-        // Verified afresh (first time, or the minute ran out): remember it for the next minute.
+        // Verified afresh (first time, or the account changed since): remember it.
         ok = true;
-        this.remember(key, Object.freeze(sessionUser(u)));
+        this.verified.remember(key, Object.freeze(sessionUser(u)), u);
       }
     } else {
       await this.verify(await this.dummy(), secret);
@@ -168,14 +160,9 @@ export class Accounts {
     return this.dummyHash;
   }
 
-  private remember(key: string, user: SessionUser): void {
-    if (this.verified.size > 10_000) this.verified.clear();
-    this.verified.set(key, { user, until: Date.now() + 60_000 });
-  }
-
   /** A changed password, a disabled or deleted account: forget its verified passwords at once. */
   private forget(userId: number): void {
-    for (const [k, v] of this.verified) if (v.user.id === userId) this.verified.delete(k);
+    this.verified.forget(userId);
   }
 
   /** For bearer tokens without a user name (REST scripts). */

@@ -20,9 +20,11 @@ export interface CoreContext {
   log: Logger;
   /** Names matched by this are neither recorded nor listed (AppleDouble, our own temp files). */
   isIgnoredName: (name: string) => boolean;
+  /** The core's clock (CoreOptions.now): expiries of locks, retention ages, link ends; tests set it. */
+  now: () => number;
 }
 
-export function createContext(db: Db, store: ContentStore, log: Logger, ignoredNames: string[] = []): CoreContext {
+export function createContext(db: Db, store: ContentStore, log: Logger, ignoredNames: string[] = [], now: () => number = Date.now): CoreContext {
   const ignored = new Set(ignoredNames);
   const bus = new ChangeBus();
   return {
@@ -34,6 +36,7 @@ export function createContext(db: Db, store: ContentStore, log: Logger, ignoredN
     bus,
     durable: new Durability(() => commitUnsynced(db), walFileOf(db), store, bus, log),
     log,
+    now,
     isIgnoredName: (name) => name.startsWith('.syncgate-') || ignored.has(name) || (ignored.has('._*') && name.startsWith('._')),
   };
 }

@@ -88,10 +88,11 @@ export async function createCore(opts: CoreOptions): Promise<CoreParts> {
   const store = new ContentStore(opts.dataDir);
   await store.init({ dropStaging: !opts.beside });
   const db = openDb(opts.dbFile);
-  const ctx = createContext(db, store, opts.log.child({ category: 'core' }), opts.ignoredNames);
+  const now = opts.now ?? Date.now;
+  const ctx = createContext(db, store, opts.log.child({ category: 'core' }), opts.ignoredNames, now);
   const roots = new Roots(ctx, opts.allowedRootParents);
-  const guard = new LoginGuard(opts.guard, new LoginFailuresRepo(db), opts.now);
-  const accounts = new Accounts(ctx, guard, opts.kdf, { now: opts.now, sessionIdleMs: opts.sessionIdleMs });
+  const guard = new LoginGuard(opts.guard, new LoginFailuresRepo(db), now);
+  const accounts = new Accounts(ctx, guard, opts.kdf, { now, sessionIdleMs: opts.sessionIdleMs });
   const locks = new Locks(ctx);
   const properties = new Properties(ctx);
   const retention = new Retention(ctx);
@@ -100,7 +101,6 @@ export async function createCore(opts: CoreOptions): Promise<CoreParts> {
   const writer = new VfsWriter(ctx, roots, reconciler, locks, properties, retention, opts.maxFileBytes);
   const restorer = new VfsRestore(ctx, roots, reconciler, locks, reader, writer);
   const vfs = new Vfs(reader, writer, restorer);
-  const now = opts.now ?? Date.now;
   const shares = new ShareLinks(ctx, roots, accounts, guard, { now, ...opts.shares, vfs });
   const uploads = new ResumableUploads(store.uploadDir, roots, writer, now, undefined, opts.uploads);
   const devices = new Devices(ctx, accounts, roots, guard, now);

@@ -33,8 +33,12 @@ export class Locks {
    */
   private readonly unlocked = new Set<number>();
 
+  /** The core's clock: a lock's timeout runs on it, so tests of expiry set time instead of sleeping. */
+  private readonly now: () => number;
+
   constructor(ctx: CoreContext) {
     this.repo = new LocksRepo(ctx.db);
+    this.now = ctx.now;
   }
 
   private live(rootId: number): LockRow[] {
@@ -44,7 +48,7 @@ export class Locks {
       this.unlocked.add(rootId);
       return [];
     }
-    const now = Date.now();
+    const now = this.now();
     const rows = this.repo.ofRoot(rootId);
     if (rows.every((l) => l.expiresAt >= now)) return rows;
     this.repo.deleteExpired(now);
@@ -79,7 +83,7 @@ export class Locks {
       userId: session.user.id,
       owner: req.owner,
       timeoutSec,
-      expiresAt: Date.now() + timeoutSec * 1000,
+      expiresAt: this.now() + timeoutSec * 1000,
     });
   }
 
@@ -87,7 +91,7 @@ export class Locks {
     const lock = this.covering(rootId, path).find((l) => l.token === token);
     if (!lock || lock.userId !== session.user.id) fail('PRECONDITION_FAILED', 'no such lock on this resource');
     const t = Math.max(1, Math.min(timeoutSec, MAX_TIMEOUT));
-    return this.repo.refresh(token, t, Date.now() + t * 1000)!;
+    return this.repo.refresh(token, t, this.now() + t * 1000)!;
   }
 
   unlock(session: Session, rootId: number, path: string, token: string): void {

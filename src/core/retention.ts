@@ -66,7 +66,7 @@ export class Retention {
   async pruneAfterChange(h: RootHandle, path: string): Promise<number> {
     const policy = this.policy(h);
     if (policy.mode === 'all') return 0;
-    return this.apply(versionsToPrune(policy, this.ctx.files.versions(h.row.id, path), Date.now()));
+    return this.apply(versionsToPrune(policy, this.ctx.files.versions(h.row.id, path), this.ctx.now()));
   }
 
   /** Time-based policies also need a sweep (run at start-up and daily by the app). */
@@ -75,7 +75,7 @@ export class Retention {
     if (policy.mode === 'all') return 0;
     let n = 0;
     for (const e of this.ctx.files.subtree(h.row.id, '', true)) {
-      n += await this.apply(versionsToPrune(policy, this.ctx.files.versions(h.row.id, e.path), Date.now()));
+      n += await this.apply(versionsToPrune(policy, this.ctx.files.versions(h.row.id, e.path), this.ctx.now()));
     }
     return n;
   }

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readdir, rm, symlink, mkdir as fsMkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -137,58 +137,7 @@ async function fsMkdirTemp(): Promise<string> {
   return d;
 }
 
-describe('password verification cache', () => {
-  it('forgets a verified password when it changes or the account is disabled', async () => {
-    const { accounts } = t.core;
-    await accounts.createUser('dave', 'dave-password');
-    await accounts.authenticate('dave', 'dave-password', { protocol: 'webdav' });
-    await accounts.setPassword('dave', 'new-dave-password');
-    await expect(accounts.authenticate('dave', 'dave-password', { protocol: 'webdav' })).rejects.toSatisfy(code('UNAUTHENTICATED'));
-    await accounts.authenticate('dave', 'new-dave-password', { protocol: 'webdav' });
-    accounts.setDisabled('dave', true);
-    await expect(accounts.authenticate('dave', 'new-dave-password', { protocol: 'webdav' })).rejects.toSatisfy(code('UNAUTHENTICATED'));
-    const u = accounts.user('dave');
-    const tok = accounts.createToken(u.id, 'x');
-    accounts.revokeToken(u.id, tok.id);
-    expect(() => accounts.revokeToken(u.id, tok.id)).toThrow();
-  });
-
-  // Found by the WebDAV benchmark: once the minute ran out, a password verified again was not
-  // remembered again, so every later request paid a full Argon2id verification (the gateway spent
-  // all its CPU hashing after its first minute).
-  it('remembers a password verified again after the cached minute ran out', async () => {
-    const { accounts } = t.core;
-    await accounts.createUser('fay', 'fay-password');
-    const cache = (accounts as unknown as { verified: Map<string, { until: number }> }).verified;
-    await accounts.authenticate('fay', 'fay-password', { protocol: 'webdav' });
-    const later = Date.now() + 61_000;
-    const clock = vi.spyOn(Date, 'now').mockReturnValue(later);
-    try {
-      await accounts.authenticate('fay', 'fay-password', { protocol: 'webdav' });
-      expect([...cache.values()].every((v) => v.until > later)).toBe(true);
-    } finally {
-      clock.mockRestore();
-    }
-  });
-});
-
-describe('password verification cache, across processes', () => {
-  // A hit answers from memory (no read of the user); an account disabled by an admin command beside
-  // the gateway (straight in the database) is refused once the minute runs out, as documented.
-  it('answers a verified password for a minute, then reads the account again', async () => {
-    const { accounts } = t.core;
-    const u = await accounts.createUser('hal', 'hal-password');
-    expect((await accounts.authenticate('hal', 'hal-password', { protocol: 'webdav' })).id).toBe(u.id);
-    t.core.ctx.accounts.updateUser(u.id, { disabled: true });
-    expect((await accounts.authenticate('hal', 'hal-password', { protocol: 'webdav' })).name).toBe('hal');
-    const clock = vi.spyOn(Date, 'now').mockReturnValue(Date.now() + 61_000);
-    try {
-      await expect(accounts.authenticate('hal', 'hal-password', { protocol: 'webdav' })).rejects.toSatisfy(code('UNAUTHENTICATED'));
-    } finally {
-      clock.mockRestore();
-    }
-  });
-});
+// The verified-password cache is tested in verified-passwords.test.ts (on the core's clock).
 
 describe('secrets without a user name', () => {
   // Session and device tokens were checked against the login guard by the REST door only; the core

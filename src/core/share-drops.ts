@@ -1,6 +1,8 @@
 import type { Readable } from 'node:stream';
 import { fail, isCoreError } from './errors.js';
 import type { Session } from './session.js';
+import type { DropOptions, OpenedShare } from './share-types.js';
+import type { ShareUses } from './share-uses.js';
 import type { WriteResult } from './types.js';
 import type { Vfs } from './vfs.js';
 
@@ -27,4 +29,60 @@ export async function dropUnderFreeName(vfs: Vfs, session: Session, root: string
     }
   }
   fail('ALREADY_EXISTS', 'too many files with this name');
+}
+
+export interface DropLimits {
+  /** Largest file an anonymous visitor may drop (bytes; 0 = only the caller's cap). */
+  maxFileBytes: number;
+  /** Drop uploads in progress at once through one link. */
+  maxOpenUploads: number;
+}
+
+/**
+ * Anonymous visitors dropping files through upload-only links. The link's rules: a plain file
+ * name, never an overwrite (dropUnderFreeName), at most maxFileBytes (refused before the body is
+ * read when the size is announced, and nothing is kept when the body runs over), at most the link's
+ * uses (ShareUses: the creator's limit or the server's default), at most maxOpenUploads at once;
+ * only a stored file uses up the link. The file is written as the link's creator: once quotas
+ * exist, a drop counts against that user's quota like any upload.
+ */
+export class ShareDrops {
+  /** Drop uploads in progress, per link id. */
+  private readonly open = new Map<number, number>();
+
+  constructor(
+    private readonly vfs: Vfs | undefined,
+    private readonly uses: ShareUses,
+    private readonly limits: DropLimits,
+  ) {}
+
+  async drop(opened: OpenedShare, name: string, source: Readable, opts: DropOptions = {}): Promise<WriteResult> {
+    const { link, session, root } = opened;
+    if (!this.vfs) throw new Error('ShareLinks was built without a Vfs: drops need one');
+    if (!link.uploadOnly) fail('PERMISSION_DENIED', 'this link does not accept uploads');
+    if (!name || name.includes('/') || name.includes('\\') || name.length > 255) fail('INVALID_PATH', 'an upload needs a plain file name');
+    const caps = [this.limits.maxFileBytes, opts.maxSize ?? 0].filter((c) => c > 0);
+    const maxSize = caps.length > 0 ? Math.min(...caps) : undefined;
+    if (maxSize !== undefined && opts.declaredSize !== undefined && opts.declaredSize > maxSize) {
+      fail('QUOTA_EXCEEDED', `this link accepts files of at most ${maxSize} bytes`, { reason: 'too-large' });
+    }
+    const open = this.open.get(link.id) ?? 0;
+    if (open >= this.limits.maxOpenUploads) fail('TOO_MANY_ATTEMPTS', 'too many uploads through this link at once; try again when one has finished', { reason: 'open-uploads', retryAfterSec: 5 });
+    this.open.set(link.id, open + 1);
+    try {
+      const use = this.uses.begin(link.id);
+      try {
+        const result = await dropUnderFreeName(this.vfs, session, root, link.path, name, source, { maxSize, declaredSize: opts.declaredSize });
+        this.uses.log(link.id, { ...opts, action: 'upload', bytes: result.entry.size, path: link.path === '' ? result.entry.path : result.entry.path.slice(link.path.length + 1) });
+        return result;
+      } catch (err) {
+        use.cancel();
+        throw err;
+      }
+    } finally {
+      const left = (this.open.get(link.id) ?? 1) - 1;
+      if (left > 0) this.open.set(link.id, left);
+      else this.open.delete(link.id);
+    }
+  }
 }

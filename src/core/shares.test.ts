@@ -115,6 +115,46 @@ describe('ShareLinks', () => {
     expect(shares.get(alice, link.id)).toMatchObject({ downloads: 2, state: 'exhausted' });
   });
 
+  // The refusal said "download limit" for every kind of link, an upload link's too: it now says
+  // what ran out, who set the limit, and that only a new link helps.
+  it('says which limit a used-up link reached, in the visitor\'s words', async () => {
+    const refusal = async (p: Promise<unknown> | (() => unknown)) => {
+      try {
+        await (typeof p === 'function' ? p() : p);
+      } catch (err) {
+        if (isCoreError(err, 'PERMISSION_DENIED')) return { message: err.message, details: err.details };
+        throw err;
+      }
+      throw new Error('not refused');
+    };
+    const download = await shares.create(alice, { root: 'docs', path: 'pub/a.txt', maxDownloads: 1 });
+    shares.consume(download.link.id);
+    const d = await refusal(shares.open(download.token, {}));
+    expect(d.message).toMatch(/already been downloaded once, as often as the person who shared it allowed; ask them for a new link/);
+    expect(d.details).toMatchObject({ reason: 'exhausted', kind: 'downloads', setBy: 'owner', limit: 1 });
+    expect((await refusal(() => shares.begin(download.link.id))).message).toBe(d.message);
+
+    const dropper = new ShareLinks(t.core.ctx, t.core.roots, t.core.accounts, t.core.guard, { now: () => clock, vfs: t.core.vfs, dropMaxFiles: 1 });
+    const byServer = await dropper.create(alice, { root: 'docs', path: 'pub', uploadOnly: true });
+    await dropper.drop(await dropper.open(byServer.token, {}), 'x.txt', Readable.from([Buffer.from('x')]));
+    const s = await refusal(dropper.open(byServer.token, {}));
+    expect(s.message).toMatch(/upload link has already received 1 file, as many as this server accepts through one link/);
+    expect(s.details).toMatchObject({ reason: 'exhausted', kind: 'uploads', setBy: 'server' });
+
+    const byOwner = await dropper.create(alice, { root: 'docs', path: 'pub', uploadOnly: true, maxDownloads: 2 });
+    const opened = await dropper.open(byOwner.token, {});
+    for (const n of ['y.txt', 'z.txt']) await dropper.drop(opened, n, Readable.from([Buffer.from(n)]));
+    const o = await refusal(dropper.drop(opened, 'w.txt', Readable.from([Buffer.from('w')])));
+    expect(o.message).toMatch(/upload link has already received 2 files, as many as the person who shared it allowed; ask them for a new link/);
+    expect(o.details).toMatchObject({ reason: 'exhausted', kind: 'uploads', setBy: 'owner', limit: 2 });
+  });
+
+  it('a use refused because the link was revoked meanwhile says so, not "limit"', async () => {
+    const { link } = await shares.create(alice, { root: 'docs', path: 'pub/a.txt', maxDownloads: 5 });
+    shares.revoke(alice, link.id);
+    expect(await code(() => shares.begin(link.id))).toBe('NOT_FOUND');
+  });
+
   it('a use given back does not count (once), and a drop that fails gives its count back', async () => {
     const { link } = await shares.create(alice, { root: 'docs', path: 'pub/a.txt', maxDownloads: 1 });
     const use = shares.begin(link.id);

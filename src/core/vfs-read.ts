@@ -99,12 +99,15 @@ export class VfsReader {
       const row = this.ctx.files.entry(h.row.id, rel);
       if (!row || row.deleted) fail('NOT_FOUND', `${rel} does not exist`);
       if (row.kind === 'dir') fail('IS_A_DIRECTORY', `${rel} is a folder`);
+      // Judged before the file is opened: a refusal after open() left the descriptor to the garbage
+      // collector (one leaked descriptor per unsatisfiable Range request).
+      const [start, end] = range(row.size, opts);
       const abs = await livePath(h, rel);
       const handle = await open(abs, 'r').catch(() => null);
       if (handle) {
         // The open descriptor pins one inode: the reader sees this version whole, whatever follows.
-        if (fingerprintMatches(row, toFileStat(await handle.stat()))) {
-          const [start, end] = range(row.size, opts);
+        const same = await handle.stat().then((st) => fingerprintMatches(row, toFileStat(st)), () => false);
+        if (same) {
           const stream = row.size === 0 ? emptyStream(handle) : createReadStream('', { fd: handle, start, end, highWaterMark: 1 << 20 });
           return { entry: entryInfo(h.row.name, row), size: row.size, start, end, stream };
         }
@@ -123,8 +126,8 @@ export class VfsReader {
     // Content is found by hash: even a version marked gone reads if the same bytes live on elsewhere.
     const source = await this.locate(h, v.hash);
     if (!source) fail('NOT_FOUND', `the content of version ${version} of ${rel} is no longer stored (retention policy, or overwritten on disk by another program)`);
+    const [start, end] = range(v.size, opts); // before open(): see read()
     const handle = await open(source, 'r');
-    const [start, end] = range(v.size, opts);
     const stream = v.size === 0 ? emptyStream(handle) : createReadStream('', { fd: handle, start, end, highWaterMark: 1 << 20 });
     const head = this.ctx.files.entry(h.row.id, rel);
     const entry = entryInfo(h.row.name, { ...(head ?? ({} as never)), ...v, id: 0, parent: '', name: rel.split('/').pop() ?? rel, ino: 0, ctimeMs: 0, changedAt: v.createdAt });

@@ -71,6 +71,8 @@ export class FilesRepo {
     const c = db.$client;
     this.hot = {
       entry: c.prepare<[number, string], EntryValues>(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE root_id = ? AND path = ?`).raw(true),
+      // A scan reads every folder's children (a folder's delete or move scans its tree first).
+      liveChildren: c.prepare<[number, string], EntryValues>(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE root_id = ? AND parent = ? AND deleted = 0 ORDER BY name`).raw(true),
       // The feed's last row (its primary key's last entry): the root's seq, kept nowhere else, so a
       // change does not also rewrite the roots table's page.
       lastSeq: c.prepare<[number], number>('SELECT seq FROM changes WHERE root_id = ? ORDER BY seq DESC LIMIT 1').pluck(),
@@ -93,12 +95,6 @@ export class FilesRepo {
         .orderBy(asc(entries.name))
         .limit(p('limit'))
         .prepare(),
-      liveChildren: db
-        .select()
-        .from(entries)
-        .where(and(eq(entries.rootId, p('rootId')), eq(entries.parent, p('parent')), eq(entries.deleted, false)))
-        .orderBy(asc(entries.name))
-        .prepare(),
     };
   }
 
@@ -108,7 +104,7 @@ export class FilesRepo {
   }
 
   children(rootId: number, parent: string, includeDeleted = false): EntryRow[] {
-    if (!includeDeleted) return this.q.liveChildren.all({ rootId, parent });
+    if (!includeDeleted) return this.hot.liveChildren.all(rootId, parent).map(entryOf);
     const cond = and(eq(entries.rootId, rootId), eq(entries.parent, parent));
     return this.db.select().from(entries).where(cond).orderBy(asc(entries.name)).all();
   }

@@ -3,25 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isCoreError, type Change } from '../../src/core/index.js';
 import { body, readAll } from '../helpers/core.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-
-/** What a test needs from a door: plain file operations through a real client. */
-export interface DoorClient {
-  put(path: string, data: Buffer): Promise<void>;
-  get(path: string): Promise<Buffer>;
-  /** Names in a folder. */
-  list(dir: string): Promise<string[]>;
-  mkdir(path: string): Promise<void>;
-  remove(path: string): Promise<void>;
-  move(from: string, to: string): Promise<void>;
-  close(): Promise<void>;
-}
+import type { Door, DoorClient } from './doors.js';
 
 /**
  * "A filesystem reached through a door", described once: every door runs it with its own client
  * against a real gateway, and each result is checked through the core (what one door writes, every
  * other door reads the same). Paths are in root 'docs' of user alice.
  */
-export function describeDoor(name: string, protocol: string, connect: (t: TestGateway) => Promise<DoorClient>): void {
+export function describeDoor({ name, protocol, connect }: Door): void {
   describe(`conformance through ${name}`, () => {
     let t: TestGateway;
     let door: DoorClient;
@@ -137,21 +126,39 @@ export function describeDoor(name: string, protocol: string, connect: (t: TestGa
       expect((await readAll((await conn.read('docs', p)).stream)).toString()).toBe('after');
     });
 
-    it('the change feed shows this door\'s writes, once each, in order', async () => {
+    it('the change feed shows this door\'s writes, moves and deletes once each, in order, with the door and the actor', async () => {
       const conn = t.gw.core.connect(s());
       const seen: Change[] = [];
       const follower = await conn.follow('docs', (c) => seen.push(c));
       const p = fresh();
+      const to = fresh();
       await door.put(p, Buffer.from('one'));
       await door.put(p, Buffer.from('two'));
-      for (let i = 0; i < 200 && seen.filter((c) => c.path === p).length < 2; i += 1) await new Promise((r) => setTimeout(r, 10));
+      await door.move(p, to);
+      await door.remove(to);
+      const mine = () => seen.filter((c) => c.path === p || c.path === to);
+      for (let i = 0; i < 300 && !mine().some((c) => c.op === 'delete'); i += 1) await new Promise((r) => setTimeout(r, 10));
       follower.stop();
-      const mine = seen.filter((c) => c.path === p);
-      expect(mine.map((c) => c.version)).toEqual([1, 2]);
-      expect(mine.every((c) => c.protocol === protocol)).toBe(true);
+      const name = (x: string) => (x === p ? 'p' : 'to');
+      // In seq order; a move's two halves come together (one seq or two in a row: their order is not a promise).
+      const lines = mine().map((c) => `${c.op} ${name(c.path)} v${c.version}${c.oldPath ? ` from ${name(c.oldPath)}` : ''}`);
+      const grouped: string[] = [];
+      for (const l of lines) {
+        const prev = grouped.at(-1);
+        if (prev && /^move-/.test(l) && /^move-/.test(prev) && !prev.includes(' + ')) grouped[grouped.length - 1] = [prev, l].sort().join(' + ');
+        else grouped.push(l);
+      }
+      expect(grouped).toEqual([
+        'create p v1',
+        'write p v2',
+        // The moved file is a new entry at its new path: version 1 there, version 3 (moved out) at the old one.
+        'move-in to v1 from p + move-out p v3',
+        'delete to v2',
+      ]);
+      expect(mine().every((c) => c.protocol === protocol && c.user === 'alice')).toBe(true);
       const seqs = seen.map((c) => c.seq);
-      expect(new Set(seqs).size).toBe(seqs.length);
       expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
+      expect(new Set(mine().map((c) => `${c.seq} ${c.path}`)).size).toBe(mine().length);
     });
   });
 }

@@ -1,0 +1,79 @@
+/**
+ * Renames in a pass: a remote move replayed as a local rename when our copy is the one that moved
+ * (no download), and a local rename (same inode under a new name) sent as a move, so history
+ * follows the file. What cannot go as a move goes as a delete and an add.
+ */
+import type { WireChange } from '../sync-wire/index.js';
+import { ApiError, type Api } from './api.js';
+import { moveLocal, statEntry } from './local.js';
+import type { Gone, LocalChange, Present } from './local-diff.js';
+import type { ClientState, FileState, LinkRow } from './state.js';
+
+export interface PassFiles {
+  /** State rows of the paths this pass is about (rename keeps it current). */
+  files: Map<string, FileState>;
+  remote: Map<string, WireChange>;
+  local: Map<string, LocalChange>;
+}
+
+const depth = (p: string) => p.split('/').length;
+export const fatal = (err: unknown) => err instanceof ApiError && (err.code === 'UNREACHABLE' || err.code === 'UNAUTHENTICATED' || err.code === 'TOO_MANY_ATTEMPTS');
+
+/** Rewrites the state of `from` (and below it) to `to`, keeping bases: the gateway moved them as they were. */
+function rename(state: ClientState, link: LinkRow, files: Map<string, FileState>, from: string, to: string): void {
+  for (const p of [...files.keys()]) if (p === from || p.startsWith(`${from}/`)) files.delete(p);
+  for (const r of state.renameTree(link.id, from, to)) files.set(r.path, r);
+}
+
+export async function applyRemoteMoves(state: ClientState, link: LinkRow, f: PassFiles): Promise<number> {
+  const { files, remote, local } = f;
+  let moved = 0;
+  const moves = [...remote.values()].filter((c) => c.op === 'move-in' && c.oldPath && !c.deleted).sort((a, b) => a.seq - b.seq);
+  for (const c of moves) {
+    const from = c.oldPath!;
+    const st = files.get(from);
+    if (!st || local.has(from) || local.has(c.path) || st.kind !== c.kind || (c.kind === 'file' && st.sha256 !== c.sha256)) continue;
+    if (await statEntry(link.dir, c.path)) continue;
+    if (!(await statEntry(link.dir, from))) continue;
+    const e = await moveLocal(link.dir, from, c.path);
+    rename(state, link, files, from, c.path);
+    const row = { path: c.path, kind: c.kind, version: c.version, sha256: c.sha256, size: e.size, mtimeMs: e.mtimeMs, ino: e.ino };
+    state.put(link.id, row);
+    files.set(c.path, row);
+    remote.delete(c.path);
+    moved += 1;
+  }
+  return moved;
+}
+
+export async function sendLocalMoves(api: Api, state: ClientState, link: LinkRow, f: PassFiles): Promise<number> {
+  const { files, remote, local } = f;
+  let moved = 0;
+  const added = [...local.values()].filter((c): c is Present => c.kind === 'added');
+  const gone = [...local.values()].filter((c): c is Gone => c.kind === 'deleted').sort((a, b) => depth(a.state.path) - depth(b.state.path));
+  for (const d of gone) {
+    const from = d.state.path;
+    if (!local.has(from) || remote.has(from)) continue; // handled with its folder already
+    const to = added.find((a) => local.get(a.entry.path) === a && a.entry.ino === d.state.ino && a.entry.kind === d.state.kind && (a.entry.kind === 'dir' || a.sha256 === d.state.sha256));
+    if (!to || remote.has(to.entry.path)) continue;
+    try {
+      const res = await api.move(link.root, from, to.entry.path, d.state.kind === 'file' ? d.state.version : undefined);
+      rename(state, link, files, from, to.entry.path);
+      const row = { path: to.entry.path, kind: d.state.kind, version: res.entry.version, sha256: d.state.sha256, size: to.entry.size, mtimeMs: to.entry.mtimeMs, ino: to.entry.ino };
+      state.put(link.id, row);
+      files.set(row.path, row);
+      // Everything below a moved folder moved with it.
+      for (const p of [...local.keys()]) if (p === from || p.startsWith(`${from}/`) || p === to.entry.path || p.startsWith(`${to.entry.path}/`)) {
+        const c = local.get(p)!;
+        if (c.kind === 'deleted' || (c.kind === 'added' && files.has(p))) local.delete(p);
+      }
+      local.delete(from);
+      local.delete(to.entry.path);
+      moved += 1;
+    } catch (err) {
+      if (fatal(err)) throw err;
+      // Refused (changed meanwhile, target exists): sent as a delete and an upload instead.
+    }
+  }
+  return moved;
+}

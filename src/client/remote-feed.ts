@@ -1,0 +1,68 @@
+/**
+ * The root's changes a pass applies: fetched page by page after the link's cursor (the last change
+ * per path), or handed over from the WebSocket's pushes (no round trip). A stale cursor (the
+ * gateway's data was restored) starts over from 0, forgetting our bases: local files then upload
+ * with base 0 and conflict rather than overwrite.
+ */
+import type { WireChange } from '../sync-wire/index.js';
+import { ApiError, type Api } from './api.js';
+import type { ClientState, LinkRow } from './state.js';
+
+export interface RemoteChanges {
+  byPath: Map<string, WireChange>;
+  cursor: number;
+  /** Pages fetched over HTTP (0: the changes came pushed). */
+  pages?: number;
+}
+
+/** Keeps the last change per path, in feed order. */
+export function lastPerPath(changes: Iterable<WireChange>, into = new Map<string, WireChange>(), keep: (c: WireChange) => boolean = () => true): Map<string, WireChange> {
+  for (const c of changes) {
+    if (!keep(c)) continue;
+    into.delete(c.path);
+    into.set(c.path, c);
+  }
+  return into;
+}
+
+export async function fetchChanges(api: Api, state: ClientState, link: LinkRow, keep: (c: WireChange) => boolean): Promise<RemoteChanges> {
+  const byPath = new Map<string, WireChange>();
+  let after = link.cursor;
+  let pages = 0;
+  for (;;) {
+    let page;
+    pages += 1;
+    try {
+      page = await api.changes(link.root, after);
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 'STALE_CURSOR' && after > 0) {
+        state.reset(link.id);
+        link.cursor = 0;
+        byPath.clear();
+        after = 0;
+        continue;
+      }
+      throw err;
+    }
+    lastPerPath(page.changes, byPath, keep);
+    after = page.cursor;
+    if (!page.more) return { byPath, cursor: after, pages };
+  }
+}
+
+/**
+ * The changes from 0 up to `upTo` of the folder `top` (newly selected: the feed after our cursor
+ * does not hold it), under those already in `into` (which are newer).
+ */
+export async function fetchFolder(api: Api, root: string, top: string, upTo: number, into: Map<string, WireChange>): Promise<void> {
+  const found = new Map<string, WireChange>();
+  const under = (c: WireChange) => c.path === top || c.path.startsWith(`${top}/`);
+  let after = 0;
+  while (after < upTo) {
+    const page = await api.changes(root, after);
+    lastPerPath(page.changes.filter((c) => c.seq <= upTo), found, under);
+    if (!page.more || page.cursor <= after) break;
+    after = page.cursor;
+  }
+  for (const [p, c] of found) if (!into.has(p) && !c.deleted) into.set(p, c);
+}

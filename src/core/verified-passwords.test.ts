@@ -1,0 +1,80 @@
+/**
+ * The verified-password cache (verified-passwords.ts): a password in use costs Argon2 once, a change
+ * made through the core ends it at once, a change written beside the gateway within a minute. The
+ * clock is the core's (makeCore's now), never a sleep or a patched Date.now.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { makeCore, type TestCore } from '../../test/helpers/core.js';
+import { secretMatches } from '../lib/kdf.js';
+import { isCoreError } from './errors.js';
+import { VERIFIED_FOR_MS } from './verified-passwords.js';
+
+let t: TestCore;
+let clock = 0;
+let argon2Runs = 0;
+beforeEach(async () => {
+  clock = Date.now();
+  t = await makeCore({ now: () => clock });
+  argon2Runs = 0;
+  // Count the full verifications: the cache exists to skip them.
+  (t.core.accounts as unknown as { verify: typeof secretMatches }).verify = (encoded, password) => {
+    argon2Runs += 1;
+    return secretMatches(encoded, password);
+  };
+});
+afterEach(async () => {
+  await t.close();
+});
+
+const refused = (e: unknown) => isCoreError(e, 'UNAUTHENTICATED');
+const login = (name: string, password: string) => t.core.accounts.authenticate(name, password, { protocol: 'webdav' });
+
+describe('verified passwords', () => {
+  it('cost one Argon2 run for a client in constant use, across many cache periods', async () => {
+    await t.core.accounts.createUser('fay', 'fay-password');
+    for (let i = 0; i < 10; i += 1) {
+      expect((await login('fay', 'fay-password')).name).toBe('fay');
+      clock += VERIFIED_FOR_MS / 2 + 1;
+    }
+    expect(argon2Runs).toBe(1);
+    await expect(login('fay', 'wrong-password')).rejects.toSatisfy(refused);
+    expect(argon2Runs).toBe(2);
+  });
+
+  it('end at once when the password changes, the account is disabled or deleted through the core', async () => {
+    const { accounts } = t.core;
+    await accounts.createUser('dave', 'dave-password');
+    await login('dave', 'dave-password');
+    await accounts.setPassword('dave', 'new-dave-password');
+    await expect(login('dave', 'dave-password')).rejects.toSatisfy(refused);
+    await login('dave', 'new-dave-password');
+    accounts.setDisabled('dave', true);
+    await expect(login('dave', 'new-dave-password')).rejects.toSatisfy(refused);
+    accounts.setDisabled('dave', false);
+    await login('dave', 'new-dave-password');
+    accounts.deleteUser('dave');
+    await expect(login('dave', 'new-dave-password')).rejects.toSatisfy(refused);
+  });
+
+  // The admin CLI beside a running gateway writes the database directly: no call tells this process.
+  // A hit answers from memory for a minute, then reads the account again.
+  it('see a change written beside the gateway once the minute runs out, not later', async () => {
+    const { accounts } = t.core;
+    const hal = await accounts.createUser('hal', 'hal-password');
+    const ivy = await accounts.createUser('ivy', 'ivy-password');
+    const kim = await accounts.createUser('kim', 'kim-password');
+    for (const [n, p] of [['hal', 'hal-password'], ['ivy', 'ivy-password'], ['kim', 'kim-password']] as const) await login(n, p);
+    t.core.ctx.accounts.updateUser(hal.id, { disabled: true });
+    t.core.ctx.accounts.updateUser(ivy.id, { passwordHash: await accounts.hashPassword('ivy-new-password') });
+    t.core.ctx.accounts.updateUser(kim.id, { isAdmin: true });
+    clock += VERIFIED_FOR_MS - 1;
+    expect((await login('hal', 'hal-password')).name).toBe('hal');
+    expect((await login('ivy', 'ivy-password')).name).toBe('ivy');
+    expect((await login('kim', 'kim-password')).isAdmin).toBe(false);
+    clock += 2;
+    await expect(login('hal', 'hal-password')).rejects.toSatisfy(refused);
+    await expect(login('ivy', 'ivy-password')).rejects.toSatisfy(refused);
+    expect((await login('ivy', 'ivy-new-password')).name).toBe('ivy');
+    expect((await login('kim', 'kim-password')).isAdmin).toBe(true);
+  });
+});
