@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Change } from '../../src/core/index.js';
 import { startTestGateway } from '../helpers/gateway.js';
 import { connectAll, DOORS, type AllDoors, type Door } from './doors.js';
-import { feedViaEvents, feedViaSync } from './feeds.js';
+import { feedViaSync, recordEvents } from './feeds.js';
 
 /**
  * Share links seen against every door: a link belongs to its entry, so what a door writes shows
@@ -115,6 +115,11 @@ describe('conformance: share links and every door', () => {
     const drop = (cs: Change[]) => cs.filter((c) => c.path === 'inbox/note.txt').map((c) => [c.op, c.version, c.user, c.protocol]);
     expect(drop(feed)).toEqual([['create', 1, 'alice', 'share']]);
     expect(drop(await feedViaSync(all.t, 0, feed.at(-1)!.seq))).toEqual(drop(feed));
-    expect(drop(await feedViaEvents(all.t, 0, feed.at(-1)!.seq))).toEqual(drop(feed));
+    const events = await recordEvents(all.t, 0);
+    try {
+      expect(drop(await events.until(feed.at(-1)!.seq))).toEqual(drop(feed));
+    } finally {
+      events.stop();
+    }
   });
 });
