@@ -265,7 +265,16 @@ export class FilesRepo {
       .where(and(eq(versions.hash, hash), eq(versions.contentGone, false)))
       .limit(1)
       .get();
-    return v !== undefined;
+    if (v !== undefined) return true;
+    // A conflict record whose incoming content lost to the policy holds that content (its only
+    // copy): it stays until the record is resolved (nothing acknowledged is lost).
+    const held = this.db
+      .select({ n: sql<number>`1` })
+      .from(conflicts)
+      .where(and(eq(conflicts.incomingHash, hash), eq(conflicts.kept, 'server'), eq(conflicts.copyPath, ''), sql`${conflicts.resolvedAt} is null`))
+      .limit(1)
+      .get();
+    return held !== undefined;
   }
 
   /**
