@@ -18,6 +18,11 @@ const pathParam = (name: string, description?: string) => ({ name, in: 'path', r
 const query = (name: string, schema: Json, description?: string) => ({ name, in: 'query', required: false, schema, ...(description ? { description } : {}) });
 const header = (name: string, description: string) => ({ name, in: 'header', required: false, schema: { type: 'string' }, description });
 const ROOT = pathParam('root', 'root name');
+const CONFLICT_POLICY = {
+  type: 'string',
+  enum: ['keep-both', 'newest-wins', 'server-wins'],
+  description: "what an outdated base (If-Match, a sync client's base version) does: 'keep-both' a conflict copy beside the file; 'newest-wins' the later file mtime (or receive time) becomes the head; 'server-wins' the head stays. Each keeps the other content and leaves a conflict record",
+};
 const PATH = pathParam('path', 'path inside the root; may contain slashes');
 const AUTH_ERRORS = { '401': err('no or wrong credentials'), '429': err('too many failed logins (Retry-After)') };
 const FILE_ERRORS = { ...AUTH_ERRORS, '400': err('invalid path or input'), '403': err('read-only access'), '404': err('no such root (or not visible to you) or path'), '423': err('locked (WebDAV lock)') };
@@ -76,6 +81,7 @@ const paths: OpenApiPaths = {
   '/api/v1/roots/{root}': {
     parameters: [ROOT],
     get: op('One root', 'roots', {}, { '200': json(ref('Root')) }),
+    patch: op("Change a root's settings (owner or admin): conflictPolicy, retention (as PUT .../retention)", 'roots', { requestBody: body({ conflictPolicy: CONFLICT_POLICY, retention: { type: 'object' } }) }, { '200': json(ref('Root')) }, { ...AUTH_ERRORS, '400': err('invalid setting'), '403': err('not the owner or an admin'), '404': err('no such root') }),
     delete: op('Remove a root (admin; files on disk stay)', 'roots', {}, { '204': noContent }),
   },
   '/api/v1/roots/{root}/grants': { parameters: [ROOT], get: op('Who the root is shared with (owner or admin)', 'roots', {}, { '200': json({ type: 'object', properties: { grants: { type: 'array', items: { type: 'object', properties: { user: { type: 'string' }, mode: { type: 'string', enum: ['read', 'write'] } } } } } }) }) },
@@ -140,11 +146,11 @@ const schemas: Json = {
   User: { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' }, isAdmin: { type: 'boolean' }, disabled: { type: 'boolean' }, createdAt: { type: 'string' } } },
   Token: { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' }, createdAt: { type: 'string' }, lastUsedAt: { type: ['string', 'null'] } } },
   Device: { type: 'object', properties: { id: { type: 'integer' }, uuid: { type: 'string' }, name: { type: 'string' }, lastAddress: { type: ['string', 'null'] }, lastSeenAt: { type: ['string', 'null'] }, revoked: { type: 'boolean' } } },
-  AdminRoot: { type: 'object', properties: { name: { type: 'string' }, owner: { type: ['string', 'null'] }, access: { type: ['string', 'null'], enum: ['owner', 'read', 'write', null], description: 'your own access to its files' }, retention: { type: 'object' }, grants: { type: 'array', items: { type: 'object', properties: { user: { type: 'string' }, mode: { type: 'string', enum: ['read', 'write'] } } } } } },
-  Root: { type: 'object', properties: { name: { type: 'string' }, owner: { type: ['string', 'null'] }, access: { type: 'string', enum: ['owner', 'read', 'write'] }, retention: { type: 'object' }, seq: { type: 'integer' } } },
+  AdminRoot: { type: 'object', properties: { name: { type: 'string' }, owner: { type: ['string', 'null'] }, access: { type: ['string', 'null'], enum: ['owner', 'read', 'write', null], description: 'your own access to its files' }, retention: { type: 'object' }, conflictPolicy: CONFLICT_POLICY, grants: { type: 'array', items: { type: 'object', properties: { user: { type: 'string' }, mode: { type: 'string', enum: ['read', 'write'] } } } } } },
+  Root: { type: 'object', properties: { name: { type: 'string' }, owner: { type: ['string', 'null'] }, access: { type: 'string', enum: ['owner', 'read', 'write'] }, retention: { type: 'object' }, conflictPolicy: CONFLICT_POLICY, seq: { type: 'integer' } } },
   Entry: { type: 'object', properties: { path: { type: 'string' }, name: { type: 'string' }, kind: { type: 'string', enum: ['file', 'dir'] }, size: { type: 'integer' }, mtime: { type: 'string' }, mtimeMs: { type: 'integer' }, hash: { type: ['string', 'null'] }, version: { type: 'integer' }, etag: { type: 'string' }, seq: { type: 'integer' }, deleted: { type: 'boolean' } } },
   Version: { type: 'object', properties: { version: { type: 'integer' }, seq: { type: 'integer' }, op: { type: 'string' }, kind: { type: 'string' }, deleted: { type: 'boolean' }, hash: { type: ['string', 'null'] }, size: { type: 'integer' }, mtimeMs: { type: 'integer' }, user: { type: 'string' }, device: { type: ['string', 'null'] }, protocol: { type: 'string' }, createdAt: { type: 'string' }, available: { type: 'boolean' } } },
-  Conflict: { type: 'object', properties: { id: { type: 'integer' }, path: { type: 'string' }, kind: { type: 'string', enum: ['edit-edit', 'delete-edit', 'edit-delete'], description: "incoming-server: 'delete-edit' an outdated delete that deleted nothing, 'edit-delete' an edit that brought a deleted file back (no copy: copyPath '')" }, copyPath: { type: 'string' }, baseVersion: { type: 'integer' }, serverVersion: { type: 'integer' }, incomingHash: { type: 'string' }, device: { type: 'string' }, user: { type: 'string' }, createdAt: { type: 'string' }, resolvedAt: { type: ['string', 'null'] }, resolution: { type: ['string', 'null'] } } },
+  Conflict: { type: 'object', properties: { id: { type: 'integer' }, path: { type: 'string' }, kind: { type: 'string', enum: ['edit-edit', 'delete-edit', 'edit-delete'], description: "incoming-server: 'delete-edit' an outdated delete that deleted nothing, 'edit-delete' an edit of a file deleted since (no copy: copyPath '')" }, policy: CONFLICT_POLICY, kept: { type: 'string', enum: ['server', 'incoming'], description: "whose content the path shows: 'server' (yours is at copyPath, or held by this record when copyPath is ''), 'incoming' (yours became the head; the server's version serverVersion is in history)" }, copyPath: { type: 'string' }, baseVersion: { type: 'integer' }, serverVersion: { type: 'integer' }, incomingHash: { type: 'string' }, device: { type: 'string' }, user: { type: 'string' }, createdAt: { type: 'string' }, resolvedAt: { type: ['string', 'null'] }, resolution: { type: ['string', 'null'] } } },
   WriteResult: { type: 'object', properties: { entry: ref('Entry'), created: { type: 'boolean' }, unchanged: { type: 'boolean' }, conflict: ref('Conflict') } },
   ConflictAnswer: { allOf: [ref('Error'), ref('WriteResult')] },
 };

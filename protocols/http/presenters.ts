@@ -49,6 +49,8 @@ export function presentConflict(c: ConflictInfo) {
     id: c.id,
     path: c.path,
     kind: c.kind,
+    policy: c.policy,
+    kept: c.kept,
     copyPath: c.copyPath,
     baseVersion: c.baseVersion,
     serverVersion: c.serverVersion,
@@ -62,7 +64,7 @@ export function presentConflict(c: ConflictInfo) {
 }
 
 export function presentRoot(r: RootInfo) {
-  return { name: r.name, owner: r.owner, access: r.access, retention: r.retention, seq: r.seq };
+  return { name: r.name, owner: r.owner, access: r.access, retention: r.retention, conflictPolicy: r.conflictPolicy, seq: r.seq };
 }
 
 export function presentUser(u: UserInfo) {

@@ -66,6 +66,15 @@ export const configSchema = z.object({
      */
     maxWatchedFiles: z.number().int().min(0).default(0),
   }).prefault({}),
+  mdns: z.object({
+    /**
+     * Advertise `_syncgate._tcp` over mDNS for `syncgate client discover`: on the interfaces where
+     * http.host listens (loopback only for 127.0.0.1, every one for 0.0.0.0; see src/app/mdns.ts).
+     */
+    enabled: z.boolean().default(true),
+    /** The name clients see; "syncgate on <hostname>" when empty. */
+    name: z.string().default(''),
+  }).prefault({}),
   log: z.object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   }).prefault({}),

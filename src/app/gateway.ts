@@ -20,6 +20,7 @@ import { enforceHttpLimits, serverOptions, type HttpLimits } from '../lib/http-l
 import { bootstrap } from './bootstrap.js';
 import { markRunning, markStopped } from './run-marker.js';
 import { startMetricsListener } from './metrics-listener.js';
+import { advertise } from './mdns.js';
 import type { AppConfig } from './config.js';
 
 /** After an unclean stop, small files recorded this long before the last write are read again. */
@@ -165,6 +166,11 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger; now?
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     });
+    if (config.mdns.enabled) {
+      // Closed before the HTTP port (closers run in reverse), so the goodbye precedes the refusal.
+      const ad = advertise({ name: config.mdns.name, host: config.http.host, port, scheme, publicUrl: config.http.publicUrl, log: log.child({ category: 'mdns' }) });
+      closers.push(() => ad.close());
+    }
     const ftp = config.ftp.enabled ? await startFtpDoor({ core, options: config.ftp, log: log.child({ category: 'ftp' }), metrics, dataDir }) : null;
     if (ftp) closers.push(() => ftp.close());
     const metricsListener =

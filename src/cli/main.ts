@@ -4,6 +4,7 @@ import { openAdminCore } from '../app/admin.js';
 import { runServer } from '../app/run.js';
 import { isCoreError } from '../core/errors.js';
 import type { CoreParts } from '../core/index.js';
+import { systemSession } from '../core/session.js';
 
 const USAGE = `usage: syncgate <command>
 
@@ -14,6 +15,8 @@ const USAGE = `usage: syncgate <command>
   token add USER NAME                        create an API token (printed once)
   root add NAME [--dir DIR] [--owner USER]   create a root (an existing folder is fine)
   root list | root remove NAME
+  root policy NAME keep-both|newest-wins|server-wins
+                                             what an outdated edit does in the root (conflict policy)
   grant ROOT USER read|write                 share a root with a user
   revoke ROOT USER
   device pair USER                           a one-time code (10 minutes) to log a companion client in
@@ -80,8 +83,14 @@ async function admin(core: CoreParts, words: string[], flags: Record<string, str
       }
       return 0;
     case 'root list':
-      for (const r of core.ctx.roots.all()) out(`${r.name}\t${r.dir}`);
+      for (const r of core.ctx.roots.all()) out(`${r.name}\t${r.dir}\tconflicts: ${r.conflictPolicy}`);
       return 0;
+    case 'root policy': {
+      // Through a connection, as every other door sets it: the core checks the name and the value.
+      const root = await core.connect(systemSession('core', 'cli')).setConflictPolicy(a!, b);
+      out(`root ${root.name}: conflict policy ${root.conflictPolicy}`);
+      return 0;
+    }
     case 'root remove':
       core.roots.remove(a!);
       out(`root ${a} removed (its folder is left on disk)`);

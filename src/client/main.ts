@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ConflictResolution } from '../sync-wire/index.js';
 import { Api, ApiError } from './api.js';
+import { resolveGateway, runDiscover } from './discover.js';
 import { LinkSync } from './engine.js';
 import { describeSelection, selectCommand } from './cli-select.js';
 import { conflictLine } from './conflict-text.js';
@@ -21,7 +22,9 @@ import { watchLinks } from './watch.js';
 
 const USAGE = `usage: syncgate client <command>
 
-  login URL [--user NAME] [--password P | --token sgt_...] [--code PAIRING-CODE] [--name DEVICE]
+  discover [--timeout SECONDS]
+                          list the gateways that answer over mDNS on this network (name, URL)
+  login URL|NAME [--user NAME] [--password P | --token sgt_...] [--code PAIRING-CODE] [--name DEVICE]
                           register this device (password also from SYNCGATE_PASSWORD; a pairing code
                           comes from \`syncgate device pair USER\`); the device token is saved 0600
   link DIR ROOT [--only SUBFOLDER]...
@@ -65,7 +68,7 @@ export async function runClient(argv: string[], out: Out = (l) => process.stdout
     allowPositionals: true,
     options: {
       user: { type: 'string' }, password: { type: 'string' }, token: { type: 'string' }, code: { type: 'string' }, name: { type: 'string' },
-      watch: { type: 'boolean' }, limit: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      watch: { type: 'boolean' }, limit: { type: 'string' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       only: { type: 'string', multiple: true }, all: { type: 'boolean' }, notify: { type: 'boolean' },
     },
   });
@@ -78,8 +81,11 @@ export async function runClient(argv: string[], out: Out = (l) => process.stdout
   await mkdir(home, { recursive: true, mode: 0o700 });
   try {
     switch (command) {
+      case 'discover':
+        return await runDiscover(values.timeout, out);
       case 'login':
-        return await login(home, args[0], values, out);
+        // A name from `discover` is looked up over mDNS first.
+        return await login(home, args[0] && (await resolveGateway(args[0])), values, out);
       case 'link':
         return await link(home, args[0], args[1], out, values.only ?? []);
       case 'select':
@@ -112,7 +118,7 @@ export async function runClient(argv: string[], out: Out = (l) => process.stdout
 }
 
 async function login(home: string, url: string | undefined, v: { user?: string; password?: string; token?: string; code?: string; name?: string }, out: Out): Promise<number> {
-  if (!url || !/^https?:\/\/[^/]+/.test(url)) throw new Error('login needs the gateway URL, e.g. http://192.168.1.10:8080');
+  if (!url || !/^https?:\/\/[^/]+/.test(url)) throw new Error('login needs the gateway URL, e.g. http://192.168.1.10:8080, or its name from `syncgate client discover`');
   const api = new Api(url, null);
   const uuid = await deviceUuid(home);
   const name = v.name ?? os.hostname();

@@ -28,7 +28,7 @@ describe('an admin manages every root without reading it', () => {
     await t.core.connect(bob).grant('bobs', 'alice', 'read');
     const all = admin.adminRoots();
     expect(all.map((r) => r.name).sort()).toEqual(['bobs', 'docs']);
-    expect(all.find((r) => r.name === 'bobs')).toEqual({ name: 'bobs', owner: 'bob', access: null, retention: { mode: 'count', keep: 3 }, grants: [{ user: 'alice', mode: 'read' }] });
+    expect(all.find((r) => r.name === 'bobs')).toEqual({ name: 'bobs', owner: 'bob', access: null, retention: { mode: 'count', keep: 3 }, conflictPolicy: 'keep-both', grants: [{ user: 'alice', mode: 'read' }] });
     // Not among the roots carol may open.
     expect(admin.roots().map((r) => r.name)).not.toContain('bobs');
 

@@ -6,7 +6,7 @@ import type { LoginGuard } from './guard.js';
 import type { Locks } from './locks.js';
 import type { Properties } from './properties.js';
 import type { Retention } from './retention.js';
-import type { Roots } from './roots.js';
+import { parseConflictPolicy, parseRetention, type Roots } from './roots.js';
 import type { Session } from './session.js';
 import type { ShareLinks } from './shares.js';
 import type { AdminRootInfo, RetentionPolicy, RootInfo } from './types.js';
@@ -96,15 +96,39 @@ export class AccountConnection {
 
   /** How long a root keeps old versions: an admin sets it for every root, visible to them or not; anyone else must own it. */
   async setRetention(name: string, policy: unknown): Promise<RootInfo> {
-    this.requireAccount();
-    let access: RootInfo['access'] = 'owner';
-    if (!this.session.user.isAdmin) {
-      const h = await this.core.roots.open(this.session, name, 'read');
-      if (h.access !== 'owner') fail('PERMISSION_DENIED', 'only the owner or an admin sets the retention policy');
-    }
+    await this.requireRootManager(name, 'the retention policy');
     this.core.roots.setRetention(name, policy);
+    return this.managedRootInfo(name);
+  }
+
+  /** What an outdated base does in a root (ConflictPolicy): the same people as the retention decide it. */
+  async setConflictPolicy(name: string, policy: unknown): Promise<RootInfo> {
+    await this.requireRootManager(name, 'the conflict policy');
+    this.core.roots.setConflictPolicy(name, policy);
+    return this.managedRootInfo(name);
+  }
+
+  /** Several settings at once: each is checked before any is stored, so a bad one changes nothing. */
+  async updateRoot(name: string, settings: { conflictPolicy?: unknown; retention?: unknown }): Promise<RootInfo> {
+    await this.requireRootManager(name, "the root's settings");
+    if (settings.retention !== undefined) parseRetention(settings.retention);
+    if (settings.conflictPolicy !== undefined) parseConflictPolicy(settings.conflictPolicy);
+    if (settings.retention !== undefined) this.core.roots.setRetention(name, settings.retention);
+    if (settings.conflictPolicy !== undefined) this.core.roots.setConflictPolicy(name, settings.conflictPolicy);
+    return this.managedRootInfo(name);
+  }
+
+  /** A root's settings are its owner's or an admin's (an admin also for roots it cannot open). */
+  private async requireRootManager(name: string, what: string): Promise<void> {
+    this.requireAccount();
+    if (this.session.user.isAdmin) return;
+    const h = await this.core.roots.open(this.session, name, 'read');
+    if (h.access !== 'owner') fail('PERMISSION_DENIED', `only the owner or an admin sets ${what}`);
+  }
+
+  private managedRootInfo(name: string): RootInfo {
     const row = this.core.ctx.roots.byName(name) ?? fail('NOT_FOUND', `root ${name} does not exist`);
-    if (row.ownerId !== this.session.user.id) access = this.core.roots.accessOf(this.session, row) ?? 'write';
+    const access = row.ownerId === this.session.user.id ? 'owner' : (this.core.roots.accessOf(this.session, row) ?? 'write');
     return this.core.roots.info(row, access);
   }
 

@@ -121,3 +121,45 @@ describe('folder move as one change', () => {
     expect((await t.core.vfs.stat(t.admin, 'docs', 'd/sub/deeper/c.txt')).version).toBe(3);
   });
 });
+
+describe('a folder operation reads the same through every view', () => {
+  /**
+   * What a live subscriber hears (the events, the sync door's pushes, a follower) must be exactly
+   * what the feed replays afterwards (sync door pages, REST changes) and what each path's history
+   * says: per path, in seq order, with the device that made it; the whole feed gap-free from 1, and
+   * every path's history its versions 1..n without a hole.
+   */
+  it('live events, feed replay and history agree for a folder move and delete by a device', async () => {
+    await tree();
+    await t.core.vfs.write(t.admin, 'docs', 'd/sub/more.txt', body('m'));
+    const laptop = { ...t.admin, device: { id: 7, name: 'laptop' } };
+    const heard: unknown[] = [];
+    const unsubscribe = await t.core.vfs.subscribe(t.admin, 'docs', (c) => heard.push(c));
+    const start = (await t.core.vfs.changes(t.admin, 'docs', 0)).cursor;
+    await t.core.vfs.move(laptop, 'docs', 'd', 'moved');
+    await t.core.vfs.delete(laptop, 'docs', 'moved/sub');
+    await t.core.vfs.move(laptop, 'docs', 'moved', 'd');
+    unsubscribe();
+
+    const replay = await t.core.vfs.changes(t.admin, 'docs', start);
+    // 7 paths in and out, 5 deleted (sub and its 4), 2 in and out (moved, moved/a.txt).
+    expect(replay.changes.length).toBe(14 + 5 + 4);
+    expect(heard).toEqual(replay.changes);
+    expect(replay.changes.every((c) => c.deviceId === 7 && c.device === 'laptop' && c.user === 'alice')).toBe(true);
+
+    const all = await t.core.vfs.changes(t.admin, 'docs', 0, 10_000);
+    expect(all.changes.map((c) => c.seq)).toEqual(all.changes.map((_, i) => i + 1));
+    const lastVersion = new Map<string, number>();
+    for (const c of all.changes) {
+      // Each change is its path's previous version + 1.
+      expect(c.version).toBe((lastVersion.get(c.path) ?? 0) + 1);
+      lastVersion.set(c.path, c.version);
+    }
+    for (const [p, v] of lastVersion) {
+      const h = await t.core.vfs.history(t.admin, 'docs', p);
+      expect(h.map((x) => x.version)).toEqual(Array.from({ length: v }, (_, i) => v - i));
+      const fromFeed = all.changes.filter((c) => c.path === p).reverse();
+      expect(h.map((x) => [x.seq, x.op, x.deleted])).toEqual(fromFeed.map((c) => [c.seq, c.op, c.deleted]));
+    }
+  });
+});

@@ -71,6 +71,8 @@ export function conflictInfo(root: string, row: ConflictRow): ConflictInfo {
     path: row.path,
     kind: row.kind,
     copyPath: row.copyPath,
+    policy: row.policy,
+    kept: row.kept,
     baseVersion: row.baseVersion,
     serverVersion: row.serverVersion,
     incomingHash: row.incomingHash,

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { ChangeInput, ChangeRow, EntryRow, Recorded } from '../db/files-repo.js';
 import { joinRel } from '../lib/paths.js';
 import { isStagingLeftover } from '../storage/content-store.js';
-import { fingerprint, fingerprintMatches } from '../storage/fingerprint.js';
+import { fingerprint, fingerprintMatches, type FileStat } from '../storage/fingerprint.js';
 import type { CoreContext } from './context.js';
 import { actorOf } from './present.js';
 import type { RootHandle } from './roots.js';
@@ -31,12 +31,14 @@ export class Reconciler {
    * Changes needed for one path (not its children, except tombstones below a vanished folder).
    * `rehash` reads a file again even when its size and times match its entry.
    */
-  async diff(root: RootHandle, rel: string, entry: EntryRow | undefined, rehash = false): Promise<ChangeInput[]> {
+  async diff(root: RootHandle, rel: string, entry: EntryRow | undefined, rehash = false, seen?: FileStat | null): Promise<ChangeInput[]> {
     const abs = rel === '' ? root.dir : path.join(root.dir, rel);
     const name = path.basename(rel);
     // An unrepresentable name is as good as absent: never recorded (one recorded before is removed).
-    const foreign = rel !== '' && this.foreignNames.skip({ id: root.row.id, name: root.row.name }, rel);
-    const raw = rel === '' || foreign ? null : await this.ctx.store.statPath(abs);
+    // `seen`: the caller's stat of this path a moment ago, its name checked already (a scan looks at
+    // each name once, not twice).
+    const foreign = rel !== '' && seen === undefined && this.foreignNames.skip({ id: root.row.id, name: root.row.name }, rel);
+    const raw = rel === '' || foreign ? null : seen !== undefined ? seen : await this.ctx.store.statPath(abs);
     const st = raw && (raw.kind === 'file' || raw.kind === 'dir') && !this.ctx.isIgnoredName(name) ? raw : null;
     const live = entry && !entry.deleted ? entry : undefined;
     if (rel === '') return [];
@@ -126,11 +128,11 @@ export class Reconciler {
         if (this.ctx.isIgnoredName(name)) continue;
         const childRel = joinRel(dirRel, name);
         if (this.foreignNames.skip({ id: root.row.id, name: root.row.name }, childRel)) continue;
-        pending.push(...(await this.diff(root, childRel, known.get(name))));
+        const st = await this.ctx.store.statPath(path.join(abs, name));
+        pending.push(...(await this.diff(root, childRel, known.get(name), false, st)));
         known.delete(name);
         seen += 1;
         if (pending.length >= BATCH) flush();
-        const st = await this.ctx.store.statPath(path.join(abs, name));
         if (st?.kind === 'dir') {
           flush(); // children need their parent recorded first
           await visit(childRel);
@@ -149,11 +151,13 @@ export class Reconciler {
   }
 
   /** Publishes changes already recorded (a folder removed or moved as one set: FilesRepo.recordTree*). */
-  published(root: RootHandle, changes: ChangeRow[]): ChangeRow[] {
+  published(root: RootHandle, changes: ChangeRow[], session?: Session): ChangeRow[] {
     endLinksOfDeleted(this.ctx, root.row.id, changes);
+    // With the session's device, as commit gives it and the change feed reads it from the versions.
+    const device = { id: session?.device?.id ?? null, name: session?.device?.name ?? null };
     this.ctx.durable.recorded(
       root.row.id,
-      changes.map((c) => changeInfo(root.row.name, c)),
+      changes.map((c) => changeInfo(root.row.name, c, device)),
     );
     return changes;
   }

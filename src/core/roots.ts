@@ -6,7 +6,7 @@ import type { CoreContext } from './context.js';
 import { fail } from './errors.js';
 import type { Session } from './session.js';
 import { revokeLinksOfCreator } from './shares.js';
-import type { AdminRootInfo, RetentionPolicy, RootInfo } from './types.js';
+import { CONFLICT_POLICIES, type AdminRootInfo, type ConflictPolicy, type RetentionPolicy, type RootInfo } from './types.js';
 
 export type Need = 'read' | 'write';
 
@@ -25,6 +25,17 @@ export const retentionSchema: z.ZodType<RetentionPolicy> = z.union([
   z.object({ mode: z.literal('days'), days: z.number().positive() }),
   z.object({ mode: z.literal('staggered'), maxAgeDays: z.number().positive() }),
 ]);
+
+export function parseRetention(policy: unknown): RetentionPolicy {
+  const parsed = retentionSchema.safeParse(policy);
+  if (!parsed.success) fail('INVALID_INPUT', `not a retention policy: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  return parsed.data;
+}
+
+export function parseConflictPolicy(policy: unknown): ConflictPolicy {
+  if (!CONFLICT_POLICIES.includes(policy as ConflictPolicy)) fail('INVALID_INPUT', `not a conflict policy: use one of ${CONFLICT_POLICIES.join(', ')}`);
+  return policy as ConflictPolicy;
+}
 
 const ROOT_NAME = /^[\p{L}\p{N}][\p{L}\p{N}._ -]{0,63}$/u;
 
@@ -130,7 +141,7 @@ export class Roots {
 
   info(row: RootRow, access: RootInfo['access']): RootInfo {
     const owner = row.ownerId === null ? null : (this.ctx.accounts.userById(row.ownerId)?.name ?? null);
-    return { id: row.id, name: row.name, owner, access, retention: JSON.parse(row.retention) as RetentionPolicy, seq: this.ctx.files.lastSeq(row.id) };
+    return { id: row.id, name: row.name, owner, access, retention: JSON.parse(row.retention) as RetentionPolicy, conflictPolicy: row.conflictPolicy, seq: this.ctx.files.lastSeq(row.id) };
   }
 
   /** The users a root is shared with; only its owner or an admin sees them. */
@@ -167,7 +178,7 @@ export class Roots {
     return this.ctx.roots.all().map((row) => {
       const owner = row.ownerId === null ? null : (this.ctx.accounts.userById(row.ownerId)?.name ?? null);
       const grants = this.ctx.roots.grantsOfRoot(row.id).map((g) => ({ user: g.userName, mode: g.mode }));
-      return { name: row.name, owner, access: this.accessOf(session, row), retention: JSON.parse(row.retention) as RetentionPolicy, grants };
+      return { name: row.name, owner, access: this.accessOf(session, row), retention: JSON.parse(row.retention) as RetentionPolicy, conflictPolicy: row.conflictPolicy, grants };
     });
   }
 
@@ -185,9 +196,12 @@ export class Roots {
 
   setRetention(name: string, policy: unknown): void {
     const row = this.ctx.roots.byName(name) ?? fail('NOT_FOUND', `root ${name} does not exist`);
-    const parsed = retentionSchema.safeParse(policy);
-    if (!parsed.success) fail('INVALID_INPUT', `not a retention policy: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
-    this.ctx.roots.setRetention(row.id, JSON.stringify(parsed.data));
+    this.ctx.roots.setRetention(row.id, JSON.stringify(parseRetention(policy)));
+  }
+
+  setConflictPolicy(name: string, policy: unknown): void {
+    const row = this.ctx.roots.byName(name) ?? fail('NOT_FOUND', `root ${name} does not exist`);
+    this.ctx.roots.setConflictPolicy(row.id, parseConflictPolicy(policy));
   }
 
   private async realDir(row: RootRow): Promise<string> {

@@ -76,6 +76,14 @@ export interface ConflictInfo {
   /** See ConflictKind; only 'edit-edit' has a copy ('' otherwise). */
   kind: ConflictKind;
   copyPath: string;
+  /** The root's policy that decided it. */
+  policy: ConflictPolicy;
+  /**
+   * Whose content `path` shows after the policy: 'server' (the head stayed: the incoming content is
+   * at copyPath, or held with this record when copyPath is ''), or 'incoming' (it became the head, or
+   * brought a deleted file back: the server's version `serverVersion` is in history).
+   */
+  kept: 'server' | 'incoming';
   baseVersion: number;
   serverVersion: number;
   incomingHash: string;
@@ -93,6 +101,16 @@ export interface ConflictInfo {
  */
 export type ConflictKind = 'edit-edit' | 'delete-edit' | 'edit-delete';
 
+/**
+ * What a root does with a write or delete whose base is outdated (docs/conflict-policy.md).
+ * 'keep-both': the head stays, the incoming content becomes a conflict copy. 'newest-wins': the
+ * content with the later modification time becomes the head, the other is kept in history (or
+ * with the record). 'server-wins': the head stays, the incoming content is kept with the record.
+ * Every one leaves a conflict record: nothing acknowledged is lost and the user can undo it.
+ */
+export type ConflictPolicy = 'keep-both' | 'newest-wins' | 'server-wins';
+export const CONFLICT_POLICIES: readonly ConflictPolicy[] = ['keep-both', 'newest-wins', 'server-wins'];
+
 export type ConflictResolution = 'keep-server' | 'keep-incoming' | 'keep-both';
 
 export interface WriteResult {
@@ -100,7 +118,10 @@ export interface WriteResult {
   created: boolean;
   /** The content equalled the head: nothing was recorded. */
   unchanged: boolean;
-  /** Set when the base version was outdated: `entry` is then the conflict copy. */
+  /**
+   * The conflict record this write left (its base was outdated, or its file deleted since). `entry`
+   * is the conflict copy when the policy kept both (`conflict.copyPath`), else the file itself.
+   */
   conflict?: ConflictInfo;
 }
 
@@ -116,6 +137,7 @@ export interface RootInfo {
   owner: string | null;
   access: 'owner' | 'read' | 'write';
   retention: RetentionPolicy;
+  conflictPolicy: ConflictPolicy;
   seq: number;
 }
 
@@ -126,6 +148,7 @@ export interface AdminRootInfo {
   /** The admin's own access to its files: null when it neither owns it nor was granted it. */
   access: 'owner' | 'read' | 'write' | null;
   retention: RetentionPolicy;
+  conflictPolicy: ConflictPolicy;
   grants: { user: string; mode: 'read' | 'write' }[];
 }
 

@@ -11,6 +11,7 @@ import type { Session } from './session.js';
 import type { ConflictResolution, EntryInfo } from './types.js';
 import type { VfsReader } from './vfs-read.js';
 import type { VfsWriter } from './vfs-write.js';
+import { isHeldConflict, resolveHeldConflict } from './vfs-write-resolve.js';
 
 /** Bringing content back: restoring old versions and resolving conflicts, each a new version. */
 export class VfsRestore {
@@ -60,6 +61,7 @@ export class VfsRestore {
       const c = this.ctx.files.conflict(h.row.id, id) ?? fail('NOT_FOUND', `conflict ${id} does not exist`);
       checkScope(session, c.path, 'write');
       if (c.resolvedAt !== null) fail('CONFLICT', `conflict ${id} is already resolved`);
+      if (isHeldConflict(c)) return resolveHeldConflict({ ctx: this.ctx, reconciler: this.reconciler, locks: this.locks, reader: this.reader, w: this.w }, h, session, c, resolution);
       if (c.kind !== 'edit-edit') return this.resolveDeleteConflict(h, session, c, resolution);
       const copy = await this.reconciler.settle(h, c.copyPath);
       const copyLive = copy && !copy.deleted && copy.kind === 'file' ? copy : undefined;

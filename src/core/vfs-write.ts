@@ -1,27 +1,30 @@
 import type { Readable } from 'node:stream';
-import type { ChangeInput, ConflictRow, EntryRow } from '../db/files-repo.js';
-import { baseName, isWithin, parentOf } from '../lib/paths.js';
+import type { ChangeInput, EntryRow } from '../db/files-repo.js';
+import { baseName, parentOf } from '../lib/paths.js';
 import { SMALL_FILE, type StagedFile } from '../storage/content-store.js';
 import { fingerprint } from '../storage/fingerprint.js';
-import { conflictCopyPath } from './conflict-name.js';
 import type { CoreContext } from './context.js';
 import { fail, fromFsError, isCoreError } from './errors.js';
 import { checkScope, livePath, safePath } from './live.js';
 import type { Locks } from './locks.js';
-import { actorOf, conflictInfo, entryInfo } from './present.js';
+import { entryInfo } from './present.js';
 import type { Properties } from './properties.js';
 import type { Reconciler } from './reconcile.js';
 import type { Retention } from './retention.js';
 import type { RootHandle, Roots } from './roots.js';
 import type { Session } from './session.js';
-import { actorLabel } from './session.js';
-import { followMove } from './shares.js';
-import type { ConflictKind, EntryInfo, WriteResult } from './types.js';
+import type { EntryInfo, WriteResult } from './types.js';
+import { ConflictRules } from './vfs-write-conflicts.js';
+import { VfsTreeWriter, type CopyOptions, type DeleteOptions, type MoveOptions } from './vfs-write-tree.js';
 
 export interface WriteOptions {
   /** The version the writer edited (0 = it believes the file is new). Absent: last writer wins. */
   baseVersion?: number;
-  /** On an outdated base: 'copy' keeps the incoming content as a conflict copy, 'fail' refuses. */
+  /**
+   * On an outdated base: 'copy' lets the root's conflict policy decide (ConflictRules: a conflict
+   * copy, the newer content, or the server's, always with a record); 'fail' refuses (an HTTP
+   * precondition: the writer asked for nothing to happen then, so nothing is acknowledged or lost).
+   */
   onConflict?: 'copy' | 'fail';
   /** Refuse if the path exists (If-None-Match: *, share-link drops). */
   createOnly?: boolean;
@@ -37,23 +40,14 @@ export interface WriteOptions {
   sha256?: string;
 }
 
-export interface MoveOptions {
-  overwrite?: boolean;
-  baseVersion?: number;
-  toRoot?: string;
-}
-
-export interface CopyOptions {
-  overwrite?: boolean;
-  /** '0' copies a folder without its members (WebDAV Depth: 0). */
-  depth?: '0' | 'infinity';
-  toRoot?: string;
-}
+export type { CopyOptions, DeleteOptions, MoveOptions } from './vfs-write-tree.js';
 
 /** The write side of the virtual filesystem: every change from every door passes here. */
 export class VfsWriter {
   /** Writes under way, all roots (see write). */
   private writing = 0;
+  private readonly tree: VfsTreeWriter;
+  readonly conflicts: ConflictRules;
 
   constructor(
     private readonly ctx: CoreContext,
@@ -64,10 +58,13 @@ export class VfsWriter {
     private readonly retention: Retention,
     /** The largest file any door may write (bytes; 0 = no cap): one rule for every door. */
     private readonly maxFileBytes = 0,
-  ) {}
+  ) {
+    this.conflicts = new ConflictRules(ctx, retention, this);
+    this.tree = new VfsTreeWriter(ctx, roots, reconciler, locks, props, this, this.conflicts);
+  }
 
   // The steps below (inRootQueue, commit, preserve, requireParent, liveHead, removeInQueue) are also
-  // used by vfs-restore.ts: restore and conflict resolution follow the same rules.
+  // used by vfs-write-tree.ts, vfs-write-conflicts.ts and vfs-restore.ts: every change follows them.
 
   /** Runs fn alone among the root's changes; resolves once its changes are durable. */
   inRootQueue<T>(h: RootHandle, fn: () => Promise<T>): Promise<T> {
@@ -175,7 +172,13 @@ export class VfsWriter {
         }
         if (exists && opts.baseVersion !== undefined && opts.baseVersion !== head.version) {
           if (opts.onConflict === 'fail') fail('PRECONDITION_FAILED', `${rel} is at version ${head.version}, not ${opts.baseVersion}`, { version: head.version });
-          return await this.conflictCopy(h, session, rel, head, staged, opts);
+          return await this.conflicts.outdatedWrite(h, session, rel, head, staged, live, opts);
+        }
+        // An edit of a version deleted since (invariant 9): the policy says whether it comes back.
+        const ofDeleted = head?.deleted && opts.baseVersion !== undefined && opts.baseVersion > 0 && opts.baseVersion !== head.version ? head : undefined;
+        if (ofDeleted) {
+          const held = await this.conflicts.editOfDeleted(h, session, rel, ofDeleted, staged, opts);
+          if (held) return held;
         }
         if (exists) await this.preserve(h, head);
         const st = await this.ctx.store.install(staged.tempPath, live, opts.mtimeMs);
@@ -183,10 +186,9 @@ export class VfsWriter {
           { path: rel, kind: 'file', op: exists ? 'write' : 'create', deleted: false, hash: staged.hash, size: staged.size, mtimeMs: st.mtimeMs, ino: st.ino, ctimeMs: st.ctimeMs },
         ]);
         await this.retention.pruneAfterChange(h, rel);
-        // An edit of a version deleted since brings the file back (invariant 9) and leaves a record.
-        // Not in WriteResult.conflict: that means "entry is a copy", and here entry is the file itself.
-        if (head?.deleted && opts.baseVersion !== undefined && opts.baseVersion > 0 && opts.baseVersion !== head.version) {
-          this.recordConflict(h, session, 'edit-delete', rel, opts.baseVersion, head.version, staged.hash);
+        if (ofDeleted) {
+          const conflict = this.conflicts.record(h, session, { kind: 'edit-delete', kept: 'incoming', path: rel, baseVersion: opts.baseVersion!, serverVersion: ofDeleted.version, incomingHash: staged.hash });
+          return { entry: entryInfo(h.row.name, entry), created: true, unchanged: false, conflict };
         }
         return { entry: entryInfo(h.row.name, entry), created: !exists, unchanged: false };
       } catch (err) {
@@ -211,35 +213,6 @@ export class VfsWriter {
     }
   }
 
-  private async conflictCopy(h: RootHandle, session: Session, rel: string, head: EntryRow, staged: StagedFile, opts: WriteOptions): Promise<WriteResult> {
-    let copyRel = conflictCopyPath(rel, actorLabel(session), new Date());
-    for (let i = 1; this.ctx.files.entry(h.row.id, copyRel)?.deleted === false || (await this.ctx.store.statPath(await livePath(h, copyRel))); i += 1) {
-      copyRel = conflictCopyPath(rel, actorLabel(session), new Date(), i);
-    }
-    const st = await this.ctx.store.install(staged.tempPath, await livePath(h, copyRel), opts.mtimeMs);
-    const entry = this.commit(h, session, [
-      { path: copyRel, kind: 'file', op: 'conflict-copy', deleted: false, hash: staged.hash, size: staged.size, ...fingerprint(st) },
-    ]);
-    const conflict = this.recordConflict(h, session, 'edit-edit', rel, opts.baseVersion ?? 0, head.version, staged.hash, copyRel);
-    return { entry: entryInfo(h.row.name, entry), created: true, unchanged: false, conflict: conflictInfo(h.row.name, conflict) };
-  }
-
-  private recordConflict(h: RootHandle, session: Session, kind: ConflictKind, rel: string, baseVersion: number, serverVersion: number, incomingHash: string, copyPath = ''): ConflictRow {
-    const row = this.ctx.files.addConflict({
-      rootId: h.row.id,
-      kind,
-      path: rel,
-      copyPath,
-      baseVersion,
-      serverVersion,
-      incomingHash,
-      deviceName: actorLabel(session),
-      userName: session.user.name,
-    });
-    this.ctx.log.info({ root: h.row.name, path: rel, kind, ...(copyPath ? { copy: copyPath } : {}) }, 'conflict recorded');
-    return row;
-  }
-
   async mkdir(session: Session, root: string, rawPath: string, opts: { createParents?: boolean } = {}): Promise<EntryInfo> {
     const rel = safePath(rawPath);
     if (rel === '') fail('ALREADY_EXISTS', 'the root exists');
@@ -256,147 +229,22 @@ export class VfsWriter {
     });
   }
 
-  /**
-   * With `emptyDirOnly` (FTP RMD) only an empty folder goes, with `fileOnly` (FTP DELE) only a
-   * file: checked under the root's queue, with the delete, so no other change slips in between.
-   * An outdated `baseVersion` deletes nothing (PRECONDITION_FAILED); with `onConflict: 'record'`
-   * (the sync door, whose client is not asked) it also leaves a 'delete-edit' conflict record,
-   * given in the error's details.conflict.
-   */
-  async delete(session: Session, root: string, rawPath: string, opts: { baseVersion?: number; onConflict?: 'record' | 'fail'; emptyDirOnly?: boolean; fileOnly?: boolean } = {}): Promise<void> {
-    const rel = safePath(rawPath);
-    if (rel === '') fail('PERMISSION_DENIED', 'the root itself cannot be deleted');
-    const h = await this.roots.open(session, root, 'write');
-    checkScope(session, rel, 'write');
-    await this.inRootQueue(h, async () => {
-      const seen = opts.onConflict === 'record' && opts.baseVersion !== undefined ? await this.reconciler.settle(h, rel) : undefined;
-      if (seen && !seen.deleted && seen.version !== opts.baseVersion) {
-        const c = this.recordConflict(h, session, 'delete-edit', rel, opts.baseVersion!, seen.version, '');
-        fail('PRECONDITION_FAILED', `${rel} is at version ${seen.version}, not ${opts.baseVersion}: nothing was deleted`, { version: seen.version, conflict: conflictInfo(h.row.name, c) });
-      }
-      const head = await this.liveHead(h, rel, opts.baseVersion);
-      if (opts.fileOnly && head.kind === 'dir') fail('IS_A_DIRECTORY', `${rel} is a folder`);
-      if (opts.emptyDirOnly) {
-        if (head.kind !== 'dir') fail('NOT_A_DIRECTORY', `${rel} is not a folder`);
-        await this.reconciler.scan(h, rel);
-        if (this.ctx.files.listing(h.row.id, rel, '', 1).length > 0) fail('NOT_EMPTY', `${rel} is not empty`);
-      }
-      this.locks.assertCanChange(session, h.row.id, rel, true);
-      await this.removeInQueue(h, session, head, 'delete');
-    });
-  }
 
-  /** The live head of `rel` (disk edits recorded first), which must still be at `baseVersion` if given. */
-  async liveHead(h: RootHandle, rel: string, baseVersion: number | undefined): Promise<EntryRow> {
-    const head = await this.reconciler.settle(h, rel);
-    if (!head || head.deleted) fail('NOT_FOUND', `${rel} does not exist`);
-    if (baseVersion !== undefined && baseVersion !== head.version) {
-      fail('PRECONDITION_FAILED', `${rel} is at version ${head.version}, not ${baseVersion}`, { version: head.version });
-    }
-    return head;
+  /** See VfsTreeWriter.delete: FTP RMD/DELE variants, and an outdated base that deletes nothing. */
+  delete(session: Session, root: string, rawPath: string, opts: DeleteOptions = {}): Promise<void> {
+    return this.tree.delete(session, root, rawPath, opts);
   }
-
-  /** Removes a live entry (and a folder's whole tree), keeping every file's content in history. */
-  async removeInQueue(h: RootHandle, session: Session, head: EntryRow, op: string): Promise<void> {
-    const abs = await livePath(h, head.path);
-    if (head.kind === 'dir') {
-      // One change for the folder: its files' content kept (a link each, their blob folders synced
-      // once), one rename off the live tree, every path's tombstone recorded in one set.
-      await this.reconciler.scan(h, head.path);
-      const files = this.ctx.files.subtree(h.row.id, head.path).filter((e) => e.kind === 'file');
-      await this.ctx.store.keepBlobs(files.map((e) => ({ hash: e.hash, file: abs + e.path.slice(head.path.length) })));
-      await this.ctx.store.removeDir(abs);
-      this.reconciler.published(h, this.ctx.files.recordTreeRemoval(h.row.id, actorOf(session), head.path, op));
-    } else {
-      // Its content moves into history by a rename, synced with the metadata by the group commit.
-      await this.ctx.store.retireLive(head.hash, abs).catch((e) => fromFsError(e, head.path));
-      this.commit(h, session, [{ path: head.path, kind: head.kind, op, deleted: true, hash: head.hash, size: head.size, mtimeMs: head.mtimeMs, ino: 0, oldPath: null }]);
-    }
-    this.props.deleteTree(h.row.id, head.path);
-    this.locks.dropTree(h.row.id, head.path);
+  move(session: Session, root: string, rawFrom: string, rawTo: string, opts: MoveOptions = {}): Promise<EntryInfo> {
+    return this.tree.move(session, root, rawFrom, rawTo, opts);
   }
-
-  async move(session: Session, root: string, rawFrom: string, rawTo: string, opts: MoveOptions = {}): Promise<EntryInfo> {
-    const from = safePath(rawFrom);
-    const to = safePath(rawTo);
-    if (opts.toRoot !== undefined && opts.toRoot !== root) {
-      const copied = await this.copy(session, root, from, to, { overwrite: opts.overwrite, toRoot: opts.toRoot });
-      await this.delete(session, root, from, { baseVersion: opts.baseVersion });
-      return copied;
-    }
-    if (from === '' || to === '') fail('PERMISSION_DENIED', 'the root itself cannot be moved or replaced');
-    if (isWithin(to, from)) fail('INVALID_INPUT', 'a folder cannot be moved into itself');
-    const h = await this.roots.open(session, root, 'write');
-    checkScope(session, from, 'write');
-    checkScope(session, to, 'write');
-    return this.inRootQueue(h, async () => {
-      const src = await this.liveHead(h, from, opts.baseVersion);
-      this.locks.assertCanChange(session, h.row.id, from, true);
-      this.locks.assertCanChange(session, h.row.id, to, true);
-      await this.requireParent(h, session, to, false);
-      const dst = await this.reconciler.settle(h, to);
-      if (dst && !dst.deleted) {
-        if (!opts.overwrite) fail('ALREADY_EXISTS', `${to} already exists`);
-        await this.removeInQueue(h, session, dst, 'delete');
-      }
-      if (src.kind === 'dir') await this.reconciler.scan(h, from);
-      await this.ctx.store.renameLive(await livePath(h, from), await livePath(h, to)).catch((e) => fromFsError(e, from));
-      if (src.kind === 'dir') {
-        // One set of changes: every path's arrival and departure recorded together (FilesRepo.recordTreeMove).
-        this.reconciler.published(h, this.ctx.files.recordTreeMove(h.row.id, actorOf(session), from, to));
-      } else {
-        // A rename changes the moved inode's ctime: take a file's fingerprint afresh.
-        const st = await this.ctx.store.statPath(await livePath(h, to));
-        const fp = st ? fingerprint(st) : { mtimeMs: src.mtimeMs, ino: src.ino, ctimeMs: src.ctimeMs };
-        this.commit(h, session, [
-          { path: to, kind: src.kind, op: 'move-in', deleted: false, hash: src.hash, size: src.size, ...fp, oldPath: from },
-          { path: from, kind: src.kind, op: 'move-out', deleted: true, hash: src.hash, size: src.size, mtimeMs: src.mtimeMs, ino: 0 },
-        ]);
-      }
-      this.props.moveTree(h.row.id, from, to);
-      followMove(this.ctx, h.row.id, from, to);
-      this.locks.dropTree(h.row.id, from);
-      return entryInfo(h.row.name, this.ctx.files.entry(h.row.id, to)!);
-    });
+  copy(session: Session, root: string, rawFrom: string, rawTo: string, opts: CopyOptions = {}): Promise<EntryInfo> {
+    return this.tree.copy(session, root, rawFrom, rawTo, opts);
   }
-
-  async copy(session: Session, root: string, rawFrom: string, rawTo: string, opts: CopyOptions = {}): Promise<EntryInfo> {
-    const from = safePath(rawFrom);
-    const to = safePath(rawTo);
-    const toRoot = opts.toRoot ?? root;
-    if (to === '') fail('PERMISSION_DENIED', 'the root itself cannot be replaced');
-    if (toRoot === root && isWithin(to, from)) fail('INVALID_INPUT', 'a folder cannot be copied into itself');
-    const src = await this.roots.open(session, root, 'read');
-    const dstRoot = await this.roots.open(session, toRoot, 'write');
-    checkScope(session, from, 'read');
-    checkScope(session, to, 'write');
-    const srcRow = this.ctx.files.entry(src.row.id, from);
-    if (from !== '' && (!srcRow || srcRow.deleted)) fail('NOT_FOUND', `${from} does not exist`);
-    const tree = from === '' || srcRow!.kind === 'dir' ? (opts.depth === '0' ? [] : this.ctx.files.subtree(src.row.id, from).filter((e) => e.path !== from)) : [];
-    return this.inRootQueue(dstRoot, async () => {
-      this.locks.assertCanChange(session, dstRoot.row.id, to, true);
-      await this.requireParent(dstRoot, session, to, false);
-      const dst = await this.reconciler.settle(dstRoot, to);
-      if (dst && !dst.deleted) {
-        if (!opts.overwrite) fail('ALREADY_EXISTS', `${to} already exists`);
-        await this.removeInQueue(dstRoot, session, dst, 'delete');
-      }
-      const top = from === '' ? ({ kind: 'dir', path: '' } as EntryRow) : srcRow!;
-      for (const e of [top, ...tree]) {
-        const target = to + e.path.slice(from.length);
-        const targetAbs = await livePath(dstRoot, target);
-        if (e.kind === 'dir') {
-          const st = await this.ctx.store.makeDir(targetAbs).catch((err) => fromFsError(err, target));
-          this.commit(dstRoot, session, [{ path: target, kind: 'dir', op: 'copy', deleted: false, hash: '', size: 0, ...fingerprint(st) }]);
-          continue;
-        }
-        const staged = await this.ctx.store.stageCopy(await livePath(src, e.path));
-        const st = await this.ctx.store.install(staged.tempPath, targetAbs, e.mtimeMs);
-        this.commit(dstRoot, session, [{ path: target, kind: 'file', op: 'copy', deleted: false, hash: staged.hash, size: staged.size, ...fingerprint(st), oldPath: e.path }]);
-      }
-      if (src.row.id === dstRoot.row.id) this.props.copyTree(src.row.id, from, to);
-      return entryInfo(dstRoot.row.name, this.ctx.files.entry(dstRoot.row.id, to)!);
-    });
+  liveHead(h: RootHandle, rel: string, baseVersion: number | undefined): Promise<EntryRow> {
+    return this.tree.liveHead(h, rel, baseVersion);
+  }
+  removeInQueue(h: RootHandle, session: Session, head: EntryRow, op: string): Promise<void> {
+    return this.tree.removeInQueue(h, session, head, op);
   }
 
   /** Sets a file's modification time (FTP MFMT, X-OC-Mtime after the fact): a new version. */

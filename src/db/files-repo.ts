@@ -71,6 +71,8 @@ export class FilesRepo {
     const c = db.$client;
     this.hot = {
       entry: c.prepare<[number, string], EntryValues>(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE root_id = ? AND path = ?`).raw(true),
+      // A scan reads every folder's children (a folder's delete or move scans its tree first).
+      liveChildren: c.prepare<[number, string], EntryValues>(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE root_id = ? AND parent = ? AND deleted = 0 ORDER BY name`).raw(true),
       // The feed's last row (its primary key's last entry): the root's seq, kept nowhere else, so a
       // change does not also rewrite the roots table's page.
       lastSeq: c.prepare<[number], number>('SELECT seq FROM changes WHERE root_id = ? ORDER BY seq DESC LIMIT 1').pluck(),
@@ -93,12 +95,6 @@ export class FilesRepo {
         .orderBy(asc(entries.name))
         .limit(p('limit'))
         .prepare(),
-      liveChildren: db
-        .select()
-        .from(entries)
-        .where(and(eq(entries.rootId, p('rootId')), eq(entries.parent, p('parent')), eq(entries.deleted, false)))
-        .orderBy(asc(entries.name))
-        .prepare(),
     };
   }
 
@@ -108,7 +104,7 @@ export class FilesRepo {
   }
 
   children(rootId: number, parent: string, includeDeleted = false): EntryRow[] {
-    if (!includeDeleted) return this.q.liveChildren.all({ rootId, parent });
+    if (!includeDeleted) return this.hot.liveChildren.all(rootId, parent).map(entryOf);
     const cond = and(eq(entries.rootId, rootId), eq(entries.parent, parent));
     return this.db.select().from(entries).where(cond).orderBy(asc(entries.name)).all();
   }
@@ -269,7 +265,16 @@ export class FilesRepo {
       .where(and(eq(versions.hash, hash), eq(versions.contentGone, false)))
       .limit(1)
       .get();
-    return v !== undefined;
+    if (v !== undefined) return true;
+    // A conflict record whose incoming content lost to the policy holds that content (its only
+    // copy): it stays until the record is resolved (nothing acknowledged is lost).
+    const held = this.db
+      .select({ n: sql<number>`1` })
+      .from(conflicts)
+      .where(and(eq(conflicts.incomingHash, hash), eq(conflicts.kept, 'server'), eq(conflicts.copyPath, ''), sql`${conflicts.resolvedAt} is null`))
+      .limit(1)
+      .get();
+    return held !== undefined;
   }
 
   /**

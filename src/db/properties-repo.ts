@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import { and, eq } from 'drizzle-orm';
 import type { Db } from './index.js';
 import { atOrBelow } from './path-range.js';
@@ -13,6 +14,19 @@ export interface DeadProperty {
 /** Dead properties of WebDAV resources, by root and path; moved, copied and deleted with their path. */
 export class PropertiesRepo {
   constructor(private readonly db: Db) {}
+
+  /**
+   * Whether anything at or below `path` has a dead property. Asked before every delete and move:
+   * most trees have none, and a drizzle write (even one that deletes nothing) commits the group
+   * commit's pending transaction at once and switches the connection to synchronous=FULL and back,
+   * about a tenth of an FTP DELE's CPU. A plain statement prepared once per connection.
+   */
+  private anyInTree(rootId: number, path: string): boolean {
+    const c = this.db.$client;
+    let q = anyInTreeQuery.get(c);
+    if (!q) anyInTreeQuery.set(c, (q = c.prepare<[number, string, string, string], number>("SELECT 1 FROM properties WHERE root_id = ? AND (path = ? OR (path >= ? || '/' AND path < ? || '0')) LIMIT 1").pluck()));
+    return path === '' ? true : q.get(rootId, path, path, path) !== undefined;
+  }
 
   private inTree(rootId: number, path: string) {
     return and(eq(properties.rootId, rootId), atOrBelow(properties.path, path));
@@ -58,11 +72,13 @@ export class PropertiesRepo {
   }
 
   deleteTree(rootId: number, path: string): void {
+    if (!this.anyInTree(rootId, path)) return;
     this.db.delete(properties).where(this.inTree(rootId, path)).run();
   }
 
   moveTree(rootId: number, from: string, to: string): void {
     this.deleteTree(rootId, to);
+    if (!this.anyInTree(rootId, from)) return;
     const rows = this.db.select().from(properties).where(this.inTree(rootId, from)).all();
     this.db.transaction((t) => {
       for (const row of rows) {
@@ -76,8 +92,11 @@ export class PropertiesRepo {
 
   copyTree(rootId: number, from: string, to: string): void {
     this.deleteTree(rootId, to);
+    if (!this.anyInTree(rootId, from)) return;
     const rows = this.db.select().from(properties).where(this.inTree(rootId, from)).all();
     if (rows.length === 0) return;
     this.db.insert(properties).values(rows.map((r) => ({ ...r, path: to + r.path.slice(from.length) }))).run();
   }
 }
+
+const anyInTreeQuery = new WeakMap<Database.Database, Database.Statement<[number, string, string, string], number>>();

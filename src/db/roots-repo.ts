@@ -16,7 +16,7 @@ export class RootsRepo {
     };
     // Read by every request of every door: on better-sqlite3 directly, columns named as drizzle
     // names them (plain text and integers, nothing to convert), without drizzle's mapping per call.
-    this.byNameRaw = db.$client.prepare<[string], RootRow>('SELECT id, name, dir, owner_id AS ownerId, retention, created_at AS createdAt FROM roots WHERE name = ?');
+    this.byNameRaw = db.$client.prepare<[string], RootRow>('SELECT id, name, dir, owner_id AS ownerId, retention, conflict_policy AS conflictPolicy, created_at AS createdAt FROM roots WHERE name = ?');
   }
 
   create(name: string, dir: string, ownerId: number | null, retention: string): RootRow {
@@ -41,6 +41,10 @@ export class RootsRepo {
 
   setRetention(id: number, retention: string): void {
     this.db.update(roots).set({ retention }).where(eq(roots.id, id)).run();
+  }
+
+  setConflictPolicy(id: number, conflictPolicy: RootRow['conflictPolicy']): void {
+    this.db.update(roots).set({ conflictPolicy }).where(eq(roots.id, id)).run();
   }
 
   grant(rootId: number, userId: number, mode: 'read' | 'write'): void {

@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm';
 import { tx, type Db } from './index.js';
 import { atOrBelow } from './path-range.js';
@@ -73,11 +74,12 @@ export class SharesRepo {
 
   /** Links of a root that have not ended. */
   liveOfRoot(rootId: number): { id: number; path: string }[] {
-    return this.db
-      .select({ id: shareLinks.id, path: shareLinks.path })
-      .from(shareLinks)
-      .where(and(eq(shareLinks.rootId, rootId), isNull(shareLinks.endedAt)))
-      .all();
+    // Asked by every delete (core/shares.ts endLinksOfDeleted): a statement prepared once per
+    // connection, not a drizzle query built each time (a tenth of an FTP DELE's CPU).
+    const c = this.db.$client;
+    let q = liveOfRootQuery.get(c);
+    if (!q) liveOfRootQuery.set(c, (q = c.prepare<[number], { id: number; path: string }>('SELECT id, path FROM share_links WHERE root_id = ? AND ended_at IS NULL')));
+    return q.all(rootId);
   }
 
   setPaths(moves: { id: number; path: string }[]): void {
@@ -94,3 +96,5 @@ export class SharesRepo {
     return this.db.select().from(shareAccesses).where(eq(shareAccesses.shareId, id)).orderBy(desc(shareAccesses.id)).limit(limit).all();
   }
 }
+
+const liveOfRootQuery = new WeakMap<Database.Database, Database.Statement<[number], { id: number; path: string }>>();

@@ -35,4 +35,25 @@ describe('OwnChanges', () => {
     c.advance(2001);
     expect(own.consume('/r/dir/sub/y', 'rename')).toBe(false);
   });
+
+  it('keeps about one window of unconsumed expectations (no watcher reading them), and those still open keep working', () => {
+    const c = clock();
+    const own = new OwnChanges(2000, c.now);
+    const size = () => (own as unknown as { paths: Map<string, unknown> }).paths.size;
+    own.expect('/r/kept.txt', 'rename');
+    for (let i = 0; i < 5000; i += 1) {
+      own.expect(`/r/f${i}.bin`, 'rename');
+      c.advance(1); // 5,000 writes over 5 s, none consumed
+    }
+    own.expect('/r/kept.txt', 'change'); // an old entry extended in place: still expected, by kind
+    own.expect('/r/last.bin', 'rename');
+    expect(size()).toBeLessThan(2100);
+    expect(own.consume('/r/kept.txt', 'change')).toBe(true);
+    expect(own.consume('/r/f4999.bin', 'rename')).toBe(true);
+    expect(own.consume('/r/f10.bin', 'rename')).toBe(false); // its window is over
+    c.advance(4001);
+    own.expect('/r/next.bin', 'rename');
+    expect(own.consume('/r/kept.txt', 'rename')).toBe(false);
+    expect(size()).toBeLessThan(300);
+  });
 });

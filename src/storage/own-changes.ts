@@ -26,10 +26,11 @@ export class OwnChanges {
 
   /** An event `event` at `abs` is about to come from our own change. */
   expect(abs: string, event: WatchEvent): void {
-    const until = this.now() + this.ttlMs;
-    this.sweep();
+    const now = this.now();
+    const until = now + this.ttlMs;
+    this.sweep(now);
     const e = this.paths.get(abs);
-    if (e && e.until >= this.now()) {
+    if (e && e.until >= now) {
       e[event] += 1;
       e.until = until;
     } else this.paths.set(abs, { rename: event === 'rename' ? 1 : 0, change: event === 'change' ? 1 : 0, until });
@@ -37,8 +38,10 @@ export class OwnChanges {
 
   /** Every event at or below `abs` for the window comes from our own move or removal of that tree. */
   expectTree(abs: string): void {
-    this.sweep();
-    this.trees.set(abs, this.now() + this.ttlMs);
+    const now = this.now();
+    this.sweep(now);
+    this.trees.delete(abs); // set again below: the maps stay in the order of their windows' ends
+    this.trees.set(abs, now + this.ttlMs);
   }
 
   /** True if the event is our own (and it is counted off): the watcher then ignores it. */
@@ -59,11 +62,26 @@ export class OwnChanges {
     return false;
   }
 
-  /** Drops expectations past their window (called as new ones come: the maps stay small). */
-  private sweep(): void {
-    if (this.paths.size < 256 && this.trees.size < 16) return;
-    const now = this.now();
-    for (const [k, e] of this.paths) if (e.until < now) this.paths.delete(k);
-    for (const [k, until] of this.trees) if (until < now) this.trees.delete(k);
+  /**
+   * Drops expectations past their window (called as new ones come: the maps stay small). Oldest
+   * first, stopping at the first one still open: a Map keeps insertion order, so this touches only
+   * what it drops. Without a watcher consuming them (watcher off, or a folder it does not watch) the
+   * map holds about two seconds of writes; a sweep of all of it on every write cost 10-20 µs per
+   * small PUT. An entry whose window was extended in place may hold back younger expired ones for
+   * at most one window: consume checks `until` anyway.
+   */
+  private sweep(now: number): void {
+    if (this.paths.size >= 256) {
+      for (const [k, e] of this.paths) {
+        if (e.until >= now) break;
+        this.paths.delete(k);
+      }
+    }
+    if (this.trees.size >= 16) {
+      for (const [k, until] of this.trees) {
+        if (until >= now) break;
+        this.trees.delete(k);
+      }
+    }
   }
 }

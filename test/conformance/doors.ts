@@ -49,9 +49,9 @@ export interface Door {
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const parentOf = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
 const nameOf = (p: string) => p.slice(p.lastIndexOf('/') + 1);
-/** The version and hash prefix in this server's entity tags: `"v12-0123456789ab"`. */
+/** The version and hash prefix in this server's entity tags: `"v12-0123456789ab"` (the `webdav` client drops the quotes). */
 function fromEtag(etag: string | null | undefined): { version: number | null; hash12: string | null } {
-  const m = /^(?:W\/)?"v(\d+)-([0-9a-f]{12}|dir)"$/.exec(etag ?? '');
+  const m = /^(?:W\/)?"?v(\d+)-([0-9a-f]{12}|dir)"?$/.exec(etag ?? '');
   return m ? { version: Number(m[1]), hash12: m[2] === 'dir' ? null : m[2]! } : { version: null, hash12: null };
 }
 

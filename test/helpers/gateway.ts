@@ -22,7 +22,7 @@ export interface TestGateway {
 
 /**
  * A real gateway for a test: temporary data folder, HTTP and FTP on port 0 (127.0.0.1),
- * cheap password hashing, watcher off unless asked for. Stop it with close().
+ * cheap password hashing, watcher and mDNS off unless asked for. Stop it with close().
  */
 export async function startTestGateway(overrides: DeepPartial<AppConfig> = {}, opts: { now?: () => number; log?: Logger } = {}): Promise<TestGateway> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'syncgate-gw-'));
@@ -32,6 +32,8 @@ export async function startTestGateway(overrides: DeepPartial<AppConfig> = {}, o
     admin: { password: 'admin-password' },
     security: { kdfMemoryKiB: 64, kdfIterations: 1, maxDelayMs: 0 },
     watcher: { enabled: false },
+    // Tests stay off the host's network: mDNS is tested in a network namespace (test/integration/mdns.test.ts).
+    mdns: { enabled: false },
     log: { level: 'silent' },
     http: { host: '127.0.0.1', port: 0 },
     ftp: { host: '127.0.0.1', port: 0, passivePortMin: pasv, passivePortMax: pasv + 99 },

@@ -97,7 +97,7 @@ describe('REST roots, grants and authorisation', () => {
     expect((await client(t.url, null).get('/api/v1/admin/roots')).status).toBe(401);
     const listed = await admin().get('/api/v1/admin/roots');
     expect(listed.status).toBe(200);
-    expect(listed.json.roots).toContainEqual({ name: 'docs', owner: 'alice', access: null, retention: { mode: 'all' }, grants: [] });
+    expect(listed.json.roots).toContainEqual({ name: 'docs', owner: 'alice', access: null, retention: { mode: 'all' }, conflictPolicy: 'keep-both', grants: [] });
     expect(listed.text).not.toContain('top secret');
     expect((await admin().putJson('/api/v1/roots/docs/grants/bob', { mode: 'read' })).status).toBe(200);
     expect((await admin().get('/api/v1/roots/docs/grants')).json.grants).toEqual([{ user: 'bob', mode: 'read' }]);

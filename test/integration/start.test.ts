@@ -45,7 +45,7 @@ describe('npm start', () => {
   it('starts with the embedded default, prints the admin password once, stops cleanly on SIGINT', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'sg-start-'));
     dirs.push(dir);
-    const env = { SYNCGATE_DATA__DIR: dir, SYNCGATE_HTTP__PORT: '0', SYNCGATE_FTP__PORT: '0', SYNCGATE_WATCHER__ENABLED: 'false' };
+    const env = { SYNCGATE_DATA__DIR: dir, SYNCGATE_HTTP__PORT: '0', SYNCGATE_FTP__PORT: '0', SYNCGATE_WATCHER__ENABLED: 'false', SYNCGATE_MDNS__ENABLED: 'false' };
     const first = await start(env);
     expect(first.out()).toMatch(/created user "admin" with password/);
     const password = /with password\s+(\S+)/.exec(first.out())![1]!;

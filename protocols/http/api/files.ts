@@ -187,11 +187,14 @@ export function fileRoutes(deps: HttpDeps, metrics: DoorMetrics): HttpRouter {
       throw err;
     }
     if (!result.unchanged) metrics.versions.inc({ door: 'rest' });
-    if (result.conflict) {
-      metrics.conflicts.inc({ door: 'rest' });
+    if (result.conflict) metrics.conflicts.inc({ door: 'rest' });
+    // 409 when the file does not show this content (the root's conflict policy kept the server's);
+    // when the policy made it the head (newest-wins), a success that still names its record.
+    if (result.conflict?.kept === 'server') {
+      const where = result.conflict.copyPath ? `as ${result.conflict.copyPath}` : `with conflict ${result.conflict.id} (policy ${result.conflict.policy}; resolve it to use yours)`;
       ctx.status = 409;
       ctx.body = {
-        error: { code: 'CONFLICT', message: `the file changed since version ${baseVersion}: your content was kept as ${result.entry.path}` },
+        error: { code: 'CONFLICT', message: `the file changed since version ${baseVersion}: your content was kept ${where}` },
         ...presentWrite(result),
       };
       return;

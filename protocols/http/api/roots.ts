@@ -1,7 +1,7 @@
 import path from 'node:path';
 import Router from '@koa/router';
 import { z } from 'zod';
-import { connectionOf, parseQuery, readJson, requireAdmin, requireUser, type HttpDeps, type HttpRouter, type HttpState } from '../context.js';
+import { connectionOf, parseQuery, readJson, requireAdmin, requireUser, sessionOf, type HttpDeps, type HttpRouter, type HttpState } from '../context.js';
 import { presentRoot } from '../presenters.js';
 
 const newRootBody = z.object({
@@ -10,6 +10,11 @@ const newRootBody = z.object({
   dir: z.string().min(1).max(4096).refine((d) => path.isAbsolute(d), 'dir must be an absolute path'),
   owner: z.string().min(1).max(64).optional(),
 });
+// A root's settings; each is checked by the core (owner or admin, and its own schema).
+const settingsBody = z
+  .object({ conflictPolicy: z.unknown().optional(), retention: z.unknown().optional() })
+  .strict()
+  .refine((b) => b.conflictPolicy !== undefined || b.retention !== undefined, 'give conflictPolicy or retention');
 const grantBody = z.object({ mode: z.enum(['read', 'write']) });
 const listQuery = z.object({ access: z.enum(['owner', 'shared', 'all']).default('all') });
 
@@ -38,6 +43,13 @@ export function rootRoutes(deps: HttpDeps): HttpRouter {
 
   r.get('/roots/:root', requireUser, async (ctx) => {
     ctx.body = presentRoot(await connectionOf(ctx, core).root(ctx.params.root!));
+  });
+
+  r.patch('/roots/:root', requireUser, async (ctx) => {
+    const conn = connectionOf(ctx, core);
+    if (!sessionOf(ctx).user.isAdmin) await conn.root(ctx.params.root!); // 404 before the body is read
+    const body = await readJson(ctx, settingsBody, options.maxJsonBytes);
+    ctx.body = presentRoot(await conn.updateRoot(ctx.params.root!, body));
   });
 
   r.delete('/roots/:root', requireAdmin, async (ctx) => {

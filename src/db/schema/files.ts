@@ -108,6 +108,14 @@ export const conflicts = sqliteTable(
      */
     kind: text('kind', { enum: ['edit-edit', 'delete-edit', 'edit-delete'] }).notNull().default('edit-edit'),
     copyPath: text('copy_path').notNull(),
+    /** The root's conflict policy when the record was made. */
+    policy: text('policy', { enum: ['keep-both', 'newest-wins', 'server-wins'] }).notNull().default('keep-both'),
+    /**
+     * Whose content the path shows after the policy: 'server' (the head stayed; the incoming content
+     * is at copyPath, or held by this record under incomingHash) or 'incoming' (it became the head;
+     * the server's version serverVersion is in history).
+     */
+    kept: text('kept', { enum: ['server', 'incoming'] }).notNull().default('server'),
     baseVersion: integer('base_version').notNull(),
     serverVersion: integer('server_version').notNull(),
     incomingHash: text('incoming_hash').notNull(),

@@ -11,6 +11,8 @@ export const roots = sqliteTable('roots', {
   ownerId: integer('owner_id').references(() => users.id, { onDelete: 'set null' }),
   /** JSON of RetentionPolicy. */
   retention: text('retention').notNull().default('{"mode":"all"}'),
+  /** What an outdated base does here (ConflictPolicy in src/core/types.ts): decided in the core for every door. */
+  conflictPolicy: text('conflict_policy', { enum: ['keep-both', 'newest-wins', 'server-wins'] }).notNull().default('keep-both'),
   createdAt: integer('created_at').notNull().default(now),
 });
 
