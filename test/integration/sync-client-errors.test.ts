@@ -141,3 +141,31 @@ describe('conflict notifications', () => {
     expect(chosenNotifier(undefined, { SYNCGATE_CLIENT_NOTIFY: '1' })).toBeDefined();
   });
 });
+
+describe('syncgate client conflicts: the text per kind', () => {
+  it('an edit-edit conflict names its copy; a delete that met an edit names none', async () => {
+    const { conflictLine } = await import('../../src/client/conflict-text.js');
+    const a = await startTestClient(t, 'laptop');
+    const b = await startTestClient(t, 'desktop');
+    stops.push(() => a.close(), () => b.close());
+    for (const f of ['both.txt', 'gone.txt']) await writeFile(path.join(a.dir, f), 'v1');
+    await a.once();
+    await b.once();
+    const base = a.state.file(a.sync.link.id, 'gone.txt')!.version;
+    // Both edit both.txt; b edits gone.txt while a deletes it.
+    await writeFile(path.join(b.dir, 'both.txt'), 'desktop');
+    await writeFile(path.join(b.dir, 'gone.txt'), 'desktop kept editing');
+    await b.once();
+    await writeFile(path.join(a.dir, 'both.txt'), 'laptop');
+    await a.once();
+    // A delete sent with the base a had (as a watch pass does before it hears of b's edit).
+    expect((await a.api.remove('docs', 'gone.txt', base)).deleted).toBe(false);
+    const lines = (await a.api.conflicts('docs')).conflicts.map((c) => conflictLine('docs', c));
+    const both = lines.find((l) => l.includes('docs/both.txt:'))!;
+    const gone = lines.find((l) => l.includes('docs/gone.txt:'))!;
+    expect(both).toMatch(/edited on two sides; the other version is both \(conflict .*\)\.txt/);
+    expect(gone).toBeDefined();
+    expect(gone).toMatch(/no copy made/);
+    expect(gone).not.toMatch(/other version is/);
+  });
+});
