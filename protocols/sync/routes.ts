@@ -127,8 +127,7 @@ export function syncRoutes(core: SyncCore, signatures: SignatureCache, options: 
   r.post('/roots/:root/delta', async (ctx) => {
     const s = await session(ctx);
     const { path } = parse(pathQuery, ctx.query);
-    const sig = await readBounded(ctx.req, options.maxSignatureBytes);
-    const { entry, body } = await deltaToHead(core, s, root(ctx), path, sig);
+    const { entry, body } = await deltaToHead(core, s, root(ctx), path, ctx.req, options.maxSignatureBytes);
     entryHeaders(ctx, entry);
     ctx.type = 'application/vnd.librsync.delta';
     ctx.body = Readable.from(body);

@@ -34,11 +34,23 @@ export async function readBounded(body: AsyncIterable<Uint8Array>, limit: number
   return Buffer.concat(chunks);
 }
 
-/** The delta from the client's copy (its signature) to the head, streamed. */
-export async function deltaToHead(core: SyncCore, s: Session, root: string, path: string, sigBytes: Buffer): Promise<{ entry: EntryInfo; body: AsyncIterable<Uint8Array> }> {
-  const sig = await readSignature((async function* () {
-    yield sigBytes;
-  })());
+/** Passes a request body (a signature) through, refusing it once it passes `limit` bytes. */
+async function* bounded(body: AsyncIterable<Uint8Array>, limit: number): AsyncGenerator<Uint8Array> {
+  let n = 0;
+  for await (const c of body) {
+    n += c.length;
+    if (n > limit) throw new SyncError(413, 'QUOTA_EXCEEDED', `a signature may have at most ${limit} bytes`);
+    yield c;
+  }
+}
+
+/**
+ * The delta from the client's copy to the head, streamed. The client's signature is read from the
+ * request as it arrives, straight into the arrays the search uses (never buffered whole beside
+ * them), and refused past `maxSignatureBytes`.
+ */
+export async function deltaToHead(core: SyncCore, s: Session, root: string, path: string, sigBody: AsyncIterable<Uint8Array>, maxSignatureBytes: number): Promise<{ entry: EntryInfo; body: AsyncIterable<Uint8Array> }> {
+  const sig = await readSignature(bounded(sigBody, maxSignatureBytes));
   const head = await core.read(s, root, path);
   return { entry: head.entry, body: delta(sig, head.stream as AsyncIterable<Uint8Array>) };
 }

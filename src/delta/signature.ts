@@ -2,7 +2,7 @@
 // few MiB, weak sums are computed in wasm for a whole batch of blocks at once, strong sums (BLAKE2b-256,
 // truncated, exactly as librsync's rs_calc_strong_sum) with hash-wasm.
 import { createBLAKE2b } from 'hash-wasm';
-import { ByteReader, Filler, type ByteSource, type DataSource } from './bytes.js';
+import { Filler, type ByteSource, type DataSource } from './bytes.js';
 import {
   BLAKE2_SIG_MAGIC, BLAKE2_SUM_LENGTH, DeltaError, MD4_SIG_MAGIC, ResultCode, RK_BLAKE2_SIG_MAGIC,
   RK_MD4_SIG_MAGIC, resolveSignatureParams, type SignatureOptions, type SignatureParams,
@@ -191,6 +191,71 @@ export function parseSignature(buf: Uint8Array): Signature {
   return { params: { magic, kind, blockLen, strongLen }, blockCount: n, weak, strong };
 }
 
-export async function readSignature(input: ByteSource): Promise<Signature> {
-  return parseSignature(await new ByteReader(input, 'signature').rest());
+/**
+ * Reads a signature as it streams in, straight into its final arrays (grown as it comes): no copy of
+ * the whole signature is ever held beside them. With `maxBytes`, a longer input is refused as soon as
+ * it passes that many bytes (a request body must not grow without bound).
+ */
+export async function readSignature(input: ByteSource, maxBytes = Number.MAX_SAFE_INTEGER): Promise<Signature> {
+  const head = Buffer.alloc(12);
+  let headLen = 0;
+  let total = 0;
+  let rec = 0;
+  let sl = 0;
+  let n = 0; // whole records so far
+  let weak = new Uint32Array(0);
+  let strong = new Uint8Array(0);
+  const partial = new Uint8Array(4 + BLAKE2_SUM_LENGTH);
+  let partialLen = 0;
+  const grow = (need: number) => {
+    if (need <= weak.length) return;
+    const cap = Math.max(need, weak.length * 2, 1024);
+    const w = new Uint32Array(cap);
+    w.set(weak);
+    weak = w;
+    const st = new Uint8Array(cap * sl);
+    st.set(strong);
+    strong = st;
+  };
+  const record = (b: Uint8Array, o: number) => {
+    grow(n + 1);
+    weak[n] = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+    strong.set(b.subarray(o + 4, o + rec), n * sl);
+    n++;
+  };
+  let params: SignatureParams | undefined;
+  for await (const chunk of input) {
+    total += chunk.length;
+    if (total > maxBytes) throw new DeltaError(ResultCode.PARAM_ERROR, `signature is larger than the ${maxBytes} bytes accepted`);
+    let c = chunk;
+    if (headLen < 12) {
+      const k = Math.min(12 - headLen, c.length);
+      head.set(c.subarray(0, k), headLen);
+      headLen += k;
+      c = c.subarray(k);
+      if (headLen < 12) continue;
+      params = parseSignature(head).params; // checks magic, block and strong-sum lengths
+      sl = params.strongLen;
+      rec = 4 + sl;
+    }
+    if (partialLen > 0) {
+      const k = Math.min(rec - partialLen, c.length);
+      partial.set(c.subarray(0, k), partialLen);
+      partialLen += k;
+      c = c.subarray(k);
+      if (partialLen < rec) continue;
+      record(partial, 0);
+      partialLen = 0;
+    }
+    const whole = Math.floor(c.length / rec);
+    grow(n + whole);
+    for (let i = 0, o = 0; i < whole; i++, o += rec) record(c, o);
+    partial.set(c.subarray(whole * rec), 0);
+    partialLen = c.length - whole * rec;
+  }
+  if (!params) throw new DeltaError(ResultCode.INPUT_ENDED, `signature is truncated: ${headLen} bytes, the header alone is 12`);
+  if (partialLen > 0) {
+    throw new DeltaError(ResultCode.INPUT_ENDED, `signature is truncated: ${total - 12} bytes of block sums is not a multiple of ${rec}`);
+  }
+  return { params, blockCount: n, weak: weak.subarray(0, n), strong: strong.subarray(0, n * sl) };
 }
