@@ -1,3 +1,4 @@
+import { rangeApplies } from '../common/conditional.js';
 import { parseByteRange } from '../common/range.js';
 import { pipeline } from 'node:stream/promises';
 import type { EntryInfo } from '../../src/core/index.js';
@@ -62,8 +63,7 @@ export async function get(ctx: DavContext, head: boolean): Promise<void> {
   // and anything unknown go out as attachments, sandboxed (protocols/common/safe-download.ts).
   for (const [name, value] of Object.entries(safeDownloadHeaders(entry.name, { contentType: contentTypeOf(entry.name), inline: true }))) res.setHeader(name, value);
   let range = parseByteRange(req.headers.range, entry.size);
-  const ifRange = header(req, 'if-range');
-  if (range && ifRange !== undefined && ifRange !== entry.etag && Date.parse(ifRange) !== Math.floor(entry.mtimeMs / 1000) * 1000) range = null;
+  if (range && !rangeApplies(req.headers, entry)) range = null;
   if (range === 'unsatisfiable') {
     res.setHeader('Content-Range', `bytes */${entry.size}`);
     send(res, 416);

@@ -1,3 +1,4 @@
+import { weakMatch } from '../common/conditional.js';
 import { DavError } from './errors.js';
 
 /** One condition of an If: list (RFC 4918 section 10.4): a state token or an entity tag, maybe negated. */
@@ -89,9 +90,9 @@ export interface ResourceState {
   lockTokens: string[];
 }
 
+/** The If header's entity-tag condition, by the weak comparison every HTTP door uses (protocols/common). */
 export function sameEtag(a: string, b: string): boolean {
-  const strip = (s: string) => s.trim().replace(/^W\//, '');
-  return strip(a) === strip(b);
+  return weakMatch(a.trim(), b.trim());
 }
 
 /** True when at least one list holds: every condition of the list matches its resource's state. */

@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { isCoreError, type Connection, type EntryInfo, type Session } from '../../src/core/index.js';
 import { DavError } from './errors.js';
-import { evaluateIf, parseIfHeader, sameEtag, submittedTokens, type ResourceState } from './if-header.js';
+import { evaluateIf, parseIfHeader, submittedTokens, type ResourceState } from './if-header.js';
+import { entityTags, evaluatePreconditions, headerOf } from '../common/conditional.js';
 import type { WebdavOptions } from './options.js';
 import { parseXml, XmlError, type XmlElement } from './xml.js';
 
@@ -149,51 +150,25 @@ export async function applyIfHeader(ctx: DavContext): Promise<void> {
   ctx.session.lockTokens = submittedTokens(lists);
 }
 
-function etagList(header: string): string[] {
-  return header.split(',').map((s) => s.trim()).filter((s) => s !== '');
-}
-
 export function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v.join(', ') : v;
 }
 
 /**
- * HTTP preconditions (RFC 9110 13.2.2) against the current entry: 412 for a failed one on a
- * write, 'not-modified' for a GET/HEAD whose copy is fresh.
+ * HTTP preconditions (RFC 9110 13.2.2, judged in protocols/common/conditional.ts) against the
+ * current entry: 412 for a failed one, 'not-modified' for a GET/HEAD whose copy is fresh.
  */
 export function checkConditions(req: IncomingMessage, entry: EntryInfo | null, read: boolean): 'ok' | 'not-modified' {
-  const ifMatch = header(req, 'if-match');
-  const secs = (ms: number) => Math.floor(ms / 1000);
-  if (ifMatch !== undefined) {
-    const tags = etagList(ifMatch);
-    const ok = entry !== null && (tags.includes('*') || tags.some((t) => !t.startsWith('W/') && sameEtag(t, entry.etag)));
-    if (!ok) throw new DavError(412, 'the entity tag does not match (If-Match)');
-  } else {
-    const ius = header(req, 'if-unmodified-since');
-    const d = ius ? Date.parse(ius) : NaN;
-    if (!Number.isNaN(d) && entry && secs(entry.mtimeMs) > secs(d)) throw new DavError(412, 'modified since (If-Unmodified-Since)');
-  }
-  const inm = header(req, 'if-none-match');
-  if (inm !== undefined) {
-    const tags = etagList(inm);
-    const match = entry !== null && (tags.includes('*') || tags.some((t) => sameEtag(t, entry.etag)));
-    if (match) {
-      if (read) return 'not-modified';
-      throw new DavError(412, 'the resource exists (If-None-Match)');
-    }
-  } else if (read) {
-    const ims = header(req, 'if-modified-since');
-    const d = ims ? Date.parse(ims) : NaN;
-    if (!Number.isNaN(d) && entry && secs(entry.mtimeMs) <= secs(d)) return 'not-modified';
-  }
-  return 'ok';
+  const verdict = evaluatePreconditions(req.headers, entry, { read });
+  if (verdict.outcome === 'precondition-failed') throw new DavError(412, verdict.reason);
+  return verdict.outcome === 'not-modified' ? 'not-modified' : 'ok';
 }
 
-/** The version an If-Match names, for the core to re-check atomically (onConflict 'fail'). */
+/** The version an If-Match matched (checkConditions passed), for the core to re-check atomically (onConflict 'fail'). */
 export function baseVersionFor(req: IncomingMessage, entry: EntryInfo | null): number | undefined {
-  const ifMatch = header(req, 'if-match');
-  if (ifMatch === undefined || entry === null || etagList(ifMatch).includes('*')) return undefined;
+  const ifMatch = headerOf(req.headers, 'if-match');
+  if (ifMatch === undefined || entry === null || entityTags(ifMatch) === '*') return undefined;
   return entry.version;
 }
 

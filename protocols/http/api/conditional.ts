@@ -1,56 +1,39 @@
 import { fail, type EntryInfo } from '../../../src/core/index.js';
+import { evaluatePreconditions, headerOf, ifMatchBase } from '../../common/conditional.js';
 import type { HttpContext } from '../context.js';
 
-/** The version an entity tag names (`"v12-abcdef..."`), or null for a foreign tag. */
-export function versionOfEtag(tag: string): number | null {
-  const m = /^(?:W\/)?"v(\d+)-[^"]*"$/.exec(tag.trim());
-  return m ? Number(m[1]) : null;
-}
+/**
+ * The REST door's reading of protocols/common/conditional.ts: a failed precondition is the core's
+ * PRECONDITION_FAILED (412 with a JSON body), and If-Match on a write names the base version.
+ */
 
-function tags(header: string): string[] {
-  return header.split(',').map((t) => t.trim()).filter(Boolean);
+/** GET/HEAD: true when the client's copy is current (answer 304); a failed If-Match throws 412. */
+export function notModified(ctx: HttpContext, e: EntryInfo): boolean {
+  const verdict = evaluatePreconditions(ctx.headers, e, { read: true });
+  if (verdict.outcome === 'precondition-failed') fail('PRECONDITION_FAILED', verdict.reason);
+  return verdict.outcome === 'not-modified';
 }
 
 /**
- * The base version a write names with If-Match (an ETag from a GET, or `"v<N>"` style tags), or
- * undefined without If-Match. `If-Match: *` only requires the file to exist (base = its version).
+ * The base version of a write: ?baseVersion, else the one If-Match names (an ETag from a GET), else
+ * undefined (last writer wins). `If-Match: *` only requires the file to exist (its version is the
+ * base). If-Unmodified-Since and If-None-Match are judged against the current file (412); the
+ * current file is looked up only when one of them is sent.
  */
-export function baseVersionOf(ctx: HttpContext, current: () => Promise<EntryInfo | null>): Promise<number | undefined> {
-  const h = ctx.get('if-match');
-  if (!h) return Promise.resolve(undefined);
-  return (async () => {
-    if (h.trim() === '*') {
-      const e = await current();
-      if (!e) fail('PRECONDITION_FAILED', 'the file does not exist (If-Match: *)');
-      return e.version;
-    }
-    const list = tags(h);
-    if (list.length !== 1) fail('INVALID_INPUT', 'If-Match takes exactly one entity tag from this server');
-    const v = versionOfEtag(list[0]!);
-    if (v === null) fail('PRECONDITION_FAILED', 'If-Match does not name a version of this server');
-    return v;
-  })();
-}
-
-/** RFC 9110 If-None-Match / If-Modified-Since on a GET or HEAD: true when 304 applies. */
-export function notModified(ctx: HttpContext, e: EntryInfo): boolean {
-  const inm = ctx.get('if-none-match');
-  if (inm) {
-    if (inm.trim() === '*') return true;
-    const weak = (t: string) => t.replace(/^W\//, '');
-    return tags(inm).some((t) => weak(t) === weak(e.etag));
+export async function baseVersionOf(ctx: HttpContext, current: () => Promise<EntryInfo | null>, fromQuery?: number): Promise<number | undefined> {
+  const base = ifMatchBase(ctx.headers);
+  if (base.kind === 'several') fail('INVALID_INPUT', 'If-Match takes exactly one entity tag from this server');
+  if (base.kind === 'foreign') fail('PRECONDITION_FAILED', 'If-Match does not name a version of this server');
+  let now: EntryInfo | null = null;
+  // If-Match's version is compared by the core, atomically with the write: no lookup for it here.
+  const judged = base.kind === 'any' || headerOf(ctx.headers, 'if-none-match') !== undefined || (base.kind === 'none' && headerOf(ctx.headers, 'if-unmodified-since') !== undefined);
+  if (judged) {
+    now = await current();
+    if (base.kind === 'any' && !now) fail('PRECONDITION_FAILED', 'the file does not exist (If-Match: *)');
+    const verdict = evaluatePreconditions(ctx.headers, now, { read: false, ifMatchIsBase: true });
+    if (verdict.outcome === 'precondition-failed') fail('PRECONDITION_FAILED', verdict.reason);
   }
-  const ims = ctx.get('if-modified-since');
-  if (ims) {
-    const since = Date.parse(ims);
-    if (!Number.isNaN(since)) return Math.floor(e.mtimeMs / 1000) * 1000 <= since;
-  }
-  return false;
-}
-
-/** If-Match on a GET: 412 when the current entity does not match. */
-export function checkIfMatchRead(ctx: HttpContext, e: EntryInfo): void {
-  const im = ctx.get('if-match');
-  if (!im || im.trim() === '*') return;
-  if (!tags(im).includes(e.etag)) fail('PRECONDITION_FAILED', 'the file changed (If-Match)');
+  if (fromQuery !== undefined) return fromQuery;
+  if (base.kind === 'version') return base.version;
+  return base.kind === 'any' ? now!.version : undefined;
 }

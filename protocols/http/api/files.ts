@@ -9,7 +9,8 @@ import { contentTypeOf } from '../../common/content-type.js';
 import { isInlineSafe, safeDownloadHeaders } from '../../common/safe-download.js';
 import { presentEntry, presentWrite } from '../presenters.js';
 import { parseByteRange } from '../../common/range.js';
-import { baseVersionOf, checkIfMatchRead, notModified } from './conditional.js';
+import { rangeApplies } from '../../common/conditional.js';
+import { baseVersionOf, notModified } from './conditional.js';
 
 const pathBody = z.object({ path: z.string().max(4096), parents: z.boolean().default(false) });
 const moveBody = z.object({
@@ -92,13 +93,14 @@ export function fileRoutes(deps: HttpDeps, metrics: DoorMetrics): HttpRouter {
     if (q.version === undefined && ctx.method === 'GET' && !ctx.get('range')) {
       // The common case in one core call: conditions are judged on the version actually opened.
       const res = await conn.read(root, path);
+      let fresh: boolean;
       try {
-        checkIfMatchRead(ctx, res.entry);
+        fresh = notModified(ctx, res.entry);
       } catch (err) {
         res.stream.destroy();
         throw err;
       }
-      if (notModified(ctx, res.entry)) {
+      if (fresh) {
         res.stream.destroy();
         notModifiedAnswer(ctx, res.entry);
         return;
@@ -110,15 +112,13 @@ export function fileRoutes(deps: HttpDeps, metrics: DoorMetrics): HttpRouter {
     const head = q.version === undefined ? await conn.stat(root, path) : null;
     if (head?.kind === 'dir') fail('IS_A_DIRECTORY', 'a folder: use /list or /zip');
     if (head) {
-      checkIfMatchRead(ctx, head);
       if (notModified(ctx, head)) {
         notModifiedAnswer(ctx, head);
         return;
       }
     }
     const rangeHeader = ctx.get('range');
-    const ifRange = ctx.get('if-range');
-    const wantRange = rangeHeader && (!ifRange || !head || ifRange === head.etag);
+    const wantRange = rangeHeader && (!head || rangeApplies(ctx.headers, head));
     // An old version's size is known once it is opened: the core checks the range against it.
     const range = wantRange ? parseByteRange(rangeHeader, head?.size ?? Number.MAX_SAFE_INTEGER) : null;
     if (range === 'unsatisfiable') fail('RANGE_NOT_SATISFIABLE', 'range outside the file', { size: head?.size ?? 0 });
@@ -169,7 +169,7 @@ export function fileRoutes(deps: HttpDeps, metrics: DoorMetrics): HttpRouter {
     const declared = Number(ctx.get('content-length') || '0');
     if (options.maxUploadBytes > 0 && declared > options.maxUploadBytes) fail('QUOTA_EXCEEDED', 'the file is larger than this server accepts');
     const current = () => conn.stat(root, path).catch((err) => (isCoreError(err, 'NOT_FOUND') ? null : Promise.reject(err)));
-    const baseVersion = q.baseVersion ?? (await baseVersionOf(ctx, current));
+    const baseVersion = await baseVersionOf(ctx, current, q.baseVersion);
     const createOnly = ctx.get('if-none-match').trim() === '*';
     const mode = conflictMode(ctx, q);
     let result;
@@ -208,7 +208,7 @@ export function fileRoutes(deps: HttpDeps, metrics: DoorMetrics): HttpRouter {
     const conn = connectionOf(ctx, core);
     const root = ctx.params.root!;
     const path = pathParam(ctx);
-    const baseVersion = await baseVersionOf(ctx, () => conn.stat(root, path));
+    const baseVersion = await baseVersionOf(ctx, () => conn.stat(root, path).catch((err) => (isCoreError(err, 'NOT_FOUND') ? null : Promise.reject(err))));
     await conn.delete(root, path, baseVersion !== undefined ? { baseVersion } : {});
     metrics.versions.inc({ door: 'rest' });
     ctx.status = 204;

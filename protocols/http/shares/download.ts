@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import yazl from 'yazl';
 import { fail, type EntryInfo, type Connection, type OpenedShare, type ShareUse } from '../../../src/core/index.js';
+import { evaluatePreconditions, rangeApplies } from '../../common/conditional.js';
 import { parseByteRange } from '../../common/range.js';
 import { safeDownloadHeaders } from '../../common/safe-download.js';
 import type { HttpContext } from '../context.js';
@@ -32,13 +33,14 @@ export async function sendShareFile(ctx: HttpContext, opened: OpenedShare, entry
   ctx.set('Cache-Control', 'private, no-cache');
   // Shared content is never rendered as a page of this origin: always an opaque attachment.
   ctx.set(safeDownloadHeaders(entry.name));
-  const inm = ctx.get('If-None-Match');
-  if (inm && inm.split(',').some((t) => t.trim() === entry.etag || t.trim() === '*')) {
+  // The same preconditions as every HTTP door (protocols/common/conditional.ts); a 304 sends no content and uses nothing.
+  const verdict = evaluatePreconditions(ctx.headers, entry, { read: true });
+  if (verdict.outcome === 'precondition-failed') fail('PRECONDITION_FAILED', verdict.reason);
+  if (verdict.outcome === 'not-modified') {
     ctx.status = 304;
     return;
   }
-  const ifRange = ctx.get('If-Range');
-  let range = ifRange && ifRange !== entry.etag ? null : parseByteRange(ctx.get('Range') || undefined, entry.size);
+  let range = rangeApplies(ctx.headers, entry) ? parseByteRange(ctx.get('Range') || undefined, entry.size) : null;
   if (range === 'unsatisfiable') {
     ctx.set('Content-Range', `bytes */${entry.size}`);
     fail('RANGE_NOT_SATISFIABLE', 'the range is outside the file', { size: entry.size });
