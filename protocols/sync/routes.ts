@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { RouterContext } from '@koa/router';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import type { Session } from '../../src/core/index.js';
+import type { ConflictInfo, Session } from '../../src/core/index.js';
 import type { SignatureCache } from '../../src/delta/index.js';
 import { DEVICE_TOKEN_PREFIX, PREFIX, type ChangesPage, type CursorResponse, type DeleteResponse, type LoginResponse, type RootsResponse } from '../../src/sync-wire/index.js';
 import { safeDownloadHeaders } from '../common/safe-download.js';
@@ -146,7 +146,8 @@ export function syncRoutes(core: SyncCore, signatures: SignatureCache, options: 
     const s = await session(ctx);
     const q = parse(uploadQuery, ctx.query);
     const result = await uploadWhole(core, s, root(ctx), { path: q.path, base: q.base, sha256: q.sha256, mtimeMs: q.mtime }, ctx.req);
-    // A conflict is a success too: the content is kept, as a conflict copy (WriteResponse.conflict).
+    // A conflict is a success too: the content is kept (a copy, the head, or with the record, by the
+    // root's policy) and WriteResponse.conflict says which, with its kind.
     ctx.body = wireWrite(result);
   });
 
@@ -191,11 +192,14 @@ export function syncRoutes(core: SyncCore, signatures: SignatureCache, options: 
     let out: DeleteResponse;
     try {
       await core.delete(s, root(ctx), q.path, q.base);
-      out = { deleted: true, head: null };
+      out = { deleted: true, head: null, conflict: null };
     } catch (err) {
-      // A delete whose base is not the head deletes nothing: the edit it did not see wins.
-      if ((err as { code?: string }).code !== 'PRECONDITION_FAILED') throw err;
-      out = { deleted: false, head: wireEntry(await core.stat(s, root(ctx), q.path)) };
+      // A delete whose base is not the head deletes nothing: the edit it did not see wins, and the
+      // core's delete-edit record comes back with it (the client prints it by its kind).
+      const e = err as { code?: string; details?: { conflict?: ConflictInfo } };
+      if (e.code !== 'PRECONDITION_FAILED') throw err;
+      const conflict = e.details?.conflict ? wireConflict(e.details.conflict) : null;
+      out = { deleted: false, head: wireEntry(await core.stat(s, root(ctx), q.path)), conflict };
     }
     ctx.body = out;
   });
