@@ -29,6 +29,9 @@ export function wireConflict(c: ConflictInfo): WireConflict {
   return {
     id: c.id,
     path: c.path,
+    kind: c.kind,
+    policy: c.policy,
+    kept: c.kept,
     copyPath: c.copyPath,
     baseVersion: c.baseVersion,
     serverVersion: c.serverVersion,

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { RouterContext } from '@koa/router';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import type { Session } from '../../src/core/index.js';
+import type { ConflictInfo, Session } from '../../src/core/index.js';
 import type { SignatureCache } from '../../src/delta/index.js';
 import { DEVICE_TOKEN_PREFIX, PREFIX, type ChangesPage, type CursorResponse, type DeleteResponse, type LoginResponse, type RootsResponse } from '../../src/sync-wire/index.js';
 import { safeDownloadHeaders } from '../common/safe-download.js';
@@ -11,7 +11,7 @@ import { SyncError } from './errors.js';
 import type { SyncOptions } from './options.js';
 import { wireChange, wireConflict, wireEntry, wireWrite } from './present.js';
 import { parseByteRange } from '../common/range.js';
-import { deltaToHead, entryHeaders, headSignature, readBounded, recorded, uploadDelta, uploadWhole } from './transfer.js';
+import { deltaFromVersion, deltaToHead, entryHeaders, headSignature, readBounded, recorded, uploadDelta, uploadWhole } from './transfer.js';
 
 export interface SyncState {
   requestId: string;
@@ -127,7 +127,12 @@ export function syncRoutes(core: SyncCore, signatures: SignatureCache, options: 
   r.post('/roots/:root/delta', async (ctx) => {
     const s = await session(ctx);
     const { path } = parse(pathQuery, ctx.query);
-    const { entry, body } = await deltaToHead(core, s, root(ctx), path, ctx.req, options.maxSignatureBytes);
+    // With `base`, the client still has that version unchanged: the gateway's cached signature of it
+    // stands in for one the client would compute and send (the body is then empty).
+    const { base } = parse(z.object({ base: z.coerce.number().int().min(1).optional() }), { base: ctx.query.base });
+    const { entry, body } = base !== undefined
+      ? await deltaFromVersion(core, signatures, s, root(ctx), path, base)
+      : await deltaToHead(core, s, root(ctx), path, ctx.req, options.maxSignatureBytes);
     entryHeaders(ctx, entry);
     ctx.type = 'application/vnd.librsync.delta';
     ctx.body = Readable.from(body);
@@ -146,7 +151,8 @@ export function syncRoutes(core: SyncCore, signatures: SignatureCache, options: 
     const s = await session(ctx);
     const q = parse(uploadQuery, ctx.query);
     const result = await uploadWhole(core, s, root(ctx), { path: q.path, base: q.base, sha256: q.sha256, mtimeMs: q.mtime }, ctx.req);
-    // A conflict is a success too: the content is kept, as a conflict copy (WriteResponse.conflict).
+    // A conflict is a success too: the content is kept (a copy, the head, or with the record, by the
+    // root's policy) and WriteResponse.conflict says which, with its kind.
     ctx.body = wireWrite(result);
   });
 
@@ -191,11 +197,14 @@ export function syncRoutes(core: SyncCore, signatures: SignatureCache, options: 
     let out: DeleteResponse;
     try {
       await core.delete(s, root(ctx), q.path, q.base);
-      out = { deleted: true, head: null };
+      out = { deleted: true, head: null, conflict: null };
     } catch (err) {
-      // A delete whose base is not the head deletes nothing: the edit it did not see wins.
-      if ((err as { code?: string }).code !== 'PRECONDITION_FAILED') throw err;
-      out = { deleted: false, head: wireEntry(await core.stat(s, root(ctx), q.path)) };
+      // A delete whose base is not the head deletes nothing: the edit it did not see wins, and the
+      // core's delete-edit record comes back with it (the client prints it by its kind).
+      const e = err as { code?: string; details?: { conflict?: ConflictInfo } };
+      if (e.code !== 'PRECONDITION_FAILED') throw err;
+      const conflict = e.details?.conflict ? wireConflict(e.details.conflict) : null;
+      out = { deleted: false, head: wireEntry(await core.stat(s, root(ctx), q.path)), conflict };
     }
     ctx.body = out;
   });

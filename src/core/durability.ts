@@ -180,9 +180,11 @@ export class Durability {
     if (this.walFile) this.walFd ??= openSync(this.walFile, 'r+');
     const wal = this.walFd === null ? undefined : syncFd(this.walFd, true);
     try {
-      // Folders marked again by a failed early sync are taken below.
-      await this.early?.catch(() => {});
-      await this.syncDirs();
+      // The folders marked since the early sync started sync beside it, not after it (one disk
+      // round trip, not two); those a failed early sync marked again are taken once it ended.
+      let earlyFailed = false;
+      await Promise.all([this.early?.catch(() => (earlyFailed = true)), this.syncDirs()]);
+      if (earlyFailed) await this.syncDirs();
     } catch (err) {
       await wal?.catch(() => {});
       throw err;

@@ -167,6 +167,23 @@ describe('ContentStore.retireLive (a deleted file moves into history)', () => {
     expect(store.takeUnsyncedDirs().sort()).toEqual([path.dirname(live()), path.dirname(store.blobPath(hash))].sort());
   });
 
+  it('marks the live and the blob folder together when the blob exists: one early sync takes both', async () => {
+    const hash = await setup('kept before');
+    await writeFile(path.join(dir, 'other'), 'kept before');
+    await store.keepBlob(hash, path.join(dir, 'other'));
+    store.takeUnsyncedDirs();
+    // What Durability does: the first notification takes everything marked so far, for one sync.
+    const taken: string[][] = [];
+    store.onFolderChanged = () => taken.push(store.takeUnsyncedDirs());
+    try {
+      await store.retireLive(hash, live());
+    } finally {
+      store.onFolderChanged = null;
+    }
+    await expect(stat(live())).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(taken[0]!.sort()).toEqual([path.dirname(live()), path.dirname(store.blobPath(hash))].sort());
+  });
+
   it('only removes the live name when the blob exists already, or is the same file', async () => {
     const hash = await setup('same bytes');
     await writeFile(path.join(dir, 'other'), 'same bytes');

@@ -149,9 +149,33 @@ export interface WireEntry {
   seq: number;
 }
 
+/**
+ * Named incoming-server. 'edit-edit': this device's edit met another edit of the same base.
+ * 'delete-edit': this device's delete met an edit it had not seen: nothing was deleted.
+ * 'edit-delete': this device's edit met a delete it had not seen.
+ */
+export type ConflictKind = 'edit-edit' | 'delete-edit' | 'edit-delete';
+
+/**
+ * The root's conflict policy that decided it. 'keep-both': the head stays, the edit is a conflict
+ * copy. 'newest-wins': the later file mtime became the head. 'server-wins': the head stays, the edit
+ * is held by the record. (For the delete kinds: an edit beats a delete, except that server-wins
+ * keeps a file deleted.)
+ */
+export type ConflictPolicy = 'keep-both' | 'newest-wins' | 'server-wins';
+
 export interface WireConflict {
   id: number;
   path: string;
+  kind: ConflictKind;
+  policy: ConflictPolicy;
+  /**
+   * Whose content `path` shows on the gateway now: 'server' (the other side's; this device's content
+   * is at copyPath, or held with the record when copyPath is '') or 'incoming' (this device's; the
+   * server's version serverVersion is in the file's history). Resolving for the other side undoes it.
+   */
+  kept: 'server' | 'incoming';
+  /** The conflict copy holding the incoming content; '' when the policy made none. */
   copyPath: string;
   baseVersion: number;
   serverVersion: number;
@@ -164,7 +188,11 @@ export interface WireConflict {
 export type ConflictResolution = 'keep-server' | 'keep-incoming' | 'keep-both';
 
 export interface WriteResponse {
-  /** The entry written; on a conflict, the conflict copy. */
+  /**
+   * The entry written; on a conflict, the conflict copy when there is one (conflict.copyPath), else
+   * the file itself as the policy left it (conflict.kept); after an 'edit-delete' kept 'server', the
+   * file is deleted and this is its deletion's version.
+   */
   entry: WireEntry;
   unchanged: boolean;
   conflict: WireConflict | null;
@@ -183,6 +211,8 @@ export interface DeleteResponse {
   deleted: boolean;
   /** Set when the base was not the head: nothing was deleted (an edit is never lost to a delete). */
   head: WireEntry | null;
+  /** With head: the 'delete-edit' record that tells of it. */
+  conflict: WireConflict | null;
 }
 
 export interface MoveRequest {
@@ -209,8 +239,15 @@ export type ServerMessage =
   | { type: 'live'; root: string; cursor: number }
   | { type: 'error'; root?: string; code: SyncErrorCode; message: string };
 
-/** Signature parameters both sides use (librsync's recommendation for the file's size, full strong sums), so the server's cached signatures serve every client. */
-export const SIGNATURE = { blockLen: 0, strongLen: 0 } as const;
+/**
+ * Signature parameters both sides use, so the server's cached signatures serve every client:
+ * librsync's recommended block length and its minimum strong-sum length for the file's size (-1:
+ * 8 bytes for 1 GiB; full 32-byte sums made the signature 3x larger, 1.2 MB for 1 GiB, and a
+ * delta sync's bytes 1.46x rsync's). A false block match cannot go unnoticed: every transfer is
+ * checked against the content's SHA-256. Signatures carry their parameters, so either side reads
+ * the other's whatever they were made with.
+ */
+export const SIGNATURE = { blockLen: 0, strongLen: -1 } as const;
 
 /** Below this size a whole transfer is cheaper than a signature round trip. */
 export const DELTA_MIN_SIZE = 64 * 1024;

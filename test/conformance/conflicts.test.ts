@@ -152,4 +152,29 @@ describe('conformance: conflicts through a base version or If-Match', () => {
     expect((await readAll((await conn().read('docs', 'by-ftp/plan.txt', { version: 2 })).stream)).toString()).toBe('server');
     expect(await (await fetch(rest('files/by-ftp/plan.txt?version=2'), { headers: auth() })).text()).toBe('server');
   });
+
+  it('an outdated delete (sync base, REST If-Match) deletes nothing; the sync door\'s leaves a record every door with records shows', async () => {
+    await conn().mkdir('docs', 'deletes');
+    const { etag1 } = await twoWriters('deletes/kept.txt');
+    const gone = await sync.remove('docs', 'deletes/kept.txt', 1);
+    expect(gone.deleted).toBe(false);
+    expect(gone.head?.version).toBe(2);
+    const viaRest = await fetch(rest('files/deletes/kept.txt'), { method: 'DELETE', headers: { ...auth(), 'if-match': etag1 } });
+    expect(viaRest.status).toBe(412);
+    await everyDoorReads('deletes/kept.txt', 'server');
+    const records = await recordsEverywhere('deletes/kept.txt');
+    expect(records.map((c) => [c.kind, c.baseVersion, c.serverVersion, c.device])).toEqual([['delete-edit', 1, 2, 'laptop']]);
+  });
+
+  it('an edit through the sync door whose base was deleted since brings the file back, with a record every door with records shows', async () => {
+    await conn().mkdir('docs', 'revived');
+    await conn().write('docs', 'revived/note.txt', body('base'));
+    await conn().delete('docs', 'revived/note.txt');
+    const mine = Buffer.from('edited offline');
+    const w = await sync.upload('docs', { path: 'revived/note.txt', base: 1, sha256: sha(mine), mtimeMs: Date.now(), size: mine.length }, Readable.from([mine]));
+    expect(w.entry.path).toBe('revived/note.txt');
+    await everyDoorReads('revived/note.txt', 'edited offline');
+    expect(await everyDoorLists('revived')).toEqual(['note.txt']);
+    expect((await recordsEverywhere('revived/note.txt')).map((c) => c.kind)).toEqual(['edit-delete']);
+  });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway } from '../helpers/gateway.js';
 import { connectAll, DOORS, type AllDoors, type DoorClient } from './doors.js';
+import { recordEvents, recordSyncPush } from './feeds.js';
 import { CANNOT_SHOW, snapshot, type DoorView, type Snapshot } from './snapshot.js';
 
 /**
@@ -64,8 +65,9 @@ describe('conformance: every door compared with every other door', () => {
         if (!page.more) break;
       }
       const base = `work-${writer.protocol}`;
+      const live = { syncPush: await recordSyncPush(all.t, cursor), restEvents: await recordEvents(all.t, cursor) };
       await theWork(all.clients.get(writer)!, base);
-      const s = await snapshot(all.t, writer, base, all.clients, cursor);
+      const s = await snapshot(all.t, writer, base, all.clients, cursor, live).finally(() => Object.values(live).forEach((r) => r.stop()));
       snapshots.set(writer.name, s);
       for (const reader of DOORS) expect(s.views[reader.name], `${reader.name} looking at ${writer.name}'s work`).toEqual(expectedView(reader.protocol, s));
       // The work, once each and in order (a move: its lines together, named by where things went).
@@ -76,7 +78,7 @@ describe('conformance: every door compared with every other door', () => {
         'mkdir old-dir', 'delete old-dir', 'create Grüße',
       ]);
       // The doors with a feed of their own show the same lines.
-      expect(s.feedViews).toEqual({ restEvents: s.feed, sync: s.feed });
+      expect(s.feedViews).toEqual({ syncPages: s.feed, syncPush: s.feed, restEvents: s.feed });
       // Every change of the work is this door's, by alice.
       expect(s.feed.every((l) => l.split(' + ').every((half) => half.endsWith('by alice via DOOR'))), s.feed.join('\n')).toBe(true);
     });

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Change } from '../../src/core/index.js';
 import { startTestGateway } from '../helpers/gateway.js';
 import { connectAll, DOORS, type AllDoors, type Door } from './doors.js';
+import { feedViaSync, recordEvents } from './feeds.js';
 
 /**
  * Share links seen against every door: a link belongs to its entry, so what a door writes shows
@@ -106,10 +108,18 @@ describe('conformance: share links and every door', () => {
     }
     const [v] = await conn().history('docs', 'inbox/note.txt');
     expect({ version: v!.version, user: v!.user, protocol: v!.protocol, op: v!.op }).toEqual({ version: 1, user: 'alice', protocol: 'share', op: 'create' });
-    // The REST API's history and the change feed say the same.
+    // The REST API's history and the change feed (the core's, REST's events, the sync protocol's) say the same.
     const rest = (await (await fetch(`${all.t.url}/api/v1/roots/docs/history/inbox/note.txt`, { headers: auth() })).json()) as { versions: { version: number; user: string; protocol: string }[] };
     expect(rest.versions.map((x) => [x.version, x.user, x.protocol])).toEqual([[1, 'alice', 'share']]);
-    const feed = (await conn().changes('docs', 0, 10_000)).changes.filter((c) => c.path === 'inbox/note.txt');
-    expect(feed.map((c) => [c.op, c.version, c.user, c.protocol])).toEqual([['create', 1, 'alice', 'share']]);
+    const feed = (await conn().changes('docs', 0, 10_000)).changes;
+    const drop = (cs: Change[]) => cs.filter((c) => c.path === 'inbox/note.txt').map((c) => [c.op, c.version, c.user, c.protocol]);
+    expect(drop(feed)).toEqual([['create', 1, 'alice', 'share']]);
+    expect(drop(await feedViaSync(all.t, 0, feed.at(-1)!.seq))).toEqual(drop(feed));
+    const events = await recordEvents(all.t, 0);
+    try {
+      expect(drop(await events.until(feed.at(-1)!.seq))).toEqual(drop(feed));
+    } finally {
+      events.stop();
+    }
   });
 });

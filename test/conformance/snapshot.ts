@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import type { Change, EntryInfo } from '../../src/core/index.js';
 import type { TestGateway } from '../helpers/gateway.js';
 import type { Door, DoorClient, DoorStat } from './doors.js';
-import { feedViaEvents, feedViaSync } from './feeds.js';
+import { feedViaSync, type FeedRecorder } from './feeds.js';
 
 /** What a door has no way to show (the documented differences between doors). */
 export const CANNOT_SHOW: Readonly<Record<string, readonly ('version' | 'hash12')[]>> = {
@@ -31,8 +31,8 @@ export interface Snapshot {
   history: Record<string, { version: number; op: string; size: number; hash: string; user: string; door: string }[]>;
   deleted: string[];
   feed: string[];
-  /** The same feed as the doors that have one show it: REST's event stream, the sync protocol's pages. */
-  feedViews: { restEvents: string[]; sync: string[] };
+  /** The same feed as the doors that have one show it: the sync protocol's pages, and the live recorders given (its push, REST's events). */
+  feedViews: Record<string, string[]>;
   /** Door name -> its view. */
   views: Record<string, DoorView>;
 }
@@ -92,8 +92,11 @@ async function viewThrough(reader: Door, client: DoorClient, base: string, tree:
   return view;
 }
 
-/** The snapshot of the work `writer` did under `base`, seen through the core and through every door in `readers`. */
-export async function snapshot(t: TestGateway, writer: Door, base: string, readers: Map<Door, DoorClient>, feedAfter: number): Promise<Snapshot> {
+/**
+ * The snapshot of the work `writer` did under `base` after feed cursor `feedAfter`, seen through the
+ * core, through every door in `readers`, and through the feed recorders in `live` (started before the work).
+ */
+export async function snapshot(t: TestGateway, writer: Door, base: string, readers: Map<Door, DoorClient>, feedAfter: number, live: Record<string, FeedRecorder>): Promise<Snapshot> {
   const conn = t.gw.core.connect(t.alice.session);
   const rel = (p: string) => (p === base ? '.' : p.startsWith(`${base}/`) ? p.slice(base.length + 1) : `(outside) ${p}`);
   const tree = await walk(t, base);
@@ -106,10 +109,8 @@ export async function snapshot(t: TestGateway, writer: Door, base: string, reade
   const inBase = (c: Change) => c.path === base || c.path.startsWith(`${base}/`) || c.oldPath?.startsWith(`${base}/`) === true;
   const changes = (await conn.changes('docs', feedAfter, 10_000)).changes.filter(inBase);
   const until = changes.at(-1)?.seq ?? feedAfter;
-  const feedViews = {
-    restEvents: feedLines((await feedViaEvents(t, feedAfter, until)).filter(inBase), rel, writer),
-    sync: feedLines((await feedViaSync(t, feedAfter, until)).filter(inBase), rel, writer),
-  };
+  const feedViews: Record<string, string[]> = { syncPages: feedLines((await feedViaSync(t, feedAfter, until)).filter(inBase), rel, writer) };
+  for (const [name, rec] of Object.entries(live)) feedViews[name] = feedLines((await rec.until(until)).filter(inBase), rel, writer);
   const views: Snapshot['views'] = {};
   for (const [reader, client] of readers) views[reader.name] = await viewThrough(reader, client, base, tree);
   return {

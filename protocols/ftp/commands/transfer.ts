@@ -1,6 +1,5 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { pipeline } from 'node:stream/promises';
 import { isCoreError } from '../../../src/core/index.js';
 import type { CommandSpec, FtpClient } from '../client.js';
 import { FtpReplyError } from '../errors.js';
@@ -138,11 +137,12 @@ export const transferCommands: Record<string, CommandSpec> = {
       try {
         await withData(c, t.vpath, async (sock) => {
           if (!read) return writeAll(sock, '');
-          await pipeline(read.stream, sock);
+          await read.sendTo(sock);
+          await writeAll(sock, '');
           c.door.metrics.bytes.inc({ direction: 'out' }, read.end - read.start + 1);
         });
       } finally {
-        read?.stream.destroy();
+        read?.close();
       }
     },
   },
