@@ -63,6 +63,8 @@ export class LinkSync {
   }
 
   private readonly transfer: TransferOptions;
+  /** The selection the last pass ran with (another process may change it: then a full pass). */
+  private selectionKey: string | null = null;
 
   /** Passes until nothing is left to do (our own uploads come back once, as echoes), then saves the cursor. */
   async syncOnce(): Promise<PassReport> {
@@ -95,6 +97,8 @@ export class LinkSync {
     const id = this.link.id;
     const ig = await loadIgnore(this.link.dir);
     const sel = this.selection();
+    if (this.selectionKey !== null && sel.key !== this.selectionKey) scope = FULL; // deselected copies go, selected folders come
+    this.selectionKey = sel.key;
     const keep = (c: WireChange) => !ignored(ig, c.path, c.kind) && sel.includes(c.path, c.kind);
     let remote: RemoteChanges;
     if (scope.remote === 'fetch') remote = await fetchChanges(this.api, this.state, this.link, keep);

@@ -10,8 +10,12 @@ import type { ConflictResolution } from '../sync-wire/index.js';
 import { Api, ApiError } from './api.js';
 import { resolveGateway, runDiscover } from './discover.js';
 import { LinkSync } from './engine.js';
+import { describeSelection, selectCommand } from './cli-select.js';
+import { conflictLine } from './conflict-text.js';
 import { clientHome, deviceUuid, loadCredentials, saveCredentials, type Credentials } from './home.js';
+import { chosenNotifier, tellConflict } from './notify.js';
 import { terminalProgress } from './progress.js';
+import { cleanSubPath } from './selection.js';
 import { ClientState } from './state.js';
 import { Throttle } from './throttle.js';
 import { watchLinks } from './watch.js';
@@ -23,11 +27,18 @@ const USAGE = `usage: syncgate client <command>
   login URL|NAME [--user NAME] [--password P | --token sgt_...] [--code PAIRING-CODE] [--name DEVICE]
                           register this device (password also from SYNCGATE_PASSWORD; a pairing code
                           comes from \`syncgate device pair USER\`); the device token is saved 0600
-  link DIR ROOT           keep the folder DIR in sync with the gateway's root ROOT
+  link DIR ROOT [--only SUBFOLDER]...
+                          keep the folder DIR in sync with the gateway's root ROOT (--only: just
+                          these sub-folders, repeatable)
+  select DIR PATH... | select DIR --all
+                          sync these sub-folders too (they are fetched) / everything again
+  exclude DIR PATH...     stop syncing these sub-folders here: their local copies go at the next
+                          sync, the gateway keeps them (files with unsent edits stay)
   unlink DIR              stop syncing DIR (its files stay)
-  sync [--watch] [--limit KB/s]
+  sync [--watch] [--limit KB/s] [--notify]
                           sync every linked folder once; --watch keeps going in real time;
-                          --limit caps the bandwidth (also SYNCGATE_CLIENT_LIMIT_KBPS)
+                          --limit caps the bandwidth (also SYNCGATE_CLIENT_LIMIT_KBPS); --notify
+                          shows conflicts as desktop notifications (also SYNCGATE_CLIENT_NOTIFY=1)
   status                  per folder: pending changes, last sync, conflicts
   conflicts [resolve ID keep-mine|keep-theirs|keep-both]
 
@@ -58,6 +69,7 @@ export async function runClient(argv: string[], out: Out = (l) => process.stdout
     options: {
       user: { type: 'string' }, password: { type: 'string' }, token: { type: 'string' }, code: { type: 'string' }, name: { type: 'string' },
       watch: { type: 'boolean' }, limit: { type: 'string' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      only: { type: 'string', multiple: true }, all: { type: 'boolean' }, notify: { type: 'boolean' },
     },
   });
   const [command, ...args] = positionals;
@@ -75,11 +87,20 @@ export async function runClient(argv: string[], out: Out = (l) => process.stdout
         // A name from `discover` is looked up over mDNS first.
         return await login(home, args[0] && (await resolveGateway(args[0])), values, out);
       case 'link':
-        return await link(home, args[0], args[1], out);
+        return await link(home, args[0], args[1], out, values.only ?? []);
+      case 'select':
+      case 'exclude': {
+        const state = new ClientState(home);
+        try {
+          return await selectCommand(state, command, args, Boolean(values.all), out);
+        } finally {
+          state.close();
+        }
+      }
       case 'unlink':
         return await unlink(home, args[0], out);
       case 'sync':
-        return await sync(home, Boolean(values.watch), out, values.limit);
+        return await sync(home, Boolean(values.watch), out, values.limit, values.notify);
       case 'status':
         return await status(home, out);
       case 'conflicts':
@@ -89,7 +110,9 @@ export async function runClient(argv: string[], out: Out = (l) => process.stdout
         return 2;
     }
   } catch (err) {
-    process.stderr.write(`syncgate client: ${(err as Error).message}\n`);
+    // Refused after login: the device token is unknown or revoked, only a new login helps.
+    const refused = err instanceof ApiError && err.code === 'UNAUTHENTICATED' && command !== 'login' && err.status === 401;
+    process.stderr.write(`syncgate client: ${(err as Error).message}${refused ? '; this device was refused (revoked?): run `syncgate client login URL` again' : ''}\n`);
     return err instanceof ApiError && err.code === 'UNREACHABLE' ? 3 : 1;
   }
 }
@@ -107,8 +130,9 @@ async function login(home: string, url: string | undefined, v: { user?: string; 
   return 0;
 }
 
-async function link(home: string, dir: string | undefined, root: string | undefined, out: Out): Promise<number> {
-  if (!dir || !root) throw new Error('usage: syncgate client link DIR ROOT');
+async function link(home: string, dir: string | undefined, root: string | undefined, out: Out, only: string[]): Promise<number> {
+  if (!dir || !root) throw new Error('usage: syncgate client link DIR ROOT [--only SUBFOLDER]...');
+  const rules = only.map((p) => ({ path: cleanSubPath(p), rule: 'only' as const }));
   const { api } = await session(home);
   const roots = (await api.roots()).roots;
   const r = roots.find((x) => x.name === root);
@@ -120,11 +144,12 @@ async function link(home: string, dir: string | undefined, root: string | undefi
   const state = new ClientState(home);
   try {
     if (state.links().some((l) => l.dir !== abs && (abs.startsWith(l.dir + path.sep) || l.dir.startsWith(abs + path.sep)))) throw new Error('linked folders may not overlap');
-    state.link(abs, root);
+    const l = state.link(abs, root);
+    if (rules.length) state.setSelection(l.id, rules, []);
   } finally {
     state.close();
   }
-  out(`${abs} <-> ${root}${r.access === 'read' ? ' (read-only)' : ''}; run \`syncgate client sync\``);
+  out(`${abs} <-> ${root}${r.access === 'read' ? ' (read-only)' : ''}${rules.length ? `, ${describeSelection(rules)}` : ''}; run \`syncgate client sync\``);
   return 0;
 }
 
@@ -141,8 +166,9 @@ async function unlink(home: string, dir: string | undefined, out: Out): Promise<
   return 0;
 }
 
-async function sync(home: string, keepWatching: boolean, out: Out, limitKbps?: string): Promise<number> {
+async function sync(home: string, keepWatching: boolean, out: Out, limitKbps?: string, notify?: boolean): Promise<number> {
   const { creds, api } = await session(home);
+  const notifier = chosenNotifier(notify);
   const state = new ClientState(home);
   const progress = terminalProgress();
   const limit = Number(process.env.SYNCGATE_CLIENT_LIMIT_KBPS ?? limitKbps ?? 0);
@@ -158,7 +184,10 @@ async function sync(home: string, keepWatching: boolean, out: Out, limitKbps?: s
       for (const l of links) {
         const r = await l.syncOnce();
         out(`${l.link.dir}: ${r.uploaded} up, ${r.downloaded} down, ${r.deleted} deleted, ${r.moved} moved${r.conflicts.length ? `, ${r.conflicts.length} conflict(s)` : ''} (${r.bytesUp} bytes sent, ${r.bytesDown} received)`);
-        for (const c of r.conflicts) out(`  conflict: ${c}`);
+        for (const c of r.conflicts) {
+          out(`  conflict: ${c}`);
+          tellConflict(notifier, l.link.dir, c);
+        }
         for (const e of r.errors) out(`  not synced: ${e}`);
         failed += r.errors.length;
       }
@@ -167,7 +196,7 @@ async function sync(home: string, keepWatching: boolean, out: Out, limitKbps?: s
     }
     return failed ? 1 : 0;
   }
-  const w = watchLinks(links, { url: creds.url, token: creds.token, say: out });
+  const w = watchLinks(links, { url: creds.url, token: creds.token, say: out, notifier });
   await w.ready;
   out(`watching ${links.length} folder(s); Ctrl-C to stop`);
   await new Promise<void>((resolve) => {
@@ -191,7 +220,8 @@ async function status(home: string, out: Out): Promise<number> {
       const sync = new LinkSync(api, state, l, creds.device.id);
       const local = await sync.pendingLocal();
       const up = local === 0 && !(page instanceof ApiError) && page.seq === l.cursor;
-      out(`${l.dir} <-> ${l.root}: ${up ? 'up to date' : `${local} local change(s) to send, ${remote}`}; last sync ${l.lastSyncAt ? new Date(l.lastSyncAt).toISOString() : 'never'}; ${open} conflict(s)`);
+      const rules = state.selection(l.id);
+      out(`${l.dir} <-> ${l.root}: ${up ? 'up to date' : `${local} local change(s) to send, ${remote}`}; last sync ${l.lastSyncAt ? new Date(l.lastSyncAt).toISOString() : 'never'}; ${open} conflict(s)${rules.length ? `; syncs ${describeSelection(rules)}` : ''}`);
     }
   } finally {
     state.close();
@@ -223,7 +253,7 @@ async function conflicts(home: string, args: string[], out: Out): Promise<number
   for (const root of new Set(links.map((l) => l.root))) {
     for (const c of (await api.conflicts(root)).conflicts) {
       n += 1;
-      out(`#${c.id} ${root}/${c.path}: the other version is ${c.copyPath} (from ${c.device}, ${new Date(c.createdAt).toISOString()})`);
+      out(conflictLine(root, c));
     }
   }
   if (n === 0) out('no conflicts');

@@ -56,7 +56,7 @@ export async function fetchChanges(api: Api, state: ClientState, link: LinkRow, 
  */
 export async function fetchFolder(api: Api, root: string, top: string, upTo: number, into: Map<string, WireChange>): Promise<void> {
   const found = new Map<string, WireChange>();
-  const under = (c: WireChange) => c.path === top || c.path.startsWith(`${top}/`);
+  const under = (c: WireChange) => top === '' || c.path === top || c.path.startsWith(`${top}/`);
   let after = 0;
   while (after < upTo) {
     const page = await api.changes(root, after);

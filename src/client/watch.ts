@@ -11,6 +11,7 @@ import { WS_PATH, isServerMessage, type ServerMessage, type WireChange } from '.
 import { ApiError } from './api.js';
 import { FULL, type LinkSync, type PassReport, type Scope } from './engine.js';
 import { watchFolder, type FolderWatch } from './folder-watch.js';
+import { tellConflict, type Notifier } from './notify.js';
 
 export interface WatchOptions {
   url: string;
@@ -22,6 +23,8 @@ export interface WatchOptions {
   /** A full pass this often even when nothing was missed (ms). */
   fullEveryMs?: number;
   say: (line: string) => void;
+  /** Desktop notifications of conflicts (none by default). */
+  notifier?: Notifier;
   onPass?: (link: LinkSync, r: PassReport) => void;
 }
 
@@ -112,7 +115,10 @@ class Runner {
       this.backoff = 0;
       this.pushed = this.pushed.filter((c) => c.seq > this.sync.link.cursor);
       this.opts.onPass?.(this.sync, r);
-      for (const c of r.conflicts) this.opts.say(`conflict: ${c} keeps the other version (${this.sync.link.dir})`);
+      for (const c of r.conflicts) {
+        this.opts.say(`conflict: ${c} keeps the other version (${this.sync.link.dir})`);
+        tellConflict(this.opts.notifier, this.sync.link.dir, c);
+      }
       for (const e of r.errors) this.opts.say(`not synced: ${e}`);
       // What could not be sent is tried again later (not at once: the same error would repeat).
       if (r.failed.length) setTimeout(() => {
