@@ -16,9 +16,9 @@ import { copyFile, mkdtemp, open, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { settleDisk, writeRandomFile } from './lib/measure.js';
+import { procStatusKiB, settleDisk, writeRandomFile } from './lib/measure.js';
 import {
-  client, clientHome, countingProxy, cpuSecs, expectSynced, printLoad, printRow, printSettings, QUICK, rsyncStats, startGateway, startRsyncDaemon, timed,
+  client, clientHome, countingProxy, cpuSecs, expectSynced, setupSync, printLoad, printRow, printSettings, QUICK, rsyncStats, startGateway, startRsyncDaemon, timed,
 } from './lib/sync-peers.js';
 
 const MIB = 1 << 20;
@@ -62,8 +62,8 @@ async function syncgateRun(work: string, orig: string, edited: string, want: str
     const a = await clientHome(work, 'a', url, dirA);
     const b = await clientHome(work, 'b', url, dirB);
     await copyFile(orig, path.join(dirA, 'big.bin'));
-    expectSynced(await client(a.home, ['sync']), 'first upload');
-    expectSynced(await client(b.home, ['sync']), 'first download');
+    await setupSync(a.home, 'first upload');
+    await setupSync(b.home, 'first download');
     // The head's signature, as a client asks for it: computed now, cached for the timed part.
     const sig = await fetch(`${url}/sync/v1/roots/default/signature?path=big.bin`, { headers: { authorization: `Bearer ${a.token}` } });
     if (!sig.ok) throw new Error(`signature: HTTP ${sig.status}`);
@@ -84,7 +84,7 @@ async function syncgateRun(work: string, orig: string, edited: string, want: str
       bytes: proxy.up + proxy.down,
       clientCpu: up.cpu + down.cpu,
       serverCpu,
-      detail: `A: ${say(up.stdout)} in ${up.secs.toFixed(2)} s; B: ${say(down.stdout)} in ${down.secs.toFixed(2)} s; wire to gateway ${proxy.up}, from it ${proxy.down}; client peak RSS A ${(up.maxRssKiB / 1024).toFixed(0)} MB, B ${(down.maxRssKiB / 1024).toFixed(0)} MB`,
+      detail: `A: ${say(up.stdout)} in ${up.secs.toFixed(2)} s; B: ${say(down.stdout)} in ${down.secs.toFixed(2)} s; wire to gateway ${proxy.up}, from it ${proxy.down}; client peak RSS A ${(up.maxRssKiB / 1024).toFixed(0)} MB, B ${(down.maxRssKiB / 1024).toFixed(0)} MB; gateway peak RSS over its life ${(procStatusKiB(gw.pid, 'VmHWM') / 1024).toFixed(0)} MB`,
     };
   } finally {
     await proxy.close();

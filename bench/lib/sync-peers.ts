@@ -174,6 +174,23 @@ export function printRow(label: string, ours: number, peer: number, unit: string
   console.log(`   ${label.padEnd(40)} syncgate ${f(ours).padStart(10)} ${unit.padEnd(6)} ${peerName.padEnd(10)} ${f(peer).padStart(10)} ${unit.padEnd(6)} syncgate/${peerName} ${f(ratio)}x${verdict}`);
 }
 
+/**
+ * An untimed `client sync` (a row's setup): retried when the gateway was unreachable (exit 3) — on a
+ * machine loaded far beyond its cores a starved client can fall under the gateway's minimum body
+ * rate and be cut off; a big transfer then resumes where it stopped. Printed when it happens.
+ */
+export async function setupSync(home: string, what: string): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      expectSynced(await client(home, ['sync']), what);
+      return;
+    } catch (err) {
+      if (attempt >= 3 || !/failed \(3\)/.test((err as Error).message)) throw err;
+      console.log(`   (setup: ${what} was cut off, attempt ${attempt}; resuming: ${(err as Error).message.split('\n')[0]?.slice(0, 200)})`);
+    }
+  }
+}
+
 /** Checks a one-shot `client sync` moved what was expected and reported no error. */
 export function expectSynced(t: Timed, what: string): void {
   if (/not synced|conflict/.test(t.stdout)) throw new Error(`${what}: ${t.stdout}`);

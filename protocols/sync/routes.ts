@@ -187,7 +187,7 @@ export function syncRoutes(core: SyncCore, signatures: SignatureCache, options: 
     const s = await session(ctx);
     const q = parse(uploadQuery, ctx.query);
     if (q.base === undefined || q.base < 1) throw new SyncError(400, 'INVALID_INPUT', 'a delta upload names the version it was made against (base)');
-    const result = await uploadDelta(core, s, root(ctx), { path: q.path, base: q.base, sha256: q.sha256, mtimeMs: q.mtime }, ctx.req);
+    const result = await uploadDelta(core, s, root(ctx), { path: q.path, base: q.base, sha256: q.sha256, mtimeMs: q.mtime }, ctx.req, signatures);
     ctx.body = wireWrite(result);
   });
 

@@ -66,12 +66,23 @@ export async function deltaFromVersion(core: SyncCore, cache: SignatureCache, s:
   const probe = await core.read(s, root, path, { version: base, start: 0, end: 0 });
   probe.stream.destroy();
   if (probe.entry.kind !== 'file') throw new SyncError(409, 'IS_A_DIRECTORY', `${path} is a folder`);
-  const sig = await cache.getSignature(probe.entry.hash, { ...SIGNATURE, fileSize: probe.size }, async () => {
-    const r = await core.read(s, root, path, { version: base });
-    return r.stream as AsyncIterable<Uint8Array>;
-  });
   const head = await core.read(s, root, path);
-  return { entry: head.entry, body: delta(sig, head.stream as AsyncIterable<Uint8Array>) };
+  // The head was uploaded as a delta from this very content: that delta serves as it is.
+  const kept = await cache.openDelta(probe.entry.hash, head.entry.hash).catch(() => null);
+  if (kept) {
+    head.stream.destroy();
+    return { entry: head.entry, body: kept };
+  }
+  try {
+    const sig = await cache.getSignature(probe.entry.hash, { ...SIGNATURE, fileSize: probe.size }, async () => {
+      const r = await core.read(s, root, path, { version: base });
+      return r.stream as AsyncIterable<Uint8Array>;
+    });
+    return { entry: head.entry, body: delta(sig, head.stream as AsyncIterable<Uint8Array>) };
+  } catch (err) {
+    head.stream.destroy();
+    throw err;
+  }
 }
 
 /** The head's signature, computed once per content hash. */
@@ -127,12 +138,21 @@ export function uploadWhole(core: SyncCore, s: Session, root: string, p: UploadP
  * that version's content, whatever the head is now, so an outdated base still gives the client's
  * exact content (then a conflict copy, decided by the core).
  */
-export async function uploadDelta(core: SyncCore, s: Session, root: string, p: UploadParams & { base: number }, body: AsyncIterable<Uint8Array>): Promise<WriteResult> {
+export async function uploadDelta(core: SyncCore, s: Session, root: string, p: UploadParams & { base: number }, body: AsyncIterable<Uint8Array>, cache?: SignatureCache): Promise<WriteResult> {
   const fault: StreamFault = {};
   const basis = versionBasis(core, s, root, p.path, p.base);
+  // The delta is kept as it passes: a device that still has the base gets it as is (deltaFromVersion).
+  const kept = cache?.recordDelta(body);
   try {
-    const patched = faultOnDelta(patch(basis.reader, faultOnDelta(body, fault)), fault);
-    return await recorded(fault, core.write(s, root, p.path, patched, { baseVersion: p.base, mtimeMs: p.mtimeMs, sha256: p.sha256 }));
+    const patched = faultOnDelta(patch(basis.reader, faultOnDelta(kept?.body ?? body, fault)), fault);
+    const result = await recorded(fault, core.write(s, root, p.path, patched, { baseVersion: p.base, mtimeMs: p.mtimeMs, sha256: p.sha256 }));
+    const from = basis.hash();
+    if (kept && from && !result.conflict && !result.unchanged && result.entry.hash === p.sha256) await kept.keep(from, p.sha256).catch(() => kept.drop());
+    else await kept?.drop();
+    return result;
+  } catch (err) {
+    await kept?.drop();
+    throw err;
   } finally {
     basis.close();
   }
@@ -142,15 +162,22 @@ export async function uploadDelta(core: SyncCore, s: Session, root: string, p: U
  * Random access to one stored version through ranged reads of the core. A delta's COPY commands
  * mostly read on from where the last stopped, so one open stream serves them in a row.
  */
-function versionBasis(core: SyncCore, s: Session, root: string, path: string, version: number): { reader: BasisReader; close(): void } {
+function versionBasis(core: SyncCore, s: Session, root: string, path: string, version: number): { reader: BasisReader; close(): void; hash(): string | null } {
   let stream: AsyncIterator<Uint8Array> | null = null;
   let raw: Readable | null = null;
   let pos = -1;
   let pending: Uint8Array = new Uint8Array(0);
   let size = -1;
+  let contentHash: string | null = null;
   const reopen = async (at: number) => {
     raw?.destroy();
-    if (size < 0) size = (await core.read(s, root, path, { version, start: 0, end: 0 }).then((r) => (r.stream.destroy(), r.size)).catch(() => 0));
+    if (size < 0) {
+      size = await core.read(s, root, path, { version, start: 0, end: 0 }).then((r) => {
+        r.stream.destroy();
+        contentHash = r.entry.hash;
+        return r.size;
+      }).catch(() => 0);
+    }
     if (at >= size) {
       stream = null;
       raw = null;
@@ -185,5 +212,5 @@ function versionBasis(core: SyncCore, s: Session, root: string, path: string, ve
     pos += filled;
     return filled;
   };
-  return { reader, close: () => raw?.destroy() };
+  return { reader, close: () => raw?.destroy(), hash: () => contentHash };
 }

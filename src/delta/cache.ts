@@ -2,7 +2,7 @@
 // so its signature for given parameters is computed once, whoever asks and however often.
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -60,6 +60,72 @@ export class SignatureCache {
     return readSignature(createReadStream(await this.getOrCompute(contentHash, opts, openContent)));
   }
 
+  /** Where a delta from content `from` to content `to` is kept (beside the signatures). */
+  deltaPathFor(from: string, to: string): string {
+    if (!HASH_RE.test(from) || !HASH_RE.test(to)) throw new DeltaError(ResultCode.PARAM_ERROR, 'content hash must be 8-128 characters of [A-Za-z0-9_-]');
+    return join(this.dir, 'deltas', `${from}.${to}.delta`);
+  }
+
+  /** A kept delta from content `from` to content `to`, opened for streaming, or null. */
+  async openDelta(from: string, to: string): Promise<Readable | null> {
+    const path = this.deltaPathFor(from, to);
+    try {
+      await stat(path);
+    } catch {
+      return null;
+    }
+    return createReadStream(path, { highWaterMark: 1 << 20 });
+  }
+
+  /**
+   * Keeps a delta while it passes through (an upload being patched): `source` is yielded unchanged
+   * and copied to a temp file. `keep()` files it as the delta from `from` to `to` once the content it
+   * built was checked and recorded; `drop()` otherwise. One longer than `maxBytes` is not kept. The
+   * folder keeps the `maxFiles` newest deltas. A delta is librsync's from one content to another:
+   * any device holding `from` can be sent it as is, instead of one computed against its signature.
+   */
+  recordDelta(source: AsyncIterable<Uint8Array>, opts: { maxBytes?: number; maxFiles?: number } = {}): {
+    body: AsyncGenerator<Uint8Array>;
+    keep(from: string, to: string): Promise<void>;
+    drop(): Promise<void>;
+  } {
+    const maxBytes = opts.maxBytes ?? 64 * 1024 * 1024;
+    const maxFiles = opts.maxFiles ?? 200;
+    const dir = join(this.dir, 'deltas');
+    const tmp = join(dir, `rec.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+    let out: ReturnType<typeof createWriteStream> | null = null;
+    let size = 0;
+    let complete = false;
+    let failed = false;
+    const closeOut = () => new Promise<void>((resolve) => (out ? out.end(() => resolve()) : resolve()));
+    async function* body(): AsyncGenerator<Uint8Array> {
+      await mkdir(dir, { recursive: true });
+      out = createWriteStream(tmp);
+      out.on('error', () => (failed = true));
+      for await (const c of source) {
+        size += c.length;
+        if (size > maxBytes) failed = true;
+        // A copy: the consumer may reuse or keep the chunk it was given.
+        if (!failed && !out.write(Buffer.from(c))) await new Promise<void>((r) => out!.once('drain', () => r()));
+        yield c;
+      }
+      complete = true;
+    }
+    return {
+      body: body(),
+      keep: async (from, to) => {
+        await closeOut();
+        if (!complete || failed) return void (await rm(tmp, { force: true }));
+        await rename(tmp, this.deltaPathFor(from, to));
+        await prune(dir, maxFiles);
+      },
+      drop: async () => {
+        await closeOut();
+        await rm(tmp, { force: true });
+      },
+    };
+  }
+
   private async compute(
     path: string,
     opts: SignatureOptions,
@@ -84,4 +150,13 @@ export class SignatureCache {
     this.computed++;
     return path;
   }
+}
+
+/** Removes the oldest deltas beyond `maxFiles` (by modification time). */
+async function prune(dir: string, maxFiles: number): Promise<void> {
+  const names = (await readdir(dir)).filter((n) => n.endsWith('.delta'));
+  if (names.length <= maxFiles) return;
+  const dated = await Promise.all(names.map(async (n) => ({ n, t: (await stat(join(dir, n)).catch(() => null))?.mtimeMs ?? 0 })));
+  dated.sort((a, b) => a.t - b.t);
+  for (const { n } of dated.slice(0, dated.length - maxFiles)) await rm(join(dir, n), { force: true });
 }

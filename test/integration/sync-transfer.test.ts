@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Api, ApiError } from '../../src/client/api.js';
-import { bufferBasis, patch, signature } from '../../src/delta/index.js';
+import { bufferBasis, delta, parseSignature, patch, signature } from '../../src/delta/index.js';
 import { collect, chunksOf } from '../../src/delta/testing.js';
 import { SIGNATURE } from '../../src/sync-wire/index.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -73,6 +73,28 @@ describe('sync door: delta transfers', () => {
     expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
     const bad = await ask(0);
     expect(bad.status).toBe(400);
+  });
+
+  it('a delta uploaded from a version is kept and sent as is to a device that still has that version; a refused one is not kept', async () => {
+    const { api, t: gw, token } = await setup();
+    const old = randomBytes(500_000);
+    const head = Buffer.concat([old.subarray(0, 200_000), randomBytes(4000), old.subarray(200_000)]);
+    const v1 = await api.upload('docs', { path: 'k.bin', sha256: sha(old), mtimeMs: 0, size: old.length }, Readable.from([old]));
+    const sig = parseSignature(Buffer.from((await api.signature('docs', 'k.bin')).body));
+    const up = await collect(delta(sig, chunksOf(head)));
+    const deltas = path.join(gw.dir, 'cache', 'signatures', 'deltas');
+    const keptFiles = async () => (await readdir(deltas).catch(() => [] as string[])).filter((f) => f.endsWith('.delta'));
+    // Announced with another SHA-256: refused, nothing recorded, nothing kept.
+    const refused = await api.uploadDelta('docs', { path: 'k.bin', base: v1.entry.version, sha256: sha(Buffer.from('other')), mtimeMs: 0 }, Readable.from([up])).catch((e: unknown) => e);
+    expect((refused as ApiError).code).toBe('HASH_MISMATCH');
+    expect(await keptFiles()).toHaveLength(0);
+    await api.uploadDelta('docs', { path: 'k.bin', base: v1.entry.version, sha256: sha(head), mtimeMs: 0 }, Readable.from([up]));
+    expect(await keptFiles()).toEqual([`${sha(old)}.${sha(head)}.delta`]);
+    const res = await fetch(`${gw.url}/sync/v1/roots/docs/delta?path=k.bin&base=${v1.entry.version}`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    const got = Buffer.from(await res.arrayBuffer());
+    expect(got.equals(up)).toBe(true); // the very bytes uploaded
+    expect(sha(await collect(patch(bufferBasis(old), chunksOf(got))))).toBe(sha(head));
   });
 
   it('a signature over sync.maxSignatureBytes is refused (413 QUOTA_EXCEEDED); a garbage one is CORRUPT_DELTA', async () => {
