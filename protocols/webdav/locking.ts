@@ -18,8 +18,8 @@ function parseTimeout(header: string | undefined): number {
   return DEFAULT_TIMEOUT;
 }
 
-export function activeLockXml(l: Pick<LockInfo, 'token' | 'scope' | 'depth' | 'owner' | 'expiresAt' | 'path'>, prefix: string, root: string): string {
-  const left = Math.max(0, Math.ceil((l.expiresAt - Date.now()) / 1000));
+export function activeLockXml(l: Pick<LockInfo, 'token' | 'scope' | 'depth' | 'owner' | 'secondsLeft' | 'path'>, prefix: string, root: string): string {
+  const left = l.secondsLeft;
   return (
     `<D:activelock><D:locktype><D:write/></D:locktype><D:lockscope><D:${l.scope}/></D:lockscope>` +
     `<D:depth>${l.depth === '0' ? '0' : 'infinity'}</D:depth>` +
@@ -31,7 +31,7 @@ export function activeLockXml(l: Pick<LockInfo, 'token' | 'scope' | 'depth' | 'o
 
 function lockAnswer(ctx: DavContext, status: number, lock: Parameters<typeof activeLockXml>[0], root: string): void {
   ctx.res.setHeader('Lock-Token', `<${lock.token}>`);
-  ctx.res.setHeader('Timeout', `Second-${Math.max(0, Math.ceil((lock.expiresAt - Date.now()) / 1000))}`);
+  ctx.res.setHeader('Timeout', `Second-${lock.secondsLeft}`);
   sendXml(ctx.res, status, `<D:prop xmlns:D="DAV:"><D:lockdiscovery>${activeLockXml(lock, ctx.prefix, root)}</D:lockdiscovery></D:prop>`);
 }
 
@@ -49,7 +49,7 @@ export async function lock(ctx: DavContext): Promise<void> {
   const depthHeader = (header(req, 'depth') ?? 'infinity').toLowerCase();
   if (depthHeader !== '0' && depthHeader !== 'infinity') throw new DavError(400, 'LOCK Depth must be 0 or infinity');
   if (isAppleDouble(ctx)) {
-    const fake = { token: `urn:uuid:${randomUUID()}`, scope: 'exclusive' as const, depth: '0' as const, owner: '', expiresAt: Date.now() + timeoutSec * 1000, path: target.path };
+    const fake = { token: `urn:uuid:${randomUUID()}`, scope: 'exclusive' as const, depth: '0' as const, owner: '', secondsLeft: timeoutSec, path: target.path };
     return lockAnswer(ctx, 200, fake, root);
   }
   const entry = await statOrNull(ctx);

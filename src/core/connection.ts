@@ -28,7 +28,8 @@ import type { AppendResult, NewUpload, UploadInfo } from './uploads.js';
 import type { ChangePage, ReadOptions, ReadResult } from './vfs-read.js';
 import type { CopyOptions, MoveOptions, WriteOptions } from './vfs-write.js';
 
-export type LockInfo = LockRow;
+/** A lock as a door shows it: with the seconds it has left on the core's clock (WebDAV's Timeout). */
+export type LockInfo = LockRow & { secondsLeft: number };
 
 export interface ListPage {
   entries: EntryInfo[];
@@ -152,12 +153,15 @@ export class Connection extends AccountConnection {
     const rel = safePath(path);
     const h = await this.core.roots.open(this.session, root, 'read');
     checkScope(this.session, rel, 'read');
-    return this.core.locks.covering(h.row.id, rel);
+    return this.core.locks.covering(h.row.id, rel).map((l) => this.timed(l));
   }
   /** Every live lock of a root. */
   async locksOfRoot(root: string): Promise<LockInfo[]> {
     const h = await this.core.roots.open(this.session, root, 'read');
-    return this.core.locks.all(h.row.id);
+    return this.core.locks.all(h.row.id).map((l) => this.timed(l));
+  }
+  private timed(l: LockRow): LockInfo {
+    return { ...l, secondsLeft: Math.max(0, Math.ceil((l.expiresAt - this.core.now()) / 1000)) };
   }
   /**
    * The locks covering each path of a root, for a listing (WebDAV's lockdiscovery per entry): one
@@ -176,7 +180,7 @@ export class Connection extends AccountConnection {
     const h = await this.core.roots.open(this.session, root, 'write');
     checkScope(this.session, rel, 'write');
     const existing = await this.statOrNull(root, rel);
-    const lock = this.core.locks.lock(this.session, h.row.id, rel, req);
+    const lock = this.timed(this.core.locks.lock(this.session, h.row.id, rel, req));
     if (existing) return { lock, created: false };
     const holder: Session = { ...this.session, lockTokens: [...(this.session.lockTokens ?? []), lock.token] };
     try {
@@ -194,7 +198,7 @@ export class Connection extends AccountConnection {
     checkScope(this.session, rel, 'write');
     const mine = this.core.locks.covering(h.row.id, rel).find((l) => tokens.includes(l.token));
     if (!mine) fail('PRECONDITION_FAILED', 'no lock named covers this resource');
-    return this.core.locks.refresh(this.session, h.row.id, mine.path, mine.token, timeoutSec);
+    return this.timed(this.core.locks.refresh(this.session, h.row.id, mine.path, mine.token, timeoutSec));
   }
   async unlock(root: string, path: string, token: string): Promise<void> {
     const rel = safePath(path);

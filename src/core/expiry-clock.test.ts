@@ -29,12 +29,27 @@ describe('locks', () => {
     const { lock } = await alice.lock('docs', 'l.txt', { scope: 'exclusive', depth: '0', timeoutSec: 60, owner: '' });
     clock += 59_000;
     await expect(bob.write('docs', 'l.txt', body('bob'))).rejects.toSatisfy(code('LOCKED'));
+    expect((await alice.locksOn('docs', 'l.txt'))[0]!.secondsLeft).toBe(1); // WebDAV's Timeout: Second-1
     await alice.refreshLock('docs', 'l.txt', [lock.token], 60);
     clock += 59_000; // 118 s after the lock, 59 s after the refresh
     await expect(bob.write('docs', 'l.txt', body('bob'))).rejects.toSatisfy(code('LOCKED'));
     clock += 2_000;
     expect((await bob.write('docs', 'l.txt', body('bob'))).entry.version).toBe(2);
     expect(await alice.locksOn('docs', 'l.txt')).toEqual([]);
+  });
+});
+
+describe('share links', () => {
+  it('expire "in N seconds" counted on the core clock', async () => {
+    const alice = t.core.connect(t.admin);
+    await alice.write('docs', 's.txt', body('s'));
+    const { link, token } = await alice.createShare({ root: 'docs', path: 's.txt', expiresInSec: 60 });
+    expect(link.expiresAt).toBe(clock + 60_000);
+    clock += 59_000;
+    expect((await t.core.openShare(token, {})).link.state).toBe('active');
+    clock += 1_000;
+    await expect(t.core.openShare(token, {})).rejects.toSatisfy(code('NOT_FOUND'));
+    expect(alice.share(link.id).state).toBe('expired');
   });
 });
 

@@ -38,6 +38,8 @@ export interface CreateShareInput {
   path: string;
   /** Epoch ms; null/absent = never. */
   expiresAt?: number | null;
+  /** Instead of expiresAt: this many seconds from now, on the core's clock. */
+  expiresInSec?: number;
   password?: string | null;
   /** Downloads allowed (uploads, for a drop link); null/absent = unlimited. */
   maxDownloads?: number | null;

@@ -68,7 +68,8 @@ export class ShareLinks {
     }
     const uploadOnly = input.uploadOnly ?? false;
     if (uploadOnly && kind !== 'dir') fail('INVALID_INPUT', 'an upload-only link needs a folder');
-    const expiresAt = input.expiresAt ?? null;
+    if (input.expiresInSec !== undefined && (!Number.isFinite(input.expiresInSec) || input.expiresInSec <= 0)) fail('INVALID_INPUT', 'a link expires a positive number of seconds from now');
+    const expiresAt = input.expiresInSec !== undefined ? this.now() + input.expiresInSec * 1000 : (input.expiresAt ?? null);
     if (expiresAt !== null && (!Number.isFinite(expiresAt) || expiresAt <= this.now())) fail('INVALID_INPUT', 'the expiry must lie in the future');
     const max = input.maxDownloads ?? null;
     if (max !== null && (!Number.isInteger(max) || max < 1)) fail('INVALID_INPUT', 'a download limit is a positive whole number');

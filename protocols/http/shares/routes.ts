@@ -98,8 +98,8 @@ export function shareRoutes(deps: HttpDeps): HttpRouter {
   // ---- API for owners ----
   router.post('/api/v1/shares', requireUser, async (ctx) => {
     const input = await readJson(ctx, createSchema, maxJson);
-    const expiresAt =
-      input.expiresInSec !== undefined ? Date.now() + input.expiresInSec * 1000 : typeof input.expiresAt === 'string' ? Date.parse(input.expiresAt) : input.expiresAt;
+    // "In N seconds" is counted by the core, on its clock (the one that later says the link expired).
+    const expiresAt = typeof input.expiresAt === 'string' ? Date.parse(input.expiresAt) : input.expiresAt;
     const { link, token } = await connectionOf(ctx, core).createShare({ ...input, expiresAt });
     const url = `${deps.publicUrl.replace(/\/+$/, '')}/s/${token}`;
     ctx.status = 201;
