@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { settleDisk, writeSmallFiles } from './lib/measure.js';
 import {
-  client, clientHome, cpuSecs, expectSynced, printLoad, printRow, printSettings, QUICK, startGateway, stPair, stShare, stStart, stStop, until,
+  client, clientHome, cpuSecs, cpuTree, expectSynced, printLoad, printRow, printSettings, QUICK, startGateway, stPair, stShare, stStart, stStop, until,
 } from './lib/sync-peers.js';
 
 const FILES = Number(process.env.BENCH_FILES ?? (QUICK ? 1000 : 10_000));
@@ -62,12 +62,12 @@ async function syncthing(work: string): Promise<Result> {
   try {
     await stPair(a, b);
     await settleDisk();
-    const cpu0 = cpuSecs(a.proc.pid!) + cpuSecs(b.proc.pid!);
+    const cpu0 = cpuTree(a.proc.pid!) + cpuTree(b.proc.pid!);
     const t0 = performance.now();
     await stShare(a, b);
     await until(async () => (await countFinal(dirB)) === FILES, 30 * 60_000, 'Syncthing to copy every file');
     const secs = (performance.now() - t0) / 1000;
-    const cpu = cpuSecs(a.proc.pid!) + cpuSecs(b.proc.pid!) - cpu0;
+    const cpu = cpuTree(a.proc.pid!) + cpuTree(b.proc.pid!) - cpu0;
     return { secs, cpu, detail: `both instances' CPU ${cpu.toFixed(2)} s` };
   } finally {
     await stStop(a, b);

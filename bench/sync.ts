@@ -14,7 +14,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fmt, printRatio, REPO } from './lib/measure.js';
-import { clientHome, cpuSecs, printLoad, printSettings, QUICK, startGateway, stPair, stShare, stStart, stStop, until as untilFor } from './lib/sync-peers.js';
+import { clientHome, cpuSecs, cpuTree, printLoad, printSettings, QUICK, startGateway, stPair, stShare, stStart, stStop, until as untilFor } from './lib/sync-peers.js';
 
 const EDITS = Number(process.env.BENCH_EDITS ?? (QUICK ? 30 : 200));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -78,9 +78,9 @@ async function syncthing(tmp: string): Promise<{ latencies: number[]; cpu: numbe
     await stShare(a, b);
     await writeFile(path.join(a.dir, 'note.txt'), 'start\n');
     await until(async () => (await readFile(path.join(b.dir, 'note.txt'), 'utf8').catch(() => '')) === 'start\n', 120_000);
-    const cpu0 = cpuSecs(a.proc.pid!) + cpuSecs(b.proc.pid!);
+    const cpu0 = cpuTree(a.proc.pid!) + cpuTree(b.proc.pid!);
     const latencies = await propagation(a.dir, b.dir);
-    return { latencies, cpu: cpuSecs(a.proc.pid!) + cpuSecs(b.proc.pid!) - cpu0 };
+    return { latencies, cpu: cpuTree(a.proc.pid!) + cpuTree(b.proc.pid!) - cpu0 };
   } finally {
     await stStop(a, b);
   }

@@ -8,7 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -54,6 +54,30 @@ export function cpuSecs(pid: number): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/**
+ * CPU seconds of a process and all its live descendants (Syncthing's `serve` runs the real
+ * instance as a child process: its own figures are the monitor's, near zero).
+ */
+export function cpuTree(pid: number): number {
+  let total = cpuSecs(pid);
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return total;
+  }
+  for (const t of tasks) {
+    let kids = '';
+    try {
+      kids = readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const k of kids.split(' ').filter(Boolean)) total += cpuTree(Number(k));
+  }
+  return total;
 }
 
 /** A TCP proxy to 127.0.0.1:`target` that counts the bytes each way: what went over the wire. */
