@@ -60,4 +60,12 @@ describe('Checkpointer', () => {
     await checkpointer.close();
     await checkpointer.close(); // twice is harmless
   });
+
+  it('closes at once when its thread already died (the gateway\'s close must not hang on it)', async () => {
+    const checkpointer = new Checkpointer(db, log, 20);
+    await checkpointer['worker'].terminate();
+    const closed = await Promise.race([checkpointer.close().then(() => 'closed'), new Promise((r) => setTimeout(() => r('hung'), 2000))]);
+    expect(closed).toBe('closed');
+    expect(db.$client.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+  });
 });

@@ -16,6 +16,8 @@ const FALLBACK_PAGES = 10_000;
 export class Checkpointer {
   private readonly worker: Worker;
   private stopped = false;
+  /** Settles when the thread ends, however it ends: close() must not wait for an exit that already happened. */
+  private readonly exited: Promise<void>;
   /** The last checkpoint's result, for tests and metrics: WAL frames, and how many were copied back. */
   last: { frames: number; copied: number } | null = null;
 
@@ -26,6 +28,7 @@ export class Checkpointer {
   ) {
     this.worker = new Worker(new URL('./checkpoint-worker.mjs', import.meta.url), { workerData: { file: db.$client.name, intervalMs } });
     this.worker.unref();
+    this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.on('message', (m: { frames: number; copied: number } | { error: string }) => {
       if ('error' in m) log.warn({ error: m.error }, 'background checkpoint failed; the next one tries again');
       else this.last = m;
@@ -44,10 +47,9 @@ export class Checkpointer {
   async close(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.postMessage('stop');
     const timer = setTimeout(() => void this.worker.terminate(), 5000);
-    await exited;
+    await this.exited;
     clearTimeout(timer);
     if (this.db.$client.open) this.db.$client.pragma('wal_autocheckpoint = 1000');
   }
