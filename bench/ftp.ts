@@ -16,7 +16,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { AB_ONLY, BUILD_B, fillListingFolder, freePort, median, printAbTable, printDiskCheck, procStatusKiB, spawnSyncgate, type SyncgateVariant } from './lib/measure.js';
+import { AB_ONLY, BUILD_B, durableWriteMBps, fillListingFolder, freePort, median, printAbTable, printDiskCheck, procStatusKiB, spawnSyncgate, type SyncgateVariant } from './lib/measure.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const BIG_RUNS = Number(process.env.BENCH_BIG_RUNS ?? 3);
@@ -157,7 +157,8 @@ async function main(): Promise<void> {
         });
     if (pure) children.push(pure);
 
-    await printDiskCheck(work);
+    const disk = await printDiskCheck(work);
+    const floor: Record<string, number[]> = { stor: [], sync: [disk.syncUs] };
 
     // syncgate: admin's default root holds the 10k folder before start (the start-up scan records it).
     // npm start's settings (watcher on, info logs): spawnSyncgate prints them.
@@ -216,6 +217,7 @@ async function main(): Promise<void> {
         if (rr['bytes'] !== BIG_MB << 20) throw new Error(`${t.name} returned ${rr['bytes']} bytes`);
         add(t, 'retr', rr['value']!);
       }
+      floor.stor!.push(await durableWriteMBps(work, BIG_MB << 20));
       process.stderr.write(`big run ${r + 1}/${BIG_RUNS} done\n`);
     }
     const memBig = await memoryOf(sg.pid);
@@ -231,11 +233,18 @@ async function main(): Promise<void> {
           add(t, `${verb}Noop`, l['noop_ms']!);
         }
       }
+      floor.sync!.push((await printDiskCheck(path.join(work, `disk-${r}`))).syncUs);
       process.stderr.write(`small/list run ${r + 1}/${RUNS} done\n`);
     }
 
     const memEnd = await memoryOf(sg.pid);
     const m = (name: string, k: string) => median(results[name]![k] ?? []);
+    // What durability costs here, whatever the server: pure-ftpd syncs nothing, syncgate syncs before 226.
+    const printFloor = () => {
+      const [big, sync] = [median(floor.stor!), median(floor.sync!)];
+      console.log(`durable floor, ${BIG_MB} MiB written and synced (dd conv=fdatasync, no network, no hash): ${big.toFixed(0)} MB/s; syncgate STOR ${(m('syncgate', 'stor') / big).toFixed(2)}x of it`);
+      console.log(`durable floor, small files: one fdatasync of 4 KiB ${sync.toFixed(0)} µs, so at most ${(1e6 / sync).toFixed(0)} files/s on one session if each STOR waits for one sync and nothing else; syncgate ${m('syncgate', 'small1').toFixed(0)} files/s`);
+    };
     const ab = () => {
       if (!b) return;
       const row = (k: string, label: string, higherIsBetter: boolean) => ({ label, a: results['syncgate']![k] ?? [], b: results['build-B']![k] ?? [], higherIsBetter });
@@ -252,6 +261,7 @@ async function main(): Promise<void> {
     };
     if (AB_ONLY) {
       console.log(`\nFTP A/B, medians of ${RUNS} runs (${BIG_RUNS} for the ${BIG_MB} MiB files)`);
+      printFloor();
       ab();
       return;
     }
@@ -286,6 +296,8 @@ async function main(): Promise<void> {
       `syncgate peak RSS (VmHWM): ${memStart.hwmMB.toFixed(0)} MB after start, ${mem64.hwmMB.toFixed(0)} MB after a 64 MiB file, ` +
         `${memBig.hwmMB.toFixed(0)} MB after the ${BIG_MB} MiB files (${flat ? 'flat with file size' : 'GROWS with file size'}), ${memEnd.hwmMB.toFixed(0)} MB at the end`,
     );
+    printFloor();
+    console.log(`load average now ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
     console.log(`raw: ${JSON.stringify(results)}`);
     ab();
   } finally {

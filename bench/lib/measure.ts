@@ -6,7 +6,7 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, createWriteStream, fdatasyncSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -269,9 +269,9 @@ export function settleDisk(): Promise<void> {
  * there costs 200-600 µs of CPU instead of about 20 µs, for syncgate and its peer alike, for
  * minutes. The test files are left in place: deleting them would slow the creations that follow.
  */
-export async function printDiskCheck(dir: string): Promise<void> {
+export async function printDiskCheck(dir: string): Promise<{ createUs: number; syncUs: number }> {
   const at = path.join(dir, 'disk-check');
-  await mkdir(at);
+  await mkdir(at, { recursive: true });
   const created: number[] = [];
   const synced: number[] = [];
   const block = randomBytes(4096);
@@ -288,6 +288,24 @@ export async function printDiskCheck(dir: string): Promise<void> {
   const [c, y] = [median(created), median(synced)];
   console.log(`disk under ${dir}: creating a file ${c.toFixed(0)} µs, fdatasync of 4 KiB ${y.toFixed(0)} µs (medians; quiet: about 20 and 150 µs)`);
   if (c > 100) console.log('  file creation is slow here (many files deleted near this folder in the last minutes?): the small-file figures will be low for both servers; wait or pick another TMPDIR');
+  return { createUs: c, syncUs: y };
+}
+
+/**
+ * The durable floor of a large upload: MB/s of writing `bytes` to a new file under `dir` and
+ * syncing it (dd conv=fdatasync, 4 MiB blocks), nothing else (no network, no hash). A server that
+ * syncs before it answers cannot beat it; one that never syncs (pure-ftpd, rclone) is bounded by
+ * the page cache instead, often several times faster.
+ */
+export async function durableWriteMBps(dir: string, bytes: number): Promise<number> {
+  const file = path.join(dir, `durable-floor-${process.pid}.bin`);
+  await settleDisk();
+  try {
+    const secs = await timeIt(() => exec('dd', ['if=/dev/zero', `of=${file}`, 'bs=4M', `count=${Math.ceil(bytes / (4 << 20))}`, 'conv=fdatasync']));
+    return bytes / secs / 1e6;
+  } finally {
+    await rm(file, { force: true });
+  }
 }
 
 export const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
