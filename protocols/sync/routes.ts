@@ -11,7 +11,7 @@ import { SyncError } from './errors.js';
 import type { SyncOptions } from './options.js';
 import { wireChange, wireConflict, wireEntry, wireWrite } from './present.js';
 import { parseByteRange } from '../common/range.js';
-import { deltaToHead, entryHeaders, headSignature, readBounded, recorded, uploadDelta, uploadWhole } from './transfer.js';
+import { deltaFromVersion, deltaToHead, entryHeaders, headSignature, readBounded, recorded, uploadDelta, uploadWhole } from './transfer.js';
 
 export interface SyncState {
   requestId: string;
@@ -127,7 +127,12 @@ export function syncRoutes(core: SyncCore, signatures: SignatureCache, options: 
   r.post('/roots/:root/delta', async (ctx) => {
     const s = await session(ctx);
     const { path } = parse(pathQuery, ctx.query);
-    const { entry, body } = await deltaToHead(core, s, root(ctx), path, ctx.req, options.maxSignatureBytes);
+    // With `base`, the client still has that version unchanged: the gateway's cached signature of it
+    // stands in for one the client would compute and send (the body is then empty).
+    const { base } = parse(z.object({ base: z.coerce.number().int().min(1).optional() }), { base: ctx.query.base });
+    const { entry, body } = base !== undefined
+      ? await deltaFromVersion(core, signatures, s, root(ctx), path, base)
+      : await deltaToHead(core, s, root(ctx), path, ctx.req, options.maxSignatureBytes);
     entryHeaders(ctx, entry);
     ctx.type = 'application/vnd.librsync.delta';
     ctx.body = Readable.from(body);

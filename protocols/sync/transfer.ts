@@ -55,6 +55,25 @@ export async function deltaToHead(core: SyncCore, s: Session, root: string, path
   return { entry: head.entry, body: delta(sig, head.stream as AsyncIterable<Uint8Array>) };
 }
 
+/**
+ * The delta from version `base` of `path` (the copy the client still has, unchanged) to the head,
+ * against the gateway's own signature of that version, cached per content hash: the client neither
+ * computes a signature of its copy (a full pass of strong sums over it) nor sends one. It is the
+ * signature an upload from that version fetched already, so usually no work at all here. A version
+ * whose content is no longer stored answers NOT_FOUND: the client then sends its signature.
+ */
+export async function deltaFromVersion(core: SyncCore, cache: SignatureCache, s: Session, root: string, path: string, base: number): Promise<{ entry: EntryInfo; body: AsyncIterable<Uint8Array> }> {
+  const probe = await core.read(s, root, path, { version: base, start: 0, end: 0 });
+  probe.stream.destroy();
+  if (probe.entry.kind !== 'file') throw new SyncError(409, 'IS_A_DIRECTORY', `${path} is a folder`);
+  const sig = await cache.getSignature(probe.entry.hash, { ...SIGNATURE, fileSize: probe.size }, async () => {
+    const r = await core.read(s, root, path, { version: base });
+    return r.stream as AsyncIterable<Uint8Array>;
+  });
+  const head = await core.read(s, root, path);
+  return { entry: head.entry, body: delta(sig, head.stream as AsyncIterable<Uint8Array>) };
+}
+
 /** The head's signature, computed once per content hash. */
 export async function headSignature(core: SyncCore, cache: SignatureCache, s: Session, root: string, path: string): Promise<{ entry: EntryInfo; body: Readable }> {
   const entry = await core.stat(s, root, path);

@@ -53,6 +53,28 @@ describe('sync door: delta transfers', () => {
     expect(sha(rebuilt)).toBe(sha(head));
   });
 
+  it('with base=VERSION the client sends no signature: the delta is made against the gateway\'s cached signature of that version', async () => {
+    const { api, t: gw, token } = await setup();
+    const old = randomBytes(600_000);
+    const head = Buffer.concat([old.subarray(0, 100_000), randomBytes(3000), old.subarray(100_000)]);
+    const v1 = await api.upload('docs', { path: 'big.bin', sha256: sha(old), mtimeMs: 0, size: old.length }, Readable.from([old]));
+    // An editor fetched v1's signature (now cached) and sent its edit as v2.
+    await api.signature('docs', 'big.bin');
+    await api.upload('docs', { path: 'big.bin', base: v1.entry.version, sha256: sha(head), mtimeMs: 0, size: head.length }, Readable.from([head]));
+    const ask = (base: number) => fetch(`${gw.url}/sync/v1/roots/docs/delta?path=big.bin&base=${base}`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    const res = await ask(v1.entry.version);
+    expect(res.status).toBe(200);
+    const d = Buffer.from(await res.arrayBuffer());
+    expect(d.length).toBeLessThan(20_000);
+    expect(sha(await collect(patch(bufferBasis(old), chunksOf(d))))).toBe(sha(head));
+    expect((await readdir(path.join(gw.dir, 'cache', 'signatures'))).filter((f) => f.endsWith('.sig'))).toHaveLength(1); // v1's, computed once
+    const missing = await ask(99);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+    const bad = await ask(0);
+    expect(bad.status).toBe(400);
+  });
+
   it('a signature over sync.maxSignatureBytes is refused (413 QUOTA_EXCEEDED); a garbage one is CORRUPT_DELTA', async () => {
     const { api } = await setup({ sync: { maxSignatureBytes: 1000 } });
     const content = randomBytes(200_000);
