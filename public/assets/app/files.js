@@ -5,7 +5,8 @@ import { api, rootUrl, ApiError } from './api.js';
 import { filesHref, linkClick, navigate } from './router.js';
 import { PromptDialog, ConfirmDialog, ReplaceDialog } from './dialogs.js';
 import { droppedFiles } from './upload.js';
-import { MoveDialog, HistoryDialog, ShareDialog, ConflictDialog } from './actions.js';
+import { MoveDialog, HistoryDialog, ShareDialog } from './actions.js';
+import { ConflictDialog } from './conflicts.js';
 
 const COLUMNS = [
   ['name', 'Name'],
@@ -122,7 +123,7 @@ export function FilesView({ root, dir, rootInfo, uploads, notify }) {
   const entries = ready ? listing.entries : [];
   const conflictOf = useMemo(() => {
     const m = new Map();
-    for (const c of ready ? listing.conflicts : []) if (!c.resolvedAt) m.set(c.copyPath, c).set(c.path, c);
+    for (const c of ready ? listing.conflicts : []) if (!c.resolvedAt) m.set(c.path, c).set(c.copyPath || c.path, c);
     return m;
   }, [listing]);
   const shown = useMemo(() => {

@@ -118,6 +118,12 @@ export function AccountView({ notify }) {
 }
 
 const RETENTION = { all: 'Keep every version', count: 'Keep the last N versions', days: 'Keep versions for N days', staggered: 'Staggered, up to N days' };
+// What an outdated edit does in a root (docs/conflict-policy.md); every choice keeps both contents.
+const CONFLICTS = {
+  'keep-both': 'Keep both: the other edit becomes a conflict copy',
+  'newest-wins': 'Newest wins: the later edit becomes the file, the other is kept in history',
+  'server-wins': 'Server wins: the file stays, the other edit is kept with the conflict',
+};
 const retentionText = (r) => (r.mode === 'all' ? RETENTION.all : r.mode === 'count' ? `last ${r.keep} versions` : r.mode === 'days' ? `${r.days} days` : `staggered, ${r.maxAgeDays} days`);
 
 /** Users (create, disable, reset password) and roots (create, share, retention): admins only. */
@@ -153,6 +159,14 @@ export function AdminView({ me, notify, onRootsChanged }) {
   }, html`
     <label>Policy <select name="mode">${Object.entries(RETENTION).map(([k, v]) => html`<option value=${k} selected=${r.retention?.mode === k}>${v}</option>`)}</select></label>
     <label>N (versions or days) <input name="n" type="number" min="1" value=${r.retention?.keep ?? r.retention?.days ?? r.retention?.maxAgeDays ?? 30} /></label>`);
+  const conflicts = (r) => form(`Conflicts in ${r.name}`, 'Save', async (f) => {
+    const conflictPolicy = String(f.get('conflictPolicy'));
+    await api('PATCH', `/api/v1/roots/${encodeURIComponent(r.name)}`, { conflictPolicy });
+    notify(`Conflicts in ${r.name}: ${conflictPolicy.replace('-', ' ')}.`);
+    reloadRoots();
+  }, html`
+    <label>When two edits meet <select name="conflictPolicy">${Object.entries(CONFLICTS).map(([k, v]) => html`<option value=${k} selected=${(r.conflictPolicy || 'keep-both') === k}>${v}</option>`)}</select></label>
+    <p class="muted">Whatever is chosen, nothing is lost: each conflict is listed beside its file and can be undone.</p>`);
   return html`<${Page} title="Administration">
     <h2>Users</h2>
     <button type="button" onClick=${addUser}>New user</button>
@@ -166,9 +180,10 @@ export function AdminView({ me, notify, onRootsChanged }) {
     <button type="button" onClick=${addRoot}>New root</button>
     <${Failed} error=${roots.error} />
     <ul class="rows">${(roots.data?.roots || []).map((r) => html`<li data-root=${r.name}>
-      <span class="grow"><strong>${r.name}</strong> <span class="muted">owner ${r.owner || '—'} · ${retentionText(r.retention || { mode: 'all' })}${r.grants?.length ? ` · shared with ${r.grants.map((g) => `${g.user} (${g.mode})`).join(', ')}` : ''}${r.access ? '' : ' · files not open to you'}</span></span>
+      <span class="grow"><strong>${r.name}</strong> <span class="muted">owner ${r.owner || '—'} · ${retentionText(r.retention || { mode: 'all' })} · conflicts: ${(r.conflictPolicy || 'keep-both').replace('-', ' ')}${r.grants?.length ? ` · shared with ${r.grants.map((g) => `${g.user} (${g.mode})`).join(', ')}` : ''}${r.access ? '' : ' · files not open to you'}</span></span>
       <button type="button" class="secondary" aria-label=${`Share root ${r.name}`} onClick=${() => share(r)}>Share</button>
       <button type="button" class="secondary" aria-label=${`Retention of ${r.name}`} onClick=${() => retention(r)}>Retention</button>
+      <button type="button" class="secondary" aria-label=${`Conflicts in ${r.name}`} onClick=${() => conflicts(r)}>Conflicts</button>
     </li>`)}</ul>
     ${dialog}
   <//>`;
