@@ -16,7 +16,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { AB_ONLY, BUILD_B, durableWriteMBps, fillListingFolder, freePort, median, printAbTable, printDiskCheck, procStatusKiB, spawnSyncgate, type SyncgateVariant } from './lib/measure.js';
+import { AB_ONLY, BUILD_B, cpuMicros, durableWriteMBps, fillListingFolder, freePort, median, printAbTable, printDiskCheck, procStatusKiB, spawnSyncgate, type SyncgateVariant } from './lib/measure.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const BIG_RUNS = Number(process.env.BENCH_BIG_RUNS ?? 3);
@@ -202,6 +202,18 @@ async function main(): Promise<void> {
 
     const results: Record<string, Record<string, number[]>> = Object.fromEntries(targets.map((t) => [t.name, {}]));
     const add = (t: Target, k: string, v: number) => ((results[t.name]![k] ??= []).push(v));
+    /**
+     * Runs one client step and records the server's CPU for it (user + system, all threads, from
+     * /proc) divided by `per` (ms per GiB: per = 1000 * GiB; µs per file: per = files), for
+     * syncgate's builds (pure-ftpd forks a process per session, which this would not count).
+     */
+    const withCpu = <T>(t: Target, k: string, per: number, step: () => T): T => {
+      const pid = t.pid();
+      const c0 = pid ? cpuMicros(pid) : NaN;
+      const out = step();
+      if (pid) add(t, k, (cpuMicros(pid) - c0) / per);
+      return out;
+    };
     for (const t of targets) run(t, 'prepare');
 
     // Large files first, on a fresh server. Memory at start, after a 64 MiB file, after the 1 GiB ones:
@@ -212,8 +224,9 @@ async function main(): Promise<void> {
     const mem64 = await memoryOf(sg.pid);
     for (let r = 0; r < BIG_RUNS; r += 1) {
       for (const t of r % 2 ? [...targets].reverse() : targets) {
-        add(t, 'stor', run(t, 'stor_big', BIG_MB, r + 100)['value']!);
-        const rr = run(t, 'retr_big');
+        const gib = BIG_MB / 1024;
+        add(t, 'stor', withCpu(t, 'stor_cpu', 1000 * gib, () => run(t, 'stor_big', BIG_MB, r + 100))['value']!);
+        const rr = withCpu(t, 'retr_cpu', 1000 * gib, () => run(t, 'retr_big'));
         if (rr['bytes'] !== BIG_MB << 20) throw new Error(`${t.name} returned ${rr['bytes']} bytes`);
         add(t, 'retr', rr['value']!);
       }
@@ -223,7 +236,7 @@ async function main(): Promise<void> {
     const memBig = await memoryOf(sg.pid);
     for (let r = 0; r < RUNS; r += 1) {
       for (const t of r % 2 ? [...targets].reverse() : targets) {
-        add(t, 'small1', run(t, 'small1', SMALL, `${r}`)['value']!);
+        add(t, 'small1', withCpu(t, 'small1_cpu', SMALL, () => run(t, 'small1', SMALL, `${r}`))['value']!);
         add(t, 'small8', run(t, 'small8', SMALL, `${r}`)['value']!);
         add(t, 'dele', run(t, 'dele', SMALL, `${r}`)['value']!);
         for (const verb of ['list', 'mlsd']) {
@@ -251,6 +264,9 @@ async function main(): Promise<void> {
       printAbTable([
         row('stor', `STOR ${BIG_MB} MiB (MB/s)`, true),
         row('retr', `RETR ${BIG_MB} MiB (MB/s)`, true),
+        row('stor_cpu', '  server CPU per GiB of STOR (ms)', false),
+        row('retr_cpu', '  server CPU per GiB of RETR (ms)', false),
+        row('small1_cpu', '  server CPU per small STOR, 1 connection (µs)', false),
         row('small1', `${SMALL} x 4 KiB STOR, 1 connection (files/s)`, true),
         row('small8', `${SMALL} x 4 KiB STOR, 8 connections (files/s)`, true),
         row('dele', `DELE of ${SMALL} files (files/s)`, true),
@@ -297,6 +313,7 @@ async function main(): Promise<void> {
         `${memBig.hwmMB.toFixed(0)} MB after the ${BIG_MB} MiB files (${flat ? 'flat with file size' : 'GROWS with file size'}), ${memEnd.hwmMB.toFixed(0)} MB at the end`,
     );
     printFloor();
+    console.log(`syncgate server CPU: ${m('syncgate', 'stor_cpu').toFixed(0)} ms per GiB of STOR, ${m('syncgate', 'retr_cpu').toFixed(0)} ms per GiB of RETR, ${m('syncgate', 'small1_cpu').toFixed(0)} µs per small STOR (1 connection)`);
     console.log(`load average now ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
     console.log(`raw: ${JSON.stringify(results)}`);
     ab();

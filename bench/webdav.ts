@@ -137,7 +137,7 @@ async function main(): Promise<void> {
     for (let rep = 0; rep < REPS_BIG; rep += 1) {
       for (const s of withB(servers)) {
         await settleDisk();
-        await putGetBig(curl, s, big, BIG, rep);
+        await putGetBig(curl, s, big, BIG, rep, { cpu: s !== apPeer });
       }
       process.stdout.write(`  big round ${rep + 1}/${REPS_BIG}\n`);
     }
@@ -220,6 +220,8 @@ async function main(): Promise<void> {
         row('put_MBps', 'PUT 1 GiB (MB/s)', true),
         row('get_MBps', 'GET 1 GiB (MB/s)', true),
         row('get_first_byte_ms', 'GET 1 GiB, first byte (ms)', false),
+        row('put_cpu_ms_per_GiB', '  server CPU per GiB of PUT (ms)', false),
+        row('get_cpu_ms_per_GiB', '  server CPU per GiB of GET (ms)', false),
         row('small_one_files_per_s', '1,000 x 4 KiB PUT, 1 connection (files/s)', true),
         row('small_par8_files_per_s', '1,000 x 4 KiB PUT, 8 parallel (files/s)', true),
         row('small_one_cpu_us', '  server CPU per PUT, 1 connection (µs)', false),
@@ -257,6 +259,8 @@ async function main(): Promise<void> {
       { key: 'put_MBps', label: 'PUT 1 GiB (MB/s)', higherIsBetter: true },
       { key: 'get_MBps', label: 'GET 1 GiB (MB/s)', higherIsBetter: true },
       { key: 'get_first_byte_ms', label: 'GET 1 GiB, first byte (ms)', higherIsBetter: false },
+      { key: 'put_cpu_ms_per_GiB', label: '  server CPU per GiB of PUT (ms)', higherIsBetter: false },
+      { key: 'get_cpu_ms_per_GiB', label: '  server CPU per GiB of GET (ms)', higherIsBetter: false },
       { key: 'small_one_files_per_s', label: '1,000 x 4 KiB PUT, 1 connection (files/s)', higherIsBetter: true },
       { key: 'small_par8_files_per_s', label: '1,000 x 4 KiB PUT, 8 parallel (files/s)', higherIsBetter: true },
       { key: 'small_one_cpu_us', label: '  server CPU per PUT, 1 connection (µs)', higherIsBetter: false },

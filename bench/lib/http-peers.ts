@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULTS, exec, freePort, median, settleDisk, spawnSyncgate, timeIt, type SyncgateVariant } from './measure.js';
+import { cpuMicros, DEFAULTS, exec, freePort, median, settleDisk, spawnSyncgate, timeIt, type SyncgateVariant } from './measure.js';
 
 export const basicAuth = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 
@@ -153,14 +153,22 @@ export function expectOk(code: number, what: string): void {
 }
 
 /** One big round on one peer: PUT then GET of `src` (`bytes` long) as big-<rep>.bin into put_MBps and get_MBps, then DELETE it. */
-export async function putGetBig(curl: Curl, peer: HttpPeer, src: string, bytes: number, rep: number): Promise<void> {
+export async function putGetBig(curl: Curl, peer: HttpPeer, src: string, bytes: number, rep: number, opts: { cpu?: boolean } = {}): Promise<void> {
   const url = peer.file(`big-${rep}.bin`);
+  // Server CPU per GiB (user + system, all threads, from /proc): steadier than MB/s on a busy machine.
+  // Not for Apache (its work is in child processes this does not count).
+  const cpu = opts.cpu ?? true;
+  const perGiB = (micros: number) => micros / 1000 / (bytes / (1 << 30));
+  let c0 = cpu ? cpuMicros(peer.proc.pid!) : 0;
   const put = await curl.time(['-T', src, url]);
   expectOk(put.code, `${peer.name} PUT big`);
   record(peer, 'put_MBps', bytes / put.secs / 1e6);
+  if (cpu) record(peer, 'put_cpu_ms_per_GiB', perGiB(cpuMicros(peer.proc.pid!) - c0));
+  c0 = cpu ? cpuMicros(peer.proc.pid!) : 0;
   const get = await curl.time([url]);
   expectOk(get.code, `${peer.name} GET big`);
   record(peer, 'get_MBps', bytes / get.secs / 1e6);
+  if (cpu) record(peer, 'get_cpu_ms_per_GiB', perGiB(cpuMicros(peer.proc.pid!) - c0));
   record(peer, 'get_first_byte_ms', get.firstByteSecs * 1000);
   await curl.run(['-o', '/dev/null', '-X', 'DELETE', url]);
 }
