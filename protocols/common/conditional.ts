@@ -8,9 +8,9 @@
  * If-Unmodified-Since, If-None-Match on a write) and the order between them are what differed
  * between the doors, so the whole of it lives in one place.
  *
- * Entity tags are the core's (etagOf/versionOfEtag in src/core/types.ts): strong, naming a version.
+ * Entity tags are the core's (src/lib/etag.ts): strong, naming a version.
  */
-import { versionOfEtag } from '../../src/core/index.js';
+import { versionOfEtag } from '../../src/lib/etag.js';
 
 /** Request headers as node gives them (koa's ctx.headers is the same object). */
 export type RequestHeaders = Record<string, string | string[] | undefined>;

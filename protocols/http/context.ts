@@ -109,10 +109,10 @@ export const requireUser: HttpMiddleware = async (ctx, next) => {
   await next();
 };
 
-/** Rejects a request unless the session is an administrator's (403). */
-export const requireAdmin: HttpMiddleware = async (ctx, next) => {
+/** Rejects a request unless the core says the session is an administrator's (403), before its body is read. */
+export const requireAdmin = (core: Core): HttpMiddleware => async (ctx, next) => {
   if (!ctx.state.session) fail('UNAUTHENTICATED', 'authentication required');
-  if (!ctx.state.session.user.isAdmin) fail('PERMISSION_DENIED', 'administrators only');
+  connectionOf(ctx, core).requireAdmin();
   await next();
 };
 

@@ -21,7 +21,7 @@ export function metricsHandler(deps: HttpDeps): (ctx: HttpContext) => Promise<vo
     // Checked here, not by the /api/ middleware: a metrics token is no API credential to count as a failure.
     await deps.authenticate(ctx as Parameters<HttpDeps['authenticate']>[0], async () => {});
     const session = ctx.state.session ?? fail('UNAUTHENTICATED', 'metrics need an administrator or the metrics token');
-    if (!session.user.isAdmin) fail('PERMISSION_DENIED', 'metrics need an administrator or the metrics token');
+    deps.core.connect(session).requireAdmin('read the metrics (a scraper sends the metrics token)');
     await serve(ctx);
   };
 }

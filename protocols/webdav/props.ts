@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { lockCovers, type DeadProperty, type EntryInfo, type LockInfo } from '../../src/core/index.js';
+import type { DeadProperty, EntryInfo, LockInfo } from '../../src/core/index.js';
 import { DavError, statusLine } from './errors.js';
 import { activeLockXml } from './locking.js';
 import { contentTypeOf } from '../common/content-type.js';
@@ -161,7 +161,7 @@ export async function propfind(ctx: DavContext): Promise<void> {
   const root = target.root;
   const entry = await conn.stat(root, target.path);
   const listing = entry.kind === 'dir' && depth !== '0';
-  const locks = await conn.locksOfRoot(root);
+  const locksOf = await conn.lockCoverage(root);
   const wantDead = !(request.mode === 'prop' && request.names.every((n) => n.ns === DAV));
   const dead = !wantDead
     ? new Map<string, DeadProperty[]>()
@@ -175,7 +175,7 @@ export async function propfind(ctx: DavContext): Promise<void> {
       {
         entry: e.path === '' ? { ...e, name: root } : e,
         href: e.path === entry.path ? selfHref : `${parentHref}${encodeURIComponent(e.name).replace(/'/g, '%27')}${e.kind === 'dir' ? '/' : ''}`,
-        locks: locks.length === 0 ? [] : locks.filter((l) => lockCovers(l, e.path)),
+        locks: locksOf(e.path),
         dead: dead.get(e.path) ?? [],
       },
       request,

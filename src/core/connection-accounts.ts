@@ -50,9 +50,13 @@ export class AccountConnection {
     readonly session: Session,
   ) {}
 
-  /** Refuses anyone but an admin (a share-link session never is one, whoever created the link). */
-  protected requireAdmin(): void {
-    if (!this.session.user.isAdmin || this.session.scope) fail('PERMISSION_DENIED', 'only an admin may do this');
+  /**
+   * Refuses anyone but an admin (a share-link session never is one, whoever created the link).
+   * Public: a door asks it for what is its own but an admin's only (the gateway's metrics, a route
+   * group), instead of reading the session's flag itself.
+   */
+  requireAdmin(what = 'do this'): void {
+    if (!this.session.user.isAdmin || this.session.scope) fail('PERMISSION_DENIED', `only an admin may ${what}`);
   }
 
   /** Refuses a share-link session: it stays inside its link and manages nothing. */
@@ -118,8 +122,11 @@ export class AccountConnection {
     return this.managedRootInfo(name);
   }
 
-  /** A root's settings are its owner's or an admin's (an admin also for roots it cannot open). */
-  private async requireRootManager(name: string, what: string): Promise<void> {
+  /**
+   * A root's settings are its owner's or an admin's (an admin also for roots it cannot open).
+   * Public so a door can refuse (404/403) before it reads a request body.
+   */
+  async requireRootManager(name: string, what = "the root's settings"): Promise<void> {
     this.requireAccount();
     if (this.session.user.isAdmin) return;
     const h = await this.core.roots.open(this.session, name, 'read');

@@ -19,7 +19,7 @@ import { AccountConnection } from './connection-accounts.js';
 import { fail, isCoreError } from './errors.js';
 import { follow, type Follower, type FollowOptions } from './follower.js';
 import { checkScope, safePath } from './live.js';
-import type { LockRequest, LockRow } from './locks.js';
+import { lockCovers, type LockRequest, type LockRow } from './locks.js';
 import type { DeadProperty } from './properties.js';
 import type { Session } from './session.js';
 import type { AccessMeta, CreateShareInput, DropOptions, ShareAccessInfo, ShareLinkInfo, ShareUse } from './shares.js';
@@ -154,10 +154,18 @@ export class Connection extends AccountConnection {
     checkScope(this.session, rel, 'read');
     return this.core.locks.covering(h.row.id, rel);
   }
-  /** Every live lock of a root (a listing shows each entry's locks without a query per entry). */
+  /** Every live lock of a root. */
   async locksOfRoot(root: string): Promise<LockInfo[]> {
     const h = await this.core.roots.open(this.session, root, 'read');
     return this.core.locks.all(h.row.id);
+  }
+  /**
+   * The locks covering each path of a root, for a listing (WebDAV's lockdiscovery per entry): one
+   * read of the root's locks, then the core's one rule of coverage per path, no query per entry.
+   */
+  async lockCoverage(root: string): Promise<(path: string) => LockInfo[]> {
+    const locks = await this.locksOfRoot(root);
+    return (path) => (locks.length === 0 ? [] : locks.filter((l) => lockCovers(l, path)));
   }
   /**
    * Locks a path. A path where nothing lives gets an empty file under the new lock, as RFC 4918

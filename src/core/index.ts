@@ -125,7 +125,6 @@ export type { Vfs } from './vfs.js';
 export type { ReadResult, ReadOptions, ChangePage } from './vfs-read.js';
 export type { WriteOptions, MoveOptions, CopyOptions } from './vfs-write.js';
 export type { LockRow, LockRequest } from './locks.js';
-export { lockCovers } from './locks.js';
 export type { DeadProperty } from './properties.js';
 export type { UserInfo } from './accounts.js';
 export type { RootHandle } from './roots.js';

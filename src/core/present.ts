@@ -1,7 +1,8 @@
 import type { ChangeRow, ConflictRow, EntryRow, VersionRow } from '../db/files-repo.js';
 import type { Actor } from '../db/files-repo.js';
 import type { Session } from './session.js';
-import { etagOf, type Change, type ChangeOp, type ConflictInfo, type ConflictResolution, type EntryInfo, type VersionInfo } from './types.js';
+import { etagOf } from '../lib/etag.js';
+import { type Change, type ChangeOp, type ConflictInfo, type ConflictResolution, type EntryInfo, type VersionInfo } from './types.js';
 
 /** Row -> plain shape conversions: rows never leave the core. */
 export function entryInfo(root: string, row: EntryRow): EntryInfo {

@@ -129,8 +129,14 @@ export class Reconciler {
         const childRel = joinRel(dirRel, name);
         if (this.foreignNames.skip({ id: root.row.id, name: root.row.name }, childRel)) continue;
         const st = await this.ctx.store.statPath(path.join(abs, name));
-        pending.push(...(await this.diff(root, childRel, known.get(name), false, st)));
+        const entry = known.get(name);
         known.delete(name);
+        // The usual case, a file as recorded, decided here: a folder's delete or move scans its tree first.
+        if (st?.kind === 'file' && entry?.kind === 'file' && !entry.deleted && fingerprintMatches(entry, st)) {
+          seen += 1;
+          continue;
+        }
+        pending.push(...(await this.diff(root, childRel, entry, false, st)));
         seen += 1;
         if (pending.length >= BATCH) flush();
         if (st?.kind === 'dir') {

@@ -152,13 +152,3 @@ export interface AdminRootInfo {
   grants: { user: string; mode: 'read' | 'write' }[];
 }
 
-/** The entity tag of a version: strong, and names the version (If-Match on a write is its base). */
-export function etagOf(version: number, hash: string): string {
-  return `"v${version}-${hash ? hash.slice(0, 12) : 'dir'}"`;
-}
-
-/** The version an entity tag of etagOf names, or null for a tag this server did not make. */
-export function versionOfEtag(tag: string): number | null {
-  const m = /^"v(\d+)-[^"]*"$/.exec(tag.trim());
-  return m ? Number(m[1]) : null;
-}

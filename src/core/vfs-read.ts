@@ -10,7 +10,8 @@ import { changeInfo, conflictInfo, entryInfo, rootEntryInfo, versionInfo } from 
 import type { Reconciler } from './reconcile.js';
 import type { RootHandle, Roots } from './roots.js';
 import type { Session } from './session.js';
-import { etagOf, type Change, type ConflictInfo, type EntryInfo, type VersionInfo } from './types.js';
+import { etagOf } from '../lib/etag.js';
+import { type Change, type ConflictInfo, type EntryInfo, type VersionInfo } from './types.js';
 
 /** Folder entries read per query by `list` (a few milliseconds each). */
 const LIST_PAGE = 1000;

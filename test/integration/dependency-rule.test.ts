@@ -66,6 +66,27 @@ const isSyncClient = (f: string) => under(f, 'src/client') || under(f, 'src/sync
  * libraries from node_modules), part of the program, never user data or anything in a root.
  */
 const PROGRAM_FILES = new Set(['protocols/http/shares/static.ts', 'protocols/http/shares/vendor.ts']);
+/** What a door may take from src/core/index as a value: the error type and its helpers. */
+const CORE_VALUES_FOR_DOORS = new Set(['fail', 'isCoreError', 'SyncgateError', 'ERROR_CODES']);
+
+/** Names imported as values (not `type`) from src/core/index; `* as` counts as '*'. */
+export function coreValuesImported(src: string): string[] {
+  const out: string[] = [];
+  const code = stripComments(src);
+  for (const m of code.matchAll(/\bimport\s+(type\s+)?([^'";]*?)\s*from\s*['"]([^'"]*src\/core\/index(?:\.js)?)['"]/g)) {
+    if (m[1]) continue;
+    const clause = m[2]!;
+    if (/\*\s+as\s+/.test(clause)) out.push('*');
+    const named = /\{([^}]*)\}/.exec(clause);
+    if (!named) continue;
+    for (const raw of named[1]!.split(',')) {
+      const n = raw.trim();
+      if (n === '' || n.startsWith('type ')) continue;
+      out.push(n.split(/\s+as\s+/)[0]!.trim());
+    }
+  }
+  return out;
+}
 const HTTP_STACK = /^(koa|@koa\/.*|webdav-server|ftp-srv|(node:)?https?|(node:)?http2|ws)(\/.*)?$/;
 
 /** Every violation of the rule in a set of files (file -> source). */
@@ -95,6 +116,11 @@ export function violations(files: Map<string, string>): string[] {
         // A door reaches the core through its index (the connection, the session, errors and the
         // types the connection returns), never a service or a repository inside it.
         if (under(i.target, 'src/core') && i.target.replace(/\.js$/, '') !== 'src/core/index') say(i, 'a door imports the core only through src/core/index');
+      }
+      // Through the index, a door takes types and the error helpers, no function of the core: a rule
+      // (a lock's coverage, an entity tag's meaning) a door computed itself would be a second copy.
+      for (const name of coreValuesImported(src)) {
+        if (!CORE_VALUES_FOR_DOORS.has(name)) out.push(`${file}: takes '${name}' from the core (a door gets types, errors and the connection's answers)`);
       }
     }
     // The core's services and stores stay inside the core and the composition root.
@@ -165,6 +191,15 @@ describe('dependency rule', () => {
       ['src/core/shares.ts', "import { eq } from 'drizzle-orm';"],
     ]));
     expect(sealed).toHaveLength(4); // node:fs, core/locks.js, core.ctx, drizzle in the core
+    const values = violations(new Map([
+      ['protocols/webdav/props.ts', "import { lockCovers, fail, type EntryInfo } from '../../src/core/index.js';\nimport type { Session } from '../../src/core/index.js';"],
+      ['protocols/http/x.ts', "import * as core from '../../src/core/index.js';\nimport {\n  isCoreError,\n  versionOfEtag as v,\n} from '../../src/core/index.js';"],
+    ]));
+    expect(values).toEqual([
+      "protocols/webdav/props.ts: takes 'lockCovers' from the core (a door gets types, errors and the connection's answers)",
+      "protocols/http/x.ts: takes '*' from the core (a door gets types, errors and the connection's answers)",
+      "protocols/http/x.ts: takes 'versionOfEtag' from the core (a door gets types, errors and the connection's answers)",
+    ]);
     const client = violations(new Map([['src/sync/planner.ts', "import { c } from '../core/index.js';"]]));
     expect(client).toHaveLength(1);
   });

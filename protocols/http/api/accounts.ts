@@ -102,18 +102,18 @@ export function accountRoutes(deps: HttpDeps): HttpRouter {
     ctx.status = 204;
   });
 
-  r.get('/users', requireAdmin, async (ctx) => {
+  r.get('/users', requireAdmin(core), async (ctx) => {
     ctx.body = { users: connectionOf(ctx, core).users().map(presentUser) };
   });
-  r.post('/users', requireAdmin, async (ctx) => {
+  r.post('/users', requireAdmin(core), async (ctx) => {
     const body = await readJson(ctx, newUserBody, max);
     ctx.status = 201;
     ctx.body = presentUser(await connectionOf(ctx, core).createUser(body.name, body.password, body.isAdmin));
   });
-  r.get('/users/:name', requireAdmin, async (ctx) => {
+  r.get('/users/:name', requireAdmin(core), async (ctx) => {
     ctx.body = presentUser(connectionOf(ctx, core).user(ctx.params.name!));
   });
-  r.patch('/users/:name', requireAdmin, async (ctx) => {
+  r.patch('/users/:name', requireAdmin(core), async (ctx) => {
     const body = await readJson(ctx, patchUserBody, max);
     const conn = connectionOf(ctx, core);
     const name = ctx.params.name!;
@@ -122,7 +122,7 @@ export function accountRoutes(deps: HttpDeps): HttpRouter {
     if (body.password !== undefined) await conn.setUserPassword(name, body.password);
     ctx.body = presentUser(conn.user(name));
   });
-  r.delete('/users/:name', requireAdmin, async (ctx) => {
+  r.delete('/users/:name', requireAdmin(core), async (ctx) => {
     connectionOf(ctx, core).deleteUser(ctx.params.name!);
     ctx.status = 204;
   });

@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import { z } from 'zod';
-import { connectionOf, readJson, requireUser, sessionOf, type HttpDeps, type HttpRouter, type HttpState, type OpenApiPaths } from '../context.js';
+import { connectionOf, readJson, requireUser, type HttpDeps, type HttpRouter, type HttpState, type OpenApiPaths } from '../context.js';
 import { presentRoot } from '../presenters.js';
 
 /**
@@ -13,7 +13,7 @@ export function retentionRoutes(deps: HttpDeps): HttpRouter {
   r.put('/roots/:root/retention', requireUser, async (ctx) => {
     const conn = connectionOf(ctx, core);
     // The core checks who may (owner or admin) and what a policy is; an admin may set any root's.
-    if (!sessionOf(ctx).user.isAdmin) await conn.root(ctx.params.root!); // 404 before the body is read
+    await conn.requireRootManager(ctx.params.root!, 'the retention policy'); // 404/403 before the body is read
     const policy = await readJson(ctx, z.unknown(), options.maxJsonBytes);
     ctx.body = presentRoot(await conn.setRetention(ctx.params.root!, policy));
   });

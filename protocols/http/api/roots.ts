@@ -1,7 +1,7 @@
 import path from 'node:path';
 import Router from '@koa/router';
 import { z } from 'zod';
-import { connectionOf, parseQuery, readJson, requireAdmin, requireUser, sessionOf, type HttpDeps, type HttpRouter, type HttpState } from '../context.js';
+import { connectionOf, parseQuery, readJson, requireAdmin, requireUser, type HttpDeps, type HttpRouter, type HttpState } from '../context.js';
 import { presentRoot } from '../presenters.js';
 
 const newRootBody = z.object({
@@ -30,11 +30,11 @@ export function rootRoutes(deps: HttpDeps): HttpRouter {
   });
 
   // Every root with owner, grants and retention, for the admin to manage; not its files.
-  r.get('/admin/roots', requireAdmin, async (ctx) => {
+  r.get('/admin/roots', requireAdmin(core), async (ctx) => {
     ctx.body = { roots: connectionOf(ctx, core).adminRoots() };
   });
 
-  r.post('/roots', requireAdmin, async (ctx) => {
+  r.post('/roots', requireAdmin(core), async (ctx) => {
     const body = await readJson(ctx, newRootBody, options.maxJsonBytes);
     const root = await connectionOf(ctx, core).createRoot(body.name, body.dir, body.owner);
     ctx.status = 201;
@@ -47,12 +47,12 @@ export function rootRoutes(deps: HttpDeps): HttpRouter {
 
   r.patch('/roots/:root', requireUser, async (ctx) => {
     const conn = connectionOf(ctx, core);
-    if (!sessionOf(ctx).user.isAdmin) await conn.root(ctx.params.root!); // 404 before the body is read
+    await conn.requireRootManager(ctx.params.root!); // 404/403 before the body is read
     const body = await readJson(ctx, settingsBody, options.maxJsonBytes);
     ctx.body = presentRoot(await conn.updateRoot(ctx.params.root!, body));
   });
 
-  r.delete('/roots/:root', requireAdmin, async (ctx) => {
+  r.delete('/roots/:root', requireAdmin(core), async (ctx) => {
     connectionOf(ctx, core).removeRoot(ctx.params.root!);
     ctx.status = 204;
   });
