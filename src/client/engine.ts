@@ -9,6 +9,7 @@
  */
 import type { WireChange, WireEntry } from '../sync-wire/index.js';
 import { ApiError, type Api } from './api.js';
+import { noteConflict } from './conflict-text.js';
 import { evictUnselected } from './evict.js';
 import { ignored, loadIgnore, makeLocalDir, removeLocal, sameFingerprint, statEntry, type LocalEntry } from './local.js';
 import { LocalDiff, type LocalChange } from './local-diff.js';
@@ -23,7 +24,10 @@ export interface PassReport {
   downloaded: number;
   deleted: number;
   moved: number;
+  /** Per conflict: the copy holding our content, or the path itself when the policy made none. */
   conflicts: string[];
+  /** Per conflict, what happened, in words. */
+  conflictNotes: string[];
   errors: string[];
   /** Paths whose local change could not be sent (a watch pass names them again later). */
   failed: string[];
@@ -43,7 +47,7 @@ export interface Scope {
 
 export const FULL: Scope = { local: 'all', remote: 'fetch' };
 
-const emptyReport = (): PassReport => ({ uploaded: 0, downloaded: 0, deleted: 0, moved: 0, conflicts: [], errors: [], failed: [], bytesUp: 0, bytesDown: 0, looked: 0, fetched: 0 });
+const emptyReport = (): PassReport => ({ uploaded: 0, downloaded: 0, deleted: 0, moved: 0, conflicts: [], conflictNotes: [], errors: [], failed: [], bytesUp: 0, bytesDown: 0, looked: 0, fetched: 0 });
 
 function worked(r: PassReport): boolean {
   return r.uploaded + r.downloaded + r.deleted + r.moved > 0;
@@ -73,6 +77,7 @@ export class LinkSync {
       const r = await this.pass();
       for (const k of ['uploaded', 'downloaded', 'deleted', 'moved', 'bytesUp', 'bytesDown', 'looked', 'fetched'] as const) total[k] += r[k];
       total.conflicts.push(...r.conflicts);
+      total.conflictNotes.push(...r.conflictNotes);
       total.errors.push(...r.errors);
       total.failed.push(...r.failed);
       if (!worked(r)) break;
@@ -191,9 +196,10 @@ export class LinkSync {
       }
       if (await statEntry(this.link.dir, p)) return; // back meanwhile (a download below it)
       const res = await this.api.remove(this.link.root, p, st?.kind === 'file' ? st.version : undefined).catch((err: unknown) => {
-        if (err instanceof ApiError && err.code === 'NOT_FOUND') return { deleted: true, head: null };
+        if (err instanceof ApiError && err.code === 'NOT_FOUND') return { deleted: true, head: null, conflict: null };
         throw err;
       });
+      if (res.conflict) noteConflict(report, p, res.conflict);
       if (!res.deleted && res.head) return this.download(p, res.head, null, report); // edited there since: it comes back
       this.state.drop(id, p);
       report.deleted += 1;
@@ -222,9 +228,22 @@ export class LinkSync {
     const { res, bytes } = await sendFile(this.api, this.link.root, this.link.dir, e, l.sha256, base, this.transfer);
     report.bytesUp += bytes;
     report.uploaded += 1;
-    if (res.conflict) {
-      report.conflicts.push(res.conflict.copyPath);
-      // Our content is safe on the gateway as the conflict copy: take the head it kept here.
+    const c = res.conflict;
+    if (c) {
+      noteConflict(report, p, c);
+      if (c.kind === 'edit-delete' && c.kept === 'server') {
+        // Deleted there and it stays so (server-wins); our content is held with the record.
+        const now = await statEntry(this.link.dir, p);
+        if (now && sameFingerprint(now, e)) await removeLocal(this.link.dir, p, 'file');
+        this.state.drop(id, p);
+        return;
+      }
+      // Ours became the head (no copy): nothing to fetch.
+      if (!c.copyPath && c.kept === 'incoming') {
+        this.state.put(id, { path: p, kind: 'file', version: res.entry.version, sha256: l.sha256, size: e.size, mtimeMs: e.mtimeMs, ino: e.ino });
+        return;
+      }
+      // Our content is safe on the gateway (the conflict copy, or held with the record): take the head here.
       await this.download(p, null, e, report);
       return;
     }

@@ -184,9 +184,9 @@ async function sync(home: string, keepWatching: boolean, out: Out, limitKbps?: s
       for (const l of links) {
         const r = await l.syncOnce();
         out(`${l.link.dir}: ${r.uploaded} up, ${r.downloaded} down, ${r.deleted} deleted, ${r.moved} moved${r.conflicts.length ? `, ${r.conflicts.length} conflict(s)` : ''} (${r.bytesUp} bytes sent, ${r.bytesDown} received)`);
-        for (const c of r.conflicts) {
-          out(`  conflict: ${c}`);
-          tellConflict(notifier, l.link.dir, c);
+        for (const note of r.conflictNotes) {
+          out(`  conflict: ${note}`);
+          tellConflict(notifier, l.link.dir, note);
         }
         for (const e of r.errors) out(`  not synced: ${e}`);
         failed += r.errors.length;

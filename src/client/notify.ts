@@ -34,10 +34,10 @@ export function chosenNotifier(flag: boolean | undefined, env: NodeJS.ProcessEnv
 }
 
 /** Tells of a conflict without ever throwing nor waiting for the desktop. */
-export function tellConflict(notifier: Notifier | undefined, dir: string, copyPath: string): void {
+export function tellConflict(notifier: Notifier | undefined, dir: string, note: string): void {
   if (!notifier) return;
   try {
-    void Promise.resolve(notifier.notify('syncgate: conflict', `${copyPath} keeps the other version (in ${dir})`)).catch(() => undefined);
+    void Promise.resolve(notifier.notify(`syncgate: conflict in ${dir}`, note)).catch(() => undefined);
   } catch {
     // a notifier that throws is the same as none
   }

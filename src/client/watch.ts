@@ -115,9 +115,9 @@ class Runner {
       this.backoff = 0;
       this.pushed = this.pushed.filter((c) => c.seq > this.sync.link.cursor);
       this.opts.onPass?.(this.sync, r);
-      for (const c of r.conflicts) {
-        this.opts.say(`conflict: ${c} keeps the other version (${this.sync.link.dir})`);
-        tellConflict(this.opts.notifier, this.sync.link.dir, c);
+      for (const note of r.conflictNotes) {
+        this.opts.say(`conflict in ${this.sync.link.dir}: ${note}`);
+        tellConflict(this.opts.notifier, this.sync.link.dir, note);
       }
       for (const e of r.errors) this.opts.say(`not synced: ${e}`);
       // What could not be sent is tried again later (not at once: the same error would repeat).

@@ -123,14 +123,14 @@ describe('conflict notifications', () => {
   it('calls the notifier for a conflict when one is given', async () => {
     const calls: string[][] = [];
     const said = await conflictWhileWatching({ notify: (title, message) => void calls.push([title, message]) });
-    expect(said.join('\n')).toMatch(/conflict: plan \(conflict/);
+    expect(said.join('\n')).toMatch(/conflict in .*: plan\.txt: edited on two sides: both kept, the other version is plan \(conflict/);
     expect(calls).toHaveLength(1);
-    expect(calls[0]![1]).toMatch(/plan \(conflict .*\.txt keeps the other version/);
+    expect(calls[0]![1]).toMatch(/^plan\.txt: edited on two sides: both kept, the other version is plan \(conflict .*\)\.txt$/);
   });
 
   it('a notifier that fails never fails the sync', async () => {
     const said = await conflictWhileWatching({ notify: () => { throw new Error('no desktop'); } });
-    expect(said.join('\n')).toMatch(/conflict:/);
+    expect(said.join('\n')).toMatch(/conflict in /);
     expect(said.join('\n')).not.toMatch(/failed|not synced/);
   });
 
@@ -148,7 +148,7 @@ describe('syncgate client conflicts: the text per kind', () => {
     const a = await startTestClient(t, 'laptop');
     const b = await startTestClient(t, 'desktop');
     stops.push(() => a.close(), () => b.close());
-    for (const f of ['both.txt', 'gone.txt']) await writeFile(path.join(a.dir, f), 'v1');
+    for (const f of ['both.txt', 'gone.txt', 'back.txt']) await writeFile(path.join(a.dir, f), 'v1');
     await a.once();
     await b.once();
     const base = a.state.file(a.sync.link.id, 'gone.txt')!.version;
@@ -156,16 +156,23 @@ describe('syncgate client conflicts: the text per kind', () => {
     await writeFile(path.join(b.dir, 'both.txt'), 'desktop');
     await writeFile(path.join(b.dir, 'gone.txt'), 'desktop kept editing');
     await b.once();
+    const { rm: remove } = await import('node:fs/promises');
+    await remove(path.join(b.dir, 'back.txt'));
+    await b.once();
     await writeFile(path.join(a.dir, 'both.txt'), 'laptop');
-    await a.once();
+    await writeFile(path.join(a.dir, 'back.txt'), 'laptop edited it');
+    const pass = await a.once();
+    expect(pass.conflictNotes).toContain('back.txt: edited on one side after it was deleted elsewhere: the edit brought it back, no copy made (keep-theirs deletes it)');
+    expect(pass.errors).toEqual([]);
     // A delete sent with the base a had (as a watch pass does before it hears of b's edit).
     expect((await a.api.remove('docs', 'gone.txt', base)).deleted).toBe(false);
     const lines = (await a.api.conflicts('docs')).conflicts.map((c) => conflictLine('docs', c));
-    const both = lines.find((l) => l.includes('docs/both.txt:'))!;
-    const gone = lines.find((l) => l.includes('docs/gone.txt:'))!;
-    expect(both).toMatch(/edited on two sides; the other version is both \(conflict .*\)\.txt/);
-    expect(gone).toBeDefined();
-    expect(gone).toMatch(/no copy made/);
+    const both = lines.find((l) => l.includes('docs/both.txt ('))!;
+    const gone = lines.find((l) => l.includes('docs/gone.txt ('))!;
+    expect(both).toMatch(/edited on two sides: both kept, the other version is both \(conflict .*\)\.txt/);
+    expect(gone).toMatch(/deleted on one side after an edit it had not seen: not deleted, no copy made/);
     expect(gone).not.toMatch(/other version is/);
+    expect(lines.find((l) => l.includes('docs/back.txt ('))).toMatch(/the edit brought it back/);
+    expect((await t.gw.core.vfs.stat(t.alice.session, 'docs', 'back.txt')).size).toBe(16);
   });
 });
