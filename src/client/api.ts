@@ -3,6 +3,7 @@
  * as ApiError with the protocol's code, network failures as 'UNREACHABLE'.
  */
 import { Readable } from 'node:stream';
+import { sendStream } from './stream-request.js';
 import {
   HEADER, PREFIX, type ChangesPage, type ConflictResolution, type ConflictsResponse, type CursorResponse, type DeleteResponse, type ErrorBody,
   type LoginRequest, type LoginResponse, type RootsResponse, type SyncErrorCode, type UploadStatus, type WireEntry, type WriteResponse,
@@ -43,15 +44,18 @@ export class Api {
     }
     let res: Response;
     try {
-      res = await fetch(`${this.url.replace(/\/+$/, '')}${PREFIX}${route}`, {
-        method,
-        headers,
-        body,
-        ...(body instanceof Readable || (body && typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') ? { duplex: 'half' } : {}),
-      } as RequestInit);
+      const url = `${this.url.replace(/\/+$/, '')}${PREFIX}${route}`;
+      res = init.body instanceof Readable
+        ? await sendStream(url, method, headers, init.body)
+        : await fetch(url, {
+            method,
+            headers,
+            body,
+            ...(body && typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function' ? { duplex: 'half' } : {}),
+          } as RequestInit);
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new ApiError('UNREACHABLE', `the gateway at ${this.url} is unreachable (${cause?.code ?? cause?.message ?? (err as Error).message})`);
+      throw new ApiError('UNREACHABLE', `the gateway at ${this.url} is unreachable (${cause?.code ?? (err as { code?: string }).code ?? cause?.message ?? (err as Error).message})`);
     }
     if (res.status >= 400) {
       let parsed: ErrorBody | null = null;
