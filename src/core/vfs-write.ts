@@ -4,7 +4,7 @@ import { baseName, parentOf } from '../lib/paths.js';
 import { SMALL_FILE, type StagedFile } from '../storage/content-store.js';
 import { fingerprint } from '../storage/fingerprint.js';
 import type { CoreContext } from './context.js';
-import { fail, fromFsError, isCoreError } from './errors.js';
+import { fail, fromFsError, isCoreError, isStorageFull, storageFull } from './errors.js';
 import { checkScope, livePath, safePath } from './live.js';
 import type { Locks } from './locks.js';
 import { entryInfo } from './present.js';
@@ -147,7 +147,7 @@ export class VfsWriter {
     } catch (err) {
       if (isCoreError(err)) throw err;
       if ((err as NodeJS.ErrnoException).code === 'EFBIG') fail('QUOTA_EXCEEDED', 'the upload is larger than allowed');
-      if ((err as NodeJS.ErrnoException).code === 'ENOSPC') fromFsError(err, rel);
+      if (isStorageFull(err)) throw storageFull(rel);
       fail('ABORTED', 'the upload was interrupted; the previous version is unchanged');
     }
     if (opts.sha256 !== undefined && staged.hash !== opts.sha256) {
