@@ -110,14 +110,20 @@ export class SignatureCache {
     let failed = false;
     const closeOut = () => new Promise<void>((resolve) => (out ? out.end(() => resolve()) : resolve()));
     async function* body(): AsyncGenerator<Uint8Array> {
-      await mkdir(dir, { recursive: true });
-      out = createWriteStream(tmp);
-      out.on('error', () => (failed = true));
+      // Keeping the delta is a saving: a folder that cannot be made (a full disk: ENOSPC, or ENOENT
+      // from a recursive mkdir whose parent could not be made) must not fail the upload itself.
+      try {
+        await mkdir(dir, { recursive: true });
+        out = createWriteStream(tmp);
+        out.on('error', () => (failed = true));
+      } catch {
+        failed = true;
+      }
       for await (const c of source) {
         size += c.length;
         if (size > maxBytes) failed = true;
         // A copy: the consumer may reuse or keep the chunk it was given.
-        if (!failed && !out.write(Buffer.from(c))) await new Promise<void>((r) => out!.once('drain', () => r()));
+        if (!failed && out && !out.write(Buffer.from(c))) await new Promise<void>((r) => out!.once('drain', () => r()));
         yield c;
       }
       complete = true;

@@ -26,11 +26,12 @@ export interface SmallDisk {
   unmount(): Promise<void>;
 }
 
-export async function mountSmallDisk(sizeMiB: number): Promise<SmallDisk> {
+/** `kind` 'ext4-loop' skips tmpfs (to check the fallback itself). */
+export async function mountSmallDisk(sizeMiB: number, kind: 'tmpfs' | 'ext4-loop' = 'tmpfs'): Promise<SmallDisk> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'sg-small-disk-'));
   let image: string | null = null;
-  let kind = 'tmpfs';
   try {
+    if (kind !== 'tmpfs') throw new Error('ext4 asked for');
     await run('mount', ['-t', 'tmpfs', '-o', `size=${sizeMiB}m`, 'tmpfs', dir]);
   } catch {
     // No tmpfs here (a container without it): an ext4 image on a loop device instead.

@@ -38,8 +38,9 @@ async function filesUnder(dir: string): Promise<Array<{ name: string; size: numb
   return out;
 }
 
+/** SYNCGATE_TEST_SMALL_DISK=ext4-loop runs these on the fallback (an ext4 image) instead of tmpfs. */
 async function smallDisk(mib: number): Promise<SmallDisk> {
-  const d = await mountSmallDisk(mib);
+  const d = await mountSmallDisk(mib, process.env.SYNCGATE_TEST_SMALL_DISK === 'ext4-loop' ? 'ext4-loop' : 'tmpfs');
   disks.push(d);
   return d;
 }
