@@ -178,6 +178,37 @@ describe('the gateway disk is full', () => {
     expect((await s.history('docs', 'shared.txt')).map((v) => v.version)).toEqual([2, 1]);
   }, 60_000);
 
+  it('a delete whose record does not fit (SQLITE_FULL) is a 507, and the file stays', async () => {
+    const s = session();
+    const db = t.gw.core.ctx.db.$client;
+    const names = Array.from({ length: 300 }, (_, i) => `gone-${i}.txt`);
+    for (const n of names) await s.write('docs', n, Readable.from([Buffer.from(n)]));
+    db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+    let refused: string | null = null;
+    try {
+      for (const n of names) {
+        const before = await recorded([n]);
+        const res = await fetch(`${t.url}/api/v1/roots/docs/files/${n}`, { method: 'DELETE', headers: { authorization: ALICE } });
+        if (res.status !== 507) {
+          expect(res.status).toBeLessThan(300);
+          continue;
+        }
+        expect(((await res.json()) as { error: { code: string } }).error.code).toBe('INSUFFICIENT_STORAGE');
+        expect(await recorded([n])).toEqual(before);
+        expect(await readFile(path.join(t.dir, 'roots', 'docs', n), 'utf8')).toBe(n);
+        refused = n;
+        break;
+      }
+    } finally {
+      db.pragma('max_page_count = 4294967294');
+    }
+    expect(refused).not.toBeNull();
+    const seq = (await recorded([])).seq;
+    await t.gw.core.writer.scanRoot(t.gw.core.ctx.roots.byName('docs')!.id);
+    expect((await recorded([])).seq).toBe(seq);
+    expect((await fetch(`${t.url}/api/v1/roots/docs/files/${refused}`, { method: 'DELETE', headers: { authorization: ALICE } })).status).toBeLessThan(300);
+  }, 120_000);
+
   it('a metadata commit that fails with SQLITE_FULL is a 507, and the upload is not half-recorded', async () => {
     const s = session();
     await s.write('docs', 'meta.txt', Readable.from([Buffer.from('v1')]));
