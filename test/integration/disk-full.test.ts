@@ -5,6 +5,8 @@
  * nothing is recorded half-way, no staging file is left, and the gateway keeps serving. The client
  * keeps its edit and sends it once space is back; a download that does not fit its disk leaves the
  * local file and the cursor as they were. Runs as root (mount), like mdns.test.ts.
+ * Its early refusals also caught a crash of the whole gateway (src/lib/http-limits.ts read the socket
+ * of a request answered before its body was read: vitest reports it as an unhandled error).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
