@@ -61,6 +61,12 @@ export const versions = sqliteTable(
     createdAt: integer('created_at').notNull().default(now),
     /** Content removed by the retention policy or lost to an in-place edit on disk. */
     contentGone: integer('content_gone', { mode: 'boolean' }).notNull().default(false),
+    /**
+     * A move's arrival ('move-in'): the path the file came from and its version there when it left.
+     * History follows the file through these (FilesRepo.lineage); null for every other version.
+     */
+    fromPath: text('from_path'),
+    fromVersion: integer('from_version'),
   },
   (t) => [
     uniqueIndex('versions_root_path_version').on(t.rootId, t.path, t.version),
