@@ -73,6 +73,9 @@ const LINEAGE = `WITH RECURSIVE steps(path, upto, depth) AS (
     ON v.root_id = @root AND v.path = s.path AND v.version <= s.upto
   ORDER BY v.seq DESC`;
 
+/** Versions that hold content, written as a literal: the partial index versions_hash applies only then. */
+const WITH_CONTENT = sql`${versions.deleted} = 0`;
+
 function versionOf(r: Record<string, unknown>): VersionRow {
   return {
     id: r.id as number, rootId: r.root_id as number, path: r.path as string, version: r.version as number, seq: r.seq as number, op: r.op as string,
@@ -313,7 +316,8 @@ export class FilesRepo {
   }
 
   markHashGone(hash: string): void {
-    this.db.update(versions).set({ contentGone: true }).where(eq(versions.hash, hash)).run();
+    // Tombstones hold no content (and are not in versions_hash): only versions with content are marked.
+    this.db.update(versions).set({ contentGone: true }).where(and(eq(versions.hash, hash), WITH_CONTENT)).run();
   }
 
   /** True while any version (not pruned) or live head still needs content `hash`. */
@@ -321,7 +325,7 @@ export class FilesRepo {
     const v = this.db
       .select({ n: sql<number>`1` })
       .from(versions)
-      .where(and(eq(versions.hash, hash), eq(versions.contentGone, false)))
+      .where(and(eq(versions.hash, hash), WITH_CONTENT, eq(versions.contentGone, false)))
       .limit(1)
       .get();
     if (v !== undefined) return true;
@@ -345,7 +349,7 @@ export class FilesRepo {
       .selectDistinct(getTableColumns(entries))
       .from(versions)
       .innerJoin(entries, and(eq(entries.rootId, versions.rootId), eq(entries.path, versions.path)))
-      .where(and(eq(versions.hash, hash), eq(entries.hash, hash), eq(entries.deleted, false), eq(entries.kind, 'file')))
+      .where(and(eq(versions.hash, hash), WITH_CONTENT, eq(entries.hash, hash), eq(entries.deleted, false), eq(entries.kind, 'file')))
       .limit(5)
       .all();
   }

@@ -1,5 +1,7 @@
+DROP INDEX `versions_hash`;--> statement-breakpoint
 ALTER TABLE `versions` ADD `from_path` text;--> statement-breakpoint
 ALTER TABLE `versions` ADD `from_version` integer;--> statement-breakpoint
+CREATE INDEX `versions_hash` ON `versions` (`hash`) WHERE deleted = 0;--> statement-breakpoint
 -- Moves recorded before: the feed row of each arrival names the old path; the version it left with
 -- is the old path's last version before the arrival (its departure comes after it in seq).
 UPDATE `versions` SET
