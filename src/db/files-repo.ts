@@ -282,11 +282,14 @@ export class FilesRepo {
    */
   versionInHistory(rootId: number, path: string, version: number, from?: string): VersionRow | undefined {
     const own = from === undefined || from === path ? this.version(rootId, path, version) : undefined;
-    if (from === path || (own && !own.deleted)) return own;
-    // A file moved back to a path keeps that path's departure under the same number as its arrival
-    // elsewhere: the one with content is meant.
-    const rows = this.lineage(rootId, path).filter((v) => v.version === version && (from === undefined || v.path === from));
-    return rows.find((v) => !v.deleted) ?? own ?? rows[0];
+    const rows = own && own.op !== 'move-out' ? [] : this.lineage(rootId, path);
+    if (own) {
+      // A file moved away and back: its departure from here and its arrival elsewhere are one move,
+      // one number; the arrival holds the content.
+      if (own.op !== 'move-out' || from === path) return own;
+      return rows.find((v) => v.version === version && v.op === 'move-in' && v.fromPath === path && v.fromVersion === version - 1) ?? own;
+    }
+    return rows.find((v) => v.version === version && (from === undefined || v.path === from));
   }
 
   versions(rootId: number, path: string): VersionRow[] {
