@@ -11,6 +11,7 @@ import type { WireChange, WireEntry } from '../sync-wire/index.js';
 import { ApiError, type Api } from './api.js';
 import { noteConflict } from './conflict-text.js';
 import { evictUnselected } from './evict.js';
+import { failureText } from './failure-text.js';
 import { ignored, loadIgnore, makeLocalDir, removeLocal, sameFingerprint, statEntry, type LocalEntry } from './local.js';
 import { LocalDiff, type LocalChange } from './local-diff.js';
 import { applyRemoteMoves, fatal, sendLocalMoves } from './moves.js';
@@ -171,7 +172,7 @@ export class LinkSync {
           if (fatal(err)) throw err;
           if (r) remoteFailed = true;
           if (l) report.failed.push(p);
-          report.errors.push(`${p}: ${(err as Error).message}`);
+          report.errors.push(`${p}: ${failureText(err, this.link.dir)}`);
         }
         this.state.commitBatchIfFull();
       });

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { DELTA_MIN_SIZE, RESUMABLE_MIN_SIZE, SIGNATURE, type WriteResponse } from '../sync-wire/index.js';
 import { ApiError, type Api, type Download } from './api.js';
+import { isLocalDiskFull } from './failure-text.js';
 import { discard, install, partBeside, SMALL_FILE, tempBeside, writeTemp, type LocalEntry } from './local.js';
 import type { Progress } from './progress.js';
 import type { ClientState } from './state.js';
@@ -132,6 +133,11 @@ async function fetchResumable(api: Api, root: string, dir: string, rel: string, 
       for (let off = 0; off < c.length; ) off += (await fh.write(c, off, c.length - off)).bytesWritten;
     }
     await fh.sync();
+  } catch (err) {
+    // A part that filled the disk holds the very space the user must free: it goes (a broken
+    // connection keeps it, to resume from its end). Unlinked while open: its space returns at the close.
+    if (isLocalDiskFull(err)) await discard(part);
+    throw err;
   } finally {
     await fh.close();
     opts.progress?.stop();

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { randomToken } from '../lib/ids.js';
 import { KeyedMutex } from '../lib/mutex.js';
-import { fail, isCoreError } from './errors.js';
+import { fail, isCoreError, isStorageFull, storageFull } from './errors.js';
 import { checkScope, safePath } from './live.js';
 import type { Roots } from './roots.js';
 import type { Session } from './session.js';
@@ -139,8 +139,14 @@ export class ResumableUploads {
       if ((await this.openOf(stored.userId, stored.scope)) >= max) {
         fail('TOO_MANY_ATTEMPTS', `at most ${max} unfinished uploads at once: finish or delete one first`, { reason: 'open-uploads' });
       }
-      await writeFile(f.bin, '');
-      await writeFile(f.json, JSON.stringify(stored));
+      try {
+        await writeFile(f.bin, '');
+        await writeFile(f.json, JSON.stringify(stored));
+      } catch (err) {
+        await this.remove(stored.id);
+        if (isStorageFull(err)) throw storageFull(rel);
+        throw err;
+      }
     });
     return this.info(stored, 0);
   }
@@ -180,6 +186,12 @@ export class ResumableUploads {
         await pipeline(source, bound, createWriteStream(this.files(id).bin, { flags: 'a' }));
       } catch (err) {
         if ((err as { tooLong?: boolean }).tooLong) fail('INVALID_INPUT', 'more bytes than the upload length');
+        // Not an interruption the sender can just retry at once: what arrived is kept (the upload
+        // resumes from its offset once space is freed), and the sender is told why it stopped.
+        if (isStorageFull(err)) {
+          const kept = await this.offsetOf(id);
+          fail('INSUFFICIENT_STORAGE', `the gateway's disk is full: ${stored.path} stopped at byte ${kept} of ${stored.length}; nothing was recorded, and the upload resumes there once space is freed`, { offset: kept });
+        }
         return { offset: await this.offsetOf(id), interrupted: true };
       }
       return { offset: at + got, interrupted: false };

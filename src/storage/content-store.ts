@@ -225,6 +225,24 @@ export class ContentStore {
     return st;
   }
 
+  /**
+   * Puts the kept content `hash` back at `livePath` (a file just installed there whose record then
+   * failed): a hard link of its blob, renamed over the live name, so the live tree again shows what
+   * the metadata says. The blob stays (history reads it).
+   */
+  async putBack(hash: string, livePath: string): Promise<void> {
+    const tmp = this.newTempPath();
+    await link(this.blobPath(hash), tmp);
+    try {
+      this.own.expect(livePath, 'rename');
+      await rename(tmp, livePath);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    this.folderChanged(path.dirname(livePath));
+  }
+
   /** Copies a blob or live file into a new staging file (for restore and copy). */
   async stageCopy(from: string): Promise<StagedFile> {
     const tempPath = this.newTempPath();
