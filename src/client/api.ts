@@ -3,7 +3,7 @@
  * as ApiError with the protocol's code, network failures as 'UNREACHABLE'.
  */
 import { Readable } from 'node:stream';
-import { sendStream } from './stream-request.js';
+import { request, sendStream } from './stream-request.js';
 import {
   HEADER, PREFIX, type ChangesPage, type ConflictResolution, type ConflictsResponse, type CursorResponse, type DeleteResponse, type ErrorBody,
   type LoginRequest, type LoginResponse, type RootsResponse, type SyncErrorCode, type UploadStatus, type WireEntry, type WriteResponse,
@@ -57,17 +57,40 @@ export class Api {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       throw new ApiError('UNREACHABLE', `the gateway at ${this.url} is unreachable (${cause?.code ?? (err as { code?: string }).code ?? cause?.message ?? (err as Error).message})`);
     }
-    if (res.status >= 400) {
-      let parsed: ErrorBody | null = null;
-      try {
-        parsed = (await res.json()) as ErrorBody;
-      } catch {
-        // not one of ours: a wrong URL (another server, a proxy page)
-      }
-      if (!parsed?.error?.code) throw new ApiError('BAD_RESPONSE', `${this.url} answered ${res.status} without a sync error: is it a syncgate gateway?`, res.status);
-      throw new ApiError(parsed.error.code, parsed.error.message, res.status);
-    }
+    if (res.status >= 400) await this.failure(res);
     return res;
+  }
+
+  private async failure(res: Response): Promise<never> {
+    let parsed: ErrorBody | null = null;
+    try {
+      parsed = (await res.json()) as ErrorBody;
+    } catch {
+      // not one of ours: a wrong URL (another server, a proxy page)
+    }
+    if (!parsed?.error?.code) throw new ApiError('BAD_RESPONSE', `${this.url} answered ${res.status} without a sync error: is it a syncgate gateway?`, res.status);
+    throw new ApiError(parsed.error.code, parsed.error.message, res.status);
+  }
+
+  /** A request whose answer (content, a delta) is read as node's stream: see stream-request.ts. */
+  private async open(method: string, route: string, headers: Record<string, string> = {}, body?: Uint8Array): Promise<Download> {
+    if (this.token) headers = { ...headers, authorization: `Bearer ${this.token}` };
+    let a: Awaited<ReturnType<typeof request>>;
+    try {
+      a = await request(`${this.url.replace(/\/+$/, '')}${PREFIX}${route}`, method, headers, body);
+    } catch (err) {
+      throw new ApiError('UNREACHABLE', `the gateway at ${this.url} is unreachable (${(err as { code?: string }).code ?? (err as Error).message})`);
+    }
+    if (a.status >= 400) await this.failure(new Response(Readable.toWeb(a.body) as ReadableStream<Uint8Array>, { status: a.status, headers: a.headers }));
+    const h = a.headers;
+    let entry: Download['entry'];
+    try {
+      entry = entryOf({ headers: h });
+    } catch (err) {
+      a.body.destroy();
+      throw err;
+    }
+    return { entry, body: a.body, length: Number(h.get('content-length') ?? 0) };
   }
 
   private async json<T>(method: string, route: string, init?: Parameters<Api['call']>[2]): Promise<T> {
@@ -98,15 +121,23 @@ export class Api {
     return this.json('PUT', `/roots/${encodeURIComponent(root)}/cursor`, { json: { cursor } });
   }
 
-  async download(root: string, path: string, offset = 0): Promise<Download> {
-    const res = await this.call('GET', `/roots/${encodeURIComponent(root)}/file?${Api.q({ path })}`, offset > 0 ? { headers: { range: `bytes=${offset}-` } } : {});
-    return { entry: entryOf(res), body: res.body as unknown as AsyncIterable<Uint8Array>, length: Number(res.headers.get('content-length') ?? 0) };
+  download(root: string, path: string, offset = 0): Promise<Download> {
+    return this.open('GET', `/roots/${encodeURIComponent(root)}/file?${Api.q({ path })}`, offset > 0 ? { range: `bytes=${offset}-` } : {});
   }
 
   /** The delta from the content whose signature is sent to the head. */
-  async deltaDownload(root: string, path: string, signature: Uint8Array): Promise<Download> {
-    const res = await this.call('POST', `/roots/${encodeURIComponent(root)}/delta?${Api.q({ path })}`, { body: signature as BodyInit, headers: { 'content-type': 'application/vnd.librsync.signature' } });
-    return { entry: entryOf(res), body: res.body as unknown as AsyncIterable<Uint8Array>, length: 0 };
+  deltaDownload(root: string, path: string, signature: Uint8Array): Promise<Download> {
+    return this.open('POST', `/roots/${encodeURIComponent(root)}/delta?${Api.q({ path })}`, { 'content-type': 'application/vnd.librsync.signature' }, signature);
+  }
+
+  /**
+   * The delta from version `base` (the copy this device still holds, unchanged) to the head: the
+   * gateway uses its own cached signature of that version, or the very delta it was uploaded as, so
+   * this device neither reads its copy for a signature nor sends one. NOT_FOUND when that content
+   * is no longer stored (then send a signature: deltaDownload).
+   */
+  deltaFromVersion(root: string, path: string, base: number): Promise<Download> {
+    return this.open('POST', `/roots/${encodeURIComponent(root)}/delta?${Api.q({ path, base })}`, {}, new Uint8Array(0));
   }
 
   async signature(root: string, path: string): Promise<{ entry: Download['entry']; body: Uint8Array }> {
@@ -163,7 +194,7 @@ export class Api {
   }
 }
 
-function entryOf(res: Response): Download['entry'] {
+function entryOf(res: { headers: Headers }): Download['entry'] {
   const n = (h: string) => Number(res.headers.get(h) ?? NaN);
   const sha256 = res.headers.get(HEADER.sha256);
   if (!sha256 || !Number.isFinite(n(HEADER.version))) throw new ApiError('BAD_RESPONSE', 'the gateway did not say which version it sent');
