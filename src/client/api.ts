@@ -3,7 +3,7 @@
  * as ApiError with the protocol's code, network failures as 'UNREACHABLE'.
  */
 import { Readable } from 'node:stream';
-import { request, sendStream } from './stream-request.js';
+import { request, sendStream, type BodyWriter } from './stream-request.js';
 import {
   HEADER, PREFIX, type ChangesPage, type ConflictResolution, type ConflictsResponse, type CursorResponse, type DeleteResponse, type ErrorBody,
   type LoginRequest, type LoginResponse, type RootsResponse, type SyncErrorCode, type UploadStatus, type WireEntry, type WriteResponse,
@@ -34,7 +34,7 @@ export class Api {
     private readonly token: string | null,
   ) {}
 
-  private async call(method: string, route: string, init: { body?: BodyInit | Readable | null; headers?: Record<string, string>; json?: unknown } = {}): Promise<Response> {
+  private async call(method: string, route: string, init: { body?: BodyInit | Readable | BodyWriter | null; headers?: Record<string, string>; json?: unknown } = {}): Promise<Response> {
     const headers: Record<string, string> = { ...(init.headers ?? {}) };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     let body = init.body as BodyInit | undefined;
@@ -45,8 +45,8 @@ export class Api {
     let res: Response;
     try {
       const url = `${this.url.replace(/\/+$/, '')}${PREFIX}${route}`;
-      res = init.body instanceof Readable
-        ? await sendStream(url, method, headers, init.body)
+      res = init.body instanceof Readable || typeof init.body === 'function'
+        ? await sendStream(url, method, headers, init.body as Readable | BodyWriter)
         : await fetch(url, {
             method,
             headers,
@@ -145,11 +145,11 @@ export class Api {
     return { entry: entryOf(res), body: new Uint8Array(await res.arrayBuffer()) };
   }
 
-  upload(root: string, p: { path: string; base?: number; sha256: string; mtimeMs: number; size: number }, body: Readable): Promise<WriteResponse> {
+  upload(root: string, p: { path: string; base?: number; sha256: string; mtimeMs: number; size: number }, body: Readable | BodyWriter): Promise<WriteResponse> {
     return this.json('PUT', `/roots/${encodeURIComponent(root)}/file?${Api.q({ path: p.path, base: p.base, sha256: p.sha256, mtime: Math.trunc(p.mtimeMs) })}`, {
       // An empty stream with Content-Length 0 went out as a chunked body too, which the server's
       // parser refuses by closing the connection: an empty file is sent as an empty buffer.
-      body: p.size === 0 ? (body.destroy(), new Uint8Array(0)) : body,
+      body: p.size === 0 ? ((body as Partial<Readable>).destroy?.(), new Uint8Array(0)) : body,
       headers: { 'content-type': 'application/octet-stream', 'content-length': String(p.size) },
     });
   }
@@ -167,7 +167,7 @@ export class Api {
   uploadStatus(root: string, id: string): Promise<UploadStatus> {
     return this.json('GET', `/roots/${encodeURIComponent(root)}/uploads/${encodeURIComponent(id)}`);
   }
-  appendUpload(root: string, id: string, offset: number, body: Readable, length: number): Promise<UploadStatus & { interrupted: boolean }> {
+  appendUpload(root: string, id: string, offset: number, body: Readable | BodyWriter, length: number): Promise<UploadStatus & { interrupted: boolean }> {
     return this.json('PATCH', `/roots/${encodeURIComponent(root)}/uploads/${encodeURIComponent(id)}?${Api.q({ offset })}`, {
       body,
       headers: { 'content-type': 'application/offset+octet-stream', 'content-length': String(length) },

@@ -1,6 +1,9 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
+
+/** Writes a request body to `out` (without ending it), honouring its backpressure. */
+export type BodyWriter = (out: Writable) => Promise<void>;
 
 /** An answer whose body is node's own stream (big chunks, no web-stream layer between). */
 export interface StreamAnswer {
@@ -16,7 +19,7 @@ export interface StreamAnswer {
  * client memory), and reading a 1 GiB answer through its web stream cost about twice the CPU of
  * node's stream (small chunks, a promise per chunk, more garbage).
  */
-export function request(url: string, method: string, headers: Record<string, string>, body?: Readable | Uint8Array | null): Promise<StreamAnswer> {
+export function request(url: string, method: string, headers: Record<string, string>, body?: Readable | BodyWriter | Uint8Array | null): Promise<StreamAnswer> {
   const target = new URL(url);
   const tls = target.protocol === 'https:';
   const send = tls ? https.request : http.request;
@@ -33,12 +36,17 @@ export function request(url: string, method: string, headers: Record<string, str
     if (body instanceof Readable) {
       body.once('error', (err) => req.destroy(err));
       body.pipe(req);
+    } else if (typeof body === 'function') {
+      body(req).then(
+        () => req.end(),
+        (err: Error) => req.destroy(err),
+      );
     } else req.end(body ?? undefined);
   });
 }
 
 /** A request with a streamed body, answered as a fetch Response (for JSON answers). */
-export async function sendStream(url: string, method: string, headers: Record<string, string>, body: Readable): Promise<Response> {
+export async function sendStream(url: string, method: string, headers: Record<string, string>, body: Readable | BodyWriter): Promise<Response> {
   const a = await request(url, method, headers, body);
   const empty = a.status === 204 || a.status === 304;
   if (empty) a.body.resume();
