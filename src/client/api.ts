@@ -145,11 +145,12 @@ export class Api {
     return { entry: entryOf(res), body: new Uint8Array(await res.arrayBuffer()) };
   }
 
-  upload(root: string, p: { path: string; base?: number; sha256: string; mtimeMs: number; size: number }, body: Readable | BodyWriter): Promise<WriteResponse> {
+  /** `body`: a stream, a writer of the content, or the whole content of a small file (sent as it is). */
+  upload(root: string, p: { path: string; base?: number; sha256: string; mtimeMs: number; size: number }, body: Readable | BodyWriter | Uint8Array): Promise<WriteResponse> {
     return this.json('PUT', `/roots/${encodeURIComponent(root)}/file?${Api.q({ path: p.path, base: p.base, sha256: p.sha256, mtime: Math.trunc(p.mtimeMs) })}`, {
       // An empty stream with Content-Length 0 went out as a chunked body too, which the server's
       // parser refuses by closing the connection: an empty file is sent as an empty buffer.
-      body: p.size === 0 ? ((body as Partial<Readable>).destroy?.(), new Uint8Array(0)) : body,
+      body: p.size === 0 ? (body instanceof Readable && body.destroy(), new Uint8Array(0)) : (body as BodyInit | Readable | BodyWriter),
       headers: { 'content-type': 'application/octet-stream', 'content-length': String(p.size) },
     });
   }

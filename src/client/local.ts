@@ -78,8 +78,17 @@ export function sameFingerprint(a: { size: number; mtimeMs: number; ino: number 
   return a.size === b.size && Math.trunc(a.mtimeMs) === Math.trunc(b.mtimeMs) && a.ino === b.ino;
 }
 
-export async function hashFile(abs: string): Promise<string> {
+/** Files up to this size are read in one piece (hashed, sent) instead of streamed. */
+export const SMALL_FILE = 256 * 1024;
+
+/**
+ * `sizeHint` (the size the scan saw): a small file is read whole. A stream allocates a buffer of its
+ * highWaterMark (1 MiB) per read and reads twice even for 4 KiB: 10,000 small files made 20 GB of
+ * garbage, and the collector took half the client's CPU of an initial sync.
+ */
+export async function hashFile(abs: string, sizeHint = Infinity): Promise<string> {
   const h = createHash('sha256');
+  if (sizeHint <= SMALL_FILE) return h.update(await readFile(abs)).digest('hex');
   for await (const chunk of createReadStream(abs, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
   return h.digest('hex');
 }
