@@ -3,7 +3,7 @@
  * as ApiError with the protocol's code, network failures as 'UNREACHABLE'.
  */
 import { Readable } from 'node:stream';
-import { request, sendStream, type BodyWriter } from './stream-request.js';
+import { request, type Answer, type BodyWriter } from './stream-request.js';
 import {
   HEADER, PREFIX, type ChangesPage, type ConflictResolution, type ConflictsResponse, type CursorResponse, type DeleteResponse, type ErrorBody,
   type LoginRequest, type LoginResponse, type RootsResponse, type SyncErrorCode, type UploadStatus, type WireEntry, type WriteResponse,
@@ -34,69 +34,39 @@ export class Api {
     private readonly token: string | null,
   ) {}
 
-  private async call(method: string, route: string, init: { body?: BodyInit | Readable | BodyWriter | null; headers?: Record<string, string>; json?: unknown } = {}): Promise<Response> {
+  private async call(method: string, route: string, init: { body?: Uint8Array | Readable | BodyWriter | null; headers?: Record<string, string>; json?: unknown } = {}): Promise<Answer> {
     const headers: Record<string, string> = { ...(init.headers ?? {}) };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
-    let body = init.body as BodyInit | undefined;
+    let body: Uint8Array | Readable | BodyWriter | string | undefined = init.body ?? undefined;
     if (init.json !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(init.json);
     }
-    let res: Response;
+    let res: Answer;
     try {
       const url = `${this.url.replace(/\/+$/, '')}${PREFIX}${route}`;
-      res = init.body instanceof Readable || typeof init.body === 'function'
-        ? await sendStream(url, method, headers, init.body as Readable | BodyWriter)
-        : await fetch(url, {
-            method,
-            headers,
-            body,
-            ...(body && typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function' ? { duplex: 'half' } : {}),
-          } as RequestInit);
+      res = await request(url, method, headers, body);
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       throw new ApiError('UNREACHABLE', `the gateway at ${this.url} is unreachable (${cause?.code ?? (err as { code?: string }).code ?? cause?.message ?? (err as Error).message})`);
     }
-    if (res.status >= 400) await this.failure(res);
+    if (res.status >= 400) {
+      let parsed: ErrorBody | null = null;
+      try {
+        parsed = JSON.parse((await res.bytes()).toString('utf8')) as ErrorBody;
+      } catch {
+        // not one of ours: a wrong URL (another server, a proxy page)
+      }
+      if (!parsed?.error?.code) throw new ApiError('BAD_RESPONSE', `${this.url} answered ${res.status} without a sync error: is it a syncgate gateway?`, res.status);
+      throw new ApiError(parsed.error.code, parsed.error.message, res.status);
+    }
     return res;
-  }
-
-  private async failure(res: Response): Promise<never> {
-    let parsed: ErrorBody | null = null;
-    try {
-      parsed = (await res.json()) as ErrorBody;
-    } catch {
-      // not one of ours: a wrong URL (another server, a proxy page)
-    }
-    if (!parsed?.error?.code) throw new ApiError('BAD_RESPONSE', `${this.url} answered ${res.status} without a sync error: is it a syncgate gateway?`, res.status);
-    throw new ApiError(parsed.error.code, parsed.error.message, res.status);
-  }
-
-  /** A request whose answer (content, a delta) is read as node's stream: see stream-request.ts. */
-  private async open(method: string, route: string, headers: Record<string, string> = {}, body?: Uint8Array): Promise<Download> {
-    if (this.token) headers = { ...headers, authorization: `Bearer ${this.token}` };
-    let a: Awaited<ReturnType<typeof request>>;
-    try {
-      a = await request(`${this.url.replace(/\/+$/, '')}${PREFIX}${route}`, method, headers, body);
-    } catch (err) {
-      throw new ApiError('UNREACHABLE', `the gateway at ${this.url} is unreachable (${(err as { code?: string }).code ?? (err as Error).message})`);
-    }
-    if (a.status >= 400) await this.failure(new Response(Readable.toWeb(a.body) as ReadableStream<Uint8Array>, { status: a.status, headers: a.headers }));
-    const h = a.headers;
-    let entry: Download['entry'];
-    try {
-      entry = entryOf({ headers: h });
-    } catch (err) {
-      a.body.destroy();
-      throw err;
-    }
-    return { entry, body: a.body, length: Number(h.get('content-length') ?? 0) };
   }
 
   private async json<T>(method: string, route: string, init?: Parameters<Api['call']>[2]): Promise<T> {
     const res = await this.call(method, route, init);
     try {
-      return (await res.json()) as T;
+      return JSON.parse((await res.bytes()).toString('utf8')) as T;
     } catch {
       throw new ApiError('BAD_RESPONSE', `${this.url} sent an unreadable answer: is it a syncgate gateway?`, res.status);
     }
@@ -122,12 +92,12 @@ export class Api {
   }
 
   download(root: string, path: string, offset = 0): Promise<Download> {
-    return this.open('GET', `/roots/${encodeURIComponent(root)}/file?${Api.q({ path })}`, offset > 0 ? { range: `bytes=${offset}-` } : {});
+    return this.open('GET', `/roots/${encodeURIComponent(root)}/file?${Api.q({ path })}`, offset > 0 ? { headers: { range: `bytes=${offset}-` } } : {});
   }
 
   /** The delta from the content whose signature is sent to the head. */
   deltaDownload(root: string, path: string, signature: Uint8Array): Promise<Download> {
-    return this.open('POST', `/roots/${encodeURIComponent(root)}/delta?${Api.q({ path })}`, { 'content-type': 'application/vnd.librsync.signature' }, signature);
+    return this.open('POST', `/roots/${encodeURIComponent(root)}/delta?${Api.q({ path })}`, { body: signature, headers: { 'content-type': 'application/vnd.librsync.signature' } });
   }
 
   /**
@@ -137,12 +107,23 @@ export class Api {
    * is no longer stored (then send a signature: deltaDownload).
    */
   deltaFromVersion(root: string, path: string, base: number): Promise<Download> {
-    return this.open('POST', `/roots/${encodeURIComponent(root)}/delta?${Api.q({ path, base })}`, {}, new Uint8Array(0));
+    return this.open('POST', `/roots/${encodeURIComponent(root)}/delta?${Api.q({ path, base })}`, { body: new Uint8Array(0) });
+  }
+
+  /** A request whose answer is a content or a delta, read as node's stream. */
+  private async open(method: string, route: string, init: Parameters<Api['call']>[2]): Promise<Download> {
+    const res = await this.call(method, route, init);
+    try {
+      return { entry: entryOf(res), body: res.body, length: Number(res.header('content-length') ?? 0) };
+    } catch (err) {
+      res.body.destroy();
+      throw err;
+    }
   }
 
   async signature(root: string, path: string): Promise<{ entry: Download['entry']; body: Uint8Array }> {
     const res = await this.call('GET', `/roots/${encodeURIComponent(root)}/signature?${Api.q({ path })}`);
-    return { entry: entryOf(res), body: new Uint8Array(await res.arrayBuffer()) };
+    return { entry: entryOf(res), body: new Uint8Array(await res.bytes()) };
   }
 
   /** `body`: a stream, a writer of the content, or the whole content of a small file (sent as it is). */
@@ -150,7 +131,7 @@ export class Api {
     return this.json('PUT', `/roots/${encodeURIComponent(root)}/file?${Api.q({ path: p.path, base: p.base, sha256: p.sha256, mtime: Math.trunc(p.mtimeMs) })}`, {
       // An empty stream with Content-Length 0 went out as a chunked body too, which the server's
       // parser refuses by closing the connection: an empty file is sent as an empty buffer.
-      body: p.size === 0 ? (body instanceof Readable && body.destroy(), new Uint8Array(0)) : (body as BodyInit | Readable | BodyWriter),
+      body: p.size === 0 ? (body instanceof Readable && body.destroy(), new Uint8Array(0)) : body,
       headers: { 'content-type': 'application/octet-stream', 'content-length': String(p.size) },
     });
   }
@@ -195,9 +176,9 @@ export class Api {
   }
 }
 
-function entryOf(res: { headers: Headers }): Download['entry'] {
-  const n = (h: string) => Number(res.headers.get(h) ?? NaN);
-  const sha256 = res.headers.get(HEADER.sha256);
+function entryOf(res: Answer): Download['entry'] {
+  const n = (h: string) => Number(res.header(h) ?? NaN);
+  const sha256 = res.header(HEADER.sha256);
   if (!sha256 || !Number.isFinite(n(HEADER.version))) throw new ApiError('BAD_RESPONSE', 'the gateway did not say which version it sent');
   return { version: n(HEADER.version), sha256, size: n(HEADER.size), mtimeMs: n(HEADER.mtime), seq: n(HEADER.seq) };
 }

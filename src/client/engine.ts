@@ -271,9 +271,11 @@ export class LinkSync {
       this.state.put(id, { path: p, kind: 'dir', version: r.version, sha256: '', size: 0, mtimeMs: e.mtimeMs, ino: e.ino });
       return;
     }
-    // Our copy may already be that content (moved here with its folder earlier in this pass).
-    const here = seen ?? (await statEntry(this.link.dir, p));
-    if (here?.kind === 'file' && st?.kind === 'file' && st.sha256 === r.sha256 && sameFingerprint(here, st)) {
+    // Our copy may already be that content (moved here with its folder earlier in this pass); with
+    // no state row of that content there is nothing to look at (an initial sync: no lstat per file).
+    const same = st?.kind === 'file' && st.sha256 === r.sha256;
+    const here = same ? (seen ?? (await statEntry(this.link.dir, p))) : null;
+    if (same && here?.kind === 'file' && sameFingerprint(here, st)) {
       this.state.put(id, { ...st, version: r.version });
       return;
     }
