@@ -2,9 +2,8 @@ import { createHash, type Hash } from 'node:crypto';
 import { createWriteStream, fdatasync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
 import { randomToken } from '../lib/ids.js';
 import { KeyedMutex } from '../lib/mutex.js';
 import { fail, isCoreError, isStorageFull, storageFull } from './errors.js';
@@ -206,7 +205,10 @@ export class ResumableUploads {
         },
       });
       try {
-        await pipeline(source, bound, sink);
+        // A refused chunk (a full disk) must not destroy the sender's stream: the door answers on
+        // its connection and reads the rest of the body (destroyed, the sender got EPIPE, not the 507).
+        const input = source instanceof Readable ? source.iterator({ destroyOnReturn: false }) : source;
+        await pipeline(input, bound, sink);
       } catch (err) {
         if ((err as { tooLong?: boolean }).tooLong) fail('INVALID_INPUT', 'more bytes than the upload length');
         // Not an interruption the sender can just retry at once: what arrived is kept (the upload
