@@ -2,9 +2,8 @@ import { createHash, type Hash } from 'node:crypto';
 import { createWriteStream, fdatasync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
 import { randomToken } from '../lib/ids.js';
 import { KeyedMutex } from '../lib/mutex.js';
 import { fail, isCoreError, isStorageFull, storageFull } from './errors.js';
@@ -206,7 +205,9 @@ export class ResumableUploads {
         },
       });
       try {
-        await pipeline(source, bound, sink);
+        // The source is the caller's (a request): a full disk must not destroy it, or its socket
+        // goes with it and the sender never reads why it stopped (EPIPE instead of the 507).
+        await pipeline(source instanceof Readable ? source.iterator({ destroyOnReturn: false }) : source, bound, sink);
       } catch (err) {
         if ((err as { tooLong?: boolean }).tooLong) fail('INVALID_INPUT', 'more bytes than the upload length');
         // Not an interruption the sender can just retry at once: what arrived is kept (the upload
