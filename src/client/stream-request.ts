@@ -39,6 +39,11 @@ export function request(url: string, method: string, headers: Record<string, str
       const status = res.statusCode ?? 502;
       // Nothing follows these: read to the end now, so the connection goes back to the pool.
       if (status === 204 || status === 304) res.resume();
+      // Answered before the body was all sent (refused: a full disk, a conflict): the rest is
+      // not wanted, so stop sending it once the answer is read.
+      res.once('end', () => {
+        if (!req.writableFinished) req.destroy();
+      });
       resolve({
         status,
         header: (name) => {

@@ -205,10 +205,9 @@ export class ResumableUploads {
         },
       });
       try {
-        // A refused chunk (a full disk) must not destroy the sender's stream: the door answers on
-        // its connection and reads the rest of the body (destroyed, the sender got EPIPE, not the 507).
-        const input = source instanceof Readable ? source.iterator({ destroyOnReturn: false }) : source;
-        await pipeline(input, bound, sink);
+        // The source is the caller's (a request): a full disk must not destroy it, or its socket
+        // goes with it and the sender never reads why it stopped (EPIPE instead of the 507).
+        await pipeline(source instanceof Readable ? source.iterator({ destroyOnReturn: false }) : source, bound, sink);
       } catch (err) {
         if ((err as { tooLong?: boolean }).tooLong) fail('INVALID_INPUT', 'more bytes than the upload length');
         // Not an interruption the sender can just retry at once: what arrived is kept (the upload
