@@ -112,6 +112,7 @@ function bodyWatcher(l: HttpLimits, onRefused?: (what: 'slow-body', address: str
     const now = Date.now();
     for (const socket of watched) {
       const w = socket[kWatch];
+      // An early answer (a disk-full 507 before the body was read) finished the response: let go.
       if (!w || w.req.complete || socket.destroyed || w.res.writableFinished) {
         forget(socket);
         continue;
@@ -125,7 +126,7 @@ function bodyWatcher(l: HttpLimits, onRefused?: (what: 'slow-body', address: str
       // Unread data waiting on our side means the client is not the slow one.
       if (got >= minPerWindow || w.req.readableLength > 0 || socket.readableLength > 0) continue;
       forget(socket);
-      cut(w);
+      cut(w, socket);
     }
     if (watched.size === 0 && ticker) {
       clearInterval(ticker);
@@ -133,8 +134,9 @@ function bodyWatcher(l: HttpLimits, onRefused?: (what: 'slow-body', address: str
     }
   };
 
-  const cut = ({ req, res }: BodyWatch) => {
-    const socket = req.socket;
+  // The socket the watch hangs on, never req.socket: that is null once an early answer (a disk-full
+  // 507 before the body was read) handed the socket back, and reading it crashed the gateway.
+  const cut = ({ res }: BodyWatch, socket: Socket) => {
     onRefused?.('slow-body', socket.remoteAddress ?? '');
     if (!res.headersSent) {
       const body = JSON.stringify({ error: { code: 'REQUEST_TIMEOUT', message: `the request body arrived slower than ${l.bodyMinBytesPerSec} bytes/s` } });
