@@ -267,7 +267,7 @@ async function main(): Promise<void> {
     for (let r = 0; r < RUNS; r += 1) {
       for (const t of r % 2 ? [...targets].reverse() : targets) {
         add(t, 'small1', withCpu(t, 'small1_cpu', SMALL, () => run(t, 'small1', SMALL, `${r}`))['value']!);
-        add(t, 'small8', run(t, 'small8', SMALL, `${r}`)['value']!);
+        add(t, 'small8', withCpu(t, 'small8_cpu', SMALL, () => run(t, 'small8', SMALL, `${r}`))['value']!);
         add(t, 'dele', withCpu(t, 'dele_cpu', SMALL, () => run(t, 'dele', SMALL, `${r}`))['value']!);
         if (t.pid()) for (const mode of ['noop', 'pasv']) withCpu(t, `${mode}_cpu`, SMALL, () => run(t, mode, SMALL));
         for (const verb of ['list', 'mlsd']) {
@@ -306,6 +306,7 @@ async function main(): Promise<void> {
         row('stor_cpu', '  server CPU per GiB of STOR (ms)', false),
         row('retr_cpu', '  server CPU per GiB of RETR (ms)', false),
         row('small1_cpu', '  server CPU per small STOR, 1 connection (µs)', false),
+        row('small8_cpu', '  server CPU per small STOR, 8 connections (µs)', false),
         row('dele_cpu', '  server CPU per DELE (µs)', false),
         row('small1', `${SMALL} x 4 KiB STOR, 1 connection (files/s)`, true),
         row('small8', `${SMALL} x 4 KiB STOR, 8 connections (files/s)`, true),

@@ -48,6 +48,8 @@ export async function startWatcher(core: CoreParts, opts: WatcherOptions): Promi
   const debounceMs = opts.debounceMs ?? 150;
   const maxDelayMs = opts.maxDelayMs ?? 30_000;
   const store = core.ctx.store;
+  // The store announces its own changes only while a watcher reads them.
+  const unlisten = store.own.listen();
   // The data folder (blobs, staging, uploads) may sit inside a root: never report it.
   const internal = [store.blobDir, store.tempDir, store.uploadDir];
   const watched = new Map<number, WatchedRoot>();
@@ -248,6 +250,7 @@ export async function startWatcher(core: CoreParts, opts: WatcherOptions): Promi
   return {
     async close() {
       closed = true;
+      unlisten();
       if (poller) clearInterval(poller);
       await polling;
       for (const t of timers.values()) clearTimeout(t.timer);

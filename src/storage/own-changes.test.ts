@@ -10,6 +10,7 @@ describe('OwnChanges', () => {
   it('drops each announced event once, by kind, and nothing else', () => {
     const c = clock();
     const own = new OwnChanges(2000, c.now);
+    own.listen();
     own.expect('/r/a.txt', 'rename');
     expect(own.consume('/r/a.txt', 'change')).toBe(false); // another program's edit
     expect(own.consume('/r/a.txt', 'rename')).toBe(true);
@@ -20,6 +21,7 @@ describe('OwnChanges', () => {
   it('forgets an expectation whose event never came, after its window', () => {
     const c = clock();
     const own = new OwnChanges(2000, c.now);
+    own.listen();
     own.expect('/r/a.txt', 'rename');
     c.advance(2001);
     expect(own.consume('/r/a.txt', 'rename')).toBe(false);
@@ -28,6 +30,7 @@ describe('OwnChanges', () => {
   it('drops events strictly below a tree moved or removed as a whole, for the window', () => {
     const c = clock();
     const own = new OwnChanges(2000, c.now);
+    own.listen();
     own.expectTree('/r/dir');
     expect(own.consume('/r/dir/sub/x', 'rename')).toBe(true);
     expect(own.consume('/r/dir', 'rename')).toBe(false); // made again there: seen
@@ -39,6 +42,7 @@ describe('OwnChanges', () => {
   it('keeps about one window of unconsumed expectations (no watcher reading them), and those still open keep working', () => {
     const c = clock();
     const own = new OwnChanges(2000, c.now);
+    own.listen();
     const size = () => (own as unknown as { paths: Map<string, unknown> }).paths.size;
     own.expect('/r/kept.txt', 'rename');
     for (let i = 0; i < 5000; i += 1) {
@@ -55,5 +59,22 @@ describe('OwnChanges', () => {
     own.expect('/r/next.bin', 'rename');
     expect(own.consume('/r/kept.txt', 'rename')).toBe(false);
     expect(size()).toBeLessThan(300);
+  });
+
+  it('records nothing while no watcher listens (watcher off), and again once one does', () => {
+    const c = clock();
+    const own = new OwnChanges(2000, c.now);
+    const size = () => (own as unknown as { paths: Map<string, unknown> }).paths.size;
+    own.expect('/r/a.txt', 'rename');
+    own.expectTree('/r/dir');
+    expect(size()).toBe(0);
+    const stop = own.listen();
+    expect(own.consume('/r/a.txt', 'rename')).toBe(false);
+    expect(own.consume('/r/dir/x', 'rename')).toBe(false);
+    own.expect('/r/b.txt', 'rename');
+    expect(own.consume('/r/b.txt', 'rename')).toBe(true);
+    own.expect('/r/c.txt', 'rename');
+    stop();
+    expect(size()).toBe(0);
   });
 });

@@ -18,14 +18,36 @@ export type WatchEvent = 'rename' | 'change';
 export class OwnChanges {
   private readonly paths = new Map<string, { rename: number; change: number; until: number }>();
   private readonly trees = new Map<string, number>();
+  /**
+   * Watchers reading the expectations. With none (watcher.enabled false) nothing is recorded: every
+   * write would otherwise keep about two seconds of expectations no one consumes, a map entry and
+   * its path per write held through each young-generation collection.
+   */
+  private listeners = 0;
 
   constructor(
     private readonly ttlMs = 2000,
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** A watcher starts reading; the function returned stops it (expectations made before are not kept). */
+  listen(): () => void {
+    this.listeners += 1;
+    let stopped = false;
+    return () => {
+      if (stopped) return;
+      stopped = true;
+      this.listeners -= 1;
+      if (this.listeners === 0) {
+        this.paths.clear();
+        this.trees.clear();
+      }
+    };
+  }
+
   /** An event `event` at `abs` is about to come from our own change. */
   expect(abs: string, event: WatchEvent): void {
+    if (this.listeners === 0) return;
     const now = this.now();
     const until = now + this.ttlMs;
     this.sweep(now);
@@ -38,6 +60,7 @@ export class OwnChanges {
 
   /** Every event at or below `abs` for the window comes from our own move or removal of that tree. */
   expectTree(abs: string): void {
+    if (this.listeners === 0) return;
     const now = this.now();
     this.sweep(now);
     this.trees.delete(abs); // set again below: the maps stay in the order of their windows' ends
