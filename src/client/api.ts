@@ -3,7 +3,7 @@
  * as ApiError with the protocol's code, network failures as 'UNREACHABLE'.
  */
 import { Readable } from 'node:stream';
-import { sendStream } from './stream-request.js';
+import { request, sendStream, type BodyWriter } from './stream-request.js';
 import {
   HEADER, PREFIX, type ChangesPage, type ConflictResolution, type ConflictsResponse, type CursorResponse, type DeleteResponse, type ErrorBody,
   type LoginRequest, type LoginResponse, type RootsResponse, type SyncErrorCode, type UploadStatus, type WireEntry, type WriteResponse,
@@ -34,7 +34,7 @@ export class Api {
     private readonly token: string | null,
   ) {}
 
-  private async call(method: string, route: string, init: { body?: BodyInit | Readable | null; headers?: Record<string, string>; json?: unknown } = {}): Promise<Response> {
+  private async call(method: string, route: string, init: { body?: BodyInit | Readable | BodyWriter | null; headers?: Record<string, string>; json?: unknown } = {}): Promise<Response> {
     const headers: Record<string, string> = { ...(init.headers ?? {}) };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     let body = init.body as BodyInit | undefined;
@@ -45,8 +45,8 @@ export class Api {
     let res: Response;
     try {
       const url = `${this.url.replace(/\/+$/, '')}${PREFIX}${route}`;
-      res = init.body instanceof Readable
-        ? await sendStream(url, method, headers, init.body)
+      res = init.body instanceof Readable || typeof init.body === 'function'
+        ? await sendStream(url, method, headers, init.body as Readable | BodyWriter)
         : await fetch(url, {
             method,
             headers,
@@ -57,17 +57,40 @@ export class Api {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       throw new ApiError('UNREACHABLE', `the gateway at ${this.url} is unreachable (${cause?.code ?? (err as { code?: string }).code ?? cause?.message ?? (err as Error).message})`);
     }
-    if (res.status >= 400) {
-      let parsed: ErrorBody | null = null;
-      try {
-        parsed = (await res.json()) as ErrorBody;
-      } catch {
-        // not one of ours: a wrong URL (another server, a proxy page)
-      }
-      if (!parsed?.error?.code) throw new ApiError('BAD_RESPONSE', `${this.url} answered ${res.status} without a sync error: is it a syncgate gateway?`, res.status);
-      throw new ApiError(parsed.error.code, parsed.error.message, res.status);
-    }
+    if (res.status >= 400) await this.failure(res);
     return res;
+  }
+
+  private async failure(res: Response): Promise<never> {
+    let parsed: ErrorBody | null = null;
+    try {
+      parsed = (await res.json()) as ErrorBody;
+    } catch {
+      // not one of ours: a wrong URL (another server, a proxy page)
+    }
+    if (!parsed?.error?.code) throw new ApiError('BAD_RESPONSE', `${this.url} answered ${res.status} without a sync error: is it a syncgate gateway?`, res.status);
+    throw new ApiError(parsed.error.code, parsed.error.message, res.status);
+  }
+
+  /** A request whose answer (content, a delta) is read as node's stream: see stream-request.ts. */
+  private async open(method: string, route: string, headers: Record<string, string> = {}, body?: Uint8Array): Promise<Download> {
+    if (this.token) headers = { ...headers, authorization: `Bearer ${this.token}` };
+    let a: Awaited<ReturnType<typeof request>>;
+    try {
+      a = await request(`${this.url.replace(/\/+$/, '')}${PREFIX}${route}`, method, headers, body);
+    } catch (err) {
+      throw new ApiError('UNREACHABLE', `the gateway at ${this.url} is unreachable (${(err as { code?: string }).code ?? (err as Error).message})`);
+    }
+    if (a.status >= 400) await this.failure(new Response(Readable.toWeb(a.body) as ReadableStream<Uint8Array>, { status: a.status, headers: a.headers }));
+    const h = a.headers;
+    let entry: Download['entry'];
+    try {
+      entry = entryOf({ headers: h });
+    } catch (err) {
+      a.body.destroy();
+      throw err;
+    }
+    return { entry, body: a.body, length: Number(h.get('content-length') ?? 0) };
   }
 
   private async json<T>(method: string, route: string, init?: Parameters<Api['call']>[2]): Promise<T> {
@@ -98,15 +121,23 @@ export class Api {
     return this.json('PUT', `/roots/${encodeURIComponent(root)}/cursor`, { json: { cursor } });
   }
 
-  async download(root: string, path: string, offset = 0): Promise<Download> {
-    const res = await this.call('GET', `/roots/${encodeURIComponent(root)}/file?${Api.q({ path })}`, offset > 0 ? { headers: { range: `bytes=${offset}-` } } : {});
-    return { entry: entryOf(res), body: res.body as unknown as AsyncIterable<Uint8Array>, length: Number(res.headers.get('content-length') ?? 0) };
+  download(root: string, path: string, offset = 0): Promise<Download> {
+    return this.open('GET', `/roots/${encodeURIComponent(root)}/file?${Api.q({ path })}`, offset > 0 ? { range: `bytes=${offset}-` } : {});
   }
 
   /** The delta from the content whose signature is sent to the head. */
-  async deltaDownload(root: string, path: string, signature: Uint8Array): Promise<Download> {
-    const res = await this.call('POST', `/roots/${encodeURIComponent(root)}/delta?${Api.q({ path })}`, { body: signature as BodyInit, headers: { 'content-type': 'application/vnd.librsync.signature' } });
-    return { entry: entryOf(res), body: res.body as unknown as AsyncIterable<Uint8Array>, length: 0 };
+  deltaDownload(root: string, path: string, signature: Uint8Array): Promise<Download> {
+    return this.open('POST', `/roots/${encodeURIComponent(root)}/delta?${Api.q({ path })}`, { 'content-type': 'application/vnd.librsync.signature' }, signature);
+  }
+
+  /**
+   * The delta from version `base` (the copy this device still holds, unchanged) to the head: the
+   * gateway uses its own cached signature of that version, or the very delta it was uploaded as, so
+   * this device neither reads its copy for a signature nor sends one. NOT_FOUND when that content
+   * is no longer stored (then send a signature: deltaDownload).
+   */
+  deltaFromVersion(root: string, path: string, base: number): Promise<Download> {
+    return this.open('POST', `/roots/${encodeURIComponent(root)}/delta?${Api.q({ path, base })}`, {}, new Uint8Array(0));
   }
 
   async signature(root: string, path: string): Promise<{ entry: Download['entry']; body: Uint8Array }> {
@@ -114,11 +145,12 @@ export class Api {
     return { entry: entryOf(res), body: new Uint8Array(await res.arrayBuffer()) };
   }
 
-  upload(root: string, p: { path: string; base?: number; sha256: string; mtimeMs: number; size: number }, body: Readable): Promise<WriteResponse> {
+  /** `body`: a stream, a writer of the content, or the whole content of a small file (sent as it is). */
+  upload(root: string, p: { path: string; base?: number; sha256: string; mtimeMs: number; size: number }, body: Readable | BodyWriter | Uint8Array): Promise<WriteResponse> {
     return this.json('PUT', `/roots/${encodeURIComponent(root)}/file?${Api.q({ path: p.path, base: p.base, sha256: p.sha256, mtime: Math.trunc(p.mtimeMs) })}`, {
       // An empty stream with Content-Length 0 went out as a chunked body too, which the server's
       // parser refuses by closing the connection: an empty file is sent as an empty buffer.
-      body: p.size === 0 ? (body.destroy(), new Uint8Array(0)) : body,
+      body: p.size === 0 ? (body instanceof Readable && body.destroy(), new Uint8Array(0)) : (body as BodyInit | Readable | BodyWriter),
       headers: { 'content-type': 'application/octet-stream', 'content-length': String(p.size) },
     });
   }
@@ -136,7 +168,7 @@ export class Api {
   uploadStatus(root: string, id: string): Promise<UploadStatus> {
     return this.json('GET', `/roots/${encodeURIComponent(root)}/uploads/${encodeURIComponent(id)}`);
   }
-  appendUpload(root: string, id: string, offset: number, body: Readable, length: number): Promise<UploadStatus & { interrupted: boolean }> {
+  appendUpload(root: string, id: string, offset: number, body: Readable | BodyWriter, length: number): Promise<UploadStatus & { interrupted: boolean }> {
     return this.json('PATCH', `/roots/${encodeURIComponent(root)}/uploads/${encodeURIComponent(id)}?${Api.q({ offset })}`, {
       body,
       headers: { 'content-type': 'application/offset+octet-stream', 'content-length': String(length) },
@@ -163,7 +195,7 @@ export class Api {
   }
 }
 
-function entryOf(res: Response): Download['entry'] {
+function entryOf(res: { headers: Headers }): Download['entry'] {
   const n = (h: string) => Number(res.headers.get(h) ?? NaN);
   const sha256 = res.headers.get(HEADER.sha256);
   if (!sha256 || !Number.isFinite(n(HEADER.version))) throw new ApiError('BAD_RESPONSE', 'the gateway did not say which version it sent');

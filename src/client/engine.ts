@@ -11,9 +11,11 @@ import type { WireChange, WireEntry } from '../sync-wire/index.js';
 import { ApiError, type Api } from './api.js';
 import { noteConflict } from './conflict-text.js';
 import { evictUnselected } from './evict.js';
+import { failureText } from './failure-text.js';
 import { ignored, loadIgnore, makeLocalDir, removeLocal, sameFingerprint, statEntry, type LocalEntry } from './local.js';
 import { LocalDiff, type LocalChange } from './local-diff.js';
 import { applyRemoteMoves, fatal, sendLocalMoves } from './moves.js';
+import { DEFAULT_CONCURRENCY, runInPassOrder } from './pass-order.js';
 import { fetchChanges, fetchFolder, lastPerPath, type RemoteChanges } from './remote-feed.js';
 import { Selection } from './selection.js';
 import type { ClientState, FileState, LinkRow } from './state.js';
@@ -53,20 +55,22 @@ function worked(r: PassReport): boolean {
   return r.uploaded + r.downloaded + r.deleted + r.moved > 0;
 }
 
-const depth = (p: string) => p.split('/').length;
-
 export class LinkSync {
   constructor(
     private readonly api: Api,
     private readonly state: ClientState,
     readonly link: LinkRow,
     private readonly deviceId: number,
-    transfer: Omit<TransferOptions, 'resume'> = {},
+    transfer: Omit<TransferOptions, 'resume'> & { concurrency?: number } = {},
   ) {
-    this.transfer = { ...transfer, resume: { state, linkId: link.id } };
+    const { concurrency, ...rest } = transfer;
+    this.transfer = { ...rest, resume: { state, linkId: link.id } };
+    this.concurrency = concurrency ?? DEFAULT_CONCURRENCY;
   }
 
   private readonly transfer: TransferOptions;
+  /** Paths handled at once in a pass (1: one after another). */
+  private readonly concurrency: number;
   /** The selection the last pass ran with (another process may change it: then a full pass). */
   private selectionKey: string | null = null;
 
@@ -151,27 +155,29 @@ export class LinkSync {
       const l = local.get(p);
       return (l?.kind === 'deleted' && (!r || r.deleted)) || (r?.deleted === true && !l);
     };
-    const ordered = [...paths].sort((a, b) => {
-      const ra = isRemoval(a);
-      const rb = isRemoval(b);
-      if (ra !== rb) return ra ? 1 : -1;
-      return ra ? depth(b) - depth(a) : depth(a) - depth(b) || (a < b ? -1 : 1);
-    });
     let remoteFailed = false;
     report.looked = diff.looked;
     report.fetched = remote.pages ?? 0;
-    for (const p of ordered) {
-      const r = remote.byPath.get(p);
-      const l = local.get(p);
-      const seen = l && l.kind !== 'deleted' ? l.entry : (diff.seen.get(p) ?? null);
-      try {
-        await this.reconcile(p, r, l, files.get(p), seen, report);
-      } catch (err) {
-        if (fatal(err)) throw err;
-        if (r) remoteFailed = true;
-        if (l) report.failed.push(p);
-        report.errors.push(`${p}: ${(err as Error).message}`);
-      }
+    // Several paths at once (their round trips and fsyncs overlap, and the gateway commits them
+    // together), in the orders a serial pass had (pass-order.ts); the state rows go in batches.
+    this.state.beginBatch();
+    try {
+      await runInPassOrder(paths, isRemoval, this.concurrency, async (p) => {
+        const r = remote.byPath.get(p);
+        const l = local.get(p);
+        const seen = l && l.kind !== 'deleted' ? l.entry : (diff.seen.get(p) ?? null);
+        try {
+          await this.reconcile(p, r, l, files.get(p), seen, report);
+        } catch (err) {
+          if (fatal(err)) throw err;
+          if (r) remoteFailed = true;
+          if (l) report.failed.push(p);
+          report.errors.push(`${p}: ${failureText(err, this.link.dir)}`);
+        }
+        this.state.commitBatchIfFull();
+      });
+    } finally {
+      this.state.endBatch();
     }
     // A change that could not be applied is asked for again: the cursor stays before it.
     if (!remoteFailed) {
@@ -225,7 +231,7 @@ export class LinkSync {
     }
     // Our edit goes up with the base we edited; the gateway keeps both when someone else wrote since.
     const base = st?.kind === 'file' ? st.version : 0;
-    const { res, bytes } = await sendFile(this.api, this.link.root, this.link.dir, e, l.sha256, base, this.transfer);
+    const { res, bytes } = await sendFile(this.api, this.link.root, this.link.dir, e, l.sha256, base, this.lane());
     report.bytesUp += bytes;
     report.uploaded += 1;
     const c = res.conflict;
@@ -271,7 +277,15 @@ export class LinkSync {
       this.state.put(id, { ...st, version: r.version });
       return;
     }
-    await this.download(p, null, seen, report, r.sha256);
+    // Our copy is still the version last synced here: the gateway can make the delta from it alone.
+    const base = here?.kind === 'file' && st?.kind === 'file' && sameFingerprint(here, st) ? st.version : undefined;
+    await this.download(p, null, seen, report, r.sha256, base);
+  }
+
+  /** Options for one transfer: its own progress bar beside those of the transfers running with it. */
+  private lane(): TransferOptions {
+    const progress = this.transfer.progress;
+    return progress?.lane ? { ...this.transfer, progress: progress.lane() } : this.transfer;
   }
 
   /**
@@ -279,13 +293,13 @@ export class LinkSync {
    * rename, or a local edit made meanwhile would be lost (then nothing is replaced: the next pass
    * sends that edit with its base, and the gateway keeps both).
    */
-  private async download(p: string, _head: WireEntry | null, seen: LocalEntry | null, report: PassReport, expect?: string): Promise<void> {
+  private async download(p: string, _head: WireEntry | null, seen: LocalEntry | null, report: PassReport, expect?: string, base?: number): Promise<void> {
     const stillOk = async () => {
       const now = await statEntry(this.link.dir, p);
       if (!seen) return now === null;
       return now !== null && sameFingerprint(now, seen);
     };
-    const got = await fetchFile(this.api, this.link.root, this.link.dir, p, seen, stillOk, this.transfer, expect);
+    const got = await fetchFile(this.api, this.link.root, this.link.dir, p, seen, stillOk, this.lane(), expect, base);
     if (!got) return;
     report.downloaded += 1;
     report.bytesDown += got.bytes;

@@ -53,7 +53,7 @@ export class LocalDiff {
       if (remember) this.seen.set(p, e);
       return;
     }
-    const sha256 = await hashFile(path.join(this.dir, p)).catch(() => null);
+    const sha256 = await hashFile(path.join(this.dir, p), e.size).catch(() => null);
     if (sha256 === null) return; // gone meanwhile: the watcher (or the next pass) names it again
     // Still being written (it changed while we read it): the watcher names it again when it settles.
     const after = await statEntry(this.dir, p);

@@ -14,6 +14,7 @@ import { describeSelection, selectCommand } from './cli-select.js';
 import { conflictLine } from './conflict-text.js';
 import { clientHome, deviceUuid, loadCredentials, saveCredentials, type Credentials } from './home.js';
 import { chosenNotifier, tellConflict } from './notify.js';
+import { DEFAULT_CONCURRENCY } from './pass-order.js';
 import { terminalProgress } from './progress.js';
 import { cleanSubPath } from './selection.js';
 import { ClientState } from './state.js';
@@ -35,10 +36,12 @@ const USAGE = `usage: syncgate client <command>
   exclude DIR PATH...     stop syncing these sub-folders here: their local copies go at the next
                           sync, the gateway keeps them (files with unsent edits stay)
   unlink DIR              stop syncing DIR (its files stay)
-  sync [--watch] [--limit KB/s] [--notify]
+  sync [--watch] [--limit KB/s] [--transfers N] [--notify]
                           sync every linked folder once; --watch keeps going in real time;
-                          --limit caps the bandwidth (also SYNCGATE_CLIENT_LIMIT_KBPS); --notify
-                          shows conflicts as desktop notifications (also SYNCGATE_CLIENT_NOTIFY=1)
+                          --limit caps the bandwidth of all transfers together (also
+                          SYNCGATE_CLIENT_LIMIT_KBPS); --transfers: files moved at once (default 8,
+                          also SYNCGATE_CLIENT_TRANSFERS); --notify shows conflicts as desktop
+                          notifications (also SYNCGATE_CLIENT_NOTIFY=1)
   status                  per folder: pending changes, last sync, conflicts
   conflicts [resolve ID keep-mine|keep-theirs|keep-both]
 
@@ -68,7 +71,7 @@ export async function runClient(argv: string[], out: Out = (l) => process.stdout
     allowPositionals: true,
     options: {
       user: { type: 'string' }, password: { type: 'string' }, token: { type: 'string' }, code: { type: 'string' }, name: { type: 'string' },
-      watch: { type: 'boolean' }, limit: { type: 'string' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      watch: { type: 'boolean' }, limit: { type: 'string' }, transfers: { type: 'string' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       only: { type: 'string', multiple: true }, all: { type: 'boolean' }, notify: { type: 'boolean' },
     },
   });
@@ -100,7 +103,7 @@ export async function runClient(argv: string[], out: Out = (l) => process.stdout
       case 'unlink':
         return await unlink(home, args[0], out);
       case 'sync':
-        return await sync(home, Boolean(values.watch), out, values.limit, values.notify);
+        return await sync(home, Boolean(values.watch), out, values.limit, values.notify, values.transfers);
       case 'status':
         return await status(home, out);
       case 'conflicts':
@@ -166,14 +169,16 @@ async function unlink(home: string, dir: string | undefined, out: Out): Promise<
   return 0;
 }
 
-async function sync(home: string, keepWatching: boolean, out: Out, limitKbps?: string, notify?: boolean): Promise<number> {
+async function sync(home: string, keepWatching: boolean, out: Out, limitKbps?: string, notify?: boolean, transfers?: string): Promise<number> {
   const { creds, api } = await session(home);
   const notifier = chosenNotifier(notify);
   const state = new ClientState(home);
   const progress = terminalProgress();
   const limit = Number(process.env.SYNCGATE_CLIENT_LIMIT_KBPS ?? limitKbps ?? 0);
   const throttle = limit > 0 ? new Throttle(limit * 1024) : undefined;
-  const links = state.links().map((l) => new LinkSync(api, state, l, creds.device.id, { progress, throttle }));
+  const concurrency = Number(process.env.SYNCGATE_CLIENT_TRANSFERS ?? transfers ?? DEFAULT_CONCURRENCY);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new Error('--transfers takes a whole number from 1 to 64');
+  const links = state.links().map((l) => new LinkSync(api, state, l, creds.device.id, { progress, throttle, concurrency }));
   if (links.length === 0) {
     state.close();
     throw new Error('no folder is linked: run `syncgate client link DIR ROOT`');

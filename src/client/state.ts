@@ -50,6 +50,8 @@ CREATE TABLE IF NOT EXISTS refetch (
 `;
 
 const COLS = 'path, kind, version, sha256, size, mtime_ms AS mtimeMs, ino';
+const BATCH_ROWS = 1000;
+const BATCH_MS = 1000;
 
 export class ClientState {
   readonly db: Database.Database;
@@ -65,6 +67,40 @@ export class ClientState {
     this.db.exec(SCHEMA);
   }
 
+  /**
+   * Writes of the passes running (several links may run at once) go in shared transactions: a pass
+   * of 10,000 files made 10,000 commits. Committed every BATCH_ROWS rows or BATCH_MS (another
+   * process of the client, `status` or `link`, waits for at most that), and when the last pass ends,
+   * before it moves the cursor. A crash loses at most the rows of one batch: the next pass finds
+   * those files again by hash (as after a power cut, see synchronous above), and sends nothing again.
+   */
+  private batches = 0;
+  private batchRows = 0;
+  private batchSince = 0;
+
+  beginBatch(): void {
+    if (this.batches++ > 0 || this.db.inTransaction) return;
+    this.db.exec('BEGIN');
+    this.batchRows = 0;
+    this.batchSince = Date.now();
+  }
+
+  /** Between two paths of a pass (never inside a transaction of ours): commits a full batch. */
+  commitBatchIfFull(): void {
+    if (this.batches === 0 || !this.db.inTransaction) return;
+    if (this.batchRows < BATCH_ROWS && Date.now() - this.batchSince < BATCH_MS) return;
+    this.db.exec('COMMIT');
+    this.db.exec('BEGIN');
+    this.batchRows = 0;
+    this.batchSince = Date.now();
+  }
+
+  endBatch(): void {
+    if (this.batches === 0) return;
+    this.batches -= 1;
+    if (this.batches === 0 && this.db.inTransaction) this.db.exec('COMMIT');
+  }
+
   private q(sql: string): Database.Statement {
     let s = this.stmts.get(sql);
     if (!s) this.stmts.set(sql, (s = this.db.prepare(sql)));
@@ -72,6 +108,7 @@ export class ClientState {
   }
 
   close(): void {
+    if (this.db.inTransaction && this.batches > 0) this.db.exec('COMMIT');
     this.db.close();
   }
 
@@ -125,10 +162,12 @@ export class ClientState {
   put(linkId: number, f: FileState): void {
     this.q('INSERT OR REPLACE INTO files (link_id, path, kind, version, sha256, size, mtime_ms, ino) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
       .run(linkId, f.path, f.kind, f.version, f.sha256, f.size, Math.trunc(f.mtimeMs), f.ino);
+    this.batchRows += 1;
   }
 
   drop(linkId: number, p: string): void {
     this.q('DELETE FROM files WHERE link_id = ? AND path = ?').run(linkId, p);
+    this.batchRows += 1;
   }
 
   /** Renames `from` and everything below it to `to`, keeping bases (the gateway moved them as they were). */
@@ -151,6 +190,9 @@ export class ClientState {
   setUpload(linkId: number, p: string, sha256: string, id: string | null): void {
     if (id === null) this.q('DELETE FROM uploads WHERE link_id = ? AND path = ?').run(linkId, p);
     else this.q('INSERT OR REPLACE INTO uploads (link_id, path, sha256, id) VALUES (?, ?, ?, ?)').run(linkId, p, sha256, id);
+    // A big upload resumes after a crash only if its id outlives the crash: committed now.
+    this.batchRows = BATCH_ROWS;
+    this.commitBatchIfFull();
   }
 
   /** Forgets everything known of a link's files (a rescan after a stale cursor). */

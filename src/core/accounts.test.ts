@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import { makeCore, type TestCore } from '../../test/helpers/core.js';
 import { secretMatches } from '../lib/kdf.js';
 import { Accounts } from './accounts.js';
@@ -45,5 +46,28 @@ describe('user names are not told by timing (issue 22 item 10)', () => {
     expect(cost(disabled[0]!)).toBe(cost(wrongPassword[0]!));
     // One dummy hash for the process, not one per attempt (which would cost a hash and a verify).
     expect((await attempt('someone-else', 'x'))[0]).toBe(unknown[0]);
+  });
+});
+
+describe('a device seen again', () => {
+  it('writes its last-seen time once a minute or on a new address, not on every request', async () => {
+    let now = 1_000_000;
+    const accounts = new Accounts(t.core.ctx, new LoginGuard({ freeAttempts: 100, banAfter: 100, windowMs: 60_000, banMs: 60_000, maxDelayMs: 0 }), { memoryKiB: 64, iterations: 1 }, { now: () => now });
+    const user = await accounts.createUser('dev-owner', 'dev-owner-password');
+    const d = accounts.registerDevice({ id: user.id, name: user.name, isAdmin: false }, '0123456789abcdef0123', 'laptop', null);
+    const seen = () => t.core.ctx.accounts.deviceByTokenHash(createHash('sha256').update(d.token).digest('hex'))!;
+    const open = (address: string) => accounts.deviceSession(d.token, 'sync', 'r', address);
+
+    open('192.0.2.1');
+    expect(seen()).toMatchObject({ lastSeenAt: 1_000_000, lastAddress: '192.0.2.1' });
+    now += 30_000;
+    open('192.0.2.1');
+    // Each such write committed the pending group commit and synced the WAL on the event loop.
+    expect(seen().lastSeenAt).toBe(1_000_000);
+    open('192.0.2.7');
+    expect(seen()).toMatchObject({ lastSeenAt: 1_030_000, lastAddress: '192.0.2.7' });
+    now += 61_000;
+    open('192.0.2.7');
+    expect(seen().lastSeenAt).toBe(1_091_000);
   });
 });

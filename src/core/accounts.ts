@@ -251,7 +251,10 @@ export class Accounts {
       const device = this.ctx.accounts.deviceByTokenHash(sha256Hex(token));
       const u = device ? this.ctx.accounts.userById(device.userId) : undefined;
       if (!device || !u || u.disabled) fail('UNAUTHENTICATED', 'unknown or revoked device');
-      this.ctx.accounts.seeDevice(device.id, address);
+      // Written only when it tells something new (as login sessions): a write here committed the
+      // pending group commit and synced the WAL on the event loop, once per sync request.
+      const now = this.now();
+      if (device.lastAddress !== address || device.lastSeenAt === null || now - device.lastSeenAt > SESSION_SEEN_GRANULARITY_MS) this.ctx.accounts.seeDevice(device.id, address, now);
       return { user: sessionUser(u), device: { id: device.id, name: device.name }, protocol, requestId, address: address ?? undefined };
     });
   }

@@ -18,6 +18,8 @@ const LIST_PAGE = 1000;
 export interface ReadOptions {
   /** An old version; the head when absent. */
   version?: number;
+  /** The path that old version had, as history lists it (the file moved here since); needed only when numbers meet. */
+  versionPath?: string;
   /** Inclusive byte range. */
   start?: number;
   end?: number;
@@ -129,7 +131,8 @@ export class VfsReader {
   }
 
   private async readVersion(h: RootHandle, rel: string, version: number, opts: ReadOptions): Promise<ReadResult> {
-    const v = this.ctx.files.version(h.row.id, rel, version);
+    // Along the file's history: a version from before a move is read at its new path.
+    const v = this.ctx.files.versionInHistory(h.row.id, rel, version, opts.versionPath === undefined ? undefined : safePath(opts.versionPath));
     if (!v) fail('NOT_FOUND', `${rel} has no version ${version}`);
     if (v.kind !== 'file' || v.deleted) fail('NOT_FOUND', `version ${version} of ${rel} has no content`);
     // Content is found by hash: even a version marked gone reads if the same bytes live on elsewhere.
@@ -159,7 +162,8 @@ export class VfsReader {
     const rel = safePath(rawPath);
     const h = await this.roots.open(session, root, 'read');
     checkScope(session, rel, 'read');
-    const rows = this.ctx.files.versions(h.row.id, rel);
+    // The file's history, across the moves that brought it here (each version with its own path).
+    const rows = this.ctx.files.lineage(h.row.id, rel);
     if (rows.length === 0) fail('NOT_FOUND', `${rel} has no history`);
     return rows.map(versionInfo);
   }

@@ -99,8 +99,8 @@ export class AccountsRepo {
   devicesOf(userId: number): DeviceRow[] {
     return this.db.select().from(devices).where(eq(devices.userId, userId)).orderBy(asc(devices.name)).all();
   }
-  seeDevice(id: number, address: string | null): void {
-    this.db.update(devices).set({ lastSeenAt: Date.now(), lastAddress: address }).where(eq(devices.id, id)).run();
+  seeDevice(id: number, address: string | null, at: number): void {
+    this.db.update(devices).set({ lastSeenAt: at, lastAddress: address }).where(eq(devices.id, id)).run();
   }
   revokeDevice(userId: number, id: number): boolean {
     const r = this.db
