@@ -1,6 +1,6 @@
 import { rangeApplies } from '../common/conditional.js';
 import { parseByteRange } from '../common/range.js';
-import type { EntryInfo } from '../../src/core/index.js';
+import { isCoreError, type EntryInfo, type ReadResult } from '../../src/core/index.js';
 import { declaredBodySize } from '../../src/lib/read-head.js';
 import { DavError } from './errors.js';
 import { contentTypeOf } from '../common/content-type.js';
@@ -52,49 +52,59 @@ const EARLY_HEADERS_ABOVE = 64 << 10;
 export async function get(ctx: DavContext, head: boolean): Promise<void> {
   const { req, res, conn, target } = ctx;
   if (target.root === null) return listing(ctx, head, null);
-  const entry = await conn.stat(target.root, target.path);
-  if (entry.kind === 'dir') return listing(ctx, head, entry);
-  entryHeaders(ctx, entry);
-  if (checkConditions(req, entry, true) === 'not-modified') {
-    res.statusCode = 304;
-    res.end();
-    return;
-  }
-  res.setHeader('Accept-Ranges', 'bytes');
-  // The real type (clients rely on it), inline only for inline-safe types: HTML, SVG, XML, scripts
-  // and anything unknown go out as attachments, sandboxed (protocols/common/safe-download.ts).
-  for (const [name, value] of Object.entries(safeDownloadHeaders(entry.name, { contentType: contentTypeOf(entry.name), inline: true }))) res.setHeader(name, value);
-  let range = parseByteRange(req.headers.range, entry.size);
-  if (range && !rangeApplies(req.headers, entry)) range = null;
-  if (range === 'unsatisfiable') {
-    res.setHeader('Content-Range', `bytes */${entry.size}`);
-    send(res, 416);
-    return;
-  }
-  if (head) {
-    res.statusCode = range ? 206 : 200;
-    if (range) res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${entry.size}`);
-    res.setHeader('Content-Length', range ? range.end - range.start + 1 : entry.size);
-    res.end();
-    return;
-  }
-  const r = await conn.read(target.root, target.path, range ?? {});
-  entryHeaders(ctx, r.entry);
-  res.statusCode = range ? 206 : 200;
-  if (range) res.setHeader('Content-Range', `bytes ${r.start}-${r.end}/${r.size}`);
-  const length = r.size === 0 ? 0 : r.end - r.start + 1;
-  res.setHeader('Content-Length', length);
-  // The file is open and verified: the headers need not wait for its first read (a trip through the
-  // thread pool, 0.5 ms and more on a loaded machine). A small body still leaves with them in one write.
-  if (length > EARLY_HEADERS_ABOVE) res.flushHeaders();
-  // Straight from the file to the socket with two reused buffers (core ReadResult.sendTo).
+  // One read, first: the file opened and checked against its record, and every condition judged on
+  // the version it holds. A stat before the read judged If-Range and If-None-Match on one version and
+  // could then send bytes of the next, and looked the root and the entry up twice.
+  let r: ReadResult;
   try {
-    await r.sendTo(res);
+    r = await conn.read(target.root, target.path);
   } catch (err) {
-    if (!res.destroyed) res.destroy(err as Error);
-    return;
+    if (isCoreError(err, 'IS_A_DIRECTORY')) return listing(ctx, head, await conn.stat(target.root, target.path));
+    throw err;
   }
-  res.end();
+  let sending = false;
+  try {
+    const entry = r.entry;
+    entryHeaders(ctx, entry);
+    if (checkConditions(req, entry, true) === 'not-modified') {
+      res.statusCode = 304;
+      res.end();
+      return;
+    }
+    res.setHeader('Accept-Ranges', 'bytes');
+    // The real type (clients rely on it), inline only for inline-safe types: HTML, SVG, XML, scripts
+    // and anything unknown go out as attachments, sandboxed (protocols/common/safe-download.ts).
+    for (const [name, value] of Object.entries(safeDownloadHeaders(entry.name, { contentType: contentTypeOf(entry.name), inline: true }))) res.setHeader(name, value);
+    let range = parseByteRange(req.headers.range, r.size);
+    if (range && !rangeApplies(req.headers, entry)) range = null;
+    if (range === 'unsatisfiable') {
+      res.setHeader('Content-Range', `bytes */${r.size}`);
+      send(res, 416);
+      return;
+    }
+    res.statusCode = range ? 206 : 200;
+    if (range) res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${r.size}`);
+    const length = range ? range.end - range.start + 1 : r.size;
+    res.setHeader('Content-Length', length);
+    if (head || length === 0) {
+      res.end();
+      return;
+    }
+    // The file is open and verified: the headers need not wait for its first read (a trip through the
+    // thread pool, 0.5 ms and more on a loaded machine). A small body still leaves with them in one write.
+    if (length > EARLY_HEADERS_ABOVE) res.flushHeaders();
+    // Straight from the file to the socket with two reused buffers (core ReadResult.sendTo).
+    sending = true;
+    try {
+      await r.sendTo(res, range ?? undefined);
+    } catch (err) {
+      if (!res.destroyed) res.destroy(err as Error);
+      return;
+    }
+    res.end();
+  } finally {
+    if (!sending) r.close();
+  }
 }
 
 const LISTING_CSP = "sandbox allow-downloads; default-src 'none'; frame-ancestors 'none'";

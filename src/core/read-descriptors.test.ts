@@ -62,4 +62,19 @@ describe('file descriptors of reads', () => {
     expect((await readAll(r.stream)).toString()).toBe('edited on disk');
     expect(await settled(before)).toBeLessThanOrEqual(5);
   });
+
+  it('sendTo(out, part) sends only those bytes; a part outside the read is refused and the file let go', async () => {
+    const alice = t.core.connect(t.admin);
+    await alice.write('docs', 'p.txt', body('0123456789'));
+    const got: Buffer[] = [];
+    const sink = new Writable({ write: (c: Buffer, _e, done) => (got.push(Buffer.from(c)), done()) });
+    await (await alice.read('docs', 'p.txt')).sendTo(sink, { start: 3, end: 6 });
+    expect(Buffer.concat(got).toString()).toBe('3456');
+    const before = openFds();
+    for (let i = 0; i < 50; i += 1) {
+      const r = await alice.read('docs', 'p.txt', { start: 2, end: 5 });
+      await expect(r.sendTo(sink, { start: 1, end: 4 })).rejects.toThrow(/outside/);
+    }
+    expect(await settled(before)).toBeLessThanOrEqual(5);
+  });
 });

@@ -36,8 +36,10 @@ export interface ReadResult {
   /**
    * Writes the content to `out` (an HTTP response, a data socket) without ending it, the quickest
    * way out (storage/file-sender.ts), and lets the file go. Instead of `stream`, not beside it.
+   * `part`: only those bytes (inclusive, within start..end), for a door that judges a Range against
+   * the version it has opened.
    */
-  sendTo(out: Writable): Promise<void>;
+  sendTo(out: Writable, part?: { start: number; end: number }): Promise<void>;
   /** Lets the file go without reading it (or stops a read under way). */
   close(): void;
 }
@@ -243,10 +245,14 @@ function openedRead(entry: EntryInfo, size: number, start: number, end: number, 
       }
       return stream;
     },
-    async sendTo(out: Writable): Promise<void> {
+    async sendTo(out: Writable, part?: { start: number; end: number }): Promise<void> {
       if (stream || released) throw new Error('this read was already sent or closed');
+      if (part && (part.start < start || part.end > end || part.end < part.start)) {
+        release();
+        throw new Error(`bytes ${part.start}-${part.end} are outside this read (${start}-${end})`);
+      }
       try {
-        if (size > 0) await sendFileRange(fd, start, end, out);
+        if (size > 0) await sendFileRange(fd, part?.start ?? start, part?.end ?? end, out);
       } finally {
         release();
       }
