@@ -1,5 +1,6 @@
 import { isCoreError, type ErrorCode } from '../../src/core/index.js';
 import { wantsChallenge, type HttpMiddleware } from './context.js';
+import { closeAfterAnswer } from '../../src/lib/http-limits.js';
 
 /** Every core error code and the HTTP status it answers with (exhaustive: a new code fails to compile). */
 export const STATUS_OF: Record<ErrorCode, number> = {
@@ -52,7 +53,7 @@ export const errorMiddleware: HttpMiddleware = async (ctx, next) => {
     for (const h of ['content-type', 'content-length', 'content-disposition', 'etag', 'last-modified', 'content-range', 'accept-ranges']) ctx.remove(h);
     // Refused before its body was all read (a full disk, say): that connection cannot carry another
     // request (see the sync door's error handler), so it closes after this answer.
-    if (!ctx.req.complete) ctx.set('Connection', 'close');
+    if (!ctx.req.complete) closeAfterAnswer(ctx.req, ctx.res);
     if (isCoreError(err)) {
       ctx.status = STATUS_OF[err.code];
       const details: Record<string, unknown> = {};

@@ -16,6 +16,7 @@ import type { SyncOptions } from './options.js';
 import { PushServer } from './push.js';
 import { deviceOf, syncRoutes, type SyncState } from './routes.js';
 import { TRUSTED_PROXY_HOPS } from '../common/client-address.js';
+import { closeAfterAnswer } from '../../src/lib/http-limits.js';
 
 export interface SyncDoorDeps {
   core: Core;
@@ -61,7 +62,7 @@ export function createSyncDoor(deps: SyncDoorDeps): SyncDoor {
       // Refused before its body was all read (a full disk, say): the rest of it is still on the
       // socket, which no next request can use; kept alive, the client's next request there hung
       // until the server timed the connection out (ECONNRESET after about 16 s).
-      if (!ctx.req.complete) ctx.set('Connection', 'close');
+      if (!ctx.req.complete) closeAfterAnswer(ctx.req, ctx.res);
     }
   });
   const routes = syncRoutes(core, deps.signatures, deps.options);

@@ -14,6 +14,7 @@ import type { WebdavOptions } from './options.js';
 import { propfind, proppatch } from './props.js';
 import { header, parseTarget, send, sendXml, type DavContext } from './request.js';
 import { escapeXml } from './xml.js';
+import { closeAfterAnswer } from '../../src/lib/http-limits.js';
 
 export interface WebdavDoorDeps {
   core: Core;
@@ -117,7 +118,7 @@ export function createWebdavDoor(deps: WebdavDoorDeps): WebdavDoor {
     for (const h of ['ETag', 'Last-Modified', 'Content-Type', 'Content-Disposition', 'Content-Range', 'Lock-Token', 'OC-ETag', 'X-OC-MTime']) res.removeHeader(h);
     if (status === 401) res.setHeader('WWW-Authenticate', `Basic realm="${opts.realm.replace(/"/g, '')}", charset="UTF-8"`);
     // An error answered before the body was read: do not wait for a large upload to finish.
-    if (!req.complete && (req.method === 'PUT' || Number(req.headers['content-length'] ?? 0) > opts.maxXmlBytes)) res.setHeader('Connection', 'close');
+    if (!req.complete && (req.method === 'PUT' || Number(req.headers['content-length'] ?? 0) > opts.maxXmlBytes)) closeAfterAnswer(req, res);
     if (condition) sendXml(res, status, `<D:error xmlns:D="DAV:"><D:${condition}/><D:responsedescription>${escapeXml(message)}</D:responsedescription></D:error>`);
     else send(res, status, `${message}\n`);
   }

@@ -271,13 +271,17 @@ export class LinkSync {
       this.state.put(id, { path: p, kind: 'dir', version: r.version, sha256: '', size: 0, mtimeMs: e.mtimeMs, ino: e.ino });
       return;
     }
-    // Our copy may already be that content (moved here with its folder earlier in this pass).
-    const here = seen ?? (await statEntry(this.link.dir, p));
-    if (here?.kind === 'file' && st?.kind === 'file' && st.sha256 === r.sha256 && sameFingerprint(here, st)) {
+    // Our copy may already be that content (moved here with its folder earlier in this pass); with
+    // no state row of that content there is nothing to look at (an initial sync: no lstat per file).
+    const same = st?.kind === 'file' && st.sha256 === r.sha256;
+    const here = st?.kind === 'file' ? (seen ?? (await statEntry(this.link.dir, p))) : null;
+    if (same && here?.kind === 'file' && sameFingerprint(here, st)) {
       this.state.put(id, { ...st, version: r.version });
       return;
     }
-    await this.download(p, null, seen, report, r.sha256);
+    // Our copy is still the version last synced here: the gateway can make the delta from it alone.
+    const base = here?.kind === 'file' && st?.kind === 'file' && sameFingerprint(here, st) ? st.version : undefined;
+    await this.download(p, null, seen, report, r.sha256, base);
   }
 
   /** Options for one transfer: its own progress bar beside those of the transfers running with it. */
@@ -291,13 +295,13 @@ export class LinkSync {
    * rename, or a local edit made meanwhile would be lost (then nothing is replaced: the next pass
    * sends that edit with its base, and the gateway keeps both).
    */
-  private async download(p: string, _head: WireEntry | null, seen: LocalEntry | null, report: PassReport, expect?: string): Promise<void> {
+  private async download(p: string, _head: WireEntry | null, seen: LocalEntry | null, report: PassReport, expect?: string, base?: number): Promise<void> {
     const stillOk = async () => {
       const now = await statEntry(this.link.dir, p);
       if (!seen) return now === null;
       return now !== null && sameFingerprint(now, seen);
     };
-    const got = await fetchFile(this.api, this.link.root, this.link.dir, p, seen, stillOk, this.lane(), expect);
+    const got = await fetchFile(this.api, this.link.root, this.link.dir, p, seen, stillOk, this.lane(), expect, base);
     if (!got) return;
     report.downloaded += 1;
     report.bytesDown += got.bytes;

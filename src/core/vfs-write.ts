@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { ChangeInput, EntryRow } from '../db/files-repo.js';
 import { baseName, parentOf } from '../lib/paths.js';
@@ -41,6 +42,12 @@ export interface WriteOptions {
 }
 
 export type { CopyOptions, DeleteOptions, MoveOptions } from './vfs-write-tree.js';
+
+/** A whole file already in the data folder, to be linked into staging (writeAdopted). */
+interface Adopted {
+  adopt: string;
+  known?: { hash: string; size: number };
+}
 
 /** The write side of the virtual filesystem: every change from every door passes here. */
 export class VfsWriter {
@@ -115,7 +122,22 @@ export class VfsWriter {
     }
   }
 
-  private async writeFile(session: Session, root: string, rawPath: string, source: Readable | AsyncIterable<Uint8Array>, opts: WriteOptions, syncLater: boolean): Promise<WriteResult> {
+  /**
+   * Records a whole file of the data folder (a finished resumable upload) as `rawPath`, linked into
+   * staging rather than copied (ContentStore.adopt); `known`: its hash and size, counted as it
+   * arrived. The file itself is left for the caller to remove.
+   */
+  async writeAdopted(session: Session, root: string, rawPath: string, file: string, known: { hash: string; size: number } | undefined, opts: WriteOptions = {}): Promise<WriteResult> {
+    if (this.maxFileBytes > 0) opts = { ...opts, maxSize: Math.min(opts.maxSize ?? Number.POSITIVE_INFINITY, this.maxFileBytes) };
+    this.writing += 1;
+    try {
+      return await this.writeFile(session, root, rawPath, { adopt: file, known }, opts, false);
+    } finally {
+      this.writing -= 1;
+    }
+  }
+
+  private async writeFile(session: Session, root: string, rawPath: string, source: Readable | AsyncIterable<Uint8Array> | Adopted, opts: WriteOptions, syncLater: boolean): Promise<WriteResult> {
     const rel = safePath(rawPath);
     if (rel === '') fail('IS_A_DIRECTORY', 'the root is a folder');
     if (this.ctx.isIgnoredName(baseName(rel))) fail('INVALID_PATH', `files named ${baseName(rel)} are not stored by this server (storage.ignoredNames, webdav.appleDouble)`);
@@ -140,7 +162,15 @@ export class VfsWriter {
       const early = Boolean(opts.offset) || createOnly;
       if (early) await checks();
       const prefix = opts.offset && opts.offset > 0 ? { prefixFrom: live, prefixLength: opts.offset } : {};
-      staged = await this.ctx.store.stage(source, { ...prefix, maxSize: opts.maxSize, declaredSize: opts.declaredSize, checks: early ? undefined : checks, syncLater });
+      if ('adopt' in source) {
+        if (!early) await checks();
+        const adopted = await this.ctx.store.adopt(source.adopt, source.known);
+        staged = adopted ?? (await this.ctx.store.stage(createReadStream(source.adopt), { maxSize: opts.maxSize }));
+        if (adopted && adopted.size > (opts.maxSize ?? Number.POSITIVE_INFINITY)) {
+          await this.ctx.store.discard(adopted.tempPath);
+          fail('QUOTA_EXCEEDED', 'the upload is larger than allowed');
+        }
+      } else staged = await this.ctx.store.stage(source, { ...prefix, maxSize: opts.maxSize, declaredSize: opts.declaredSize, checks: early ? undefined : checks, syncLater });
       // Only a new path may be renamed into before its content is synced: a power cut in that window
       // could tear the file, and a file that was whole must stay so. Checked again under the lock.
       if (before && !before.deleted) await this.contentSynced(staged, rel);

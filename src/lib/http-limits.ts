@@ -133,3 +133,24 @@ function bodyWatcher(l: HttpLimits, onRefused?: (what: 'slow-body', address: str
     }
   };
 }
+
+/**
+ * Answers a request whose body was not all read (refused early: a full disk, a conflict) with
+ * `Connection: close`, and closes gently: after the answer the socket is half-closed and what the
+ * client still sends is read and dropped, for `lingerMs` at most. Closed at once, the kernel answers
+ * the client's next body bytes with a reset, which can destroy the answer before the client reads it
+ * (it saw EPIPE instead of the 507 saying why). Kept alive instead, the unread rest of the body sits
+ * before the next request on that connection.
+ */
+export function closeAfterAnswer(req: IncomingMessage, res: ServerResponse, lingerMs = 5_000): void {
+  res.setHeader('Connection', 'close');
+  const socket = req.socket as Socket | null;
+  if (!socket || socket.destroyed) return;
+  socket.destroySoon = function lingeringClose(this: Socket) {
+    if (this.writable) this.end();
+    const timer = setTimeout(() => this.destroy(), lingerMs);
+    timer.unref();
+    this.once('end', () => this.destroy());
+    this.once('close', () => clearTimeout(timer));
+  };
+}
