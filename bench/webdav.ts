@@ -233,6 +233,9 @@ async function main(): Promise<void> {
         row('delete_1k_ms', `DELETE of a ${FOLDER}-file folder (ms)`, false),
         row('delete_10k_ms', `DELETE of a ${ENTRIES}-file folder (ms)`, false),
         row('move_1k_ms', `MOVE of a ${FOLDER}-file folder (ms)`, false),
+        row('delete_1k_cpu_ms', '  server CPU, DELETE of 1,000 (ms)', false),
+        row('delete_10k_cpu_ms', `  server CPU, DELETE of ${ENTRIES} (ms)`, false),
+        row('move_1k_cpu_ms', '  server CPU, MOVE of 1,000 (ms)', false),
         row('rss_peak_MiB', 'peak RSS, after the 1 GiB transfers (MiB)', false),
       ]);
     };
