@@ -120,7 +120,7 @@ export class LinkSync {
 
     const diff = new LocalDiff(this.link.dir, id, this.state, ig, sel);
     if (scope.local === 'all') {
-      await diff.tree('');
+      await diff.tree('', true, remote.byPath);
       if (!sel.everything) report.deleted += await evictUnselected(this.state, this.link, sel, report);
     } else for (const p of scope.local) await diff.path(p);
     // The state of every path this pass is about, and our local view of each remote one.
@@ -133,7 +133,10 @@ export class LinkSync {
     for (const [p, c] of remote.byPath) {
       row(p);
       if (c.oldPath) row(c.oldPath);
-      if (!diff.changes.has(p) && !diff.seen.has(p)) await diff.one(p, await statEntry(this.link.dir, p));
+      if (diff.changes.has(p) || diff.seen.has(p)) continue;
+      // Not met by a walk of the whole folder: not there (download checks again before its rename).
+      if (diff.walkedAll) diff.seen.set(p, null);
+      else await diff.one(p, await statEntry(this.link.dir, p));
     }
     for (const [p, l] of diff.changes) if (l.kind === 'deleted') files.set(p, l.state);
     else row(p);
