@@ -12,6 +12,7 @@
  * BENCH_AB_ONLY=1 leaves pure-ftpd out.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, fsyncSync, mkdirSync, openSync, unlinkSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -87,6 +88,16 @@ elif mode == 'dele':
     for k in range(n):
         f.delete('%s/small1/r%s-%d.bin' % (base, run, k))
     print(json.dumps({'value': n / (time.perf_counter() - t)}))
+elif mode in ('noop', 'pasv'):
+    # What the FTP commands around each transfer cost the server: a NOOP is one reply; a PASV also
+    # opens a passive port that the client connects to (and closes: the next PASV drops it).
+    import socket
+    n = int(args[0]); f = conn()
+    t = time.perf_counter()
+    for k in range(n):
+        if mode == 'noop': f.voidcmd('NOOP')
+        else: socket.create_connection(f.makepasv()).close()
+    print(json.dumps({'value': n / (time.perf_counter() - t)}))
 elif mode in ('list', 'mlsd'):
     # A second session sends NOOPs while the listing runs: its slowest reply is how long the
     # server stopped answering others (the event loop, for syncgate) during the listing.
@@ -126,6 +137,26 @@ async function waitForPort(port: number, child: ChildProcess, what: string, time
   throw new Error(`${what} did not listen on ${port}`);
 }
 
+/** Median µs of a durable deletion with nothing else: unlink a 4 KiB file, fsync its folder. */
+function durableUnlinkUs(dir: string): number {
+  mkdirSync(dir, { recursive: true });
+  const block = Buffer.alloc(4096, 1);
+  const times: number[] = [];
+  for (let i = 0; i < 200; i += 1) writeFileSync(path.join(dir, `f${i}`), block);
+  const dirFd = openSync(dir, 'r');
+  try {
+    for (let i = 0; i < 200; i += 1) {
+      const t = performance.now();
+      unlinkSync(path.join(dir, `f${i}`));
+      fsyncSync(dirFd);
+      times.push((performance.now() - t) * 1000);
+    }
+  } finally {
+    closeSync(dirFd);
+  }
+  return median(times);
+}
+
 async function memoryOf(pid: number | undefined): Promise<{ hwmMB: number; rssMB: number }> {
   if (!pid) return { hwmMB: NaN, rssMB: NaN };
   return { hwmMB: procStatusKiB(pid, 'VmHWM') / 1024, rssMB: procStatusKiB(pid, 'VmRSS') / 1024 };
@@ -158,7 +189,7 @@ async function main(): Promise<void> {
     if (pure) children.push(pure);
 
     const disk = await printDiskCheck(work);
-    const floor: Record<string, number[]> = { stor: [], sync: [disk.syncUs] };
+    const floor: Record<string, number[]> = { stor: [], sync: [disk.syncUs], unlink: [] };
 
     // syncgate: admin's default root holds the 10k folder before start (the start-up scan records it).
     // npm start's settings (watcher on, info logs, the default password hash): spawnSyncgate prints
@@ -237,7 +268,8 @@ async function main(): Promise<void> {
       for (const t of r % 2 ? [...targets].reverse() : targets) {
         add(t, 'small1', withCpu(t, 'small1_cpu', SMALL, () => run(t, 'small1', SMALL, `${r}`))['value']!);
         add(t, 'small8', run(t, 'small8', SMALL, `${r}`)['value']!);
-        add(t, 'dele', run(t, 'dele', SMALL, `${r}`)['value']!);
+        add(t, 'dele', withCpu(t, 'dele_cpu', SMALL, () => run(t, 'dele', SMALL, `${r}`))['value']!);
+        if (t.pid()) for (const mode of ['noop', 'pasv']) withCpu(t, `${mode}_cpu`, SMALL, () => run(t, mode, SMALL));
         for (const verb of ['list', 'mlsd']) {
           const l = run(t, verb);
           if (l['entries'] !== LIST) throw new Error(`${t.name} ${verb} gave ${l['entries']} entries, not ${LIST}`);
@@ -246,6 +278,7 @@ async function main(): Promise<void> {
         }
       }
       floor.sync!.push((await printDiskCheck(path.join(work, `disk-${r}`))).syncUs);
+      floor.unlink!.push(durableUnlinkUs(path.join(work, `unlink-${r}`)));
       process.stderr.write(`small/list run ${r + 1}/${RUNS} done\n`);
     }
 
@@ -256,6 +289,13 @@ async function main(): Promise<void> {
       const [big, sync] = [median(floor.stor!), median(floor.sync!)];
       console.log(`durable floor, ${BIG_MB} MiB written and synced (dd conv=fdatasync, no network, no hash): ${big.toFixed(0)} MB/s; syncgate STOR ${(m('syncgate', 'stor') / big).toFixed(2)}x of it`);
       console.log(`durable floor, small files: one fdatasync of 4 KiB ${sync.toFixed(0)} µs, so at most ${(1e6 / sync).toFixed(0)} files/s on one session if each STOR waits for one sync and nothing else; syncgate ${m('syncgate', 'small1').toFixed(0)} files/s`);
+      const unlink = median(floor.unlink!);
+      console.log(`durable floor, DELE: unlink + fsync of its folder ${unlink.toFixed(0)} µs, so at most ${(1e6 / unlink).toFixed(0)} deletions/s on one session if each DELE waits for that and nothing else; syncgate ${m('syncgate', 'dele').toFixed(0)}/s`);
+      if (!AB_ONLY) {
+        const [pureStor, pureDele] = [m('pure-ftpd', 'small1'), m('pure-ftpd', 'dele')];
+        console.log(`  pure-ftpd (no sync): ${(1e6 / pureStor).toFixed(0)} µs per small STOR, ${(1e6 / pureDele).toFixed(0)} µs per DELE; the targets leave ${(1e6 / pureStor - sync).toFixed(0)} µs per STOR (1.0x) and ${(1e6 / (0.3 * pureDele) - unlink).toFixed(0)} µs per DELE (0.3x) beside one sync`);
+      }
+      console.log(`  syncgate server CPU: ${m('syncgate', 'small1_cpu').toFixed(0)} µs per small STOR, ${m('syncgate', 'dele_cpu').toFixed(0)} µs per DELE; FTP commands alone: ${m('syncgate', 'noop_cpu').toFixed(0)} µs per NOOP, ${m('syncgate', 'pasv_cpu').toFixed(0)} µs per PASV with its connection (a STOR also has TYPE, 150 and 226)`);
     };
     const ab = () => {
       if (!b) return;
@@ -266,6 +306,7 @@ async function main(): Promise<void> {
         row('stor_cpu', '  server CPU per GiB of STOR (ms)', false),
         row('retr_cpu', '  server CPU per GiB of RETR (ms)', false),
         row('small1_cpu', '  server CPU per small STOR, 1 connection (µs)', false),
+        row('dele_cpu', '  server CPU per DELE (µs)', false),
         row('small1', `${SMALL} x 4 KiB STOR, 1 connection (files/s)`, true),
         row('small8', `${SMALL} x 4 KiB STOR, 8 connections (files/s)`, true),
         row('dele', `DELE of ${SMALL} files (files/s)`, true),

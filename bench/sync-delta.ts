@@ -3,7 +3,8 @@
  * synced, then edited (10 overwrites of 4 KiB spread over it and 1 MiB inserted in the middle) and
  * synced again A -> gateway -> B: `syncgate client sync` in A (a delta upload against the head's
  * signature, which the gateway has cached: it is fetched once before the timed part), then in B (a
- * delta download against B's copy). Beside it, in the same run, rsync the same way through an rsync
+ * delta download from the version B holds: POST delta?base=, which the gateway answers with the delta
+ * A uploaded, kept; B reads its copy only to patch it). Beside it, in the same run, rsync the same way through an rsync
  * daemon on 127.0.0.1: push A -> daemon, then pull daemon -> B, both deltas. Bytes are counted on
  * the wire by one counting proxy that both go through (both directions), and also taken from
  * `rsync --stats`. Targets: bytes <= 1.1x rsync's, wall time <= 1.0x rsync's.

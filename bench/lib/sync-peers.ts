@@ -185,7 +185,9 @@ export function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = proc
 
 /** `syncgate client <args>` with the given home, as a user runs it. */
 export function client(home: string, args: string[]): Promise<Timed> {
-  return timed(process.execPath, [path.join(REPO, 'bin/syncgate.js'), 'client', ...args], { ...process.env, SYNCGATE_CLIENT_HOME: home });
+  // BENCH_NODE_FLAGS (e.g. --cpu-prof --cpu-prof-dir=DIR) reach the clients as they reach the gateway.
+  const flags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+  return timed(process.execPath, [...flags, path.join(REPO, 'bin/syncgate.js'), 'client', ...args], { ...process.env, SYNCGATE_CLIENT_HOME: home });
 }
 
 /** What a row prints: syncgate's figure, the peer's, and syncgate/peer with the issue's target for it. */

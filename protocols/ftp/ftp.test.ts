@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../src/core/index.js';
 import { body, readAll } from '../../test/helpers/core.js';
 import { FTP_ERRORS, ftpReplyFor } from './errors.js';
-import { resolveVirtual } from './filesystem.js';
+import { LISTING_PAGE, resolveVirtual } from './filesystem.js';
 import { parseFtpTime } from './listing.js';
 import { RawFtp, readSocket, writeSocket } from './raw-ftp.test-support.js';
 import { useFtpTestGateway } from './testing.js';
@@ -171,6 +173,26 @@ describe('ftp door over the core', () => {
     expect(mlsd).toContain('type=cdir;');
     expect(mlsd).toMatch(/type=file;size=5;modify=20200102030405;perm=radfwc; m\.txt\r\n/);
     expect((await c.cmd('MFMT 2020 /docs/m.txt')).code).toBe(501);
+  });
+
+  it('lists a folder of several pages whole, each entry once, in name order (LIST, MLSD, NLST)', async () => {
+    // Made on disk and recorded by a scan: 2,001 uploads through the door would take seconds.
+    const n = LISTING_PAGE * 2 + 1;
+    const names = Array.from({ length: n }, (_, i) => `p${String(i).padStart(5, '0')}.txt`);
+    const dir = path.join(t.dir, 'roots', 'docs', 'paged');
+    await mkdir(dir);
+    await Promise.all(names.map((name) => writeFile(path.join(dir, name), name)));
+    const rootId = t.gw.core.roots.list(s()).find((r) => r.name === 'docs')!.id;
+    await t.gw.core.writer.scanRoot(rootId);
+    const c = await login();
+    const lines = (text: string) => text.split('\r\n').filter(Boolean);
+    const mlsd = lines(await listing(c, 'MLSD /docs/paged'));
+    expect(mlsd[0]).toMatch(/^type=cdir;.* \.$/);
+    expect(mlsd.slice(1).map((l) => l.slice(l.indexOf('; ') + 2))).toEqual(names);
+    expect(mlsd[1]).toBe(`type=file;size=${names[0]!.length};${mlsd[1]!.match(/modify=\d+;/)![0]}perm=radfwc; ${names[0]}`);
+    const list = lines(await listing(c, 'LIST /docs/paged'));
+    expect(list.map((l) => l.split(' ').pop())).toEqual(names);
+    expect(lines(await listing(c, 'NLST /docs/paged'))).toEqual(names);
   });
 
   it('resumes uploads with REST+STOR and APPE, and downloads with REST+RETR', async () => {

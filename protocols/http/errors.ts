@@ -50,6 +50,9 @@ export const errorMiddleware: HttpMiddleware = async (ctx, next) => {
     }
     // Headers set by the handler (Content-Type, ETag, ...) do not belong to the error answer.
     for (const h of ['content-type', 'content-length', 'content-disposition', 'etag', 'last-modified', 'content-range', 'accept-ranges']) ctx.remove(h);
+    // Refused before its body was all read (a full disk, say): that connection cannot carry another
+    // request (see the sync door's error handler), so it closes after this answer.
+    if (!ctx.req.complete) ctx.set('Connection', 'close');
     if (isCoreError(err)) {
       ctx.status = STATUS_OF[err.code];
       const details: Record<string, unknown> = {};

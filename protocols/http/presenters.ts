@@ -28,6 +28,10 @@ export function presentWrite(r: WriteResult) {
 
 export function presentVersion(v: VersionInfo) {
   return {
+    // The path the version was made at: an earlier one for versions from before a move.
+    path: v.path,
+    fromPath: v.fromPath,
+    fromVersion: v.fromVersion,
     version: v.version,
     seq: v.seq,
     op: v.op,

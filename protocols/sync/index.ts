@@ -58,6 +58,10 @@ export function createSyncDoor(deps: SyncDoorDeps): SyncDoor {
       if (!w) deps.log.error({ err, requestId: ctx.state.requestId, path: ctx.path }, 'sync request failed');
       ctx.status = w?.status ?? 500;
       ctx.body = w?.body ?? { error: { code: 'INTERNAL', message: `internal error (request ${ctx.state.requestId})` } };
+      // Refused before its body was all read (a full disk, say): the rest of it is still on the
+      // socket, which no next request can use; kept alive, the client's next request there hung
+      // until the server timed the connection out (ECONNRESET after about 16 s).
+      if (!ctx.req.complete) ctx.set('Connection', 'close');
     }
   });
   const routes = syncRoutes(core, deps.signatures, deps.options);

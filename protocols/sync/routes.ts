@@ -121,7 +121,22 @@ export function syncRoutes(core: SyncCore, signatures: SignatureCache, options: 
     // As every door hands out user content: an opaque, sandboxed attachment (protocols/common).
     ctx.set(safeDownloadHeaders(res.entry.name));
     ctx.length = res.size === 0 ? 0 : res.end - res.start + 1;
-    ctx.body = res.stream;
+    // Straight from the file to the socket with two reused buffers (core ReadResult.sendTo, as the
+    // WebDAV GET does): a new 1 MiB buffer per read of a stream cost a tenth of a big download's CPU.
+    ctx.status = range ? 206 : 200;
+    ctx.respond = false;
+    if (ctx.method === 'HEAD') {
+      res.close();
+      ctx.res.end();
+      return;
+    }
+    try {
+      await res.sendTo(ctx.res);
+    } catch (err) {
+      if (!ctx.res.destroyed) ctx.res.destroy(err as Error);
+      return;
+    }
+    ctx.res.end();
   });
 
   r.post('/roots/:root/delta', async (ctx) => {

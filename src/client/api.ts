@@ -3,8 +3,7 @@
  * as ApiError with the protocol's code, network failures as 'UNREACHABLE'.
  */
 import { Readable } from 'node:stream';
-import { fromResponse, sendBuffered, type Answer } from './http-answer.js';
-import { sendStream } from './stream-request.js';
+import { request, type Answer, type BodyWriter } from './stream-request.js';
 import {
   HEADER, PREFIX, type ChangesPage, type ConflictResolution, type ConflictsResponse, type CursorResponse, type DeleteResponse, type ErrorBody,
   type LoginRequest, type LoginResponse, type RootsResponse, type SyncErrorCode, type UploadStatus, type WireEntry, type WriteResponse,
@@ -35,10 +34,10 @@ export class Api {
     private readonly token: string | null,
   ) {}
 
-  private async call(method: string, route: string, init: { body?: Uint8Array | Readable | null; headers?: Record<string, string>; json?: unknown } = {}): Promise<Answer> {
+  private async call(method: string, route: string, init: { body?: Uint8Array | Readable | BodyWriter | null; headers?: Record<string, string>; json?: unknown } = {}): Promise<Answer> {
     const headers: Record<string, string> = { ...(init.headers ?? {}) };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
-    let body: Uint8Array | string | undefined = init.body instanceof Readable ? undefined : (init.body ?? undefined);
+    let body: Uint8Array | Readable | BodyWriter | string | undefined = init.body ?? undefined;
     if (init.json !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(init.json);
@@ -46,7 +45,7 @@ export class Api {
     let res: Answer;
     try {
       const url = `${this.url.replace(/\/+$/, '')}${PREFIX}${route}`;
-      res = init.body instanceof Readable ? fromResponse(await sendStream(url, method, headers, init.body)) : await sendBuffered(url, method, headers, body);
+      res = await request(url, method, headers, body);
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       throw new ApiError('UNREACHABLE', `the gateway at ${this.url} is unreachable (${cause?.code ?? (err as { code?: string }).code ?? cause?.message ?? (err as Error).message})`);
@@ -92,15 +91,34 @@ export class Api {
     return this.json('PUT', `/roots/${encodeURIComponent(root)}/cursor`, { json: { cursor } });
   }
 
-  async download(root: string, path: string, offset = 0): Promise<Download> {
-    const res = await this.call('GET', `/roots/${encodeURIComponent(root)}/file?${Api.q({ path })}`, offset > 0 ? { headers: { range: `bytes=${offset}-` } } : {});
-    return { entry: entryOf(res), body: res.body, length: Number(res.header('content-length') ?? 0) };
+  download(root: string, path: string, offset = 0): Promise<Download> {
+    return this.open('GET', `/roots/${encodeURIComponent(root)}/file?${Api.q({ path })}`, offset > 0 ? { headers: { range: `bytes=${offset}-` } } : {});
   }
 
   /** The delta from the content whose signature is sent to the head. */
-  async deltaDownload(root: string, path: string, signature: Uint8Array): Promise<Download> {
-    const res = await this.call('POST', `/roots/${encodeURIComponent(root)}/delta?${Api.q({ path })}`, { body: signature, headers: { 'content-type': 'application/vnd.librsync.signature' } });
-    return { entry: entryOf(res), body: res.body, length: 0 };
+  deltaDownload(root: string, path: string, signature: Uint8Array): Promise<Download> {
+    return this.open('POST', `/roots/${encodeURIComponent(root)}/delta?${Api.q({ path })}`, { body: signature, headers: { 'content-type': 'application/vnd.librsync.signature' } });
+  }
+
+  /**
+   * The delta from version `base` (the copy this device still holds, unchanged) to the head: the
+   * gateway uses its own cached signature of that version, or the very delta it was uploaded as, so
+   * this device neither reads its copy for a signature nor sends one. NOT_FOUND when that content
+   * is no longer stored (then send a signature: deltaDownload).
+   */
+  deltaFromVersion(root: string, path: string, base: number): Promise<Download> {
+    return this.open('POST', `/roots/${encodeURIComponent(root)}/delta?${Api.q({ path, base })}`, { body: new Uint8Array(0) });
+  }
+
+  /** A request whose answer is a content or a delta, read as node's stream. */
+  private async open(method: string, route: string, init: Parameters<Api['call']>[2]): Promise<Download> {
+    const res = await this.call(method, route, init);
+    try {
+      return { entry: entryOf(res), body: res.body, length: Number(res.header('content-length') ?? 0) };
+    } catch (err) {
+      res.body.destroy();
+      throw err;
+    }
   }
 
   async signature(root: string, path: string): Promise<{ entry: Download['entry']; body: Uint8Array }> {
@@ -108,8 +126,8 @@ export class Api {
     return { entry: entryOf(res), body: new Uint8Array(await res.bytes()) };
   }
 
-  /** `body`: a stream, or the whole content of a small file (sent as it is). */
-  upload(root: string, p: { path: string; base?: number; sha256: string; mtimeMs: number; size: number }, body: Readable | Uint8Array): Promise<WriteResponse> {
+  /** `body`: a stream, a writer of the content, or the whole content of a small file (sent as it is). */
+  upload(root: string, p: { path: string; base?: number; sha256: string; mtimeMs: number; size: number }, body: Readable | BodyWriter | Uint8Array): Promise<WriteResponse> {
     return this.json('PUT', `/roots/${encodeURIComponent(root)}/file?${Api.q({ path: p.path, base: p.base, sha256: p.sha256, mtime: Math.trunc(p.mtimeMs) })}`, {
       // An empty stream with Content-Length 0 went out as a chunked body too, which the server's
       // parser refuses by closing the connection: an empty file is sent as an empty buffer.
@@ -131,7 +149,7 @@ export class Api {
   uploadStatus(root: string, id: string): Promise<UploadStatus> {
     return this.json('GET', `/roots/${encodeURIComponent(root)}/uploads/${encodeURIComponent(id)}`);
   }
-  appendUpload(root: string, id: string, offset: number, body: Readable, length: number): Promise<UploadStatus & { interrupted: boolean }> {
+  appendUpload(root: string, id: string, offset: number, body: Readable | BodyWriter, length: number): Promise<UploadStatus & { interrupted: boolean }> {
     return this.json('PATCH', `/roots/${encodeURIComponent(root)}/uploads/${encodeURIComponent(id)}?${Api.q({ offset })}`, {
       body,
       headers: { 'content-type': 'application/offset+octet-stream', 'content-length': String(length) },

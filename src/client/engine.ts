@@ -11,6 +11,7 @@ import type { WireChange, WireEntry } from '../sync-wire/index.js';
 import { ApiError, type Api } from './api.js';
 import { noteConflict } from './conflict-text.js';
 import { evictUnselected } from './evict.js';
+import { failureText } from './failure-text.js';
 import { ignored, loadIgnore, makeLocalDir, removeLocal, sameFingerprint, statEntry, type LocalEntry } from './local.js';
 import { LocalDiff, type LocalChange } from './local-diff.js';
 import { applyRemoteMoves, fatal, sendLocalMoves } from './moves.js';
@@ -174,7 +175,7 @@ export class LinkSync {
           if (fatal(err)) throw err;
           if (r) remoteFailed = true;
           if (l) report.failed.push(p);
-          report.errors.push(`${p}: ${(err as Error).message}`);
+          report.errors.push(`${p}: ${failureText(err, this.link.dir)}`);
         }
         this.state.commitBatchIfFull();
       });
@@ -281,7 +282,9 @@ export class LinkSync {
       this.state.put(id, { ...st, version: r.version });
       return;
     }
-    await this.download(p, null, seen, report, r.sha256);
+    // Our copy is still the version last synced here: the gateway can make the delta from it alone.
+    const base = here?.kind === 'file' && st?.kind === 'file' && sameFingerprint(here, st) ? st.version : undefined;
+    await this.download(p, null, seen, report, r.sha256, base);
   }
 
   /** Options for one transfer: its own progress bar beside those of the transfers running with it. */
@@ -295,13 +298,13 @@ export class LinkSync {
    * rename, or a local edit made meanwhile would be lost (then nothing is replaced: the next pass
    * sends that edit with its base, and the gateway keeps both).
    */
-  private async download(p: string, _head: WireEntry | null, seen: LocalEntry | null, report: PassReport, expect?: string): Promise<void> {
+  private async download(p: string, _head: WireEntry | null, seen: LocalEntry | null, report: PassReport, expect?: string, base?: number): Promise<void> {
     const stillOk = async () => {
       const now = await statEntry(this.link.dir, p);
       if (!seen) return now === null;
       return now !== null && sameFingerprint(now, seen);
     };
-    const got = await fetchFile(this.api, this.link.root, this.link.dir, p, seen, stillOk, this.lane(), expect);
+    const got = await fetchFile(this.api, this.link.root, this.link.dir, p, seen, stillOk, this.lane(), expect, base);
     if (!got) return;
     report.downloaded += 1;
     report.bytesDown += got.bytes;

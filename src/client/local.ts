@@ -8,6 +8,7 @@ import { createReadStream } from 'node:fs';
 import { lstat, mkdir, open, readdir, readFile, rename, rm, rmdir, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
+import { FileSink } from './file-sink.js';
 import type { Kind } from '../sync-wire/index.js';
 
 export const IGNORE_FILE = '.syncgateignore';
@@ -106,22 +107,18 @@ export async function partBeside(dir: string, rel: string, sha256: string): Prom
   return path.join(parent, `${TEMP_PREFIX}dl-${sha256.slice(0, 24)}.part`);
 }
 
-/** Writes `body` to a temp file, fsyncs it, and returns its SHA-256 (the caller renames it into place). */
-export async function writeTemp(temp: string, body: AsyncIterable<Uint8Array>): Promise<{ sha256: string; size: number }> {
-  const h = createHash('sha256');
-  const fh = await open(temp, 'w');
-  let size = 0;
+/**
+ * Writes `body` to a temp file, fsyncs it, and returns its SHA-256 (the caller renames it into
+ * place). `volatile`: each chunk's memory is reused once the next is asked for (patchChunks).
+ */
+export async function writeTemp(temp: string, body: AsyncIterable<Uint8Array>, volatile = false): Promise<{ sha256: string; size: number }> {
+  const sink = await FileSink.open(temp, 'w');
   try {
-    for await (const chunk of body) {
-      h.update(chunk);
-      for (let off = 0; off < chunk.length; ) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
-      size += chunk.length;
-    }
-    await fh.sync();
+    for await (const chunk of body) await sink.write(chunk, volatile);
+    return { sha256: await sink.finish(), size: sink.size };
   } finally {
-    await fh.close();
+    await sink.close();
   }
-  return { sha256: h.digest('hex'), size };
 }
 
 /** Renames a finished temp file over `rel` with the given mtime; returns the new fingerprint. */

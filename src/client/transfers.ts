@@ -6,15 +6,18 @@ import { createReadStream } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { delta, fileBasis, fileSource, patch, readSignature, signature } from '../delta/index.js';
+import { delta, DeltaError, fileBasis, fileSource, patchChunks, readSignature, signature } from '../delta/index.js';
+import { FileSink } from './file-sink.js';
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { DELTA_MIN_SIZE, RESUMABLE_MIN_SIZE, SIGNATURE, type WriteResponse } from '../sync-wire/index.js';
 import { ApiError, type Api, type Download } from './api.js';
+import { isLocalDiskFull } from './failure-text.js';
 import { discard, install, partBeside, SMALL_FILE, tempBeside, writeTemp, type LocalEntry } from './local.js';
 import type { Progress } from './progress.js';
 import type { ClientState } from './state.js';
 import type { Throttle } from './throttle.js';
+import type { BodyWriter } from './stream-request.js';
 
 export interface TransferOptions {
   progress?: Progress;
@@ -53,12 +56,68 @@ async function* counted(source: AsyncIterable<Uint8Array>, onBytes: (n: number) 
   }
 }
 
+const CHUNK = 1 << 20;
+
+/**
+ * A file's bytes from `start` as a request body: read into two buffers that take turns, each read
+ * again once the socket has taken the last write from it (its callback), so reading overlaps
+ * sending and no new 1 MiB buffer is made per read (fs streams do: their pages faulted in and
+ * freed again cost a tenth of a big upload's CPU, as on the gateway's side: storage/file-sender.ts).
+ * The throttle is asked before each 64 KiB.
+ */
+function fileBody(abs: string, start: number, onBytes: (n: number) => void, throttle?: Throttle): BodyWriter {
+  return async (out) => {
+    const fh = await open(abs, 'r');
+    const free: Buffer[] = [Buffer.allocUnsafeSlow(CHUNK), Buffer.allocUnsafeSlow(CHUNK)];
+    let failed: Error | null = null;
+    // One waiter at a time (a buffer back, or drain); a broken connection wakes it too.
+    let wake: (() => void) | null = null;
+    const poke = () => {
+      const w = wake;
+      wake = null;
+      w?.();
+    };
+    const wait = () => new Promise<void>((r) => (wake = r));
+    const onError = (err: Error) => {
+      failed ??= err;
+      poke();
+    };
+    const onClose = () => onError(new Error('the connection closed while sending'));
+    out.on('drain', poke).once('error', onError).once('close', onClose);
+    try {
+      for (let pos = start; ; ) {
+        while (free.length === 0 && !failed) await wait();
+        if (failed) throw failed;
+        const buf = free.pop()!;
+        const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+        if (bytesRead === 0) break;
+        pos += bytesRead;
+        for (let off = 0; off < bytesRead; off += 65536) {
+          const end = Math.min(bytesRead, off + 65536);
+          if (throttle) await throttle.take(end - off);
+          if (failed) throw failed;
+          onBytes(end - off);
+          // The buffer goes back once its last piece has left (the write's callback).
+          const last = end === bytesRead;
+          out.write(buf.subarray(off, end), last ? () => (free.push(buf), poke()) : undefined);
+          while (out.writableNeedDrain && !failed) await wait();
+        }
+      }
+    } finally {
+      out.off('drain', poke).off('error', onError).off('close', onClose);
+      await fh.close();
+    }
+  };
+}
+
 /**
  * Fetches the head of `rel` into a temp file beside it, as a delta against the local copy when
  * there is one worth it; `stillOk` is asked just before the rename (a local edit made meanwhile
- * must not be overwritten: the temp file is dropped and null returned).
+ * must not be overwritten: the temp file is dropped and null returned). `base`: the version the
+ * local copy is, unchanged since it was synced (the gateway then makes the delta without a
+ * signature from here).
  */
-export async function fetchFile(api: Api, root: string, dir: string, rel: string, have: LocalEntry | null, stillOk: () => Promise<boolean>, opts: TransferOptions = {}, expect?: string): Promise<Fetched | null> {
+export async function fetchFile(api: Api, root: string, dir: string, rel: string, have: LocalEntry | null, stillOk: () => Promise<boolean>, opts: TransferOptions = {}, expect?: string, base?: number): Promise<Fetched | null> {
   const { progress, throttle } = opts;
   const whole = !(have && have.kind === 'file' && have.size >= DELTA_MIN_SIZE);
   // A whole download of a known content goes to a part file named after it: a broken connection
@@ -66,39 +125,71 @@ export async function fetchFile(api: Api, root: string, dir: string, rel: string
   if (whole && expect) return fetchResumable(api, root, dir, rel, expect, stillOk, opts);
   const temp = await tempBeside(dir, rel);
   let bytes = 0;
+  const onBytes = (n: number) => (bytes += n);
   try {
-    let dl: Download;
-    let content: AsyncIterable<Uint8Array>;
-    let basis: Awaited<ReturnType<typeof open>> | null = null;
-    if (have && have.kind === 'file' && have.size >= DELTA_MIN_SIZE) {
-      basis = await open(path.join(dir, rel), 'r');
-      const sig = await collect(signature(fileSource(basis), { ...SIGNATURE, fileSize: have.size }));
-      dl = await api.deltaDownload(root, rel, sig);
-      content = patch(fileBasis(basis), counted(dl.body, (n) => (bytes += n), throttle));
-    } else {
-      dl = await api.download(root, rel);
+    let entry: Download['entry'];
+    if (!whole) entry = await fetchDelta(api, root, dir, rel, have!, temp, base, onBytes, throttle);
+    else {
+      const dl = await api.download(root, rel);
       const bar = progress?.start(`↓ ${rel}`, dl.entry.size);
-      content = counted(dl.body, (n) => {
-        bytes += n;
-        bar?.add(n);
-      }, throttle);
-    }
-    try {
-      const got = await writeTemp(temp, content);
-      if (got.sha256 !== dl.entry.sha256) throw new ApiError('HASH_MISMATCH', `${rel}: the content received does not have the SHA-256 the gateway announced; nothing was replaced`);
-    } finally {
-      await basis?.close();
-      progress?.stop();
+      try {
+        const got = await writeTemp(temp, counted(dl.body, (n) => {
+          onBytes(n);
+          bar?.add(n);
+        }, throttle));
+        if (got.sha256 !== dl.entry.sha256) throw mismatch(rel);
+      } finally {
+        progress?.stop();
+      }
+      entry = dl.entry;
     }
     if (!(await stillOk())) {
       await discard(temp);
       return null;
     }
-    const local = await install(dir, temp, rel, dl.entry.mtimeMs);
-    return { entry: dl.entry, local, bytes };
+    const local = await install(dir, temp, rel, entry.mtimeMs);
+    return { entry, local, bytes };
   } catch (err) {
     await discard(temp);
     throw err;
+  }
+}
+
+const mismatch = (rel: string) => new ApiError('HASH_MISMATCH', `${rel}: the content received does not have the SHA-256 the gateway announced; nothing was replaced`);
+
+/**
+ * The head as a delta against the local copy, patched into `temp` and checked. With `base` the
+ * gateway makes it from its own signature of that version (or hands over the very delta that
+ * version was edited by): nothing is read here for a signature. If that content is gone there, or
+ * the result is not the head (the copy was not quite that version), the copy's own signature is
+ * sent instead. Streamed: the delta is patched as it arrives and the output written piece by piece.
+ */
+async function fetchDelta(api: Api, root: string, dir: string, rel: string, have: LocalEntry, temp: string, base: number | undefined, onBytes: (n: number) => void, throttle?: Throttle): Promise<Download['entry']> {
+  const basis = await open(path.join(dir, rel), 'r');
+  try {
+    const apply = async (dl: Download): Promise<Download['entry']> => {
+      // patchChunks with reuse: each piece is written before the next is read (flat memory).
+      const got = await writeTemp(temp, patchChunks(fileBasis(basis), counted(dl.body, onBytes, throttle), true), true);
+      if (got.sha256 !== dl.entry.sha256) throw mismatch(rel);
+      return dl.entry;
+    };
+    if (base !== undefined) {
+      const dl = await api.deltaFromVersion(root, rel, base).catch((err: unknown) => {
+        if (err instanceof ApiError && err.code === 'NOT_FOUND') return null;
+        throw err;
+      });
+      if (dl) {
+        try {
+          return await apply(dl);
+        } catch (err) {
+          if (!(err instanceof DeltaError) && !(err instanceof ApiError && err.code === 'HASH_MISMATCH')) throw err;
+        }
+      }
+    }
+    const sig = await collect(signature(fileSource(basis), { ...SIGNATURE, fileSize: have.size }));
+    return await apply(await api.deltaDownload(root, rel, sig));
+  } finally {
+    await basis.close();
   }
 }
 
@@ -106,39 +197,42 @@ async function fetchResumable(api: Api, root: string, dir: string, rel: string, 
   const part = await partBeside(dir, rel, expect);
   const h = createHash('sha256');
   let offset = (await stat(part).catch(() => null))?.size ?? 0;
-  if (offset > 0) for await (const c of createReadStream(part)) h.update(c as Buffer);
+  if (offset > 0) for await (const c of createReadStream(part, { highWaterMark: 1 << 20 })) h.update(c as Buffer);
   let dl = await api.download(root, rel, offset).catch(async (err: unknown) => {
     if (err instanceof ApiError && err.code === 'RANGE_NOT_SATISFIABLE') return null;
     throw err;
   });
   if (!dl || dl.entry.sha256 !== expect) {
     // The head is another content now (or the part is whole already): start that one from 0.
+    (dl?.body as { destroy?: () => void } | undefined)?.destroy?.();
     await discard(part);
     if (!dl && offset > 0) return fetchResumable(api, root, dir, rel, expect, stillOk, opts);
     offset = 0;
-    h.destroy();
     return fetchFile(api, root, dir, rel, null, stillOk, opts, undefined);
   }
   let bytes = 0;
   const bar = opts.progress?.start(`↓ ${rel}`, dl.entry.size);
   bar?.add(offset);
-  const fh = await open(part, 'a');
+  const sink = await FileSink.open(part, 'a', h, offset);
+  let sha256: string;
   try {
     for await (const c of counted(dl.body, (n) => {
       bytes += n;
       bar?.add(n);
-    }, opts.throttle)) {
-      h.update(c);
-      for (let off = 0; off < c.length; ) off += (await fh.write(c, off, c.length - off)).bytesWritten;
-    }
-    await fh.sync();
+    }, opts.throttle)) await sink.write(c);
+    sha256 = await sink.finish();
+  } catch (err) {
+    // A part that filled the disk holds the very space the user must free: it goes (a broken
+    // connection keeps it, to resume from its end). Unlinked while open: its space returns at the close.
+    if (isLocalDiskFull(err)) await discard(part);
+    throw err;
   } finally {
-    await fh.close();
+    await sink.close();
     opts.progress?.stop();
   }
-  if (h.digest('hex') !== expect) {
+  if (sha256 !== expect) {
     await discard(part);
-    throw new ApiError('HASH_MISMATCH', `${rel}: the content received does not have the SHA-256 the gateway announced; nothing was replaced`);
+    throw mismatch(rel);
   }
   if (!(await stillOk())) {
     await discard(part);
@@ -184,7 +278,7 @@ export async function sendFile(api: Api, root: string, dir: string, local: Local
   }
   const bar = progress?.start(`↑ ${local.path}`, local.size);
   try {
-    const body = Readable.from(counted(createReadStream(abs, { highWaterMark: 1 << 20 }), (n) => bar?.add(n), throttle));
+    const body = fileBody(abs, 0, (n) => bar?.add(n), throttle);
     const res = await api.upload(root, { path: local.path, base, sha256, mtimeMs: local.mtimeMs, size: local.size }, body);
     return { res, bytes: local.size };
   } finally {
@@ -214,10 +308,10 @@ async function sendResumable(api: Api, root: string, abs: string, local: LocalEn
   bar?.add(offset);
   try {
     if (offset < local.size) {
-      const body = Readable.from(counted(createReadStream(abs, { start: offset, highWaterMark: 1 << 20 }), (n) => {
+      const body = fileBody(abs, offset, (n) => {
         sent += n;
         bar?.add(n);
-      }, opts.throttle));
+      }, opts.throttle);
       const r = await api.appendUpload(root, id, offset, body, local.size - offset);
       if (r.offset !== local.size) throw new ApiError('ABORTED', `${local.path}: the upload stopped at ${r.offset} of ${local.size} bytes; it resumes there`);
     }

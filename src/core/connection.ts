@@ -99,8 +99,9 @@ export class Connection extends AccountConnection {
   history(root: string, path: string): Promise<VersionInfo[]> {
     return this.core.reader.history(this.session, root, path);
   }
-  restore(root: string, path: string, version: number): Promise<EntryInfo> {
-    return this.core.restorer.restore(this.session, root, path, version);
+  /** `from`: the path the version had (history lists it), for a version from before a move. */
+  restore(root: string, path: string, version: number, from?: string): Promise<EntryInfo> {
+    return this.core.restorer.restore(this.session, root, path, version, from);
   }
   deleted(root: string, path?: string): Promise<EntryInfo[]> {
     return this.core.reader.deleted(this.session, root, path);

@@ -3,6 +3,7 @@ import { closeSync, openSync } from 'node:fs';
 import { fsyncDir, syncFd } from '../lib/fsync.js';
 import { KeyedMutex } from '../lib/mutex.js';
 import type { ContentStore } from '../storage/content-store.js';
+import { isStorageFull, storageFull } from './errors.js';
 import type { ChangeBus } from './events.js';
 import type { Change } from './types.js';
 
@@ -90,9 +91,16 @@ export class Durability {
   /** Runs `fn` alone among its root's changes; resolves once what it changed, or saw, is durable. */
   async changeRoot<T>(rootId: number, fn: () => Promise<T>): Promise<T> {
     try {
-      return await this.mutex.run(`root:${rootId}`, fn);
-    } finally {
-      await this.settled();
+      try {
+        return await this.mutex.run(`root:${rootId}`, fn);
+      } finally {
+        await this.settled();
+      }
+    } catch (err) {
+      // A commit refused for want of space (SQLITE_FULL, ENOSPC under the WAL) is the door's 507,
+      // not an internal error: the change was rolled back, nothing was recorded.
+      if (isStorageFull(err)) throw storageFull('this change');
+      throw err;
     }
   }
 

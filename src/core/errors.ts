@@ -43,13 +43,25 @@ export function isCoreError(err: unknown, code?: ErrorCode): err is SyncgateErro
   return err instanceof SyncgateError && (code === undefined || err.code === code);
 }
 
+/**
+ * Whether `err` says the gateway's own storage is full: the disk (ENOSPC), a quota (EDQUOT), or the
+ * metadata database (SQLITE_FULL: its disk, or its page cap). Each is INSUFFICIENT_STORAGE.
+ */
+export function isStorageFull(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
+}
+
+/** The one message for a full gateway disk: a user's words, no server path. */
+export function storageFull(what: string): SyncgateError {
+  return new SyncgateError('INSUFFICIENT_STORAGE', `the gateway's disk is full: no space left to store ${what}; nothing was recorded`);
+}
+
 /** Maps Node filesystem errors to core errors; anything unknown is rethrown untouched. */
 export function fromFsError(err: unknown, what: string): never {
+  if (isStorageFull(err)) throw storageFull(what);
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   switch (code) {
-    case 'ENOSPC':
-    case 'EDQUOT':
-      throw new SyncgateError('INSUFFICIENT_STORAGE', `no space left to store ${what}`);
     case 'ENOENT':
       throw new SyncgateError('NOT_FOUND', `${what} does not exist`);
     case 'EEXIST':

@@ -74,9 +74,9 @@ describe('folder delete as one change', () => {
 });
 
 describe('folder move as one change', () => {
-  it('records arrivals (folders first) then departures (deepest first), each path its own clock', async () => {
+  it('records arrivals (folders first) then departures (deepest first), each file keeping its clock', async () => {
     const before = await tree();
-    // A path the folder arrives at was used before: its clock continues.
+    // A path the folder arrives at was used before: its clock is higher than the file's, and goes on.
     await t.core.vfs.write(t.admin, 'docs', 'e/a.txt', body('old e'), { createParents: true });
     await t.core.vfs.delete(t.admin, 'docs', 'e');
     const mid = (await t.core.vfs.changes(t.admin, 'docs', 0)).cursor;
@@ -90,10 +90,11 @@ describe('folder move as one change', () => {
     expect(page.changes.map((c) => `${c.op} ${c.path} v${c.version}${c.oldPath ? ` from ${c.oldPath}` : ''}`)).toEqual([
       'move-in e v3 from d',
       'move-in e/a.txt v3 from d/a.txt',
-      'move-in e/sub v1 from d/sub',
-      'move-in e/sub/b.txt v1 from d/sub/b.txt',
-      'move-in e/sub/deeper v1 from d/sub/deeper',
-      'move-in e/sub/deeper/c.txt v1 from d/sub/deeper/c.txt',
+      // A new path: the file's own clock goes on (version 1 at d/..., 2 at e/...).
+      'move-in e/sub v2 from d/sub',
+      'move-in e/sub/b.txt v2 from d/sub/b.txt',
+      'move-in e/sub/deeper v2 from d/sub/deeper',
+      'move-in e/sub/deeper/c.txt v2 from d/sub/deeper/c.txt',
       'move-out d/sub/deeper/c.txt v2',
       'move-out d/sub/deeper v2',
       'move-out d/sub/b.txt v2',
@@ -108,7 +109,7 @@ describe('folder move as one change', () => {
     // Entries at the new paths: listed, with their folder, hash and size; content served from the disk.
     expect((await t.core.vfs.list(t.admin, 'docs', 'e/sub')).map((x) => x.name)).toEqual(['b.txt', 'deeper']);
     const c = await t.core.vfs.stat(t.admin, 'docs', 'e/sub/deeper/c.txt');
-    expect(c).toMatchObject({ version: 1, size: 2 });
+    expect(c).toMatchObject({ version: 2, size: 2 });
     expect(await read('e/sub/deeper/c.txt')).toBe('c1');
     expect(await read('e/a.txt')).toBe('a2');
     expect(await read('d/a.txt', 1)).toBe('a1'); // the old path's history is kept
@@ -127,7 +128,8 @@ describe('a folder operation reads the same through every view', () => {
    * What a live subscriber hears (the events, the sync door's pushes, a follower) must be exactly
    * what the feed replays afterwards (sync door pages, REST changes) and what each path's history
    * says: per path, in seq order, with the device that made it; the whole feed gap-free from 1, and
-   * every path's history its versions 1..n without a hole.
+   * every change its file's previous version + 1 (a move's arrival: the higher of the path's and the
+   * file's clocks, MOVE_CLOCK in files-repo.ts).
    */
   it('live events, feed replay and history agree for a folder move and delete by a device', async () => {
     await tree();
@@ -151,15 +153,17 @@ describe('a folder operation reads the same through every view', () => {
     expect(all.changes.map((c) => c.seq)).toEqual(all.changes.map((_, i) => i + 1));
     const lastVersion = new Map<string, number>();
     for (const c of all.changes) {
-      // Each change is its path's previous version + 1.
-      expect(c.version).toBe((lastVersion.get(c.path) ?? 0) + 1);
+      const own = lastVersion.get(c.path) ?? 0;
+      const file = c.op === 'move-in' ? Math.max(own, lastVersion.get(c.oldPath!)!) : own;
+      expect(c.version).toBe(file + 1);
       lastVersion.set(c.path, c.version);
     }
-    for (const [p, v] of lastVersion) {
+    for (const p of lastVersion.keys()) {
       const h = await t.core.vfs.history(t.admin, 'docs', p);
-      expect(h.map((x) => x.version)).toEqual(Array.from({ length: v }, (_, i) => v - i));
+      // Newest first; the path's own versions exactly as the feed has them, the file's older ones beside.
+      expect(h.map((x) => x.seq)).toEqual([...h.map((x) => x.seq)].sort((a, b) => b - a));
       const fromFeed = all.changes.filter((c) => c.path === p).reverse();
-      expect(h.map((x) => [x.seq, x.op, x.deleted])).toEqual(fromFeed.map((c) => [c.seq, c.op, c.deleted]));
+      expect(h.filter((x) => x.path === p).map((x) => [x.seq, x.version, x.op, x.deleted])).toEqual(fromFeed.map((c) => [c.seq, c.version, c.op, c.deleted]));
     }
   });
 });

@@ -41,6 +41,8 @@ export function versionInfo(row: VersionRow): VersionInfo {
     protocol: row.protocol,
     createdAt: row.createdAt,
     available: !row.contentGone && !row.deleted && row.kind === 'file',
+    fromPath: row.fromPath,
+    fromVersion: row.fromVersion,
   };
 }
 

@@ -9,7 +9,7 @@ function v(version: number, ageMs: number): VersionRow {
   return {
     id: version, rootId: 1, path: 'f', version, seq: version, op: 'write', kind: 'file', deleted: false,
     hash: `h${version}`, size: 1, mtimeMs: 0, userId: 1, userName: 'u', deviceId: null, deviceName: null,
-    protocol: 'rest', createdAt: NOW - ageMs, contentGone: false,
+    protocol: 'rest', createdAt: NOW - ageMs, contentGone: false, fromPath: null, fromVersion: null,
   };
 }
 

@@ -7,11 +7,14 @@ const HOUR = 3600_000;
 const DAY = 24 * HOUR;
 
 /**
- * Which old versions lose their content under a policy. The head (highest version) is never
- * pruned; metadata rows stay so history still tells who changed what and when.
+ * Which old versions lose their content under a policy. The head (the latest) is never pruned;
+ * metadata rows stay so history still tells who changed what and when. `rows` is a file's history
+ * as it is shown (FilesRepo.lineage: across its moves), so 'keep N' keeps N versions of the file,
+ * not N at each path it had.
  */
 export function versionsToPrune(policy: RetentionPolicy, rows: VersionRow[], now: number): VersionRow[] {
-  const sorted = [...rows].sort((a, b) => b.version - a.version);
+  // By seq: a file's history may span paths (moves), whose version numbers do not order it.
+  const sorted = [...rows].sort((a, b) => b.seq - a.seq);
   const old = sorted.slice(1).filter((v) => v.kind === 'file' && !v.deleted && !v.contentGone);
   switch (policy.mode) {
     case 'all':
@@ -66,7 +69,7 @@ export class Retention {
   async pruneAfterChange(h: RootHandle, path: string): Promise<number> {
     const policy = this.policy(h);
     if (policy.mode === 'all') return 0;
-    return this.apply(versionsToPrune(policy, this.ctx.files.versions(h.row.id, path), this.ctx.now()));
+    return this.apply(versionsToPrune(policy, this.ctx.files.lineage(h.row.id, path), this.ctx.now()));
   }
 
   /** Time-based policies also need a sweep (run at start-up and daily by the app). */
@@ -75,7 +78,10 @@ export class Retention {
     if (policy.mode === 'all') return 0;
     let n = 0;
     for (const e of this.ctx.files.subtree(h.row.id, '', true)) {
-      n += await this.apply(versionsToPrune(policy, this.ctx.files.versions(h.row.id, e.path), this.ctx.now()));
+      // A path the file moved away from is judged with the history of where it went (which holds
+      // its versions), not on its own: counted per path, 'keep N' would keep more than N.
+      if (e.deleted && this.ctx.files.version(h.row.id, e.path, e.version)?.op === 'move-out') continue;
+      n += await this.apply(versionsToPrune(policy, this.ctx.files.lineage(h.row.id, e.path), this.ctx.now()));
     }
     return n;
   }

@@ -47,6 +47,12 @@ export interface VersionInfo {
   createdAt: number;
   /** False once retention pruned the content (or an in-place disk edit destroyed it). */
   available: boolean;
+  /**
+   * A move's arrival: the path the file came from and its version there. History follows the file:
+   * the versions it had before a move are listed after the arrival with their own `path`.
+   */
+  fromPath: string | null;
+  fromVersion: number | null;
 }
 
 export interface Change {

@@ -1,4 +1,5 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
+import { createWriteStream, fdatasync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
@@ -6,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { randomToken } from '../lib/ids.js';
 import { KeyedMutex } from '../lib/mutex.js';
-import { fail, isCoreError } from './errors.js';
+import { fail, isCoreError, isStorageFull, storageFull } from './errors.js';
 import { checkScope, safePath } from './live.js';
 import type { Roots } from './roots.js';
 import type { Session } from './session.js';
@@ -58,6 +59,8 @@ export interface AppendResult {
 }
 
 const ID = /^[A-Za-z0-9_-]{20,64}$/;
+/** Bytes between the datasyncs of an append (as the core's staging files do). */
+const EARLY_FLUSH = 32 << 20;
 
 export interface UploadLimits {
   /**
@@ -79,6 +82,8 @@ export class ResumableUploads {
   /** One append per upload at a time: a retry after a broken connection waits for the old one to end. */
   private readonly busy = new Map<string, Promise<void>>();
   private readonly creating = new KeyedMutex();
+  /** The SHA-256 of each upload's bytes so far, while this process received them all in order. */
+  private readonly hashes = new Map<string, { hash: Hash; at: number }>();
 
   constructor(
     uploadDir: string,
@@ -139,8 +144,14 @@ export class ResumableUploads {
       if ((await this.openOf(stored.userId, stored.scope)) >= max) {
         fail('TOO_MANY_ATTEMPTS', `at most ${max} unfinished uploads at once: finish or delete one first`, { reason: 'open-uploads' });
       }
-      await writeFile(f.bin, '');
-      await writeFile(f.json, JSON.stringify(stored));
+      try {
+        await writeFile(f.bin, '');
+        await writeFile(f.json, JSON.stringify(stored));
+      } catch (err) {
+        await this.remove(stored.id);
+        if (isStorageFull(err)) throw storageFull(rel);
+        throw err;
+      }
     });
     return this.info(stored, 0);
   }
@@ -169,19 +180,46 @@ export class ResumableUploads {
       if (!Number.isSafeInteger(offset) || offset !== at) fail('CONFLICT', `the upload is at offset ${at}`, { offset: at });
       const room = stored.length - at;
       let got = 0;
+      // Hashed as it arrives, so finishing needs no second read (see finish); only while this process
+      // has seen every byte since 0 in order (after a restart or a broken stream, finish hashes the file).
+      const running = this.hashes.get(id);
+      const hasher = at === 0 ? createHash('sha256') : running?.at === at ? running.hash : undefined;
+      this.hashes.delete(id);
+      const sink = createWriteStream(this.files(id).bin, { flags: 'a', highWaterMark: 4 << 20 });
+      // Flushed as it goes: the partial becomes the recorded file (finish links it), whose final
+      // sync would otherwise wait for every dirty page of a big upload at once.
+      let flushedAt = 0;
+      let flushing: Promise<void> | null = null;
       const bound = new Transform({
+        highWaterMark: 4 << 20,
         transform(chunk: Buffer, _enc, cb) {
           got += chunk.length;
-          if (got > room) cb(Object.assign(new Error('too long'), { tooLong: true }));
-          else cb(null, chunk);
+          if (got > room) return cb(Object.assign(new Error('too long'), { tooLong: true }));
+          hasher?.update(chunk);
+          if (!flushing && got - flushedAt >= EARLY_FLUSH) {
+            flushedAt = got;
+            // The stream owns its descriptor; a sync that meets it closed fails harmlessly (finish syncs again).
+            const fd = (sink as unknown as { fd: number | null }).fd;
+            if (typeof fd === 'number') flushing = new Promise<void>((done) => fdatasync(fd, () => done())).then(() => void (flushing = null));
+          }
+          cb(null, chunk);
         },
       });
       try {
-        await pipeline(source, bound, createWriteStream(this.files(id).bin, { flags: 'a' }));
+        await pipeline(source, bound, sink);
       } catch (err) {
         if ((err as { tooLong?: boolean }).tooLong) fail('INVALID_INPUT', 'more bytes than the upload length');
+        // Not an interruption the sender can just retry at once: what arrived is kept (the upload
+        // resumes from its offset once space is freed), and the sender is told why it stopped.
+        if (isStorageFull(err)) {
+          const kept = await this.offsetOf(id);
+          fail('INSUFFICIENT_STORAGE', `the gateway's disk is full: ${stored.path} stopped at byte ${kept} of ${stored.length}; nothing was recorded, and the upload resumes there once space is freed`, { offset: kept });
+        }
         return { offset: await this.offsetOf(id), interrupted: true };
+      } finally {
+        await flushing;
       }
+      if (hasher) this.hashes.set(id, { hash: hasher, at: at + got });
       return { offset: at + got, interrupted: false };
     } finally {
       release();
@@ -195,9 +233,13 @@ export class ResumableUploads {
     await this.busy.get(id);
     const offset = await this.offsetOf(id);
     if (offset !== stored.length) fail('CONFLICT', `the upload has ${offset} of ${stored.length} bytes`, { offset });
+    const running = this.hashes.get(id);
+    this.hashes.delete(id);
+    const known = running?.at === stored.length ? { hash: running.hash.digest('hex'), size: stored.length } : undefined;
     let result: WriteResult;
     try {
-      result = await this.writer.write(session, stored.root, stored.path, createReadStream(this.files(id).bin), {
+      // The partial itself becomes the version (linked, not copied: 1 GiB was read and written again).
+      result = await this.writer.writeAdopted(session, stored.root, stored.path, this.files(id).bin, known, {
         ...(stored.baseVersion !== undefined ? { baseVersion: stored.baseVersion, onConflict: stored.onConflict } : {}),
         createParents: true,
         ...(stored.mtimeMs !== undefined ? { mtimeMs: stored.mtimeMs } : {}),
@@ -237,6 +279,7 @@ export class ResumableUploads {
 
   private async remove(id: string): Promise<void> {
     const f = this.files(id);
+    this.hashes.delete(id);
     await rm(f.json, { force: true });
     await rm(f.bin, { force: true });
   }

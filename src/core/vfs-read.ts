@@ -1,7 +1,6 @@
-import { open, type FileHandle } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
 import { createReadStream } from 'node:fs';
-import { sendFileRange } from '../storage/file-sender.js';
+import { closeFile, openForRead, sendFileRange } from '../storage/file-sender.js';
 import { fingerprintMatches, toFileStat } from '../storage/fingerprint.js';
 import type { CoreContext } from './context.js';
 import { fail } from './errors.js';
@@ -19,6 +18,8 @@ const LIST_PAGE = 1000;
 export interface ReadOptions {
   /** An old version; the head when absent. */
   version?: number;
+  /** The path that old version had, as history lists it (the file moved here since); needed only when numbers meet. */
+  versionPath?: string;
   /** Inclusive byte range. */
   start?: number;
   end?: number;
@@ -113,14 +114,13 @@ export class VfsReader {
       // collector (one leaked descriptor per unsatisfiable Range request).
       const [start, end] = range(row.size, opts);
       const abs = await livePath(h, rel);
-      const handle = await open(abs, 'r').catch(() => null);
-      if (handle) {
+      const file = await openForRead(abs, h.local);
+      if (file) {
         // The open descriptor pins one inode: the reader sees this version whole, whatever follows.
-        const same = await handle.stat().then((st) => fingerprintMatches(row, toFileStat(st)), () => false);
-        if (same) {
-          return openedRead(entryInfo(h.row.name, row), row.size, start, end, handle);
+        if (fingerprintMatches(row, toFileStat(file.stat))) {
+          return openedRead(entryInfo(h.row.name, row), row.size, start, end, file.fd);
         }
-        await handle.close();
+        closeFile(file.fd);
       }
       // Disk and metadata disagree: an edit the watcher has not seen yet. Record it, read again.
       await this.ctx.durable.changeRoot(h.row.id, () => this.reconciler.settle(h, rel));
@@ -129,17 +129,19 @@ export class VfsReader {
   }
 
   private async readVersion(h: RootHandle, rel: string, version: number, opts: ReadOptions): Promise<ReadResult> {
-    const v = this.ctx.files.version(h.row.id, rel, version);
+    // Along the file's history: a version from before a move is read at its new path.
+    const v = this.ctx.files.versionInHistory(h.row.id, rel, version, opts.versionPath === undefined ? undefined : safePath(opts.versionPath));
     if (!v) fail('NOT_FOUND', `${rel} has no version ${version}`);
     if (v.kind !== 'file' || v.deleted) fail('NOT_FOUND', `version ${version} of ${rel} has no content`);
     // Content is found by hash: even a version marked gone reads if the same bytes live on elsewhere.
     const source = await this.locate(h, v.hash);
     if (!source) fail('NOT_FOUND', `the content of version ${version} of ${rel} is no longer stored (retention policy, or overwritten on disk by another program)`);
     const [start, end] = range(v.size, opts); // before open(): see read()
-    const handle = await open(source, 'r');
+    const file = await openForRead(source, false);
+    if (!file) fail('NOT_FOUND', `the content of version ${version} of ${rel} is no longer stored`);
     const head = this.ctx.files.entry(h.row.id, rel);
     const entry = entryInfo(h.row.name, { ...(head ?? ({} as never)), ...v, id: 0, parent: '', name: rel.split('/').pop() ?? rel, ino: 0, ctimeMs: 0, changedAt: v.createdAt });
-    return openedRead(entry, v.size, start, end, handle);
+    return openedRead(entry, v.size, start, end, file.fd);
   }
 
   /** Where content of `hash` can be read: its blob, or a live head that still holds it. */
@@ -158,7 +160,8 @@ export class VfsReader {
     const rel = safePath(rawPath);
     const h = await this.roots.open(session, root, 'read');
     checkScope(session, rel, 'read');
-    const rows = this.ctx.files.versions(h.row.id, rel);
+    // The file's history, across the moves that brought it here (each version with its own path).
+    const rows = this.ctx.files.lineage(h.row.id, rel);
     if (rows.length === 0) fail('NOT_FOUND', `${rel} has no history`);
     return rows.map(versionInfo);
   }
@@ -214,13 +217,13 @@ function range(size: number, opts: ReadOptions): [number, number] {
 }
 
 /** A read of an open file: its stream made on demand, or sent by sendTo; the file closed once either is done. */
-function openedRead(entry: EntryInfo, size: number, start: number, end: number, handle: FileHandle): ReadResult {
+function openedRead(entry: EntryInfo, size: number, start: number, end: number, fd: number): ReadResult {
   let stream: Readable | null = null;
   let released = false;
   const release = () => {
     if (released) return;
     released = true;
-    void handle.close().catch(() => {});
+    closeFile(fd);
   };
   return {
     entry,
@@ -235,7 +238,7 @@ function openedRead(entry: EntryInfo, size: number, start: number, end: number, 
           stream = Readable.from([]);
         } else {
           released = true; // the stream closes the file (autoClose) when it ends or is destroyed
-          stream = createReadStream('', { fd: handle, start, end, highWaterMark: 1 << 20 });
+          stream = createReadStream('', { fd, start, end, highWaterMark: 1 << 20 });
         }
       }
       return stream;
@@ -243,7 +246,7 @@ function openedRead(entry: EntryInfo, size: number, start: number, end: number, 
     async sendTo(out: Writable): Promise<void> {
       if (stream || released) throw new Error('this read was already sent or closed');
       try {
-        if (size > 0) await sendFileRange(handle, start, end, out);
+        if (size > 0) await sendFileRange(fd, start, end, out);
       } finally {
         release();
       }

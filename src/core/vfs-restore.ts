@@ -24,12 +24,16 @@ export class VfsRestore {
     private readonly w: VfsWriter,
   ) {}
 
-  /** Writes an old version's content as a new version (history itself is never rewritten). */
-  async restore(session: Session, root: string, rawPath: string, version: number): Promise<EntryInfo> {
+  /**
+   * Writes an old version's content as a new version (history itself is never rewritten). The
+   * version is looked up along the file's history, so one from before a move (at its old path,
+   * `from` when the numbers of two paths meet) is restored at the file's path now.
+   */
+  async restore(session: Session, root: string, rawPath: string, version: number, from?: string): Promise<EntryInfo> {
     const rel = safePath(rawPath);
     const h = await this.roots.open(session, root, 'write');
     checkScope(session, rel, 'write');
-    const v = this.ctx.files.version(h.row.id, rel, version);
+    const v = this.ctx.files.versionInHistory(h.row.id, rel, version, from === undefined ? undefined : safePath(from));
     if (!v || v.kind !== 'file' || v.deleted) fail('NOT_FOUND', `${rel} has no restorable version ${version}`);
     const source = (await this.reader.locate(h, v.hash)) ?? fail('NOT_FOUND', `the content of version ${version} is no longer stored`);
     const staged = await this.ctx.store.stageCopy(source);

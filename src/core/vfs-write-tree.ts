@@ -98,7 +98,14 @@ export class VfsTreeWriter {
     } else {
       // Its content moves into history by a rename, synced with the metadata by the group commit.
       await this.ctx.store.retireLive(head.hash, abs).catch((e) => fromFsError(e, head.path));
-      this.w.commit(h, session, [{ path: head.path, kind: head.kind, op, deleted: true, hash: head.hash, size: head.size, mtimeMs: head.mtimeMs, ino: 0, oldPath: null }]);
+      try {
+        this.w.commit(h, session, [{ path: head.path, kind: head.kind, op, deleted: true, hash: head.hash, size: head.size, mtimeMs: head.mtimeMs, ino: 0, oldPath: null }]);
+      } catch (err) {
+        // Not recorded (SQLITE_FULL): the delete is refused, so the file comes back from its blob (a
+        // scan would otherwise record it gone, after the writer was told nothing happened).
+        await this.ctx.store.putBack(head.hash, abs).catch((e: unknown) => this.ctx.log.warn({ err: e, path: head.path }, 'a refused delete could not be taken back'));
+        throw err;
+      }
     }
     this.props.deleteTree(h.row.id, head.path);
     this.locks.dropTree(h.row.id, head.path);

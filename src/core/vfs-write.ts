@@ -1,10 +1,11 @@
+import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { ChangeInput, EntryRow } from '../db/files-repo.js';
 import { baseName, parentOf } from '../lib/paths.js';
 import { SMALL_FILE, type StagedFile } from '../storage/content-store.js';
 import { fingerprint } from '../storage/fingerprint.js';
 import type { CoreContext } from './context.js';
-import { fail, fromFsError, isCoreError } from './errors.js';
+import { fail, fromFsError, isCoreError, isStorageFull, storageFull } from './errors.js';
 import { checkScope, livePath, safePath } from './live.js';
 import type { Locks } from './locks.js';
 import { entryInfo } from './present.js';
@@ -41,6 +42,12 @@ export interface WriteOptions {
 }
 
 export type { CopyOptions, DeleteOptions, MoveOptions } from './vfs-write-tree.js';
+
+/** A whole file already in the data folder, to be linked into staging (writeAdopted). */
+interface Adopted {
+  adopt: string;
+  known?: { hash: string; size: number };
+}
 
 /** The write side of the virtual filesystem: every change from every door passes here. */
 export class VfsWriter {
@@ -115,7 +122,22 @@ export class VfsWriter {
     }
   }
 
-  private async writeFile(session: Session, root: string, rawPath: string, source: Readable | AsyncIterable<Uint8Array>, opts: WriteOptions, syncLater: boolean): Promise<WriteResult> {
+  /**
+   * Records a whole file of the data folder (a finished resumable upload) as `rawPath`, linked into
+   * staging rather than copied (ContentStore.adopt); `known`: its hash and size, counted as it
+   * arrived. The file itself is left for the caller to remove.
+   */
+  async writeAdopted(session: Session, root: string, rawPath: string, file: string, known: { hash: string; size: number } | undefined, opts: WriteOptions = {}): Promise<WriteResult> {
+    if (this.maxFileBytes > 0) opts = { ...opts, maxSize: Math.min(opts.maxSize ?? Number.POSITIVE_INFINITY, this.maxFileBytes) };
+    this.writing += 1;
+    try {
+      return await this.writeFile(session, root, rawPath, { adopt: file, known }, opts, false);
+    } finally {
+      this.writing -= 1;
+    }
+  }
+
+  private async writeFile(session: Session, root: string, rawPath: string, source: Readable | AsyncIterable<Uint8Array> | Adopted, opts: WriteOptions, syncLater: boolean): Promise<WriteResult> {
     const rel = safePath(rawPath);
     if (rel === '') fail('IS_A_DIRECTORY', 'the root is a folder');
     if (this.ctx.isIgnoredName(baseName(rel))) fail('INVALID_PATH', `files named ${baseName(rel)} are not stored by this server (storage.ignoredNames, webdav.appleDouble)`);
@@ -140,14 +162,22 @@ export class VfsWriter {
       const early = Boolean(opts.offset) || createOnly;
       if (early) await checks();
       const prefix = opts.offset && opts.offset > 0 ? { prefixFrom: live, prefixLength: opts.offset } : {};
-      staged = await this.ctx.store.stage(source, { ...prefix, maxSize: opts.maxSize, declaredSize: opts.declaredSize, checks: early ? undefined : checks, syncLater });
+      if ('adopt' in source) {
+        if (!early) await checks();
+        const adopted = await this.ctx.store.adopt(source.adopt, source.known);
+        staged = adopted ?? (await this.ctx.store.stage(createReadStream(source.adopt), { maxSize: opts.maxSize }));
+        if (adopted && adopted.size > (opts.maxSize ?? Number.POSITIVE_INFINITY)) {
+          await this.ctx.store.discard(adopted.tempPath);
+          fail('QUOTA_EXCEEDED', 'the upload is larger than allowed');
+        }
+      } else staged = await this.ctx.store.stage(source, { ...prefix, maxSize: opts.maxSize, declaredSize: opts.declaredSize, checks: early ? undefined : checks, syncLater });
       // Only a new path may be renamed into before its content is synced: a power cut in that window
       // could tear the file, and a file that was whole must stay so. Checked again under the lock.
       if (before && !before.deleted) await this.contentSynced(staged, rel);
     } catch (err) {
       if (isCoreError(err)) throw err;
       if ((err as NodeJS.ErrnoException).code === 'EFBIG') fail('QUOTA_EXCEEDED', 'the upload is larger than allowed');
-      if ((err as NodeJS.ErrnoException).code === 'ENOSPC') fromFsError(err, rel);
+      if (isStorageFull(err)) throw storageFull(rel);
       fail('ABORTED', 'the upload was interrupted; the previous version is unchanged');
     }
     if (opts.sha256 !== undefined && staged.hash !== opts.sha256) {
@@ -155,6 +185,8 @@ export class VfsWriter {
       await this.ctx.store.discard(staged.tempPath);
       fail('PRECONDITION_FAILED', `the content's SHA-256 is ${staged.hash}, not the announced ${opts.sha256}: nothing was recorded`, { reason: 'hash-mismatch' });
     }
+    // Set once the content is live and recorded: how to take it back if the record's commit fails.
+    let takeBack: (() => Promise<void>) | null = null;
     const result = await this.inRootQueue(h, async () => {
       try {
         await this.requireParent(h, session, rel, opts.createParents ?? false);
@@ -182,9 +214,20 @@ export class VfsWriter {
         }
         if (exists) await this.preserve(h, head);
         const st = await this.ctx.store.install(staged.tempPath, live, opts.mtimeMs);
-        const entry = this.commit(h, session, [
-          { path: rel, kind: 'file', op: exists ? 'write' : 'create', deleted: false, hash: staged.hash, size: staged.size, mtimeMs: st.mtimeMs, ino: st.ino, ctimeMs: st.ctimeMs },
-        ]);
+        let entry: EntryRow;
+        try {
+          entry = this.commit(h, session, [
+            { path: rel, kind: 'file', op: exists ? 'write' : 'create', deleted: false, hash: staged.hash, size: staged.size, mtimeMs: st.mtimeMs, ino: st.ino, ctimeMs: st.ctimeMs },
+          ]);
+        } catch (err) {
+          // Not recorded (the database is full, say): the writer is told so, so the live tree must
+          // not show its content either (a scan would record it later as someone else's edit).
+          await this.undoInstall(h, rel, live, exists ? head : undefined);
+          throw err;
+        }
+        const replaced = exists ? head : undefined;
+        const beforeVersion = head?.version;
+        takeBack = () => this.undoUncommitted(h, rel, live, replaced, beforeVersion, st.ino);
         await this.retention.pruneAfterChange(h, rel);
         if (ofDeleted) {
           const conflict = this.conflicts.record(h, session, { kind: 'edit-delete', kept: 'incoming', path: rel, baseVersion: opts.baseVersion!, serverVersion: ofDeleted.version, incomingHash: staged.hash });
@@ -197,10 +240,36 @@ export class VfsWriter {
         if (isCoreError(err)) throw err;
         return fromFsError(err, rel);
       }
+    }).catch(async (err: unknown) => {
+      // The commit of the record failed after the section (the group commit: SQLITE_FULL, a full
+      // disk under the WAL): the change is not recorded, so its content goes from the live tree too.
+      if (!isStorageFull(err) && !isCoreError(err, 'INSUFFICIENT_STORAGE')) throw err;
+      if (takeBack) await this.inRootQueue(h, takeBack).catch(() => {});
+      throw storageFull(rel);
     });
     // A new file's content synced beside its record and folder: nothing is reported done before it.
     await staged.synced?.catch((err: unknown) => fromFsError(err, rel));
     return result;
+  }
+
+  /** Puts back what `live` showed before an install whose record failed: the head's content, or nothing. */
+  private async undoInstall(h: RootHandle, rel: string, live: string, head: EntryRow | undefined): Promise<void> {
+    try {
+      if (head) await this.ctx.store.putBack(head.hash, live);
+      else await this.ctx.store.removeLive(live);
+    } catch (err) {
+      // Left as it is, nothing is lost: the next scan records the file on disk as a `local` version.
+      this.ctx.log.warn({ err, root: h.row.name, path: rel }, 'an unrecorded upload could not be taken back');
+    }
+  }
+
+  /** After a failed group commit: takes the install back if its record is gone and the file is still ours. */
+  private async undoUncommitted(h: RootHandle, rel: string, live: string, replaced: EntryRow | undefined, beforeVersion: number | undefined, ino: number): Promise<void> {
+    // Only when the record is what it was before this write (else it was committed after all, or
+    // changed since) and the live file is still the one installed.
+    if (this.ctx.files.entry(h.row.id, rel)?.version !== beforeVersion) return;
+    if ((await this.ctx.store.statPath(live))?.ino !== ino) return;
+    await this.undoInstall(h, rel, live, replaced);
   }
 
   /** Waits for a staged file's content sync; on failure the staged file is dropped and the error told. */

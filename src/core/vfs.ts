@@ -60,8 +60,8 @@ export class Vfs {
   copy(s: Session, root: string, from: string, to: string, opts?: CopyOptions): Promise<EntryInfo> {
     return this.writer.copy(s, root, from, to, opts);
   }
-  restore(s: Session, root: string, path: string, version: number): Promise<EntryInfo> {
-    return this.restorer.restore(s, root, path, version);
+  restore(s: Session, root: string, path: string, version: number, from?: string): Promise<EntryInfo> {
+    return this.restorer.restore(s, root, path, version, from);
   }
   resolveConflict(s: Session, root: string, id: number, resolution: ConflictResolution): Promise<EntryInfo | null> {
     return this.restorer.resolveConflict(s, root, id, resolution);

@@ -52,6 +52,41 @@ function parentAndName(path: string): [string, string] {
 }
 
 /**
+ * MOVE_CLOCK: a file keeps its clock across a move. Its arrival is version max(v, t) + 1, where v is
+ * its version at the path it leaves and t the clock of the path it arrives at (a tombstone of an
+ * earlier file there; 0 for a new path): the file's version grows by one as on every change event,
+ * and a path's version still never goes back (clients hold per-path base versions). The departure
+ * at the old path is v + 1, so a plain move is one number on both sides.
+ *
+ * The lineage: the path's versions, then for each move-in among those reached the source path's
+ * versions up to the version it left with. UNION drops repeats (a file moved back and forth), and
+ * the depth bound stops a cycle. A path is read once, up to the highest version any step reached.
+ */
+const LINEAGE = `WITH RECURSIVE steps(path, upto, depth) AS (
+    SELECT @path, 9223372036854775807, 0
+    UNION
+    SELECT v.from_path, v.from_version, s.depth + 1 FROM steps s
+    JOIN versions v ON v.root_id = @root AND v.path = s.path AND v.version <= s.upto
+    WHERE v.from_path IS NOT NULL AND s.depth < 64
+  )
+  SELECT v.* FROM versions v JOIN (SELECT path, max(upto) AS upto FROM steps GROUP BY path) s
+    ON v.root_id = @root AND v.path = s.path AND v.version <= s.upto
+  ORDER BY v.seq DESC`;
+
+/** Versions that hold content, written as a literal: the partial index versions_hash applies only then. */
+const WITH_CONTENT = sql`${versions.deleted} = 0`;
+
+function versionOf(r: Record<string, unknown>): VersionRow {
+  return {
+    id: r.id as number, rootId: r.root_id as number, path: r.path as string, version: r.version as number, seq: r.seq as number, op: r.op as string,
+    kind: r.kind as VersionRow['kind'], deleted: r.deleted === 1, hash: r.hash as string, size: r.size as number, mtimeMs: r.mtime_ms as number,
+    userId: r.user_id as number | null, userName: r.user_name as string, deviceId: r.device_id as number | null, deviceName: r.device_name as string | null,
+    protocol: r.protocol as string, createdAt: r.created_at as number, contentGone: r.content_gone === 1,
+    fromPath: r.from_path as string | null, fromVersion: r.from_version as number | null,
+  };
+}
+
+/**
  * Entries, versions, change feed and conflicts. `record` is the one place where versions and
  * sequence numbers are handed out: each change gets entry.version + 1 and root.seq + 1, in one
  * synchronous transaction, so the clocks grow by exactly one whatever door the change came from.
@@ -81,8 +116,9 @@ export class FilesRepo {
         'INSERT INTO entries (kind, size, mtime_ms, hash, version, deleted, seq, ino, ctime_ms, changed_at, root_id, path, parent, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       insertVersion: c.prepare(
-        'INSERT INTO versions (root_id, path, version, seq, op, kind, deleted, hash, size, mtime_ms, protocol, user_name, created_at, user_id, device_id, device_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO versions (root_id, path, version, seq, op, kind, deleted, hash, size, mtime_ms, protocol, user_name, created_at, user_id, device_id, device_name, from_path, from_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
+      lineage: c.prepare<{ root: number; path: string }>(LINEAGE),
       insertChange: c.prepare(
         'INSERT INTO changes (root_id, path, version, seq, op, kind, deleted, hash, size, mtime_ms, protocol, user_name, created_at, old_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
@@ -190,7 +226,11 @@ export class FilesRepo {
       for (const input of inputs) {
         seq += 1;
         const previous = this.entry(rootId, input.path);
-        const version = (previous?.version ?? 0) + 1;
+        // A move's arrival continues the file's clock (see MOVE_CLOCK), and records where it came from.
+        const from = input.op === 'move-in' && input.oldPath ? this.entry(rootId, input.oldPath) : undefined;
+        const version = Math.max(previous?.version ?? 0, from?.version ?? 0) + 1;
+        const fromPath = from ? from.path : null;
+        const fromVersion = from ? from.version : null;
         const [parent, name] = parentAndName(input.path);
         const deleted = input.deleted ? 1 : 0;
         const ctimeMs = input.ctimeMs ?? 0;
@@ -202,7 +242,7 @@ export class FilesRepo {
         let id = previous?.id;
         if (id !== undefined) h.updateEntry.run(input.kind, input.size, input.mtimeMs, input.hash, version, deleted, seq, input.ino, ctimeMs, now, id);
         else id = Number(h.insertEntry.run(input.kind, input.size, input.mtimeMs, input.hash, version, deleted, seq, input.ino, ctimeMs, now, rootId, input.path, parent, name).lastInsertRowid);
-        h.insertVersion.run(rootId, input.path, version, seq, input.op, input.kind, deleted, input.hash, input.size, input.mtimeMs, actor.protocol, actor.userName, now, actor.userId, actor.deviceId, actor.deviceName);
+        h.insertVersion.run(rootId, input.path, version, seq, input.op, input.kind, deleted, input.hash, input.size, input.mtimeMs, actor.protocol, actor.userName, now, actor.userId, actor.deviceId, actor.deviceName, fromPath, fromVersion);
         h.insertChange.run(rootId, input.path, version, seq, input.op, input.kind, deleted, input.hash, input.size, input.mtimeMs, actor.protocol, actor.userName, now, oldPath);
         const change: ChangeRow = { rootId, seq, path: input.path, op: input.op, kind: input.kind, version, deleted: input.deleted, hash: input.hash, size: input.size, mtimeMs: input.mtimeMs, oldPath, protocol: actor.protocol, userName: actor.userName, createdAt: now };
         const entry: EntryRow = { id, rootId, path: input.path, parent, name, kind: input.kind, size: input.size, mtimeMs: input.mtimeMs, hash: input.hash, version, deleted: input.deleted, seq, ino: input.ino, ctimeMs, changedAt: now };
@@ -225,6 +265,31 @@ export class FilesRepo {
   /** Refreshes the disk fingerprint of an entry whose content did not change (no new version). */
   touchFingerprint(id: number, fp: { mtimeMs: number; ino: number; ctimeMs: number }): void {
     this.db.update(entries).set(fp).where(eq(entries.id, id)).run();
+  }
+
+  /**
+   * The history of the file at `path`, newest first (by seq): the path's own versions, and through
+   * every move that brought a file here ('move-in', fromPath/fromVersion) the versions it had at its
+   * earlier paths up to the one it left with, recursively (each row keeps its own path).
+   */
+  lineage(rootId: number, path: string): VersionRow[] {
+    return (this.hot.lineage.all({ root: rootId, path }) as Record<string, unknown>[]).map(versionOf);
+  }
+
+  /**
+   * Version `version` of the file at `path` as its history lists it: the path's own first, then
+   * along the moves; `from` picks the row of that earlier path when numbers meet (a path reused).
+   */
+  versionInHistory(rootId: number, path: string, version: number, from?: string): VersionRow | undefined {
+    const own = from === undefined || from === path ? this.version(rootId, path, version) : undefined;
+    const rows = own && own.op !== 'move-out' ? [] : this.lineage(rootId, path);
+    if (own) {
+      // A file moved away and back: its departure from here and its arrival elsewhere are one move,
+      // one number; the arrival holds the content.
+      if (own.op !== 'move-out' || from === path) return own;
+      return rows.find((v) => v.version === version && v.op === 'move-in' && v.fromPath === path && v.fromVersion === version - 1) ?? own;
+    }
+    return rows.find((v) => v.version === version && (from === undefined || v.path === from));
   }
 
   versions(rootId: number, path: string): VersionRow[] {
@@ -254,7 +319,8 @@ export class FilesRepo {
   }
 
   markHashGone(hash: string): void {
-    this.db.update(versions).set({ contentGone: true }).where(eq(versions.hash, hash)).run();
+    // Tombstones hold no content (and are not in versions_hash): only versions with content are marked.
+    this.db.update(versions).set({ contentGone: true }).where(and(eq(versions.hash, hash), WITH_CONTENT)).run();
   }
 
   /** True while any version (not pruned) or live head still needs content `hash`. */
@@ -262,7 +328,7 @@ export class FilesRepo {
     const v = this.db
       .select({ n: sql<number>`1` })
       .from(versions)
-      .where(and(eq(versions.hash, hash), eq(versions.contentGone, false)))
+      .where(and(eq(versions.hash, hash), WITH_CONTENT, eq(versions.contentGone, false)))
       .limit(1)
       .get();
     if (v !== undefined) return true;
@@ -286,7 +352,7 @@ export class FilesRepo {
       .selectDistinct(getTableColumns(entries))
       .from(versions)
       .innerJoin(entries, and(eq(entries.rootId, versions.rootId), eq(entries.path, versions.path)))
-      .where(and(eq(versions.hash, hash), eq(entries.hash, hash), eq(entries.deleted, false), eq(entries.kind, 'file')))
+      .where(and(eq(versions.hash, hash), WITH_CONTENT, eq(entries.hash, hash), eq(entries.deleted, false), eq(entries.kind, 'file')))
       .limit(5)
       .all();
   }

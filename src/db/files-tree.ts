@@ -17,7 +17,7 @@ import type { Actor, ChangeRow } from './files-repo.js';
  * The live entries at or below @path, numbered once per operation in a temporary table: `rn` in
  * arrival order (shallowest first, then by path), `n` their count; a departure's rank is n + 1 - rn
  * (the exact reverse). For a move, `new_path` and the version of a tombstone already there
- * (`to_version`: a path seen before continues its own clock). The statements below, and the change
+ * (`to_version`: an arrival continues the higher of its own clock and that path's). The statements below, and the change
  * rows handed back, read this table instead of the entries again.
  */
 const TREE_TABLE = `CREATE TEMP TABLE IF NOT EXISTS folder_op (
@@ -36,13 +36,15 @@ const FILL_MOVE = `INSERT INTO temp.folder_op
   FROM (SELECT *, @to || substr(path, length(@path) + 1) AS new_path FROM (${SUBTREE})) s
   LEFT JOIN entries t ON t.root_id = s.root_id AND t.path = s.new_path`;
 
-const VERSION_COLUMNS = 'root_id, path, version, seq, op, kind, deleted, hash, size, mtime_ms, protocol, user_name, created_at, user_id, device_id, device_name';
+const VERSION_COLUMNS = 'root_id, path, version, seq, op, kind, deleted, hash, size, mtime_ms, protocol, user_name, created_at, user_id, device_id, device_name, from_path, from_version';
 const CHANGE_COLUMNS = 'root_id, path, version, seq, op, kind, deleted, hash, size, mtime_ms, protocol, user_name, created_at, old_path';
 
 /** A departure's seq: deepest first, after the arrivals when it is a move (@moving = 1). */
 const OUT_SEQ = '@seq + @moving * f.n + f.n + 1 - f.rn';
 /** An arrival's seq: shallowest first. */
 const IN_SEQ = '@seq + f.rn';
+/** An arrival's version: the file's clock continues, and the path's never goes back (MOVE_CLOCK, files-repo.ts). */
+const IN_VERSION = 'max(coalesce(f.to_version, 0), f.version) + 1';
 
 type TreeValues = [string, ChangeRow['kind'], string, number, number, number, number, string | null, number | null];
 
@@ -55,7 +57,7 @@ function statements(c: Database.Database) {
     tree: c.prepare<[], TreeValues>('SELECT path, kind, hash, size, mtime_ms, version, n, new_path, to_version FROM temp.folder_op ORDER BY rn').raw(true),
     departedVersions: c.prepare(
       `INSERT INTO versions (${VERSION_COLUMNS})
-       SELECT f.root_id, f.path, f.version + 1, ${OUT_SEQ}, @op, f.kind, 1, f.hash, f.size, f.mtime_ms, @protocol, @userName, @now, @userId, @deviceId, @deviceName FROM temp.folder_op f`,
+       SELECT f.root_id, f.path, f.version + 1, ${OUT_SEQ}, @op, f.kind, 1, f.hash, f.size, f.mtime_ms, @protocol, @userName, @now, @userId, @deviceId, @deviceName, NULL, NULL FROM temp.folder_op f`,
     ),
     departedChanges: c.prepare(
       `INSERT INTO changes (${CHANGE_COLUMNS})
@@ -65,25 +67,25 @@ function statements(c: Database.Database) {
       `UPDATE entries SET version = entries.version + 1, deleted = 1, seq = ${OUT_SEQ}, ino = 0, changed_at = @now
        FROM temp.folder_op f WHERE entries.id = f.id`,
     ),
-    // Arrivals: a target path seen before (a tombstone) continues its own clock.
+    // Arrivals: each records where it came from, so that its history follows it (FilesRepo.lineage).
     arrivedVersions: c.prepare(
       `INSERT INTO versions (${VERSION_COLUMNS})
-       SELECT f.root_id, f.new_path, coalesce(f.to_version, 0) + 1, ${IN_SEQ}, 'move-in', f.kind, 0, f.hash, f.size, f.mtime_ms, @protocol, @userName, @now, @userId, @deviceId, @deviceName
+       SELECT f.root_id, f.new_path, ${IN_VERSION}, ${IN_SEQ}, 'move-in', f.kind, 0, f.hash, f.size, f.mtime_ms, @protocol, @userName, @now, @userId, @deviceId, @deviceName, f.path, f.version
        FROM temp.folder_op f`,
     ),
     arrivedChanges: c.prepare(
       `INSERT INTO changes (${CHANGE_COLUMNS})
-       SELECT f.root_id, f.new_path, coalesce(f.to_version, 0) + 1, ${IN_SEQ}, 'move-in', f.kind, 0, f.hash, f.size, f.mtime_ms, @protocol, @userName, @now, f.path
+       SELECT f.root_id, f.new_path, ${IN_VERSION}, ${IN_SEQ}, 'move-in', f.kind, 0, f.hash, f.size, f.mtime_ms, @protocol, @userName, @now, f.path
        FROM temp.folder_op f`,
     ),
     arrivedEntries: c.prepare(
       `INSERT INTO entries (kind, size, mtime_ms, hash, version, deleted, seq, ino, ctime_ms, changed_at, root_id, path, parent, name)
-       SELECT f.kind, f.size, f.mtime_ms, f.hash, 1, 0, ${IN_SEQ}, f.ino, f.ctime_ms, @now, f.root_id, f.new_path,
+       SELECT f.kind, f.size, f.mtime_ms, f.hash, ${IN_VERSION}, 0, ${IN_SEQ}, f.ino, f.ctime_ms, @now, f.root_id, f.new_path,
          CASE WHEN f.path = @path THEN @toParent ELSE @to || substr(f.parent, length(@path) + 1) END,
          CASE WHEN f.path = @path THEN @toName ELSE f.name END
        FROM temp.folder_op f WHERE true
        ON CONFLICT (root_id, path) DO UPDATE SET kind = excluded.kind, size = excluded.size, mtime_ms = excluded.mtime_ms, hash = excluded.hash,
-         version = entries.version + 1, deleted = 0, seq = excluded.seq, ino = excluded.ino, ctime_ms = excluded.ctime_ms, changed_at = excluded.changed_at`,
+         version = excluded.version, deleted = 0, seq = excluded.seq, ino = excluded.ino, ctime_ms = excluded.ctime_ms, changed_at = excluded.changed_at`,
     ),
   };
 }
@@ -109,7 +111,7 @@ function changeRows(s: ReturnType<typeof statements>, rootId: number, p: ReturnT
     // Departures deepest first, after the arrivals when moving: the reverse of the arrival order.
     const outSeq = seq + (moving ? n : 0) + n + 1 - rn;
     out[outSeq - seq - 1] = { rootId, seq: outSeq, path, op: moving ? 'move-out' : op, kind, version: version + 1, deleted: true, hash, size, mtimeMs, oldPath: null, protocol, userName, createdAt };
-    if (moving) out[rn - 1] = { rootId, seq: seq + rn, path: newPath!, op: 'move-in', kind, version: (toVersion ?? 0) + 1, deleted: false, hash, size, mtimeMs, oldPath: path, protocol, userName, createdAt };
+    if (moving) out[rn - 1] = { rootId, seq: seq + rn, path: newPath!, op: 'move-in', kind, version: Math.max(toVersion ?? 0, version) + 1, deleted: false, hash, size, mtimeMs, oldPath: path, protocol, userName, createdAt };
   }
   return out;
 }

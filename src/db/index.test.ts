@@ -60,6 +60,31 @@ describe('metadata database transactions', () => {
     expect(db.$client.pragma('synchronous', { simple: true })).toBe(2); // FULL again outside
   });
 
+  it('a pending group SQLite rolled back on SQLITE_FULL is refused by the next commit, and the one after works', () => {
+    const insert = (name: string, bytes = 100) => () => db.$client.prepare('INSERT INTO roots (name, dir) VALUES (?, ?)').run(name, 'x'.repeat(bytes));
+    txUnsynced(db, insert('first'));
+    commitUnsynced(db);
+    // The database may not grow now: SQLite's own SQLITE_FULL, which rolls back the whole transaction.
+    db.$client.pragma(`max_page_count = ${db.$client.pragma('page_count', { simple: true }) as number}`);
+    txUnsynced(db, insert('lost'));
+    expect(() => txUnsynced(db, insert('big', 200_000))).toThrow(expect.objectContaining({ code: 'SQLITE_FULL' }));
+    db.$client.pragma('max_page_count = 4294967294');
+    // Before: still marked pending, the next change ran in a transaction of its own, committed at once,
+    // and the commit failed with "cannot commit - no transaction is active".
+    txUnsynced(db, insert('after'));
+    expect(() => commitUnsynced(db)).toThrow(expect.objectContaining({ code: 'SQLITE_FULL' }));
+    const names = () => (db.$client.prepare('SELECT name FROM roots ORDER BY name').all() as { name: string }[]).map((r) => r.name);
+    expect(names()).toEqual(['first']);
+    txUnsynced(db, insert('later'));
+    commitUnsynced(db);
+    expect(names()).toEqual(['first', 'later']);
+    // A refusal as the first change of a group loses nothing else: the next commit has nothing to refuse.
+    db.$client.pragma(`max_page_count = ${db.$client.pragma('page_count', { simple: true }) as number}`);
+    expect(() => txUnsynced(db, insert('big', 200_000))).toThrow(expect.objectContaining({ code: 'SQLITE_FULL' }));
+    db.$client.pragma('max_page_count = 4294967294');
+    commitUnsynced(db);
+  });
+
   it('rolls back an unsynced transaction whole when it throws', () => {
     expect(() =>
       txUnsynced(db, () => {

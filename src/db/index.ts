@@ -116,8 +116,22 @@ export function txUnsynced<T>(db: Db, fn: () => T): T {
     }
     h.begin.run();
     h.pending = true;
+    h.pendingCalls = 0;
   }
-  return h.run(fn) as T;
+  try {
+    const out = h.run(fn) as T;
+    h.pendingCalls += 1;
+    return out;
+  } catch (err) {
+    // SQLite may roll back the whole transaction on some errors (SQLITE_FULL, IOERR, NOMEM): the
+    // changes pending in it are gone. Left marked pending, the next call ran outside any transaction
+    // (committed at once) and the flush failed with "cannot commit - no transaction is active".
+    if (h.pending && !db.$client.inTransaction) {
+      h.pending = false;
+      if (h.pendingCalls > 0) h.lost = err;
+    }
+    throw err;
+  }
 }
 
 /**
@@ -125,6 +139,19 @@ export function txUnsynced<T>(db: Db, fn: () => T): T {
  * pending changes are rolled back and the error thrown: the caller must not report them done.
  */
 export function commitUnsynced(db: Db): void {
+  const h = helpers.get(db.$client);
+  if (h?.lost) {
+    // Changes recorded for this commit were rolled back with the transaction (see txUnsynced): the
+    // flush must refuse them, with the error that undid them. Those recorded since go back too, so
+    // that every writer this flush answers was refused whole (core/vfs-write.ts takes its file back).
+    const lost = h.lost;
+    h.lost = null;
+    if (h.pending && h.depth === 0) {
+      h.pending = false;
+      if (db.$client.inTransaction) h.rollback.run();
+    }
+    throw lost;
+  }
   commitPending(db.$client);
 }
 
@@ -166,6 +193,10 @@ interface Helpers {
   pending: boolean;
   /** synchronous is NORMAL (set by txUnsynced), until a write that needs FULL sets it back. */
   normal: boolean;
+  /** The error with which SQLite rolled back the pending transaction, for the next commitUnsynced. */
+  lost: unknown;
+  /** txUnsynced calls recorded in the pending transaction. */
+  pendingCalls: number;
   unsynced: Database.Statement;
   synced: Database.Statement;
   begin: Database.Statement;
@@ -191,6 +222,8 @@ function helpersOf(client: Database.Database): Helpers {
       depth: 0,
       pending: false,
       normal: false,
+      lost: null,
+      pendingCalls: 0,
       unsynced: client.prepare('PRAGMA synchronous = NORMAL'),
       synced: client.prepare('PRAGMA synchronous = FULL'),
       begin: client.prepare('BEGIN'),

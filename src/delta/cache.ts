@@ -48,7 +48,13 @@ export class SignatureCache {
 
   /** Like getOrCompute, opened for streaming (to a client that computes a delta against it). */
   async open(contentHash: string, opts: SignatureOptions, openContent: () => ByteSource | Promise<ByteSource>): Promise<Readable> {
-    return createReadStream(await this.getOrCompute(contentHash, opts, openContent), { highWaterMark: 1 << 20 });
+    try {
+      return createReadStream(await this.getOrCompute(contentHash, opts, openContent), { highWaterMark: 1 << 20 });
+    } catch (err) {
+      // The cache is a saving, not a need: with no room to keep it, the signature is streamed as made.
+      if (!isDiskFull(err)) throw err;
+      return Readable.from(signature(await openContent(), opts));
+    }
   }
 
   /** Like getOrCompute, loaded for delta(). */
@@ -57,7 +63,12 @@ export class SignatureCache {
     opts: SignatureOptions,
     openContent: () => ByteSource | Promise<ByteSource>,
   ): Promise<Signature> {
-    return readSignature(createReadStream(await this.getOrCompute(contentHash, opts, openContent)));
+    try {
+      return await readSignature(createReadStream(await this.getOrCompute(contentHash, opts, openContent)));
+    } catch (err) {
+      if (!isDiskFull(err)) throw err;
+      return readSignature(Readable.from(signature(await openContent(), opts)));
+    }
   }
 
   /** Where a delta from content `from` to content `to` is kept (beside the signatures). */
@@ -99,14 +110,20 @@ export class SignatureCache {
     let failed = false;
     const closeOut = () => new Promise<void>((resolve) => (out ? out.end(() => resolve()) : resolve()));
     async function* body(): AsyncGenerator<Uint8Array> {
-      await mkdir(dir, { recursive: true });
-      out = createWriteStream(tmp);
-      out.on('error', () => (failed = true));
+      // Keeping the delta is a saving: a folder that cannot be made (a full disk: ENOSPC, or ENOENT
+      // from a recursive mkdir whose parent could not be made) must not fail the upload itself.
+      try {
+        await mkdir(dir, { recursive: true });
+        out = createWriteStream(tmp);
+        out.on('error', () => (failed = true));
+      } catch {
+        failed = true;
+      }
       for await (const c of source) {
         size += c.length;
         if (size > maxBytes) failed = true;
         // A copy: the consumer may reuse or keep the chunk it was given.
-        if (!failed && !out.write(Buffer.from(c))) await new Promise<void>((r) => out!.once('drain', () => r()));
+        if (!failed && out && !out.write(Buffer.from(c))) await new Promise<void>((r) => out!.once('drain', () => r()));
         yield c;
       }
       complete = true;
@@ -150,6 +167,12 @@ export class SignatureCache {
     this.computed++;
     return path;
   }
+}
+
+/** No room left where the cache lives (see open): ENOSPC, or a quota. */
+function isDiskFull(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
 }
 
 /** Removes the oldest deltas beyond `maxFiles` (by modification time). */

@@ -88,8 +88,10 @@ function bodyWatcher(l: HttpLimits, onRefused?: (what: 'slow-body', address: str
   const tick = () => {
     const now = Date.now();
     for (const w of watched) {
-      const socket = w.req.socket;
-      if (w.req.complete || socket.destroyed || w.res.writableFinished) {
+      // Null once the answer went out and the socket was handed back (an error answered before the
+      // body was read: a disk-full 507): reading it crashed the whole gateway from this timer.
+      const socket = w.req.socket as IncomingMessage['socket'] | null;
+      if (!socket || w.req.complete || socket.destroyed || w.res.writableFinished) {
         watched.delete(w);
         continue;
       }

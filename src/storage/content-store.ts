@@ -225,6 +225,50 @@ export class ContentStore {
     return st;
   }
 
+  /**
+   * Puts the kept content `hash` back at `livePath` (a file just installed there whose record then
+   * failed): a hard link of its blob, renamed over the live name, so the live tree again shows what
+   * the metadata says. The blob stays (history reads it).
+   */
+  async putBack(hash: string, livePath: string): Promise<void> {
+    const tmp = this.newTempPath();
+    await link(this.blobPath(hash), tmp);
+    try {
+      this.own.expect(livePath, 'rename');
+      await rename(tmp, livePath);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    this.folderChanged(path.dirname(livePath));
+  }
+
+  /**
+   * A whole file of the data folder (a finished resumable upload) as a staged file, without copying
+   * it: a hard link in staging (the original name stays until the caller removes it, so a refused
+   * write loses nothing), synced, and hashed unless `known` (counted as it arrived). Copying 1 GiB
+   * here doubled the gateway's disk writes for every big upload. Null where a link cannot be made
+   * (another filesystem): the caller streams it instead.
+   */
+  async adopt(file: string, known?: { hash: string; size: number }): Promise<StagedFile | null> {
+    const tempPath = this.newTempPath();
+    try {
+      await link(file, tempPath);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EXDEV' || code === 'EPERM' || code === 'EMLINK' || code === 'ENOTSUP') return null;
+      throw err;
+    }
+    try {
+      await fsyncFile(tempPath);
+      const { hash, size } = known ?? (await this.hashFile(tempPath));
+      return { tempPath, hash, size };
+    } catch (err) {
+      await rm(tempPath, { force: true });
+      throw err;
+    }
+  }
+
   /** Copies a blob or live file into a new staging file (for restore and copy). */
   async stageCopy(from: string): Promise<StagedFile> {
     const tempPath = this.newTempPath();

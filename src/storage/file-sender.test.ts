@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sendFileRange } from './file-sender.js';
+import { closeFile, openForRead, sendFileRange } from './file-sender.js';
 
 describe('sendFileRange', () => {
   let dir: string;
@@ -44,12 +45,12 @@ describe('sendFileRange', () => {
     const handle = await open(file, 'r');
     try {
       const whole = lateCopier();
-      await sendFileRange(handle, 0, content.length - 1, whole.out);
+      await sendFileRange(handle.fd, 0, content.length - 1, whole.out);
       expect(whole.got().equals(content)).toBe(true);
       expect(whole.sizes[0]).toBeLessThanOrEqual(64 << 10);
       expect(Math.max(...whole.sizes)).toBe(1 << 20);
       const part = lateCopier();
-      await sendFileRange(handle, 1000, (2 << 20) + 7, part.out);
+      await sendFileRange(handle.fd, 1000, (2 << 20) + 7, part.out);
       expect(part.got().equals(content.subarray(1000, (2 << 20) + 8))).toBe(true);
       expect(part.out.writableEnded).toBe(false); // ending it is the caller's
     } finally {
@@ -67,7 +68,7 @@ describe('sendFileRange', () => {
     client.on('error', () => {});
     const handle = await open(file, 'r');
     try {
-      await expect(sendFileRange(handle, 0, content.length - 1, client)).rejects.toThrow();
+      await expect(sendFileRange(handle.fd, 0, content.length - 1, client)).rejects.toThrow();
     } finally {
       await handle.close();
       client.destroy();
@@ -79,9 +80,30 @@ describe('sendFileRange', () => {
     const handle = await open(file, 'r');
     try {
       const out = lateCopier();
-      await expect(sendFileRange(handle, 0, content.length + 100, out.out)).rejects.toThrow(/shorter/);
+      await expect(sendFileRange(handle.fd, 0, content.length + 100, out.out)).rejects.toThrow(/shorter/);
     } finally {
       await handle.close();
+    }
+  });
+
+  it('opens a file with its fstat on the calling thread or through the pool; null when it cannot', async () => {
+    await mkdir(path.join(dir, 'sub'));
+    for (const direct of [true, false]) {
+      const before = readdirSync('/proc/self/fd').length;
+      const opened = await openForRead(file, direct);
+      expect(opened?.stat.size).toBe(content.length);
+      expect(opened?.stat.isFile()).toBe(true);
+      const out = lateCopier();
+      await sendFileRange(opened!.fd, 5, 9, out.out);
+      expect(out.got().equals(content.subarray(5, 10))).toBe(true);
+      closeFile(opened!.fd);
+      expect(await openForRead(path.join(dir, 'missing.bin'), direct)).toBeNull();
+      // A folder opens for reading on Linux: the caller's fingerprint check (kind, size) refuses it.
+      const folder = await openForRead(path.join(dir, 'sub'), direct);
+      expect(folder?.stat.isDirectory()).toBe(true);
+      closeFile(folder!.fd);
+      for (let i = 0; i < 50 && readdirSync('/proc/self/fd').length > before; i += 1) await new Promise((r) => setTimeout(r, 5));
+      expect(readdirSync('/proc/self/fd').length).toBe(before);
     }
   });
 });

@@ -76,7 +76,12 @@ export function describeDoor({ name, protocol, connect }: Door): void {
       await expect(core().stat(s(), 'docs', from)).rejects.toSatisfy((e) => isCoreError(e, 'NOT_FOUND'));
       const moved = await core().read(s(), 'docs', to);
       expect((await readAll(moved.stream)).toString()).toBe('moving');
-      expect((await core().history(s(), 'docs', to))[0]!.op).toBe('move-in');
+      const h = await core().history(s(), 'docs', to);
+      expect(h[0]!.op).toBe('move-in');
+      // History follows the file: its version from before the move, at its old path, and readable.
+      expect(h.map((v) => [v.version, v.path])).toEqual([[2, to], [1, from]]);
+      expect(h[0]).toMatchObject({ fromPath: from, fromVersion: 1 });
+      expect((await readAll((await core().read(s(), 'docs', to, { version: 1 })).stream)).toString()).toBe('moving');
       expect((await door.get(to)).toString()).toBe('moving');
     });
 
@@ -151,9 +156,9 @@ export function describeDoor({ name, protocol, connect }: Door): void {
       expect(grouped).toEqual([
         'create p v1',
         'write p v2',
-        // The moved file is a new entry at its new path: version 1 there, version 3 (moved out) at the old one.
-        'move-in to v1 from p + move-out p v3',
-        'delete to v2',
+        // The file keeps its clock across the move: version 3 on both sides (arrival and departure).
+        'move-in to v3 from p + move-out p v3',
+        'delete to v4',
       ]);
       expect(mine().every((c) => c.protocol === protocol && c.user === 'alice')).toBe(true);
       const seqs = seen.map((c) => c.seq);

@@ -25,7 +25,8 @@ export interface TestGateway {
  * cheap password hashing, watcher and mDNS off unless asked for. Stop it with close().
  */
 export async function startTestGateway(overrides: DeepPartial<AppConfig> = {}, opts: { now?: () => number; log?: Logger } = {}): Promise<TestGateway> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'syncgate-gw-'));
+  // A data folder the test chose (on a small disk, say) is used as it is, and removed at close too.
+  const dir = overrides.data?.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'syncgate-gw-')));
   const pasv = 40000 + Math.floor(Math.random() * 200) * 100;
   const base = {
     data: { dir },

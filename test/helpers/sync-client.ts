@@ -23,9 +23,10 @@ export interface TestClient {
 }
 
 /** A companion client with its own state folder and synced folder, logged in as alice, linked to docs. */
-export async function startTestClient(t: TestGateway, name: string, root = 'docs'): Promise<TestClient> {
+export async function startTestClient(t: TestGateway, name: string, root = 'docs', opts: { dir?: string } = {}): Promise<TestClient> {
   const home = await mkdtemp(path.join(os.tmpdir(), `sg-client-${name}-home-`));
-  const dir = await mkdtemp(path.join(os.tmpdir(), `sg-client-${name}-dir-`));
+  // A linked folder the test chose (on a small disk, say) must exist; it is removed at close too.
+  const dir = opts.dir ?? (await mkdtemp(path.join(os.tmpdir(), `sg-client-${name}-dir-`)));
   const anon = new Api(t.url, null);
   const login = await anon.login({ uuid: randomUUID(), name, user: t.alice.name, password: t.alice.password });
   const api = new Api(t.url, login.token);

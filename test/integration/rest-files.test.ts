@@ -169,6 +169,30 @@ describe('REST files', () => {
     expect((await alice().post(`${F}/restore`, { path: 'h.txt' })).status).toBe(400);
   });
 
+  it('history follows a moved file (folder moves too): old versions listed with their path, downloaded and restored at the new path', async () => {
+    await alice().put(`${F}/files/hm/a.txt`, 'one');
+    await alice().put(`${F}/files/hm/a.txt`, 'two');
+    expect((await alice().post(`${F}/move`, { from: 'hm/a.txt', to: 'hm/b.txt' })).status).toBe(200);
+    expect((await alice().post(`${F}/move`, { from: 'hm', to: 'hm2' })).status).toBe(200);
+    const hist = await alice().get(`${F}/history/hm2/b.txt`);
+    expect(hist.status).toBe(200);
+    type V = { version: number; path: string; op: string; fromPath: string | null; fromVersion: number | null };
+    expect(hist.json.versions.map((v: V) => `${v.version} ${v.path} ${v.op}`)).toEqual(['4 hm2/b.txt move-in', '3 hm/b.txt move-in', '2 hm/a.txt write', '1 hm/a.txt create']);
+    expect(hist.json.versions[0]).toMatchObject({ fromPath: 'hm/b.txt', fromVersion: 3 });
+    expect((await alice().bytes(`${F}/files/hm2/b.txt?version=1`)).toString()).toBe('one');
+    expect((await alice().bytes(`${F}/files/hm2/b.txt?version=1&from=${encodeURIComponent('hm/a.txt')}`)).toString()).toBe('one');
+    expect((await alice().get(`${F}/files/hm2/b.txt?version=1&from=elsewhere.txt`)).status).toBe(404);
+    const r = await alice().post(`${F}/restore`, { path: 'hm2/b.txt', version: 1, from: 'hm/a.txt' });
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ path: 'hm2/b.txt', version: 5 });
+    expect((await alice().bytes(`${F}/files/hm2/b.txt`)).toString()).toBe('one');
+    // Deleted after the move: undelete finds its last content across the move.
+    await alice().post(`${F}/move`, { from: 'hm2/b.txt', to: 'hm2/c.txt' });
+    await alice().del(`${F}/files/hm2/c.txt`);
+    expect((await alice().post(`${F}/undelete`, { path: 'hm2/c.txt' })).status).toBe(200);
+    expect((await alice().bytes(`${F}/files/hm2/c.txt`)).toString()).toBe('one');
+  });
+
   it('a folder downloads as a streamed zip that unpacks to identical files', async () => {
     const files: Record<string, Buffer> = { 'z/a.txt': Buffer.from('alpha'), 'z/sub/b.bin': randomBytes(300_000), 'z/sub/deeper/c.txt': Buffer.from('gamma'), 'z/empty.txt': Buffer.alloc(0) };
     for (const [p, d] of Object.entries(files)) await alice().put(`${F}/files/${p}`, d);

@@ -21,7 +21,7 @@ const moveBody = z.object({
   toRoot: z.string().min(1).max(64).optional(),
   baseVersion: z.number().int().min(0).optional(),
 });
-const downloadQuery = z.object({ version: z.coerce.number().int().positive().optional(), inline: z.enum(['0', '1']).optional() });
+const downloadQuery = z.object({ version: z.coerce.number().int().positive().optional(), from: z.string().min(1).max(4096).optional(), inline: z.enum(['0', '1']).optional() });
 const uploadQuery = z.object({
   parents: z.enum(['0', '1', 'true', 'false']).default('1'),
   mtimeMs: z.coerce.number().int().min(0).optional(),
@@ -126,7 +126,7 @@ export function fileRoutes(deps: HttpDeps, metrics: DoorMetrics): HttpRouter {
       sendHeaders(ctx, head, head.size, range, q.inline === '1');
       return; // koa sends the headers only (no body set: a null body would turn this into 204)
     }
-    const res = await conn.read(root, path, { version: q.version, ...(range ?? {}) });
+    const res = await conn.read(root, path, { version: q.version, ...(q.from !== undefined ? { versionPath: q.from } : {}), ...(range ?? {}) });
     sendHeaders(ctx, res.entry, res.size, range ? { start: res.start, end: res.end } : null, q.inline === '1');
     if (ctx.method === 'HEAD') {
       res.stream.destroy();

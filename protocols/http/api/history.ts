@@ -6,7 +6,8 @@ import type { DoorMetrics } from '../metrics.js';
 import { presentConflict, presentEntry, presentVersion } from '../presenters.js';
 import { pathParam } from './files.js';
 
-const restoreBody = z.object({ path: z.string().min(1).max(4096), version: z.number().int().positive() });
+/** `from`: the path the version had, as history lists it (a version from before a move). */
+const restoreBody = z.object({ path: z.string().min(1).max(4096), version: z.number().int().positive(), from: z.string().min(1).max(4096).optional() });
 const undeleteBody = z.object({ path: z.string().min(1).max(4096), version: z.number().int().positive().optional() });
 const resolveBody = z.object({ resolution: z.enum(['keep-server', 'keep-incoming', 'keep-both']) });
 const conflictsQuery = z.object({ all: z.enum(['0', '1', 'true', 'false']).default('0') });
@@ -24,7 +25,7 @@ export function historyRoutes(deps: HttpDeps, metrics: DoorMetrics): HttpRouter 
 
   r.post('/restore', async (ctx) => {
     const body = await readJson(ctx, restoreBody, options.maxJsonBytes);
-    const e = await connectionOf(ctx, core).restore(ctx.params.root!, body.path, body.version);
+    const e = await connectionOf(ctx, core).restore(ctx.params.root!, body.path, body.version, body.from);
     metrics.versions.inc({ door: 'rest' });
     ctx.body = presentEntry(e);
   });
@@ -40,12 +41,15 @@ export function historyRoutes(deps: HttpDeps, metrics: DoorMetrics): HttpRouter 
     const root = ctx.params.root!;
     const body = await readJson(ctx, undeleteBody, options.maxJsonBytes);
     let version = body.version;
+    let from: string | undefined;
     if (version === undefined) {
       const versions = await conn.history(root, body.path);
       if (versions[0] && !versions[0].deleted) fail('ALREADY_EXISTS', `${body.path} is not deleted`);
-      version = versions.find((v) => v.kind === 'file' && !v.deleted && v.available)?.version ?? fail('NOT_FOUND', `${body.path} has no restorable version`);
+      const last = versions.find((v) => v.kind === 'file' && !v.deleted && v.available) ?? fail('NOT_FOUND', `${body.path} has no restorable version`);
+      // It may be from before the file moved here: named with its own path.
+      [version, from] = [last.version, last.path];
     }
-    const e = await conn.restore(root, body.path, version);
+    const e = await conn.restore(root, body.path, version, from);
     metrics.versions.inc({ door: 'rest' });
     ctx.body = presentEntry(e);
   });

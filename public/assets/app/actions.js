@@ -39,13 +39,17 @@ export function MoveDialog({ mode, root, dir, items, onClose, onDone }) {
   <//>`;
 }
 
-/** Every version of a file: who, when, through which door or device, size; download or restore. */
+/**
+ * Every version of a file: who, when, through which door or device, size; download or restore.
+ * History follows the file across moves: a version made at another path says so, and is fetched
+ * and restored with that path (from).
+ */
 export function HistoryDialog({ root, entry, writable, onClose, onDone }) {
   const [h, reload] = useLoad(() => api('GET', rootUrl(root, 'history', entry.path)), [entry.path]);
   const [error, setError] = useState('');
   const restore = async (v) => {
     try {
-      await api('POST', rootUrl(root, 'restore'), { path: entry.path, version: v.version });
+      await api('POST', rootUrl(root, 'restore'), { path: entry.path, version: v.version, ...(v.path && v.path !== entry.path ? { from: v.path } : {}) });
       onDone(`Version ${v.version} of “${entry.name}” restored.`);
       reload();
     } catch (e) {
@@ -59,13 +63,13 @@ export function HistoryDialog({ root, entry, writable, onClose, onDone }) {
     <div class="scroll"><table class="versions">
       <thead><tr><th>Version</th><th>When</th><th>Who</th><th>Through</th><th class="num">Size</th><th>Actions</th></tr></thead>
       <tbody>${versions.map((v, i) => html`<tr data-version=${v.version}>
-        <td>${v.version}${i === 0 ? ' (current)' : ''}${v.deleted ? ' deleted' : ''}</td>
+        <td>${v.version}${i === 0 ? ' (current)' : ''}${v.deleted ? ' deleted' : ''}${v.op === 'move-in' && v.fromPath ? html`<br /><small>moved from ${v.fromPath}</small>` : null}${v.path && v.path !== entry.path ? html`<br /><small class="old-path">as ${v.path}</small>` : null}</td>
         <td>${date(v.createdAt)}</td>
         <td>${v.user || '—'}</td>
         <td>${v.device ? `${v.protocol} · ${v.device}` : v.protocol}</td>
         <td class="num">${v.deleted ? '' : size(v.size)}</td>
         <td class="row-actions">
-          ${v.available && !v.deleted && v.kind === 'file' ? html`<a class="button secondary" href=${`${rootUrl(root, 'files', entry.path)}?version=${v.version}`} download=${entry.name} aria-label=${`Download version ${v.version}`}>Download</a>` : null}
+          ${v.available && !v.deleted && v.kind === 'file' ? html`<a class="button secondary" href=${`${rootUrl(root, 'files', entry.path)}?version=${v.version}${v.path && v.path !== entry.path ? `&from=${encodeURIComponent(v.path)}` : ''}`} download=${entry.name} aria-label=${`Download version ${v.version}`}>Download</a>` : null}
           ${writable && i > 0 && v.available && !v.deleted ? html`<button type="button" class="secondary" aria-label=${`Restore version ${v.version}`} onClick=${() => restore(v)}>Restore</button>` : null}
         </td>
       </tr>`)}</tbody>

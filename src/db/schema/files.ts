@@ -61,10 +61,19 @@ export const versions = sqliteTable(
     createdAt: integer('created_at').notNull().default(now),
     /** Content removed by the retention policy or lost to an in-place edit on disk. */
     contentGone: integer('content_gone', { mode: 'boolean' }).notNull().default(false),
+    /**
+     * A move's arrival ('move-in'): the path the file came from and its version there when it left.
+     * History follows the file through these (FilesRepo.lineage); null for every other version.
+     */
+    fromPath: text('from_path'),
+    fromVersion: integer('from_version'),
   },
   (t) => [
     uniqueIndex('versions_root_path_version').on(t.rootId, t.path, t.version),
-    index('versions_hash').on(t.hash),
+    // Versions with content only: a tombstone never holds content (the version before it has the same
+    // hash), and leaving them out spares a folder's delete or move one random index insert per path.
+    // Every query by hash says deleted = 0 to use it.
+    index('versions_hash').on(t.hash).where(sql`deleted = 0`),
   ],
 );
 
