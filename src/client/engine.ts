@@ -275,10 +275,9 @@ export class LinkSync {
       return;
     }
     // Our copy may already be that content (moved here with its folder earlier in this pass); with
-    // no state row of that content there is nothing to look at (an initial sync: no lstat per file).
-    const same = st?.kind === 'file' && st.sha256 === r.sha256;
-    const here = same ? (seen ?? (await statEntry(this.link.dir, p))) : null;
-    if (same && here?.kind === 'file' && sameFingerprint(here, st)) {
+    // no state row of a file there is nothing to look at (an initial sync: no lstat per file).
+    const here = st?.kind === 'file' ? (seen ?? (await statEntry(this.link.dir, p))) : null;
+    if (here?.kind === 'file' && st?.kind === 'file' && st.sha256 === r.sha256 && sameFingerprint(here, st)) {
       this.state.put(id, { ...st, version: r.version });
       return;
     }
