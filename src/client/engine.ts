@@ -121,7 +121,7 @@ export class LinkSync {
 
     const diff = new LocalDiff(this.link.dir, id, this.state, ig, sel);
     if (scope.local === 'all') {
-      await diff.tree('');
+      await diff.tree('', true, remote.byPath);
       if (!sel.everything) report.deleted += await evictUnselected(this.state, this.link, sel, report);
     } else for (const p of scope.local) await diff.path(p);
     // The state of every path this pass is about, and our local view of each remote one.
@@ -134,7 +134,10 @@ export class LinkSync {
     for (const [p, c] of remote.byPath) {
       row(p);
       if (c.oldPath) row(c.oldPath);
-      if (!diff.changes.has(p) && !diff.seen.has(p)) await diff.one(p, await statEntry(this.link.dir, p));
+      if (diff.changes.has(p) || diff.seen.has(p)) continue;
+      // Not met by a walk of the whole folder: not there (download checks again before its rename).
+      if (diff.walkedAll) diff.seen.set(p, null);
+      else await diff.one(p, await statEntry(this.link.dir, p));
     }
     for (const [p, l] of diff.changes) if (l.kind === 'deleted') files.set(p, l.state);
     else row(p);
@@ -272,10 +275,9 @@ export class LinkSync {
       return;
     }
     // Our copy may already be that content (moved here with its folder earlier in this pass); with
-    // no state row of that content there is nothing to look at (an initial sync: no lstat per file).
-    const same = st?.kind === 'file' && st.sha256 === r.sha256;
+    // no state row of a file there is nothing to look at (an initial sync: no lstat per file).
     const here = st?.kind === 'file' ? (seen ?? (await statEntry(this.link.dir, p))) : null;
-    if (same && here?.kind === 'file' && sameFingerprint(here, st)) {
+    if (here?.kind === 'file' && st?.kind === 'file' && st.sha256 === r.sha256 && sameFingerprint(here, st)) {
       this.state.put(id, { ...st, version: r.version });
       return;
     }

@@ -79,14 +79,25 @@ export class LocalDiff {
     }
   }
 
-  /** Everything below the folder `top` ('' = the whole folder); `onDisk` false: only what is gone. */
-  async tree(top: string, onDisk = true): Promise<void> {
+  /**
+   * Whether the last tree walk read every folder: then a path it did not meet is not there (or not
+   * synced), and the pass need not look again (an initial download of 10,000 files: 10,000 lstats).
+   */
+  walkedAll = false;
+
+  /**
+   * Everything below the folder `top` ('' = the whole folder); `onDisk` false: only what is gone.
+   * `wanted`: paths whose entry the pass needs (remote changes), remembered when unchanged.
+   */
+  async tree(top: string, onDisk = true, wanted?: { has(p: string): boolean }): Promise<void> {
     const present = new Set<string>();
+    let complete = onDisk;
     const walk = async (rel: string): Promise<void> => {
       let names: string[];
       try {
         names = await readdir(rel ? path.join(this.dir, rel) : this.dir);
       } catch {
+        complete = false;
         return;
       }
       for (const name of names) {
@@ -98,11 +109,12 @@ export class LocalDiff {
         if (!this.sel.includes(child, kind)) continue; // an unselected folder is not walked
         present.add(child);
         // Unchanged entries are not remembered: a full pass of 100,000 files holds only what changed.
-        await this.one(child, { path: child, kind, size: kind === 'file' ? st.size : 0, mtimeMs: Math.trunc(st.mtimeMs), ino: st.ino }, undefined, false);
+        await this.one(child, { path: child, kind, size: kind === 'file' ? st.size : 0, mtimeMs: Math.trunc(st.mtimeMs), ino: st.ino }, undefined, wanted?.has(child) ?? false);
         if (kind === 'dir') await walk(child);
       }
     };
     if (onDisk) await walk(top);
+    this.walkedAll = complete && top === '';
     for (const st of this.state.pagesUnder(this.linkId, top)) {
       if (!present.has(st.path) && !this.changes.has(st.path)) await this.one(st.path, null, st, false);
     }

@@ -143,12 +143,16 @@ describe('a pass with several transfers at once', () => {
     expect(onB).not.toContain('new/d0/.DS_Store');
   });
 
-  it('one at a time (concurrency 1) gives the same result', async () => {
+  it('one at a time (concurrency 1) gives the same result; an empty folder is not looked at path by path', async () => {
     for (let i = 0; i < 5; i += 1) await put(a, `deep/${'s/'.repeat(i)}f${i}`, `f${i}`);
     const api = new RecordingApi(t.url, a.token);
     const r = await new LinkSync(api, a.state, a.sync.link, a.deviceId, { concurrency: 1 }).syncOnce();
     expect(r.errors).toEqual([]);
     expect(api.maxInFlight).toBe(1);
+    // An empty folder walked whole: the remote paths it did not meet are not looked at one by one.
+    const first = await b.sync.pass();
+    expect(first.downloaded).toBe(5);
+    expect(first.looked).toBe(0);
     await b.once();
     expect(await tree(b.dir)).toEqual(await tree(a.dir));
   });
