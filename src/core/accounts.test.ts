@@ -71,3 +71,23 @@ describe('a device seen again', () => {
     expect(seen().lastSeenAt).toBe(1_091_000);
   });
 });
+
+describe('an API token used again', () => {
+  it('writes its last use once a minute, not on every request', async () => {
+    let now = 5_000_000;
+    const accounts = new Accounts(t.core.ctx, new LoginGuard({ freeAttempts: 100, banAfter: 100, windowMs: 60_000, banMs: 60_000, maxDelayMs: 0 }), { memoryKiB: 64, iterations: 1 }, { now: () => now });
+    const user = await accounts.createUser('token-owner', 'token-owner-password');
+    const tok = accounts.createToken(user.id, 'script');
+    const lastUsed = () => t.core.ctx.accounts.tokenByHash(createHash('sha256').update(tok.token).digest('hex'))!.lastUsedAt;
+
+    accounts.authenticateToken(tok.token, { address: '192.0.2.1' });
+    expect(lastUsed()).toBe(5_000_000);
+    now += 30_000;
+    accounts.authenticateToken(tok.token, { address: '192.0.2.1' });
+    await accounts.authenticate('token-owner', tok.token, { address: '192.0.2.1', protocol: 'webdav' });
+    expect(lastUsed()).toBe(5_000_000);
+    now += 31_000;
+    accounts.authenticateToken(tok.token, { address: '192.0.2.1' });
+    expect(lastUsed()).toBe(5_061_000);
+  });
+});

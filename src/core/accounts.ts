@@ -136,7 +136,7 @@ export class Accounts {
     } else if (secret.startsWith(TOKEN_PREFIX)) {
       const token = this.ctx.accounts.tokenByHash(sha256Hex(secret));
       ok = usable && token !== undefined && token.userId === u.id;
-      if (ok) this.ctx.accounts.touchToken(token!.id);
+      if (ok) this.useToken(token!);
     } else if (usable) {
       if (await this.verify(u.passwordHash, secret)) {
         // Verified afresh (first time, or the account changed since): remember it.
@@ -171,9 +171,18 @@ export class Accounts {
       const token = secret.startsWith(TOKEN_PREFIX) ? this.ctx.accounts.tokenByHash(sha256Hex(secret)) : undefined;
       const u = token ? this.ctx.accounts.userById(token.userId) : undefined;
       if (!token || !u || u.disabled) fail('UNAUTHENTICATED', 'invalid or revoked token');
-      this.ctx.accounts.touchToken(token.id);
+      this.useToken(token);
       return sessionUser(u);
     });
+  }
+
+  /**
+   * A token's last use, written at most once a minute: each write commits the pending group commit
+   * and syncs the database on the event loop, which a script calling the API per file paid per request.
+   */
+  private useToken(token: { id: number; lastUsedAt: number | null }): void {
+    const now = this.now();
+    if (token.lastUsedAt === null || now - token.lastUsedAt > SESSION_SEEN_GRANULARITY_MS) this.ctx.accounts.touchToken(token.id, now);
   }
 
   /**

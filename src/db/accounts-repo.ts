@@ -59,8 +59,8 @@ export class AccountsRepo {
       .run();
     return r.changes > 0;
   }
-  touchToken(id: number): void {
-    this.db.update(apiTokens).set({ lastUsedAt: Date.now() }).where(eq(apiTokens.id, id)).run();
+  touchToken(id: number, at: number): void {
+    this.db.update(apiTokens).set({ lastUsedAt: at }).where(eq(apiTokens.id, id)).run();
   }
 
   addLoginSession(userId: number, tokenHash: string, expiresAt: number, address: string | null, now: number = Date.now()): LoginSessionRow {
