@@ -34,8 +34,19 @@ export interface Watching {
   ready: Promise<void>;
 }
 
+/**
+ * How long a path that could not be synced waits before the next try: 2 s, doubled after each pass
+ * that failed again, at most 5 minutes. Without it a big upload to a gateway whose disk is full went
+ * up again every 2 s.
+ */
+export function nextRetryMs(previousMs: number): number {
+  return previousMs ? Math.min(300_000, previousMs * 2) : 2_000;
+}
+
 class Runner {
   private running = false;
+  /** The wait before retrying what the last passes could not sync (0: the last pass had no error). */
+  private retryMs = 0;
   private timer: NodeJS.Timeout | null = null;
   private timerAt = 0;
   private backoff = 0;
@@ -120,11 +131,13 @@ class Runner {
         tellConflict(this.opts.notifier, this.sync.link.dir, note);
       }
       for (const e of r.errors) this.opts.say(`not synced: ${e}`);
-      // What could not be sent is tried again later (not at once: the same error would repeat).
-      if (r.failed.length) setTimeout(() => {
+      // What could not be synced is tried again later, each time later (the same error would repeat):
+      // the local paths named again, a remote change from the cursor that stayed before it.
+      this.retryMs = r.errors.length ? nextRetryMs(this.retryMs) : 0;
+      if (r.errors.length) setTimeout(() => {
         for (const p of r.failed) this.pending.add(p);
         this.schedule(0);
-      }, 2000).unref();
+      }, this.retryMs).unref();
       this.saveCursorSoon();
     } catch (err) {
       // Nothing is lost: the paths wait, and the next pass (a full one) finds everything again.
