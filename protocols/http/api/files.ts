@@ -84,55 +84,47 @@ export function fileRoutes(deps: HttpDeps, metrics: DoorMetrics): HttpRouter {
     ctx.body = presentEntry(e);
   });
 
-  // GET and HEAD: a file's content (head or ?version=N), with Range and conditional requests.
+  // GET and HEAD: a file's content (head or ?version=N), with Range and conditional requests. One
+  // read first (the file opened and checked against its record), then every condition and the range
+  // judged on the version it holds: a stat before the read judged them on one version and could then
+  // send the next (an edit beside the gateway not recorded yet: a 304 for a stale copy, a HEAD with
+  // the old length, a 206 of new bytes under an If-Range naming the old version).
   r.get('/files{/*path}', async (ctx) => {
     const conn = connectionOf(ctx, core);
-    const root = ctx.params.root!;
-    const path = pathParam(ctx);
     const q = parseQuery(ctx, downloadQuery);
-    if (q.version === undefined && ctx.method === 'GET' && !ctx.get('range')) {
-      // The common case in one core call: conditions are judged on the version actually opened.
-      const res = await conn.read(root, path);
-      let fresh: boolean;
-      try {
-        fresh = notModified(ctx, res.entry);
-      } catch (err) {
-        res.stream.destroy();
-        throw err;
-      }
-      if (fresh) {
-        res.stream.destroy();
+    const res = await conn.read(ctx.params.root!, pathParam(ctx), q.version === undefined ? {} : { version: q.version, ...(q.from !== undefined ? { versionPath: q.from } : {}) });
+    let sending = false;
+    try {
+      // An old version is not what If-None-Match or If-Range speak of: only the head's are judged.
+      const current = q.version === undefined;
+      if (current && notModified(ctx, res.entry)) {
         notModifiedAnswer(ctx, res.entry);
         return;
       }
-      sendHeaders(ctx, res.entry, res.size, null, q.inline === '1');
-      ctx.body = res.stream;
-      return;
-    }
-    const head = q.version === undefined ? await conn.stat(root, path) : null;
-    if (head?.kind === 'dir') fail('IS_A_DIRECTORY', 'a folder: use /list or /zip');
-    if (head) {
-      if (notModified(ctx, head)) {
-        notModifiedAnswer(ctx, head);
+      const rangeHeader = ctx.get('range');
+      const range = rangeHeader && (!current || rangeApplies(ctx.headers, res.entry)) ? parseByteRange(rangeHeader, res.size) : null;
+      if (range === 'unsatisfiable') fail('RANGE_NOT_SATISFIABLE', 'range outside the file', { size: res.size });
+      sendHeaders(ctx, res.entry, res.size, range, q.inline === '1');
+      if (ctx.method === 'HEAD') return; // koa sends the headers only (no body set: a null body would turn this into 204)
+      if (!range) {
+        sending = true;
+        ctx.body = res.stream;
         return;
       }
+      // A part: straight from the file to the socket (core ReadResult.sendTo), past koa's body handling.
+      sending = true;
+      ctx.respond = false;
+      ctx.res.statusCode = 206;
+      try {
+        await res.sendTo(ctx.res, range);
+      } catch (err) {
+        if (!ctx.res.destroyed) ctx.res.destroy(err as Error);
+        return;
+      }
+      ctx.res.end();
+    } finally {
+      if (!sending) res.close();
     }
-    const rangeHeader = ctx.get('range');
-    const wantRange = rangeHeader && (!head || rangeApplies(ctx.headers, head));
-    // An old version's size is known once it is opened: the core checks the range against it.
-    const range = wantRange ? parseByteRange(rangeHeader, head?.size ?? Number.MAX_SAFE_INTEGER) : null;
-    if (range === 'unsatisfiable') fail('RANGE_NOT_SATISFIABLE', 'range outside the file', { size: head?.size ?? 0 });
-    if (ctx.method === 'HEAD' && head) {
-      sendHeaders(ctx, head, head.size, range, q.inline === '1');
-      return; // koa sends the headers only (no body set: a null body would turn this into 204)
-    }
-    const res = await conn.read(root, path, { version: q.version, ...(q.from !== undefined ? { versionPath: q.from } : {}), ...(range ?? {}) });
-    sendHeaders(ctx, res.entry, res.size, range ? { start: res.start, end: res.end } : null, q.inline === '1');
-    if (ctx.method === 'HEAD') {
-      res.stream.destroy();
-      return;
-    }
-    ctx.body = res.stream;
   });
 
   function notModifiedAnswer(ctx: HttpContext, e: EntryInfo) {
