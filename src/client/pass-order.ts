@@ -15,28 +15,13 @@ export const DEFAULT_CONCURRENCY = 8;
 
 const depth = (p: string) => p.split('/').length;
 
-/** At most `limit` holders at once, served in the order they asked. */
-class Slots {
-  private free: number;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(limit: number) {
-    this.free = Math.max(1, limit);
-  }
-
-  async take(): Promise<void> {
-    if (this.free > 0) {
-      this.free -= 1;
-      return;
-    }
-    await new Promise<void>((r) => this.waiting.push(r));
-  }
-
-  give(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.free += 1;
-  }
+/** Runs `work` on each item, at most `limit` at once, taking them in order (memory: `limit` tasks, not one per item). */
+async function eachInOrder<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
 }
 
 /** Orders a pass's paths as one at a time would run them: the rest by depth, then removals deepest first. */
@@ -51,19 +36,15 @@ export function passOrder(paths: Iterable<string>, isRemoval: (p: string) => boo
 }
 
 export async function runInPassOrder(paths: Iterable<string>, isRemoval: (p: string) => boolean, limit: number, work: (p: string) => Promise<void>): Promise<void> {
-  const slots = new Slots(limit);
   let stopped = false;
   let thrown: unknown;
-  const run = async (p: string, after: Promise<void> | undefined): Promise<void> => {
-    if (after) await after;
-    await slots.take();
+  const one = async (p: string): Promise<void> => {
+    if (stopped) return;
     try {
-      if (!stopped) await work(p);
+      await work(p);
     } catch (err) {
       if (!stopped) thrown = err;
       stopped = true;
-    } finally {
-      slots.give();
     }
   };
 
@@ -72,21 +53,28 @@ export async function runInPassOrder(paths: Iterable<string>, isRemoval: (p: str
   const rest = firstRemoval < 0 ? ordered : ordered.slice(0, firstRemoval);
   const removals = firstRemoval < 0 ? [] : ordered.slice(firstRemoval);
 
-  // The rest: each after the nearest folder above it in this pass (shallower paths were started first).
-  const started = new Map<string, Promise<void>>();
-  for (const p of rest) {
+  // The rest: each after the nearest folder above it in this pass that is still under way (shallower
+  // paths are taken first, and a path counts as under way from the moment it is taken). Only the
+  // paths under way are held: a pass of 100,000 new files once held a task for each (445 MB).
+  const underWay = new Map<string, Promise<void>>();
+  await eachInOrder(rest, limit, async (p) => {
     let above: Promise<void> | undefined;
-    for (let q = path.posix.dirname(p); q !== '.' && q !== '/' && !above; q = path.posix.dirname(q)) above = started.get(q);
-    started.set(p, run(p, above));
-  }
-  await Promise.all(started.values());
+    for (let q = path.posix.dirname(p); q !== '.' && q !== '/' && !above; q = path.posix.dirname(q)) above = underWay.get(q);
+    const task = (async () => {
+      if (above) await above;
+      await one(p);
+    })();
+    underWay.set(p, task);
+    await task;
+    underWay.delete(p);
+  });
 
   // Removals: one depth at a time, deepest first.
   for (let i = 0; i < removals.length && !stopped; ) {
     const level = depth(removals[i]!);
-    const batch: Promise<void>[] = [];
-    for (; i < removals.length && depth(removals[i]!) === level; i += 1) batch.push(run(removals[i]!, undefined));
-    await Promise.all(batch);
+    const batch: string[] = [];
+    for (; i < removals.length && depth(removals[i]!) === level; i += 1) batch.push(removals[i]!);
+    await eachInOrder(batch, limit, one);
   }
   if (stopped) throw thrown;
 }
