@@ -84,4 +84,20 @@ describe('runInPassOrder', () => {
     expect(started).toEqual(['a', 'b']);
     expect(finished).toEqual(['a']);
   });
+
+  it('holds only the paths under way: 100,000 new files do not each wait as a task', async () => {
+    // A first sync of 100,000 files started a task per path at once, each waiting for a slot: the
+    // heap grew about 150 MB before the first file moved (the client peaked at 445 MB of RSS).
+    const paths = Array.from({ length: 100 }, (_, i) => `d${i}`).concat(Array.from({ length: 100_000 }, (_, i) => `d${i % 100}/f${i}.txt`));
+    const before = process.memoryUsage().heapUsed;
+    let grown = 0;
+    let done = 0;
+    await runInPassOrder(paths, () => false, 8, async () => {
+      grown = Math.max(grown, process.memoryUsage().heapUsed - before);
+      await Promise.resolve();
+      done += 1;
+    });
+    expect(done).toBe(paths.length);
+    expect(grown).toBeLessThan(70e6);
+  });
 });
