@@ -1,11 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, linkSync, lstatSync, renameSync, unlinkSync, utimesSync, constants as fsc } from 'node:fs';
-import { copyFile, link, lstat, mkdir, readdir, readFile, realpath, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, linkSync, lstatSync, renameSync, unlinkSync, utimesSync } from 'node:fs';
+import { copyFile, link, lstat, mkdir, readdir, realpath, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { fsyncDir, fsyncFile } from '../lib/fsync.js';
 import { toFileStat, type FileStat } from './fingerprint.js';
+import { hashFile } from './hash-file.js';
 import { OwnChanges } from './own-changes.js';
 import { SMALL_FILE, Staging, type StagedFile, type StageOptions } from './staging.js';
 
@@ -77,20 +78,9 @@ export class ContentStore {
     this.staging.close();
   }
 
-  /** Hashes a file on disk (SHA-256, streamed). */
-  async hashFile(file: string, sizeHint?: number): Promise<{ hash: string; size: number }> {
-    if (sizeHint !== undefined && sizeHint < 1 << 20) {
-      // Small files in one read: a 1 MiB stream buffer per tiny file made scans GC-bound.
-      const data = await readFile(file);
-      return { hash: createHash('sha256').update(data).digest('hex'), size: data.length };
-    }
-    const hasher = createHash('sha256');
-    let size = 0;
-    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-      hasher.update(chunk);
-      size += chunk.length;
-    }
-    return { hash: hasher.digest('hex'), size };
+  /** Hashes a file on disk (see hashFile). */
+  hashFile(file: string, sizeHint?: number): Promise<{ hash: string; size: number }> {
+    return hashFile(file, sizeHint);
   }
 
   async statPath(file: string): Promise<FileStat | null> {
@@ -243,44 +233,14 @@ export class ContentStore {
     this.folderChanged(path.dirname(livePath));
   }
 
-  /**
-   * A whole file of the data folder (a finished resumable upload) as a staged file, without copying
-   * it: a hard link in staging (the original name stays until the caller removes it, so a refused
-   * write loses nothing), synced, and hashed unless `known` (counted as it arrived). Copying 1 GiB
-   * here doubled the gateway's disk writes for every big upload. Null where a link cannot be made
-   * (another filesystem): the caller streams it instead.
-   */
-  async adopt(file: string, known?: { hash: string; size: number }): Promise<StagedFile | null> {
-    const tempPath = this.newTempPath();
-    try {
-      await link(file, tempPath);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EXDEV' || code === 'EPERM' || code === 'EMLINK' || code === 'ENOTSUP') return null;
-      throw err;
-    }
-    try {
-      await fsyncFile(tempPath);
-      const { hash, size } = known ?? (await this.hashFile(tempPath));
-      return { tempPath, hash, size };
-    } catch (err) {
-      await rm(tempPath, { force: true });
-      throw err;
-    }
+  /** See Staging.adopt. */
+  adopt(file: string, known?: { hash: string; size: number }): Promise<StagedFile | null> {
+    return this.staging.adopt(file, known);
   }
 
-  /** Copies a blob or live file into a new staging file (for restore and copy). */
-  async stageCopy(from: string): Promise<StagedFile> {
-    const tempPath = this.newTempPath();
-    try {
-      await copyFile(from, tempPath, fsc.COPYFILE_FICLONE);
-      await fsyncFile(tempPath);
-    } catch (err) {
-      await rm(tempPath, { force: true });
-      throw err;
-    }
-    const { hash, size } = await this.hashFile(tempPath);
-    return { tempPath, hash, size };
+  /** See Staging.stageCopy. */
+  stageCopy(from: string): Promise<StagedFile> {
+    return this.staging.stageCopy(from);
   }
 
   async discard(tempPath: string): Promise<void> {
