@@ -7,11 +7,12 @@
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Ignore } from 'ignore';
-import type { Kind } from '../sync-wire/index.js';
+import { RESUMABLE_MIN_SIZE, type Kind } from '../sync-wire/index.js';
 import { hashFile, ignored, sameFingerprint, statEntry, type LocalEntry } from './local.js';
 import type { Selection } from './selection.js';
 import type { ClientState, FileState } from './state.js';
 
+/** `sha256` '': a new big file, not read yet (hashed as it is sent). */
 export type Present = { kind: 'added' | 'modified'; entry: LocalEntry; sha256: string };
 export type Gone = { kind: 'deleted'; state: FileState };
 export type LocalChange = Present | Gone;
@@ -51,6 +52,13 @@ export class LocalDiff {
     }
     if (st && st.kind === 'file' && sameFingerprint(st, e)) {
       if (remember) this.seen.set(p, e);
+      return;
+    }
+    if (!st && e.size >= RESUMABLE_MIN_SIZE) {
+      // A new big file: hashed while its resumable upload reads it (transfers.ts), not in a pass of
+      // its own first (a second read of 1 GiB, and the upload waiting for it). Whoever needs the
+      // hash sooner (a rename, the same path new on the gateway) reads it then.
+      this.changes.set(p, { kind: 'added', entry: e, sha256: '' });
       return;
     }
     const sha256 = await hashFile(path.join(this.dir, p), e.size).catch(() => null);

@@ -8,12 +8,12 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { delta, DeltaError, fileBasis, fileSource, patchChunks, readSignature, signature } from '../delta/index.js';
 import { FileSink } from './file-sink.js';
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { DELTA_MIN_SIZE, RESUMABLE_MIN_SIZE, SIGNATURE, type WriteResponse } from '../sync-wire/index.js';
 import { ApiError, type Api, type Download } from './api.js';
 import { isLocalDiskFull } from './failure-text.js';
-import { discard, install, partBeside, SMALL_FILE, tempBeside, writeTemp, type LocalEntry } from './local.js';
+import { discard, hashFile, install, partBeside, sameFingerprint, SMALL_FILE, statEntry, tempBeside, writeTemp, type LocalEntry } from './local.js';
 import type { Progress } from './progress.js';
 import type { ClientState } from './state.js';
 import type { Throttle } from './throttle.js';
@@ -59,15 +59,30 @@ async function* counted(source: AsyncIterable<Uint8Array>, onBytes: (n: number) 
 const CHUNK = 1 << 20;
 
 /**
+ * The file changed while it was being sent (a new file is hashed as it goes up, not before): nothing
+ * is recorded, and the watcher or the next pass names it again once it settles, as for a file that
+ * changes while the scan hashes it.
+ */
+export class ChangedWhileSent extends Error {}
+
+/** What a body reader does with each piece it read: hash it, and stop if the file is changing. */
+interface Reading {
+  hash: Hash;
+  /** The fingerprint the file had when the pass saw it. */
+  entry: LocalEntry;
+}
+
+/**
  * A file's bytes from `start` as a request body: read into two buffers that take turns, each read
  * again once the socket has taken the last write from it (its callback), so reading overlaps
  * sending and no new 1 MiB buffer is made per read (fs streams do: their pages faulted in and
  * freed again cost a tenth of a big upload's CPU, as on the gateway's side: storage/file-sender.ts).
  * The throttle is asked before each 64 KiB.
  */
-function fileBody(abs: string, start: number, onBytes: (n: number) => void, throttle?: Throttle): BodyWriter {
+function fileBody(abs: string, start: number, onBytes: (n: number) => void, throttle?: Throttle, reading?: Reading): BodyWriter {
   return async (out) => {
     const fh = await open(abs, 'r');
+    const end = reading ? reading.entry.size : Infinity;
     const free: Buffer[] = [Buffer.allocUnsafeSlow(CHUNK), Buffer.allocUnsafeSlow(CHUNK)];
     let failed: Error | null = null;
     // One waiter at a time (a buffer back, or drain); a broken connection wakes it too.
@@ -89,9 +104,15 @@ function fileBody(abs: string, start: number, onBytes: (n: number) => void, thro
         while (free.length === 0 && !failed) await wait();
         if (failed) throw failed;
         const buf = free.pop()!;
-        const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+        const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, end - pos), pos);
         if (bytesRead === 0) break;
         pos += bytesRead;
+        if (reading) {
+          // A file still being written stops here, not after the whole length went up.
+          const now = await fh.stat();
+          if (now.size !== reading.entry.size || Math.trunc(now.mtimeMs) !== reading.entry.mtimeMs) throw new ChangedWhileSent(`${reading.entry.path}: changed while it was sent`);
+          reading.hash.update(buf.subarray(0, bytesRead));
+        }
         for (let off = 0; off < bytesRead; off += 65536) {
           const end = Math.min(bytesRead, off + 65536);
           if (throttle) await throttle.take(end - off);
@@ -242,13 +263,24 @@ async function fetchResumable(api: Api, root: string, dir: string, rel: string, 
   return { entry: dl.entry, local, bytes };
 }
 
+/** What went up: the gateway's answer, the bytes sent, and the content's SHA-256. */
+export interface Sent {
+  res: WriteResponse;
+  bytes: number;
+  sha256: string;
+}
+
 /**
  * Sends the local file as a new version of `rel` edited from `base`: a delta against the server's
- * copy of `base` when the file is big enough, else whole.
+ * copy of `base` when the file is big enough, else whole. `sha256` '' (a new big file the scan did
+ * not read): a resumable upload hashes it as it sends and names the hash at the end.
  */
-export async function sendFile(api: Api, root: string, dir: string, local: LocalEntry, sha256: string, base: number | undefined, opts: TransferOptions = {}): Promise<{ res: WriteResponse; bytes: number }> {
+export async function sendFile(api: Api, root: string, dir: string, local: LocalEntry, sha256: string, base: number | undefined, opts: TransferOptions = {}): Promise<Sent> {
   const { progress, throttle } = opts;
   const abs = path.join(dir, local.path);
+  if (local.size >= RESUMABLE_MIN_SIZE && opts.resume && !base) return sendResumable(api, root, dir, local, sha256, base, opts);
+  if (!sha256) sha256 = await hashOf(dir, local);
+  const sent = (r: { res: WriteResponse; bytes: number }): Sent => ({ ...r, sha256 });
   if (base && local.size >= DELTA_MIN_SIZE) {
     const sig = await api.signature(root, local.path).catch((err: unknown) => {
       if (err instanceof ApiError && err.code === 'NOT_FOUND') return null;
@@ -262,34 +294,49 @@ export async function sendFile(api: Api, root: string, dir: string, local: Local
         let sent = 0;
         const body = Readable.from(counted(delta(parsed, fileSource(fh)), (n) => (sent += n), throttle));
         const res = await api.uploadDelta(root, { path: local.path, base, sha256, mtimeMs: local.mtimeMs }, body);
-        return { res, bytes: sent + sig.body.length };
+        return { res, bytes: sent + sig.body.length, sha256 };
       } finally {
         await fh.close();
       }
     }
   }
-  if (local.size >= RESUMABLE_MIN_SIZE && opts.resume) return sendResumable(api, root, abs, local, sha256, base, opts);
+  if (local.size >= RESUMABLE_MIN_SIZE && opts.resume) return sendResumable(api, root, dir, local, sha256, base, opts);
   if (local.size <= SMALL_FILE) {
     // One read and one buffer: a stream costs two 1 MiB buffers per file (see hashFile).
     const content = await readFile(abs);
     for (let off = 0; throttle && off < content.length; off += 65536) await throttle.take(Math.min(65536, content.length - off));
     const res = await api.upload(root, { path: local.path, base, sha256, mtimeMs: local.mtimeMs, size: content.length }, content);
-    return { res, bytes: content.length };
+    return sent({ res, bytes: content.length });
   }
   const bar = progress?.start(`↑ ${local.path}`, local.size);
   try {
     const body = fileBody(abs, 0, (n) => bar?.add(n), throttle);
     const res = await api.upload(root, { path: local.path, base, sha256, mtimeMs: local.mtimeMs, size: local.size }, body);
-    return { res, bytes: local.size };
+    return sent({ res, bytes: local.size });
   } finally {
     progress?.stop();
   }
 }
 
-/** A big file through a resumable upload: after a broken connection or a crash, it goes on from the gateway's offset. */
-async function sendResumable(api: Api, root: string, abs: string, local: LocalEntry, sha256: string, base: number | undefined, opts: TransferOptions): Promise<{ res: WriteResponse; bytes: number }> {
+/** The file's SHA-256 read now, if it still has the fingerprint the pass saw. */
+export async function hashOf(dir: string, local: LocalEntry): Promise<string> {
+  const sha256 = await hashFile(path.join(dir, local.path), local.size);
+  const after = await statEntry(dir, local.path);
+  if (!after || !sameFingerprint(after, local)) throw new ChangedWhileSent(`${local.path}: changed while it was read`);
+  return sha256;
+}
+
+/**
+ * A big file through a resumable upload: after a broken connection or a crash, it goes on from the
+ * gateway's offset. Without a hash from the scan (`sha256` ''), the file is hashed as it is read
+ * for sending (one read instead of two, and the upload starts at once); the upload is remembered
+ * by the file's fingerprint then, and its hash named at the finish, where the gateway checks it.
+ */
+async function sendResumable(api: Api, root: string, dir: string, local: LocalEntry, sha256: string, base: number | undefined, opts: TransferOptions): Promise<Sent> {
   const { state, linkId } = opts.resume!;
-  let id = state.uploadOf(linkId, local.path, sha256);
+  const abs = path.join(dir, local.path);
+  const key = sha256 || `unhashed:${local.size}:${local.mtimeMs}:${local.ino}`;
+  let id = state.uploadOf(linkId, local.path, key);
   let offset = 0;
   if (id) {
     const status = await api.uploadStatus(root, id).catch((err: unknown) => {
@@ -300,26 +347,34 @@ async function sendResumable(api: Api, root: string, abs: string, local: LocalEn
     else id = undefined;
   }
   if (!id) {
-    id = (await api.createUpload(root, { path: local.path, base, sha256, mtimeMs: local.mtimeMs, length: local.size })).id;
-    state.setUpload(linkId, local.path, sha256, id);
+    id = (await api.createUpload(root, { path: local.path, base, ...(sha256 ? { sha256 } : {}), mtimeMs: local.mtimeMs, length: local.size })).id;
+    state.setUpload(linkId, local.path, key, id);
   }
+  const reading = sha256 ? undefined : { hash: createHash('sha256'), entry: local };
   let sent = 0;
   const bar = opts.progress?.start(`↑ ${local.path}`, local.size);
   bar?.add(offset);
   try {
+    // Resumed: what the gateway has already is hashed from here (the file is unchanged: same fingerprint).
+    if (reading && offset > 0) for await (const c of createReadStream(abs, { start: 0, end: offset - 1, highWaterMark: CHUNK })) reading.hash.update(c as Buffer);
     if (offset < local.size) {
       const body = fileBody(abs, offset, (n) => {
         sent += n;
         bar?.add(n);
-      }, opts.throttle);
+      }, opts.throttle, reading);
       const r = await api.appendUpload(root, id, offset, body, local.size - offset);
       if (r.offset !== local.size) throw new ApiError('ABORTED', `${local.path}: the upload stopped at ${r.offset} of ${local.size} bytes; it resumes there`);
     }
-    const res = await api.finishUpload(root, id);
-    state.setUpload(linkId, local.path, sha256, null);
-    return { res, bytes: sent };
+    if (reading) {
+      const after = await statEntry(dir, local.path);
+      if (!after || !sameFingerprint(after, local)) throw new ChangedWhileSent(`${local.path}: changed while it was sent`);
+      sha256 = reading.hash.digest('hex');
+    }
+    const res = await api.finishUpload(root, id, reading ? sha256 : undefined);
+    state.setUpload(linkId, local.path, key, null);
+    return { res, bytes: sent, sha256 };
   } catch (err) {
-    if (err instanceof ApiError && (err.code === 'HASH_MISMATCH' || err.code === 'NOT_FOUND')) state.setUpload(linkId, local.path, sha256, null);
+    if (err instanceof ChangedWhileSent || (err instanceof ApiError && (err.code === 'HASH_MISMATCH' || err.code === 'NOT_FOUND'))) state.setUpload(linkId, local.path, key, null);
     throw err;
   } finally {
     opts.progress?.stop();
