@@ -16,7 +16,7 @@ import { ignored, loadIgnore, makeLocalDir, removeLocal, sameFingerprint, statEn
 import { LocalDiff, type LocalChange } from './local-diff.js';
 import { applyRemoteMoves, fatal, sendLocalMoves } from './moves.js';
 import { DEFAULT_CONCURRENCY, runInPassOrder } from './pass-order.js';
-import { fetchChanges, fetchFolder, lastPerPath, type RemoteChanges } from './remote-feed.js';
+import { fetchChanges, fetchFolder, heldBy, lastPerPath, type RemoteChanges } from './remote-feed.js';
 import { Selection } from './selection.js';
 import type { ClientState, FileState, LinkRow } from './state.js';
 import { ChangedWhileSent, fetchFile, hashOf, sendFile, type TransferOptions } from './transfers.js';
@@ -110,7 +110,8 @@ export class LinkSync {
     this.selectionKey = sel.key;
     const keep = (c: WireChange) => !ignored(ig, c.path, c.kind) && sel.includes(c.path, c.kind);
     let remote: RemoteChanges;
-    if (scope.remote === 'fetch') remote = await fetchChanges(this.api, this.state, this.link, keep);
+    // What we already hold needs nothing (the same test is made again below, after the scan).
+    if (scope.remote === 'fetch') remote = await fetchChanges(this.api, this.state, this.link, keep, heldBy(this.state, id));
     else {
       const cursor = this.link.cursor;
       remote = { byPath: lastPerPath(scope.remote.changes.filter((c) => c.seq > cursor), undefined, keep), cursor: Math.max(cursor, scope.remote.cursor) };

@@ -7,12 +7,12 @@
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Ignore } from 'ignore';
-import { RESUMABLE_MIN_SIZE, type Kind } from '../sync-wire/index.js';
+import type { Kind } from '../sync-wire/index.js';
 import { hashFile, ignored, sameFingerprint, statEntry, type LocalEntry } from './local.js';
 import type { Selection } from './selection.js';
 import type { ClientState, FileState } from './state.js';
 
-/** `sha256` '': a new big file, not read yet (hashed as it is sent). */
+/** `sha256` '': a new file, not read yet (hashed as it is sent). */
 export type Present = { kind: 'added' | 'modified'; entry: LocalEntry; sha256: string };
 export type Gone = { kind: 'deleted'; state: FileState };
 export type LocalChange = Present | Gone;
@@ -54,10 +54,11 @@ export class LocalDiff {
       if (remember) this.seen.set(p, e);
       return;
     }
-    if (!st && e.size >= RESUMABLE_MIN_SIZE) {
-      // A new big file: hashed while its resumable upload reads it (transfers.ts), not in a pass of
-      // its own first (a second read of 1 GiB, and the upload waiting for it). Whoever needs the
-      // hash sooner (a rename, the same path new on the gateway) reads it then.
+    if (!st) {
+      // A new file: hashed when its upload reads it (transfers.ts), not in a read of its own first
+      // (a big one while it goes up, before the upload starts otherwise; a first sync of 100,000
+      // files no longer holds 100,000 hashes). Whoever needs the hash sooner (a rename, the same
+      // path new on the gateway) reads it then.
       this.changes.set(p, { kind: 'added', entry: e, sha256: '' });
       return;
     }

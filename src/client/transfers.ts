@@ -279,9 +279,10 @@ export async function sendFile(api: Api, root: string, dir: string, local: Local
   const { progress, throttle } = opts;
   const abs = path.join(dir, local.path);
   if (local.size >= RESUMABLE_MIN_SIZE && opts.resume && !base) return sendResumable(api, root, dir, local, sha256, base, opts);
-  if (!sha256) sha256 = await hashOf(dir, local);
+  // Not hashed by the scan (a new file): a small one is hashed from the one read below, a medium one now.
+  if (!sha256 && local.size > SMALL_FILE) sha256 = await hashOf(dir, local);
   const sent = (r: { res: WriteResponse; bytes: number }): Sent => ({ ...r, sha256 });
-  if (base && local.size >= DELTA_MIN_SIZE) {
+  if (base && sha256 && local.size >= DELTA_MIN_SIZE) {
     const sig = await api.signature(root, local.path).catch((err: unknown) => {
       if (err instanceof ApiError && err.code === 'NOT_FOUND') return null;
       throw err;
@@ -302,11 +303,17 @@ export async function sendFile(api: Api, root: string, dir: string, local: Local
   }
   if (local.size >= RESUMABLE_MIN_SIZE && opts.resume) return sendResumable(api, root, dir, local, sha256, base, opts);
   if (local.size <= SMALL_FILE) {
-    // One read and one buffer: a stream costs two 1 MiB buffers per file (see hashFile).
+    // One read and one buffer: a stream costs two 1 MiB buffers per file (see hashFile); hashed
+    // from that buffer when the scan did not, then checked against the fingerprint it was seen with.
     const content = await readFile(abs);
+    if (!sha256) {
+      sha256 = createHash('sha256').update(content).digest('hex');
+      const after = await statEntry(dir, local.path);
+      if (!after || !sameFingerprint(after, local)) throw new ChangedWhileSent(`${local.path}: changed while it was read`);
+    }
     for (let off = 0; throttle && off < content.length; off += 65536) await throttle.take(Math.min(65536, content.length - off));
     const res = await api.upload(root, { path: local.path, base, sha256, mtimeMs: local.mtimeMs, size: content.length }, content);
-    return sent({ res, bytes: content.length });
+    return { res, bytes: content.length, sha256 };
   }
   const bar = progress?.start(`↑ ${local.path}`, local.size);
   try {
