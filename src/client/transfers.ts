@@ -82,7 +82,8 @@ interface Reading {
 function fileBody(abs: string, start: number, onBytes: (n: number) => void, throttle?: Throttle, reading?: Reading): BodyWriter {
   return async (out) => {
     const fh = await open(abs, 'r');
-    const end = reading ? reading.entry.size : Infinity;
+    const stop = reading ? reading.entry.size : Infinity;
+    let reads = 0;
     const free: Buffer[] = [Buffer.allocUnsafeSlow(CHUNK), Buffer.allocUnsafeSlow(CHUNK)];
     let failed: Error | null = null;
     // One waiter at a time (a buffer back, or drain); a broken connection wakes it too.
@@ -104,14 +105,26 @@ function fileBody(abs: string, start: number, onBytes: (n: number) => void, thro
         while (free.length === 0 && !failed) await wait();
         if (failed) throw failed;
         const buf = free.pop()!;
-        const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, end - pos), pos);
+        const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, stop - pos), pos);
+        if (reading && bytesRead === 0 && pos < stop) throw new ChangedWhileSent(`${reading.entry.path}: cut short while it was sent`);
         if (bytesRead === 0) break;
         pos += bytesRead;
         if (reading) {
-          // A file still being written stops here, not after the whole length went up.
-          const now = await fh.stat();
-          if (now.size !== reading.entry.size || Math.trunc(now.mtimeMs) !== reading.entry.mtimeMs) throw new ChangedWhileSent(`${reading.entry.path}: changed while it was sent`);
+          // A file still being written stops here (looked at every 8 MiB), not after the whole
+          // length went up; the end is checked again by path once all is sent.
+          if (++reads % 8 === 0) {
+            const now = await fh.stat();
+            if (now.size !== reading.entry.size || Math.trunc(now.mtimeMs) !== reading.entry.mtimeMs) throw new ChangedWhileSent(`${reading.entry.path}: changed while it was sent`);
+          }
           reading.hash.update(buf.subarray(0, bytesRead));
+        }
+        if (!throttle) {
+          // One write per buffer (16 calls per MiB cost CPU of their own), not waiting for it to
+          // drain: the next read overlaps it, and the two buffers bound what is in flight.
+          if (failed) throw failed;
+          onBytes(bytesRead);
+          out.write(buf.subarray(0, bytesRead), () => (free.push(buf), poke()));
+          continue;
         }
         for (let off = 0; off < bytesRead; off += 65536) {
           const end = Math.min(bytesRead, off + 65536);
