@@ -24,6 +24,9 @@ const BIG_RUNS = Number(process.env.BENCH_BIG_RUNS ?? 3);
 const BIG_MB = Number(process.env.BENCH_BIG_MB ?? 1024);
 const SMALL = Number(process.env.BENCH_SMALL ?? 1000);
 const LIST = Number(process.env.BENCH_LIST ?? 10_000);
+/** Short runs on a loaded machine: BENCH_ONLY=small1,dele,list (rows: big small1 small8 dele noop pasv list mlsd). */
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
+const doRow = (k: string) => !ONLY || ONLY.has(k);
 const USER = 'bench';
 const PASS = 'bench-password';
 
@@ -252,7 +255,7 @@ async function main(): Promise<void> {
     run(sgTarget, 'stor_big', 64, 1);
     run(sgTarget, 'retr_big');
     const mem64 = await memoryOf(sg.pid);
-    for (let r = 0; r < BIG_RUNS; r += 1) {
+    for (let r = 0; r < (doRow('big') ? BIG_RUNS : 0); r += 1) {
       for (const t of r % 2 ? [...targets].reverse() : targets) {
         const gib = BIG_MB / 1024;
         add(t, 'stor', withCpu(t, 'stor_cpu', 1000 * gib, () => run(t, 'stor_big', BIG_MB, r + 100))['value']!);
@@ -266,11 +269,12 @@ async function main(): Promise<void> {
     const memBig = await memoryOf(sg.pid);
     for (let r = 0; r < RUNS; r += 1) {
       for (const t of r % 2 ? [...targets].reverse() : targets) {
-        add(t, 'small1', withCpu(t, 'small1_cpu', SMALL, () => run(t, 'small1', SMALL, `${r}`))['value']!);
-        add(t, 'small8', withCpu(t, 'small8_cpu', SMALL, () => run(t, 'small8', SMALL, `${r}`))['value']!);
-        add(t, 'dele', withCpu(t, 'dele_cpu', SMALL, () => run(t, 'dele', SMALL, `${r}`))['value']!);
-        if (t.pid()) for (const mode of ['noop', 'pasv']) withCpu(t, `${mode}_cpu`, SMALL, () => run(t, mode, SMALL));
-        for (const verb of ['list', 'mlsd']) {
+        // DELE removes what the 1-connection STOR made.
+        if (doRow('small1') || doRow('dele')) add(t, 'small1', withCpu(t, 'small1_cpu', SMALL, () => run(t, 'small1', SMALL, `${r}`))['value']!);
+        if (doRow('small8')) add(t, 'small8', withCpu(t, 'small8_cpu', SMALL, () => run(t, 'small8', SMALL, `${r}`))['value']!);
+        if (doRow('dele')) add(t, 'dele', withCpu(t, 'dele_cpu', SMALL, () => run(t, 'dele', SMALL, `${r}`))['value']!);
+        if (t.pid()) for (const mode of ['noop', 'pasv']) if (doRow(mode)) withCpu(t, `${mode}_cpu`, SMALL, () => run(t, mode, SMALL));
+        for (const verb of ['list', 'mlsd'].filter(doRow)) {
           const l = run(t, verb);
           if (l['entries'] !== LIST) throw new Error(`${t.name} ${verb} gave ${l['entries']} entries, not ${LIST}`);
           add(t, verb, l['value']!);
