@@ -30,10 +30,12 @@ const doRow = (k: string) => !ONLY || ONLY.has(k);
 const USER = 'bench';
 const PASS = 'bench-password';
 
+const CLIENT_SOURCE = () => CLIENT.replace('PROBE_SOURCE', JSON.stringify(PROBE));
 const CLIENT = String.raw`
 import ftplib, json, os, sys, threading, time
 mode, host, port, user, pw, base = sys.argv[1:7]
 args = sys.argv[7:]
+PROBE = PROBE_SOURCE
 def conn():
     f = ftplib.FTP()
     f.connect(host, int(port), timeout=900)
@@ -102,21 +104,38 @@ elif mode in ('noop', 'pasv'):
         else: socket.create_connection(f.makepasv()).close()
     print(json.dumps({'value': n / (time.perf_counter() - t)}))
 elif mode in ('list', 'mlsd'):
-    # A second session sends NOOPs while the listing runs: its slowest reply is how long the
-    # server stopped answering others (the event loop, for syncgate) during the listing.
-    f = conn(); probe = conn(); lines = []; done = [False]; worst = [0.0]
-    def noops():
-        while not done[0]:
-            t0 = time.perf_counter(); probe.voidcmd('NOOP'); worst[0] = max(worst[0], time.perf_counter() - t0)
-            time.sleep(0.001)
-    th = threading.Thread(target=noops); th.start()
+    # Another process sends NOOPs on a second session while the listing runs: its slowest reply is
+    # how long the server stopped answering others (the event loop, for syncgate). A thread of this
+    # process would wait for the GIL while retrlines parses lines (up to 5 ms a switch, and more),
+    # which the server's figure would carry.
+    import subprocess
+    probe = subprocess.Popen([sys.executable, '-c', PROBE, host, port, user, pw], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert probe.stdout.readline().strip() == 'ready'
     time.sleep(0.02)
+    f = conn(); lines = []
     t = time.perf_counter()
     f.retrlines(mode.upper() + ' ' + base + '/list10k', lines.append)
     dt = time.perf_counter() - t
-    done[0] = True; th.join()
+    probe.stdin.close(); worst = json.loads(probe.stdout.readline()); probe.wait()
     entries = len([l for l in lines if 'type=cdir' not in l.lower() and 'type=pdir' not in l.lower()])
-    print(json.dumps({'value': dt * 1000, 'entries': entries, 'noop_ms': worst[0] * 1000}))
+    print(json.dumps({'value': dt * 1000, 'entries': entries, 'noop_ms': worst * 1000}))
+`;
+
+/** The NOOP probe of the listing rows: NOOPs until its stdin closes, then prints the slowest (s). */
+const PROBE = String.raw`
+import ftplib, json, sys, threading, time
+host, port, user, pw = sys.argv[1:5]
+f = ftplib.FTP(); f.connect(host, int(port), timeout=900); f.login(user, pw)
+done = [False]
+def wait_eof():
+    sys.stdin.read(); done[0] = True
+threading.Thread(target=wait_eof, daemon=True).start()
+print('ready', flush=True)
+worst = 0.0
+while not done[0]:
+    t0 = time.perf_counter(); f.voidcmd('NOOP'); worst = max(worst, time.perf_counter() - t0)
+    time.sleep(0.001)
+print(json.dumps(worst), flush=True)
 `;
 
 interface Target {
@@ -226,7 +245,7 @@ async function main(): Promise<void> {
     const sgTarget = targets[0]!;
     const userFor = (t: Target) => (t.name === 'pure-ftpd' ? USER : 'admin');
     const run = (t: Target, mode: string, ...args: (string | number)[]) => {
-      const out = execFileSync('python3', ['-c', CLIENT, mode, '127.0.0.1', String(t.port), userFor(t), PASS, t.base, ...args.map(String)], {
+      const out = execFileSync('python3', ['-c', CLIENT_SOURCE(), mode, '127.0.0.1', String(t.port), userFor(t), PASS, t.base, ...args.map(String)], {
         encoding: 'utf8',
         timeout: 1_800_000,
       });
