@@ -19,7 +19,8 @@ import { DEFAULT_CONCURRENCY, runInPassOrder } from './pass-order.js';
 import { fetchChanges, fetchFolder, heldBy, lastPerPath, type RemoteChanges } from './remote-feed.js';
 import { Selection } from './selection.js';
 import type { ClientState, FileState, LinkRow } from './state.js';
-import { ChangedWhileSent, fetchFile, hashOf, sendFile, type TransferOptions } from './transfers.js';
+import { ChangedWhileSent, hashOf, sendFile } from './send.js';
+import { fetchFile, type TransferOptions } from './transfers.js';
 
 export interface PassReport {
   uploaded: number;

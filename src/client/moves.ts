@@ -6,7 +6,7 @@
 import type { WireChange } from '../sync-wire/index.js';
 import { ApiError, type Api } from './api.js';
 import { moveLocal, statEntry } from './local.js';
-import { hashOf } from './transfers.js';
+import { hashOf } from './send.js';
 import type { Gone, LocalChange, Present } from './local-diff.js';
 import type { ClientState, FileState, LinkRow } from './state.js';
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/client/api.js';
 import { statEntry } from '../../src/client/local.js';
-import { ChangedWhileSent, sendFile } from '../../src/client/transfers.js';
+import { ChangedWhileSent, sendFile } from '../../src/client/send.js';
 import { RESUMABLE_MIN_SIZE } from '../../src/sync-wire/index.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startTestClient, type TestClient } from '../helpers/sync-client.js';
