@@ -51,6 +51,22 @@ async function procStat(pid: number): Promise<{ minflt: number; userUs: number; 
   return { minflt: Number(f[7]), userUs: Number(f[11]) * 10_000, sysUs: Number(f[12]) * 10_000 };
 }
 
+/**
+ * Voluntary context switches (the thread slept: epoll_wait, a futex) of the event loop and of all
+ * threads: each is a wake-up later, whose first instructions run on caches other processes cooled.
+ */
+async function wakeUps(pid: number): Promise<{ loop: number; all: number }> {
+  let all = 0;
+  let loop = 0;
+  for (const t of await readdir(`/proc/${pid}/task`)) {
+    const s = await readFile(`/proc/${pid}/task/${t}/status`, 'utf8').catch(() => '');
+    const n = Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(s)?.[1] ?? 0);
+    all += n;
+    if (t === String(pid)) loop = n;
+  }
+  return { loop, all };
+}
+
 async function mainNanos(pid: number): Promise<number> {
   return Number((await readFile(`/proc/${pid}/task/${pid}/schedstat`, 'utf8')).split(' ')[0]);
 }
@@ -122,6 +138,7 @@ async function main(): Promise<void> {
     for (let w = 0; w < WARM; w += PER_BLOCK) for (const b of w % (2 * PER_BLOCK) ? [...builds].reverse() : builds) await block(b, `warm${w}`, body);
     for (const b of builds) b.cpuUs.length = b.mainUs.length = 0;
     const stat0 = await Promise.all(builds.map((b) => procStat(b.pid)));
+    const wake0 = await Promise.all(builds.map((b) => wakeUps(b.pid)));
     for (let r = 0; r < BLOCKS; r += 1) {
       for (let k = 0; k < builds.length; k += 1) {
         const b = builds[(r + k) % builds.length]!;
@@ -142,10 +159,11 @@ async function main(): Promise<void> {
     }
     console.log(`\nserver CPU per 4 KiB PUT (µs, all threads), ${BLOCKS} blocks x ${PER_BLOCK} PUTs, ${PARALLEL} in flight; load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
     const stat1 = await Promise.all(builds.map((b) => procStat(b.pid)));
+    const wake1 = await Promise.all(builds.map((b) => wakeUps(b.pid)));
     for (const [i, b] of builds.entries()) {
       const [s0, s1] = [stat0[i]!, stat1[i]!];
       const n = BLOCKS * PER_BLOCK;
-      b.totals = `per ${METHOD} over all blocks: user ${((s1.userUs - s0.userUs) / n).toFixed(0)} µs, system ${((s1.sysUs - s0.sysUs) / n).toFixed(0)} µs, minor page faults ${((s1.minflt - s0.minflt) / n).toFixed(2)}`;
+      b.totals = `per ${METHOD} over all blocks: user ${((s1.userUs - s0.userUs) / n).toFixed(0)} µs, system ${((s1.sysUs - s0.sysUs) / n).toFixed(0)} µs, minor page faults ${((s1.minflt - s0.minflt) / n).toFixed(2)}, sleeps (voluntary context switches) event loop ${((wake1[i]!.loop - wake0[i]!.loop) / n).toFixed(2)}, all threads ${((wake1[i]!.all - wake0[i]!.all) / n).toFixed(2)}`;
     }
     for (const b of builds) {
       console.log(`  ${b.label} ${b.label === 'A' ? describeBuild() : describeBuild(BUILD_B!.repo)}`);

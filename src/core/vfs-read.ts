@@ -1,5 +1,5 @@
 import { Readable, type Writable } from 'node:stream';
-import { createReadStream } from 'node:fs';
+import { createReadStream, read as fsRead } from 'node:fs';
 import { closeFile, openForRead, sendFileRange } from '../storage/file-sender.js';
 import { fingerprintMatches, toFileStat } from '../storage/fingerprint.js';
 import type { CoreContext } from './context.js';
@@ -40,6 +40,13 @@ export interface ReadResult {
    * the version it has opened.
    */
   sendTo(out: Writable, part?: { start: number; end: number }): Promise<void>;
+  /**
+   * Random access (a delta's COPY commands): reads into `buf` from `position` (within start..end)
+   * straight from the file, no stream and no buffer of its own; resolves to the bytes read, 0 past
+   * `end`. Instead of `stream` and `sendTo`, not beside them; close() when done (the file goes once
+   * the reads under way are over).
+   */
+  readAt(buf: Uint8Array, position: number): Promise<number>;
   /** Lets the file go without reading it (or stops a read under way). */
   close(): void;
 }
@@ -239,6 +246,8 @@ function range(size: number, opts: ReadOptions): [number, number] {
 function openedRead(entry: EntryInfo, size: number, start: number, end: number, fd: number): ReadResult {
   let stream: Readable | null = null;
   let released = false;
+  let reading = 0; // readAt calls under way: the descriptor is closed only after them
+  let closing = false;
   const release = () => {
     if (released) return;
     released = true;
@@ -274,8 +283,22 @@ function openedRead(entry: EntryInfo, size: number, start: number, end: number, 
         release();
       }
     },
+    async readAt(buf: Uint8Array, position: number): Promise<number> {
+      if (stream || released || closing) throw new Error('this read was already sent or closed');
+      if (position < start) throw new Error(`byte ${position} is outside this read (${start}-${end})`);
+      const len = Math.min(buf.length, end + 1 - position);
+      if (len <= 0) return 0;
+      reading += 1;
+      try {
+        return await new Promise<number>((resolve, reject) => fsRead(fd, buf, 0, len, position, (err, n) => (err ? reject(err) : resolve(n))));
+      } finally {
+        reading -= 1;
+        if (closing && reading === 0) release();
+      }
+    },
     close(): void {
       if (stream) stream.destroy();
+      else if (reading > 0) closing = true;
       else release();
     },
   };
