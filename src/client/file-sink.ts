@@ -41,21 +41,22 @@ export class FileSink {
   /**
    * `volatile`: the chunk's memory is reused soon (patchChunks with reuse): it is written by the
    * time the next write() returns. Its write runs while the caller hashes the next chunk (on a big
-   * download the hash and the write each took half the time, one after the other).
+   * download the hash and the write each took half the time, one after the other). Other chunks
+   * (a socket's, ours to keep) go in batches, each written while the next one gathers: the
+   * download no longer stops reading for every 1 MiB written (at most two batches are held).
    */
   async write(chunk: Uint8Array, volatile = false): Promise<void> {
     if (chunk.length === 0) return;
     this.hash.update(chunk);
     this.size += chunk.length;
-    await this.writing; // one write at a time: the file position moves with each
-    this.writing = null;
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
-    if (volatile) {
-      const w = this.drain();
-      w.catch(() => undefined); // reported when awaited: at the next write or at finish
-      this.writing = w;
-    } else if (this.pendingBytes >= BATCH) await this.drain();
+    if (!volatile && this.pendingBytes < BATCH) return;
+    await this.writing; // one write at a time: the file position moves with each
+    this.writing = null;
+    const w = this.drain();
+    w.catch(() => undefined); // reported when awaited: at the next write or at finish
+    this.writing = w;
   }
 
   private async drain(): Promise<void> {
