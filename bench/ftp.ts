@@ -24,13 +24,18 @@ const BIG_RUNS = Number(process.env.BENCH_BIG_RUNS ?? 3);
 const BIG_MB = Number(process.env.BENCH_BIG_MB ?? 1024);
 const SMALL = Number(process.env.BENCH_SMALL ?? 1000);
 const LIST = Number(process.env.BENCH_LIST ?? 10_000);
+/** Short runs on a loaded machine: BENCH_ONLY=small1,dele,list (rows: big small1 small8 dele noop pasv list mlsd). */
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
+const doRow = (k: string) => !ONLY || ONLY.has(k);
 const USER = 'bench';
 const PASS = 'bench-password';
 
+const CLIENT_SOURCE = () => CLIENT.replace('PROBE_SOURCE', JSON.stringify(PROBE));
 const CLIENT = String.raw`
 import ftplib, json, os, sys, threading, time
 mode, host, port, user, pw, base = sys.argv[1:7]
 args = sys.argv[7:]
+PROBE = PROBE_SOURCE
 def conn():
     f = ftplib.FTP()
     f.connect(host, int(port), timeout=900)
@@ -99,21 +104,38 @@ elif mode in ('noop', 'pasv'):
         else: socket.create_connection(f.makepasv()).close()
     print(json.dumps({'value': n / (time.perf_counter() - t)}))
 elif mode in ('list', 'mlsd'):
-    # A second session sends NOOPs while the listing runs: its slowest reply is how long the
-    # server stopped answering others (the event loop, for syncgate) during the listing.
-    f = conn(); probe = conn(); lines = []; done = [False]; worst = [0.0]
-    def noops():
-        while not done[0]:
-            t0 = time.perf_counter(); probe.voidcmd('NOOP'); worst[0] = max(worst[0], time.perf_counter() - t0)
-            time.sleep(0.001)
-    th = threading.Thread(target=noops); th.start()
+    # Another process sends NOOPs on a second session while the listing runs: its slowest reply is
+    # how long the server stopped answering others (the event loop, for syncgate). A thread of this
+    # process would wait for the GIL while retrlines parses lines (up to 5 ms a switch, and more),
+    # which the server's figure would carry.
+    import subprocess
+    probe = subprocess.Popen([sys.executable, '-c', PROBE, host, port, user, pw], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert probe.stdout.readline().strip() == 'ready'
     time.sleep(0.02)
+    f = conn(); lines = []
     t = time.perf_counter()
     f.retrlines(mode.upper() + ' ' + base + '/list10k', lines.append)
     dt = time.perf_counter() - t
-    done[0] = True; th.join()
+    probe.stdin.close(); worst = json.loads(probe.stdout.readline()); probe.wait()
     entries = len([l for l in lines if 'type=cdir' not in l.lower() and 'type=pdir' not in l.lower()])
-    print(json.dumps({'value': dt * 1000, 'entries': entries, 'noop_ms': worst[0] * 1000}))
+    print(json.dumps({'value': dt * 1000, 'entries': entries, 'noop_ms': worst * 1000}))
+`;
+
+/** The NOOP probe of the listing rows: NOOPs until its stdin closes, then prints the slowest (s). */
+const PROBE = String.raw`
+import ftplib, json, sys, threading, time
+host, port, user, pw = sys.argv[1:5]
+f = ftplib.FTP(); f.connect(host, int(port), timeout=900); f.login(user, pw)
+done = [False]
+def wait_eof():
+    sys.stdin.read(); done[0] = True
+threading.Thread(target=wait_eof, daemon=True).start()
+print('ready', flush=True)
+worst = 0.0
+while not done[0]:
+    t0 = time.perf_counter(); f.voidcmd('NOOP'); worst = max(worst, time.perf_counter() - t0)
+    time.sleep(0.001)
+print(json.dumps(worst), flush=True)
 `;
 
 interface Target {
@@ -223,7 +245,7 @@ async function main(): Promise<void> {
     const sgTarget = targets[0]!;
     const userFor = (t: Target) => (t.name === 'pure-ftpd' ? USER : 'admin');
     const run = (t: Target, mode: string, ...args: (string | number)[]) => {
-      const out = execFileSync('python3', ['-c', CLIENT, mode, '127.0.0.1', String(t.port), userFor(t), PASS, t.base, ...args.map(String)], {
+      const out = execFileSync('python3', ['-c', CLIENT_SOURCE(), mode, '127.0.0.1', String(t.port), userFor(t), PASS, t.base, ...args.map(String)], {
         encoding: 'utf8',
         timeout: 1_800_000,
       });
@@ -252,7 +274,7 @@ async function main(): Promise<void> {
     run(sgTarget, 'stor_big', 64, 1);
     run(sgTarget, 'retr_big');
     const mem64 = await memoryOf(sg.pid);
-    for (let r = 0; r < BIG_RUNS; r += 1) {
+    for (let r = 0; r < (doRow('big') ? BIG_RUNS : 0); r += 1) {
       for (const t of r % 2 ? [...targets].reverse() : targets) {
         const gib = BIG_MB / 1024;
         add(t, 'stor', withCpu(t, 'stor_cpu', 1000 * gib, () => run(t, 'stor_big', BIG_MB, r + 100))['value']!);
@@ -266,11 +288,12 @@ async function main(): Promise<void> {
     const memBig = await memoryOf(sg.pid);
     for (let r = 0; r < RUNS; r += 1) {
       for (const t of r % 2 ? [...targets].reverse() : targets) {
-        add(t, 'small1', withCpu(t, 'small1_cpu', SMALL, () => run(t, 'small1', SMALL, `${r}`))['value']!);
-        add(t, 'small8', withCpu(t, 'small8_cpu', SMALL, () => run(t, 'small8', SMALL, `${r}`))['value']!);
-        add(t, 'dele', withCpu(t, 'dele_cpu', SMALL, () => run(t, 'dele', SMALL, `${r}`))['value']!);
-        if (t.pid()) for (const mode of ['noop', 'pasv']) withCpu(t, `${mode}_cpu`, SMALL, () => run(t, mode, SMALL));
-        for (const verb of ['list', 'mlsd']) {
+        // DELE removes what the 1-connection STOR made.
+        if (doRow('small1') || doRow('dele')) add(t, 'small1', withCpu(t, 'small1_cpu', SMALL, () => run(t, 'small1', SMALL, `${r}`))['value']!);
+        if (doRow('small8')) add(t, 'small8', withCpu(t, 'small8_cpu', SMALL, () => run(t, 'small8', SMALL, `${r}`))['value']!);
+        if (doRow('dele')) add(t, 'dele', withCpu(t, 'dele_cpu', SMALL, () => run(t, 'dele', SMALL, `${r}`))['value']!);
+        if (t.pid()) for (const mode of ['noop', 'pasv']) if (doRow(mode)) withCpu(t, `${mode}_cpu`, SMALL, () => run(t, mode, SMALL));
+        for (const verb of ['list', 'mlsd'].filter(doRow)) {
           const l = run(t, verb);
           if (l['entries'] !== LIST) throw new Error(`${t.name} ${verb} gave ${l['entries']} entries, not ${LIST}`);
           add(t, verb, l['value']!);

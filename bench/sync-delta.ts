@@ -8,7 +8,9 @@
  * daemon on 127.0.0.1: push A -> daemon, then pull daemon -> B, both deltas. Bytes are counted on
  * the wire by one counting proxy that both go through (both directions), and also taken from
  * `rsync --stats`. Targets: bytes <= 1.1x rsync's, wall time <= 1.0x rsync's.
- * Note: the gateway fsyncs what it records and the client what it installs; rsync syncs nothing.
+ * Note: the gateway fsyncs what it records and the client what it installs; plain rsync syncs
+ * nothing. So a second rsync row runs with `--fsync` (each side syncs each file it writes, as we
+ * do): the durability-matched comparison, printed beside the target row, never instead of it.
  * Usage: npm run bench -- sync-delta      BENCH_QUICK=1 (64 MiB)   BENCH_BIG_MIB=N
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -51,6 +53,8 @@ interface Result {
   /** CPU seconds: the client processes, the server side. */
   clientCpu: number;
   serverCpu: number;
+  /** The first step (A's upload, rsync's push) and the second (B's download, the pull), seconds. */
+  stepSecs: [number, number];
   detail: string;
 }
 
@@ -74,6 +78,7 @@ async function syncgateRun(work: string, orig: string, edited: string, want: str
     proxy.reset();
     const cpu0 = cpuSecs(gw.pid);
     const up = await client(a.home, ['sync']);
+    const cpuUp = cpuSecs(gw.pid) - cpu0;
     const down = await client(b.home, ['sync']);
     const serverCpu = cpuSecs(gw.pid) - cpu0;
     expectSynced(up, 'delta upload');
@@ -85,7 +90,8 @@ async function syncgateRun(work: string, orig: string, edited: string, want: str
       bytes: proxy.up + proxy.down,
       clientCpu: up.cpu + down.cpu,
       serverCpu,
-      detail: `A: ${say(up.stdout)} in ${up.secs.toFixed(2)} s; B: ${say(down.stdout)} in ${down.secs.toFixed(2)} s; wire to gateway ${proxy.up}, from it ${proxy.down}; client peak RSS A ${(up.maxRssKiB / 1024).toFixed(0)} MB, B ${(down.maxRssKiB / 1024).toFixed(0)} MB; gateway peak RSS over its life ${(procStatusKiB(gw.pid, 'VmHWM') / 1024).toFixed(0)} MB`,
+      stepSecs: [up.secs, down.secs],
+      detail: `A: ${say(up.stdout)} in ${up.secs.toFixed(2)} s (CPU ${up.cpu.toFixed(2)} s, gateway's ${cpuUp.toFixed(2)} s); B: ${say(down.stdout)} in ${down.secs.toFixed(2)} s (CPU ${down.cpu.toFixed(2)} s, gateway's ${(serverCpu - cpuUp).toFixed(2)} s); wire to gateway ${proxy.up}, from it ${proxy.down}; client peak RSS A ${(up.maxRssKiB / 1024).toFixed(0)} MB, B ${(down.maxRssKiB / 1024).toFixed(0)} MB; gateway peak RSS over its life ${(procStatusKiB(gw.pid, 'VmHWM') / 1024).toFixed(0)} MB`,
     };
   } finally {
     await proxy.close();
@@ -93,8 +99,10 @@ async function syncgateRun(work: string, orig: string, edited: string, want: str
   }
 }
 
-async function rsyncRun(work: string, orig: string, edited: string, want: string): Promise<Result> {
-  const [dirA, dirB, dirD] = [path.join(work, 'rs-a'), path.join(work, 'rs-b'), path.join(work, 'rs-daemon')];
+/** `extra`: more rsync options, on both ends (the client passes them to the daemon). */
+async function rsyncRun(work: string, orig: string, edited: string, want: string, extra: string[] = []): Promise<Result> {
+  const tag = extra.join('').replace(/[^a-z]/g, '');
+  const [dirA, dirB, dirD] = ['a', 'b', 'daemon'].map((d) => path.join(work, `rs${tag}-${d}`)) as [string, string, string];
   const daemon = await startRsyncDaemon(work, dirD);
   const proxy = await countingProxy(daemon.port);
   try {
@@ -107,17 +115,19 @@ async function rsyncRun(work: string, orig: string, edited: string, want: string
     const mod = `rsync://127.0.0.1:${proxy.port}/bench`;
     proxy.reset();
     const cpu0 = cpuSecs(daemon.proc.pid!);
-    const push = await timed('rsync', ['-a', '--stats', path.join(dirA, 'big.bin'), `${mod}/`]);
-    const pull = await timed('rsync', ['-a', '--stats', `${mod}/big.bin`, path.join(dirB, 'big.bin')]);
+    const push = await timed('rsync', ['-a', '--stats', ...extra, path.join(dirA, 'big.bin'), `${mod}/`]);
+    const pull = await timed('rsync', ['-a', '--stats', ...extra, `${mod}/big.bin`, path.join(dirB, 'big.bin')]);
     await new Promise((r) => setTimeout(r, 200)); // the daemon reaps its children (their CPU counts then)
     const serverCpu = cpuSecs(daemon.proc.pid!) - cpu0;
     if ((await sha(path.join(dirB, 'big.bin'))) !== want) throw new Error('rsync: B does not hold the edited file');
+    for (const d of [dirA, dirB, dirD]) await rm(d, { recursive: true, force: true }); // room for the next run
     const [s1, s2] = [rsyncStats(push.stdout), rsyncStats(pull.stdout)];
     return {
       secs: push.secs + pull.secs,
       bytes: proxy.up + proxy.down,
       clientCpu: push.cpu + pull.cpu,
       serverCpu,
+      stepSecs: [push.secs, pull.secs],
       detail: `push ${push.secs.toFixed(2)} s (--stats: sent ${s1.sent}, received ${s1.received}), pull ${pull.secs.toFixed(2)} s (--stats: sent ${s2.sent}, received ${s2.received}); --stats total ${s1.sent + s1.received + s2.sent + s2.received}; wire to daemon ${proxy.up}, from it ${proxy.down}`,
     };
   } finally {
@@ -129,7 +139,7 @@ async function rsyncRun(work: string, orig: string, edited: string, want: string
 const work = await mkdtemp(path.join(process.env.BENCH_DIR ?? os.tmpdir(), 'bench-sync-delta-'));
 try {
   printSettings('sync-delta: small edits in a big file, A -> gateway -> B, beside rsync (daemon on 127.0.0.1, push then pull)', {
-    file_MiB: SIZE / MIB, overwrites: `${OVERWRITES}x4KiB`, insert_KiB: INSERT / 1024, gateway: 'defaults (npm start), own process', clients: 'syncgate client sync (one-shot each)', rsync: '-a --stats (delta over the daemon protocol)',
+    file_MiB: SIZE / MIB, overwrites: `${OVERWRITES}x4KiB`, insert_KiB: INSERT / 1024, gateway: 'defaults (npm start), own process', clients: 'syncgate client sync (one-shot each)', rsync: '-a --stats (delta over the daemon protocol); then again with --fsync',
   });
   const orig = path.join(work, 'orig.bin');
   const edited = path.join(work, 'edited.bin');
@@ -140,11 +150,18 @@ try {
   console.log(`   syncgate: ${ours.detail}`);
   const peer = await rsyncRun(work, orig, edited, want);
   console.log(`   rsync:    ${peer.detail}`);
+  const synced = await rsyncRun(work, orig, edited, want, ['--fsync']);
+  console.log(`   rsync --fsync: ${synced.detail}`);
   printRow('bytes on the wire (both ways)', ours.bytes, peer.bytes, 'bytes', 'rsync', { max: 1.1 });
   printRow('wall time A -> B', ours.secs, peer.secs, 's', 'rsync', { max: 1.0 });
+  // Durability matched: rsync syncing each file it writes, as the gateway and the client do.
+  printRow('wall time A -> B, vs rsync --fsync', ours.secs, synced.secs, 's', 'rsync-fsync');
+  printRow('  A (upload) vs push', ours.stepSecs[0], peer.stepSecs[0], 's', 'rsync');
+  printRow('  B (download) vs pull', ours.stepSecs[1], peer.stepSecs[1], 's', 'rsync');
   printRow('CPU, clients (user+sys)', ours.clientCpu, peer.clientCpu, 's', 'rsync');
   printRow('CPU, server (user+sys)', ours.serverCpu, peer.serverCpu, 's', 'rsync');
   printRow('CPU, all', ours.clientCpu + ours.serverCpu, peer.clientCpu + peer.serverCpu, 's', 'rsync');
+  printRow('CPU, all, vs rsync --fsync', ours.clientCpu + ours.serverCpu, synced.clientCpu + synced.serverCpu, 's', 'rsync-fsync');
   printLoad();
 } finally {
   if (process.env.BENCH_KEEP === '1') console.log(`   kept ${work}`);

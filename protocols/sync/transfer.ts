@@ -5,7 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import { delta, DeltaError, patch, readSignature, type BasisReader, type SignatureCache } from '../../src/delta/index.js';
-import { isCoreError, type EntryInfo, type Session, type WriteResult } from '../../src/core/index.js';
+import { isCoreError, type EntryInfo, type ReadResult, type Session, type WriteResult } from '../../src/core/index.js';
 import { HEADER, SIGNATURE } from '../../src/sync-wire/index.js';
 import type { SyncCore } from './adapter.js';
 import { SyncError } from './errors.js';
@@ -159,58 +159,34 @@ export async function uploadDelta(core: SyncCore, s: Session, root: string, p: U
 }
 
 /**
- * Random access to one stored version through ranged reads of the core. A delta's COPY commands
- * mostly read on from where the last stopped, so one open stream serves them in a row.
+ * Random access to one stored version: the core opens it once and a delta's COPY commands read it
+ * at their positions straight into the patch's buffers (ReadResult.readAt). A stream per run of
+ * COPYs made a 1 MiB buffer per read and a copy of every byte out of it: garbage for the collector
+ * of the size of the file. A version that cannot be read is an empty basis: a COPY from it is a
+ * corrupt delta (CORRUPT_DELTA), as before.
  */
 function versionBasis(core: SyncCore, s: Session, root: string, path: string, version: number): { reader: BasisReader; close(): void; hash(): string | null } {
-  let stream: AsyncIterator<Uint8Array> | null = null;
-  let raw: Readable | null = null;
-  let pos = -1;
-  let pending: Uint8Array = new Uint8Array(0);
-  let size = -1;
-  let contentHash: string | null = null;
-  const reopen = async (at: number) => {
-    raw?.destroy();
-    if (size < 0) {
-      size = await core.read(s, root, path, { version, start: 0, end: 0 }).then((r) => {
-        r.stream.destroy();
-        contentHash = r.entry.hash;
-        return r.size;
-      }).catch(() => 0);
-    }
-    if (at >= size) {
-      stream = null;
-      raw = null;
-      pos = at;
-      pending = new Uint8Array(0);
-      return;
-    }
-    const r = await core.read(s, root, path, { version, start: at });
-    raw = r.stream;
-    stream = (r.stream as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
-    pos = at;
-    pending = new Uint8Array(0);
-  };
+  let opened: Promise<ReadResult | null> | null = null;
+  let file: ReadResult | null = null;
+  let closed = false;
+  const open = () =>
+    (opened ??= core.read(s, root, path, { version }).then(
+      (r) => {
+        if (closed) r.close();
+        return (file = closed ? null : r);
+      },
+      () => null,
+    ));
   const reader: BasisReader = async (buf, position) => {
-    if (position !== pos || (!stream && position < size)) await reopen(position);
-    let filled = 0;
-    while (filled < buf.length) {
-      if (pending.length === 0) {
-        if (!stream) break;
-        const next = await stream.next();
-        if (next.done) {
-          stream = null;
-          break;
-        }
-        pending = next.value;
-      }
-      const n = Math.min(pending.length, buf.length - filled);
-      buf.set(pending.subarray(0, n), filled);
-      pending = pending.subarray(n);
-      filled += n;
-    }
-    pos += filled;
-    return filled;
+    const r = await open();
+    return r ? r.readAt(buf, position) : 0;
   };
-  return { reader, close: () => raw?.destroy(), hash: () => contentHash };
+  return {
+    reader,
+    close: () => {
+      closed = true;
+      file?.close();
+    },
+    hash: () => file?.entry.hash ?? null,
+  };
 }

@@ -23,7 +23,7 @@ import { lockCovers, type LockRequest, type LockRow } from './locks.js';
 import type { DeadProperty } from './properties.js';
 import type { Session } from './session.js';
 import type { AccessMeta, CreateShareInput, DropOptions, ShareAccessInfo, ShareLinkInfo, ShareUse } from './shares.js';
-import type { Change, ConflictInfo, ConflictResolution, EntryInfo, VersionInfo, WriteResult } from './types.js';
+import type { BriefEntry, Change, ConflictInfo, ConflictResolution, EntryInfo, VersionInfo, WriteResult } from './types.js';
 import type { AppendResult, NewUpload, UploadInfo } from './uploads.js';
 import type { ChangePage, ReadOptions, ReadResult } from './vfs-read.js';
 import type { CopyOptions, MoveOptions, WriteOptions } from './vfs-write.js';
@@ -34,6 +34,11 @@ export type LockInfo = LockRow & { secondsLeft: number };
 export interface ListPage {
   entries: EntryInfo[];
   /** No more entries after these. */
+  last: boolean;
+}
+
+export interface BriefListPage {
+  entries: BriefEntry[];
   last: boolean;
 }
 
@@ -56,7 +61,11 @@ export class Connection extends AccountConnection {
    * A folder's live entries `pageSize` at a time, in name order, one short query per page. Every
    * door lists through this: a door that sends a large listing writes each page as it comes.
    */
-  listPages(root: string, path: string, pageSize = 1000): AsyncGenerator<ListPage> {
+  listPages(root: string, path: string, pageSize?: number): AsyncGenerator<ListPage>;
+  /** 'brief': only name, kind, size and mtime of each entry, for a plain file listing (FTP). */
+  listPages(root: string, path: string, pageSize: number, projection: 'brief'): AsyncGenerator<BriefListPage>;
+  listPages(root: string, path: string, pageSize = 1000, projection?: 'brief'): AsyncGenerator<ListPage | BriefListPage> {
+    if (projection === 'brief') return this.core.reader.listPages(this.session, root, path, pageSize, projection);
     return this.core.reader.listPages(this.session, root, path, pageSize);
   }
   /** A whole folder, page by page (other requests run between pages). */

@@ -129,7 +129,7 @@ export type { DeadProperty } from './properties.js';
 export type { UserInfo } from './accounts.js';
 export type { RootHandle } from './roots.js';
 export type { DeviceCursorInfo, DeviceCredentials, DeviceInfo } from './devices.js';
-export type { Connection, ListPage, LockInfo } from './connection.js';
+export type { BriefListPage, Connection, ListPage, LockInfo } from './connection.js';
 export type { StartOptions } from './start.js';
 export type { TokenInfo } from './connection-accounts.js';
 export type { Follower, FollowOptions } from './follower.js';

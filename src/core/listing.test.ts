@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeCore, type TestCore } from '../../test/helpers/core.js';
+import { Readable } from 'node:stream';
 
 let t: TestCore;
 beforeEach(async () => {
@@ -57,5 +58,30 @@ describe('the paged listing every door uses', () => {
     // The median page, and all but the rare one a garbage collection lands in.
     expect(sorted[Math.floor(sorted.length / 2)]!).toBeLessThan(10);
     expect(sorted[Math.floor(sorted.length * 0.95)]!).toBeLessThan(10);
+  });
+});
+
+describe("the listing's brief projection (plain file listings)", () => {
+  it('gives the same entries as the full one, page for page, with only name, kind, size and mtime', async () => {
+    const conn = t.core.connect(t.admin);
+    await conn.mkdir('docs', 'd');
+    await conn.mkdir('docs', 'd/sub');
+    for (let i = 0; i < 7; i += 1) await conn.write('docs', `d/f${i}.txt`, Readable.from([Buffer.from('x'.repeat(i + 1))]));
+    // A name the core hides (its own temporary files) is left out of both.
+    const root = t.core.ctx.roots.byName('docs')!;
+    t.core.ctx.db.$client
+      .prepare("INSERT INTO entries (root_id, path, parent, name, kind, size, mtime_ms, hash, version, deleted, seq) VALUES (?, 'd/.syncgate-tmp', 'd', '.syncgate-tmp', 'file', 1, 0, '', 1, 0, 999)")
+      .run(root.id);
+    const pages = async <T>(gen: AsyncGenerator<{ entries: T[]; last: boolean }>) => {
+      const out: T[][] = [];
+      for await (const p of gen) out.push(p.entries);
+      return out;
+    };
+    const full = await pages(conn.listPages('docs', 'd', 3));
+    const brief = await pages(conn.listPages('docs', 'd', 3, 'brief'));
+    expect(brief.map((p) => p.length)).toEqual(full.map((p) => p.length));
+    expect(brief.flat()).toEqual(full.flat().map((e) => ({ name: e.name, kind: e.kind, size: e.size, mtimeMs: e.mtimeMs })));
+    expect(brief.flat().map((e) => e.name)).toEqual(['f0.txt', 'f1.txt', 'f2.txt', 'f3.txt', 'f4.txt', 'f5.txt', 'f6.txt', 'sub']);
+    await expect(pages(conn.listPages('docs', 'd/f1.txt', 3, 'brief'))).rejects.toMatchObject({ code: 'NOT_A_DIRECTORY' });
   });
 });

@@ -77,4 +77,28 @@ describe('file descriptors of reads', () => {
     }
     expect(await settled(before)).toBeLessThanOrEqual(5);
   });
+
+  it('readAt reads at any position within the read, 0 past its end; close() during reads lets the file go after them', async () => {
+    const alice = t.core.connect(t.admin);
+    await alice.write('docs', 'r.txt', body('0123456789'));
+    await alice.write('docs', 'r.txt', body('abcdefghij'));
+    const old = await alice.read('docs', 'r.txt', { version: 1 });
+    const buf = Buffer.alloc(4);
+    expect(await old.readAt(buf, 6)).toBe(4);
+    expect(buf.toString()).toBe('6789');
+    expect(await old.readAt(buf, 1)).toBe(4);
+    expect(buf.toString()).toBe('1234');
+    expect(await old.readAt(buf, 8)).toBe(2);
+    expect(await old.readAt(buf, 10)).toBe(0);
+    old.close();
+    await expect(old.readAt(buf, 0)).rejects.toThrow(/closed/);
+    const before = openFds();
+    for (let i = 0; i < 50; i += 1) {
+      const r = await alice.read('docs', 'r.txt');
+      const pending = [r.readAt(Buffer.alloc(3), 0), r.readAt(Buffer.alloc(3), 5)];
+      r.close(); // with both reads under way: they still finish, from this version
+      expect((await Promise.all(pending)).map(String)).toEqual(['3', '3']);
+    }
+    expect(await settled(before)).toBeLessThanOrEqual(5);
+  });
 });

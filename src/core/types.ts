@@ -18,6 +18,17 @@ export interface EntryInfo {
   etag: string;
 }
 
+/**
+ * What a plain file listing shows of an entry (FTP LIST/MLSD/NLST): `listPages`' 'brief'
+ * projection reads only these columns and hands SQLite's rows on as they are.
+ */
+export interface BriefEntry {
+  name: string;
+  kind: EntryKind;
+  size: number;
+  mtimeMs: number;
+}
+
 export type ChangeOp =
   | 'create'
   | 'write'

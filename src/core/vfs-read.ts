@@ -1,5 +1,5 @@
 import { Readable, type Writable } from 'node:stream';
-import { createReadStream } from 'node:fs';
+import { createReadStream, read as fsRead } from 'node:fs';
 import { closeFile, openForRead, sendFileRange } from '../storage/file-sender.js';
 import { fingerprintMatches, toFileStat } from '../storage/fingerprint.js';
 import type { CoreContext } from './context.js';
@@ -10,7 +10,7 @@ import type { Reconciler } from './reconcile.js';
 import type { RootHandle, Roots } from './roots.js';
 import type { Session } from './session.js';
 import { etagOf } from '../lib/etag.js';
-import { type Change, type ConflictInfo, type EntryInfo, type VersionInfo } from './types.js';
+import { type BriefEntry, type Change, type ConflictInfo, type EntryInfo, type VersionInfo } from './types.js';
 
 /** Folder entries read per query by `list` (a few milliseconds each). */
 const LIST_PAGE = 1000;
@@ -40,6 +40,13 @@ export interface ReadResult {
    * the version it has opened.
    */
   sendTo(out: Writable, part?: { start: number; end: number }): Promise<void>;
+  /**
+   * Random access (a delta's COPY commands): reads into `buf` from `position` (within start..end)
+   * straight from the file, no stream and no buffer of its own; resolves to the bytes read, 0 past
+   * `end`. Instead of `stream` and `sendTo`, not beside them; close() when done (the file goes once
+   * the reads under way are over).
+   */
+  readAt(buf: Uint8Array, position: number): Promise<number>;
   /** Lets the file go without reading it (or stops a read under way). */
   close(): void;
 }
@@ -83,8 +90,12 @@ export class VfsReader {
   /**
    * A folder's live entries `pageSize` at a time, in name order, one query per page (for doors that
    * send a large listing as it is read). Like readdir(3), not a snapshot of a folder that changes.
+   * `projection` 'brief': only name, kind, size and mtime (BriefEntry), for a plain file listing; a
+   * 10,000-entry FTP listing spent most of its CPU and garbage on columns and copies it never used.
    */
-  async *listPages(session: Session, root: string, rawPath: string, pageSize: number): AsyncGenerator<{ entries: EntryInfo[]; last: boolean }> {
+  listPages(session: Session, root: string, rawPath: string, pageSize: number): AsyncGenerator<{ entries: EntryInfo[]; last: boolean }>;
+  listPages(session: Session, root: string, rawPath: string, pageSize: number, projection: 'brief'): AsyncGenerator<{ entries: BriefEntry[]; last: boolean }>;
+  async *listPages(session: Session, root: string, rawPath: string, pageSize: number, projection: 'full' | 'brief' = 'full'): AsyncGenerator<{ entries: EntryInfo[] | BriefEntry[]; last: boolean }> {
     const rel = safePath(rawPath);
     const h = await this.roots.open(session, root, 'read');
     checkScope(session, rel, 'read');
@@ -93,13 +104,26 @@ export class VfsReader {
       if (!dir || dir.deleted) fail('NOT_FOUND', `${rel} does not exist`);
       if (dir.kind !== 'dir') fail('NOT_A_DIRECTORY', `${rel} is not a folder`);
     }
+    const shown = (e: { name: string }) => !this.ctx.isIgnoredName(e.name);
     for (let after = ''; ; ) {
-      const rows = this.ctx.files.listing(h.row.id, rel, after, pageSize);
-      const entries = rows.filter((e) => !this.ctx.isIgnoredName(e.name)).map((e) => ({ root: h.row.name, ...e, deleted: false, etag: etagOf(e.version, e.hash) }));
-      const last = rows.length < pageSize;
+      let entries: EntryInfo[] | BriefEntry[];
+      let lastName: string | undefined;
+      let count: number;
+      if (projection === 'brief') {
+        const rows = this.ctx.files.briefListing(h.row.id, rel, after, pageSize);
+        count = rows.length;
+        lastName = rows[count - 1]?.name;
+        entries = rows.every(shown) ? rows : rows.filter(shown);
+      } else {
+        const rows = this.ctx.files.listing(h.row.id, rel, after, pageSize);
+        count = rows.length;
+        lastName = rows[count - 1]?.name;
+        entries = rows.filter(shown).map((e) => ({ root: h.row.name, ...e, deleted: false, etag: etagOf(e.version, e.hash) }));
+      }
+      const last = count < pageSize;
       yield { entries, last };
       if (last) return;
-      after = rows[rows.length - 1]!.name;
+      after = lastName!;
     }
   }
 
@@ -222,6 +246,8 @@ function range(size: number, opts: ReadOptions): [number, number] {
 function openedRead(entry: EntryInfo, size: number, start: number, end: number, fd: number): ReadResult {
   let stream: Readable | null = null;
   let released = false;
+  let reading = 0; // readAt calls under way: the descriptor is closed only after them
+  let closing = false;
   const release = () => {
     if (released) return;
     released = true;
@@ -257,8 +283,22 @@ function openedRead(entry: EntryInfo, size: number, start: number, end: number, 
         release();
       }
     },
+    async readAt(buf: Uint8Array, position: number): Promise<number> {
+      if (stream || released || closing) throw new Error('this read was already sent or closed');
+      if (position < start) throw new Error(`byte ${position} is outside this read (${start}-${end})`);
+      const len = Math.min(buf.length, end + 1 - position);
+      if (len <= 0) return 0;
+      reading += 1;
+      try {
+        return await new Promise<number>((resolve, reject) => fsRead(fd, buf, 0, len, position, (err, n) => (err ? reject(err) : resolve(n))));
+      } finally {
+        reading -= 1;
+        if (closing && reading === 0) release();
+      }
+    },
     close(): void {
       if (stream) stream.destroy();
+      else if (reading > 0) closing = true;
       else release();
     },
   };

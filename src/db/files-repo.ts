@@ -9,6 +9,7 @@ export type VersionRow = typeof versions.$inferSelect;
 export type ChangeRow = typeof changes.$inferSelect;
 export type ConflictRow = typeof conflicts.$inferSelect;
 export type ListingRow = Pick<EntryRow, 'path' | 'name' | 'kind' | 'size' | 'mtimeMs' | 'hash' | 'version' | 'seq'>;
+export type BriefListingRow = Pick<EntryRow, 'name' | 'kind' | 'size' | 'mtimeMs'>;
 
 export interface Actor {
   userId: number | null;
@@ -119,6 +120,10 @@ export class FilesRepo {
         'INSERT INTO versions (root_id, path, version, seq, op, kind, deleted, hash, size, mtime_ms, protocol, user_name, created_at, user_id, device_id, device_name, from_path, from_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       lineage: c.prepare<{ root: number; path: string }>(LINEAGE),
+      // The columns a plain listing shows, rows as SQLite makes them: no drizzle mapping, no copy.
+      briefListing: c.prepare<[number, string, string, number], BriefListingRow>(
+        'SELECT name, kind, size, mtime_ms AS mtimeMs FROM entries WHERE root_id = ? AND parent = ? AND deleted = 0 AND name > ? ORDER BY name LIMIT ?',
+      ),
       insertChange: c.prepare(
         'INSERT INTO changes (root_id, path, version, seq, op, kind, deleted, hash, size, mtime_ms, protocol, user_name, created_at, old_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
@@ -151,6 +156,11 @@ export class FilesRepo {
    */
   listing(rootId: number, parent: string, after = '', limit = -1): ListingRow[] {
     return this.q.listing.all({ rootId, parent, after, limit });
+  }
+
+  /** Like `listing`, with only name, kind, size and mtime (a plain file listing: FTP). */
+  briefListing(rootId: number, parent: string, after = '', limit = -1): BriefListingRow[] {
+    return this.hot.briefListing.all(rootId, parent, after, limit);
   }
 
   hasLiveChildren(rootId: number, parent: string): boolean {

@@ -58,6 +58,10 @@ class CommandWriter {
 interface Batch {
   rec: Uint32Array; // records from scanBatch: pos, count, weak sum, first candidate
   n: number;
+  /** Per record: where its strong sum is among the batch's digests, -1 if none was computed. */
+  slot: Int32Array;
+  /** How many strong sums the batch holds. */
+  m: number;
   r: number; // ring index of its digest area and state word
   token?: number; // submitted to the pool
   digests?: Uint8Array; // computed on this thread
@@ -66,6 +70,17 @@ interface Batch {
 export interface DeltaOptions {
   /** Worker threads for the strong sums; by default a job on a big input makes its own. */
   pool?: HashPool;
+  /**
+   * Take a window that starts where the last match ended and has the weak sum of the basis block
+   * after it as that block, without computing its strong sum (the first match of a run is still
+   * checked in full). An unchanged stretch of a big file then costs a weak sum per block instead of
+   * a BLAKE2b of every byte, the bulk of a delta's CPU. Only for a caller that checks the patched
+   * result with a strong hash and makes the delta again without this when it is wrong: a weak-sum
+   * collision (about 1 in 2^32 per block for ordinary data, or a file made to collide) gives a wrong
+   * COPY. rsync does the same: its whole-file checksum catches block matches that were wrong, and
+   * it then sends the file again. The sync client does (the gateway checks SHA-256 before it records).
+   */
+  trustRuns?: boolean;
 }
 
 export async function* delta(sig: Signature, input: DataSource, opts: DeltaOptions = {}): AsyncGenerator<Uint8Array> {
@@ -144,30 +159,60 @@ export async function* delta(sig: Signature, input: DataSource, opts: DeltaOptio
   let maxHits = 8;
   // Strong sums of a batch of recorded windows: here, or on a worker (which reads the shared wasm
   // memory and writes them into the batch's area) when one has room; see pool.ts for who does a job.
-  const strongHere = (rec: Uint32Array, n: number): Uint8Array => {
-    const digests = new Uint8Array(n * 32);
-    for (let i = 0; i < n; i++) {
+  // Strong sums of the records with a slot (all of them, or those trustRuns cannot vouch for).
+  const strongHere = (rec: Uint32Array, slot: Int32Array, m: number): Uint8Array => {
+    const digests = new Uint8Array(m * 32);
+    for (let i = 0; i < slot.length; i++) {
+      if (slot[i]! < 0) continue;
       const p = bufP + rec[i * 4]!;
       hasher.init();
       hasher.update(mem.subarray(p, p + rec[i * 4 + 1]!));
-      digests.set(hasher.digest('binary'), i * 32);
+      digests.set(hasher.digest('binary'), slot[i]! * 32);
     }
     return digests;
   };
   const shared = mem.buffer as SharedArrayBuffer;
-  const submit = (rec: Uint32Array, n: number, r: number): number | undefined => {
+  const submit = (rec: Uint32Array, slot: Int32Array, m: number, r: number): number | undefined => {
     if (!pool?.hasRoom(3)) return undefined;
-    const offsets = new Uint32Array(n);
-    const lengths = new Uint32Array(n);
-    for (let i = 0; i < n; i++) {
-      offsets[i] = bufP + rec[i * 4]!;
-      lengths[i] = rec[i * 4 + 1]!;
+    const offsets = new Uint32Array(m);
+    const lengths = new Uint32Array(m);
+    for (let i = 0; i < slot.length; i++) {
+      if (slot[i]! < 0) continue;
+      offsets[slot[i]!] = bufP + rec[i * 4]!;
+      lengths[slot[i]!] = rec[i * 4 + 1]!;
     }
     return pool.submit(shared, offsets, lengths, areaP[r]!, stateP[r]!);
   };
   const settle = (b: Batch): Uint8Array =>
     b.digests ??
-    (pool!.claim(shared, stateP[b.r]!, b.token!) ? mem.subarray(areaP[b.r]!, areaP[b.r]! + b.n * 32) : strongHere(b.rec, b.n));
+    (pool!.claim(shared, stateP[b.r]!, b.token!) ? mem.subarray(areaP[b.r]!, areaP[b.r]! + b.m * 32) : strongHere(b.rec, b.slot, b.m));
+  // trustRuns: the block a record would continue, predicted while scanning so that its strong sum
+  // is not computed; what counts is the check in order below (a wrong guess only costs a hash then).
+  const trust = opts.trustRuns === true;
+  const weak = sig.weak;
+  let nextPos = -1; // where the run predicted so far ends (buffer offset)
+  let nextBlock = -1; // the basis block that would continue it
+  const continues = (blockIdx: number, w: number, c: number): boolean =>
+    // The last block may be short: it is always checked in full (a wrong COPY of it would read
+    // past the basis end, which a patch reports as a corrupt delta rather than a wrong result).
+    trust && blockIdx >= 0 && blockIdx < n - 1 && c === bl && weak[blockIdx] === w;
+  const plan = (rec: Uint32Array, count: number): { slot: Int32Array; m: number } => {
+    const slot = new Int32Array(count);
+    let m = 0;
+    for (let i = 0; i < count; i++) {
+      const [p, c, w, first] = [rec[i * 4]!, rec[i * 4 + 1]!, rec[i * 4 + 2]!, rec[i * 4 + 3]! | 0];
+      if (p === nextPos && continues(nextBlock, w, c)) {
+        slot[i] = -1;
+        nextBlock += 1;
+      } else {
+        slot[i] = m++;
+        nextBlock = first >= 0 ? first + 1 : -1;
+      }
+      nextPos = p + c;
+    }
+    return { slot, m };
+  };
+  const single = new Int32Array(1);
   let batches = 0;
   // Batches of at most ~2 MiB of windows keep the workers and this thread evenly busy.
   const hitsCap = Math.min(MAX_HITS, Math.max(4, Math.floor((1024 * 1024) / bl)));
@@ -185,6 +230,7 @@ export async function* delta(sig: Signature, input: DataSource, opts: DeltaOptio
         flushLiteral(pos);
         mem.copyWithin(bufP, bufP + pos, bufP + fill);
         fill -= pos;
+        nextPos -= pos;
         litStart = 0;
         ex.setWindow(0, fill);
       }
@@ -214,24 +260,38 @@ export async function* delta(sig: Signature, input: DataSource, opts: DeltaOptio
             break;
           }
           const rec = new Uint32Array(mem.buffer, recP, n * 4).slice();
+          const { slot, m } = plan(rec, n);
+          if (m === 0) {
+            inflight.push({ rec, n, slot, m, r: -1, digests: new Uint8Array(0) });
+            continue;
+          }
           // Hash here right away what no worker has room for: by the time the oldest batch is
           // checked, its worker has had that long to finish it.
           const r = batches++ % ring;
-          const token = submit(rec, n, r);
-          inflight.push(token === undefined ? { rec, n, r, digests: strongHere(rec, n) } : { rec, n, r, token });
+          const token = submit(rec, slot, m, r);
+          inflight.push(token === undefined ? { rec, n, slot, m, r, digests: strongHere(rec, slot, m) } : { rec, n, slot, m, r, token });
         }
         const batch = inflight.shift();
         if (!batch) break;
-        const { rec, n } = batch;
+        const { rec, n, slot } = batch;
         const digests = settle(batch);
         let k = 0;
         for (; k < n; k++) {
           const p = rec[k * 4]!;
           const c = rec[k * 4 + 1]!;
-          mem.set(digests.subarray(k * 32, k * 32 + 32), digP);
           const end = copyPos + copyLen;
           const prefer = copyLen > 0 && p === litStart && end % bl === 0 ? end / bl : -1;
-          const j = ex.matchStrongFor(digP, prefer, rec[k * 4 + 2]!, rec[k * 4 + 3]! | 0);
+          let j: number;
+          if (continues(prefer, rec[k * 4 + 2]!, c)) j = prefer;
+          else {
+            if (slot[k]! >= 0) mem.set(digests.subarray(slot[k]! * 32, slot[k]! * 32 + 32), digP);
+            else {
+              // Predicted as a run's next block, but the run went another way: hash it now.
+              single[0] = 0;
+              mem.set(strongHere(rec.subarray(k * 4, k * 4 + 4), single, 1), digP);
+            }
+            j = ex.matchStrongFor(digP, prefer, rec[k * 4 + 2]!, rec[k * 4 + 3]! | 0);
+          }
           if (j < 0) {
             ex.resume(p, c); // weak sums collided: roll on from this window
             break;
@@ -249,6 +309,7 @@ export async function* delta(sig: Signature, input: DataSource, opts: DeltaOptio
         if (k < n) {
           for (const b of inflight) if (b.token !== undefined) settle(b); // dropped, but settled
           inflight.length = 0;
+          nextPos = -1; // the scan goes on from the failed window: predict afresh
           scanning = true;
           maxHits = 4; // speculate little right after a collision
         } else {

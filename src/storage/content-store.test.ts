@@ -167,12 +167,22 @@ describe('ContentStore.retireLive (a deleted file moves into history)', () => {
     expect(store.takeUnsyncedDirs().sort()).toEqual([path.dirname(live()), path.dirname(store.blobPath(hash))].sort());
   });
 
-  it('marks the live and the blob folder together when the blob exists: one early sync takes both', async () => {
+  it('marks only the live folder when the blob exists and is durable', async () => {
     const hash = await setup('kept before');
     await writeFile(path.join(dir, 'other'), 'kept before');
     await store.keepBlob(hash, path.join(dir, 'other'));
     store.takeUnsyncedDirs();
-    // What Durability does: the first notification takes everything marked so far, for one sync.
+    await store.retireLive(hash, live());
+    await expect(stat(live())).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(store.takeUnsyncedDirs()).toEqual([path.dirname(live())]);
+  });
+
+  it("marks the blob's folder too while a keepBlob that linked the blob is still syncing it: one early sync takes both", async () => {
+    const hash = await setup('kept a moment ago');
+    await writeFile(path.join(dir, 'other'), 'kept a moment ago');
+    store.takeUnsyncedDirs();
+    // keepBlob links at once and then waits for its folder's sync: the blob exists, not yet durable.
+    const keeping = store.keepBlob(hash, path.join(dir, 'other'));
     const taken: string[][] = [];
     store.onFolderChanged = () => taken.push(store.takeUnsyncedDirs());
     try {
@@ -180,8 +190,13 @@ describe('ContentStore.retireLive (a deleted file moves into history)', () => {
     } finally {
       store.onFolderChanged = null;
     }
+    await keeping;
     await expect(stat(live())).rejects.toMatchObject({ code: 'ENOENT' });
     expect(taken[0]!.sort()).toEqual([path.dirname(live()), path.dirname(store.blobPath(hash))].sort());
+    // Once that sync is done, a later delete of the same content leaves the blob's folder alone.
+    await setup('kept a moment ago');
+    await store.retireLive(hash, live());
+    expect(store.takeUnsyncedDirs()).toEqual([path.dirname(live())]);
   });
 
   it('only removes the live name when the blob exists already, or is the same file', async () => {

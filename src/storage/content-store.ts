@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, linkSync, lstatSync, renameSync, unlinkSync, utimesSync } from 'node:fs';
+import { createReadStream, linkSync, lstatSync, renameSync, utimesSync } from 'node:fs';
 import { copyFile, link, lstat, mkdir, readdir, realpath, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
@@ -27,6 +27,12 @@ export class ContentStore {
   private localPrefix = '';
   /** Folders whose entries changed (rename, unlink, mkdir) and are not yet synced: see takeUnsyncedDirs. */
   private unsyncedDirs = new Set<string>();
+  /**
+   * Blob folders a keepBlob/keepBlobs has linked into and not finished syncing (count per folder).
+   * Any other blob name is durable, or its folder is marked unsynced (a retireLive rename, a failed
+   * sync), which every flush syncs before anything is acknowledged.
+   */
+  private readonly blobDirsLinking = new Map<string, number>();
   /** Told when a folder's entries change (core/durability.ts may start its sync at once). */
   onFolderChanged: (() => void) | null = null;
   /** Our own changes to live trees, announced before each one, for the watcher to ignore (see OwnChanges). */
@@ -101,23 +107,25 @@ export class ContentStore {
    */
   async keepBlob(hash: string, file: string): Promise<void> {
     const target = this.blobPath(hash);
-    // Link first and ask questions after: the blob and its folder usually exist or not, together.
-    let linked = await this.tryLink(file, target);
-    if (linked?.code === 'ENOENT') {
-      await mkdir(path.dirname(target), { recursive: true });
-      linked = await this.tryLink(file, target);
-    }
-    if (linked && linked.code !== 'EEXIST') {
-      // Another filesystem (a root elsewhere), or no hard links there: a copy instead.
-      if (linked.code !== 'EXDEV' && linked.code !== 'EPERM' && linked.code !== 'EMLINK') throw linked;
-      const tmp = this.newTempPath();
-      await copyFile(file, tmp);
-      await fsyncFile(tmp);
-      await rename(tmp, target);
-    }
-    // The live name is about to be replaced: the blob's name must survive a power cut first. An
-    // existing blob is synced too, as another root's writer may have linked it a moment ago.
-    await fsyncDir(path.dirname(target), { direct: true });
+    await this.linking([path.dirname(target)], async () => {
+      // Link first and ask questions after: the blob and its folder usually exist or not, together.
+      let linked = await this.tryLink(file, target);
+      if (linked?.code === 'ENOENT') {
+        await mkdir(path.dirname(target), { recursive: true });
+        linked = await this.tryLink(file, target);
+      }
+      if (linked && linked.code !== 'EEXIST') {
+        // Another filesystem (a root elsewhere), or no hard links there: a copy instead.
+        if (linked.code !== 'EXDEV' && linked.code !== 'EPERM' && linked.code !== 'EMLINK') throw linked;
+        const tmp = this.newTempPath();
+        await copyFile(file, tmp);
+        await fsyncFile(tmp);
+        await rename(tmp, target);
+      }
+      // The live name is about to be replaced: the blob's name must survive a power cut first. An
+      // existing blob is synced too, as another root's writer may have linked it a moment ago.
+      await fsyncDir(path.dirname(target), { direct: true });
+    });
   }
 
   /**
@@ -125,18 +133,42 @@ export class ContentStore {
    * each blob folder they went to (256 at most), in parallel, instead of one sync per file.
    */
   async keepBlobs(items: Array<{ hash: string; file: string }>): Promise<void> {
-    const dirs = new Set<string>();
-    for (const { hash, file } of items) {
-      const target = this.blobPath(hash);
-      let linked = await this.tryLink(file, target);
-      if (linked?.code === 'ENOENT') {
-        await mkdir(path.dirname(target), { recursive: true });
-        linked = await this.tryLink(file, target);
+    const all = [...new Set(items.map((i) => path.dirname(this.blobPath(i.hash))))];
+    await this.linking(all, async () => {
+      const dirs = new Set<string>();
+      for (const { hash, file } of items) {
+        const target = this.blobPath(hash);
+        let linked = await this.tryLink(file, target);
+        if (linked?.code === 'ENOENT') {
+          await mkdir(path.dirname(target), { recursive: true });
+          linked = await this.tryLink(file, target);
+        }
+        if (linked && linked.code !== 'EEXIST') await this.keepBlob(hash, file); // a copy, synced on its own
+        else dirs.add(path.dirname(target));
       }
-      if (linked && linked.code !== 'EEXIST') await this.keepBlob(hash, file); // a copy, synced on its own
-      else dirs.add(path.dirname(target));
+      await Promise.all([...dirs].map((d) => fsyncDir(d, { direct: true })));
+    });
+  }
+
+  /**
+   * Runs `fn`, which links blobs into `dirs` and syncs them, with those folders counted as linking
+   * (retireLive then syncs them too). A failed sync leaves them marked unsynced: the link may
+   * exist without being durable, and the next flush syncs them.
+   */
+  private async linking(dirs: string[], fn: () => Promise<void>): Promise<void> {
+    for (const d of dirs) this.blobDirsLinking.set(d, (this.blobDirsLinking.get(d) ?? 0) + 1);
+    try {
+      await fn();
+    } catch (err) {
+      for (const d of dirs) this.unsyncedDirs.add(d);
+      throw err;
+    } finally {
+      for (const d of dirs) {
+        const n = this.blobDirsLinking.get(d)! - 1;
+        if (n > 0) this.blobDirsLinking.set(d, n);
+        else this.blobDirsLinking.delete(d);
+      }
     }
-    await Promise.all([...dirs].map((d) => fsyncDir(d, { direct: true })));
   }
 
   /** link(2), answering its error instead of throwing it. */
@@ -260,16 +292,16 @@ export class ContentStore {
     const local = this.isLocal(livePath);
     const blob = lstatSync(target, { throwIfNoEntry: false }); // in the data folder: microseconds
     if (blob) {
-      // The content is kept already (the same bytes elsewhere): the live name only goes, and the
-      // blob's folder syncs with the group commit too, in case another writer linked it a moment
-      // ago. Both folders are marked at once: marked one after the other, the first started its
-      // sync alone and the blob's waited for it, two disk round trips per FTP DELE instead of one.
-      // A small file goes at once (a few µs); a large one off the event loop, as freeing its
-      // blocks waits for the journal.
+      // The content is kept already (the same bytes elsewhere): the live name only goes. The blob's
+      // name is durable, unless a keepBlob linked it and is still syncing its folder (another root's
+      // writer, a moment ago): then that folder syncs with this delete's group commit too. Syncing
+      // it on every delete cost an FTP DELE a second folder sync (an open, an fsync and a close).
+      // The unlink runs in the thread pool: on a busy disk it waits for the journal (0.1-1 ms).
       this.own.expect(livePath, 'rename');
-      if (local && blob.size <= SMALL_FILE) unlinkSync(livePath);
-      else await unlink(livePath);
-      this.folderChanged(path.dirname(livePath), path.dirname(target));
+      await unlink(livePath);
+      const blobDir = path.dirname(target);
+      if (this.blobDirsLinking.has(blobDir)) this.folderChanged(path.dirname(livePath), blobDir);
+      else this.folderChanged(path.dirname(livePath));
       return;
     }
     this.own.expect(livePath, 'rename');
