@@ -8,6 +8,7 @@ import { lstat, mkdir, open, readdir, readFile, rename, rm, rmdir, utimes } from
 import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { FileSink } from './file-sink.js';
+import { folderChanged } from './folder-sync.js';
 import type { Kind } from '../sync-wire/index.js';
 
 export const IGNORE_FILE = '.syncgateignore';
@@ -142,6 +143,7 @@ export async function install(dir: string, temp: string, rel: string, mtimeMs: n
   const t = new Date(mtimeMs);
   await utimes(temp, t, t);
   await rename(temp, path.join(dir, rel));
+  folderChanged(path.dirname(path.join(dir, rel)));
   return (await statEntry(dir, rel))!;
 }
 
@@ -153,15 +155,19 @@ export async function removeLocal(dir: string, rel: string, kind: Kind): Promise
   const abs = path.join(dir, rel);
   if (kind === 'dir') await rmdir(abs).catch(() => undefined); // left in place while it holds unsynced files
   else await rm(abs, { force: true });
+  folderChanged(path.dirname(abs));
 }
 
 export async function makeLocalDir(dir: string, rel: string): Promise<LocalEntry> {
   await mkdir(path.join(dir, rel), { recursive: true });
+  folderChanged(path.dirname(path.join(dir, rel)));
   return (await statEntry(dir, rel))!;
 }
 
 export async function moveLocal(dir: string, from: string, to: string): Promise<LocalEntry> {
   await mkdir(path.dirname(path.join(dir, to)), { recursive: true });
   await rename(path.join(dir, from), path.join(dir, to));
+  folderChanged(path.dirname(path.join(dir, from)));
+  folderChanged(path.dirname(path.join(dir, to)));
   return (await statEntry(dir, to))!;
 }
