@@ -79,8 +79,10 @@ export class PassiveListener {
   }
 
   static async open(ports: PassivePorts, host: string, keepMs: number): Promise<PassiveListener> {
+    // No maxConnections: kept for many transfers, it would also count finished data connections
+    // still draining (up to 30 s, DataChannel.close) and refuse the next one. A connection no
+    // channel is waiting for is closed at once instead.
     const server = net.createServer({ pauseOnConnect: false });
-    server.maxConnections = 4;
     const port = await ports.listen(server, host);
     return new PassiveListener(server, port, host, keepMs);
   }

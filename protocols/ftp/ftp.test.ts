@@ -276,6 +276,28 @@ describe('ftp door against bad input', () => {
     await expect(connectTo(port)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 
+  it('serves more transfers on its kept passive port than there are data connections still draining', async () => {
+    await t.gw.core.vfs.write(s(), 'docs', 'drain.txt', body('drained'));
+    const c = await login();
+    const held: net.Socket[] = [];
+    try {
+      for (let i = 0; i < 6; i += 1) {
+        const port = Number(/\(\|\|\|(\d+)\|\)/.exec((await c.cmd('EPSV')).text)![1]);
+        // A client that reads to the end and keeps its side open: the server's socket lingers.
+        const sock = await new Promise<net.Socket>((resolve, reject) => {
+          const x = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true }, () => resolve(x));
+          x.once('error', reject);
+        });
+        held.push(sock);
+        expect((await c.cmd('RETR /docs/drain.txt')).code).toBe(150);
+        expect((await readSocket(sock)).toString()).toBe('drained');
+        expect((await c.next()).code).toBe(226);
+      }
+    } finally {
+      for (const x of held) x.destroy();
+    }
+  });
+
   it('answers commands out of order with 503/425', async () => {
     const c = await login();
     expect((await c.cmd('RNTO /docs/x')).code).toBe(503);

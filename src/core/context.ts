@@ -22,6 +22,18 @@ export interface CoreContext {
   isIgnoredName: (name: string) => boolean;
   /** The core's clock (CoreOptions.now): expiries of locks, retention ages, link ends; tests set it. */
   now: () => number;
+  /** The watcher while it runs (core/watcher.ts): what it can vouch for saves a walk of the disk. */
+  diskWatch: DiskWatch | null;
+}
+
+/** What the running watcher offers the core. */
+export interface DiskWatch {
+  /**
+   * True when every edit made on disk at or below `rel` before this call is already recorded or is
+   * left to nobody: every folder of that tree is watched, the events the kernel queued have been
+   * read, and none of them is still waiting for its reconcile. False whenever it cannot tell.
+   */
+  vouchesFor(rootId: number, rel: string): Promise<boolean>;
 }
 
 export function createContext(db: Db, store: ContentStore, log: Logger, ignoredNames: string[] = [], now: () => number = Date.now): CoreContext {
@@ -37,6 +49,7 @@ export function createContext(db: Db, store: ContentStore, log: Logger, ignoredN
     durable: new Durability(() => commitUnsynced(db), walFileOf(db), store, bus, log),
     log,
     now,
+    diskWatch: null,
     isIgnoredName: (name) => name.startsWith('.syncgate-') || ignored.has(name) || (ignored.has('._*') && name.startsWith('._')),
   };
 }

@@ -134,7 +134,9 @@ export class VfsTreeWriter {
         if (!opts.overwrite) fail('ALREADY_EXISTS', `${to} already exists`);
         await this.removeInQueue(h, session, dst, 'delete');
       }
-      if (src.kind === 'dir') await this.reconciler.scan(h, from);
+      // Edits made on disk in the folder are recorded before it moves (at the paths they were made
+      // at): by the walk, unless the watcher saw the whole tree and has nothing of it left to record.
+      if (src.kind === 'dir' && !(await this.ctx.diskWatch?.vouchesFor(h.row.id, from))) await this.reconciler.scan(h, from);
       await this.ctx.store.renameLive(await livePath(h, from), await livePath(h, to)).catch((e) => fromFsError(e, from));
       if (src.kind === 'dir') {
         // One set of changes: every path's arrival and departure recorded together (FilesRepo.recordTreeMove).

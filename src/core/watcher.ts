@@ -26,8 +26,11 @@ export interface RootWatcher {
   idle(): Promise<void>;
   /** Per root: 'files' (chokidar watches every file) or 'folders' (folders only). */
   modes(): Record<string, 'files' | 'folders'>;
-  /** Events dropped as the gateway's own (folders mode), and reconciles run, since the start. */
-  counts(): { ownIgnored: number; reconciled: number };
+  /**
+   * Events dropped as the gateway's own (folders mode), reconciles run, and trees the watcher
+   * vouched for (a folder moved without walking it first: DiskWatch), since the start.
+   */
+  counts(): { ownIgnored: number; reconciled: number; vouched: number };
 }
 
 interface WatchedRoot {
@@ -36,6 +39,8 @@ interface WatchedRoot {
   dir: string;
   mode: 'files' | 'folders';
   close: () => Promise<void>;
+  /** Folders mode: whether the folder `rel` has its watch open. */
+  watches?: (rel: string) => boolean;
 }
 
 /**
@@ -55,8 +60,10 @@ export async function startWatcher(core: CoreParts, opts: WatcherOptions): Promi
   const watched = new Map<number, WatchedRoot>();
   const timers = new Map<string, { timer: NodeJS.Timeout; first: number; rootId: number; rel: string }>();
   const running = new Set<Promise<void>>();
+  /** The paths of the reconciles running or waiting for their root's queue. */
+  const reconciling = new Set<{ rootId: number; rel: string }>();
   let closed = false;
-  const counts = { ownIgnored: 0, reconciled: 0 };
+  const counts = { ownIgnored: 0, reconciled: 0, vouched: 0 };
 
   const isIgnoredName = (name: string) => name.startsWith('.syncgate-') || core.ctx.isIgnoredName(name);
   const isInternal = (abs: string) => internal.some((d) => abs === d || abs.startsWith(d + path.sep));
@@ -79,6 +86,8 @@ export async function startWatcher(core: CoreParts, opts: WatcherOptions): Promi
     if (closed || !watched.has(rootId)) return;
     const rel = entryPoint(rootId, relRaw);
     counts.reconciled += 1;
+    const at = { rootId, rel };
+    reconciling.add(at);
     const p = core.writer
       .reconcile(rootId, rel)
       .catch((err: unknown) => {
@@ -86,7 +95,10 @@ export async function startWatcher(core: CoreParts, opts: WatcherOptions): Promi
         const code = (err as NodeJS.ErrnoException).code;
         if (code !== 'ENOENT' && code !== 'ENOTDIR') log.warn({ err, rootId, path: rel }, 'reconcile failed');
       })
-      .finally(() => running.delete(p));
+      .finally(() => {
+        running.delete(p);
+        reconciling.delete(at);
+      });
     running.add(p);
   };
 
@@ -177,6 +189,7 @@ export async function startWatcher(core: CoreParts, opts: WatcherOptions): Promi
     });
     add('');
     for (const d of core.ctx.files.liveDirs(root.id)) add(d);
+    root.watches = (rel) => !stopped && watchers.has(rel);
     return async () => {
       stopped = true;
       unsubscribe();
@@ -189,6 +202,7 @@ export async function startWatcher(core: CoreParts, opts: WatcherOptions): Promi
     const root = watched.get(rootId);
     if (!root || root.mode === 'folders' || closed) return;
     root.mode = 'folders';
+    root.watches = undefined;
     const closeFiles = root.close;
     root.close = await watchFolders(root);
     await closeFiles();
@@ -236,6 +250,32 @@ export async function startWatcher(core: CoreParts, opts: WatcherOptions): Promi
     }
   };
 
+  /**
+   * DiskWatch: the tree at `rel` needs no walk before a move when this watcher saw it whole. Only
+   * with one inotify watch per folder (Linux, folders mode; chokidar's own scans of new folders
+   * are not followed), every folder of the tree watched, no tree of ours moved or removed there in
+   * the last moments (its events are dropped as ours: OwnChanges.hidesEventsAt), and no event at
+   * or below it waiting for its reconcile. An edit made on disk before the request raised its
+   * inotify event at once, in the kernel's queue; the queue is read in the event loop's poll phase,
+   * so one full turn of the loop (two setImmediate) brings it into `timers` before they are looked at.
+   */
+  const vouchesFor = async (rootId: number, rel: string): Promise<boolean> => {
+    const root = watched.get(rootId);
+    if (process.platform !== 'linux' || !root || root.mode !== 'folders' || closed) return false;
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    if (closed || watched.get(rootId) !== root || !root.watches) return false;
+    const under = (p: string) => rel === '' || p === rel || p.startsWith(`${rel}/`);
+    for (const t of timers.values()) if (t.rootId === rootId && under(t.rel)) return false;
+    for (const r of reconciling) if (r.rootId === rootId && under(r.rel)) return false;
+    if (store.own.hidesEventsAt(rel === '' ? root.dir : path.join(root.dir, rel))) return false;
+    for (const d of core.ctx.files.liveDirsAtOrBelow(rootId, rel)) if (!root.watches(d)) return false;
+    counts.vouched += 1;
+    return true;
+  };
+  const diskWatch = { vouchesFor };
+  core.ctx.diskWatch = diskWatch;
+
   await syncRoots(true);
   const pollMs = opts.rootPollMs ?? 5000;
   let polling: Promise<void> | null = null;
@@ -250,6 +290,7 @@ export async function startWatcher(core: CoreParts, opts: WatcherOptions): Promi
   return {
     async close() {
       closed = true;
+      if (core.ctx.diskWatch === diskWatch) core.ctx.diskWatch = null;
       unlisten();
       if (poller) clearInterval(poller);
       await polling;

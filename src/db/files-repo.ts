@@ -219,6 +219,16 @@ export class FilesRepo {
       .map((r) => r.path);
   }
 
+  /** The paths of the live folders at or below `path`. */
+  liveDirsAtOrBelow(rootId: number, path: string): string[] {
+    return this.db
+      .select({ path: entries.path })
+      .from(entries)
+      .where(and(eq(entries.rootId, rootId), atOrBelow(entries.path, path), eq(entries.kind, 'dir'), eq(entries.deleted, false)))
+      .all()
+      .map((r) => r.path);
+  }
+
   lastSeq(rootId: number): number {
     return this.hot.lastSeq.get(rootId) ?? 0;
   }

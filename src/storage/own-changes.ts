@@ -86,6 +86,20 @@ export class OwnChanges {
   }
 
   /**
+   * True while events at or below `abs` may be taken for our own: a tree moved or removed as a
+   * whole within the window covers it or lies inside it. Another program's edit there could have
+   * been dropped with ours, so the watcher cannot vouch for that tree yet.
+   */
+  hidesEventsAt(abs: string): boolean {
+    const now = this.now();
+    for (const [tree, until] of this.trees) {
+      if (until < now) continue;
+      if (tree === abs || abs.startsWith(tree + path.sep) || tree.startsWith(abs + path.sep)) return true;
+    }
+    return false;
+  }
+
+  /**
    * Drops expectations past their window (called as new ones come: the maps stay small). Oldest
    * first, stopping at the first one still open: a Map keeps insertion order, so this touches only
    * what it drops. Without a watcher consuming them (watcher off, or a folder it does not watch) the
