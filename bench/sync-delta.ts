@@ -111,8 +111,11 @@ async function syncgateRun(work: string, orig: string, edited: string, want: str
     await settleDisk();
     proxy.reset();
     const cpu0 = cpuSecs(gw.pid);
+    const mb = () => (procStatusKiB(gw.pid, 'VmHWM') / 1024).toFixed(0);
+    const peakBefore = mb(); // the first upload and the signature
     const up = await client(a.home, ['sync']);
     const cpuUp = cpuSecs(gw.pid) - cpu0;
+    const peakUp = mb();
     const down = await client(b.home, ['sync']);
     const serverCpu = cpuSecs(gw.pid) - cpu0;
     expectSynced(up, 'delta upload');
@@ -125,7 +128,7 @@ async function syncgateRun(work: string, orig: string, edited: string, want: str
       clientCpu: up.cpu + down.cpu,
       serverCpu,
       stepSecs: [up.secs, down.secs],
-      detail: `A: ${say(up.stdout)} in ${up.secs.toFixed(2)} s (CPU ${up.cpu.toFixed(2)} s, gateway's ${cpuUp.toFixed(2)} s); B: ${say(down.stdout)} in ${down.secs.toFixed(2)} s (CPU ${down.cpu.toFixed(2)} s, gateway's ${(serverCpu - cpuUp).toFixed(2)} s); wire to gateway ${proxy.up}, from it ${proxy.down}; client peak RSS A ${(up.maxRssKiB / 1024).toFixed(0)} MB, B ${(down.maxRssKiB / 1024).toFixed(0)} MB; gateway peak RSS over its life ${(procStatusKiB(gw.pid, 'VmHWM') / 1024).toFixed(0)} MB`,
+      detail: `A: ${say(up.stdout)} in ${up.secs.toFixed(2)} s (CPU ${up.cpu.toFixed(2)} s, gateway's ${cpuUp.toFixed(2)} s); B: ${say(down.stdout)} in ${down.secs.toFixed(2)} s (CPU ${down.cpu.toFixed(2)} s, gateway's ${(serverCpu - cpuUp).toFixed(2)} s); wire to gateway ${proxy.up}, from it ${proxy.down}; client peak RSS A ${(up.maxRssKiB / 1024).toFixed(0)} MB, B ${(down.maxRssKiB / 1024).toFixed(0)} MB; gateway peak RSS ${peakBefore} MB before the timed part, ${peakUp} MB after A, ${mb()} MB after B`,
     };
   } finally {
     await proxy.close();

@@ -17,7 +17,7 @@ export class FileSink {
   private pendingBytes = 0;
   private flushedAt: number;
   private flushing: Promise<void> | null = null;
-  /** A volatile chunk's write, under way. */
+  /** A batch's write, under way. */
   private writing: Promise<void> | null = null;
   /** Bytes in the file, written or pending. */
   size: number;
@@ -39,11 +39,10 @@ export class FileSink {
   }
 
   /**
-   * `volatile`: the chunk's memory is reused soon (patchChunks with reuse): it is written by the
-   * time the next write() returns. Its write runs while the caller hashes the next chunk (on a big
-   * download the hash and the write each took half the time, one after the other). Other chunks
-   * (a socket's, ours to keep) go in batches, each written while the next one gathers: the
-   * download no longer stops reading for every 1 MiB written (at most two batches are held).
+   * `volatile`: the chunk's memory is reused once the next one is asked for (patchChunks with
+   * reuse), so it is written before this returns. Other chunks (a socket's, ours to keep) go in
+   * batches, each written while the next one gathers: the download no longer stops reading for every
+   * 1 MiB written (at most two batches are held).
    */
   async write(chunk: Uint8Array, volatile = false): Promise<void> {
     if (chunk.length === 0) return;
@@ -55,6 +54,7 @@ export class FileSink {
     await this.writing; // one write at a time: the file position moves with each
     this.writing = null;
     const w = this.drain();
+    if (volatile) return w;
     w.catch(() => undefined); // reported when awaited: at the next write or at finish
     this.writing = w;
   }

@@ -107,7 +107,8 @@ export async function* delta(sig: Signature, input: DataSource, opts: DeltaOptio
   const n = sig.blockCount;
   // Strong sums on worker threads for a big basis (a stand-in for the new file's size, which a
   // stream does not tell): decided now, because only then does the engine need shared memory.
-  const wantPool = opts.pool !== undefined || (n * bl >= POOL_THRESHOLD && HashPool.worthStarting());
+  // With trustRuns only the first block of each run is hashed: too few to pay for starting threads.
+  const wantPool = opts.pool !== undefined || (!opts.trustRuns && n * bl >= POOL_THRESHOLD && HashPool.worthStarting());
   const engine = await Engine.create(wantPool);
   const hasher = await createBLAKE2b(BLAKE2_SUM_LENGTH * 8);
   const filterBits = Math.min(32, Math.max(10, log2ceil(n) + 4));
