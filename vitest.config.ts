@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // the prebuilt client (scripts/build-client.mjs), current before any test spawns it
+    globalSetup: ['test/helpers/build-client.ts'],
   },
 });

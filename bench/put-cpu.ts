@@ -11,6 +11,7 @@
  *   PUTCPU_PARALLEL (1) requests in flight   PUTCPU_METHOD (PUT; OPTIONS, GET, PROPFIND: a request without a write)
  *   PUTCPU_B_ENV='SYNCGATE_X=1 ...' settings for B alone (SYNCGATE_B this checkout: what one setting costs)
  *   PUTCPU_IDLE=SECONDS first the CPU each build burns doing nothing
+ *   PUTCPU_AA=0 leaves out A2, the second gateway of this checkout run beside an A/B (its A/A ratio)
  *   Profiling hooks: PUTCPU_SIGNAL=1 sends SIGUSR2 to the gateway around each block (for a preload of
  *   BENCH_NODE_FLAGS that starts/stops a profile), PUTCPU_STRACE=DIR straces the last block of each
  *   build (-c, or PUTCPU_STRACE_ARGS), PUTCPU_KEEP=1 keeps the data folders and logs.
@@ -49,6 +50,22 @@ async function procStat(pid: number): Promise<{ minflt: number; userUs: number; 
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return { minflt: Number(f[7]), userUs: Number(f[11]) * 10_000, sysUs: Number(f[12]) * 10_000 };
+}
+
+/**
+ * Voluntary context switches (the thread slept: epoll_wait, a futex) of the event loop and of all
+ * threads: each is a wake-up later, whose first instructions run on caches other processes cooled.
+ */
+async function wakeUps(pid: number): Promise<{ loop: number; all: number }> {
+  let all = 0;
+  let loop = 0;
+  for (const t of await readdir(`/proc/${pid}/task`)) {
+    const s = await readFile(`/proc/${pid}/task/${t}/status`, 'utf8').catch(() => '');
+    const n = Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(s)?.[1] ?? 0);
+    all += n;
+    if (t === String(pid)) loop = n;
+  }
+  return { loop, all };
 }
 
 async function mainNanos(pid: number): Promise<number> {
@@ -98,7 +115,14 @@ async function main(): Promise<void> {
   const work = await mkdtemp(path.join(os.tmpdir(), 'syncgate-putcpu-'));
   // PUTCPU_B_ENV='K=V K=V': settings for B alone (B the same checkout: one setting's cost).
   const bEnv = Object.fromEntries((process.env.PUTCPU_B_ENV ?? '').split(' ').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
-  const variants: SyncgateVariant[] = [{ label: 'A', env: {} }, ...(BUILD_B ? [{ ...BUILD_B, env: { ...BUILD_B.env, ...bEnv }, label: 'B' }] : [])];
+  // Beside an A/B, a second gateway of this checkout (A2) runs in the same rounds: its A/A ratio says
+  // how far the machine's load alone moves the A/B one (at load 20 on 2 cores it read +8%).
+  const withAa = BUILD_B !== null && process.env.PUTCPU_AA !== '0';
+  const variants: SyncgateVariant[] = [
+    { label: 'A', env: {} },
+    ...(BUILD_B ? [{ ...BUILD_B, env: { ...BUILD_B.env, ...bEnv }, label: 'B' }] : []),
+    ...(withAa ? [{ label: 'A2', env: {} }] : []),
+  ];
   const builds: Build[] = [];
   const procs = [];
   try {
@@ -122,6 +146,7 @@ async function main(): Promise<void> {
     for (let w = 0; w < WARM; w += PER_BLOCK) for (const b of w % (2 * PER_BLOCK) ? [...builds].reverse() : builds) await block(b, `warm${w}`, body);
     for (const b of builds) b.cpuUs.length = b.mainUs.length = 0;
     const stat0 = await Promise.all(builds.map((b) => procStat(b.pid)));
+    const wake0 = await Promise.all(builds.map((b) => wakeUps(b.pid)));
     for (let r = 0; r < BLOCKS; r += 1) {
       for (let k = 0; k < builds.length; k += 1) {
         const b = builds[(r + k) % builds.length]!;
@@ -142,22 +167,24 @@ async function main(): Promise<void> {
     }
     console.log(`\nserver CPU per 4 KiB PUT (µs, all threads), ${BLOCKS} blocks x ${PER_BLOCK} PUTs, ${PARALLEL} in flight; load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
     const stat1 = await Promise.all(builds.map((b) => procStat(b.pid)));
+    const wake1 = await Promise.all(builds.map((b) => wakeUps(b.pid)));
     for (const [i, b] of builds.entries()) {
       const [s0, s1] = [stat0[i]!, stat1[i]!];
       const n = BLOCKS * PER_BLOCK;
-      b.totals = `per ${METHOD} over all blocks: user ${((s1.userUs - s0.userUs) / n).toFixed(0)} µs, system ${((s1.sysUs - s0.sysUs) / n).toFixed(0)} µs, minor page faults ${((s1.minflt - s0.minflt) / n).toFixed(2)}`;
+      b.totals = `per ${METHOD} over all blocks: user ${((s1.userUs - s0.userUs) / n).toFixed(0)} µs, system ${((s1.sysUs - s0.sysUs) / n).toFixed(0)} µs, minor page faults ${((s1.minflt - s0.minflt) / n).toFixed(2)}, sleeps (voluntary context switches) event loop ${((wake1[i]!.loop - wake0[i]!.loop) / n).toFixed(2)}, all threads ${((wake1[i]!.all - wake0[i]!.all) / n).toFixed(2)}`;
     }
     for (const b of builds) {
-      console.log(`  ${b.label} ${b.label === 'A' ? describeBuild() : describeBuild(BUILD_B!.repo)}`);
+      console.log(`  ${b.label} ${b.label === 'B' ? describeBuild(BUILD_B!.repo) : describeBuild()}`);
       console.log(`    all threads median ${median(b.cpuUs).toFixed(0)}  runs ${b.cpuUs.map((x) => x.toFixed(0)).join(' ')}`);
       console.log(`    event loop  median ${median(b.mainUs).toFixed(0)}  runs ${b.mainUs.map((x) => x.toFixed(0)).join(' ')}`);
       console.log(`    ${b.totals}`);
     }
-    if (builds.length === 2) {
-      const [a, b] = builds as [Build, Build];
+    if (builds.length >= 2) {
+      const [a, b, a2] = builds as [Build, Build, Build | undefined];
       const paired = (xs: number[], ys: number[]) => median(xs.map((x, i) => x / ys[i]!));
       const pct = (r: number) => `${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(1)}%`;
       console.log(`  A/B paired: all threads ${pct(paired(a.cpuUs, b.cpuUs))}, event loop ${pct(paired(a.mainUs, b.mainUs))} (+ = A costs more per ${METHOD})`);
+      if (a2) console.log(`  A/A2 paired (the same build twice: the noise of this run): all threads ${pct(paired(a.cpuUs, a2.cpuUs))}, event loop ${pct(paired(a.mainUs, a2.mainUs))}`);
     }
   } finally {
     await stopServers(procs);

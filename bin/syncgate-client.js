@@ -1,7 +1,5 @@
 #!/usr/bin/env node
 // The companion client on its own (`syncgate-client sync --watch` = `syncgate client sync --watch`).
-import { register } from 'tsx/esm/api';
+import { runClientCommand } from './client-bundle.js';
 
-register();
-const { runClient } = await import('../src/client/main.ts');
-process.exitCode = await runClient(process.argv.slice(2));
+process.exitCode = await runClientCommand(process.argv.slice(2));

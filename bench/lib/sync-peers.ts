@@ -13,6 +13,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { buildClient } from '../../scripts/build-client.mjs';
 import { Api } from '../../src/client/api.js';
 import { saveCredentials } from '../../src/client/home.js';
 import { ClientState } from '../../src/client/state.js';
@@ -184,11 +185,15 @@ export function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = proc
 }
 
 /** `syncgate client <args>` with the given home, as a user runs it. */
-export function client(home: string, args: string[]): Promise<Timed> {
+export async function client(home: string, args: string[]): Promise<Timed> {
   // BENCH_NODE_FLAGS (e.g. --cpu-prof --cpu-prof-dir=DIR) reach the clients as they reach the gateway.
   const flags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+  // The client as installed runs its prebuilt bundle: made here from the current sources, once per run
+  // (bin/ would fall back to tsx for a stale one). SYNCGATE_CLIENT_SOURCES=1 measures the tsx start.
+  await (clientBuild ??= buildClient());
   return timed(process.execPath, [...flags, path.join(REPO, 'bin/syncgate.js'), 'client', ...args], { ...process.env, SYNCGATE_CLIENT_HOME: home });
 }
+let clientBuild: Promise<unknown> | undefined;
 
 /** What a row prints: syncgate's figure, the peer's, and syncgate/peer with the issue's target for it. */
 export function printRow(label: string, ours: number, peer: number, unit: string, peerName: string, target?: { max?: number; min?: number }): void {

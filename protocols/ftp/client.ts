@@ -5,7 +5,7 @@ import type { FtpConnection } from 'ftp-srv';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import type { Core } from '../../src/core/index.js';
-import { plainAddress, type DataChannel, type PassivePorts } from './data.js';
+import { plainAddress, type DataChannel, type PassiveListener, type PassivePorts } from './data.js';
 import { ftpReplyFor, type FtpReply } from './errors.js';
 import type { FtpFileSystem, FtpTarget } from './filesystem.js';
 import type { FtpOptions } from './options.js';
@@ -52,6 +52,8 @@ export class FtpClient {
   rest = 0;
   renameFrom: FtpTarget | null = null;
   data: DataChannel | null = null;
+  /** Kept between transfers (see PassiveListener). */
+  passive: PassiveListener | null = null;
   /** After EPSV ALL (RFC 2428) only EPSV may set up data connections (NAT-friendly clients). */
   epsvAll = false;
   /** Set while a transfer runs: ABOR cuts it. */
@@ -155,6 +157,8 @@ export class FtpClient {
     this.transfer?.abort();
     this.data?.close();
     this.data = null;
+    this.passive?.close();
+    this.passive = null;
     this.onClose(this);
   }
 

@@ -52,6 +52,68 @@ export class PassivePorts {
   }
 }
 
+/**
+ * One control connection's passive listener, kept between its transfers: a session that stores
+ * 1,000 small files asks for 1,000 data connections, and a listener each (a server object, socket,
+ * bind, listen and close) was about a third of what PASV cost the server. Each connection it
+ * accepts goes to the channel of the PASV/EPSV before it, only from the client's address, and only
+ * one per channel; any other is closed at once, as before. Idle for `keepMs` (no channel waiting),
+ * it closes and frees its port for other sessions.
+ */
+export class PassiveListener {
+  private waiting: DataChannel | null = null;
+  private idle: NodeJS.Timeout | null = null;
+  closed = false;
+
+  private constructor(
+    private readonly server: net.Server,
+    readonly port: number,
+    readonly host: string,
+    private readonly keepMs: number,
+  ) {
+    server.on('connection', (sock) => {
+      if (!this.waiting?.accept(sock)) sock.destroy();
+    });
+    server.on('error', () => undefined);
+    server.once('close', () => this.markClosed());
+  }
+
+  static async open(ports: PassivePorts, host: string, keepMs: number): Promise<PassiveListener> {
+    // No maxConnections: kept for many transfers, it would also count finished data connections
+    // still draining (up to 30 s, DataChannel.close) and refuse the next one. A connection no
+    // channel is waiting for is closed at once instead.
+    const server = net.createServer({ pauseOnConnect: false });
+    const port = await ports.listen(server, host);
+    return new PassiveListener(server, port, host, keepMs);
+  }
+
+  expect(channel: DataChannel): void {
+    if (this.idle) clearTimeout(this.idle);
+    this.idle = null;
+    this.waiting = channel;
+  }
+
+  release(channel: DataChannel): void {
+    if (this.waiting !== channel) return;
+    this.waiting = null;
+    if (this.closed) return;
+    this.idle = setTimeout(() => this.close(), this.keepMs);
+    this.idle.unref();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.markClosed();
+    this.server.close();
+  }
+
+  private markClosed(): void {
+    this.closed = true;
+    if (this.idle) clearTimeout(this.idle);
+    this.idle = null;
+  }
+}
+
 export interface DataOptions {
   /** The client's control-connection address: the only address allowed on the data connection. */
   clientAddress: string;
@@ -68,7 +130,8 @@ export interface DataOptions {
  */
 export class DataChannel {
   private socket: Socket | TLSSocket | null = null;
-  private server: net.Server | null = null;
+  private listener: PassiveListener | null = null;
+  private timer: NodeJS.Timeout | null = null;
   private waiters: { resolve: (s: Socket | TLSSocket) => void; reject: (e: Error) => void }[] = [];
   private failure: Error | null = null;
   private closed = false;
@@ -78,19 +141,15 @@ export class DataChannel {
 
   private constructor(private readonly opts: DataOptions) {}
 
-  static async passive(opts: DataOptions, ports: PassivePorts, host: string): Promise<{ channel: DataChannel; port: number }> {
+  /** A channel on `listener` (its port is the one to announce): the next connection it accepts is this channel's. */
+  static passive(opts: DataOptions, listener: PassiveListener): DataChannel {
     const channel = new DataChannel(opts);
-    const server = net.createServer({ pauseOnConnect: false });
-    channel.server = server;
-    server.maxConnections = 4;
-    server.on('connection', (sock) => channel.accept(sock));
-    server.on('error', () => undefined);
-    const port = await ports.listen(server, host);
-    // A passive port nobody connects to is closed again after the data timeout.
-    const timer = setTimeout(() => channel.fail(replyError(425, 'No data connection')), opts.timeoutMs);
-    timer.unref();
-    server.once('close', () => clearTimeout(timer));
-    return { channel, port };
+    channel.listener = listener;
+    listener.expect(channel);
+    // A passive port nobody connects to is given up after the data timeout.
+    channel.timer = setTimeout(() => channel.fail(replyError(425, 'No data connection')), opts.timeoutMs);
+    channel.timer.unref();
+    return channel;
   }
 
   static active(opts: DataOptions, host: string, port: number): DataChannel {
@@ -99,14 +158,20 @@ export class DataChannel {
     return channel;
   }
 
-  private accept(sock: Socket): void {
-    if (this.closed || this.socket || !sameAddress(sock.remoteAddress, this.opts.clientAddress)) {
-      sock.destroy();
-      return;
-    }
-    this.server?.close();
-    this.server = null;
+  /** A connection to the passive port: taken when it comes from the client and none was yet. */
+  accept(sock: Socket): boolean {
+    if (this.closed || this.socket || !sameAddress(sock.remoteAddress, this.opts.clientAddress)) return false;
+    this.letGo();
     this.ready(sock);
+    return true;
+  }
+
+  /** Stops waiting on the passive port (no other connection is taken for this channel). */
+  private letGo(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.listener?.release(this);
+    this.listener = null;
   }
 
   private ready(raw: Socket): void {
@@ -134,8 +199,7 @@ export class DataChannel {
   private fail(err: Error): void {
     if (this.socket) return;
     this.failure = err;
-    this.server?.close();
-    this.server = null;
+    this.letGo();
     for (const w of this.waiters.splice(0)) w.reject(err);
   }
 
@@ -176,8 +240,7 @@ export class DataChannel {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.server?.close();
-    this.server = null;
+    this.letGo();
     const sock = this.socket;
     if (sock && !sock.destroyed) {
       // Let what was written drain; the peer's close (or our timer) ends it for good.

@@ -245,6 +245,59 @@ describe('ftp door against bad input', () => {
     srv.close();
   });
 
+  it("keeps a session's passive port between transfers, and takes one connection per PASV/EPSV only", async () => {
+    const c = await login();
+    const epsvPort = async () => Number(/\(\|\|\|(\d+)\|\)/.exec((await c.cmd('EPSV')).text)![1]);
+    const connectTo = (port: number) =>
+      new Promise<net.Socket>((resolve, reject) => {
+        const sock = net.connect(port, '127.0.0.1', () => resolve(sock));
+        sock.once('error', reject);
+      });
+    const closedByServer = (sock: net.Socket) => new Promise<void>((resolve) => (sock.on('error', () => undefined), sock.once('close', () => resolve())));
+    const port = await epsvPort();
+    const data = await connectTo(port);
+    // A second connection for the same EPSV is refused (closed at once), the first one carries the upload.
+    const second = await connectTo(port);
+    await closedByServer(second);
+    expect((await c.cmd('STOR /docs/kept-port-1.txt')).code).toBe(150);
+    await writeSocket(data, 'one');
+    expect((await c.next()).code).toBe(226);
+    // Between transfers nothing is taken on the port either.
+    await closedByServer(await connectTo(port));
+    // The next EPSV answers the same port, and the next upload goes through it.
+    expect(await epsvPort()).toBe(port);
+    const again = await connectTo(port);
+    expect((await c.cmd('STOR /docs/kept-port-2.txt')).code).toBe(150);
+    await writeSocket(again, 'two');
+    expect((await c.next()).code).toBe(226);
+    expect((await readAll((await t.gw.core.vfs.read(s(), 'docs', 'kept-port-2.txt')).stream)).toString()).toBe('two');
+    // The port goes with the session (shutdown closes the listener before the reply is read).
+    expect((await c.cmd('QUIT')).code).toBe(221);
+    await expect(connectTo(port)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
+  it('serves more transfers on its kept passive port than there are data connections still draining', async () => {
+    await t.gw.core.vfs.write(s(), 'docs', 'drain.txt', body('drained'));
+    const c = await login();
+    const held: net.Socket[] = [];
+    try {
+      for (let i = 0; i < 6; i += 1) {
+        const port = Number(/\(\|\|\|(\d+)\|\)/.exec((await c.cmd('EPSV')).text)![1]);
+        // A client that reads to the end and keeps its side open: the server's socket lingers.
+        const sock = await new Promise<net.Socket>((resolve, reject) => {
+          const x = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true }, () => resolve(x));
+          x.once('error', reject);
+        });
+        held.push(sock);
+        expect((await c.cmd('RETR /docs/drain.txt')).code).toBe(150);
+        expect((await readSocket(sock)).toString()).toBe('drained');
+        expect((await c.next()).code).toBe(226);
+      }
+    } finally {
+      for (const x of held) x.destroy();
+    }
+  });
+
   it('answers commands out of order with 503/425', async () => {
     const c = await login();
     expect((await c.cmd('RNTO /docs/x')).code).toBe(503);

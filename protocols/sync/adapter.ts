@@ -23,7 +23,7 @@ export interface SyncCore {
   createUpload(s: Session, input: NewUpload): Promise<UploadInfo>;
   upload(s: Session, id: string): Promise<UploadInfo>;
   appendUpload(s: Session, id: string, offset: number, source: AsyncIterable<Uint8Array>): Promise<AppendResult>;
-  finishUpload(s: Session, id: string): Promise<WriteResult>;
+  finishUpload(s: Session, id: string, sha256?: string): Promise<WriteResult>;
   mkdir(s: Session, root: string, path: string): Promise<EntryInfo>;
   delete(s: Session, root: string, path: string, baseVersion?: number): Promise<void>;
   move(s: Session, root: string, from: string, to: string, baseVersion?: number): Promise<EntryInfo>;
@@ -54,7 +54,7 @@ export function syncCore(core: Core): SyncCore {
     createUpload: (s, input) => c(s).createUpload({ ...input, onConflict: 'copy' }),
     upload: (s, id) => c(s).upload(id),
     appendUpload: (s, id, offset, source) => c(s).appendUpload(id, offset, source),
-    finishUpload: (s, id) => c(s).finishUpload(id),
+    finishUpload: (s, id, sha256) => c(s).finishUpload(id, sha256),
     mkdir: (s, root, path) => c(s).mkdir(root, path, { createParents: true }),
     // An outdated delete deletes nothing; the client is not asked, so a conflict record tells of it.
     delete: (s, root, path, baseVersion) => c(s).delete(root, path, { baseVersion, onConflict: 'record' }),

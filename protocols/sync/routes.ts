@@ -171,11 +171,12 @@ export function syncRoutes(core: SyncCore, signatures: SignatureCache, options: 
     ctx.body = wireWrite(result);
   });
 
-  // Resumable uploads for big files: create (with the SHA-256 the whole will have), append at the
-  // offset the gateway has, finish (checked, then recorded as one version with its base).
+  // Resumable uploads for big files: create (with the SHA-256 the whole will have, or without when the
+  // client hashes while it sends), append at the offset the gateway has, finish (with the SHA-256 if
+  // not given at creation; checked, then recorded as one version with its base).
   r.post('/roots/:root/uploads', async (ctx) => {
     const s = await session(ctx);
-    const q = parse(uploadQuery.extend({ length: z.coerce.number().int().min(0) }), ctx.query);
+    const q = parse(uploadQuery.extend({ length: z.coerce.number().int().min(0), sha256: sha256.optional() }), ctx.query);
     const u = await core.createUpload(s, { root: root(ctx), path: q.path, length: q.length, baseVersion: q.base, mtimeMs: q.mtime, sha256: q.sha256 });
     ctx.status = 201;
     ctx.body = { id: u.id, offset: u.offset, length: u.length };
@@ -195,7 +196,8 @@ export function syncRoutes(core: SyncCore, signatures: SignatureCache, options: 
   });
   r.post('/roots/:root/uploads/:id/finish', async (ctx) => {
     const s = await session(ctx);
-    ctx.body = wireWrite(await recorded({}, core.finishUpload(s, ctx.params.id!)));
+    const q = parse(z.object({ sha256: sha256.optional() }), ctx.query);
+    ctx.body = wireWrite(await recorded({}, core.finishUpload(s, ctx.params.id!, q.sha256)));
   });
 
   r.post('/roots/:root/patch', async (ctx) => {

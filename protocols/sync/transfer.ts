@@ -78,7 +78,9 @@ export async function deltaFromVersion(core: SyncCore, cache: SignatureCache, s:
       const r = await core.read(s, root, path, { version: base });
       return r.stream as AsyncIterable<Uint8Array>;
     });
-    return { entry: head.entry, body: delta(sig, head.stream as AsyncIterable<Uint8Array>) };
+    // Runs matched by weak sums (delta.ts, trustRuns): the client checks the result's SHA-256 and,
+    // when a weak-sum collision made it wrong, sends its copy's signature (deltaToHead, checked in full).
+    return { entry: head.entry, body: delta(sig, head.stream as AsyncIterable<Uint8Array>, { trustRuns: true }) };
   } catch (err) {
     head.stream.destroy();
     throw err;

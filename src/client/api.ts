@@ -3,7 +3,7 @@
  * as ApiError with the protocol's code, network failures as 'UNREACHABLE'.
  */
 import { Readable } from 'node:stream';
-import { request, type Answer, type BodyWriter } from './stream-request.js';
+import { isBodyError, request, type Answer, type BodyWriter } from './stream-request.js';
 import {
   HEADER, PREFIX, type ChangesPage, type ConflictResolution, type ConflictsResponse, type CursorResponse, type DeleteResponse, type ErrorBody,
   type LoginRequest, type LoginResponse, type RootsResponse, type SyncErrorCode, type UploadStatus, type WireEntry, type WriteResponse,
@@ -47,6 +47,7 @@ export class Api {
       const url = `${this.url.replace(/\/+$/, '')}${PREFIX}${route}`;
       res = await request(url, method, headers, body);
     } catch (err) {
+      if (isBodyError(err)) throw err; // this file's problem: the next file may go
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       throw new ApiError('UNREACHABLE', `the gateway at ${this.url} is unreachable (${cause?.code ?? (err as { code?: string }).code ?? cause?.message ?? (err as Error).message})`);
     }
@@ -143,7 +144,7 @@ export class Api {
     });
   }
 
-  createUpload(root: string, p: { path: string; base?: number; sha256: string; mtimeMs: number; length: number }): Promise<UploadStatus> {
+  createUpload(root: string, p: { path: string; base?: number; sha256?: string; mtimeMs: number; length: number }): Promise<UploadStatus> {
     return this.json('POST', `/roots/${encodeURIComponent(root)}/uploads?${Api.q({ path: p.path, base: p.base, sha256: p.sha256, mtime: Math.trunc(p.mtimeMs), length: p.length })}`);
   }
   uploadStatus(root: string, id: string): Promise<UploadStatus> {
@@ -155,8 +156,9 @@ export class Api {
       headers: { 'content-type': 'application/offset+octet-stream', 'content-length': String(length) },
     });
   }
-  finishUpload(root: string, id: string): Promise<WriteResponse> {
-    return this.json('POST', `/roots/${encodeURIComponent(root)}/uploads/${encodeURIComponent(id)}/finish`);
+  /** `sha256`: the content's, when the upload was created without it (hashed while sent). */
+  finishUpload(root: string, id: string, sha256?: string): Promise<WriteResponse> {
+    return this.json('POST', `/roots/${encodeURIComponent(root)}/uploads/${encodeURIComponent(id)}/finish${sha256 ? `?${Api.q({ sha256 })}` : ''}`);
   }
 
   remove(root: string, path: string, base?: number): Promise<DeleteResponse> {

@@ -16,10 +16,11 @@ import { ignored, loadIgnore, makeLocalDir, removeLocal, sameFingerprint, statEn
 import { LocalDiff, type LocalChange } from './local-diff.js';
 import { applyRemoteMoves, fatal, sendLocalMoves } from './moves.js';
 import { DEFAULT_CONCURRENCY, runInPassOrder } from './pass-order.js';
-import { fetchChanges, fetchFolder, lastPerPath, type RemoteChanges } from './remote-feed.js';
+import { fetchChanges, fetchFolder, heldBy, lastPerPath, type RemoteChanges } from './remote-feed.js';
 import { Selection } from './selection.js';
 import type { ClientState, FileState, LinkRow } from './state.js';
-import { fetchFile, sendFile, type TransferOptions } from './transfers.js';
+import { ChangedWhileSent, hashOf, sendFile } from './send.js';
+import { fetchFile, type TransferOptions } from './transfers.js';
 
 export interface PassReport {
   uploaded: number;
@@ -110,7 +111,8 @@ export class LinkSync {
     this.selectionKey = sel.key;
     const keep = (c: WireChange) => !ignored(ig, c.path, c.kind) && sel.includes(c.path, c.kind);
     let remote: RemoteChanges;
-    if (scope.remote === 'fetch') remote = await fetchChanges(this.api, this.state, this.link, keep);
+    // What we already hold needs nothing (the same test is made again below, after the scan).
+    if (scope.remote === 'fetch') remote = await fetchChanges(this.api, this.state, this.link, keep, heldBy(this.state, id));
     else {
       const cursor = this.link.cursor;
       remote = { byPath: lastPerPath(scope.remote.changes.filter((c) => c.seq > cursor), undefined, keep), cursor: Math.max(cursor, scope.remote.cursor) };
@@ -174,6 +176,7 @@ export class LinkSync {
         } catch (err) {
           if (fatal(err)) throw err;
           if (r) remoteFailed = true;
+          if (err instanceof ChangedWhileSent) return; // still being written: named again once it settles
           if (l) report.failed.push(p);
           report.errors.push(`${p}: ${failureText(err, this.link.dir)}`);
         }
@@ -228,13 +231,15 @@ export class LinkSync {
       if (res) report.uploaded += 1;
       return;
     }
-    if (r && !r.deleted && r.kind === 'file' && r.sha256 === l.sha256) {
-      this.state.put(id, { path: p, kind: 'file', version: r.version, sha256: l.sha256, size: e.size, mtimeMs: e.mtimeMs, ino: e.ino });
+    // A new big file is hashed while it goes up (local-diff.ts); here its hash is wanted first.
+    const known = !l.sha256 && r && !r.deleted && r.kind === 'file' ? await hashOf(this.link.dir, e) : l.sha256;
+    if (r && !r.deleted && r.kind === 'file' && r.sha256 === known) {
+      this.state.put(id, { path: p, kind: 'file', version: r.version, sha256: known, size: e.size, mtimeMs: e.mtimeMs, ino: e.ino });
       return;
     }
     // Our edit goes up with the base we edited; the gateway keeps both when someone else wrote since.
     const base = st?.kind === 'file' ? st.version : 0;
-    const { res, bytes } = await sendFile(this.api, this.link.root, this.link.dir, e, l.sha256, base, this.lane());
+    const { res, bytes, sha256 } = await sendFile(this.api, this.link.root, this.link.dir, e, known, base, this.lane());
     report.bytesUp += bytes;
     report.uploaded += 1;
     const c = res.conflict;
@@ -249,14 +254,14 @@ export class LinkSync {
       }
       // Ours became the head (no copy): nothing to fetch.
       if (!c.copyPath && c.kept === 'incoming') {
-        this.state.put(id, { path: p, kind: 'file', version: res.entry.version, sha256: l.sha256, size: e.size, mtimeMs: e.mtimeMs, ino: e.ino });
+        this.state.put(id, { path: p, kind: 'file', version: res.entry.version, sha256, size: e.size, mtimeMs: e.mtimeMs, ino: e.ino });
         return;
       }
       // Our content is safe on the gateway (the conflict copy, or held with the record): take the head here.
       await this.download(p, null, e, report);
       return;
     }
-    this.state.put(id, { path: p, kind: 'file', version: res.entry.version, sha256: l.sha256, size: e.size, mtimeMs: e.mtimeMs, ino: e.ino });
+    this.state.put(id, { path: p, kind: 'file', version: res.entry.version, sha256, size: e.size, mtimeMs: e.mtimeMs, ino: e.ino });
   }
 
   private async applyRemote(p: string, r: WireChange, st: FileState | undefined, seen: LocalEntry | null, report: PassReport): Promise<void> {

@@ -12,6 +12,7 @@ import { hashFile, ignored, sameFingerprint, statEntry, type LocalEntry } from '
 import type { Selection } from './selection.js';
 import type { ClientState, FileState } from './state.js';
 
+/** `sha256` '': a new file, not read yet (hashed as it is sent). */
 export type Present = { kind: 'added' | 'modified'; entry: LocalEntry; sha256: string };
 export type Gone = { kind: 'deleted'; state: FileState };
 export type LocalChange = Present | Gone;
@@ -51,6 +52,14 @@ export class LocalDiff {
     }
     if (st && st.kind === 'file' && sameFingerprint(st, e)) {
       if (remember) this.seen.set(p, e);
+      return;
+    }
+    if (!st) {
+      // A new file: hashed when its upload reads it (transfers.ts), not in a read of its own first
+      // (a big one while it goes up, before the upload starts otherwise; a first sync of 100,000
+      // files no longer holds 100,000 hashes). Whoever needs the hash sooner (a rename, the same
+      // path new on the gateway) reads it then.
+      this.changes.set(p, { kind: 'added', entry: e, sha256: '' });
       return;
     }
     const sha256 = await hashFile(path.join(this.dir, p), e.size).catch(() => null);

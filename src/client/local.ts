@@ -4,11 +4,11 @@
  * rename). Temporary files start with '.syncgate-', which both sides ignore.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { lstat, mkdir, open, readdir, readFile, rename, rm, rmdir, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { FileSink } from './file-sink.js';
+import { folderChanged } from './folder-sync.js';
 import type { Kind } from '../sync-wire/index.js';
 
 export const IGNORE_FILE = '.syncgateignore';
@@ -89,7 +89,24 @@ export const SMALL_FILE = 256 * 1024;
 export async function hashFile(abs: string, sizeHint = Infinity): Promise<string> {
   const h = createHash('sha256');
   if (sizeHint <= SMALL_FILE) return h.update(await readFile(abs)).digest('hex');
-  for await (const chunk of createReadStream(abs, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  // Two buffers take turns: the next read runs while the last is hashed. A stream's new 1 MiB
+  // buffer per read, its pages faulted in and collected again, cost a third of the hash's CPU
+  // (1 GiB: 1.5-1.6 s of CPU against 1.1 s, load 18).
+  const fh = await open(abs, 'r');
+  try {
+    const bufs = [Buffer.allocUnsafeSlow(1 << 20), Buffer.allocUnsafeSlow(1 << 20)];
+    let turn = 0;
+    let next = fh.read(bufs[0]!, 0, bufs[0]!.length, null);
+    for (;;) {
+      const { bytesRead, buffer } = await next;
+      if (bytesRead === 0) break;
+      turn ^= 1;
+      next = fh.read(bufs[turn]!, 0, bufs[turn]!.length, null);
+      h.update(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await fh.close();
+  }
   return h.digest('hex');
 }
 
@@ -126,6 +143,7 @@ export async function install(dir: string, temp: string, rel: string, mtimeMs: n
   const t = new Date(mtimeMs);
   await utimes(temp, t, t);
   await rename(temp, path.join(dir, rel));
+  folderChanged(path.dirname(path.join(dir, rel)));
   return (await statEntry(dir, rel))!;
 }
 
@@ -137,15 +155,19 @@ export async function removeLocal(dir: string, rel: string, kind: Kind): Promise
   const abs = path.join(dir, rel);
   if (kind === 'dir') await rmdir(abs).catch(() => undefined); // left in place while it holds unsynced files
   else await rm(abs, { force: true });
+  folderChanged(path.dirname(abs));
 }
 
 export async function makeLocalDir(dir: string, rel: string): Promise<LocalEntry> {
   await mkdir(path.join(dir, rel), { recursive: true });
+  folderChanged(path.dirname(path.join(dir, rel)));
   return (await statEntry(dir, rel))!;
 }
 
 export async function moveLocal(dir: string, from: string, to: string): Promise<LocalEntry> {
   await mkdir(path.dirname(path.join(dir, to)), { recursive: true });
   await rename(path.join(dir, from), path.join(dir, to));
+  folderChanged(path.dirname(path.join(dir, from)));
+  folderChanged(path.dirname(path.join(dir, to)));
   return (await statEntry(dir, to))!;
 }

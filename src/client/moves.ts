@@ -6,6 +6,7 @@
 import type { WireChange } from '../sync-wire/index.js';
 import { ApiError, type Api } from './api.js';
 import { moveLocal, statEntry } from './local.js';
+import { hashOf } from './send.js';
 import type { Gone, LocalChange, Present } from './local-diff.js';
 import type { ClientState, FileState, LinkRow } from './state.js';
 
@@ -51,6 +52,12 @@ export async function sendLocalMoves(api: Api, state: ClientState, link: LinkRow
   let moved = 0;
   const added = [...local.values()].filter((c): c is Present => c.kind === 'added');
   const gone = [...local.values()].filter((c): c is Gone => c.kind === 'deleted').sort((a, b) => depth(a.state.path) - depth(b.state.path));
+  // A new big file is not hashed by the scan (local-diff.ts): one that may be a renamed file is, here.
+  for (const a of added) {
+    if (a.sha256 || a.entry.kind !== 'file') continue;
+    if (!gone.some((d) => d.state.kind === 'file' && d.state.ino === a.entry.ino && d.state.size === a.entry.size)) continue;
+    a.sha256 = await hashOf(link.dir, a.entry).catch(() => '');
+  }
   for (const d of gone) {
     const from = d.state.path;
     if (!local.has(from) || remote.has(from)) continue; // handled with its folder already

@@ -15,17 +15,29 @@ export interface RemoteChanges {
   pages?: number;
 }
 
-/** Keeps the last change per path, in feed order. */
-export function lastPerPath(changes: Iterable<WireChange>, into = new Map<string, WireChange>(), keep: (c: WireChange) => boolean = () => true): Map<string, WireChange> {
+/**
+ * Keeps the last change per path, in feed order. `held`: a change this device already holds (its own
+ * upload coming back, one applied before a crash) is dropped with any earlier one of its path, so
+ * the echoes of a first sync of 100,000 files are not all held at once.
+ */
+export function lastPerPath(changes: Iterable<WireChange>, into = new Map<string, WireChange>(), keep: (c: WireChange) => boolean = () => true, held: (c: WireChange) => boolean = () => false): Map<string, WireChange> {
   for (const c of changes) {
     if (!keep(c)) continue;
     into.delete(c.path);
-    into.set(c.path, c);
+    if (!held(c)) into.set(c.path, c);
   }
   return into;
 }
 
-export async function fetchChanges(api: Api, state: ClientState, link: LinkRow, keep: (c: WireChange) => boolean): Promise<RemoteChanges> {
+/** Whether this device already holds a change (the same version and content, or a delete of a path it does not have). */
+export function heldBy(state: ClientState, linkId: number): (c: WireChange) => boolean {
+  return (c) => {
+    const st = state.file(linkId, c.path);
+    return c.deleted ? !st : st !== undefined && st.kind === c.kind && st.version === c.version && st.sha256 === c.sha256;
+  };
+}
+
+export async function fetchChanges(api: Api, state: ClientState, link: LinkRow, keep: (c: WireChange) => boolean, held?: (c: WireChange) => boolean): Promise<RemoteChanges> {
   const byPath = new Map<string, WireChange>();
   let after = link.cursor;
   let pages = 0;
@@ -44,7 +56,7 @@ export async function fetchChanges(api: Api, state: ClientState, link: LinkRow, 
       }
       throw err;
     }
-    lastPerPath(page.changes, byPath, keep);
+    lastPerPath(page.changes, byPath, keep, held);
     after = page.cursor;
     if (!page.more) return { byPath, cursor: after, pages };
   }

@@ -7,6 +7,7 @@
 import Database from 'better-sqlite3';
 import path from 'node:path';
 import type { Kind } from '../sync-wire/index.js';
+import { syncChangedFolders } from './folder-sync.js';
 
 export interface LinkRow {
   id: number;
@@ -89,7 +90,7 @@ export class ClientState {
   commitBatchIfFull(): void {
     if (this.batches === 0 || !this.db.inTransaction) return;
     if (this.batchRows < BATCH_ROWS && Date.now() - this.batchSince < BATCH_MS) return;
-    this.db.exec('COMMIT');
+    this.commit();
     this.db.exec('BEGIN');
     this.batchRows = 0;
     this.batchSince = Date.now();
@@ -98,7 +99,13 @@ export class ClientState {
   endBatch(): void {
     if (this.batches === 0) return;
     this.batches -= 1;
-    if (this.batches === 0 && this.db.inTransaction) this.db.exec('COMMIT');
+    if (this.batches === 0 && this.db.inTransaction) this.commit();
+  }
+
+  /** The folders whose renames these rows describe are synced first (see folder-sync.ts). */
+  private commit(): void {
+    syncChangedFolders();
+    this.db.exec('COMMIT');
   }
 
   private q(sql: string): Database.Statement {
@@ -108,7 +115,7 @@ export class ClientState {
   }
 
   close(): void {
-    if (this.db.inTransaction && this.batches > 0) this.db.exec('COMMIT');
+    if (this.db.inTransaction && this.batches > 0) this.commit();
     this.db.close();
   }
 

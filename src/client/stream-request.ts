@@ -22,6 +22,16 @@ export interface Answer {
   bytes(): Promise<Buffer>;
 }
 
+const fromBody = new WeakSet<object>();
+
+/**
+ * Whether a failed request failed in its body writer (reading the local file, or the file changing
+ * while sent): a problem of this file here, not of the gateway or the network.
+ */
+export function isBodyError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && fromBody.has(err);
+}
+
 async function collect(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const parts: Uint8Array[] = [];
   for await (const c of body) parts.push(c);
@@ -61,7 +71,11 @@ export function request(url: string, method: string, headers: Record<string, str
     } else if (typeof data === 'function') {
       data(req).then(
         () => req.end(),
-        (err: Error) => req.destroy(err),
+        (err: Error) => {
+          fromBody.add(err);
+          reject(err);
+          req.destroy(err);
+        },
       );
     } else req.end(data ?? undefined);
   });

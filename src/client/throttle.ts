@@ -22,3 +22,21 @@ export class Throttle {
     }
   }
 }
+
+/** `source` passed on with each piece counted, under the throttle when there is one. */
+export async function* counted(source: AsyncIterable<Uint8Array>, onBytes: (n: number) => void, throttle?: Throttle): AsyncGenerator<Uint8Array> {
+  for await (const c of source) {
+    if (throttle) {
+      // In pieces, so a big chunk does not pass as one burst.
+      for (let off = 0; off < c.length; off += 65536) {
+        const piece = c.subarray(off, Math.min(c.length, off + 65536));
+        await throttle.take(piece.length);
+        onBytes(piece.length);
+        yield piece;
+      }
+      continue;
+    }
+    onBytes(c.length);
+    yield c;
+  }
+}

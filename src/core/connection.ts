@@ -148,9 +148,12 @@ export class Connection extends AccountConnection {
   appendUpload(id: string, offset: number, source: Readable | AsyncIterable<Uint8Array>): Promise<AppendResult> {
     return this.core.uploads.append(this.session, id, offset, source);
   }
-  /** Writes the complete upload as one version (its base version decides a conflict). */
-  finishUpload(id: string): Promise<WriteResult> {
-    return this.core.uploads.finish(this.session, id);
+  /**
+   * Writes the complete upload as one version (its base version decides a conflict). `sha256`: the
+   * content's hash when the upload was created without one (a client that hashes while it sends).
+   */
+  finishUpload(id: string, sha256?: string): Promise<WriteResult> {
+    return this.core.uploads.finish(this.session, id, sha256);
   }
   cancelUpload(id: string): Promise<void> {
     return this.core.uploads.cancel(this.session, id);

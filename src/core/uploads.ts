@@ -228,9 +228,16 @@ export class ResumableUploads {
     }
   }
 
-  /** Every byte arrived: one write through the core, then the partial goes away. */
-  async finish(session: Session, id: string): Promise<WriteResult> {
+  /**
+   * Every byte arrived: one write through the core, then the partial goes away. `sha256` is checked
+   * like the one given at creation (a client may name it only now, having hashed while sending).
+   */
+  async finish(session: Session, id: string, sha256?: string): Promise<WriteResult> {
     const stored = await this.load(session, id);
+    if (sha256 !== undefined && stored.sha256 !== undefined && sha256 !== stored.sha256) {
+      fail('PRECONDITION_FAILED', `the upload was announced with SHA-256 ${stored.sha256}, not ${sha256}: nothing was recorded`, { reason: 'hash-mismatch' });
+    }
+    const want = sha256 ?? stored.sha256;
     await this.busy.get(id);
     const offset = await this.offsetOf(id);
     if (offset !== stored.length) fail('CONFLICT', `the upload has ${offset} of ${stored.length} bytes`, { offset });
@@ -244,7 +251,7 @@ export class ResumableUploads {
         ...(stored.baseVersion !== undefined ? { baseVersion: stored.baseVersion, onConflict: stored.onConflict } : {}),
         createParents: true,
         ...(stored.mtimeMs !== undefined ? { mtimeMs: stored.mtimeMs } : {}),
-        ...(stored.sha256 !== undefined ? { sha256: stored.sha256 } : {}),
+        ...(want !== undefined ? { sha256: want } : {}),
       });
     } catch (err) {
       // Storage trouble may pass; anything else (conflict refused, root gone) never will.

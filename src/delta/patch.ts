@@ -28,17 +28,18 @@ export function patch(basis: BasisReader, deltaInput: ByteSource): AsyncGenerato
 }
 
 /**
- * With `reuse`, chunks read from the basis take turns in two buffers: each yielded chunk is valid
- * only until the consumer asks for the next one (patchFile writes each before pulling on), which
- * keeps memory flat without waiting for the garbage collector. The next piece of a COPY is read
- * while the consumer writes the current one.
+ * With `reuse`, chunks read from the basis take turns in three buffers: each yielded chunk is valid
+ * only until the consumer asks for the one after the next (patchFile writes each before pulling on;
+ * the client's FileSink writes one while it hashes the next), which keeps memory flat without
+ * waiting for the garbage collector. The next piece of a COPY is read while the consumer works on
+ * the current one.
  */
 export async function* patchChunks(basis: BasisReader, deltaInput: ByteSource, reuse: boolean): AsyncGenerator<Uint8Array> {
   const r = new ByteReader(deltaInput, 'delta');
-  const buffers = reuse ? [Buffer.allocUnsafe(COPY_PIECE), Buffer.allocUnsafe(COPY_PIECE)] : undefined;
+  const buffers = reuse ? [Buffer.allocUnsafe(COPY_PIECE), Buffer.allocUnsafe(COPY_PIECE), Buffer.allocUnsafe(COPY_PIECE)] : undefined;
   let turn = 0;
   const readPiece = async (pos: number, size: number, where: number, len: number): Promise<Buffer> => {
-    const piece = buffers ? buffers[turn++ & 1]!.subarray(0, size) : Buffer.allocUnsafe(size);
+    const piece = buffers ? buffers[turn++ % 3]!.subarray(0, size) : Buffer.allocUnsafe(size);
     for (let got = 0; got < size; ) {
       const k = await basis(piece.subarray(got), pos + got);
       if (k <= 0) {

@@ -14,10 +14,11 @@
  *   GET    /roots/:root/signature?path=P           the head's librsync signature (cached per content hash)
  *   PUT    /roots/:root/file?path=P&base=V&sha256=H&mtime=T   whole content -> WriteResponse
  *   POST   /roots/:root/patch?path=P&base=V&sha256=H&mtime=T  librsync delta against version V -> WriteResponse
- *   POST   /roots/:root/uploads?path=P&length=N&base=V&sha256=H&mtime=T  -> UploadStatus (resumable, big files)
+ *   POST   /roots/:root/uploads?path=P&length=N&base=V&sha256=H&mtime=T  -> UploadStatus (resumable, big files;
+ *                                                  sha256 may wait for finish: a client hashing as it sends)
  *   GET    /roots/:root/uploads/:id                -> UploadStatus (the offset to resume from)
  *   PATCH  /roots/:root/uploads/:id?offset=N       bytes from N -> UploadStatus (409 CONFLICT: resume at details.offset)
- *   POST   /roots/:root/uploads/:id/finish         -> WriteResponse (SHA-256 checked first)
+ *   POST   /roots/:root/uploads/:id/finish[?sha256=H]  -> WriteResponse (SHA-256 checked first; H if not given at creation)
  *   DELETE /roots/:root/file?path=P&base=V         -> DeleteResponse
  *   POST   /roots/:root/mkdir?path=P               -> WriteResponse
  *   POST   /roots/:root/move                       MoveRequest -> WriteResponse

@@ -17,7 +17,7 @@ export interface TestCore {
 export const FAST_KDF = { memoryKiB: 64, iterations: 1 };
 
 /** A real core over a fresh temporary folder: SQLite file, blobs, a root 'docs' owned by 'alice'. */
-export async function makeCore(opts: { dir?: string; keepDir?: boolean; now?: () => number } = {}): Promise<TestCore> {
+export async function makeCore(opts: { dir?: string; keepDir?: boolean; now?: () => number; maxFileBytes?: number } = {}): Promise<TestCore> {
   const dir = opts.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'syncgate-core-')));
   const core = await createCore({
     dataDir: dir,
@@ -26,6 +26,7 @@ export async function makeCore(opts: { dir?: string; keepDir?: boolean; now?: ()
     kdf: FAST_KDF,
     guard: { freeAttempts: 3, banAfter: 10, windowMs: 60_000, banMs: 60_000, maxDelayMs: 0 },
     ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.maxFileBytes ? { maxFileBytes: opts.maxFileBytes } : {}),
   });
   const rootDir = path.join(dir, 'roots', 'docs');
   let alice = core.accounts.users().find((u) => u.name === 'alice');

@@ -9,7 +9,11 @@ import { open, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Readable } from 'node:stream';
 import { fetchFile } from '../../src/client/transfers.js';
+import { resolveSignatureParams } from '../../src/delta/index.js';
+import { weakTwin } from '../../src/delta/testing.js';
+import { SIGNATURE } from '../../src/sync-wire/index.js';
 import { statEntry } from '../../src/client/local.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startTestClient, type TestClient } from '../helpers/sync-client.js';
@@ -107,5 +111,26 @@ describe('delta downloads', () => {
     expect(got!.bytes).toBeLessThan(100_000);
     expect(proxy.up).toBeGreaterThan(5_000); // the signature went up this time
     expect(proxy.up + proxy.down).toBeLessThan(2 * MIB / 10);
+  });
+
+  it('a head with a block that collides with the held version by weak sum: the gateway\'s quick delta is wrong, the client sees it by SHA-256 and sends its signature', async () => {
+    const file = path.join(a.dir, 'big.bin');
+    const old = randomBytes(2 * MIB);
+    await writeFile(file, old);
+    await a.once();
+    await b.once();
+    const { blockLen } = resolveSignatureParams({ ...SIGNATURE, fileSize: old.length });
+    const head = Buffer.from(old);
+    weakTwin(old.subarray(5 * blockLen, 6 * blockLen)).copy(head, 5 * blockLen);
+    // A whole upload: no delta is kept for this pair, so the gateway makes one from its signature.
+    const v = b.state.file(b.sync.link.id, 'big.bin')!.version;
+    await a.api.upload('docs', { path: 'big.bin', base: v, sha256: sha(head), mtimeMs: Date.now(), size: head.length }, Readable.from([head]));
+    proxy.up = 0;
+    proxy.down = 0;
+    const have = (await statEntry(b.dir, 'big.bin'))!;
+    const got = await fetchFile(b.api, 'docs', b.dir, 'big.bin', have, async () => true, {}, undefined, v);
+    expect(got?.entry.sha256).toBe(sha(head));
+    expect(sha(await readFile(path.join(b.dir, 'big.bin')))).toBe(sha(head));
+    expect(proxy.up).toBeGreaterThan(5_000); // the signature went up after the quick delta failed
   });
 });

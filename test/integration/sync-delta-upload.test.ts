@@ -12,7 +12,7 @@ import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Api } from '../../src/client/api.js';
 import { statEntry } from '../../src/client/local.js';
-import { sendFile } from '../../src/client/transfers.js';
+import { sendFile } from '../../src/client/send.js';
 import { bufferBasis, delta, parseSignature, patch } from '../../src/delta/index.js';
 import { chunksOf, collect, weakTwin } from '../../src/delta/testing.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';

@@ -11,7 +11,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Api } from '../../src/client/api.js';
 import { statEntry } from '../../src/client/local.js';
 import { Throttle } from '../../src/client/throttle.js';
-import { fetchFile, sendFile } from '../../src/client/transfers.js';
+import { sendFile } from '../../src/client/send.js';
+import { fetchFile } from '../../src/client/transfers.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 let t: TestGateway | undefined;

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type { CommandSpec, FtpClient } from '../client.js';
-import { DataChannel, plainAddress, sameAddress, type DataOptions } from '../data.js';
+import { DataChannel, PassiveListener, plainAddress, sameAddress, type DataOptions } from '../data.js';
 
 function dataOptions(c: FtpClient): DataOptions {
   return {
@@ -10,13 +10,21 @@ function dataOptions(c: FtpClient): DataOptions {
   };
 }
 
+/** How long a session's passive listener waits for its next PASV/EPSV after a transfer. */
+const PASSIVE_KEEP_MS = 2000;
+
 async function openPassive(c: FtpClient): Promise<number> {
   c.data?.close();
   c.data = null;
   const host = c.socket.localAddress ?? c.door.options.host;
-  const { channel, port } = await DataChannel.passive(dataOptions(c), c.door.ports, host);
-  c.data = channel;
-  return port;
+  if (!c.passive || c.passive.closed || c.passive.host !== host) {
+    c.passive?.close();
+    c.passive = null;
+    c.passive = await PassiveListener.open(c.door.ports, host, PASSIVE_KEEP_MS);
+    if (c.closed) c.passive.close();
+  }
+  c.data = DataChannel.passive(dataOptions(c), c.passive);
+  return c.passive.port;
 }
 
 function openActive(c: FtpClient, host: string, port: number): void {

@@ -1,0 +1,2 @@
+export function freshClientBundle(): string | undefined;
+export function runClientCommand(args: string[]): Promise<number>;
