@@ -23,6 +23,13 @@
  * where many were just deleted (a previous run's clean-up) is 10-20x slower for minutes (ext4
  * without a journal, see printDiskCheck) and skews the small-file figures: the run prints how fast
  * its folder creates and syncs files; pick a TMPDIR where creating a file takes about 20 µs.
+ * GET 1 GiB, first byte: curl's time_starttransfer, a new curl process and connection with Basic
+ * credentials, the GET sent right after the PUT of the same file, the same for every server. It is
+ * when the status line and headers arrive (syncgate sends them before its first read of a large
+ * body; a server that sends them with the first data pays that read). Measured from inside the
+ * gateway (a preload timing accept, request and first write), accept to headers was 1.1-3.6 ms at
+ * load 10-16 and about 5 ms in round 0 (code not yet compiled); the rest is before the gateway's
+ * accept (connection set-up, the event loop busy elsewhere) and on curl's side.
  * A/B against another build (issue 24): SYNCGATE_B=/path/to/other/checkout starts that build too, with
  * the same settings, in every round next to this one, and prints A, B and B/A per row at the end;
  * BENCH_AB_ONLY=1 leaves rclone, Apache, the watcher-off build and the floor out (a quicker A/B).

@@ -6,8 +6,9 @@ import { startWatcher, type RootWatcher } from './watcher.js';
 
 /**
  * A folder move walks the folder on disk first (edits made beside the gateway are recorded at the
- * paths they were made at, before the move), unless the watcher vouches for the tree: every folder
- * watched and no event of it left to record (DiskWatch). The watcher here waits 10 s before it
+ * paths they were made at, before the move), unless the watcher vouches for the tree (every folder
+ * watched and no event of it left to record: DiskWatch) and one readdir per folder finds exactly
+ * the recorded names (Reconciler.namesMatch). The watcher here waits 10 s before it
  * records anything itself, so whatever is recorded below was recorded by the move.
  */
 let t: TestCore;
@@ -67,6 +68,17 @@ describe('folder move with the watcher on (folders mode)', () => {
     }
     const h = await t.core.vfs.history(t.admin, 'docs', 'e/sub/deeper/x.txt');
     expect(h.map((v) => [v.op, v.path, v.user])).toEqual([['move-in', 'e/sub/deeper/x.txt', 'alice'], ['create', 'd/sub/deeper/x.txt', 'local']]);
+  });
+
+  it('records a file the watcher never saw (made before its folder was watched): the names on disk differ', async () => {
+    await w.close();
+    writeFileSync(path.join(t.rootDir, 'd', 'sub', 'unseen.txt'), 'made while no watch was in place');
+    w = await startWatcher(t.core, { maxWatchedFiles: 0, debounceMs: 10_000, rootPollMs: 0 });
+    await t.core.vfs.move(t.admin, 'docs', 'd', 'e');
+    expect(w.counts().vouched).toBe(1); // nothing pending, yet the names check sends the move to the walk
+    expect(await read('e/sub/unseen.txt')).toBe('made while no watch was in place');
+    const h = await t.core.vfs.history(t.admin, 'docs', 'e/sub/unseen.txt');
+    expect(h.map((v) => [v.op, v.path, v.user])).toEqual([['move-in', 'e/sub/unseen.txt', 'alice'], ['create', 'd/sub/unseen.txt', 'local']]);
   });
 
   it('walks a tree back at a name it left a moment ago (events there are still taken for the gateway’s own)', async () => {

@@ -103,6 +103,34 @@ export class Reconciler {
     return recorded;
   }
 
+  /**
+   * True when every folder recorded at or below `rel` holds on disk exactly the names recorded in
+   * it: one readdir per folder, no stat of any file. It catches what a watcher cannot have
+   * reported: a file or folder made before the watch of its folder was in place (a folder copied in
+   * by another program is walked once, when its first event is reconciled, and its watch is added
+   * after that walk). Edits of recorded files are the watcher's to report.
+   */
+  async namesMatch(root: RootHandle, rel: string): Promise<boolean> {
+    for (const dir of this.ctx.files.liveDirsAtOrBelow(root.row.id, rel)) {
+      let names: string[];
+      try {
+        names = await this.ctx.store.readDir(path.join(root.dir, dir));
+      } catch {
+        return false;
+      }
+      const recorded = new Set(this.ctx.files.childNames(root.row.id, dir));
+      let seen = 0;
+      for (const raw of names) {
+        const name = raw.normalize('NFC');
+        if (this.ctx.isIgnoredName(name) || isStagingLeftover(name)) continue;
+        if (!recorded.has(name)) return false;
+        seen += 1;
+      }
+      if (seen !== recorded.size) return false;
+    }
+    return true;
+  }
+
   /** Walks the disk below `rel` (inclusive), recording every difference in batches. */
   async scan(root: RootHandle, rel: string, onProgress?: (paths: number) => void): Promise<number> {
     let pending: ChangeInput[] = [];

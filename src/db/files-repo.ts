@@ -109,6 +109,7 @@ export class FilesRepo {
       entry: c.prepare<[number, string], EntryValues>(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE root_id = ? AND path = ?`).raw(true),
       // A scan reads every folder's children (a folder's delete or move scans its tree first).
       liveChildren: c.prepare<[number, string], EntryValues>(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE root_id = ? AND parent = ? AND deleted = 0 ORDER BY name`).raw(true),
+      childNames: c.prepare<[number, string], string>('SELECT name FROM entries WHERE root_id = ? AND parent = ? AND deleted = 0').pluck(),
       // The feed's last row (its primary key's last entry): the root's seq, kept nowhere else, so a
       // change does not also rewrite the roots table's page.
       lastSeq: c.prepare<[number], number>('SELECT seq FROM changes WHERE root_id = ? ORDER BY seq DESC LIMIT 1').pluck(),
@@ -217,6 +218,11 @@ export class FilesRepo {
       .where(and(eq(entries.rootId, rootId), eq(entries.kind, 'dir'), eq(entries.deleted, false)))
       .all()
       .map((r) => r.path);
+  }
+
+  /** The names of a folder's live children. */
+  childNames(rootId: number, parent: string): string[] {
+    return this.hot.childNames.all(rootId, parent);
   }
 
   /** The paths of the live folders at or below `path`. */
