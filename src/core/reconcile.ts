@@ -131,8 +131,11 @@ export class Reconciler {
     return true;
   }
 
-  /** Walks the disk below `rel` (inclusive), recording every difference in batches. */
-  async scan(root: RootHandle, rel: string, onProgress?: (paths: number) => void): Promise<number> {
+  /**
+   * Walks the disk below `rel` (inclusive), recording every difference in batches. `shallow`: only
+   * `rel`'s own children, and the trees of folders not recorded yet.
+   */
+  async scan(root: RootHandle, rel: string, onProgress?: (paths: number) => void, shallow = false): Promise<number> {
     let pending: ChangeInput[] = [];
     let seen = 0;
     let recorded = 0;
@@ -167,7 +170,8 @@ export class Reconciler {
         pending.push(...(await this.diff(root, childRel, entry, false, st)));
         seen += 1;
         if (pending.length >= BATCH) flush();
-        if (st?.kind === 'dir') {
+        // `shallow`: a folder already recorded is not entered (its own watch reports what changes in it).
+        if (st?.kind === 'dir' && !(shallow && entry?.kind === 'dir' && !entry.deleted)) {
           flush(); // children need their parent recorded first
           await visit(childRel);
         }

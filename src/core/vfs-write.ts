@@ -348,6 +348,15 @@ export class VfsWriter {
   }
 
   /**
+   * For the watcher, once a new folder's watch is open: records what was made in it between the walk
+   * that recorded it and the watch (its children, and the trees of folders new since).
+   */
+  async recheckFolder(rootId: number, rel: string): Promise<void> {
+    const h = await this.roots.openById(rootId);
+    await this.inRootQueue(h, () => this.reconciler.scan(h, rel, undefined, true));
+  }
+
+  /**
    * After an unclean stop: reads again the small files recorded in the root's last `windowMs`. A new
    * file's content syncs beside its record (see write), so a power cut may have left a record whose
    * content never reached the disk while the file's size and times match it. What the disk holds is

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
 import { mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -205,6 +206,30 @@ describe('watcher mode choice', () => {
       expect(large.modes()).toEqual({ docs: 'folders' });
       await large.close();
     } finally {
+      await t.close();
+    }
+  });
+
+  it('records a file another program wrote into its new folder after the walk that recorded the folder and before its watch opened', async () => {
+    const t = await makeCore();
+    const rootId = t.core.ctx.roots.all().find((r) => r.name === 'docs')!.id;
+    // Subscribed before the watcher, so this runs when the folder's record is published and before
+    // the watcher opens the folder's watch: the file it writes raises no event.
+    let wrote = false;
+    const unsubscribe = t.core.ctx.bus.subscribe(rootId, (c) => {
+      if (c.path === 'copied' && c.kind === 'dir' && !c.deleted && !wrote) {
+        wrote = true;
+        writeFileSync(path.join(t.rootDir, 'copied', 'late.txt'), 'written between walk and watch');
+      }
+    });
+    const w = await startWatcher(t.core, { maxWatchedFiles: 0, debounceMs: 20, rootPollMs: 0 });
+    try {
+      await mkdir(path.join(t.rootDir, 'copied'));
+      await eventually(() => expect(wrote).toBe(true));
+      await eventually(async () => expect(await t.core.vfs.history(t.admin, 'docs', 'copied/late.txt')).toHaveLength(1));
+    } finally {
+      unsubscribe();
+      await w.close();
       await t.close();
     }
   });

@@ -102,6 +102,15 @@ export async function startWatcher(core: CoreParts, opts: WatcherOptions): Promi
     running.add(p);
   };
 
+  const recheck = (rootId: number, rel: string) => {
+    if (closed) return;
+    const p = core.writer
+      .recheckFolder(rootId, rel)
+      .catch((err: unknown) => log.warn({ err, rootId, path: rel }, 'recheck of a new folder failed'))
+      .finally(() => running.delete(p));
+    running.add(p);
+  };
+
   const schedule = (root: WatchedRoot, abs: string) => {
     if (closed) return;
     const relRaw = path.relative(root.dir, abs);
@@ -184,8 +193,12 @@ export async function startWatcher(core: CoreParts, opts: WatcherOptions): Promi
     };
     const unsubscribe = core.ctx.bus.subscribe(root.id, (c) => {
       if (c.kind !== 'dir') return;
-      if (c.deleted) drop(c.path);
-      else add(c.path);
+      if (c.deleted) return drop(c.path);
+      const fresh = !watchers.has(c.path);
+      add(c.path);
+      // A folder another program made (recorded by a reconcile's walk, e.g. `cp -r` into the root):
+      // what it wrote into the folder between that walk and this watch raised no event. Look once.
+      if (fresh && c.protocol === 'local' && watchers.has(c.path)) recheck(root.id, c.path);
     });
     add('');
     for (const d of core.ctx.files.liveDirs(root.id)) add(d);
