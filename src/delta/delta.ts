@@ -5,7 +5,8 @@
 // merge into one COPY.
 import { createBLAKE2b } from 'hash-wasm';
 import { ChunkBatcher, Filler, type DataSource } from './bytes.js';
-import { BLAKE2_SUM_LENGTH, DELTA_MAGIC, intLen, OP_COPY_N1_N1, OP_END, OP_LITERAL_N1, putInt } from './format.js';
+import { CommandWriter } from './command-writer.js';
+import { BLAKE2_SUM_LENGTH, DELTA_MAGIC } from './format.js';
 import { HashPool } from './pool.js';
 import { POOL_THRESHOLD, type Signature } from './signature.js';
 import { Engine, KIND_RABINKARP, KIND_ROLLSUM } from './wasm.js';
@@ -13,46 +14,11 @@ import { Engine, KIND_RABINKARP, KIND_ROLLSUM } from './wasm.js';
 const MIN_BUFFER = 8 * 1024 * 1024;
 /** Most weak hits per speculative batch. */
 const MAX_HITS = 256;
-const WIDTH_INDEX: Record<number, number> = { 1: 0, 2: 1, 4: 2, 8: 3 };
 
 function log2ceil(n: number): number {
   let b = 0;
   while (2 ** b < n) b++;
   return b;
-}
-
-/** Encodes delta commands exactly as librsync's emit.c chooses them. */
-class CommandWriter {
-  constructor(private readonly out: ChunkBatcher) {}
-
-  literal(data: Uint8Array): void {
-    const len = data.length;
-    if (len === 0) return;
-    const r = this.out.reserve(9);
-    if (len <= 64) {
-      r.buf[r.off] = len;
-      this.out.unreserve(8);
-    } else {
-      const w = intLen(len);
-      r.buf[r.off] = OP_LITERAL_N1 + (WIDTH_INDEX[w] ?? 0);
-      putInt(r.buf, r.off + 1, len, w);
-      this.out.unreserve(8 - w);
-    }
-    this.out.push(data);
-  }
-
-  copy(where: number, len: number): void {
-    const ww = intLen(where);
-    const lw = intLen(len);
-    const r = this.out.reserve(17);
-    r.buf[r.off] = OP_COPY_N1_N1 + 4 * (WIDTH_INDEX[ww] ?? 0) + (WIDTH_INDEX[lw] ?? 0);
-    putInt(r.buf, putInt(r.buf, r.off + 1, where, ww), len, lw);
-    this.out.unreserve(16 - ww - lw);
-  }
-
-  end(): void {
-    this.out.push(Uint8Array.of(OP_END));
-  }
 }
 
 interface Batch {
