@@ -32,10 +32,11 @@ export function resolveVirtual(cwd: string, arg: string): string {
 
 /**
  * Entries per page of a listing sent as it is read: each page is one keyset query, its lines and one
- * write on the data connection. 1,000 holds the event loop for 2-3 ms a page; 250 cost a 10,000-entry
- * listing 40 queries and 40 writes (about 6 ms of its 30 ms of CPU went to the writes alone).
+ * write on the data connection. With 1,000 a second session's NOOP waited up to 8.7-12.7 ms during a
+ * 10,000-entry LIST (the bound is 10); with 500, 6.4 ms, and the LIST took no longer (25.1 against
+ * 25.5 ms). 250 cost a 10,000-entry listing 40 queries and 40 writes (about 6 ms of its 30 ms of CPU).
  */
-export const LISTING_PAGE = 1000;
+export const LISTING_PAGE = 500;
 
 const denied = () => new SyncgateError('PERMISSION_DENIED', 'not allowed at the top level');
 
