@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { commitUnsynced, walFileOf, type Db } from '../db/index.js';
+import { ConflictsRepo } from '../db/conflicts-repo.js';
 import { FilesRepo } from '../db/files-repo.js';
 import { RootsRepo } from '../db/roots-repo.js';
 import { AccountsRepo } from '../db/accounts-repo.js';
@@ -11,6 +12,7 @@ import { ChangeBus } from './events.js';
 export interface CoreContext {
   db: Db;
   files: FilesRepo;
+  conflicts: ConflictsRepo;
   roots: RootsRepo;
   accounts: AccountsRepo;
   store: ContentStore;
@@ -42,6 +44,7 @@ export function createContext(db: Db, store: ContentStore, log: Logger, ignoredN
   return {
     db,
     files: new FilesRepo(db),
+    conflicts: new ConflictsRepo(db),
     roots: new RootsRepo(db),
     accounts: new AccountsRepo(db),
     store,

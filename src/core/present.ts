@@ -1,4 +1,5 @@
-import type { ChangeRow, ConflictRow, EntryRow, VersionRow } from '../db/files-repo.js';
+import type { ConflictRow } from '../db/conflicts-repo.js';
+import type { ChangeRow, EntryRow, VersionRow } from '../db/files-repo.js';
 import type { Actor } from '../db/files-repo.js';
 import type { Session } from './session.js';
 import { etagOf } from '../lib/etag.js';

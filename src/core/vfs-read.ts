@@ -188,8 +188,8 @@ export class VfsReader {
 
   async conflicts(session: Session, root: string, includeResolved = false): Promise<ConflictInfo[]> {
     const h = await this.roots.open(session, root, 'read');
-    return this.ctx.files
-      .conflicts(h.row.id, includeResolved)
+    return this.ctx.conflicts
+      .list(h.row.id, includeResolved)
       .filter((c) => withinScope(session, c.path))
       .map((c) => conflictInfo(h.row.name, c));
   }

@@ -1,4 +1,4 @@
-import type { ConflictRow } from '../db/files-repo.js';
+import type { ConflictRow } from '../db/conflicts-repo.js';
 import { fingerprint } from '../storage/fingerprint.js';
 import type { CoreContext } from './context.js';
 import { fail } from './errors.js';
@@ -62,7 +62,7 @@ export class VfsRestore {
     const h = await this.roots.open(session, root, 'write');
     // Checked and applied under the root's mutex: two racing resolutions cannot both apply.
     return this.w.inRootQueue(h, async () => {
-      const c = this.ctx.files.conflict(h.row.id, id) ?? fail('NOT_FOUND', `conflict ${id} does not exist`);
+      const c = this.ctx.conflicts.get(h.row.id, id) ?? fail('NOT_FOUND', `conflict ${id} does not exist`);
       checkScope(session, c.path, 'write');
       if (c.resolvedAt !== null) fail('CONFLICT', `conflict ${id} is already resolved`);
       if (isHeldConflict(c)) return resolveHeldConflict({ ctx: this.ctx, reconciler: this.reconciler, locks: this.locks, reader: this.reader, w: this.w }, h, session, c, resolution);
@@ -91,7 +91,7 @@ export class VfsRestore {
         this.locks.assertCanChange(session, h.row.id, c.copyPath);
         await this.w.removeInQueue(h, session, copyLive, 'delete');
       }
-      this.ctx.files.resolveConflict(c.id, resolution);
+      this.ctx.conflicts.resolve(c.id, resolution);
       return result;
     });
   }
@@ -111,7 +111,7 @@ export class VfsRestore {
       this.locks.assertCanChange(session, h.row.id, c.path, true);
       await this.w.removeInQueue(h, session, live, 'resolve');
     }
-    this.ctx.files.resolveConflict(c.id, resolution);
+    this.ctx.conflicts.resolve(c.id, resolution);
     return live && !deleteWins ? entryInfo(h.row.name, live) : null;
   }
 }

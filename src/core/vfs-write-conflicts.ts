@@ -1,4 +1,5 @@
-import type { ConflictRow, EntryRow } from '../db/files-repo.js';
+import type { ConflictRow } from '../db/conflicts-repo.js';
+import type { EntryRow } from '../db/files-repo.js';
 import type { StagedFile } from '../storage/content-store.js';
 import { fingerprint } from '../storage/fingerprint.js';
 import { conflictCopyPath } from './conflict-name.js';
@@ -109,7 +110,7 @@ export class ConflictRules {
   }
 
   record(h: RootHandle, session: Session, f: ConflictFacts): ConflictInfo {
-    const row: ConflictRow = this.ctx.files.addConflict({
+    const row: ConflictRow = this.ctx.conflicts.add({
       rootId: h.row.id,
       kind: f.kind,
       policy: h.row.conflictPolicy,

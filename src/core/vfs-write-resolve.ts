@@ -1,4 +1,4 @@
-import type { ConflictRow } from '../db/files-repo.js';
+import type { ConflictRow } from '../db/conflicts-repo.js';
 import { fingerprint } from '../storage/fingerprint.js';
 import type { CoreContext } from './context.js';
 import { fail } from './errors.js';
@@ -40,7 +40,7 @@ export async function resolveHeldConflict(p: ResolveParts, h: RootHandle, sessio
   const head = await p.reconciler.settle(h, c.path);
   const live = head && !head.deleted ? head : undefined;
   if (resolution === (c.kept === 'server' ? 'keep-server' : 'keep-incoming')) {
-    p.ctx.files.resolveConflict(c.id, resolution);
+    p.ctx.conflicts.resolve(c.id, resolution);
     // The held content is let go with its record, unless something else still holds it.
     if (c.kept === 'server' && !p.ctx.files.hashInUse(c.incomingHash)) await p.ctx.store.removeBlob(c.incomingHash);
     return live ? entryInfo(h.row.name, live) : null;
@@ -60,7 +60,7 @@ export async function resolveHeldConflict(p: ResolveParts, h: RootHandle, sessio
     }
     const st = await p.ctx.store.install(staged.tempPath, await livePath(h, target));
     const entry = p.w.commit(h, session, [{ path: target, kind: 'file', op: asCopy ? 'conflict-copy' : 'resolve', deleted: false, hash: staged.hash, size: staged.size, ...fingerprint(st) }]);
-    p.ctx.files.resolveConflict(c.id, resolution);
+    p.ctx.conflicts.resolve(c.id, resolution);
     return entryInfo(h.row.name, entry);
   } catch (err) {
     await p.ctx.store.discard(staged.tempPath);

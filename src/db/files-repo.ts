@@ -7,7 +7,6 @@ import { changes, conflicts, entries, versions } from './schema/index.js';
 export type EntryRow = typeof entries.$inferSelect;
 export type VersionRow = typeof versions.$inferSelect;
 export type ChangeRow = typeof changes.$inferSelect;
-export type ConflictRow = typeof conflicts.$inferSelect;
 export type ListingRow = Pick<EntryRow, 'path' | 'name' | 'kind' | 'size' | 'mtimeMs' | 'hash' | 'version' | 'seq'>;
 export type BriefListingRow = Pick<EntryRow, 'name' | 'kind' | 'size' | 'mtimeMs'>;
 
@@ -393,24 +392,5 @@ export class FilesRepo {
       .orderBy(asc(changes.seq))
       .limit(limit)
       .all();
-  }
-
-  addConflict(row: typeof conflicts.$inferInsert): ConflictRow {
-    return this.db.insert(conflicts).values(row).returning().get();
-  }
-
-  conflicts(rootId: number, includeResolved = false): ConflictRow[] {
-    const cond = includeResolved
-      ? eq(conflicts.rootId, rootId)
-      : and(eq(conflicts.rootId, rootId), sql`${conflicts.resolvedAt} is null`);
-    return this.db.select().from(conflicts).where(cond).orderBy(asc(conflicts.id)).all();
-  }
-
-  conflict(rootId: number, id: number): ConflictRow | undefined {
-    return this.db.select().from(conflicts).where(and(eq(conflicts.rootId, rootId), eq(conflicts.id, id))).get();
-  }
-
-  resolveConflict(id: number, resolution: string): void {
-    this.db.update(conflicts).set({ resolvedAt: Date.now(), resolution }).where(eq(conflicts.id, id)).run();
   }
 }

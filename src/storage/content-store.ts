@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, linkSync, lstatSync, renameSync, unlinkSync, utimesSync } from 'node:fs';
+import { createReadStream, lstatSync, renameSync, unlinkSync, utimesSync } from 'node:fs';
 import { copyFile, link, lstat, mkdir, readdir, realpath, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { fsyncDir, fsyncFile } from '../lib/fsync.js';
+import { BlobLinks } from './blob-links.js';
 import { toFileStat, type FileStat } from './fingerprint.js';
 import { hashFile } from './hash-file.js';
 import { OwnChanges } from './own-changes.js';
@@ -27,22 +28,23 @@ export class ContentStore {
   private localPrefix = '';
   /** Folders whose entries changed (rename, unlink, mkdir) and are not yet synced: see takeUnsyncedDirs. */
   private unsyncedDirs = new Set<string>();
-  /**
-   * Blob folders a keepBlob/keepBlobs has linked into and not finished syncing (count per folder).
-   * Any other blob name is durable, or its folder is marked unsynced (a retireLive rename, a failed
-   * sync), which every flush syncs before anything is acknowledged.
-   */
-  private readonly blobDirsLinking = new Map<string, number>();
   /** Told when a folder's entries change (core/durability.ts may start its sync at once). */
   onFolderChanged: (() => void) | null = null;
   /** Our own changes to live trees, announced before each one, for the watcher to ignore (see OwnChanges). */
   readonly own = new OwnChanges();
+  private readonly blobLinks: BlobLinks;
 
   constructor(readonly dataDir: string) {
     this.blobDir = path.join(dataDir, 'blobs');
     this.tempDir = path.join(dataDir, 'tmp');
     this.staging = new Staging(this.tempDir);
     this.uploadDir = path.join(dataDir, 'uploads');
+    this.blobLinks = new BlobLinks({
+      blobPath: (hash) => this.blobPath(hash),
+      isLocal: (p) => this.isLocal(p),
+      newTempPath: () => this.newTempPath(),
+      markUnsynced: (dir) => this.markUnsynced(dir),
+    });
   }
 
   /** `dropStaging`: only for the gateway, at start; an admin command may run beside a live gateway. */
@@ -101,85 +103,14 @@ export class ContentStore {
     return toFileStat(st);
   }
 
-  /**
-   * Makes sure a blob of `hash` exists, taking it from `file` without copying when possible
-   * (a hard link; across filesystems a copy). The blob is what history reads.
-   */
-  async keepBlob(hash: string, file: string): Promise<void> {
-    const target = this.blobPath(hash);
-    await this.linking([path.dirname(target)], async () => {
-      // Link first and ask questions after: the blob and its folder usually exist or not, together.
-      let linked = await this.tryLink(file, target);
-      if (linked?.code === 'ENOENT') {
-        await mkdir(path.dirname(target), { recursive: true });
-        linked = await this.tryLink(file, target);
-      }
-      if (linked && linked.code !== 'EEXIST') {
-        // Another filesystem (a root elsewhere), or no hard links there: a copy instead.
-        if (linked.code !== 'EXDEV' && linked.code !== 'EPERM' && linked.code !== 'EMLINK') throw linked;
-        const tmp = this.newTempPath();
-        await copyFile(file, tmp);
-        await fsyncFile(tmp);
-        await rename(tmp, target);
-      }
-      // The live name is about to be replaced: the blob's name must survive a power cut first. An
-      // existing blob is synced too, as another root's writer may have linked it a moment ago.
-      await fsyncDir(path.dirname(target), { direct: true });
-    });
+  /** See BlobLinks.keep: the blob `hash` made from `file` (a hard link when possible), durable. */
+  keepBlob(hash: string, file: string): Promise<void> {
+    return this.blobLinks.keep(hash, file);
   }
 
-  /**
-   * keepBlob for many files at once (a folder about to be removed): a hard link each, then one sync of
-   * each blob folder they went to (256 at most), in parallel, instead of one sync per file.
-   */
-  async keepBlobs(items: Array<{ hash: string; file: string }>): Promise<void> {
-    const all = [...new Set(items.map((i) => path.dirname(this.blobPath(i.hash))))];
-    await this.linking(all, async () => {
-      const dirs = new Set<string>();
-      for (const { hash, file } of items) {
-        const target = this.blobPath(hash);
-        let linked = await this.tryLink(file, target);
-        if (linked?.code === 'ENOENT') {
-          await mkdir(path.dirname(target), { recursive: true });
-          linked = await this.tryLink(file, target);
-        }
-        if (linked && linked.code !== 'EEXIST') await this.keepBlob(hash, file); // a copy, synced on its own
-        else dirs.add(path.dirname(target));
-      }
-      await Promise.all([...dirs].map((d) => fsyncDir(d, { direct: true })));
-    });
-  }
-
-  /**
-   * Runs `fn`, which links blobs into `dirs` and syncs them, with those folders counted as linking
-   * (retireLive then syncs them too). A failed sync leaves them marked unsynced: the link may
-   * exist without being durable, and the next flush syncs them.
-   */
-  private async linking(dirs: string[], fn: () => Promise<void>): Promise<void> {
-    for (const d of dirs) this.blobDirsLinking.set(d, (this.blobDirsLinking.get(d) ?? 0) + 1);
-    try {
-      await fn();
-    } catch (err) {
-      for (const d of dirs) this.unsyncedDirs.add(d);
-      throw err;
-    } finally {
-      for (const d of dirs) {
-        const n = this.blobDirsLinking.get(d)! - 1;
-        if (n > 0) this.blobDirsLinking.set(d, n);
-        else this.blobDirsLinking.delete(d);
-      }
-    }
-  }
-
-  /** link(2), answering its error instead of throwing it. */
-  private async tryLink(from: string, to: string): Promise<NodeJS.ErrnoException | null> {
-    try {
-      if (this.isLocal(from)) linkSync(from, to);
-      else await link(from, to);
-      return null;
-    } catch (err) {
-      return err as NodeJS.ErrnoException;
-    }
+  /** See BlobLinks.keepMany: keepBlob for many files, one sync per blob folder. */
+  keepBlobs(items: Array<{ hash: string; file: string }>): Promise<void> {
+    return this.blobLinks.keepMany(items);
   }
 
   async hasBlob(hash: string): Promise<boolean> {
@@ -304,7 +235,7 @@ export class ContentStore {
       if (local && blob.size <= SMALL_FILE) unlinkSync(livePath);
       else await unlink(livePath);
       const blobDir = path.dirname(target);
-      if (this.blobDirsLinking.has(blobDir)) this.folderChanged(path.dirname(livePath), blobDir);
+      if (this.blobLinks.linkingInto(blobDir)) this.folderChanged(path.dirname(livePath), blobDir);
       else this.folderChanged(path.dirname(livePath));
       return;
     }
