@@ -181,13 +181,14 @@ export function describeBuild(repo: string = REPO): string {
   return `${repo}: ${git('log', '-1', '--format=%h %s') || 'not a git checkout'}${dirty ? ' (+ uncommitted changes)' : ''}`;
 }
 
+/** Where the gateway keeps its data and listens, and its first password: they change no figure. */
+const PLACEMENT = /^SYNCGATE_(DATA__DIR|ADMIN__PASSWORD|(HTTP|FTP)__(HOST|PORT|PASSIVE_PORT_M(IN|AX))|FTP__ENABLED)$/;
+
 /** The settings that change what a benchmark measures, and where each comes from (default or variable). */
 export function describeSettings(env: Record<string, string>, repo: string = REPO): string {
   const defaults = JSON.parse(readFileSync(path.join(repo, 'config', 'default.json'), 'utf8')) as { watcher: { enabled: boolean }; log: { level: string } };
   const one = (name: string, key: string, value: unknown) => `${name} ${env[key] ?? String(value)}${env[key] === undefined ? ' (default)' : ' (NOT the default)'}`;
-  // Where the gateway keeps its data and listens, and its first password, change no figure.
-  const placement = /^SYNCGATE_(DATA__DIR|ADMIN__PASSWORD|(HTTP|FTP)__(HOST|PORT|PASSIVE_PORT_M(IN|AX))|FTP__ENABLED)$/;
-  const others = Object.keys(env).filter((k) => !placement.test(k) && k !== 'SYNCGATE_WATCHER__ENABLED' && k !== 'SYNCGATE_LOG__LEVEL');
+  const others = Object.keys(env).filter((k) => !PLACEMENT.test(k) && k !== 'SYNCGATE_WATCHER__ENABLED' && k !== 'SYNCGATE_LOG__LEVEL');
   return [one('watcher.enabled', 'SYNCGATE_WATCHER__ENABLED', defaults.watcher.enabled), one('log.level', 'SYNCGATE_LOG__LEVEL', defaults.log.level), ...others.map((k) => `${k}=${env[k]} (NOT the default)`)].join(', ');
 }
 
@@ -206,6 +207,11 @@ export function spawnSyncgate(settings: Record<string, string>, variant: Syncgat
   const log = logFile ?? (settings.SYNCGATE_DATA__DIR ? `${path.resolve(settings.SYNCGATE_DATA__DIR)}.log` : '/dev/null');
   const repo = variant.repo ?? REPO;
   console.log(`syncgate [${variant.label}]${variant.repo ? ` from ${describeBuild(repo)}` : ''}: ${describeSettings(env, repo)}; logs to ${log}`);
+  // A setting from the bench's own environment applies to every row, so no row shows the defaults.
+  const changed = Object.keys(inherited).filter((k) => !PLACEMENT.test(k));
+  if (changed.length > 0) {
+    console.log(`  NOTE: ${changed.join(', ')} set in this bench's environment: every row of this run is NOT what \`npm start\` users get; quote the rows of a run without it.`);
+  }
   const out = openSync(log, 'a');
   try {
     return spawn(process.execPath, [...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', 'src/main.ts'], {
