@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../../test/helpers/gateway.js';
+import { basicAuth, startTestGateway, type TestGateway } from '../../test/helpers/gateway.js';
 
 /**
  * GET and HEAD open the file first and judge every condition on the version it holds. They used to
@@ -20,7 +20,7 @@ const onDisk = (p: string) => path.join(t.dir, 'roots', 'docs', p);
 
 beforeAll(async () => {
   t = await startTestGateway();
-  auth = `Basic ${Buffer.from(`${t.alice.name}:${t.alice.password}`).toString('base64')}`;
+  auth = basicAuth(t.alice);
 });
 afterAll(async () => {
   await t?.close();

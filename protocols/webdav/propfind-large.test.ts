@@ -2,7 +2,7 @@ import http from 'node:http';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../../test/helpers/gateway.js';
+import { basicAuth, startTestGateway, type TestGateway } from '../../test/helpers/gateway.js';
 
 /**
  * webdav-server 2.6.3 built a Depth 1 PROPFIND of a large folder in one block (seconds, event loop
@@ -15,7 +15,7 @@ let auth: string;
 
 beforeAll(async () => {
   t = await startTestGateway();
-  auth = `Basic ${Buffer.from(`${t.alice.name}:${t.alice.password}`).toString('base64')}`;
+  auth = basicAuth(t.alice);
   const h = await t.gw.core.roots.open(t.alice.session, 'docs', 'write');
   await mkdir(path.join(h.dir, 'big'));
   for (let i = 0; i < N; i += 1) await writeFile(path.join(h.dir, 'big', `file-${String(i).padStart(5, '0')}.txt`), `content ${i}`);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway } from '../../src/app/gateway.js';
 import { body } from '../../test/helpers/core.js';
-import { startTestGateway, type TestGateway } from '../../test/helpers/gateway.js';
+import { basicAuth, startTestGateway, type TestGateway } from '../../test/helpers/gateway.js';
 import { httpDate } from './request.js';
 
 /**
@@ -33,7 +33,7 @@ function raw(method: string, rawPath: string, payload = ''): Promise<number> {
 
 beforeAll(async () => {
   t = await startTestGateway();
-  auth = `Basic ${Buffer.from(`${t.alice.name}:${t.alice.password}`).toString('base64')}`;
+  auth = basicAuth(t.alice);
 });
 afterAll(async () => {
   await t?.close();

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { deltaOf, patchOf, sigOf } from './testing.js';
+import { applyEdits, deltaOf, patchOf, sigOf } from './testing.js';
 
 /** A new file made from the basis by edits, so that deltas contain both COPY and LITERAL commands. */
 const editedPair = fc
@@ -16,17 +16,7 @@ const editedPair = fc
       { maxLength: 6 },
     ),
   })
-  .map(({ basis, edits }) => {
-    let next = Buffer.from(basis);
-    for (const e of edits) {
-      const at = next.length === 0 ? 0 : e.at % next.length;
-      const b = Buffer.from(e.bytes);
-      if (e.kind === 'insert') next = Buffer.concat([next.subarray(0, at), b, next.subarray(at)]);
-      else if (e.kind === 'delete') next = Buffer.concat([next.subarray(0, at), next.subarray(at + b.length)]);
-      else next = Buffer.concat([next.subarray(0, at), b, next.subarray(at + b.length)]);
-    }
-    return { basis: Buffer.from(basis), next };
-  });
+  .map(({ basis, edits }) => ({ basis: Buffer.from(basis), next: applyEdits(basis, edits) }));
 
 const params = fc.record({
   kind: fc.constantFrom('rabinkarp' as const, 'rollsum' as const),

@@ -63,3 +63,23 @@ export function weakTwin(block: Uint8Array): Buffer {
   }
   throw new Error('no weak twin found');
 }
+
+/** An edit a property test makes to a basis: bytes inserted, deleted or replaced at `at` (wrapped). */
+export interface Edit {
+  at: number;
+  kind: 'insert' | 'delete' | 'replace';
+  bytes: Uint8Array;
+}
+
+/** `basis` with the edits made one after the other. */
+export function applyEdits(basis: Uint8Array, edits: Edit[]): Buffer {
+  let next = Buffer.from(basis);
+  for (const e of edits) {
+    const at = next.length === 0 ? 0 : e.at % next.length;
+    const b = Buffer.from(e.bytes);
+    if (e.kind === 'insert') next = Buffer.concat([next.subarray(0, at), b, next.subarray(at)]);
+    else if (e.kind === 'delete') next = Buffer.concat([next.subarray(0, at), next.subarray(at + b.length)]);
+    else next = Buffer.concat([next.subarray(0, at), b, next.subarray(at + b.length)]);
+  }
+  return next;
+}

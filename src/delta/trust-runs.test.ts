@@ -6,24 +6,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HashPool } from './pool.js';
 import { parseSignature } from './signature.js';
-import { deltaOf, patchOf, sigOf, weakTwin } from './testing.js';
+import { applyEdits, deltaOf, patchOf, sigOf, weakTwin } from './testing.js';
 
 const edited = fc
   .record({
     basis: fc.uint8Array({ minLength: 0, maxLength: 20000 }),
     edits: fc.array(fc.record({ at: fc.nat(), kind: fc.constantFrom('insert', 'delete', 'replace'), bytes: fc.uint8Array({ minLength: 1, maxLength: 500 }) }), { maxLength: 5 }),
   })
-  .map(({ basis, edits }) => {
-    let next = Buffer.from(basis);
-    for (const e of edits) {
-      const at = next.length === 0 ? 0 : e.at % next.length;
-      const b = Buffer.from(e.bytes);
-      if (e.kind === 'insert') next = Buffer.concat([next.subarray(0, at), b, next.subarray(at)]);
-      else if (e.kind === 'delete') next = Buffer.concat([next.subarray(0, at), next.subarray(at + b.length)]);
-      else next = Buffer.concat([next.subarray(0, at), b, next.subarray(at + b.length)]);
-    }
-    return { basis: Buffer.from(basis), next };
-  });
+  .map(({ basis, edits }) => ({ basis: Buffer.from(basis), next: applyEdits(basis, edits) }));
 
 describe('delta with trustRuns', () => {
   it('makes the same delta as a full check when no weak sum collides', async () => {

@@ -10,7 +10,7 @@ import { createClient } from 'webdav';
 import { Api } from '../../src/client/api.js';
 import type { WireChange } from '../../src/sync-wire/index.js';
 import { body, readAll } from '../helpers/core.js';
-import type { TestGateway } from '../helpers/gateway.js';
+import { basicAuth, type TestGateway } from '../helpers/gateway.js';
 
 /** What a door shows of one entry; null where the door has no way to show it. */
 export interface DoorStat {
@@ -148,7 +148,7 @@ export const restDoor: Door = {
   protocol: 'rest',
   mtimePrecisionMs: 1,
   async connect(t) {
-    const auth = { authorization: `Basic ${Buffer.from(`${t.alice.name}:${t.alice.password}`).toString('base64')}` };
+    const auth = { authorization: basicAuth(t.alice) };
     const base = `${t.url}/api/v1/roots/docs`;
     const enc = (p: string) => p.split('/').map(encodeURIComponent).join('/');
     async function ok(res: Response, what: string): Promise<Response> {

@@ -9,7 +9,7 @@ import { WebSocket } from 'ws';
 import { Api } from '../../src/client/api.js';
 import type { Change } from '../../src/core/index.js';
 import { PREFIX, type ServerMessage, type WireChange } from '../../src/sync-wire/index.js';
-import type { TestGateway } from '../helpers/gateway.js';
+import { basicAuth, type TestGateway } from '../helpers/gateway.js';
 
 /** The fields every feed carries; the rest of Change is filled with what the lines never read. */
 type FeedChange = Pick<Change, 'seq' | 'path' | 'op' | 'kind' | 'version' | 'deleted' | 'hash' | 'size' | 'oldPath' | 'protocol' | 'user'>;
@@ -95,7 +95,7 @@ export async function recordSyncPush(t: TestGateway, after: number): Promise<Fee
 export async function recordEvents(t: TestGateway, after: number): Promise<FeedRecorder> {
   const ac = new AbortController();
   const r = recorder(() => ac.abort());
-  const auth = `Basic ${Buffer.from(`${t.alice.name}:${t.alice.password}`).toString('base64')}`;
+  const auth = basicAuth(t.alice);
   const res = await fetch(`${t.url}/api/v1/roots/docs/events?after=${after}`, { headers: { authorization: auth }, signal: ac.signal });
   if (res.status !== 200 || !res.body) throw new Error(`events: ${res.status}`);
   void (async () => {

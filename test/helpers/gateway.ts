@@ -60,3 +60,8 @@ export async function startTestGateway(overrides: DeepPartial<AppConfig> = {}, o
     },
   };
 }
+
+/** An Authorization header value with HTTP Basic credentials. */
+export function basicAuth(user: { name: string; password: string }): string {
+  return `Basic ${Buffer.from(`${user.name}:${user.password}`).toString('base64')}`;
+}

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { basicAuth, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 /**
  * REST GET and HEAD judge every condition and the range on the version they open (as WebDAV's do:
@@ -19,7 +19,7 @@ const put = async (p: string, content: string) => expect((await req('PUT', p, {}
 
 beforeAll(async () => {
   t = await startTestGateway();
-  auth = `Basic ${Buffer.from(`${t.alice.name}:${t.alice.password}`).toString('base64')}`;
+  auth = basicAuth(t.alice);
 });
 afterAll(async () => {
   await t?.close();
