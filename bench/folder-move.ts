@@ -6,7 +6,8 @@
  * and syncs, the change events), medians. Steadier than the WebDAV bench's wall time on a shared
  * machine. Usage: npx tsx bench/folder-move.ts   (BENCH_WALK=1: every move walks its folder first, as
  * before the watcher could vouch for a tree; BENCH_FILLER=N: N more files recorded in the root first, as
- * the WebDAV bench's root holds a 10,000-entry folder and the earlier rounds' copies)
+ * the WebDAV bench's root holds a 10,000-entry folder and the earlier rounds' copies;
+ * BENCH_PER_STATEMENT=1: each statement's wall time per move too)
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -29,8 +30,6 @@ for (let i = 0; i < FILLER; i += 1) {
   await writeFile(path.join(t.rootDir, 'filler', `f${Math.floor(i / 1000)}`, `entry-${i}.txt`), `entry ${i}\n`);
 }
 await core.writer.scanRoot(rootId);
-if (process.env.BENCH_CACHE) core.ctx.db.$client.pragma(`cache_size = ${process.env.BENCH_CACHE}`);
-if (process.env.BENCH_NO_HASH_INDEX) core.ctx.db.$client.exec("DROP INDEX versions_hash");
 // SQL statements run per move (every better-sqlite3 statement's run, get, all and iterate).
 let statementsRun = 0;
 const perStatement = new Map<string, number>();
