@@ -31,6 +31,20 @@ async function tree(): Promise<number> {
   return (await vfs.changes(t.admin, 'docs', 0)).cursor;
 }
 
+describe('the folder and nothing beside it', () => {
+  it('moves and deletes d with d/..., never d.txt, d-2/... or d0 (names that sort between d/ and d0)', async () => {
+    const { vfs } = t.core;
+    await tree();
+    for (const p of ['d.txt', 'd-2/x.txt', 'd0', 'd 3/y.txt']) await vfs.write(t.admin, 'docs', p, body(p), { createParents: true });
+    const before = (await vfs.changes(t.admin, 'docs', 0)).cursor;
+    await vfs.move(t.admin, 'docs', 'd', 'e');
+    await vfs.delete(t.admin, 'docs', 'e');
+    const paths = new Set((await vfs.changes(t.admin, 'docs', before)).changes.map((c) => c.path.split('/')[0]));
+    expect([...paths].sort()).toEqual(['d', 'e']);
+    for (const p of ['d.txt', 'd-2/x.txt', 'd0', 'd 3/y.txt']) expect(await read(p)).toBe(p);
+  });
+});
+
 describe('folder delete as one change', () => {
   it('gives every path its tombstone, version +1 and seq, deepest first; history and content kept', async () => {
     const before = await tree();

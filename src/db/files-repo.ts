@@ -118,6 +118,12 @@ export class FilesRepo {
       // A scan reads every folder's children (a folder's delete or move scans its tree first).
       liveChildren: c.prepare<[number, string], EntryValues>(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE root_id = ? AND parent = ? AND deleted = 0 ORDER BY name`).raw(true),
       childNames: c.prepare<[number, string], string>('SELECT name FROM entries WHERE root_id = ? AND parent = ? AND deleted = 0').pluck(),
+      liveDirsBelow: c
+        .prepare<{ root: number; path: string }, string>(
+          // The range form of files-tree.ts SUBTREE (the index searched by path, not only root_id).
+          "SELECT path FROM entries WHERE root_id = @root AND path >= @path AND path < @path || '0' AND (path = @path OR path >= @path || '/') AND kind = 'dir' AND deleted = 0",
+        )
+        .pluck(),
       // The feed's last row (its primary key's last entry): the root's seq, kept nowhere else, so a
       // change does not also rewrite the roots table's page.
       lastSeq: c.prepare<[number], number>('SELECT seq FROM changes WHERE root_id = ? ORDER BY seq DESC LIMIT 1').pluck(),
@@ -242,12 +248,9 @@ export class FilesRepo {
 
   /** The paths of the live folders at or below `path`. */
   liveDirsAtOrBelow(rootId: number, path: string): string[] {
-    return this.db
-      .select({ path: entries.path })
-      .from(entries)
-      .where(and(eq(entries.rootId, rootId), atOrBelow(entries.path, path), eq(entries.kind, 'dir'), eq(entries.deleted, false)))
-      .all()
-      .map((r) => r.path);
+    // Asked by every folder move the watcher vouches for: prepared, not a drizzle query built each time.
+    if (path === '') return this.liveDirs(rootId);
+    return this.hot.liveDirsBelow.all({ root: rootId, path });
   }
 
   lastSeq(rootId: number): number {

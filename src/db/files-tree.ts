@@ -24,8 +24,15 @@ const TREE_TABLE = `CREATE TEMP TABLE IF NOT EXISTS folder_op (
   id INTEGER, root_id INTEGER, path TEXT, parent TEXT, name TEXT, kind TEXT, size INTEGER, mtime_ms INTEGER,
   hash TEXT, version INTEGER, ino INTEGER, ctime_ms INTEGER, rn INTEGER, n INTEGER, new_path TEXT, to_version INTEGER)`;
 
+/**
+ * At or below @path, written so that SQLite searches entries_root_path between @path and @path || '0'
+ * (every `path/...` sorts there in binary collation, '/' + 1 being '0') and filters out the siblings
+ * in that range (`path.txt`, `path-2`). Written as path = @path OR the range, the planner used the
+ * index for root_id only: every entry of the root read (a 1,000-file folder's move: about 3 ms in a
+ * root of 27,000 entries).
+ */
 const SUBTREE = `SELECT *, length(path) - length(replace(path, '/', '')) AS depth FROM entries
-  WHERE root_id = @root AND deleted = 0 AND (path = @path OR (path >= @path || '/' AND path < @path || '0'))`;
+  WHERE root_id = @root AND deleted = 0 AND path >= @path AND path < @path || '0' AND (path = @path OR path >= @path || '/')`;
 const FILL_REMOVAL = `INSERT INTO temp.folder_op
   SELECT id, root_id, path, parent, name, kind, size, mtime_ms, hash, version, ino, ctime_ms,
     row_number() OVER (ORDER BY depth, path), count(*) OVER (), NULL, NULL
@@ -35,6 +42,13 @@ const FILL_MOVE = `INSERT INTO temp.folder_op
     row_number() OVER (ORDER BY s.depth, s.path), count(*) OVER (), s.new_path, t.version
   FROM (SELECT *, @to || substr(path, length(@path) + 1) AS new_path FROM (${SUBTREE})) s
   LEFT JOIN entries t ON t.root_id = s.root_id AND t.path = s.new_path`;
+/** The same for a target where no path was ever recorded (the usual case): no lookup per path. */
+const FILL_MOVE_FRESH = `INSERT INTO temp.folder_op
+  SELECT id, root_id, path, parent, name, kind, size, mtime_ms, hash, version, ino, ctime_ms,
+    row_number() OVER (ORDER BY depth, path), count(*) OVER (), @to || substr(path, length(@path) + 1), NULL
+  FROM (${SUBTREE})`;
+/** Any entry, live or a tombstone, at or below @path. */
+const ANY_AT = `SELECT 1 FROM entries WHERE root_id = @root AND path >= @path AND path < @path || '0' AND (path = @path OR path >= @path || '/') LIMIT 1`;
 
 const VERSION_COLUMNS = 'root_id, path, version, seq, op, kind, deleted, hash, size, mtime_ms, protocol, user_name, created_at, user_id, device_id, device_name, from_path, from_version';
 const CHANGE_COLUMNS = 'root_id, path, version, seq, op, kind, deleted, hash, size, mtime_ms, protocol, user_name, created_at, old_path';
@@ -54,6 +68,8 @@ function statements(c: Database.Database) {
     clear: c.prepare('DELETE FROM temp.folder_op'),
     fillRemoval: c.prepare(FILL_REMOVAL),
     fillMove: c.prepare(FILL_MOVE),
+    fillMoveFresh: c.prepare(FILL_MOVE_FRESH),
+    anyAt: c.prepare(ANY_AT).pluck(),
     tree: c.prepare<[], TreeValues>('SELECT path, kind, hash, size, mtime_ms, version, n, new_path, to_version FROM temp.folder_op ORDER BY rn').raw(true),
     departedVersions: c.prepare(
       `INSERT INTO versions (${VERSION_COLUMNS})
@@ -150,7 +166,8 @@ export function recordTreeMove(db: Db, rootId: number, actor: Actor, lastSeq: ()
     const base = params(rootId, actor, seq, from);
     const p = { ...base, op: 'move-out', moving: 1, to, toParent: slash < 0 ? '' : to.slice(0, slash), toName: to.slice(slash + 1) };
     s.clear.run();
-    s.fillMove.run({ root: rootId, path: from, to });
+    const fresh = s.anyAt.get({ root: rootId, path: to }) === undefined;
+    (fresh ? s.fillMoveFresh : s.fillMove).run({ root: rootId, path: from, to });
     // Versions and feed rows first, from the entries as they were; then the entries themselves.
     s.arrivedVersions.run(p);
     s.arrivedChanges.run(p);

@@ -24,8 +24,8 @@ export class PropertiesRepo {
   private anyInTree(rootId: number, path: string): boolean {
     const c = this.db.$client;
     let q = anyInTreeQuery.get(c);
-    if (!q) anyInTreeQuery.set(c, (q = c.prepare<[number, string, string, string], number>("SELECT 1 FROM properties WHERE root_id = ? AND (path = ? OR (path >= ? || '/' AND path < ? || '0')) LIMIT 1").pluck()));
-    return path === '' ? true : q.get(rootId, path, path, path) !== undefined;
+    if (!q) anyInTreeQuery.set(c, (q = c.prepare<[number, string, string, string, string], number>("SELECT 1 FROM properties WHERE root_id = ? AND path >= ? AND path < ? || '0' AND (path = ? OR path >= ? || '/') LIMIT 1").pluck()));
+    return path === '' ? true : q.get(rootId, path, path, path, path) !== undefined;
   }
 
   private inTree(rootId: number, path: string) {
@@ -99,4 +99,4 @@ export class PropertiesRepo {
   }
 }
 
-const anyInTreeQuery = new WeakMap<Database.Database, Database.Statement<[number, string, string, string], number>>();
+const anyInTreeQuery = new WeakMap<Database.Database, Database.Statement<[number, string, string, string, string], number>>();
