@@ -7,6 +7,7 @@
  * BENCH_ENTRIES-entry folder (default 10,000), as in bench/webdav.ts.
  * Usage: npx tsx bench/folder-move-dav.ts   BENCH_REPS (default 15)
  *   BENCH_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the gateway (written at its stop).
+ *   BENCH_REPO=/path/to/other/checkout runs that build's gateway instead (an A/B, one build per run).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -39,7 +40,7 @@ const data = path.join(work, 'sg');
 const root = path.join(data, 'roots', 'default');
 await fillListingFolder(path.join(root, 'listing'), ENTRIES, (i) => `entry ${i}\n`);
 await fillListingFolder(path.join(root, 'folder-template'), FOLDER, (i) => `entry ${i}\n`);
-const sg = await startSyncgateHttp(data, PASS);
+const sg = await startSyncgateHttp(data, PASS, process.env.BENCH_REPO ? { label: 'build', env: {}, repo: path.resolve(process.env.BENCH_REPO) } : undefined);
 const base = `${sg.origin}/dav/default`;
 try {
   await waitForHttp(`${base}/`, { method: 'PROPFIND', headers: { depth: '0', authorization: basicAuth(USER, PASS) } });
@@ -64,7 +65,7 @@ try {
     cpu.push((c1 - c0) / 1e6);
   }
   const load = os.loadavg().map((x) => x.toFixed(1)).join(' ');
-  console.log(`WebDAV MOVE of a ${FOLDER}-file folder, defaults (watcher on, info logs), ${REPS} moves, medians; load ${load}`);
+  console.log(`WebDAV MOVE of a ${FOLDER}-file folder${process.env.BENCH_REPO ? ` (${process.env.BENCH_REPO})` : ''}, defaults (watcher on, info logs), ${REPS} moves, medians; load ${load}`);
   console.log(`  wall ${median(wall).toFixed(1)} ms (min ${Math.min(...wall).toFixed(1)}), gateway CPU ${median(cpu).toFixed(1)} ms (min ${Math.min(...cpu).toFixed(1)})`);
 } finally {
   // Waited for: a profile (--cpu-prof) is written as the gateway exits.
