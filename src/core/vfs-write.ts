@@ -193,66 +193,69 @@ export class VfsWriter {
     }
     // Set once the content is live and recorded: how to take it back if the record's commit fails.
     let takeBack: (() => Promise<void>) | null = null;
-    const result = await this.inRootQueue(h, async () => {
-      try {
-        await this.requireParent(h, session, rel, opts.createParents ?? false);
-        this.locks.assertCanChange(session, h.row.id, rel);
-        const head = await this.reconciler.settle(h, rel);
-        const exists = head !== undefined && !head.deleted;
-        if (exists && head.kind === 'dir') fail('IS_A_DIRECTORY', `${rel} is a folder`);
-        // A resumed upload was built on the head we saw before the lock: it must still be the head.
-        if (opts.offset && head?.version !== before?.version) fail('CONFLICT', `${rel} changed while the upload was resumed; send it again from the start`);
-        if (createOnly && exists) fail('ALREADY_EXISTS', `${rel} already exists`);
-        if (exists) await staged.synced;
-        if (exists && head.hash === staged.hash) {
-          await this.ctx.store.discard(staged.tempPath);
-          return { entry: entryInfo(h.row.name, head), created: false, unchanged: true };
-        }
-        if (exists && opts.baseVersion !== undefined && opts.baseVersion !== head.version) {
-          if (opts.onConflict === 'fail') fail('PRECONDITION_FAILED', `${rel} is at version ${head.version}, not ${opts.baseVersion}`, { version: head.version });
-          return await this.conflicts.outdatedWrite(h, session, rel, head, staged, live, opts);
-        }
-        // An edit of a version deleted since (invariant 9): the policy says whether it comes back.
-        const ofDeleted = head?.deleted && opts.baseVersion !== undefined && opts.baseVersion > 0 && opts.baseVersion !== head.version ? head : undefined;
-        if (ofDeleted) {
-          const held = await this.conflicts.editOfDeleted(h, session, rel, ofDeleted, staged, opts);
-          if (held) return held;
-        }
-        if (exists) await this.preserve(h, head);
-        const st = await this.ctx.store.install(staged.tempPath, live, opts.mtimeMs);
-        let entry: EntryRow;
+    let result: WriteResult;
+    try {
+      result = await this.inRootQueue(h, async () => {
         try {
-          entry = this.commit(h, session, [
-            { path: rel, kind: 'file', op: exists ? 'write' : 'create', deleted: false, hash: staged.hash, size: staged.size, mtimeMs: st.mtimeMs, ino: st.ino, ctimeMs: st.ctimeMs },
-          ]);
+          await this.requireParent(h, session, rel, opts.createParents ?? false);
+          this.locks.assertCanChange(session, h.row.id, rel);
+          const head = await this.reconciler.settle(h, rel);
+          const exists = head !== undefined && !head.deleted;
+          if (exists && head.kind === 'dir') fail('IS_A_DIRECTORY', `${rel} is a folder`);
+          // A resumed upload was built on the head we saw before the lock: it must still be the head.
+          if (opts.offset && head?.version !== before?.version) fail('CONFLICT', `${rel} changed while the upload was resumed; send it again from the start`);
+          if (createOnly && exists) fail('ALREADY_EXISTS', `${rel} already exists`);
+          if (exists) await staged.synced;
+          if (exists && head.hash === staged.hash) {
+            await this.ctx.store.discard(staged.tempPath);
+            return { entry: entryInfo(h.row.name, head), created: false, unchanged: true };
+          }
+          if (exists && opts.baseVersion !== undefined && opts.baseVersion !== head.version) {
+            if (opts.onConflict === 'fail') fail('PRECONDITION_FAILED', `${rel} is at version ${head.version}, not ${opts.baseVersion}`, { version: head.version });
+            return await this.conflicts.outdatedWrite(h, session, rel, head, staged, live, opts);
+          }
+          // An edit of a version deleted since (invariant 9): the policy says whether it comes back.
+          const ofDeleted = head?.deleted && opts.baseVersion !== undefined && opts.baseVersion > 0 && opts.baseVersion !== head.version ? head : undefined;
+          if (ofDeleted) {
+            const held = await this.conflicts.editOfDeleted(h, session, rel, ofDeleted, staged, opts);
+            if (held) return held;
+          }
+          if (exists) await this.preserve(h, head);
+          const st = await this.ctx.store.install(staged.tempPath, live, opts.mtimeMs);
+          let entry: EntryRow;
+          try {
+            entry = this.commit(h, session, [
+              { path: rel, kind: 'file', op: exists ? 'write' : 'create', deleted: false, hash: staged.hash, size: staged.size, mtimeMs: st.mtimeMs, ino: st.ino, ctimeMs: st.ctimeMs },
+            ]);
+          } catch (err) {
+            // Not recorded (the database is full, say): the writer is told so, so the live tree must
+            // not show its content either (a scan would record it later as someone else's edit).
+            await this.undoInstall(h, rel, live, exists ? head : undefined);
+            throw err;
+          }
+          const replaced = exists ? head : undefined;
+          const beforeVersion = head?.version;
+          takeBack = () => this.undoUncommitted(h, rel, live, replaced, beforeVersion, st.ino);
+          await this.retention.pruneAfterChange(h, rel);
+          if (ofDeleted) {
+            const conflict = this.conflicts.record(h, session, { kind: 'edit-delete', kept: 'incoming', path: rel, baseVersion: opts.baseVersion!, serverVersion: ofDeleted.version, incomingHash: staged.hash });
+            return { entry: entryInfo(h.row.name, entry), created: true, unchanged: false, conflict };
+          }
+          return { entry: entryInfo(h.row.name, entry), created: !exists, unchanged: false };
         } catch (err) {
-          // Not recorded (the database is full, say): the writer is told so, so the live tree must
-          // not show its content either (a scan would record it later as someone else's edit).
-          await this.undoInstall(h, rel, live, exists ? head : undefined);
-          throw err;
+          await staged.synced?.catch(() => {});
+          await this.ctx.store.discard(staged.tempPath);
+          if (isCoreError(err)) throw err;
+          return fromFsError(err, rel);
         }
-        const replaced = exists ? head : undefined;
-        const beforeVersion = head?.version;
-        takeBack = () => this.undoUncommitted(h, rel, live, replaced, beforeVersion, st.ino);
-        await this.retention.pruneAfterChange(h, rel);
-        if (ofDeleted) {
-          const conflict = this.conflicts.record(h, session, { kind: 'edit-delete', kept: 'incoming', path: rel, baseVersion: opts.baseVersion!, serverVersion: ofDeleted.version, incomingHash: staged.hash });
-          return { entry: entryInfo(h.row.name, entry), created: true, unchanged: false, conflict };
-        }
-        return { entry: entryInfo(h.row.name, entry), created: !exists, unchanged: false };
-      } catch (err) {
-        await staged.synced?.catch(() => {});
-        await this.ctx.store.discard(staged.tempPath);
-        if (isCoreError(err)) throw err;
-        return fromFsError(err, rel);
-      }
-    }).catch(async (err: unknown) => {
+      });
+    } catch (err) {
       // The commit of the record failed after the section (the group commit: SQLITE_FULL, a full
       // disk under the WAL): the change is not recorded, so its content goes from the live tree too.
       if (!isStorageFull(err) && !isCoreError(err, 'INSUFFICIENT_STORAGE')) throw err;
       if (takeBack) await this.inRootQueue(h, takeBack).catch(() => {});
       throw storageFull(rel);
-    });
+    }
     // A new file's content synced beside its record and folder: nothing is reported done before it.
     await staged.synced?.catch((err: unknown) => fromFsError(err, rel));
     return result;
