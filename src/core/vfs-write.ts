@@ -122,7 +122,8 @@ export class VfsWriter {
   /**
    * Records a whole file of the data folder (a finished resumable upload) as `rawPath`, linked into
    * staging rather than copied (ContentStore.adopt); `known`: its hash and size, counted as it
-   * arrived. The file itself is left for the caller to remove.
+   * arrived. A linked file's own name is removed just before its content goes live (see writeFile);
+   * otherwise (a copy was staged, or the write was refused) the file is left for the caller to remove.
    */
   async writeAdopted(session: Session, root: string, rawPath: string, file: string, known: { hash: string; size: number } | undefined, opts: WriteOptions = {}): Promise<WriteResult> {
     this.writing += 1;
@@ -162,6 +163,8 @@ export class VfsWriter {
       if (opts.offset && (!before || before.deleted || before.size < opts.offset)) fail('INVALID_INPUT', `cannot resume at ${opts.offset}: the file is shorter`);
     };
     let staged: StagedFile;
+    // The adopted file when it was linked into staging: its name goes before the content is installed.
+    let linkedFrom: string | null = null;
     try {
       // A resumed upload starts with the head's first bytes, and a refused create-only one may be
       // tried again under another name (share drops): both are checked before the body is read.
@@ -172,6 +175,7 @@ export class VfsWriter {
         if (!early) await checks();
         const adopted = await this.ctx.store.adopt(source.adopt, source.known);
         staged = adopted ?? (await this.ctx.store.stage(createReadStream(source.adopt), { maxSize }));
+        if (adopted) linkedFrom = source.adopt;
         if (adopted && adopted.size > (maxSize ?? Number.POSITIVE_INFINITY)) {
           await this.ctx.store.discard(adopted.tempPath);
           fail('QUOTA_EXCEEDED', 'the upload is larger than allowed');
@@ -221,6 +225,11 @@ export class VfsWriter {
             if (held) return held;
           }
           if (exists) await this.preserve(h, head);
+          // A finished resumable upload shares the staged inode (a hard link). Its unlink changes the
+          // inode's ctime: removed after the record (by the upload's finish), it left a fingerprint
+          // that no longer matched, and the next read took the file for an edit made on disk and hashed
+          // it again (1 GiB: about 1 s of gateway CPU before the other device's download began).
+          if (linkedFrom !== null) await this.ctx.store.discard(linkedFrom);
           const st = await this.ctx.store.install(staged.tempPath, live, opts.mtimeMs);
           let entry: EntryRow;
           try {
