@@ -37,8 +37,12 @@ export interface WriteOptions {
   maxSize?: number;
   /** The size the sender announced (HTTP Content-Length): see readHead. */
   declaredSize?: number;
-  /** The SHA-256 the sender announced: any other content is refused before it is recorded (a delta or a resumed upload has no checksum of its own). */
-  sha256?: string;
+  /**
+   * The SHA-256 the sender announced: any other content is refused before it is recorded (a delta or
+   * a resumed upload has no checksum of its own). A function is asked once the source has ended
+   * (a hash sent after the content).
+   */
+  sha256?: string | (() => string);
 }
 
 export type { CopyOptions, DeleteOptions, MoveOptions } from './vfs-write-tree.js';
@@ -190,10 +194,11 @@ export class VfsWriter {
       if (isStorageFull(err)) throw storageFull(rel);
       fail('ABORTED', 'the upload was interrupted; the previous version is unchanged');
     }
-    if (opts.sha256 !== undefined && staged.hash !== opts.sha256) {
+    const announced = typeof opts.sha256 === 'function' ? opts.sha256() : opts.sha256;
+    if (announced !== undefined && staged.hash !== announced) {
       await staged.synced?.catch(() => {});
       await this.ctx.store.discard(staged.tempPath);
-      fail('PRECONDITION_FAILED', `the content's SHA-256 is ${staged.hash}, not the announced ${opts.sha256}: nothing was recorded`, { reason: 'hash-mismatch' });
+      fail('PRECONDITION_FAILED', `the content's SHA-256 is ${staged.hash}, not the announced ${announced || '(none)'}: nothing was recorded`, { reason: 'hash-mismatch' });
     }
     // Set once the content is live and recorded: how to take it back if the record's commit fails.
     let takeBack: (() => Promise<void>) | null = null;
