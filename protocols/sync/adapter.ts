@@ -19,7 +19,7 @@ export interface SyncCore {
   setCursor(s: Session, root: string, cursor: number): Promise<DeviceCursorInfo>;
   stat(s: Session, root: string, path: string): Promise<EntryInfo>;
   read(s: Session, root: string, path: string, opts?: { version?: number; start?: number; end?: number }): Promise<ReadResult>;
-  write(s: Session, root: string, path: string, source: AsyncIterable<Uint8Array> | Readable, opts: { baseVersion?: number; mtimeMs?: number; sha256?: string }): Promise<WriteResult>;
+  write(s: Session, root: string, path: string, source: AsyncIterable<Uint8Array> | Readable, opts: { baseVersion?: number; mtimeMs?: number; sha256?: string | (() => string) }): Promise<WriteResult>;
   createUpload(s: Session, input: NewUpload): Promise<UploadInfo>;
   upload(s: Session, id: string): Promise<UploadInfo>;
   appendUpload(s: Session, id: string, offset: number, source: AsyncIterable<Uint8Array>): Promise<AppendResult>;

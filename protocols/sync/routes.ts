@@ -36,6 +36,10 @@ const uploadQuery = z.object({
   sha256,
   mtime: z.coerce.number().int().min(0).optional(),
 });
+/** A delta upload names the result's SHA-256 in the query, or after the delta (`trailer=sha256`), never both. */
+const patchQuery = uploadQuery
+  .extend({ sha256: sha256.optional(), trailer: z.literal('sha256').optional() })
+  .refine((q) => (q.sha256 === undefined) !== (q.trailer === undefined), 'a delta upload names its SHA-256 either in the query or after the delta (trailer=sha256)');
 const deleteQuery = z.object({ path: z.string().min(1).max(4096), base: z.coerce.number().int().min(1).optional() });
 const moveBody = z.object({ from: z.string().min(1).max(4096), to: z.string().min(1).max(4096), base: z.number().int().min(1).optional() });
 const resolveBody = z.object({ resolution: z.enum(['keep-server', 'keep-incoming', 'keep-both']) });
@@ -202,9 +206,10 @@ export function syncRoutes(core: SyncCore, signatures: SignatureCache, options: 
 
   r.post('/roots/:root/patch', async (ctx) => {
     const s = await session(ctx);
-    const q = parse(uploadQuery, ctx.query);
+    const q = parse(patchQuery, ctx.query);
     if (q.base === undefined || q.base < 1) throw new SyncError(400, 'INVALID_INPUT', 'a delta upload names the version it was made against (base)');
-    const result = await uploadDelta(core, s, root(ctx), { path: q.path, base: q.base, sha256: q.sha256, mtimeMs: q.mtime }, ctx.req, signatures);
+    // `trailer=sha256`: the result's SHA-256 is the body's last 32 bytes, after the delta.
+    const result = await uploadDelta(core, s, root(ctx), { path: q.path, base: q.base, sha256: q.trailer ? 'trailer' : q.sha256!, mtimeMs: q.mtime }, ctx.req, signatures);
     ctx.body = wireWrite(result);
   });
 

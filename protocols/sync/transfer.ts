@@ -131,6 +131,34 @@ export interface UploadParams {
   mtimeMs?: number;
 }
 
+/** Bytes of a SHA-256 sent after a delta (`trailer=sha256`). */
+const TRAILER = 32;
+
+/**
+ * A /patch body that ends with the result's SHA-256 (32 bytes after the delta): the client hashes
+ * its file in the very read that makes the delta, instead of in a pass of its own before the upload
+ * can start. `body` passes everything but those last bytes on; `sha256()` names them once the body
+ * has ended (which the patch waits for: nothing may follow a delta's END), and '' before, or when
+ * the body was shorter, which no content has: the write is then refused as a mismatch.
+ */
+export function splitTrailer(source: AsyncIterable<Uint8Array>): { body: AsyncGenerator<Uint8Array>; sha256: () => string } {
+  let tail = Buffer.alloc(0);
+  let ended = false;
+  async function* body(): AsyncGenerator<Uint8Array> {
+    for await (const c of source) {
+      const all = tail.length === 0 ? Buffer.from(c.buffer, c.byteOffset, c.byteLength) : Buffer.concat([tail, c]);
+      if (all.length <= TRAILER) {
+        tail = Buffer.from(all);
+        continue;
+      }
+      tail = Buffer.from(all.subarray(all.length - TRAILER)); // a copy: the chunk's memory is not ours to keep
+      yield all.subarray(0, all.length - TRAILER);
+    }
+    ended = true;
+  }
+  return { body: body(), sha256: () => (ended && tail.length === TRAILER ? tail.toString('hex') : '') };
+}
+
 export function uploadWhole(core: SyncCore, s: Session, root: string, p: UploadParams, body: AsyncIterable<Uint8Array>): Promise<WriteResult> {
   const fault: StreamFault = {};
   return recorded(fault, core.write(s, root, p.path, body, { baseVersion: p.base, mtimeMs: p.mtimeMs, sha256: p.sha256 }));
@@ -141,17 +169,19 @@ export function uploadWhole(core: SyncCore, s: Session, root: string, p: UploadP
  * that version's content, whatever the head is now, so an outdated base still gives the client's
  * exact content (then a conflict copy, decided by the core).
  */
-export async function uploadDelta(core: SyncCore, s: Session, root: string, p: UploadParams & { base: number }, body: AsyncIterable<Uint8Array>, cache?: SignatureCache): Promise<WriteResult> {
+export async function uploadDelta(core: SyncCore, s: Session, root: string, p: Omit<UploadParams, 'sha256'> & { base: number; sha256: string | 'trailer' }, body: AsyncIterable<Uint8Array>, cache?: SignatureCache): Promise<WriteResult> {
   const fault: StreamFault = {};
   const basis = versionBasis(core, s, root, p.path, p.base);
+  const trailer = p.sha256 === 'trailer' ? splitTrailer(body) : null;
+  const sha256 = trailer ? trailer.sha256 : () => p.sha256;
   // The delta is kept as it passes: a device that still has the base gets it as is (deltaFromVersion).
-  const kept = cache?.recordDelta(body);
+  const kept = cache?.recordDelta(trailer?.body ?? body);
   try {
     // Patched into two reused buffers: the staging file takes each piece before the next is read.
-    const patched = markVolatile(faultOnDelta(patchChunks(basis.reader, faultOnDelta(kept?.body ?? body, fault), true), fault));
-    const result = await recorded(fault, core.write(s, root, p.path, patched, { baseVersion: p.base, mtimeMs: p.mtimeMs, sha256: p.sha256 }));
+    const patched = markVolatile(faultOnDelta(patchChunks(basis.reader, faultOnDelta(kept?.body ?? trailer?.body ?? body, fault), true), fault));
+    const result = await recorded(fault, core.write(s, root, p.path, patched, { baseVersion: p.base, mtimeMs: p.mtimeMs, sha256 }));
     const from = basis.hash();
-    if (kept && from && !result.conflict && !result.unchanged && result.entry.hash === p.sha256) await kept.keep(from, p.sha256).catch(() => kept.drop());
+    if (kept && from && !result.conflict && !result.unchanged && result.entry.hash === sha256()) await kept.keep(from, sha256()).catch(() => kept.drop());
     else await kept?.drop();
     return result;
   } catch (err) {

@@ -87,7 +87,7 @@ export function createWebdavDoor(deps: WebdavDoorDeps): WebdavDoor {
     const basic = parseBasicAuth(req.headers.authorization);
     if (!basic) throw new DavError(401, 'authentication required');
     // The core remembers verified passwords for a minute (and still applies bans): no Argon2 per request.
-    const cred = { kind: 'password' as const, ...basic };
+    const cred = { kind: 'password' as const, user: basic.user, secret: basic.secret };
     return core.authenticate(cred, { address: clientAddress(req, deps.trustProxy ?? false), protocol: 'webdav', requestId });
   }
 

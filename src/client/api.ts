@@ -137,8 +137,10 @@ export class Api {
     });
   }
 
-  uploadDelta(root: string, p: { path: string; base: number; sha256: string; mtimeMs: number }, body: Readable): Promise<WriteResponse> {
-    return this.json('POST', `/roots/${encodeURIComponent(root)}/patch?${Api.q({ path: p.path, base: p.base, sha256: p.sha256, mtime: Math.trunc(p.mtimeMs) })}`, {
+  /** `sha256` 'trailer': the body ends with the result's SHA-256 (32 bytes after the delta). */
+  uploadDelta(root: string, p: { path: string; base: number; sha256: string | 'trailer'; mtimeMs: number }, body: Readable): Promise<WriteResponse> {
+    const hash = p.sha256 === 'trailer' ? { trailer: 'sha256' } : { sha256: p.sha256 };
+    return this.json('POST', `/roots/${encodeURIComponent(root)}/patch?${Api.q({ path: p.path, base: p.base, ...hash, mtime: Math.trunc(p.mtimeMs) })}`, {
       body,
       headers: { 'content-type': 'application/vnd.librsync.delta' },
     });

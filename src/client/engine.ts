@@ -231,8 +231,10 @@ export class LinkSync {
       if (res) report.uploaded += 1;
       return;
     }
-    // A new big file is hashed while it goes up (local-diff.ts); here its hash is wanted first.
-    const known = !l.sha256 && r && !r.deleted && r.kind === 'file' ? await hashOf(this.link.dir, e) : l.sha256;
+    // A new big file is hashed while it goes up (local-diff.ts); here its hash is wanted first,
+    // unless the change seen there is the very version our edit started from (its own echo).
+    const fromHere = r && st?.kind === 'file' && r.kind === 'file' && r.version === st.version && r.sha256 === st.sha256;
+    const known = !l.sha256 && r && !r.deleted && r.kind === 'file' && !fromHere ? await hashOf(this.link.dir, e) : l.sha256;
     if (r && !r.deleted && r.kind === 'file' && r.sha256 === known) {
       this.state.put(id, { path: p, kind: 'file', version: r.version, sha256: known, size: e.size, mtimeMs: e.mtimeMs, ino: e.ino });
       return;

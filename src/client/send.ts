@@ -4,11 +4,11 @@
  * that sends it (the scan does not read it), and one that changes meanwhile is not recorded.
  */
 import { createReadStream } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { createHash, type Hash } from 'node:crypto';
-import { delta, fileSource, readSignature } from '../delta/index.js';
+import { delta, fileSource, readSignature, type PullSource } from '../delta/index.js';
 import { DELTA_MIN_SIZE, RESUMABLE_MIN_SIZE, type WriteResponse } from '../sync-wire/index.js';
 import { ApiError, type Api } from './api.js';
 import { hashFile, sameFingerprint, SMALL_FILE, statEntry, type LocalEntry } from './local.js';
@@ -120,10 +120,12 @@ export async function sendFile(api: Api, root: string, dir: string, local: Local
   const { progress, throttle } = opts;
   const abs = path.join(dir, local.path);
   if (local.size >= RESUMABLE_MIN_SIZE && opts.resume && !base) return sendResumable(api, root, dir, local, sha256, base, opts);
-  // Not hashed by the scan (a new file): a small one is hashed from the one read below, a medium one now.
-  if (!sha256 && local.size > SMALL_FILE) sha256 = await hashOf(dir, local);
+  const deltaWorthIt = Boolean(base) && local.size >= DELTA_MIN_SIZE;
+  // Not hashed by the scan (a new file): a small one is hashed from the one read below, a medium
+  // one now; one sent as a delta by the read that makes the delta.
+  if (!sha256 && local.size > SMALL_FILE && !deltaWorthIt) sha256 = await hashOf(dir, local);
   const sent = (r: { res: WriteResponse; bytes: number }): Sent => ({ ...r, sha256 });
-  if (base && sha256 && local.size >= DELTA_MIN_SIZE) {
+  if (base && deltaWorthIt) {
     const sig = await api.signature(root, local.path).catch((err: unknown) => {
       if (err instanceof ApiError && err.code === 'NOT_FOUND') return null;
       throw err;
@@ -132,11 +134,16 @@ export async function sendFile(api: Api, root: string, dir: string, local: Local
     if (sig && sig.entry.version === base) {
       const parsed = await readSignature(Readable.from([sig.body]));
       let sent = 0;
+      let hashed = sha256;
       const upload = async (trustRuns: boolean): Promise<WriteResponse> => {
         const fh = await open(abs, 'r');
         try {
-          const body = Readable.from(counted(delta(parsed, fileSource(fh), { trustRuns }), (n) => (sent += n), throttle));
-          return await api.uploadDelta(root, { path: local.path, base, sha256, mtimeMs: local.mtimeMs }, body);
+          // Not hashed yet: hashed as the delta reads it, and the hash sent after the delta.
+          const made = sha256
+            ? delta(parsed, fileSource(fh), { trustRuns })
+            : withHashAfter(local, dir, (hash) => delta(parsed, hashedSource(fh, hash), { trustRuns }), (hex) => (hashed = hex));
+          const body = Readable.from(counted(made, (n) => (sent += n), throttle));
+          return await api.uploadDelta(root, { path: local.path, base, sha256: sha256 || 'trailer', mtimeMs: local.mtimeMs }, body);
         } finally {
           await fh.close();
         }
@@ -148,9 +155,10 @@ export async function sendFile(api: Api, root: string, dir: string, local: Local
         if (err instanceof ApiError && err.code === 'HASH_MISMATCH') return upload(false);
         throw err;
       });
-      return { res, bytes: sent + sig.body.length, sha256 };
+      return { res, bytes: sent + sig.body.length, sha256: hashed };
     }
   }
+  if (!sha256 && local.size > SMALL_FILE) sha256 = await hashOf(dir, local); // no delta after all
   if (local.size >= RESUMABLE_MIN_SIZE && opts.resume) return sendResumable(api, root, dir, local, sha256, base, opts);
   if (local.size <= SMALL_FILE) {
     // One read and one buffer: a stream costs two 1 MiB buffers per file (see hashFile); hashed
@@ -173,6 +181,32 @@ export async function sendFile(api: Api, root: string, dir: string, local: Local
   } finally {
     progress?.stop();
   }
+}
+
+/** A file read for a delta, each piece hashed as it is read (the delta reads it once, in order). */
+function hashedSource(fh: FileHandle, hash: Hash): PullSource {
+  return {
+    async readInto(buf) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      hash.update(buf.subarray(0, bytesRead));
+      return bytesRead;
+    },
+  };
+}
+
+/**
+ * A delta made by `make` from a read that hashes the file, followed by that hash (the 32 bytes of
+ * /patch's `trailer=sha256`), once the file is seen unchanged since the pass (else the upload
+ * fails, and nothing is recorded: the gateway refuses a body cut short).
+ */
+async function* withHashAfter(local: LocalEntry, dir: string, make: (hash: Hash) => AsyncIterable<Uint8Array>, onHash: (hex: string) => void): AsyncGenerator<Uint8Array> {
+  const hash = createHash('sha256');
+  yield* make(hash);
+  const after = await statEntry(dir, local.path);
+  if (!after || !sameFingerprint(after, local)) throw new ChangedWhileSent(`${local.path}: changed while it was sent`);
+  const digest = hash.digest();
+  onHash(digest.toString('hex'));
+  yield digest;
 }
 
 /** The file's SHA-256 read now, if it still has the fingerprint the pass saw. */

@@ -3,6 +3,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { body, makeCore, readAll, type TestCore } from '../../test/helpers/core.js';
+import { fingerprintMatches, toFileStat } from '../storage/fingerprint.js';
 import { isCoreError } from './errors.js';
 
 let t: TestCore;
@@ -29,6 +30,22 @@ describe('finishing a resumable upload', () => {
     expect((await stat(path.join(t.rootDir, 'big.bin'))).ino).toBe(ino);
     expect((await readAll((await alice.read('docs', 'big.bin')).stream)).equals(data)).toBe(true);
     expect(await readdir(path.join(t.dir, 'uploads', 'tus'))).toEqual([]);
+  });
+
+  it('records the fingerprint the live file keeps: the partial\'s own name is gone first, so the next read does not take it for an edit made on disk', async () => {
+    const alice = t.core.connect(t.admin);
+    const data = randomBytes(2 << 20);
+    const up = await alice.createUpload({ root: 'docs', path: 'fp.bin', length: data.length, sha256: sha(data) });
+    await alice.appendUpload(up.id, 0, body(data));
+    await alice.finishUpload(up.id);
+    // The partial's unlink after the record changed the inode's ctime: the read then hashed the
+    // whole file again and recorded the same content as the watcher's.
+    const live = await stat(path.join(t.rootDir, 'fp.bin'));
+    expect(live.nlink).toBe(1);
+    const rootId = t.core.ctx.roots.byName('docs')!.id;
+    expect(fingerprintMatches(t.core.ctx.files.entry(rootId, 'fp.bin')!, toFileStat(live))).toBe(true);
+    (await alice.read('docs', 'fp.bin')).close();
+    expect((await alice.history('docs', 'fp.bin')).map((v) => v.version)).toEqual([1]);
   });
 
   it('checks the announced SHA-256 of a partial whose bytes arrived over two processes (hashed from the file) and refuses another content', async () => {

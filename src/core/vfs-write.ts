@@ -37,8 +37,12 @@ export interface WriteOptions {
   maxSize?: number;
   /** The size the sender announced (HTTP Content-Length): see readHead. */
   declaredSize?: number;
-  /** The SHA-256 the sender announced: any other content is refused before it is recorded (a delta or a resumed upload has no checksum of its own). */
-  sha256?: string;
+  /**
+   * The SHA-256 the sender announced: any other content is refused before it is recorded (a delta or
+   * a resumed upload has no checksum of its own). A function is asked once the source has ended
+   * (a hash sent after the content).
+   */
+  sha256?: string | (() => string);
 }
 
 export type { CopyOptions, DeleteOptions, MoveOptions } from './vfs-write-tree.js';
@@ -122,7 +126,8 @@ export class VfsWriter {
   /**
    * Records a whole file of the data folder (a finished resumable upload) as `rawPath`, linked into
    * staging rather than copied (ContentStore.adopt); `known`: its hash and size, counted as it
-   * arrived. The file itself is left for the caller to remove.
+   * arrived. A linked file's own name is removed just before its content goes live (see writeFile);
+   * otherwise (a copy was staged, or the write was refused) the file is left for the caller to remove.
    */
   async writeAdopted(session: Session, root: string, rawPath: string, file: string, known: { hash: string; size: number } | undefined, opts: WriteOptions = {}): Promise<WriteResult> {
     this.writing += 1;
@@ -162,6 +167,8 @@ export class VfsWriter {
       if (opts.offset && (!before || before.deleted || before.size < opts.offset)) fail('INVALID_INPUT', `cannot resume at ${opts.offset}: the file is shorter`);
     };
     let staged: StagedFile;
+    // The adopted file when it was linked into staging: its name goes before the content is installed.
+    let linkedFrom: string | null = null;
     try {
       // A resumed upload starts with the head's first bytes, and a refused create-only one may be
       // tried again under another name (share drops): both are checked before the body is read.
@@ -172,6 +179,7 @@ export class VfsWriter {
         if (!early) await checks();
         const adopted = await this.ctx.store.adopt(source.adopt, source.known);
         staged = adopted ?? (await this.ctx.store.stage(createReadStream(source.adopt), { maxSize }));
+        if (adopted) linkedFrom = source.adopt;
         if (adopted && adopted.size > (maxSize ?? Number.POSITIVE_INFINITY)) {
           await this.ctx.store.discard(adopted.tempPath);
           fail('QUOTA_EXCEEDED', 'the upload is larger than allowed');
@@ -186,73 +194,82 @@ export class VfsWriter {
       if (isStorageFull(err)) throw storageFull(rel);
       fail('ABORTED', 'the upload was interrupted; the previous version is unchanged');
     }
-    if (opts.sha256 !== undefined && staged.hash !== opts.sha256) {
+    const announced = typeof opts.sha256 === 'function' ? opts.sha256() : opts.sha256;
+    if (announced !== undefined && staged.hash !== announced) {
       await staged.synced?.catch(() => {});
       await this.ctx.store.discard(staged.tempPath);
-      fail('PRECONDITION_FAILED', `the content's SHA-256 is ${staged.hash}, not the announced ${opts.sha256}: nothing was recorded`, { reason: 'hash-mismatch' });
+      fail('PRECONDITION_FAILED', `the content's SHA-256 is ${staged.hash}, not the announced ${announced || '(none)'}: nothing was recorded`, { reason: 'hash-mismatch' });
     }
     // Set once the content is live and recorded: how to take it back if the record's commit fails.
     let takeBack: (() => Promise<void>) | null = null;
-    const result = await this.inRootQueue(h, async () => {
-      try {
-        await this.requireParent(h, session, rel, opts.createParents ?? false);
-        this.locks.assertCanChange(session, h.row.id, rel);
-        const head = await this.reconciler.settle(h, rel);
-        const exists = head !== undefined && !head.deleted;
-        if (exists && head.kind === 'dir') fail('IS_A_DIRECTORY', `${rel} is a folder`);
-        // A resumed upload was built on the head we saw before the lock: it must still be the head.
-        if (opts.offset && head?.version !== before?.version) fail('CONFLICT', `${rel} changed while the upload was resumed; send it again from the start`);
-        if (createOnly && exists) fail('ALREADY_EXISTS', `${rel} already exists`);
-        if (exists) await staged.synced;
-        if (exists && head.hash === staged.hash) {
-          await this.ctx.store.discard(staged.tempPath);
-          return { entry: entryInfo(h.row.name, head), created: false, unchanged: true };
-        }
-        if (exists && opts.baseVersion !== undefined && opts.baseVersion !== head.version) {
-          if (opts.onConflict === 'fail') fail('PRECONDITION_FAILED', `${rel} is at version ${head.version}, not ${opts.baseVersion}`, { version: head.version });
-          return await this.conflicts.outdatedWrite(h, session, rel, head, staged, live, opts);
-        }
-        // An edit of a version deleted since (invariant 9): the policy says whether it comes back.
-        const ofDeleted = head?.deleted && opts.baseVersion !== undefined && opts.baseVersion > 0 && opts.baseVersion !== head.version ? head : undefined;
-        if (ofDeleted) {
-          const held = await this.conflicts.editOfDeleted(h, session, rel, ofDeleted, staged, opts);
-          if (held) return held;
-        }
-        if (exists) await this.preserve(h, head);
-        const st = await this.ctx.store.install(staged.tempPath, live, opts.mtimeMs);
-        let entry: EntryRow;
+    let result: WriteResult;
+    try {
+      result = await this.inRootQueue(h, async () => {
         try {
-          entry = this.commit(h, session, [
-            { path: rel, kind: 'file', op: exists ? 'write' : 'create', deleted: false, hash: staged.hash, size: staged.size, mtimeMs: st.mtimeMs, ino: st.ino, ctimeMs: st.ctimeMs },
-          ]);
+          await this.requireParent(h, session, rel, opts.createParents ?? false);
+          this.locks.assertCanChange(session, h.row.id, rel);
+          const head = await this.reconciler.settle(h, rel);
+          const exists = head !== undefined && !head.deleted;
+          if (exists && head.kind === 'dir') fail('IS_A_DIRECTORY', `${rel} is a folder`);
+          // A resumed upload was built on the head we saw before the lock: it must still be the head.
+          if (opts.offset && head?.version !== before?.version) fail('CONFLICT', `${rel} changed while the upload was resumed; send it again from the start`);
+          if (createOnly && exists) fail('ALREADY_EXISTS', `${rel} already exists`);
+          if (exists) await staged.synced;
+          if (exists && head.hash === staged.hash) {
+            await this.ctx.store.discard(staged.tempPath);
+            return { entry: entryInfo(h.row.name, head), created: false, unchanged: true };
+          }
+          if (exists && opts.baseVersion !== undefined && opts.baseVersion !== head.version) {
+            if (opts.onConflict === 'fail') fail('PRECONDITION_FAILED', `${rel} is at version ${head.version}, not ${opts.baseVersion}`, { version: head.version });
+            return await this.conflicts.outdatedWrite(h, session, rel, head, staged, live, opts);
+          }
+          // An edit of a version deleted since (invariant 9): the policy says whether it comes back.
+          const ofDeleted = head?.deleted && opts.baseVersion !== undefined && opts.baseVersion > 0 && opts.baseVersion !== head.version ? head : undefined;
+          if (ofDeleted) {
+            const held = await this.conflicts.editOfDeleted(h, session, rel, ofDeleted, staged, opts);
+            if (held) return held;
+          }
+          if (exists) await this.preserve(h, head);
+          // A finished resumable upload shares the staged inode (a hard link). Its unlink changes the
+          // inode's ctime: removed after the record (by the upload's finish), it left a fingerprint
+          // that no longer matched, and the next read took the file for an edit made on disk and hashed
+          // it again (1 GiB: about 1 s of gateway CPU before the other device's download began).
+          if (linkedFrom !== null) await this.ctx.store.discard(linkedFrom);
+          const st = await this.ctx.store.install(staged.tempPath, live, opts.mtimeMs);
+          let entry: EntryRow;
+          try {
+            entry = this.commit(h, session, [
+              { path: rel, kind: 'file', op: exists ? 'write' : 'create', deleted: false, hash: staged.hash, size: staged.size, mtimeMs: st.mtimeMs, ino: st.ino, ctimeMs: st.ctimeMs },
+            ]);
+          } catch (err) {
+            // Not recorded (the database is full, say): the writer is told so, so the live tree must
+            // not show its content either (a scan would record it later as someone else's edit).
+            await this.undoInstall(h, rel, live, exists ? head : undefined);
+            throw err;
+          }
+          const replaced = exists ? head : undefined;
+          const beforeVersion = head?.version;
+          takeBack = () => this.undoUncommitted(h, rel, live, replaced, beforeVersion, st.ino);
+          await this.retention.pruneAfterChange(h, rel);
+          if (ofDeleted) {
+            const conflict = this.conflicts.record(h, session, { kind: 'edit-delete', kept: 'incoming', path: rel, baseVersion: opts.baseVersion!, serverVersion: ofDeleted.version, incomingHash: staged.hash });
+            return { entry: entryInfo(h.row.name, entry), created: true, unchanged: false, conflict };
+          }
+          return { entry: entryInfo(h.row.name, entry), created: !exists, unchanged: false };
         } catch (err) {
-          // Not recorded (the database is full, say): the writer is told so, so the live tree must
-          // not show its content either (a scan would record it later as someone else's edit).
-          await this.undoInstall(h, rel, live, exists ? head : undefined);
-          throw err;
+          await staged.synced?.catch(() => {});
+          await this.ctx.store.discard(staged.tempPath);
+          if (isCoreError(err)) throw err;
+          return fromFsError(err, rel);
         }
-        const replaced = exists ? head : undefined;
-        const beforeVersion = head?.version;
-        takeBack = () => this.undoUncommitted(h, rel, live, replaced, beforeVersion, st.ino);
-        await this.retention.pruneAfterChange(h, rel);
-        if (ofDeleted) {
-          const conflict = this.conflicts.record(h, session, { kind: 'edit-delete', kept: 'incoming', path: rel, baseVersion: opts.baseVersion!, serverVersion: ofDeleted.version, incomingHash: staged.hash });
-          return { entry: entryInfo(h.row.name, entry), created: true, unchanged: false, conflict };
-        }
-        return { entry: entryInfo(h.row.name, entry), created: !exists, unchanged: false };
-      } catch (err) {
-        await staged.synced?.catch(() => {});
-        await this.ctx.store.discard(staged.tempPath);
-        if (isCoreError(err)) throw err;
-        return fromFsError(err, rel);
-      }
-    }).catch(async (err: unknown) => {
+      });
+    } catch (err) {
       // The commit of the record failed after the section (the group commit: SQLITE_FULL, a full
       // disk under the WAL): the change is not recorded, so its content goes from the live tree too.
       if (!isStorageFull(err) && !isCoreError(err, 'INSUFFICIENT_STORAGE')) throw err;
       if (takeBack) await this.inRootQueue(h, takeBack).catch(() => {});
       throw storageFull(rel);
-    });
+    }
     // A new file's content synced beside its record and folder: nothing is reported done before it.
     await staged.synced?.catch((err: unknown) => fromFsError(err, rel));
     return result;

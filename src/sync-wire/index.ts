@@ -14,6 +14,8 @@
  *   GET    /roots/:root/signature?path=P           the head's librsync signature (cached per content hash)
  *   PUT    /roots/:root/file?path=P&base=V&sha256=H&mtime=T   whole content -> WriteResponse
  *   POST   /roots/:root/patch?path=P&base=V&sha256=H&mtime=T  librsync delta against version V -> WriteResponse
+ *                                                  (or trailer=sha256 instead of sha256=H: the body's last
+ *                                                  32 bytes, after the delta, are the result's SHA-256)
  *   POST   /roots/:root/uploads?path=P&length=N&base=V&sha256=H&mtime=T  -> UploadStatus (resumable, big files;
  *                                                  sha256 may wait for finish: a client hashing as it sends)
  *   GET    /roots/:root/uploads/:id                -> UploadStatus (the offset to resume from)

@@ -2,7 +2,8 @@
  * The client's delta upload matches runs of unchanged blocks by their weak sums alone (trustRuns).
  * A block whose weak sum collides with the basis block it stands in for makes that delta wrong: the
  * gateway must refuse it by the announced SHA-256 (nothing recorded), and the client must send the
- * file again with every block checked in full, so that the head ends up the very file.
+ * file again with every block checked in full, so that the head ends up the very file. An edit not
+ * hashed yet sends its SHA-256 after the delta (/patch?trailer=sha256), hashed by the read that made it.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -68,6 +69,54 @@ describe('delta upload with runs matched by weak sums', () => {
     const { sha256, bytes } = await send(api, edited, version);
     expect(sha256).toBe(sha(edited));
     expect(bytes).toBe(trusted.length + full.length + sigBytes); // both tries crossed the wire
+    const head = await api.download('docs', 'k.bin');
+    expect(sha(await collect(head.body as AsyncIterable<Uint8Array>))).toBe(sha(edited));
+  });
+
+  it('a big edit the scan did not hash: hashed by the read that makes its delta, the hash sent after it', async () => {
+    const old = randomBytes(800_000);
+    const { api, version, blockLen, sig, sigBytes } = await setup(old);
+    const edited = Buffer.from(old);
+    randomBytes(3000).copy(edited, 100_000);
+    const d = await collect(delta(sig, chunksOf(edited), { trustRuns: true }));
+    await writeFile(path.join(dir!, 'k.bin'), edited);
+    const local = (await statEntry(dir!, 'k.bin'))!;
+    const sent = await sendFile(api, 'docs', dir!, local, '', version);
+    expect(sent.sha256).toBe(sha(edited));
+    expect(sent.res.entry.sha256).toBe(sha(edited));
+    expect(sent.bytes).toBe(d.length + 32 + sigBytes);
+    // A weak-sum twin with the hash at the end: refused by it, then sent again checked in full.
+    const twin = Buffer.from(edited);
+    weakTwin(edited.subarray(4 * blockLen, 5 * blockLen)).copy(twin, 4 * blockLen);
+    const sig2 = parseSignature(Buffer.from((await api.signature('docs', 'k.bin')).body));
+    expect(sha(await collect(patch(bufferBasis(edited), chunksOf(await collect(delta(sig2, chunksOf(twin), { trustRuns: true }))))))).not.toBe(sha(twin));
+    await writeFile(path.join(dir!, 'k.bin'), twin);
+    const again = await sendFile(api, 'docs', dir!, (await statEntry(dir!, 'k.bin'))!, '', sent.res.entry.version);
+    expect(again.res.entry.sha256).toBe(sha(twin));
+    const head = await api.download('docs', 'k.bin');
+    expect(sha(await collect(head.body as AsyncIterable<Uint8Array>))).toBe(sha(twin));
+  });
+
+  it('/patch?trailer=sha256: a wrong, missing or doubly named hash records nothing', async () => {
+    const old = randomBytes(300_000);
+    const { api, version, sig } = await setup(old);
+    const edited = Buffer.concat([old.subarray(0, 1000), randomBytes(2000), old.subarray(1000)]);
+    const d = await collect(delta(sig, chunksOf(edited)));
+    const token = (api as unknown as { token: string }).token;
+    const post = (query: string, body: Buffer) =>
+      fetch(`${t!.url}/sync/v1/roots/docs/patch?path=k.bin&base=${version}&${query}`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: new Uint8Array(body) });
+    const wrong = await post('trailer=sha256', Buffer.concat([d, randomBytes(32)]));
+    expect(wrong.status).toBe(422);
+    expect((await wrong.json()).error.code).toBe('HASH_MISMATCH');
+    const missing = await post('trailer=sha256', d); // the delta's last 32 bytes taken for the hash
+    expect(missing.status).toBeGreaterThanOrEqual(400);
+    const short = await post('trailer=sha256', Buffer.alloc(10));
+    expect(short.status).toBeGreaterThanOrEqual(400);
+    const both = await post(`trailer=sha256&sha256=${sha(edited)}`, Buffer.concat([d, createHash('sha256').update(edited).digest()]));
+    expect(both.status).toBe(400);
+    expect((await api.signature('docs', 'k.bin')).entry.version).toBe(version);
+    const right = await post('trailer=sha256', Buffer.concat([d, createHash('sha256').update(edited).digest()]));
+    expect(right.status).toBe(200);
     const head = await api.download('docs', 'k.bin');
     expect(sha(await collect(head.body as AsyncIterable<Uint8Array>))).toBe(sha(edited));
   });
