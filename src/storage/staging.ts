@@ -76,17 +76,22 @@ export class Staging {
   private readonly tempPrefix = `${Date.now()}-${randomBytes(6).toString('hex')}`;
   private tempCount = 0;
 
-  constructor(readonly tempDir: string) {}
+  /** The staging folders' paths, joined once (path.join costs about 1 µs, and every write takes a name). */
+  private readonly folders: string[];
+
+  constructor(readonly tempDir: string) {
+    this.folders = Array.from({ length: FOLDERS }, (_, i) => path.join(tempDir, String(i)));
+  }
 
   /** Makes the staging folders (the parent must exist). */
   async init(): Promise<void> {
-    for (let i = 0; i < FOLDERS; i += 1) await mkdir(path.join(this.tempDir, String(i)), { recursive: true });
+    for (const folder of this.folders) await mkdir(folder, { recursive: true });
   }
 
   newTempPath(): string {
     // Unique within this process by the counter, against other processes by the random prefix.
     this.tempCount += 1;
-    return path.join(this.tempDir, String(this.tempCount % FOLDERS), `${this.tempPrefix}-${this.tempCount}`);
+    return `${this.folders[this.tempCount % FOLDERS]}/${this.tempPrefix}-${this.tempCount}`;
   }
 
   /**
