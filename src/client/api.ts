@@ -138,7 +138,7 @@ export class Api {
   }
 
   /** `sha256` 'trailer': the body ends with the result's SHA-256 (32 bytes after the delta). */
-  uploadDelta(root: string, p: { path: string; base: number; sha256: string | 'trailer'; mtimeMs: number }, body: Readable): Promise<WriteResponse> {
+  uploadDelta(root: string, p: { path: string; base: number; sha256: string | 'trailer'; mtimeMs: number }, body: Readable | BodyWriter): Promise<WriteResponse> {
     const hash = p.sha256 === 'trailer' ? { trailer: 'sha256' } : { sha256: p.sha256 };
     return this.json('POST', `/roots/${encodeURIComponent(root)}/patch?${Api.q({ path: p.path, base: p.base, ...hash, mtime: Math.trunc(p.mtimeMs) })}`, {
       body,

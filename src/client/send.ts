@@ -7,6 +7,7 @@ import { createReadStream } from 'node:fs';
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { createHash, type Hash } from 'node:crypto';
 import { delta, fileSource, readSignature, type PullSource } from '../delta/index.js';
 import { DELTA_MIN_SIZE, RESUMABLE_MIN_SIZE, type WriteResponse } from '../sync-wire/index.js';
@@ -142,7 +143,9 @@ export async function sendFile(api: Api, root: string, dir: string, local: Local
           const made = sha256
             ? delta(parsed, fileSource(fh), { trustRuns })
             : withHashAfter(local, dir, (hash) => delta(parsed, hashedSource(fh, hash), { trustRuns }), (hex) => (hashed = hex));
-          const body = Readable.from(counted(made, (n) => (sent += n), throttle));
+          // A writer, not a stream: its failure (the file changed, a read error) is this file's
+          // problem, reported as such, not taken for an unreachable gateway.
+          const body: BodyWriter = (out) => pipeline(Readable.from(counted(made, (n) => (sent += n), throttle)), out, { end: false });
           return await api.uploadDelta(root, { path: local.path, base, sha256: sha256 || 'trailer', mtimeMs: local.mtimeMs }, body);
         } finally {
           await fh.close();

@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Api } from '../../src/client/api.js';
 import { statEntry } from '../../src/client/local.js';
-import { sendFile } from '../../src/client/send.js';
+import { ChangedWhileSent, sendFile } from '../../src/client/send.js';
 import { bufferBasis, delta, parseSignature, patch } from '../../src/delta/index.js';
 import { chunksOf, collect, weakTwin } from '../../src/delta/testing.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -95,6 +95,18 @@ describe('delta upload with runs matched by weak sums', () => {
     expect(again.res.entry.sha256).toBe(sha(twin));
     const head = await api.download('docs', 'k.bin');
     expect(sha(await collect(head.body as AsyncIterable<Uint8Array>))).toBe(sha(twin));
+  });
+
+  it('a file that changed since the pass saw it: the hash is not sent, and nothing is recorded', async () => {
+    const old = randomBytes(400_000);
+    const { api, version } = await setup(old);
+    const edited = Buffer.from(old);
+    randomBytes(1000).copy(edited, 5000);
+    await writeFile(path.join(dir!, 'k.bin'), edited);
+    const now = (await statEntry(dir!, 'k.bin'))!;
+    const seen = { ...now, mtimeMs: now.mtimeMs - 60_000 }; // what the pass saw, before the last write
+    await expect(sendFile(api, 'docs', dir!, seen, '', version)).rejects.toBeInstanceOf(ChangedWhileSent);
+    expect((await api.signature('docs', 'k.bin')).entry.version).toBe(version);
   });
 
   it('/patch?trailer=sha256: a wrong, missing or doubly named hash records nothing', async () => {
