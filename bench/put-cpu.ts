@@ -14,7 +14,9 @@
  *   PUTCPU_AA=0 leaves out A2, the second gateway of this checkout run beside an A/B (its A/A ratio)
  *   Profiling hooks: PUTCPU_SIGNAL=1 sends SIGUSR2 to the gateway around each block (for a preload of
  *   BENCH_NODE_FLAGS that starts/stops a profile), PUTCPU_STRACE=DIR straces the last block of each
- *   build (-c, or PUTCPU_STRACE_ARGS), PUTCPU_KEEP=1 keeps the data folders and logs.
+ *   build (-c, or PUTCPU_STRACE_ARGS), PUTCPU_KEEP=1 keeps the data folders and logs. PUTCPU_PERF=DIR runs
+ *   `perf record -e cpu-clock -F 2000 -g` (or PUTCPU_PERF_ARGS, e.g. `stat --per-thread -e syscalls:...`) on
+ *   each build over the measured rounds; with BENCH_NODE_FLAGS=--perf-basic-prof perf names JS functions.
  * TMPDIR=/dev/shm takes the disk out (a CPU comparison of the code alone).
  */
 import { spawn } from 'node:child_process';
