@@ -54,6 +54,17 @@ describe('folders', () => {
     expect((await readAll((await vfs.read(t.admin, 'docs', 'src/f.txt')).stream)).toString()).toBe('orig');
   });
 
+  it('copies a whole root into a folder of another root', async () => {
+    const { vfs } = t.core;
+    await t.core.roots.create('backups', path.join(t.dir, 'roots', 'backups'), t.admin.user.id);
+    await vfs.write(t.admin, 'docs', 'a/x.txt', body('x'), { createParents: true });
+    await vfs.write(t.admin, 'docs', 'top.txt', body('t'));
+    await vfs.copy(t.admin, 'docs', '', 'monday', { toRoot: 'backups' });
+    expect((await vfs.list(t.admin, 'backups', '')).map((e) => e.name)).toEqual(['monday']);
+    expect((await vfs.list(t.admin, 'backups', 'monday')).map((e) => e.name).sort()).toEqual(['a', 'top.txt']);
+    expect((await readAll((await vfs.read(t.admin, 'backups', 'monday/a/x.txt')).stream)).toString()).toBe('x');
+  });
+
   it('answers the error codes doors map', async () => {
     const { vfs } = t.core;
     await expect(vfs.write(t.admin, 'docs', 'no/parent.txt', body('x'))).rejects.toSatisfy(code('NOT_FOUND'));

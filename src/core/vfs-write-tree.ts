@@ -182,7 +182,8 @@ export class VfsTreeWriter {
       }
       const top = from === '' ? ({ kind: 'dir', path: '' } as EntryRow) : srcRow!;
       for (const e of [top, ...tree]) {
-        const target = to + e.path.slice(from.length);
+        // A whole root's entries go below `to` (its paths carry no leading separator to keep).
+        const target = from === '' ? (e.path === '' ? to : `${to}/${e.path}`) : to + e.path.slice(from.length);
         const targetAbs = await livePath(dstRoot, target);
         if (e.kind === 'dir') {
           const st = await this.ctx.store.makeDir(targetAbs).catch((err) => fromFsError(err, target));
