@@ -151,6 +151,24 @@ export class ClientState {
     }
   }
 
+  /**
+   * Every inode the link's rows name, sorted (a new entry with one of them may be a renamed file).
+   * Numbers in one typed array: 800 KB for 100,000 rows, no object per row.
+   */
+  inodes(linkId: number): Float64Array {
+    let out = new Float64Array(1024);
+    let n = 0;
+    for (const ino of this.q('SELECT ino FROM files WHERE link_id = ?').pluck().iterate(linkId) as IterableIterator<number>) {
+      if (n === out.length) {
+        const more = new Float64Array(n * 2);
+        more.set(out);
+        out = more;
+      }
+      out[n++] = ino;
+    }
+    return out.subarray(0, n).sort();
+  }
+
   count(linkId: number): number {
     return (this.q('SELECT count(*) AS n FROM files WHERE link_id = ?').get(linkId) as { n: number }).n;
   }
