@@ -25,9 +25,12 @@ export class NewEntryStream {
     return this.stopped;
   }
 
+  /** Who waits for a slot (the walk): woken when a task ends. */
+  private wake: (() => void) | null = null;
+
   /** Starts `c` once fewer than `limit` run. */
   async send(c: Present): Promise<void> {
-    while (this.running.size >= Math.max(1, this.limit)) await Promise.race(this.running);
+    while (this.running.size >= Math.max(1, this.limit)) await new Promise<void>((r) => (this.wake = r));
     if (this.stopped) return;
     const p = c.entry.path;
     const above = this.folders.get(p.slice(0, Math.max(0, p.lastIndexOf('/'))));
@@ -46,6 +49,9 @@ export class NewEntryStream {
     void task.then(() => {
       this.running.delete(task);
       if (this.folders.get(p) === task) this.folders.delete(p);
+      const w = this.wake;
+      this.wake = null;
+      w?.();
     });
   }
 
