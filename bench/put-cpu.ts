@@ -145,6 +145,14 @@ async function main(): Promise<void> {
     // an A/A run (SYNCGATE_B = this checkout) then read 10-14% more CPU for the build warmed first.
     for (let w = 0; w < WARM; w += PER_BLOCK) for (const b of w % (2 * PER_BLOCK) ? [...builds].reverse() : builds) await block(b, `warm${w}`, body);
     for (const b of builds) b.cpuUs.length = b.mainUs.length = 0;
+    // PUTCPU_PERF=DIR: perf record (cpu-clock, so samples weigh CPU time, not wall time as V8's
+    // sampler does on a loaded machine) of each build over the measured rounds, to DIR/<label>.data.
+    // With BENCH_NODE_FLAGS=--perf-basic-prof, `perf report` names the JavaScript functions.
+    // PUTCPU_PERF_ARGS replaces `record -e cpu-clock -F 2000 -g` (e.g. 'stat -e syscalls:sys_enter_fsync').
+    const perfs = process.env.PUTCPU_PERF
+      ? builds.map((b) => spawn('perf', [...(process.env.PUTCPU_PERF_ARGS?.split(' ') ?? ['record', '-e', 'cpu-clock', '-F', '2000', '-g']), '-p', String(b.pid), '-o', path.join(process.env.PUTCPU_PERF!, `${b.label}.data`)], { stdio: 'ignore' }))
+      : [];
+    if (perfs.length) await new Promise((res) => setTimeout(res, 1000));
     const stat0 = await Promise.all(builds.map((b) => procStat(b.pid)));
     const wake0 = await Promise.all(builds.map((b) => wakeUps(b.pid)));
     for (let r = 0; r < BLOCKS; r += 1) {
@@ -164,6 +172,10 @@ async function main(): Promise<void> {
         }
         if (process.env.PUTCPU_SIGNAL === '1') process.kill(b.pid, 'SIGUSR2');
       }
+    }
+    for (const p of perfs) {
+      p.kill('SIGINT');
+      await new Promise((res) => p.on('exit', res));
     }
     console.log(`\nserver CPU per 4 KiB PUT (µs, all threads), ${BLOCKS} blocks x ${PER_BLOCK} PUTs, ${PARALLEL} in flight; load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
     const stat1 = await Promise.all(builds.map((b) => procStat(b.pid)));

@@ -4,11 +4,12 @@
  * against a version, each checked against its announced SHA-256 before anything is recorded.
  */
 import type { Readable } from 'node:stream';
-import { delta, DeltaError, patch, readSignature, type BasisReader, type SignatureCache } from '../../src/delta/index.js';
+import { delta, DeltaError, patchChunks, readSignature, type BasisReader, type SignatureCache } from '../../src/delta/index.js';
 import { isCoreError, type EntryInfo, type ReadResult, type Session, type WriteResult } from '../../src/core/index.js';
 import { HEADER, SIGNATURE } from '../../src/sync-wire/index.js';
 import type { SyncCore } from './adapter.js';
 import { SyncError } from './errors.js';
+import { markVolatile } from '../../src/lib/hashed-sink.js';
 
 export interface Headers {
   set(name: string, value: string): void;
@@ -146,7 +147,8 @@ export async function uploadDelta(core: SyncCore, s: Session, root: string, p: U
   // The delta is kept as it passes: a device that still has the base gets it as is (deltaFromVersion).
   const kept = cache?.recordDelta(body);
   try {
-    const patched = faultOnDelta(patch(basis.reader, faultOnDelta(kept?.body ?? body, fault)), fault);
+    // Patched into two reused buffers: the staging file takes each piece before the next is read.
+    const patched = markVolatile(faultOnDelta(patchChunks(basis.reader, faultOnDelta(kept?.body ?? body, fault), true), fault));
     const result = await recorded(fault, core.write(s, root, p.path, patched, { baseVersion: p.base, mtimeMs: p.mtimeMs, sha256: p.sha256 }));
     const from = basis.hash();
     if (kept && from && !result.conflict && !result.unchanged && result.entry.hash === p.sha256) await kept.keep(from, p.sha256).catch(() => kept.drop());

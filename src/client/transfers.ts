@@ -9,6 +9,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { DeltaError, fileBasis, fileSource, patchChunks, signature } from '../delta/index.js';
 import { FileSink } from './file-sink.js';
+import { HashedSink } from '../lib/hashed-sink.js';
 import { DELTA_MIN_SIZE, SIGNATURE } from '../sync-wire/index.js';
 import { ApiError, type Api, type Download } from './api.js';
 import { isLocalDiskFull } from './failure-text.js';
@@ -95,9 +96,10 @@ async function fetchDelta(api: Api, root: string, dir: string, rel: string, have
   const basis = await open(path.join(dir, rel), 'r');
   try {
     const apply = async (dl: Download): Promise<Download['entry']> => {
-      // patchChunks with reuse: each piece is written before the next is read (flat memory).
-      const got = await writeTemp(temp, patchChunks(fileBasis(basis), counted(dl.body, onBytes, throttle), true), true);
-      if (got.sha256 !== dl.entry.sha256) throw mismatch(rel);
+      // patchChunks with reuse: each piece is written before the next is read (flat memory), and
+      // hashed while the thread pool writes it.
+      const sha256 = await writePatched(temp, patchChunks(fileBasis(basis), counted(dl.body, onBytes, throttle), true));
+      if (sha256 !== dl.entry.sha256) throw mismatch(rel);
       return dl.entry;
     };
     if (base !== undefined) {
@@ -117,6 +119,19 @@ async function fetchDelta(api: Api, root: string, dir: string, rel: string, have
     return await apply(await api.deltaDownload(root, rel, sig));
   } finally {
     await basis.close();
+  }
+}
+
+/** A patch's output (chunks in reused buffers) into a new file `temp`, synced; its SHA-256. */
+async function writePatched(temp: string, chunks: AsyncIterable<Uint8Array>): Promise<string> {
+  const fh = await open(temp, 'w');
+  const sink = new HashedSink(fh);
+  try {
+    for await (const chunk of chunks) await sink.write(chunk);
+    return await sink.finish();
+  } finally {
+    await sink.settle();
+    await fh.close();
   }
 }
 

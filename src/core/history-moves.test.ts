@@ -129,3 +129,23 @@ describe('retention counts a file\'s versions across its moves', () => {
     expect((await history('b.txt')).filter((v) => v.available).map((v) => `${v.version} ${v.path}`)).toEqual(['4 b.txt', '3 b.txt']);
   });
 });
+
+describe('content a move carried away', () => {
+  it('an old version with the content of the moved head reads from the head at its new path (file and folder moves)', async () => {
+    await write('d/x.txt', 'same');
+    await write('a.txt', 'same too');
+    await t.core.vfs.move(t.admin, 'docs', 'd', 'e');
+    await t.core.vfs.move(t.admin, 'docs', 'a.txt', 'e/b.txt');
+    await t.core.vfs.move(t.admin, 'docs', 'e', 'f');
+    // No blob holds either (heads cost none): found through the arrivals that carried them.
+    expect(await text('f/x.txt', 1)).toBe('same');
+    expect(await text('f/b.txt', 1)).toBe('same too');
+    const hash = (await history('f/b.txt'))[0]!.hash;
+    expect(t.core.ctx.files.liveWithHash(hash).map((e) => e.path)).toEqual(['f/b.txt']);
+    expect(t.core.ctx.files.hashInUse(hash)).toBe(true);
+    // Marked gone, every version that held it is, the arrivals too.
+    t.core.ctx.files.markHashGone(hash);
+    expect((await history('f/b.txt')).filter((v) => !v.deleted).map((v) => `${v.path} ${v.available}`)).toEqual(['f/b.txt false', 'e/b.txt false', 'a.txt false']);
+    expect(t.core.ctx.files.hashInUse(hash)).toBe(false);
+  });
+});

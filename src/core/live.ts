@@ -1,7 +1,7 @@
 import { lstatSync, type Stats } from 'node:fs';
 import { lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { normalizeRelPath, UnsafePathError } from '../lib/paths.js';
+import { normalizeRelPath, underDir, UnsafePathError } from '../lib/paths.js';
 import { fail } from './errors.js';
 import type { RootHandle } from './roots.js';
 import type { Session } from './session.js';
@@ -21,17 +21,18 @@ export function safePath(raw: string): string {
  * (through symlinks) outside the root.
  */
 export async function livePath(root: RootHandle, rel: string): Promise<string> {
-  const abs = rel === '' ? root.dir : path.join(root.dir, rel);
+  const abs = underDir(root.dir, rel);
+  if (rel === '') return abs;
   // The root folder is already real: only a symlink below it can lead out. An lstat per existing
   // component finds one, cheaper than realpath(3) of the whole path (a readlink per component).
-  let probe = root.dir;
-  for (const part of rel === '' ? [] : rel.split('/')) {
-    probe = path.join(probe, part);
+  // rel is in normal form, so each component's path is a prefix of abs: no join per component.
+  for (let end = abs.indexOf('/', abs.length - rel.length); ; end = abs.indexOf('/', end + 1)) {
+    const probe = end < 0 ? abs : abs.slice(0, end);
     const st = await lstatOrNull(root, probe);
     if (!st) return abs; // the rest does not exist yet: nothing to follow
     if (st.isSymbolicLink()) return resolvedInside(root, abs);
+    if (end < 0) return abs;
   }
-  return abs;
 }
 
 async function lstatOrNull(root: RootHandle, p: string): Promise<Stats | null> {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { ChangeInput, ChangeRow, EntryRow, Recorded } from '../db/files-repo.js';
-import { joinRel } from '../lib/paths.js';
+import { baseName, joinRel, underDir } from '../lib/paths.js';
 import { isStagingLeftover } from '../storage/content-store.js';
 import { fingerprint, fingerprintMatches, type FileStat } from '../storage/fingerprint.js';
 import type { CoreContext } from './context.js';
@@ -32,8 +32,8 @@ export class Reconciler {
    * `rehash` reads a file again even when its size and times match its entry.
    */
   async diff(root: RootHandle, rel: string, entry: EntryRow | undefined, rehash = false, seen?: FileStat | null): Promise<ChangeInput[]> {
-    const abs = rel === '' ? root.dir : path.join(root.dir, rel);
-    const name = path.basename(rel);
+    const abs = underDir(root.dir, rel);
+    const name = baseName(rel);
     // An unrepresentable name is as good as absent: never recorded (one recorded before is removed).
     // `seen`: the caller's stat of this path a moment ago, its name checked already (a scan looks at
     // each name once, not twice).

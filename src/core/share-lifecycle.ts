@@ -30,13 +30,15 @@ export function followMove(ctx: CoreContext, rootId: number, from: string, to: s
  * is not served by the old link. Moves are not deletes here: their 'move-out' records leave the
  * links to followMove. One query per batch of changes that deletes anything.
  */
-export function endLinksOfDeleted(ctx: CoreContext, rootId: number, changes: readonly { path: string; deleted: boolean; op: string }[], now = ctx.now()): void {
-  const gone = new Set<string>();
-  for (const c of changes) if (c.deleted && c.op !== 'move-out') gone.add(c.path);
-  if (gone.size === 0) return;
+export function endLinksOfDeleted(ctx: CoreContext, rootId: number, changes: readonly { path: string; deleted: boolean; op: string }[], now?: number): void {
+  // Nothing made (no set, no clock read) for the usual batch, which deletes nothing.
+  let gone: Set<string> | undefined;
+  for (const c of changes) if (c.deleted && c.op !== 'move-out') (gone ??= new Set()).add(c.path);
+  if (!gone) return;
+  const paths = gone;
   const repo = new SharesRepo(ctx.db);
-  const live = repo.liveOfRoot(rootId).filter((r) => gone.has(r.path));
+  const live = repo.liveOfRoot(rootId).filter((r) => paths.has(r.path));
   if (live.length === 0) return;
-  repo.setEnded(live.map((r) => r.id), now);
+  repo.setEnded(live.map((r) => r.id), now ?? ctx.now());
   ctx.log.info({ rootId, links: live.map((r) => r.id) }, 'share links ended with their deleted entries');
 }

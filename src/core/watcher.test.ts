@@ -233,4 +233,36 @@ describe('watcher mode choice', () => {
       await t.close();
     }
   });
+
+  it('records edits another program makes inside a folder the gateway moved, after the move on disk and before the watcher hears of it', async () => {
+    const t = await makeCore();
+    await t.core.vfs.write(t.admin, 'docs', 'd/kept.txt', body('as moved'), { createParents: true });
+    const w = await startWatcher(t.core, { maxWatchedFiles: 0, debounceMs: 20, rootPollMs: 0 });
+    // The real rename, then another program's edits at the new name, read from inotify (one turn of the
+    // event loop) before the move is recorded and published: the watch still open on the folder is
+    // the one opened for its old name.
+    const store = t.core.ctx.store;
+    const renameLive = store.renameLive.bind(store);
+    let wrote = false;
+    store.renameLive = async (from: string, to: string) => {
+      await renameLive(from, to);
+      if (to !== path.join(t.rootDir, 'e')) return;
+      writeFileSync(path.join(to, 'late.txt'), 'written in the window');
+      writeFileSync(path.join(to, 'kept.txt'), 'edited in the window');
+      wrote = true;
+      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setImmediate(r));
+    };
+    try {
+      await t.core.vfs.move(t.admin, 'docs', 'd', 'e');
+      expect(wrote).toBe(true);
+      const content = async (p: string) => (await readAll((await t.core.vfs.read(t.admin, 'docs', p)).stream)).toString();
+      await eventually(async () => expect(await content('e/late.txt')).toBe('written in the window'), 5000);
+      await eventually(async () => expect(await content('e/kept.txt')).toBe('edited in the window'), 5000);
+      expect((await t.core.vfs.history(t.admin, 'docs', 'e/kept.txt')).map((v) => [v.op, v.user])).toEqual([['write', 'local'], ['move-in', 'alice'], ['create', 'alice']]);
+    } finally {
+      await w.close();
+      await t.close();
+    }
+  });
 });

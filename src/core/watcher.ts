@@ -41,6 +41,8 @@ interface WatchedRoot {
   close: () => Promise<void>;
   /** Folders mode: whether the folder `rel` has its watch open. */
   watches?: (rel: string) => boolean;
+  /** Folders mode: the gateway is about to rename the tree `from` to `to` (OwnChanges.expectMove). */
+  moving?: (from: string, to: string) => void;
 }
 
 /**
@@ -54,7 +56,14 @@ export async function startWatcher(core: CoreParts, opts: WatcherOptions): Promi
   const maxDelayMs = opts.maxDelayMs ?? 30_000;
   const store = core.ctx.store;
   // The store announces its own changes only while a watcher reads them.
-  const unlisten = store.own.listen();
+  const unlisten = store.own.listen((fromAbs, toAbs) => {
+    for (const root of watched.values()) {
+      const from = path.relative(root.dir, fromAbs);
+      const to = path.relative(root.dir, toAbs);
+      if (from === '' || from.startsWith('..') || path.isAbsolute(from) || to === '' || to.startsWith('..') || path.isAbsolute(to)) continue;
+      root.moving?.(from.split(path.sep).join('/').normalize('NFC'), to.split(path.sep).join('/').normalize('NFC'));
+    }
+  });
   // The data folder (blobs, staging, uploads) may sit inside a root: never report it.
   const internal = [store.blobDir, store.tempDir, store.uploadDir];
   const watched = new Map<number, WatchedRoot>();
@@ -159,12 +168,17 @@ export async function startWatcher(core: CoreParts, opts: WatcherOptions): Promi
    * come and go, whoever made them.
    */
   const watchFolders = async (root: WatchedRoot): Promise<() => Promise<void>> => {
-    const watchers = new Map<string, FSWatcher_>();
+    /**
+     * Each folder's watch, and where it is now (a watch follows its folder's moves: `moving`). `self`:
+     * the name it was opened at, by which it reports its own folder's move (inotify's IN_MOVE_SELF).
+     */
+    const watchers = new Map<string, { w: FSWatcher_; rel: string; abs: string; self: string }>();
     let stopped = false;
+    const at = (key: string, rel: string) => rel === '' || key === rel || key.startsWith(`${rel}/`);
     const drop = (rel: string) => {
-      for (const [key, w] of watchers) {
-        if (rel === '' || key === rel || key.startsWith(`${rel}/`)) {
-          w.close();
+      for (const [key, x] of watchers) {
+        if (at(key, rel)) {
+          x.w.close();
           watchers.delete(key);
         }
       }
@@ -174,37 +188,63 @@ export async function startWatcher(core: CoreParts, opts: WatcherOptions): Promi
       const abs = rel === '' ? root.dir : path.join(root.dir, rel);
       if (isInternal(abs)) return;
       try {
-        const w = fsWatch(abs, { persistent: true }, (event, name) => {
+        const x = { w: null as unknown as FSWatcher_, rel, abs, self: path.basename(abs) };
+        x.w = fsWatch(abs, { persistent: true }, (event, name) => {
           if (!name) return;
-          const changed = path.join(abs, name.toString());
+          const changed = path.join(x.abs, name.toString());
           // The gateway's own write: dropped before any timer, stat or query (see OwnChanges).
           if (store.own.consume(changed, event)) counts.ownIgnored += 1;
           else schedule(root, changed);
         });
-        w.on('error', () => {
-          w.close();
-          if (watchers.get(rel) === w) watchers.delete(rel);
+        x.w.on('error', () => {
+          x.w.close();
+          if (watchers.get(x.rel) === x) watchers.delete(x.rel);
         });
-        watchers.set(rel, w);
+        watchers.set(rel, x);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code !== 'ENOENT' && code !== 'ENOTDIR') log.warn({ err, root: root.name, path: rel }, 'cannot watch folder');
       }
+    };
+    /**
+     * The gateway renames the tree `from` to `to` (just before the rename): its watches, which watch
+     * the folders themselves, are re-pointed at once. An edit another program makes inside it after
+     * the rename and before the move is recorded is read at its new name (under the old one it would
+     * be dropped as ours or reconciled where nothing is); the move's records then find the watches
+     * open. Edits seen under the old names and not yet reconciled are looked at under the new ones too.
+     */
+    root.moving = (from, to) => {
+      if (stopped) return;
+      const moved = [...watchers].filter(([key]) => at(key, from));
+      if (moved.length === 0) return;
+      for (const [key] of moved) watchers.delete(key);
+      drop(to); // what was watched there (a tree an overwriting move removed) is gone
+      for (const [key, x] of moved) {
+        x.rel = to + key.slice(from.length);
+        x.abs = path.join(root.dir, x.rel);
+        watchers.set(x.rel, x);
+        // The moved folder's own watch reports the move itself, by the name it was opened at.
+        if (key === from) store.own.expect(path.join(x.abs, x.self), 'rename');
+      }
+      const pending = [...timers.values(), ...reconciling].filter((p) => p.rootId === root.id && at(p.rel, from));
+      for (const p of pending) schedule(root, path.join(root.dir, to + p.rel.slice(from.length)));
     };
     const unsubscribe = core.ctx.bus.subscribe(root.id, (c) => {
       if (c.kind !== 'dir') return;
       if (c.deleted) return drop(c.path);
       const fresh = !watchers.has(c.path);
       add(c.path);
-      // A folder another program made (recorded by a reconcile's walk, e.g. `cp -r` into the root):
-      // what it wrote into the folder between that walk and this watch raised no event. Look once.
-      if (fresh && c.protocol === 'local' && watchers.has(c.path)) recheck(root.id, c.path);
+      // A folder another program made (recorded by a reconcile's walk, e.g. `cp -r` into the root),
+      // or one the gateway moved here whose watch did not follow it (an overwriting move drops the
+      // watches at its target): what was written into it before this watch raised no event. Look once.
+      if (fresh && (c.protocol === 'local' || c.op === 'move-in') && watchers.has(c.path)) recheck(root.id, c.path);
     });
     add('');
     for (const d of core.ctx.files.liveDirs(root.id)) add(d);
     root.watches = (rel) => !stopped && watchers.has(rel);
     return async () => {
       stopped = true;
+      root.moving = undefined;
       unsubscribe();
       drop('');
     };
@@ -216,6 +256,7 @@ export async function startWatcher(core: CoreParts, opts: WatcherOptions): Promi
     if (!root || root.mode === 'folders' || closed) return;
     root.mode = 'folders';
     root.watches = undefined;
+    root.moving = undefined;
     const closeFiles = root.close;
     root.close = await watchFolders(root);
     await closeFiles();

@@ -73,8 +73,17 @@ const LINEAGE = `WITH RECURSIVE steps(path, upto, depth) AS (
     ON v.root_id = @root AND v.path = s.path AND v.version <= s.upto
   ORDER BY v.seq DESC`;
 
-/** Versions that hold content, written as a literal: the partial index versions_hash applies only then. */
-const WITH_CONTENT = sql`${versions.deleted} = 0`;
+/**
+ * The versions that hold content `@hash`: those that brought it (found in versions_hash, whose
+ * terms are written out so that the partial index applies), then the arrivals of moves that carried
+ * one of them away, recursively (versions_moved_from). An arrival has its source version's hash.
+ */
+const HELD = `WITH RECURSIVE held(id, root_id, path, version, content_gone) AS (
+    SELECT id, root_id, path, version, content_gone FROM versions WHERE hash = @hash AND deleted = 0 AND from_path IS NULL
+    UNION
+    SELECT m.id, m.root_id, m.path, m.version, m.content_gone FROM held h
+    JOIN versions m ON m.root_id = h.root_id AND m.from_path = h.path AND m.from_version = h.version AND m.from_path IS NOT NULL
+  )`;
 
 function versionOf(r: Record<string, unknown>): VersionRow {
   return {
@@ -120,6 +129,13 @@ export class FilesRepo {
         'INSERT INTO versions (root_id, path, version, seq, op, kind, deleted, hash, size, mtime_ms, protocol, user_name, created_at, user_id, device_id, device_name, from_path, from_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       lineage: c.prepare<{ root: number; path: string }>(LINEAGE),
+      heldInUse: c.prepare<{ hash: string }>(`${HELD} SELECT 1 FROM held WHERE content_gone = 0 LIMIT 1`).pluck(),
+      // CROSS JOIN: the held versions first, each head then by its path (the planner scanned entries).
+      liveWithHash: c.prepare<{ hash: string }, EntryValues>(
+        `${HELD} SELECT DISTINCT ${ENTRY_COLUMNS.split(', ').map((col) => `e.${col}`).join(', ')} FROM held h
+         CROSS JOIN entries e ON e.root_id = h.root_id AND e.path = h.path
+         WHERE e.hash = @hash AND e.deleted = 0 AND e.kind = 'file' LIMIT 5`,
+      ).raw(true),
       // The columns a plain listing shows, rows as SQLite makes them: no drizzle mapping, no copy.
       briefListing: c.prepare<[number, string, string, number], BriefListingRow>(
         'SELECT name, kind, size, mtime_ms AS mtimeMs FROM entries WHERE root_id = ? AND parent = ? AND deleted = 0 AND name > ? ORDER BY name LIMIT ?',
@@ -344,19 +360,15 @@ export class FilesRepo {
   }
 
   markHashGone(hash: string): void {
-    // Tombstones hold no content (and are not in versions_hash): only versions with content are marked.
-    this.db.update(versions).set({ contentGone: true }).where(and(eq(versions.hash, hash), WITH_CONTENT)).run();
+    // Tombstones hold no content: only versions with content are marked, moves' arrivals too. Through
+    // drizzle, whose every write first commits what txUnsynced left pending (db/index.ts).
+    const [before, after] = HELD.split('@hash');
+    this.db.run(sql`${sql.raw(before!)}${hash}${sql.raw(after!)} UPDATE versions SET content_gone = 1 WHERE id IN (SELECT id FROM held)`);
   }
 
   /** True while any version (not pruned) or live head still needs content `hash`. */
   hashInUse(hash: string): boolean {
-    const v = this.db
-      .select({ n: sql<number>`1` })
-      .from(versions)
-      .where(and(eq(versions.hash, hash), WITH_CONTENT, eq(versions.contentGone, false)))
-      .limit(1)
-      .get();
-    if (v !== undefined) return true;
+    if (this.hot.heldInUse.get({ hash }) !== undefined) return true;
     // A conflict record whose incoming content lost to the policy holds that content (its only
     // copy): it stays until the record is resolved (nothing acknowledged is lost).
     const held = this.db
@@ -369,17 +381,12 @@ export class FilesRepo {
   }
 
   /**
-   * A live head holding `hash`, to read content that has no blob. Found through versions_hash: a
-   * head is always also a version (versions are never deleted, only their content let go).
+   * A live head holding `hash`, to read content that has no blob. Found through the versions that
+   * hold it (HELD): a head is always also a version (versions are never deleted, only their content
+   * let go), a moved head its move's arrival.
    */
   liveWithHash(hash: string): EntryRow[] {
-    return this.db
-      .selectDistinct(getTableColumns(entries))
-      .from(versions)
-      .innerJoin(entries, and(eq(entries.rootId, versions.rootId), eq(entries.path, versions.path)))
-      .where(and(eq(versions.hash, hash), WITH_CONTENT, eq(entries.hash, hash), eq(entries.deleted, false), eq(entries.kind, 'file')))
-      .limit(5)
-      .all();
+    return this.hot.liveWithHash.all({ hash }).map(entryOf);
   }
 
   /** The feed after a seq, each change with the device that made it (from its version, which has it). */

@@ -6,8 +6,22 @@
 export class UnsafePathError extends Error {}
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
+/**
+ * A path already in normal form the quick way: segments of 1-255 printable ASCII characters without
+ * '%' or '\\', joined by single slashes (NFC leaves ASCII as it is). The core checks every path
+ * two or three times per write (the door's path, then each one it settles), and the full check
+ * below cost about 1 µs a call; this one about a tenth. Anything else takes the full check.
+ */
+const PLAIN = /^[\x20-\x24\x26-\x2e\x30-\x5b\x5d-\x7e]{1,255}(?:\/[\x20-\x24\x26-\x2e\x30-\x5b\x5d-\x7e]{1,255})*$/;
+const DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/;
 
 export function normalizeRelPath(raw: string): string {
+  if (typeof raw === 'string' && raw.length <= 4096 && PLAIN.test(raw) && !DOT_SEGMENT.test(raw)) return raw;
+  return normalizeRelPathFully(raw);
+}
+
+/** normalizeRelPath without the quick way (its test holds the quick way to this). */
+export function normalizeRelPathFully(raw: string): string {
   if (typeof raw !== 'string') throw new UnsafePathError('path must be a string');
   if (raw.includes('\u0000')) throw new UnsafePathError('path contains NUL');
   if (raw.includes('\\')) throw new UnsafePathError('path contains a backslash');
@@ -24,6 +38,16 @@ export function normalizeRelPath(raw: string): string {
   const out = parts.join('/').normalize('NFC');
   if (out.length > 4096) throw new UnsafePathError('path longer than 4096 characters');
   return out;
+}
+
+/**
+ * The disk path of `rel` (normal form, as normalizeRelPath gives it; '' for `dir` itself) under the
+ * absolute folder `dir` (normalised, as realpath gives it): what path.join makes, without its
+ * normalising pass over the whole string (about 1 µs a call, several per write).
+ */
+export function underDir(dir: string, rel: string): string {
+  if (rel === '') return dir;
+  return dir.endsWith('/') ? dir + rel : `${dir}/${rel}`;
 }
 
 export function parentOf(path: string): string {

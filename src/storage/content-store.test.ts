@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { ContentStore } from './content-store.js';
 import { SPARES } from './staging.js';
+import { markVolatile } from '../lib/hashed-sink.js';
 
 let dir: string;
 let store: ContentStore;
@@ -106,6 +107,52 @@ describe('ContentStore.stage', () => {
       expect(destroyed).toBe(true);
       expect(await stagingFiles()).toEqual([]);
     }
+  });
+});
+
+describe('ContentStore.stage of a source with volatile chunks (a patch with reused buffers)', () => {
+  /** Pieces of `data` in one shared buffer, scribbled over once the next piece is asked for. */
+  async function* reused(data: Buffer, piece: number, failAt = Infinity): AsyncGenerator<Uint8Array> {
+    const shared = Buffer.alloc(piece);
+    for (let at = 0; at < data.length; at += piece) {
+      if (at >= failAt) throw new Error('corrupt delta');
+      const n = data.copy(shared, 0, at, at + piece);
+      yield shared.subarray(0, n);
+      shared.fill(0xee);
+    }
+  }
+
+  for (const [label, size, piece] of [
+    ['small, in small pieces', 5000, 1000],
+    ['large, in big pieces', (5 << 20) + 3, 2 << 20],
+    ['large, in small pieces', (3 << 20) + 1, 100_000],
+  ] as const) {
+    it(`stages every piece before the next is read (${label})`, async () => {
+      const data = Buffer.from(Array.from({ length: size }, (_, i) => (i * 7) & 0xff));
+      const staged = await store.stage(markVolatile(reused(data, piece)));
+      expect(staged.size).toBe(size);
+      expect(staged.hash).toBe(sha(data));
+      expect(staged.synced).toBeUndefined(); // synced before it returns, whatever its size
+      expect(sha(await readFile(staged.tempPath))).toBe(sha(data));
+    });
+  }
+
+  it('refuses one past maxSize, and drops the staging file when the source fails', async () => {
+    const data = Buffer.alloc(3 << 20, 5);
+    await expect(store.stage(markVolatile(reused(data, 1 << 20)), { maxSize: 2 << 20 })).rejects.toMatchObject({ code: 'EFBIG' });
+    await expect(store.stage(markVolatile(reused(data, 1 << 20, 2 << 20)))).rejects.toThrow(/corrupt delta/);
+    expect(await stagingFiles()).toEqual([]);
+  });
+
+  it("runs the caller's checks before reading the source, and reads nothing when they refuse", async () => {
+    let pulled = 0;
+    async function* counted(): AsyncGenerator<Uint8Array> {
+      pulled += 1;
+      yield Buffer.alloc(10);
+    }
+    await expect(store.stage(markVolatile(counted()), { checks: async () => Promise.reject(new Error('refused')) })).rejects.toThrow(/refused/);
+    expect(pulled).toBe(0);
+    expect(await stagingFiles()).toEqual([]);
   });
 });
 

@@ -295,9 +295,14 @@ export class ContentStore {
   async renameLive(from: string, to: string): Promise<void> {
     this.own.expect(from, 'rename');
     this.own.expect(to, 'rename');
-    // A folder's own watch, and those of its sub-folders, report the move under the old names.
-    this.own.expectTree(from);
-    await rename(from, to);
+    // A folder's watches, and those of its sub-folders, follow it: the watcher re-points them now.
+    this.own.expectMove(from, to);
+    try {
+      await rename(from, to);
+    } catch (err) {
+      this.own.expectMove(to, from);
+      throw err;
+    }
     // Folders inside the moved one that still await their sync: sync them where they are now.
     for (const d of [...this.unsyncedDirs]) {
       if (d === from || d.startsWith(from + path.sep)) {

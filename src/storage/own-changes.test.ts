@@ -27,7 +27,22 @@ describe('OwnChanges', () => {
     expect(own.consume('/r/a.txt', 'rename')).toBe(false);
   });
 
-  it('drops events strictly below a tree moved or removed as a whole, for the window', () => {
+  it('tells its listeners of a tree about to move, drops nothing below it, and hides it from a vouch', () => {
+    const own = new OwnChanges(2000, clock().now);
+    const moves: string[] = [];
+    const stop = own.listen((from, to) => moves.push(`${from} -> ${to}`));
+    own.expectMove('/r/dir', '/r/new');
+    expect(moves).toEqual(['/r/dir -> /r/new']);
+    expect(own.consume('/r/dir/x', 'rename')).toBe(false);
+    expect(own.consume('/r/new/x', 'change')).toBe(false);
+    expect(own.hidesEventsAt('/r/dir/sub')).toBe(true);
+    stop();
+    own.listen();
+    own.expectMove('/r/a', '/r/b');
+    expect(moves).toHaveLength(1);
+  });
+
+  it('drops events strictly below a tree removed as a whole, for the window', () => {
     const c = clock();
     const own = new OwnChanges(2000, c.now);
     own.listen();

@@ -12,12 +12,16 @@ export type WatchEvent = 'rename' | 'change';
  * name; a hard link to a live file: one 'change'), and only for `ttlMs`: inotify reports within
  * milliseconds, and an expectation whose event never came (no watch on that folder yet) must not hide
  * another program's later edit. A later edit of the same name by another program is a second event
- * and is seen. A tree moved or removed as a whole (`expectTree`) has every event at or below it
- * below it dropped for the window: watches left on its sub-folders report its removal name by name.
+ * and is seen. A tree removed as a whole (`expectTree`) has every event below it dropped for the
+ * window: watches left on its sub-folders report its removal name by name. A tree moved as a whole
+ * (`expectMove`) keeps its watches (inotify watches the folder, not its name): the watcher is told at
+ * once, before the rename, and reads their events under the new name from then on (nothing is dropped).
  */
 export class OwnChanges {
   private readonly paths = new Map<string, { rename: number; change: number; until: number }>();
-  private readonly trees = new Map<string, number>();
+  /** Trees removed (events below dropped) or moved (`moved`: events kept) in the window ending `until`. */
+  private readonly trees = new Map<string, { until: number; moved: boolean }>();
+  private readonly moveListeners = new Set<(from: string, to: string) => void>();
   /**
    * Watchers reading the expectations. With none (watcher.enabled false) nothing is recorded: every
    * write would otherwise keep about two seconds of expectations no one consumes, a map entry and
@@ -30,14 +34,20 @@ export class OwnChanges {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** A watcher starts reading; the function returned stops it (expectations made before are not kept). */
-  listen(): () => void {
+  /**
+   * A watcher starts reading; the function returned stops it (expectations made before are not kept).
+   * `onTreeMoved` hears of each tree the gateway moves, synchronously, just before the rename (and
+   * of the move back if the rename failed).
+   */
+  listen(onTreeMoved?: (from: string, to: string) => void): () => void {
     this.listeners += 1;
+    if (onTreeMoved) this.moveListeners.add(onTreeMoved);
     let stopped = false;
     return () => {
       if (stopped) return;
       stopped = true;
       this.listeners -= 1;
+      if (onTreeMoved) this.moveListeners.delete(onTreeMoved);
       if (this.listeners === 0) {
         this.paths.clear();
         this.trees.clear();
@@ -60,11 +70,26 @@ export class OwnChanges {
 
   /** Every event at or below `abs` for the window comes from our own move or removal of that tree. */
   expectTree(abs: string): void {
+    this.tree(abs, false);
+  }
+
+  /**
+   * The tree at `from` is about to be renamed to `to` (or back, after a failed rename): move
+   * listeners re-point its watches now, so that an edit made inside it after the rename is read at
+   * its new name, even before the move is recorded. The tree counts as ours for hidesEventsAt.
+   */
+  expectMove(from: string, to: string): void {
+    if (this.listeners === 0) return;
+    this.tree(from, true);
+    for (const l of this.moveListeners) l(from, to);
+  }
+
+  private tree(abs: string, moved: boolean): void {
     if (this.listeners === 0) return;
     const now = this.now();
     this.sweep(now);
     this.trees.delete(abs); // set again below: the maps stay in the order of their windows' ends
-    this.trees.set(abs, now + this.ttlMs);
+    this.trees.set(abs, { until: now + this.ttlMs, moved });
   }
 
   /** True if the event is our own (and it is counted off): the watcher then ignores it. */
@@ -77,10 +102,10 @@ export class OwnChanges {
       if (e.rename === 0 && e.change === 0) this.paths.delete(abs);
       return true;
     }
-    for (const [tree, until] of this.trees) {
+    for (const [tree, { until, moved }] of this.trees) {
       // Strictly below: the tree's own name is the path expectation's (a folder made there again by
       // another program right after is seen, and its reconcile scans what it holds).
-      if (until >= now && abs.startsWith(tree + path.sep)) return true;
+      if (!moved && until >= now && abs.startsWith(tree + path.sep)) return true;
     }
     return false;
   }
@@ -92,7 +117,7 @@ export class OwnChanges {
    */
   hidesEventsAt(abs: string): boolean {
     const now = this.now();
-    for (const [tree, until] of this.trees) {
+    for (const [tree, { until }] of this.trees) {
       if (until < now) continue;
       if (tree === abs || abs.startsWith(tree + path.sep) || tree.startsWith(abs + path.sep)) return true;
     }
@@ -115,7 +140,7 @@ export class OwnChanges {
       }
     }
     if (this.trees.size >= 16) {
-      for (const [k, until] of this.trees) {
+      for (const [k, { until }] of this.trees) {
         if (until >= now) break;
         this.trees.delete(k);
       }
