@@ -8,12 +8,14 @@
  * Per-file problems are results of the pass; only an unreachable gateway or a refused device stop it.
  */
 import type { WireChange, WireEntry } from '../sync-wire/index.js';
+import { appendFileSync } from 'node:fs';
 import { ApiError, type Api } from './api.js';
 import { noteConflict } from './conflict-text.js';
 import { evictUnselected } from './evict.js';
 import { failureText } from './failure-text.js';
 import { ignored, loadIgnore, makeLocalDir, removeLocal, sameFingerprint, statEntry, type LocalEntry } from './local.js';
-import { LocalDiff, type LocalChange } from './local-diff.js';
+import { LocalDiff, sortedHas, type LocalChange, type NewEntrySink } from './local-diff.js';
+import { NewEntryStream } from './new-entries.js';
 import { applyRemoteMoves, fatal, sendLocalMoves } from './moves.js';
 import { DEFAULT_CONCURRENCY, runInPassOrder } from './pass-order.js';
 import { fetchChanges, fetchFolder, heldBy, lastPerPath, type RemoteChanges } from './remote-feed.js';
@@ -121,11 +123,69 @@ export class LinkSync {
     const refetch = this.state.refetches(id);
     for (const top of refetch) await fetchFolder(this.api, this.link.root, top, remote.cursor, remote.byPath);
 
-    const diff = new LocalDiff(this.link.dir, id, this.state, ig, sel);
-    if (scope.local === 'all') {
-      await diff.tree('', true, remote.byPath);
-      if (!sel.everything) report.deleted += await evictUnselected(this.state, this.link, sel, report);
-    } else for (const p of scope.local) await diff.path(p);
+    let remoteFailed = false;
+    // One path's work: its problems are results of the pass; only what stops the pass is thrown.
+    const settle = async (p: string, r: WireChange | undefined, l: LocalChange | undefined, st: FileState | undefined, seen: LocalEntry | null) => {
+      try {
+        await this.reconcile(p, r, l, st, seen, report);
+      } catch (err) {
+        if (fatal(err)) throw err;
+        if (r) remoteFailed = true;
+        if (err instanceof ChangedWhileSent) return; // still being written: named again once it settles
+        if (l) report.failed.push(p);
+        report.errors.push(`${p}: ${failureText(err, this.link.dir)}`);
+      }
+      this.state.commitBatchIfFull();
+    };
+    // Several paths at once (their round trips and fsyncs overlap, and the gateway commits them
+    // together), in the orders a serial pass had (pass-order.ts); the state rows go in batches.
+    this.state.beginBatch();
+    try {
+      // A full walk sends new entries as it meets them (new-entries.ts), the rest waits for the walk.
+      const stream = scope.local === 'all' ? new NewEntryStream(this.concurrency, (c) => settle(c.entry.path, undefined, c, undefined, c.entry)) : null;
+      const diff = new LocalDiff(this.link.dir, id, this.state, ig, sel, stream ? this.sink(stream, remote.byPath) : undefined);
+      if (scope.local === 'all') {
+        try {
+          await diff.tree('', true, remote.byPath);
+        } finally {
+          await stream!.drain();
+        }
+        if (!sel.everything) report.deleted += await evictUnselected(this.state, this.link, sel, report);
+      } else for (const p of scope.local) await diff.path(p);
+      await this.settleRest(diff, remote, report, settle);
+    } finally {
+      this.state.endBatch();
+    }
+    // A change that could not be applied is asked for again: the cursor stays before it.
+    if (!remoteFailed) {
+      for (const top of refetch) this.state.doneRefetch(id, top);
+      if (remote.cursor !== this.link.cursor) {
+        this.link.cursor = remote.cursor;
+        this.state.setCursor(id, remote.cursor);
+      }
+    }
+    return report;
+  }
+
+  /**
+   * Where a full walk sends the new entries nothing else in the pass is about: not the path of a
+   * remote change (or below one), not one whose inode a state row has (it may be a rename, which
+   * goes as a move once the walk has found what is gone).
+   */
+  private sink(stream: NewEntryStream, remote: Map<string, WireChange>): NewEntrySink {
+    const movedFrom = new Set<string>();
+    for (const c of remote.values()) if (c.oldPath) movedFrom.add(c.oldPath);
+    let inodes: Float64Array | null = null;
+    return {
+      held: (p) => remote.has(p) || movedFrom.has(p),
+      mayBeMoved: (ino) => sortedHas((inodes ??= this.state.inodes(this.link.id)), ino),
+      send: (c) => stream.send(c),
+    };
+  }
+
+  /** The pass's changes held until the walk ended: moves, then every other path in pass order. */
+  private async settleRest(diff: LocalDiff, remote: RemoteChanges, report: PassReport, settle: (p: string, r: WireChange | undefined, l: LocalChange | undefined, st: FileState | undefined, seen: LocalEntry | null) => Promise<void>): Promise<void> {
+    const id = this.link.id;
     // The state of every path this pass is about, and our local view of each remote one.
     const files = new Map<string, FileState>();
     const row = (p: string) => {
@@ -160,40 +220,12 @@ export class LinkSync {
       const l = local.get(p);
       return (l?.kind === 'deleted' && (!r || r.deleted)) || (r?.deleted === true && !l);
     };
-    let remoteFailed = false;
     report.looked = diff.looked;
     report.fetched = remote.pages ?? 0;
-    // Several paths at once (their round trips and fsyncs overlap, and the gateway commits them
-    // together), in the orders a serial pass had (pass-order.ts); the state rows go in batches.
-    this.state.beginBatch();
-    try {
-      await runInPassOrder(paths, isRemoval, this.concurrency, async (p) => {
-        const r = remote.byPath.get(p);
-        const l = local.get(p);
-        const seen = l && l.kind !== 'deleted' ? l.entry : (diff.seen.get(p) ?? null);
-        try {
-          await this.reconcile(p, r, l, files.get(p), seen, report);
-        } catch (err) {
-          if (fatal(err)) throw err;
-          if (r) remoteFailed = true;
-          if (err instanceof ChangedWhileSent) return; // still being written: named again once it settles
-          if (l) report.failed.push(p);
-          report.errors.push(`${p}: ${failureText(err, this.link.dir)}`);
-        }
-        this.state.commitBatchIfFull();
-      });
-    } finally {
-      this.state.endBatch();
-    }
-    // A change that could not be applied is asked for again: the cursor stays before it.
-    if (!remoteFailed) {
-      for (const top of refetch) this.state.doneRefetch(id, top);
-      if (remote.cursor !== this.link.cursor) {
-        this.link.cursor = remote.cursor;
-        this.state.setCursor(id, remote.cursor);
-      }
-    }
-    return report;
+    await runInPassOrder(paths, isRemoval, this.concurrency, (p) => {
+      const l = local.get(p);
+      return settle(p, remote.byPath.get(p), l, files.get(p), l && l.kind !== 'deleted' ? l.entry : (diff.seen.get(p) ?? null));
+    });
   }
 
   private async reconcile(p: string, r: WireChange | undefined, l: LocalChange | undefined, st: FileState | undefined, seen: LocalEntry | null, report: PassReport): Promise<void> {

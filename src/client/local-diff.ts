@@ -1,8 +1,9 @@
 /**
  * What changed in the linked folder since the state we last agreed on, path by path: a whole tree
- * (a full pass, streamed: only the changes are held, plus the set of paths seen) or just the paths a
- * watcher named. An entry whose fingerprint (size, mtime, inode) matches its state row is not read;
- * one that differs is hashed, and a touch without a new content only refreshes the fingerprint.
+ * (a full pass, streamed: only the changes are held, plus the paths seen that have a state row) or
+ * just the paths a watcher named. An entry whose fingerprint (size, mtime, inode) matches its state
+ * row is not read; one that differs is hashed, and a touch without a new content only refreshes the
+ * fingerprint. A full pass may hand new entries to a sink as the walk meets them (NewEntrySink).
  */
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -20,6 +21,20 @@ export type Present = { kind: 'added' | 'modified'; entry: LocalEntry; sha256: s
 export type Gone = { kind: 'deleted'; state: FileState };
 export type LocalChange = Present | Gone;
 
+/**
+ * Takes a new entry (no state row) that the rest of the pass has no business with, while the walk
+ * goes on: a first sync of 100,000 files then holds the few being sent, not a change for each
+ * (memory). Only entries below folders the pass leaves alone are offered (see `settled`).
+ */
+export interface NewEntrySink {
+  /** Whether the pass must see `p` with the rest (a remote change of it, or of a folder it is in). */
+  held(p: string): boolean;
+  /** Whether an entry with this inode may be a renamed one (a state row has it): then it is held. */
+  mayBeMoved(ino: number): boolean;
+  /** Sends it (waits while the sink is full: the walk goes no faster than the sending). */
+  send(c: Present): Promise<void>;
+}
+
 export class LocalDiff {
   readonly changes = new Map<string, LocalChange>();
   /** Paths looked at that have not changed, with what is on disk (a remote change may need it). */
@@ -32,15 +47,18 @@ export class LocalDiff {
     private readonly state: ClientState,
     private readonly ig: Ignore,
     private readonly sel: Selection,
+    /** A full walk's new entries go there as they are met (see NewEntrySink); none: all are held. */
+    private readonly sink?: NewEntrySink,
   ) {}
 
   private skip(p: string, kind: Kind): boolean {
     return ignored(this.ig, p, kind) || !this.sel.includes(p, kind);
   }
 
-  /** One path as it is now against its state row. */
-  async one(p: string, e: LocalEntry | null, st = this.state.file(this.linkId, p), remember = true): Promise<void> {
+  /** One path as it is now against its state row (`row` null: looked up already, there is none). */
+  async one(p: string, e: LocalEntry | null, row?: FileState | null, remember = true): Promise<void> {
     if (this.changes.has(p)) return;
+    const st = row === undefined ? this.state.file(this.linkId, p) : (row ?? undefined);
     this.looked += 1;
     if (!e) {
       if (st && !this.skip(p, st.kind)) this.changes.set(p, { kind: 'deleted', state: st });
@@ -49,8 +67,12 @@ export class LocalDiff {
     }
     if (this.skip(p, e.kind)) return;
     if (e.kind === 'dir') {
+      if (!st && (await this.offer({ kind: 'added', entry: e, sha256: '' }))) return;
       if (!st || st.kind !== 'dir') this.changes.set(p, { kind: st ? 'modified' : 'added', entry: e, sha256: '' });
-      else if (remember) this.seen.set(p, e);
+      else {
+        if (this.sink && this.settled.has(parentOf(p)) && !this.sink.held(p)) this.settled.add(p);
+        if (remember) this.seen.set(p, e);
+      }
       return;
     }
     if (st && st.kind === 'file' && sameFingerprint(st, e)) {
@@ -62,7 +84,8 @@ export class LocalDiff {
       // (a big one while it goes up, before the upload starts otherwise; a first sync of 100,000
       // files no longer holds 100,000 hashes). Whoever needs the hash sooner (a rename, the same
       // path new on the gateway) reads it then.
-      this.changes.set(p, { kind: 'added', entry: e, sha256: '' });
+      const c: Present = { kind: 'added', entry: e, sha256: '' };
+      if (!(await this.offer(c))) this.changes.set(p, c);
       return;
     }
     if (st && st.kind === 'file' && e.size >= HASHED_BY_DELTA) {
@@ -85,6 +108,30 @@ export class LocalDiff {
     this.changes.set(p, { kind: st ? 'modified' : 'added', entry: e, sha256 });
   }
 
+  /**
+   * Folders the pass leaves alone (unchanged, no remote change at or above them) or sent to the sink:
+   * new entries below them may go to the sink. Only a full walk with a sink fills it.
+   */
+  private readonly settled = new Set<string>();
+  /** Inodes of the entries the sink took (their state rows appear while the walk goes on). */
+  private sent = new Float64Array(1024);
+  private sentCount = 0;
+
+  /** Hands a new entry to the sink if the pass has nothing else to do with it. */
+  private async offer(c: Present): Promise<boolean> {
+    const p = c.entry.path;
+    if (!this.sink || !this.settled.has(parentOf(p)) || this.sink.held(p) || this.sink.mayBeMoved(c.entry.ino)) return false;
+    if (this.sentCount === this.sent.length) {
+      const more = new Float64Array(this.sent.length * 2);
+      more.set(this.sent);
+      this.sent = more;
+    }
+    this.sent[this.sentCount++] = c.entry.ino;
+    if (c.entry.kind === 'dir') this.settled.add(p);
+    await this.sink.send(c);
+    return true;
+  }
+
   /** A path a watcher named: the entry, and when it is (or was) a folder everything below it. */
   async path(p: string): Promise<void> {
     const e = await statEntry(this.dir, p);
@@ -94,7 +141,7 @@ export class LocalDiff {
     for (let q = path.posix.dirname(p); q !== '.'; q = path.posix.dirname(q)) {
       const st = this.state.file(this.linkId, q);
       if (st?.kind === 'dir') break;
-      await this.one(q, await statEntry(this.dir, q), st);
+      await this.one(q, await statEntry(this.dir, q), st ?? null);
     }
   }
 
@@ -109,8 +156,10 @@ export class LocalDiff {
    * `wanted`: paths whose entry the pass needs (remote changes), remembered when unchanged.
    */
   async tree(top: string, onDisk = true, wanted?: { has(p: string): boolean }): Promise<void> {
+    // Only paths with a state row can be gone: a first sync of 100,000 new files holds none here.
     const present = new Set<string>();
     let complete = onDisk;
+    if (top === '') this.settled.add('');
     const walk = async (rel: string): Promise<void> => {
       let names: string[];
       try {
@@ -126,16 +175,37 @@ export class LocalDiff {
         const kind: Kind = st.isDirectory() ? 'dir' : 'file';
         if (ignored(this.ig, child, kind)) continue;
         if (!this.sel.includes(child, kind)) continue; // an unselected folder is not walked
-        present.add(child);
+        const row = this.state.file(this.linkId, child);
+        if (row) present.add(child);
         // Unchanged entries are not remembered: a full pass of 100,000 files holds only what changed.
-        await this.one(child, { path: child, kind, size: kind === 'file' ? st.size : 0, mtimeMs: Math.trunc(st.mtimeMs), ino: st.ino }, undefined, wanted?.has(child) ?? false);
+        await this.one(child, { path: child, kind, size: kind === 'file' ? st.size : 0, mtimeMs: Math.trunc(st.mtimeMs), ino: st.ino }, row ?? null, wanted?.has(child) ?? false);
         if (kind === 'dir') await walk(child);
       }
     };
     if (onDisk) await walk(top);
     this.walkedAll = complete && top === '';
+    // The sink's entries get state rows meanwhile, under paths not in `present`: known by their inode
+    // (no row had it before: mayBeMoved), not by a set of 100,000 paths.
+    const sent = this.sent.subarray(0, this.sentCount).sort();
     for (const st of this.state.pagesUnder(this.linkId, top)) {
-      if (!present.has(st.path) && !this.changes.has(st.path)) await this.one(st.path, null, st, false);
+      if (!present.has(st.path) && !this.changes.has(st.path) && !sortedHas(sent, st.ino)) await this.one(st.path, null, st, false);
     }
   }
+}
+
+function parentOf(p: string): string {
+  const i = p.lastIndexOf('/');
+  return i < 0 ? '' : p.slice(0, i);
+}
+
+/** Whether the sorted `a` holds `x`. */
+export function sortedHas(a: Float64Array, x: number): boolean {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < a.length && a[lo] === x;
 }

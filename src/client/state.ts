@@ -53,6 +53,8 @@ CREATE TABLE IF NOT EXISTS refetch (
 const COLS = 'path, kind, version, sha256, size, mtime_ms AS mtimeMs, ino';
 const BATCH_ROWS = 1000;
 const BATCH_MS = 1000;
+/** The page cache of the state database, in KiB (see the constructor). */
+const CACHE_KIB = 2048;
 
 export class ClientState {
   readonly db: Database.Database;
@@ -64,6 +66,10 @@ export class ClientState {
     // WAL with NORMAL: a commit is not fsynced (the file writes are); a power cut may lose the last
     // rows, which the next pass finds again by hash. Per-commit fsyncs cost each watch pass milliseconds.
     this.db.pragma('synchronous = NORMAL');
+    // better-sqlite3 builds SQLite with a 16 MB page cache per connection: the state of 100,000 files
+    // (about 13 MB) came to sit in the client's memory whole by the end of a first sync. Pages
+    // missed are read again from the OS's cache (a pread each).
+    this.db.pragma(`cache_size = -${CACHE_KIB}`);
     this.db.pragma('foreign_keys = ON');
     this.db.exec(SCHEMA);
   }
@@ -149,6 +155,24 @@ export class ClientState {
       if (rows.length < 2000) return;
       after = rows[rows.length - 1]!.path;
     }
+  }
+
+  /**
+   * Every inode the link's rows name, sorted (a new entry with one of them may be a renamed file).
+   * Numbers in one typed array: 800 KB for 100,000 rows, no object per row.
+   */
+  inodes(linkId: number): Float64Array {
+    let out = new Float64Array(1024);
+    let n = 0;
+    for (const ino of this.q('SELECT ino FROM files WHERE link_id = ?').pluck().iterate(linkId) as IterableIterator<number>) {
+      if (n === out.length) {
+        const more = new Float64Array(n * 2);
+        more.set(out);
+        out = more;
+      }
+      out[n++] = ino;
+    }
+    return out.subarray(0, n).sort();
   }
 
   count(linkId: number): number {
