@@ -88,10 +88,12 @@ export class LocalDiff {
       if (!(await this.offer(c))) this.changes.set(p, c);
       return;
     }
-    if (st && st.kind === 'file' && e.size >= HASHED_BY_DELTA) {
-      // A big file edited since its version: hashed by the read that makes its delta (send.ts), not
-      // by a read of its own before the upload can start (0.6 s per GiB). One only touched goes up
-      // as a delta of one COPY, which the gateway finds unchanged (no new version).
+    if (st && st.kind === 'file' && e.size >= HASHED_BY_DELTA && e.size !== st.size) {
+      // A big file whose size changed is surely edited: hashed by the read that makes its delta
+      // (send.ts), not by a read of its own before the upload can start (0.6 s per GiB). One of the
+      // same size may only have been touched (a checkout, a copy tool keeping bytes): hashed here
+      // first, as a delta of one COPY would make the gateway write and sync the whole file again
+      // only to find it unchanged.
       this.changes.set(p, { kind: 'modified', entry: e, sha256: '' });
       return;
     }
