@@ -7,22 +7,22 @@
  * only at the paths the watcher named and the changes the gateway pushed.
  * Per-file problems are results of the pass; only an unreachable gateway or a refused device stop it.
  */
-import type { WireChange, WireEntry } from '../sync-wire/index.js';
+import type { WireChange } from '../sync-wire/index.js';
 import { appendFileSync } from 'node:fs';
-import { ApiError, type Api } from './api.js';
-import { noteConflict } from './conflict-text.js';
+import type { Api } from './api.js';
 import { evictUnselected } from './evict.js';
 import { failureText } from './failure-text.js';
-import { ignored, loadIgnore, makeLocalDir, removeLocal, sameFingerprint, statEntry, type LocalEntry } from './local.js';
+import { ignored, loadIgnore, statEntry, type LocalEntry } from './local.js';
 import { LocalDiff, sortedHas, type LocalChange, type NewEntrySink } from './local-diff.js';
 import { NewEntryStream } from './new-entries.js';
+import { PathSync } from './path-sync.js';
 import { applyRemoteMoves, fatal, sendLocalMoves } from './moves.js';
 import { DEFAULT_CONCURRENCY, runInPassOrder } from './pass-order.js';
 import { fetchChanges, fetchFolder, heldBy, lastPerPath, type RemoteChanges } from './remote-feed.js';
 import { Selection } from './selection.js';
 import type { ClientState, FileState, LinkRow } from './state.js';
-import { ChangedWhileSent, hashOf, sendFile } from './send.js';
-import { fetchFile, type TransferOptions } from './transfers.js';
+import { ChangedWhileSent } from './send.js';
+import type { TransferOptions } from './transfers.js';
 
 export interface PassReport {
   uploaded: number;
@@ -69,9 +69,12 @@ export class LinkSync {
     const { concurrency, ...rest } = transfer;
     this.transfer = { ...rest, resume: { state, linkId: link.id } };
     this.concurrency = concurrency ?? DEFAULT_CONCURRENCY;
+    this.paths = new PathSync(api, state, link, this.transfer);
   }
 
   private readonly transfer: TransferOptions;
+  /** Each path's upload or download (path-sync.ts). */
+  private readonly paths: PathSync;
   /** Paths handled at once in a pass (1: one after another). */
   private readonly concurrency: number;
   /** The selection the last pass ran with (another process may change it: then a full pass). */
@@ -127,7 +130,7 @@ export class LinkSync {
     // One path's work: its problems are results of the pass; only what stops the pass is thrown.
     const settle = async (p: string, r: WireChange | undefined, l: LocalChange | undefined, st: FileState | undefined, seen: LocalEntry | null) => {
       try {
-        await this.reconcile(p, r, l, st, seen, report);
+        await this.paths.reconcile(p, r, l, st, seen, report);
       } catch (err) {
         if (fatal(err)) throw err;
         if (r) remoteFailed = true;
@@ -226,127 +229,6 @@ export class LinkSync {
       const l = local.get(p);
       return settle(p, remote.byPath.get(p), l, files.get(p), l && l.kind !== 'deleted' ? l.entry : (diff.seen.get(p) ?? null));
     });
-  }
-
-  private async reconcile(p: string, r: WireChange | undefined, l: LocalChange | undefined, st: FileState | undefined, seen: LocalEntry | null, report: PassReport): Promise<void> {
-    const id = this.link.id;
-    if (r && !l) return this.applyRemote(p, r, st, seen, report);
-    if (!l) return;
-    if (l.kind === 'deleted') {
-      if (r && !r.deleted) return this.applyRemote(p, r, undefined, null, report); // an edit beats a delete
-      if (r?.deleted) {
-        this.state.drop(id, p);
-        return;
-      }
-      if (await statEntry(this.link.dir, p)) return; // back meanwhile (a download below it)
-      const res = await this.api.remove(this.link.root, p, st?.kind === 'file' ? st.version : undefined).catch((err: unknown) => {
-        if (err instanceof ApiError && err.code === 'NOT_FOUND') return { deleted: true, head: null, conflict: null };
-        throw err;
-      });
-      if (res.conflict) noteConflict(report, p, res.conflict);
-      if (!res.deleted && res.head) return this.download(p, res.head, null, report); // edited there since: it comes back
-      this.state.drop(id, p);
-      report.deleted += 1;
-      return;
-    }
-    const e = l.entry;
-    if (e.kind === 'dir') {
-      if (r && !r.deleted && r.kind === 'dir') {
-        this.state.put(id, { path: p, kind: 'dir', version: r.version, sha256: '', size: 0, mtimeMs: e.mtimeMs, ino: e.ino });
-        return;
-      }
-      const res = await this.api.mkdir(this.link.root, p).catch((err: unknown) => {
-        if (err instanceof ApiError && err.code === 'ALREADY_EXISTS') return null;
-        throw err;
-      });
-      this.state.put(id, { path: p, kind: 'dir', version: res?.entry.version ?? 0, sha256: '', size: 0, mtimeMs: e.mtimeMs, ino: e.ino });
-      if (res) report.uploaded += 1;
-      return;
-    }
-    // A new big file is hashed while it goes up (local-diff.ts); here its hash is wanted first,
-    // unless the change seen there is the very version our edit started from (its own echo).
-    const fromHere = r && st?.kind === 'file' && r.kind === 'file' && r.version === st.version && r.sha256 === st.sha256;
-    const known = !l.sha256 && r && !r.deleted && r.kind === 'file' && !fromHere ? await hashOf(this.link.dir, e) : l.sha256;
-    if (r && !r.deleted && r.kind === 'file' && r.sha256 === known) {
-      this.state.put(id, { path: p, kind: 'file', version: r.version, sha256: known, size: e.size, mtimeMs: e.mtimeMs, ino: e.ino });
-      return;
-    }
-    // Our edit goes up with the base we edited; the gateway keeps both when someone else wrote since.
-    const base = st?.kind === 'file' ? st.version : 0;
-    const { res, bytes, sha256 } = await sendFile(this.api, this.link.root, this.link.dir, e, known, base, this.lane());
-    report.bytesUp += bytes;
-    report.uploaded += 1;
-    const c = res.conflict;
-    if (c) {
-      noteConflict(report, p, c);
-      if (c.kind === 'edit-delete' && c.kept === 'server') {
-        // Deleted there and it stays so (server-wins); our content is held with the record.
-        const now = await statEntry(this.link.dir, p);
-        if (now && sameFingerprint(now, e)) await removeLocal(this.link.dir, p, 'file');
-        this.state.drop(id, p);
-        return;
-      }
-      // Ours became the head (no copy): nothing to fetch.
-      if (!c.copyPath && c.kept === 'incoming') {
-        this.state.put(id, { path: p, kind: 'file', version: res.entry.version, sha256, size: e.size, mtimeMs: e.mtimeMs, ino: e.ino });
-        return;
-      }
-      // Our content is safe on the gateway (the conflict copy, or held with the record): take the head here.
-      await this.download(p, null, e, report);
-      return;
-    }
-    this.state.put(id, { path: p, kind: 'file', version: res.entry.version, sha256, size: e.size, mtimeMs: e.mtimeMs, ino: e.ino });
-  }
-
-  private async applyRemote(p: string, r: WireChange, st: FileState | undefined, seen: LocalEntry | null, report: PassReport): Promise<void> {
-    const id = this.link.id;
-    if (r.deleted) {
-      const now = await statEntry(this.link.dir, p);
-      if (now && st && now.kind === 'file' && !sameFingerprint(now, st)) return; // edited here meanwhile: next pass uploads it
-      if (now) await removeLocal(this.link.dir, p, now.kind);
-      this.state.drop(id, p);
-      report.deleted += 1;
-      return;
-    }
-    if (r.kind === 'dir') {
-      const e = await makeLocalDir(this.link.dir, p);
-      this.state.put(id, { path: p, kind: 'dir', version: r.version, sha256: '', size: 0, mtimeMs: e.mtimeMs, ino: e.ino });
-      return;
-    }
-    // Our copy may already be that content (moved here with its folder earlier in this pass); with
-    // no state row of a file there is nothing to look at (an initial sync: no lstat per file).
-    const here = st?.kind === 'file' ? (seen ?? (await statEntry(this.link.dir, p))) : null;
-    if (here?.kind === 'file' && st?.kind === 'file' && st.sha256 === r.sha256 && sameFingerprint(here, st)) {
-      this.state.put(id, { ...st, version: r.version });
-      return;
-    }
-    // Our copy is still the version last synced here: the gateway can make the delta from it alone.
-    const base = here?.kind === 'file' && st?.kind === 'file' && sameFingerprint(here, st) ? st.version : undefined;
-    await this.download(p, null, seen, report, r.sha256, base);
-  }
-
-  /** Options for one transfer: its own progress bar beside those of the transfers running with it. */
-  private lane(): TransferOptions {
-    const progress = this.transfer.progress;
-    return progress?.lane ? { ...this.transfer, progress: progress.lane() } : this.transfer;
-  }
-
-  /**
-   * Brings the head of `p` here. `seen` is the local file as scanned: it must still be so at the
-   * rename, or a local edit made meanwhile would be lost (then nothing is replaced: the next pass
-   * sends that edit with its base, and the gateway keeps both).
-   */
-  private async download(p: string, _head: WireEntry | null, seen: LocalEntry | null, report: PassReport, expect?: string, base?: number): Promise<void> {
-    const stillOk = async () => {
-      const now = await statEntry(this.link.dir, p);
-      if (!seen) return now === null;
-      return now !== null && sameFingerprint(now, seen);
-    };
-    const got = await fetchFile(this.api, this.link.root, this.link.dir, p, seen, stillOk, this.lane(), expect, base);
-    if (!got) return;
-    report.downloaded += 1;
-    report.bytesDown += got.bytes;
-    this.state.put(this.link.id, { path: p, kind: 'file', version: got.entry.version, sha256: got.entry.sha256, size: got.local.size, mtimeMs: got.local.mtimeMs, ino: got.local.ino });
   }
 
   /** Local changes not sent yet (for status), without sending anything. */

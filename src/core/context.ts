@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { commitUnsynced, walFileOf, type Db } from '../db/index.js';
 import { ConflictsRepo } from '../db/conflicts-repo.js';
 import { FilesRepo } from '../db/files-repo.js';
+import { HistoryRepo } from '../db/history-repo.js';
 import { RootsRepo } from '../db/roots-repo.js';
 import { AccountsRepo } from '../db/accounts-repo.js';
 import type { ContentStore } from '../storage/content-store.js';
@@ -12,6 +13,7 @@ import { ChangeBus } from './events.js';
 export interface CoreContext {
   db: Db;
   files: FilesRepo;
+  history: HistoryRepo;
   conflicts: ConflictsRepo;
   roots: RootsRepo;
   accounts: AccountsRepo;
@@ -44,6 +46,7 @@ export function createContext(db: Db, store: ContentStore, log: Logger, ignoredN
   return {
     db,
     files: new FilesRepo(db),
+    history: new HistoryRepo(db),
     conflicts: new ConflictsRepo(db),
     roots: new RootsRepo(db),
     accounts: new AccountsRepo(db),

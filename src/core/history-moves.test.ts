@@ -142,10 +142,10 @@ describe('content a move carried away', () => {
     expect(await text('f/b.txt', 1)).toBe('same too');
     const hash = (await history('f/b.txt'))[0]!.hash;
     expect(t.core.ctx.files.liveWithHash(hash).map((e) => e.path)).toEqual(['f/b.txt']);
-    expect(t.core.ctx.files.hashInUse(hash)).toBe(true);
+    expect(t.core.ctx.history.hashInUse(hash)).toBe(true);
     // Marked gone, every version that held it is, the arrivals too.
-    t.core.ctx.files.markHashGone(hash);
+    t.core.ctx.history.markHashGone(hash);
     expect((await history('f/b.txt')).filter((v) => !v.deleted).map((v) => `${v.path} ${v.available}`)).toEqual(['f/b.txt false', 'e/b.txt false', 'a.txt false']);
-    expect(t.core.ctx.files.hashInUse(hash)).toBe(false);
+    expect(t.core.ctx.history.hashInUse(hash)).toBe(false);
   });
 });

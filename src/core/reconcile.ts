@@ -75,7 +75,7 @@ export class Reconciler {
   private async noteLost(root: RootHandle, rel: string, hash: string): Promise<void> {
     if (await this.ctx.store.hasBlob(hash)) return;
     if (this.ctx.files.liveWithHash(hash).some((e) => !(e.rootId === root.row.id && e.path === rel))) return;
-    this.ctx.files.markPathHashGone(root.row.id, rel, hash);
+    this.ctx.history.markPathHashGone(root.row.id, rel, hash);
   }
 
   /** Deletion records for a live entry and, for a folder, everything below it (deepest first). */

@@ -9,7 +9,7 @@ const DAY = 24 * HOUR;
 /**
  * Which old versions lose their content under a policy. The head (the latest) is never pruned;
  * metadata rows stay so history still tells who changed what and when. `rows` is a file's history
- * as it is shown (FilesRepo.lineage: across its moves), so 'keep N' keeps N versions of the file,
+ * as it is shown (HistoryRepo.lineage: across its moves), so 'keep N' keeps N versions of the file,
  * not N at each path it had.
  */
 export function versionsToPrune(policy: RetentionPolicy, rows: VersionRow[], now: number): VersionRow[] {
@@ -69,7 +69,7 @@ export class Retention {
   async pruneAfterChange(h: RootHandle, path: string): Promise<number> {
     const policy = this.policy(h);
     if (policy.mode === 'all') return 0;
-    return this.apply(versionsToPrune(policy, this.ctx.files.lineage(h.row.id, path), this.ctx.now()));
+    return this.apply(versionsToPrune(policy, this.ctx.history.lineage(h.row.id, path), this.ctx.now()));
   }
 
   /** Time-based policies also need a sweep (run at start-up and daily by the app). */
@@ -80,17 +80,17 @@ export class Retention {
     for (const e of this.ctx.files.subtree(h.row.id, '', true)) {
       // A path the file moved away from is judged with the history of where it went (which holds
       // its versions), not on its own: counted per path, 'keep N' would keep more than N.
-      if (e.deleted && this.ctx.files.version(h.row.id, e.path, e.version)?.op === 'move-out') continue;
-      n += await this.apply(versionsToPrune(policy, this.ctx.files.lineage(h.row.id, e.path), this.ctx.now()));
+      if (e.deleted && this.ctx.history.version(h.row.id, e.path, e.version)?.op === 'move-out') continue;
+      n += await this.apply(versionsToPrune(policy, this.ctx.history.lineage(h.row.id, e.path), this.ctx.now()));
     }
     return n;
   }
 
   private async apply(rows: VersionRow[]): Promise<number> {
     if (rows.length === 0) return 0;
-    this.ctx.files.markContentGone(rows.map((r) => r.id));
+    this.ctx.history.markContentGone(rows.map((r) => r.id));
     for (const hash of new Set(rows.map((r) => r.hash))) {
-      if (!this.ctx.files.hashInUse(hash)) await this.ctx.store.removeBlob(hash);
+      if (!this.ctx.history.hashInUse(hash)) await this.ctx.store.removeBlob(hash);
     }
     return rows.length;
   }

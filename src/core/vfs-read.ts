@@ -131,7 +131,7 @@ export class VfsReader {
 
   private async readVersion(h: RootHandle, rel: string, version: number, opts: ReadOptions): Promise<ReadResult> {
     // Along the file's history: a version from before a move is read at its new path.
-    const v = this.ctx.files.versionInHistory(h.row.id, rel, version, opts.versionPath === undefined ? undefined : safePath(opts.versionPath));
+    const v = this.ctx.history.versionInHistory(h.row.id, rel, version, opts.versionPath === undefined ? undefined : safePath(opts.versionPath));
     if (!v) fail('NOT_FOUND', `${rel} has no version ${version}`);
     if (v.kind !== 'file' || v.deleted) fail('NOT_FOUND', `version ${version} of ${rel} has no content`);
     // Content is found by hash: even a version marked gone reads if the same bytes live on elsewhere.
@@ -162,7 +162,7 @@ export class VfsReader {
     const h = await this.roots.open(session, root, 'read');
     checkScope(session, rel, 'read');
     // The file's history, across the moves that brought it here (each version with its own path).
-    const rows = this.ctx.files.lineage(h.row.id, rel);
+    const rows = this.ctx.history.lineage(h.row.id, rel);
     if (rows.length === 0) fail('NOT_FOUND', `${rel} has no history`);
     return rows.map(versionInfo);
   }

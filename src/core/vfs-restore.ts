@@ -33,7 +33,7 @@ export class VfsRestore {
     const rel = safePath(rawPath);
     const h = await this.roots.open(session, root, 'write');
     checkScope(session, rel, 'write');
-    const v = this.ctx.files.versionInHistory(h.row.id, rel, version, from === undefined ? undefined : safePath(from));
+    const v = this.ctx.history.versionInHistory(h.row.id, rel, version, from === undefined ? undefined : safePath(from));
     if (!v || v.kind !== 'file' || v.deleted) fail('NOT_FOUND', `${rel} has no restorable version ${version}`);
     const source = (await this.reader.locate(h, v.hash)) ?? fail('NOT_FOUND', `the content of version ${version} is no longer stored`);
     const staged = await this.ctx.store.stageCopy(source);

@@ -98,7 +98,7 @@ export class ConflictRules {
 
   /**
    * The head (live or deleted) stays; the incoming content goes into the blob store under its hash,
-   * held there by the record (FilesRepo.hashInUse) until it is resolved. Its content is synced
+   * held there by the record (HistoryRepo.hashInUse) until it is resolved. Its content is synced
    * before the link, and the link before the answer: acknowledged means durable.
    */
   private async holdIncoming(h: RootHandle, session: Session, kind: ConflictKind, rel: string, head: EntryRow, staged: StagedFile, opts: WriteOptions): Promise<WriteResult> {

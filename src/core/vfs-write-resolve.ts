@@ -42,7 +42,7 @@ export async function resolveHeldConflict(p: ResolveParts, h: RootHandle, sessio
   if (resolution === (c.kept === 'server' ? 'keep-server' : 'keep-incoming')) {
     p.ctx.conflicts.resolve(c.id, resolution);
     // The held content is let go with its record, unless something else still holds it.
-    if (c.kept === 'server' && !p.ctx.files.hashInUse(c.incomingHash)) await p.ctx.store.removeBlob(c.incomingHash);
+    if (c.kept === 'server' && !p.ctx.history.hashInUse(c.incomingHash)) await p.ctx.store.removeBlob(c.incomingHash);
     return live ? entryInfo(h.row.name, live) : null;
   }
   const other = c.kept === 'server' ? { hash: c.incomingHash, device: c.deviceName } : serverSide(p, h, c);
@@ -70,7 +70,7 @@ export async function resolveHeldConflict(p: ResolveParts, h: RootHandle, sessio
 
 /** The server's side when the incoming content won: its version in the path's history. */
 function serverSide(p: ResolveParts, h: RootHandle, c: ConflictRow): { hash: string; device: string } {
-  const v = p.ctx.files.version(h.row.id, c.path, c.serverVersion);
+  const v = p.ctx.history.version(h.row.id, c.path, c.serverVersion);
   if (!v || v.deleted || v.kind !== 'file' || v.contentGone) fail('NOT_FOUND', `version ${c.serverVersion} of ${c.path} is no longer stored`);
   return { hash: v.hash, device: v.deviceName ?? v.userName ?? 'server' };
 }

@@ -16,6 +16,7 @@ import type { RootHandle, Roots } from './roots.js';
 import type { Session } from './session.js';
 import type { EntryInfo, WriteResult } from './types.js';
 import { ConflictRules } from './vfs-write-conflicts.js';
+import { contentSynced, undoInstall, undoUncommitted } from './vfs-write-undo.js';
 import { VfsTreeWriter, type CopyOptions, type DeleteOptions, type MoveOptions } from './vfs-write-tree.js';
 
 export interface WriteOptions {
@@ -187,7 +188,7 @@ export class VfsWriter {
       } else staged = await this.ctx.store.stage(source, { ...prefix, maxSize, declaredSize: opts.declaredSize, checks: early ? undefined : checks, syncLater });
       // Only a new path may be renamed into before its content is synced: a power cut in that window
       // could tear the file, and a file that was whole must stay so. Checked again under the lock.
-      if (before && !before.deleted) await this.contentSynced(staged, rel);
+      if (before && !before.deleted) await contentSynced(this.ctx, staged, rel);
     } catch (err) {
       if (isCoreError(err)) throw err;
       if ((err as NodeJS.ErrnoException).code === 'EFBIG') fail('QUOTA_EXCEEDED', 'the upload is larger than allowed');
@@ -244,12 +245,12 @@ export class VfsWriter {
           } catch (err) {
             // Not recorded (the database is full, say): the writer is told so, so the live tree must
             // not show its content either (a scan would record it later as someone else's edit).
-            await this.undoInstall(h, rel, live, exists ? head : undefined);
+            await undoInstall(this.ctx, h, rel, live, exists ? head : undefined);
             throw err;
           }
           const replaced = exists ? head : undefined;
           const beforeVersion = head?.version;
-          takeBack = () => this.undoUncommitted(h, rel, live, replaced, beforeVersion, st.ino);
+          takeBack = () => undoUncommitted(this.ctx, h, rel, live, replaced, beforeVersion, st.ino);
           await this.retention.pruneAfterChange(h, rel);
           if (ofDeleted) {
             const conflict = this.conflicts.record(h, session, { kind: 'edit-delete', kept: 'incoming', path: rel, baseVersion: opts.baseVersion!, serverVersion: ofDeleted.version, incomingHash: staged.hash });
@@ -273,36 +274,6 @@ export class VfsWriter {
     // A new file's content synced beside its record and folder: nothing is reported done before it.
     await staged.synced?.catch((err: unknown) => fromFsError(err, rel));
     return result;
-  }
-
-  /** Puts back what `live` showed before an install whose record failed: the head's content, or nothing. */
-  private async undoInstall(h: RootHandle, rel: string, live: string, head: EntryRow | undefined): Promise<void> {
-    try {
-      if (head) await this.ctx.store.putBack(head.hash, live);
-      else await this.ctx.store.removeLive(live);
-    } catch (err) {
-      // Left as it is, nothing is lost: the next scan records the file on disk as a `local` version.
-      this.ctx.log.warn({ err, root: h.row.name, path: rel }, 'an unrecorded upload could not be taken back');
-    }
-  }
-
-  /** After a failed group commit: takes the install back if its record is gone and the file is still ours. */
-  private async undoUncommitted(h: RootHandle, rel: string, live: string, replaced: EntryRow | undefined, beforeVersion: number | undefined, ino: number): Promise<void> {
-    // Only when the record is what it was before this write (else it was committed after all, or
-    // changed since) and the live file is still the one installed.
-    if (this.ctx.files.entry(h.row.id, rel)?.version !== beforeVersion) return;
-    if ((await this.ctx.store.statPath(live))?.ino !== ino) return;
-    await this.undoInstall(h, rel, live, replaced);
-  }
-
-  /** Waits for a staged file's content sync; on failure the staged file is dropped and the error told. */
-  private async contentSynced(staged: StagedFile, rel: string): Promise<void> {
-    try {
-      await staged.synced;
-    } catch (err) {
-      await this.ctx.store.discard(staged.tempPath);
-      fromFsError(err, rel);
-    }
   }
 
   async mkdir(session: Session, root: string, rawPath: string, opts: { createParents?: boolean } = {}): Promise<EntryInfo> {

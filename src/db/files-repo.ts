@@ -1,8 +1,9 @@
-import { and, asc, desc, eq, getTableColumns, gt, gte, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gt, gte, lte, sql } from 'drizzle-orm';
 import { txUnsynced, type Db } from './index.js';
 import { recordTreeMove, recordTreeRemoval } from './files-tree.js';
 import { atOrBelow } from './path-range.js';
-import { changes, conflicts, entries, versions } from './schema/index.js';
+import { changes, entries, versions } from './schema/index.js';
+import { HELD, HistoryRepo } from './history-repo.js';
 
 export type EntryRow = typeof entries.$inferSelect;
 export type VersionRow = typeof versions.$inferSelect;
@@ -57,47 +58,11 @@ function parentAndName(path: string): [string, string] {
  * earlier file there; 0 for a new path): the file's version grows by one as on every change event,
  * and a path's version still never goes back (clients hold per-path base versions). The departure
  * at the old path is v + 1, so a plain move is one number on both sides.
- *
- * The lineage: the path's versions, then for each move-in among those reached the source path's
- * versions up to the version it left with. UNION drops repeats (a file moved back and forth), and
- * the depth bound stops a cycle. A path is read once, up to the highest version any step reached.
  */
-const LINEAGE = `WITH RECURSIVE steps(path, upto, depth) AS (
-    SELECT @path, 9223372036854775807, 0
-    UNION
-    SELECT v.from_path, v.from_version, s.depth + 1 FROM steps s
-    JOIN versions v ON v.root_id = @root AND v.path = s.path AND v.version <= s.upto
-    WHERE v.from_path IS NOT NULL AND s.depth < 64
-  )
-  SELECT v.* FROM versions v JOIN (SELECT path, max(upto) AS upto FROM steps GROUP BY path) s
-    ON v.root_id = @root AND v.path = s.path AND v.version <= s.upto
-  ORDER BY v.seq DESC`;
 
 /**
- * The versions that hold content `@hash`: those that brought it (found in versions_hash, whose
- * terms are written out so that the partial index applies), then the arrivals of moves that carried
- * one of them away, recursively (versions_moved_from). An arrival has its source version's hash.
- */
-const HELD = `WITH RECURSIVE held(id, root_id, path, version, content_gone) AS (
-    SELECT id, root_id, path, version, content_gone FROM versions WHERE hash = @hash AND deleted = 0 AND from_path IS NULL
-    UNION
-    SELECT m.id, m.root_id, m.path, m.version, m.content_gone FROM held h
-    JOIN versions m ON m.root_id = h.root_id AND m.from_path = h.path AND m.from_version = h.version AND m.from_path IS NOT NULL
-  )`;
-
-function versionOf(r: Record<string, unknown>): VersionRow {
-  return {
-    id: r.id as number, rootId: r.root_id as number, path: r.path as string, version: r.version as number, seq: r.seq as number, op: r.op as string,
-    kind: r.kind as VersionRow['kind'], deleted: r.deleted === 1, hash: r.hash as string, size: r.size as number, mtimeMs: r.mtime_ms as number,
-    userId: r.user_id as number | null, userName: r.user_name as string, deviceId: r.device_id as number | null, deviceName: r.device_name as string | null,
-    protocol: r.protocol as string, createdAt: r.created_at as number, contentGone: r.content_gone === 1,
-    fromPath: r.from_path as string | null, fromVersion: r.from_version as number | null,
-  };
-}
-
-/**
- * Entries, versions, change feed and conflicts. `record` is the one place where versions and
- * sequence numbers are handed out: each change gets entry.version + 1 and root.seq + 1, in one
+ * Entries, the change feed, and the recording of versions (HistoryRepo reads them). `record` is the
+ * one place where versions and sequence numbers are handed out: each change gets entry.version + 1 and root.seq + 1, in one
  * synchronous transaction, so the clocks grow by exactly one whatever door the change came from.
  */
 export class FilesRepo {
@@ -109,8 +74,11 @@ export class FilesRepo {
    * was half the CPU of recording a change (about 50 of 100 µs here). Same tables, same SQL.
    */
   private readonly hot;
+  /** deletedBelow tells a delete's tombstone from a move's departure by the version's op. */
+  private readonly history: HistoryRepo;
 
   constructor(private readonly db: Db) {
+    this.history = new HistoryRepo(db);
     const p = sql.placeholder;
     const c = db.$client;
     this.hot = {
@@ -134,8 +102,6 @@ export class FilesRepo {
       insertVersion: c.prepare(
         'INSERT INTO versions (root_id, path, version, seq, op, kind, deleted, hash, size, mtime_ms, protocol, user_name, created_at, user_id, device_id, device_name, from_path, from_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
-      lineage: c.prepare<{ root: number; path: string }>(LINEAGE),
-      heldInUse: c.prepare<{ hash: string }>(`${HELD} SELECT 1 FROM held WHERE content_gone = 0 LIMIT 1`).pluck(),
       // CROSS JOIN: the held versions first, each head then by its path (the planner scanned entries).
       liveWithHash: c.prepare<{ hash: string }, EntryValues>(
         `${HELD} SELECT DISTINCT ${ENTRY_COLUMNS.split(', ').map((col) => `e.${col}`).join(', ')} FROM held h
@@ -211,7 +177,7 @@ export class FilesRepo {
 
   deletedBelow(rootId: number, path: string): EntryRow[] {
     // Files that moved away are not "deleted": only tombstones whose last change was a delete.
-    return this.subtree(rootId, path, true).filter((e) => e.deleted && e.kind === 'file' && this.version(rootId, e.path, e.version)?.op === 'delete');
+    return this.subtree(rootId, path, true).filter((e) => e.deleted && e.kind === 'file' && this.history.version(rootId, e.path, e.version)?.op === 'delete');
   }
 
   /**
@@ -309,78 +275,6 @@ export class FilesRepo {
   /** Refreshes the disk fingerprint of an entry whose content did not change (no new version). */
   touchFingerprint(id: number, fp: { mtimeMs: number; ino: number; ctimeMs: number }): void {
     this.db.update(entries).set(fp).where(eq(entries.id, id)).run();
-  }
-
-  /**
-   * The history of the file at `path`, newest first (by seq): the path's own versions, and through
-   * every move that brought a file here ('move-in', fromPath/fromVersion) the versions it had at its
-   * earlier paths up to the one it left with, recursively (each row keeps its own path).
-   */
-  lineage(rootId: number, path: string): VersionRow[] {
-    return (this.hot.lineage.all({ root: rootId, path }) as Record<string, unknown>[]).map(versionOf);
-  }
-
-  /**
-   * Version `version` of the file at `path` as its history lists it: the path's own first, then
-   * along the moves; `from` picks the row of that earlier path when numbers meet (a path reused).
-   */
-  versionInHistory(rootId: number, path: string, version: number, from?: string): VersionRow | undefined {
-    const own = from === undefined || from === path ? this.version(rootId, path, version) : undefined;
-    const rows = own && own.op !== 'move-out' ? [] : this.lineage(rootId, path);
-    if (own) {
-      // A file moved away and back: its departure from here and its arrival elsewhere are one move,
-      // one number; the arrival holds the content.
-      if (own.op !== 'move-out' || from === path) return own;
-      return rows.find((v) => v.version === version && v.op === 'move-in' && v.fromPath === path && v.fromVersion === version - 1) ?? own;
-    }
-    return rows.find((v) => v.version === version && (from === undefined || v.path === from));
-  }
-
-  versions(rootId: number, path: string): VersionRow[] {
-    return this.db
-      .select()
-      .from(versions)
-      .where(and(eq(versions.rootId, rootId), eq(versions.path, path)))
-      .orderBy(desc(versions.version))
-      .all();
-  }
-
-  version(rootId: number, path: string, version: number): VersionRow | undefined {
-    return this.db
-      .select()
-      .from(versions)
-      .where(and(eq(versions.rootId, rootId), eq(versions.path, path), eq(versions.version, version)))
-      .get();
-  }
-
-  markContentGone(ids: number[]): void {
-    if (ids.length === 0) return;
-    this.db.update(versions).set({ contentGone: true }).where(inArray(versions.id, ids)).run();
-  }
-
-  markPathHashGone(rootId: number, path: string, hash: string): void {
-    this.db.update(versions).set({ contentGone: true }).where(and(eq(versions.rootId, rootId), eq(versions.path, path), eq(versions.hash, hash))).run();
-  }
-
-  markHashGone(hash: string): void {
-    // Tombstones hold no content: only versions with content are marked, moves' arrivals too. Through
-    // drizzle, whose every write first commits what txUnsynced left pending (db/index.ts).
-    const [before, after] = HELD.split('@hash');
-    this.db.run(sql`${sql.raw(before!)}${hash}${sql.raw(after!)} UPDATE versions SET content_gone = 1 WHERE id IN (SELECT id FROM held)`);
-  }
-
-  /** True while any version (not pruned) or live head still needs content `hash`. */
-  hashInUse(hash: string): boolean {
-    if (this.hot.heldInUse.get({ hash }) !== undefined) return true;
-    // A conflict record whose incoming content lost to the policy holds that content (its only
-    // copy): it stays until the record is resolved (nothing acknowledged is lost).
-    const held = this.db
-      .select({ n: sql<number>`1` })
-      .from(conflicts)
-      .where(and(eq(conflicts.incomingHash, hash), eq(conflicts.kept, 'server'), eq(conflicts.copyPath, ''), sql`${conflicts.resolvedAt} is null`))
-      .limit(1)
-      .get();
-    return held !== undefined;
   }
 
   /**

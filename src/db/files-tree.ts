@@ -83,7 +83,7 @@ function statements(c: Database.Database) {
       `UPDATE entries SET version = entries.version + 1, deleted = 1, seq = ${OUT_SEQ}, ino = 0, changed_at = @now
        FROM temp.folder_op f WHERE entries.id = f.id`,
     ),
-    // Arrivals: each records where it came from, so that its history follows it (FilesRepo.lineage).
+    // Arrivals: each records where it came from, so that its history follows it (HistoryRepo.lineage).
     arrivedVersions: c.prepare(
       `INSERT INTO versions (${VERSION_COLUMNS})
        SELECT f.root_id, f.new_path, ${IN_VERSION}, ${IN_SEQ}, 'move-in', f.kind, 0, f.hash, f.size, f.mtime_ms, @protocol, @userName, @now, @userId, @deviceId, @deviceName, f.path, f.version

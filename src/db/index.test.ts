@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { eq } from 'drizzle-orm';
 import { FilesRepo } from './files-repo.js';
+import { HistoryRepo } from './history-repo.js';
 import { RootsRepo } from './roots-repo.js';
 import { closeDb, commitUnsynced, migrateDb, openDb, tx, txUnsynced, type Db } from './index.js';
 import { changes, entries, roots, users } from './schema/index.js';
@@ -226,7 +227,7 @@ describe('migrations', () => {
     opened.push(db);
     const files = new FilesRepo(db);
     expect([files.lastSeq(1), files.lastSeq(2)]).toEqual([2, 0]);
-    expect(files.versions(1, 'a.txt').map((v) => [v.id, v.version, v.hash, v.protocol])).toEqual([
+    expect(new HistoryRepo(db).versions(1, 'a.txt').map((v) => [v.id, v.version, v.hash, v.protocol])).toEqual([
       [2, 2, 'h2', 'ftp'],
       [1, 1, 'h1', 'webdav'],
     ]);

@@ -96,7 +96,7 @@ class Model {
   }
 
   /**
-   * The file's history at `p` as the core reads it (FilesRepo.lineage): the path's versions, then for
+   * The file's history at `p` as the core reads it (HistoryRepo.lineage): the path's versions, then for
    * each move that brought a file here the versions of the path it came from up to the one it left
    * with, recursively; newest first.
    */
@@ -119,7 +119,7 @@ class Model {
     return out.sort((a, b) => b.row.seq - a.row.seq);
   }
 
-  /** Version `v` of the file at `p` (FilesRepo.versionInHistory): the path's own row first. */
+  /** Version `v` of the file at `p` (HistoryRepo.versionInHistory): the path's own row first. */
   versionContent(p: string, v: number): string | null {
     const own = this.f(p).rows.get(v);
     if (own && own.op !== 'move-out') return this.f(p).history.get(v) ?? null;

@@ -63,7 +63,7 @@ export const versions = sqliteTable(
     contentGone: integer('content_gone', { mode: 'boolean' }).notNull().default(false),
     /**
      * A move's arrival ('move-in'): the path the file came from and its version there when it left.
-     * History follows the file through these (FilesRepo.lineage); null for every other version.
+     * History follows the file through these (HistoryRepo.lineage); null for every other version.
      */
     fromPath: text('from_path'),
     fromVersion: integer('from_version'),
@@ -74,7 +74,7 @@ export const versions = sqliteTable(
     // the same hash), and a move's arrival holds its source version's: both are left out, which spares
     // a folder's delete or move one insert per path at a random place of this index (a 1,000-file
     // MOVE: about 1,000 pages written, half its time). Every query by hash says both terms to use it,
-    // and reaches the arrivals from their sources through versions_moved_from (FilesRepo HELD).
+    // and reaches the arrivals from their sources through versions_moved_from (HELD, history-repo.ts).
     index('versions_hash').on(t.hash).where(sql`deleted = 0 AND from_path IS NULL`),
     // A move's arrival by where it came from: written in path order by a folder move (sequential).
     index('versions_moved_from').on(t.rootId, t.fromPath, t.fromVersion).where(sql`from_path IS NOT NULL`),

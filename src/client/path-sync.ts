@@ -1,0 +1,144 @@
+import type { WireChange, WireEntry } from '../sync-wire/index.js';
+import { ApiError, type Api } from './api.js';
+import { noteConflict } from './conflict-text.js';
+import type { PassReport } from './engine.js';
+import { makeLocalDir, removeLocal, sameFingerprint, statEntry, type LocalEntry } from './local.js';
+import type { LocalChange } from './local-diff.js';
+import type { ClientState, FileState, LinkRow } from './state.js';
+import { hashOf, sendFile } from './send.js';
+import { fetchFile, type TransferOptions } from './transfers.js';
+
+/**
+ * One path's work in a pass (LinkSync.pass, engine.ts): our local change goes up, or the root's
+ * change comes down, given the state we last agreed on for the path. Its problems are thrown to the
+ * pass, which makes them results.
+ */
+export class PathSync {
+  constructor(
+    private readonly api: Api,
+    private readonly state: ClientState,
+    private readonly link: LinkRow,
+    private readonly transfer: TransferOptions,
+  ) {}
+
+  async reconcile(p: string, r: WireChange | undefined, l: LocalChange | undefined, st: FileState | undefined, seen: LocalEntry | null, report: PassReport): Promise<void> {
+    const id = this.link.id;
+    if (r && !l) return this.applyRemote(p, r, st, seen, report);
+    if (!l) return;
+    if (l.kind === 'deleted') {
+      if (r && !r.deleted) return this.applyRemote(p, r, undefined, null, report); // an edit beats a delete
+      if (r?.deleted) {
+        this.state.drop(id, p);
+        return;
+      }
+      if (await statEntry(this.link.dir, p)) return; // back meanwhile (a download below it)
+      const res = await this.api.remove(this.link.root, p, st?.kind === 'file' ? st.version : undefined).catch((err: unknown) => {
+        if (err instanceof ApiError && err.code === 'NOT_FOUND') return { deleted: true, head: null, conflict: null };
+        throw err;
+      });
+      if (res.conflict) noteConflict(report, p, res.conflict);
+      if (!res.deleted && res.head) return this.download(p, res.head, null, report); // edited there since: it comes back
+      this.state.drop(id, p);
+      report.deleted += 1;
+      return;
+    }
+    const e = l.entry;
+    if (e.kind === 'dir') {
+      if (r && !r.deleted && r.kind === 'dir') {
+        this.state.put(id, { path: p, kind: 'dir', version: r.version, sha256: '', size: 0, mtimeMs: e.mtimeMs, ino: e.ino });
+        return;
+      }
+      const res = await this.api.mkdir(this.link.root, p).catch((err: unknown) => {
+        if (err instanceof ApiError && err.code === 'ALREADY_EXISTS') return null;
+        throw err;
+      });
+      this.state.put(id, { path: p, kind: 'dir', version: res?.entry.version ?? 0, sha256: '', size: 0, mtimeMs: e.mtimeMs, ino: e.ino });
+      if (res) report.uploaded += 1;
+      return;
+    }
+    // A new big file is hashed while it goes up (local-diff.ts); here its hash is wanted first,
+    // unless the change seen there is the very version our edit started from (its own echo).
+    const fromHere = r && st?.kind === 'file' && r.kind === 'file' && r.version === st.version && r.sha256 === st.sha256;
+    const known = !l.sha256 && r && !r.deleted && r.kind === 'file' && !fromHere ? await hashOf(this.link.dir, e) : l.sha256;
+    if (r && !r.deleted && r.kind === 'file' && r.sha256 === known) {
+      this.state.put(id, { path: p, kind: 'file', version: r.version, sha256: known, size: e.size, mtimeMs: e.mtimeMs, ino: e.ino });
+      return;
+    }
+    // Our edit goes up with the base we edited; the gateway keeps both when someone else wrote since.
+    const base = st?.kind === 'file' ? st.version : 0;
+    const { res, bytes, sha256 } = await sendFile(this.api, this.link.root, this.link.dir, e, known, base, this.lane());
+    report.bytesUp += bytes;
+    report.uploaded += 1;
+    const c = res.conflict;
+    if (c) {
+      noteConflict(report, p, c);
+      if (c.kind === 'edit-delete' && c.kept === 'server') {
+        // Deleted there and it stays so (server-wins); our content is held with the record.
+        const now = await statEntry(this.link.dir, p);
+        if (now && sameFingerprint(now, e)) await removeLocal(this.link.dir, p, 'file');
+        this.state.drop(id, p);
+        return;
+      }
+      // Ours became the head (no copy): nothing to fetch.
+      if (!c.copyPath && c.kept === 'incoming') {
+        this.state.put(id, { path: p, kind: 'file', version: res.entry.version, sha256, size: e.size, mtimeMs: e.mtimeMs, ino: e.ino });
+        return;
+      }
+      // Our content is safe on the gateway (the conflict copy, or held with the record): take the head here.
+      await this.download(p, null, e, report);
+      return;
+    }
+    this.state.put(id, { path: p, kind: 'file', version: res.entry.version, sha256, size: e.size, mtimeMs: e.mtimeMs, ino: e.ino });
+  }
+
+  private async applyRemote(p: string, r: WireChange, st: FileState | undefined, seen: LocalEntry | null, report: PassReport): Promise<void> {
+    const id = this.link.id;
+    if (r.deleted) {
+      const now = await statEntry(this.link.dir, p);
+      if (now && st && now.kind === 'file' && !sameFingerprint(now, st)) return; // edited here meanwhile: next pass uploads it
+      if (now) await removeLocal(this.link.dir, p, now.kind);
+      this.state.drop(id, p);
+      report.deleted += 1;
+      return;
+    }
+    if (r.kind === 'dir') {
+      const e = await makeLocalDir(this.link.dir, p);
+      this.state.put(id, { path: p, kind: 'dir', version: r.version, sha256: '', size: 0, mtimeMs: e.mtimeMs, ino: e.ino });
+      return;
+    }
+    // Our copy may already be that content (moved here with its folder earlier in this pass); with
+    // no state row of a file there is nothing to look at (an initial sync: no lstat per file).
+    const here = st?.kind === 'file' ? (seen ?? (await statEntry(this.link.dir, p))) : null;
+    if (here?.kind === 'file' && st?.kind === 'file' && st.sha256 === r.sha256 && sameFingerprint(here, st)) {
+      this.state.put(id, { ...st, version: r.version });
+      return;
+    }
+    // Our copy is still the version last synced here: the gateway can make the delta from it alone.
+    const base = here?.kind === 'file' && st?.kind === 'file' && sameFingerprint(here, st) ? st.version : undefined;
+    await this.download(p, null, seen, report, r.sha256, base);
+  }
+
+  /** Options for one transfer: its own progress bar beside those of the transfers running with it. */
+  private lane(): TransferOptions {
+    const progress = this.transfer.progress;
+    return progress?.lane ? { ...this.transfer, progress: progress.lane() } : this.transfer;
+  }
+
+  /**
+   * Brings the head of `p` here. `seen` is the local file as scanned: it must still be so at the
+   * rename, or a local edit made meanwhile would be lost (then nothing is replaced: the next pass
+   * sends that edit with its base, and the gateway keeps both).
+   */
+  private async download(p: string, _head: WireEntry | null, seen: LocalEntry | null, report: PassReport, expect?: string, base?: number): Promise<void> {
+    const stillOk = async () => {
+      const now = await statEntry(this.link.dir, p);
+      if (!seen) return now === null;
+      return now !== null && sameFingerprint(now, seen);
+    };
+    const got = await fetchFile(this.api, this.link.root, this.link.dir, p, seen, stillOk, this.lane(), expect, base);
+    if (!got) return;
+    report.downloaded += 1;
+    report.bytesDown += got.bytes;
+    this.state.put(this.link.id, { path: p, kind: 'file', version: got.entry.version, sha256: got.entry.sha256, size: got.local.size, mtimeMs: got.local.mtimeMs, ino: got.local.ino });
+  }
+}
