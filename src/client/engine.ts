@@ -8,7 +8,6 @@
  * Per-file problems are results of the pass; only an unreachable gateway or a refused device stop it.
  */
 import type { WireChange } from '../sync-wire/index.js';
-import { appendFileSync } from 'node:fs';
 import type { Api } from './api.js';
 import { evictUnselected } from './evict.js';
 import { failureText } from './failure-text.js';
