@@ -3,13 +3,14 @@
  * hashing, and writes that never leave a torn file (temporary file in the same folder, fsync,
  * rename). Temporary files start with '.syncgate-', which both sides ignore.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { lstat, mkdir, open, readdir, readFile, rename, rm, rmdir, utimes } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { FileSink } from './file-sink.js';
 import { folderChanged } from './folder-sync.js';
 import type { Kind } from '../sync-wire/index.js';
+import { hashFile as hashFileOnDisk } from '../lib/hash-file.js';
 
 export const IGNORE_FILE = '.syncgateignore';
 const TEMP_PREFIX = '.syncgate-';
@@ -81,33 +82,9 @@ export function sameFingerprint(a: { size: number; mtimeMs: number; ino: number 
 /** Files up to this size are read in one piece (hashed, sent) instead of streamed. */
 export const SMALL_FILE = 256 * 1024;
 
-/**
- * `sizeHint` (the size the scan saw): a small file is read whole. A stream allocates a buffer of its
- * highWaterMark (1 MiB) per read and reads twice even for 4 KiB: 10,000 small files made 20 GB of
- * garbage, and the collector took half the client's CPU of an initial sync.
- */
-export async function hashFile(abs: string, sizeHint = Infinity): Promise<string> {
-  const h = createHash('sha256');
-  if (sizeHint <= SMALL_FILE) return h.update(await readFile(abs)).digest('hex');
-  // Two buffers take turns: the next read runs while the last is hashed. A stream's new 1 MiB
-  // buffer per read, its pages faulted in and collected again, cost a third of the hash's CPU
-  // (1 GiB: 1.5-1.6 s of CPU against 1.1 s, load 18).
-  const fh = await open(abs, 'r');
-  try {
-    const bufs = [Buffer.allocUnsafeSlow(1 << 20), Buffer.allocUnsafeSlow(1 << 20)];
-    let turn = 0;
-    let next = fh.read(bufs[0]!, 0, bufs[0]!.length, null);
-    for (;;) {
-      const { bytesRead, buffer } = await next;
-      if (bytesRead === 0) break;
-      turn ^= 1;
-      next = fh.read(bufs[turn]!, 0, bufs[turn]!.length, null);
-      h.update(buffer.subarray(0, bytesRead));
-    }
-  } finally {
-    await fh.close();
-  }
-  return h.digest('hex');
+/** A file's SHA-256 (hex); `sizeHint`: the size the scan saw (a small file is read whole). */
+export async function hashFile(abs: string, sizeHint?: number): Promise<string> {
+  return (await hashFileOnDisk(abs, sizeHint)).hash;
 }
 
 /** A temporary file beside `rel` (same folder, so the rename is atomic). */

@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { fsyncDir, fsyncFile } from '../lib/fsync.js';
 import { BlobLinks } from './blob-links.js';
 import { toFileStat, type FileStat } from './fingerprint.js';
-import { hashFile } from './hash-file.js';
+import { hashFile } from '../lib/hash-file.js';
 import { OwnChanges } from './own-changes.js';
 import { SMALL_FILE, Staging, type StagedFile, type StageOptions } from './staging.js';
 

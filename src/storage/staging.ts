@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fsyncFile, openFd, syncFd } from '../lib/fsync.js';
-import { hashFile } from './hash-file.js';
+import { hashFile } from '../lib/hash-file.js';
 import { sha256Hex } from '../lib/ids.js';
 import { readHead } from '../lib/read-head.js';
 import { HashedSink, hasVolatileChunks } from '../lib/hashed-sink.js';
