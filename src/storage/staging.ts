@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants as fsc, createReadStream, writeSync } from 'node:fs';
-import { copyFile, link, mkdir, rm } from 'node:fs/promises';
+import { copyFile, link, mkdir, rename, rm, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { fsyncFile, openFd, syncFd } from '../lib/fsync.js';
@@ -55,6 +55,13 @@ export interface StagedFile {
    * is awaited (a failure is held for whoever awaits it).
    */
   synced?: Promise<void>;
+}
+
+/** Copies staged beside a live file on another filesystem (installAcross); one left by a crash is removed by a scan. */
+const LEFTOVER_PREFIX = '.syncgate-';
+
+export function isStagingLeftover(name: string): boolean {
+  return name.startsWith(LEFTOVER_PREFIX) && name.endsWith('.tmp');
 }
 
 interface SpareFile {
@@ -128,6 +135,24 @@ export class Staging {
     }
     const { hash, size } = await hashFile(tempPath);
     return { tempPath, hash, size };
+  }
+
+  /**
+   * Puts a staged file at `livePath` on another filesystem (a root elsewhere, where a rename fails
+   * with EXDEV): a copy beside the target, synced, then renamed over it. The staged file goes after.
+   */
+  async installAcross(tempPath: string, livePath: string, mtimeMs?: number): Promise<void> {
+    const near = path.join(path.dirname(livePath), `${LEFTOVER_PREFIX}${randomBytes(6).toString('hex')}.tmp`);
+    try {
+      await copyFile(tempPath, near);
+      if (mtimeMs !== undefined) await utimes(near, new Date(), new Date(mtimeMs));
+      await fsyncFile(near);
+      await rename(near, livePath);
+    } catch (err) {
+      await rm(near, { force: true });
+      throw err;
+    }
+    await rm(tempPath, { force: true });
   }
 
   /**
