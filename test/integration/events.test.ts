@@ -162,6 +162,26 @@ describe('live events (SSE)', () => {
     again.close();
   });
 
+  it('streams a folder move (one feed record) as every path, live and resumed from inside it', async () => {
+    for (const p of ['fm/1.txt', 'fm/s/2.txt', 'fm/s/3.txt']) await t.gw.core.vfs.write(t.alice.session, 'docs', p, body(p), { createParents: true });
+    const live = await Stream.open(r.url, 'docs', { authorization: ALICE });
+    await live.until((x) => x.comments.length > 0, 'connected');
+    await t.gw.core.vfs.move(t.alice.session, 'docs', 'fm', 'fm2');
+    await write('fm2/1.txt', 'after the move');
+    await live.until((x) => x.events.length >= 11, 'the move and the edit');
+    const feed = (await t.gw.core.vfs.changes(t.alice.session, 'docs', live.events[0]!.id - 1)).changes;
+    const lines = (es: SseEvent[]) => es.map((e) => `${e.id} ${e.data.op} ${e.data.path}`);
+    expect(lines(live.events)).toEqual(feed.map((c) => `${c.seq} ${c.op} ${c.path}`));
+    expect(live.events.map((e) => e.id)).toEqual(live.events.map((_, i) => live.events[0]!.id + i));
+    live.close();
+    // Resumed from a cursor inside the record: the rest of it once, then the edit.
+    const inside = live.events[3]!.id;
+    const again = await Stream.open(r.url, 'docs', { authorization: ALICE, 'last-event-id': String(inside) });
+    await again.until((x) => x.events.some((e) => e.data.path === 'fm2/1.txt' && e.data.op !== 'move-in'), 'the edit');
+    expect(lines(again.events)).toEqual(lines(live.events.slice(4)));
+    again.close();
+  });
+
   it('replays from zero with ?after=0 and sends heartbeats', async () => {
     const u = new URL(fast.url);
     const events: string[] = [];

@@ -126,6 +126,33 @@ describe('changes', () => {
     ws.close();
   });
 
+  it('the WebSocket pushes a folder move (one feed record) as every path, from a cursor inside an earlier one', async () => {
+    const core = t.gw.core.connect(t.alice.session);
+    for (const p of ['wm/1.txt', 'wm/s/2.txt']) await core.write('docs', p, Readable.from([Buffer.from(p)]), { createParents: true });
+    await core.move('docs', 'wm', 'wm2');
+    const before = (await api.changes('docs', 0)).changes;
+    // Inside the record: after the arrival of wm2 and wm2/1.txt.
+    const inside = before.find((c) => c.path === 'wm2/1.txt')!.seq;
+    const ws = new WebSocket(`${t.url.replace('http', 'ws')}/sync/v1/ws`, { headers: { authorization: `Bearer ${token}` } });
+    const got: WireChange[] = [];
+    let live = false;
+    ws.on('message', (d) => {
+      const m = JSON.parse(String(d)) as ServerMessage;
+      if (m.type === 'changes') got.push(...m.changes);
+      if (m.type === 'live') live = true;
+    });
+    await new Promise((r) => ws.once('open', r));
+    ws.send(JSON.stringify({ type: 'subscribe', root: 'docs', after: inside }));
+    await expect.poll(() => live).toBe(true);
+    await core.move('docs', 'wm2', 'wm3');
+    const all = (await api.changes('docs', inside)).changes;
+    expect(all.at(-1)!.path).toBe('wm2');
+    await expect.poll(() => got.length).toBe(all.length);
+    expect(got.map((c) => `${c.seq} ${c.op} ${c.path}`)).toEqual(all.map((c) => `${c.seq} ${c.op} ${c.path}`));
+    expect(got.map((c) => c.seq)).toEqual(got.map((_, i) => inside + 1 + i));
+    ws.close();
+  });
+
   it('refuses a WebSocket without a valid device token', async () => {
     const ws = new WebSocket(`${t.url.replace('http', 'ws')}/sync/v1/ws`, { headers: { authorization: 'Bearer sgd_wrong' } });
     const status = await new Promise<number>((r) => ws.once('unexpected-response', (_req, res) => r(res.statusCode ?? 0)));
