@@ -210,6 +210,50 @@ describe('migrations', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('0011 (folder records): a folder move recorded per path before it reads the same after it, and the next move is one record after them', () => {
+    const file = path.join(dir, 'meta.db');
+    databaseAt(file, '0010_moved_versions_by_source');
+    const old = new Database(file);
+    // d/a.txt created (seq 1, 2), then d moved to e per path: arrivals shallowest first, departures deepest first.
+    old.exec(`
+      INSERT INTO roots (id, name, dir) VALUES (1, 'docs', '/d');
+      INSERT INTO entries (id, root_id, path, parent, name, kind, size, mtime_ms, hash, version, deleted, seq) VALUES
+        (1, 1, 'd', '', 'd', 'dir', 0, 1, '', 2, 1, 6), (2, 1, 'd/a.txt', 'd', 'a.txt', 'file', 3, 1, 'h1', 2, 1, 5),
+        (3, 1, 'e', '', 'e', 'dir', 0, 1, '', 2, 0, 3), (4, 1, 'e/a.txt', 'e', 'a.txt', 'file', 3, 1, 'h1', 2, 0, 4);
+      INSERT INTO versions (id, root_id, path, version, seq, op, kind, deleted, hash, size, mtime_ms, user_name, protocol, from_path, from_version) VALUES
+        (1, 1, 'd', 1, 1, 'mkdir', 'dir', 0, '', 0, 1, 'ann', 'webdav', NULL, NULL), (2, 1, 'd/a.txt', 1, 2, 'create', 'file', 0, 'h1', 3, 1, 'ann', 'webdav', NULL, NULL),
+        (3, 1, 'e', 2, 3, 'move-in', 'dir', 0, '', 0, 1, 'ann', 'webdav', 'd', 1), (4, 1, 'e/a.txt', 2, 4, 'move-in', 'file', 0, 'h1', 3, 1, 'ann', 'webdav', 'd/a.txt', 1),
+        (5, 1, 'd/a.txt', 2, 5, 'move-out', 'file', 1, 'h1', 3, 1, 'ann', 'webdav', NULL, NULL), (6, 1, 'd', 2, 6, 'move-out', 'dir', 1, '', 0, 1, 'ann', 'webdav', NULL, NULL);
+      INSERT INTO changes (root_id, seq, path, op, kind, version, deleted, hash, size, mtime_ms, protocol, user_name, old_path) VALUES
+        (1, 1, 'd', 'mkdir', 'dir', 1, 0, '', 0, 1, 'webdav', 'ann', NULL), (1, 2, 'd/a.txt', 'create', 'file', 1, 0, 'h1', 3, 1, 'webdav', 'ann', NULL),
+        (1, 3, 'e', 'move-in', 'dir', 2, 0, '', 0, 1, 'webdav', 'ann', 'd'), (1, 4, 'e/a.txt', 'move-in', 'file', 2, 0, 'h1', 3, 1, 'webdav', 'ann', 'd/a.txt'),
+        (1, 5, 'd/a.txt', 'move-out', 'file', 2, 1, 'h1', 3, 1, 'webdav', 'ann', NULL), (1, 6, 'd', 'move-out', 'dir', 2, 1, '', 0, 1, 'webdav', 'ann', NULL);`);
+    old.close();
+
+    const db = openDb(file);
+    opened.push(db);
+    const files = new FilesRepo(db);
+    const line = (c: { seq: number; op: string; path: string; oldPath: string | null; version: number }) => `${c.seq} ${c.op} ${c.path} ${c.oldPath ?? '-'} v${c.version}`;
+    const before = ['1 mkdir d - v1', '2 create d/a.txt - v1', '3 move-in e d v2', '4 move-in e/a.txt d/a.txt v2', '5 move-out d/a.txt - v2', '6 move-out d - v2'];
+    expect(files.changesAfter(1, 0, 100).map(line)).toEqual(before);
+    files.recordTreeMove(1, { userId: null, userName: 'bob', protocol: 'rest', deviceId: null, deviceName: null }, 'e', 'f');
+    commitUnsynced(db);
+    const after = [...before, '7 move-in f e v3', '8 move-in f/a.txt e/a.txt v3', '9 move-out e/a.txt - v3', '10 move-out e - v3'];
+    expect(files.lastSeq(1)).toBe(10);
+    for (let cursor = 0; cursor <= 10; cursor += 1) {
+      for (let limit = 1; limit <= 11; limit += 1) {
+        const got: string[] = [];
+        for (let c = cursor; ; ) {
+          const page = files.changesAfter(1, c, limit);
+          got.push(...page.map(line));
+          if (page.length < limit) break;
+          c = page.at(-1)!.seq;
+        }
+        expect(got).toEqual(after.slice(cursor));
+      }
+    }
+  });
+
   it('0003 (leaner writes) keeps every entry, version and change, and each root seq, of a database made before it', () => {
     const file = path.join(dir, 'meta.db');
     databaseAt(file, '0002_listing_index');
