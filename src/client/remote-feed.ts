@@ -23,8 +23,12 @@ export interface RemoteChanges {
 export function lastPerPath(changes: Iterable<WireChange>, into = new Map<string, WireChange>(), keep: (c: WireChange) => boolean = () => true, held: (c: WireChange) => boolean = () => false): Map<string, WireChange> {
   for (const c of changes) {
     if (!keep(c)) continue;
+    const before = into.get(c.path);
     into.delete(c.path);
-    if (!held(c)) into.set(c.path, c);
+    // A delete of a path we do not have is held, unless these changes brought the path first (a
+    // move's arrival, a folder's with it): our copy may get there by a rename in this pass
+    // (applyRemoteMoves), and the delete must then find it.
+    if (!held(c) || (c.deleted && before !== undefined && !before.deleted)) into.set(c.path, c);
   }
   return into;
 }

@@ -13,7 +13,7 @@ import type { Change } from './types.js';
  */
 let t: TestCore;
 
-const line = (c: Pick<Change, 'seq' | 'op' | 'path' | 'version'> & { oldPath?: string | null }) => `${c.seq} ${c.op} ${c.path}${c.oldPath ? ` <- ${c.oldPath}` : ''} v${c.version}`;
+const line = (c: { seq: number; op: string; path: string; version: number; oldPath?: string | null }) => `${c.seq} ${c.op} ${c.path}${c.oldPath ? ` <- ${c.oldPath}` : ''} v${c.version}`;
 const rootId = (name: string) => t.core.ctx.roots.byName(name)!.id;
 
 /** The versions of a root in seq order, as feed lines (a departure's from_path is null, as a feed's old path). */

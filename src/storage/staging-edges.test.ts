@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { ContentStore } from './content-store.js';
-import { HashedSink, markVolatile } from '../lib/hashed-sink.js';
+import { HashedSink, hasVolatileChunks, markVolatile } from '../lib/hashed-sink.js';
 
 /**
  * Edges of the one writer (lib/hashed-sink.ts) as Staging.stage and a resumed download use it:
@@ -71,7 +71,7 @@ function breaking(source: AsyncIterable<Uint8Array>, after: number): AsyncIterab
       }
     },
   };
-  return (source as { [k: symbol]: unknown })[Symbol.for('syncgate.volatileChunks')] ? markVolatile(out) : out;
+  return hasVolatileChunks(source) ? markVolatile(out) : out;
 }
 
 describe('the one writer at its edges', () => {
