@@ -168,6 +168,18 @@ describe('ContentStore spare staging file', () => {
     store.close();
     await expect.poll(stagingFiles).toEqual([]);
   });
+
+  it('keeps spares of both kinds (written alone, written among others) apart, and removes both at close', async () => {
+    const alone = await store.stage(chunked(Buffer.from('written alone'), 4), { syncLater: true });
+    const among = await Promise.all(Array.from({ length: 3 }, (_, i) => store.stage(chunked(Buffer.from(`among others ${i}`), 4))));
+    await alone.synced;
+    expect(await readFile(alone.tempPath, 'utf8')).toBe('written alone');
+    for (const [i, s] of among.entries()) expect(await readFile(s.tempPath, 'utf8')).toBe(`among others ${i}`);
+    for (const s of [alone, ...among]) await store.discard(s.tempPath);
+    expect(await stagingFiles()).toHaveLength(2 * SPARES);
+    store.close();
+    await expect.poll(stagingFiles).toEqual([]);
+  });
 });
 
 describe('ContentStore.keepBlob', () => {
