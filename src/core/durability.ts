@@ -190,9 +190,11 @@ export class Durability {
     try {
       // The folders marked since the early sync started sync beside it, not after it (one disk
       // round trip, not two); those a failed early sync marked again are taken once it ended.
-      // Deleted names moved aside are unlinked meanwhile (ContentStore.dropLocal): waited for here too.
       let earlyFailed = false;
-      await Promise.all([this.early?.catch(() => (earlyFailed = true)), this.syncDirs(), ...this.store.takeRemovals()]);
+      const synced = Promise.all([this.early?.catch(() => (earlyFailed = true)), this.syncDirs()]);
+      // The syncs are under way: names deleted into staging are unlinked meanwhile (ContentStore.dropLocal).
+      this.store.removeSetAside();
+      await synced;
       if (earlyFailed) await this.syncDirs();
     } catch (err) {
       await wal?.catch(() => {});
