@@ -277,6 +277,22 @@ describe('ContentStore.retireLive (a deleted file moves into history)', () => {
     expect(store.takeUnsyncedDirs()).toEqual([path.dirname(live())]);
   });
 
+  it('moves a name whose content is kept already into staging, for the flush to unlink while it syncs', async () => {
+    const hash = await setup('kept already');
+    await writeFile(path.join(dir, 'other'), 'kept already');
+    await store.keepBlob(hash, path.join(dir, 'other'));
+    const ino = (await stat(live())).ino;
+    await store.retireLive(hash, live());
+    await expect(stat(live())).rejects.toMatchObject({ code: 'ENOENT' });
+    // A rename, not an unlink before the syncs: the inode waits in staging.
+    const aside = [];
+    for (const f of await stagingFiles()) if ((await stat(f)).ino === ino) aside.push(f);
+    expect(aside).toHaveLength(1);
+    store.removeSetAside();
+    for (const f of await stagingFiles()) expect((await stat(f)).size, f).toBe(0); // the spares only
+    expect(await readFile(store.blobPath(hash), 'utf8')).toBe('kept already');
+  });
+
   it('only removes the live name when the blob exists already, or is the same file', async () => {
     const hash = await setup('same bytes');
     await writeFile(path.join(dir, 'other'), 'same bytes');
