@@ -73,7 +73,7 @@ const reconciler = (core.writer as unknown as { reconciler: object }).reconciler
 wrap(reconciler as { scan: () => void }, 'scan', 'pre-check (scan)');
 wrap(core.ctx.files, 'recordTreeMove', 'statements');
 wrap(core.ctx.bus, 'publish', 'change events (bus)');
-wrap(reconciler as { published: () => void }, 'published', 'change rows to events');
+wrap(reconciler as { publishedFolder: () => void }, 'publishedFolder', 'change events (made lazily)');
 wrap(core.ctx.store, 'renameLive', 'rename');
 const flush = core.ctx.durable as unknown as { commit: () => void };
 wrap(flush, 'commit', 'commit');

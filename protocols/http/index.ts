@@ -20,7 +20,8 @@ import { doorMetrics } from './metrics.js';
 import { metricsHandler } from './metrics-access.js';
 import { buildOpenApi } from './openapi.js';
 import { redactSharePath } from './shares/redact.js';
-import { shareRoutes, openapi as sharePaths } from './shares/routes.js';
+import { openapi as sharePaths } from './shares/openapi.js';
+import { shareRoutes } from './shares/routes.js';
 import { securityHeaders, staticRoutes } from './shares/static.js';
 
 export type { HttpDoorDeps } from './context.js';

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
-import { FileSink } from './file-sink.js';
+import { HashedSink } from '../lib/hashed-sink.js';
 import { folderChanged } from './folder-sync.js';
 import type { Kind } from '../sync-wire/index.js';
 import { hashFile as hashFileOnDisk } from '../lib/hash-file.js';
@@ -106,9 +106,9 @@ export async function partBeside(dir: string, rel: string, sha256: string): Prom
  * place). `volatile`: each chunk's memory is reused once the next is asked for (patchChunks).
  */
 export async function writeTemp(temp: string, body: AsyncIterable<Uint8Array>, volatile = false): Promise<{ sha256: string; size: number }> {
-  const sink = await FileSink.open(temp, 'w');
+  const sink = await HashedSink.open(temp, { volatile });
   try {
-    for await (const chunk of body) await sink.write(chunk, volatile);
+    for await (const chunk of body) await sink.write(chunk);
     return { sha256: await sink.finish(), size: sink.size };
   } finally {
     await sink.close();

@@ -8,7 +8,6 @@ import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { DeltaError, fileBasis, fileSource, patchChunks, signature } from '../delta/index.js';
-import { FileSink } from './file-sink.js';
 import { HashedSink } from '../lib/hashed-sink.js';
 import { DELTA_MIN_SIZE, SIGNATURE } from '../sync-wire/index.js';
 import { ApiError, type Api, type Download } from './api.js';
@@ -98,7 +97,7 @@ async function fetchDelta(api: Api, root: string, dir: string, rel: string, have
     const apply = async (dl: Download): Promise<Download['entry']> => {
       // patchChunks with reuse: each piece is written before the next is read (flat memory), and
       // hashed while the thread pool writes it.
-      const sha256 = await writePatched(temp, patchChunks(fileBasis(basis), counted(dl.body, onBytes, throttle), true));
+      const { sha256 } = await writeTemp(temp, patchChunks(fileBasis(basis), counted(dl.body, onBytes, throttle), true), true);
       if (sha256 !== dl.entry.sha256) throw mismatch(rel);
       return dl.entry;
     };
@@ -122,19 +121,6 @@ async function fetchDelta(api: Api, root: string, dir: string, rel: string, have
   }
 }
 
-/** A patch's output (chunks in reused buffers) into a new file `temp`, synced; its SHA-256. */
-async function writePatched(temp: string, chunks: AsyncIterable<Uint8Array>): Promise<string> {
-  const fh = await open(temp, 'w');
-  const sink = new HashedSink(fh);
-  try {
-    for await (const chunk of chunks) await sink.write(chunk);
-    return await sink.finish();
-  } finally {
-    await sink.settle();
-    await fh.close();
-  }
-}
-
 async function fetchResumable(api: Api, root: string, dir: string, rel: string, expect: string, stillOk: () => Promise<boolean>, opts: TransferOptions): Promise<Fetched | null> {
   const part = await partBeside(dir, rel, expect);
   const h = createHash('sha256');
@@ -155,7 +141,7 @@ async function fetchResumable(api: Api, root: string, dir: string, rel: string, 
   let bytes = 0;
   const bar = opts.progress?.start(`↓ ${rel}`, dl.entry.size);
   bar?.add(offset);
-  const sink = await FileSink.open(part, 'a', h, offset);
+  const sink = await HashedSink.open(part, { hash: h, start: offset });
   let sha256: string;
   try {
     for await (const c of counted(dl.body, (n) => {

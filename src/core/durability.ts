@@ -4,7 +4,7 @@ import { fsyncDir, syncFd } from '../lib/fsync.js';
 import { KeyedMutex } from '../lib/mutex.js';
 import type { ContentStore } from '../storage/content-store.js';
 import { isStorageFull, storageFull } from './errors.js';
-import type { ChangeBus } from './events.js';
+import { ChangeBatch, type ChangeBus } from './events.js';
 import type { Change } from './types.js';
 
 /** Folders opened for syncing at once (each costs a descriptor until its sync ends). */
@@ -40,8 +40,8 @@ const DIRS_PER_ROUND = 256;
  */
 export class Durability {
   private readonly mutex = new KeyedMutex();
-  private events: Array<{ rootId: number; change: Change }> = [];
-  private flushingEvents: Array<{ rootId: number; change: Change }> = [];
+  private events: Array<{ rootId: number; change: Change | ChangeBatch }> = [];
+  private flushingEvents: Array<{ rootId: number; change: Change | ChangeBatch }> = [];
   /** Bumped by every recorded transaction; `durable` is the value the last finished flush covered. */
   private generation = 0;
   private durable = 0;
@@ -118,7 +118,7 @@ export class Durability {
   }
 
   /** Called for each committed transaction of changes: publishes them once they are durable. */
-  recorded(rootId: number, changes: Change[]): void {
+  recorded(rootId: number, changes: Array<Change | ChangeBatch>): void {
     this.generation += 1;
     for (const change of changes) this.events.push({ rootId, change });
     // Started now, not when the change's section ends: the disk works while the section finishes
@@ -131,7 +131,7 @@ export class Durability {
     // Both lists are in commit order, so the first match is the lowest.
     for (const list of [this.flushingEvents, this.events]) {
       const e = list.find((x) => x.rootId === rootId);
-      if (e) return e.change.seq;
+      if (e) return e.change instanceof ChangeBatch ? e.change.firstSeq : e.change.seq;
     }
     return undefined;
   }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { ChangeInput, ChangeRow, EntryRow, Recorded } from '../db/files-repo.js';
+import type { ChangeInput, EntryRow, FolderRecord, Recorded } from '../db/files-repo.js';
 import { baseName, joinRel, underDir } from '../lib/paths.js';
 import { isStagingLeftover } from '../storage/content-store.js';
 import { fingerprint, fingerprintMatches, type FileStat } from '../storage/fingerprint.js';
@@ -8,7 +8,8 @@ import { actorOf } from './present.js';
 import type { RootHandle } from './roots.js';
 import { systemSession, type Session } from './session.js';
 import { changeInfo } from './present.js';
-import { endLinksOfDeleted } from './shares.js';
+import { endLinksBelow, endLinksOfDeleted } from './shares.js';
+import { ChangeBatch } from './events.js';
 import { ForeignNames } from './foreign-names.js';
 
 const LOCAL: Session = systemSession('local', 'watcher');
@@ -188,16 +189,18 @@ export class Reconciler {
     return recorded;
   }
 
-  /** Publishes changes already recorded (a folder removed or moved as one set: FilesRepo.recordTree*). */
-  published(root: RootHandle, changes: ChangeRow[], session?: Session): ChangeRow[] {
-    endLinksOfDeleted(this.ctx, root.row.id, changes);
-    // With the session's device, as commit gives it and the change feed reads it from the versions.
-    const device = { id: session?.device?.id ?? null, name: session?.device?.name ?? null };
-    this.ctx.durable.recorded(
-      root.row.id,
-      changes.map((c) => changeInfo(root.row.name, c, device)),
-    );
-    return changes;
+  /**
+   * Publishes a folder's move or removal, recorded as one feed record (FilesRepo.recordTree*): its
+   * per-path changes (with the device of their versions, as the feed reads them) are made when a
+   * listener asks, and only its folders' for a listener of folders (ChangeBatch). `removed`: the
+   * folder's path when it was deleted, whose links end with it and everything in it.
+   */
+  publishedFolder(root: RootHandle, rec: FolderRecord, removed?: string): void {
+    if (removed !== undefined) endLinksBelow(this.ctx, root.row.id, removed);
+    const { name } = root.row;
+    const files = this.ctx.files;
+    const read = (foldersOnly: boolean) => files.folderChanges(rec, 0, foldersOnly).map((r) => changeInfo(name, r, { id: r.deviceId, name: r.deviceName }));
+    this.ctx.durable.recorded(root.row.id, [new ChangeBatch(rec.firstSeq, read)]);
   }
 
   commit(root: RootHandle, session: Session, inputs: ChangeInput[]): Recorded[] {

@@ -42,3 +42,16 @@ export function endLinksOfDeleted(ctx: CoreContext, rootId: number, changes: rea
   repo.setEnded(live.map((r) => r.id), now ?? ctx.now());
   ctx.log.info({ rootId, links: live.map((r) => r.id) }, 'share links ended with their deleted entries');
 }
+
+/**
+ * The same for a folder deleted as one change (every path at or below `path` deleted): its links and
+ * those to anything in it end, found by the path range instead of one path each.
+ */
+export function endLinksBelow(ctx: CoreContext, rootId: number, path: string, now?: number): void {
+  const repo = new SharesRepo(ctx.db);
+  const inside = (p: string) => path === '' || p === path || p.startsWith(`${path}/`);
+  const live = repo.liveOfRoot(rootId).filter((r) => inside(r.path));
+  if (live.length === 0) return;
+  repo.setEnded(live.map((r) => r.id), now ?? ctx.now());
+  ctx.log.info({ rootId, links: live.map((r) => r.id) }, 'share links ended with their deleted entries');
+}

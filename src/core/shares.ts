@@ -15,7 +15,7 @@ import { ShareVisits } from './share-visits.js';
 import type { WriteResult } from './types.js';
 
 export type * from './share-types.js';
-export { endLinksOfDeleted, followMove, revokeLinksOfCreator } from './share-lifecycle.js';
+export { endLinksBelow, endLinksOfDeleted, followMove, revokeLinksOfCreator } from './share-lifecycle.js';
 
 /**
  * Public share links. Tokens carry 256 random bits and only their SHA-256 is stored. A link opens

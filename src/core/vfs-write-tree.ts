@@ -94,7 +94,7 @@ export class VfsTreeWriter {
       const files = this.ctx.files.subtree(h.row.id, head.path).filter((e) => e.kind === 'file');
       await this.ctx.store.keepBlobs(files.map((e) => ({ hash: e.hash, file: abs + e.path.slice(head.path.length) })));
       await this.ctx.store.removeDir(abs);
-      this.reconciler.published(h, this.ctx.files.recordTreeRemoval(h.row.id, actorOf(session), head.path, op), session);
+      this.reconciler.publishedFolder(h, this.ctx.files.recordTreeRemoval(h.row.id, actorOf(session), head.path, op), head.path);
     } else {
       // Its content moves into history by a rename, synced with the metadata by the group commit.
       await this.ctx.store.retireLive(head.hash, abs).catch((e) => fromFsError(e, head.path));
@@ -141,8 +141,9 @@ export class VfsTreeWriter {
       if (src.kind === 'dir' && !seen) await this.reconciler.scan(h, from);
       await this.ctx.store.renameLive(await livePath(h, from), await livePath(h, to)).catch((e) => fromFsError(e, from));
       if (src.kind === 'dir') {
-        // One set of changes: every path's arrival and departure recorded together (FilesRepo.recordTreeMove).
-        this.reconciler.published(h, this.ctx.files.recordTreeMove(h.row.id, actorOf(session), from, to), session);
+        // One set of changes: every path's arrival and departure recorded together, one feed record
+        // for them all (FilesRepo.recordTreeMove).
+        this.reconciler.publishedFolder(h, this.ctx.files.recordTreeMove(h.row.id, actorOf(session), from, to));
       } else {
         // A rename changes the moved inode's ctime: take a file's fingerprint afresh.
         const st = await this.ctx.store.statPath(await livePath(h, to));

@@ -111,7 +111,8 @@ export async function watchFolders(root: WatchedRoot, deps: FolderWatchDeps): Pr
     // or one the gateway moved here whose watch did not follow it (an overwriting move drops the
     // watches at its target): what was written into it before this watch raised no event. Look once.
     if (fresh && (c.protocol === 'local' || c.op === 'move-in') && watchers.has(c.path)) deps.recheck(root.id, c.path);
-  });
+    // Folders only: a folder's move or delete then costs it its folders' changes, not every file's.
+  }, { dirsOnly: true });
   add('');
   for (const d of core.ctx.files.liveDirs(root.id)) add(d);
   root.watches = (rel) => !stopped && watchers.has(rel);

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { txUnsynced, type Db } from './index.js';
-import type { Actor, ChangeRow } from './files-repo.js';
+import type { Actor } from './files-repo.js';
 
 /**
  * A folder removed or moved as one change: every path below it still gets its own version (+1), its
@@ -11,6 +11,11 @@ import type { Actor, ChangeRow } from './files-repo.js';
  * Orders kept from the per-path recording: a removal lists the deepest paths first (children before
  * their folder); a move lists its arrivals shallowest first (a folder before what it holds), then
  * its departures deepest first.
+ *
+ * A move's change feed is one row (FOLDER_RECORD, schema/files.ts): the per-path feed rows were a
+ * third of its rows, and the same values are in its versions rows, which the feed reads back when
+ * it reaches the record (FilesRepo.changesAfter). What a follower replays is unchanged: the same
+ * paths, seqs, versions and order, with no gap and no duplicate.
  */
 
 /**
@@ -60,8 +65,6 @@ const IN_SEQ = '@seq + f.rn';
 /** An arrival's version: the file's clock continues, and the path's never goes back (MOVE_CLOCK, files-repo.ts). */
 const IN_VERSION = 'max(coalesce(f.to_version, 0), f.version) + 1';
 
-type TreeValues = [string, ChangeRow['kind'], string, number, number, number, number, string | null, number | null];
-
 function statements(c: Database.Database) {
   c.exec(TREE_TABLE);
   return {
@@ -70,14 +73,9 @@ function statements(c: Database.Database) {
     fillMove: c.prepare(FILL_MOVE),
     fillMoveFresh: c.prepare(FILL_MOVE_FRESH),
     anyAt: c.prepare(ANY_AT).pluck(),
-    tree: c.prepare<[], TreeValues>('SELECT path, kind, hash, size, mtime_ms, version, n, new_path, to_version FROM temp.folder_op ORDER BY rn').raw(true),
     departedVersions: c.prepare(
       `INSERT INTO versions (${VERSION_COLUMNS})
        SELECT f.root_id, f.path, f.version + 1, ${OUT_SEQ}, @op, f.kind, 1, f.hash, f.size, f.mtime_ms, @protocol, @userName, @now, @userId, @deviceId, @deviceName, NULL, NULL FROM temp.folder_op f`,
-    ),
-    departedChanges: c.prepare(
-      `INSERT INTO changes (${CHANGE_COLUMNS})
-       SELECT f.root_id, f.path, f.version + 1, ${OUT_SEQ}, @op, f.kind, 1, f.hash, f.size, f.mtime_ms, @protocol, @userName, @now, NULL FROM temp.folder_op f`,
     ),
     departedEntries: c.prepare(
       `UPDATE entries SET version = entries.version + 1, deleted = 1, seq = ${OUT_SEQ}, ino = 0, changed_at = @now
@@ -89,10 +87,11 @@ function statements(c: Database.Database) {
        SELECT f.root_id, f.new_path, ${IN_VERSION}, ${IN_SEQ}, 'move-in', f.kind, 0, f.hash, f.size, f.mtime_ms, @protocol, @userName, @now, @userId, @deviceId, @deviceName, f.path, f.version
        FROM temp.folder_op f`,
     ),
-    arrivedChanges: c.prepare(
-      `INSERT INTO changes (${CHANGE_COLUMNS})
-       SELECT f.root_id, f.new_path, ${IN_VERSION}, ${IN_SEQ}, 'move-in', f.kind, 0, f.hash, f.size, f.mtime_ms, @protocol, @userName, @now, f.path
-       FROM temp.folder_op f`,
+    // The versions rows' next id: a record's rows are the span ids from here (see FOLDER_RECORD).
+    nextVersionId: c.prepare<[], number>('SELECT coalesce(max(id), 0) + 1 FROM versions').pluck(),
+    folderChange: c.prepare(
+      `INSERT INTO changes (${CHANGE_COLUMNS}, span, versions_from)
+       VALUES (@root, @path, 0, @seq + @span, @op, 'dir', @deleted, '', @n, @now, @protocol, @userName, @now, @to, @span, @versionsFrom)`,
     ),
     arrivedEntries: c.prepare(
       `INSERT INTO entries (kind, size, mtime_ms, hash, version, deleted, seq, ino, ctime_ms, changed_at, root_id, path, parent, name)
@@ -113,50 +112,51 @@ function params(rootId: number, actor: Actor, seq: number, path: string) {
 }
 
 /**
- * The change rows just recorded, in seq order, made from the operation's table (the same values the
- * statements wrote): reading 2,000 rows back from the feed cost a tenth of a folder move's CPU.
- */
-function changeRows(s: ReturnType<typeof statements>, rootId: number, p: ReturnType<typeof params>, op: string, moving: boolean): ChangeRow[] {
-  const tree = s.tree.all();
-  const n = tree.length;
-  const out: ChangeRow[] = new Array(moving ? 2 * n : n);
-  const { seq, protocol, userName, now: createdAt } = p;
-  for (let i = 0; i < n; i += 1) {
-    const [path, kind, hash, size, mtimeMs, version, , newPath, toVersion] = tree[i]!;
-    const rn = i + 1;
-    // Departures deepest first, after the arrivals when moving: the reverse of the arrival order.
-    const outSeq = seq + (moving ? n : 0) + n + 1 - rn;
-    out[outSeq - seq - 1] = { rootId, seq: outSeq, path, op: moving ? 'move-out' : op, kind, version: version + 1, deleted: true, hash, size, mtimeMs, oldPath: null, protocol, userName, createdAt };
-    if (moving) out[rn - 1] = { rootId, seq: seq + rn, path: newPath!, op: 'move-in', kind, version: Math.max(toVersion ?? 0, version) + 1, deleted: false, hash, size, mtimeMs, oldPath: path, protocol, userName, createdAt };
-  }
-  return out;
-}
-
-/**
  * Records the removal (`op`: 'delete') of the live folder `path` and everything below it, after the
- * root's last seq `lastSeq`; returns the change rows in seq order. Not yet durable (see record).
+ * root's last seq `lastSeq`: a version per path, one feed row for them all (FOLDER_RECORD). Not yet
+ * durable (see record).
  */
-export function recordTreeRemoval(db: Db, rootId: number, actor: Actor, lastSeq: () => number, path: string, op: string): ChangeRow[] {
+export function recordTreeRemoval(db: Db, rootId: number, actor: Actor, lastSeq: () => number, path: string, op: string): FolderRecord {
   const c = db.$client;
   const s = prepared.get(c) ?? statements(c);
   prepared.set(c, s);
   return txUnsynced(db, () => {
     const seq = lastSeq();
-    const base = params(rootId, actor, seq, path);
-    const p = { ...base, op, moving: 0 };
+    const p = { ...params(rootId, actor, seq, path), op, moving: 0, to: null };
     s.clear.run();
-    s.fillRemoval.run({ root: rootId, path });
-    s.departedVersions.run(p);
-    s.departedChanges.run(p);
-    const rows = changeRows(s, rootId, base, op, false);
+    const n = s.fillRemoval.run({ root: rootId, path }).changes;
+    const versionsFrom = s.nextVersionId.get()!;
+    contiguous(versionsFrom, Number(s.departedVersions.run(p).lastInsertRowid), n);
+    s.folderChange.run({ ...p, op: `folder-${op}`, deleted: 1, n, span: n, versionsFrom });
     s.departedEntries.run(p);
     s.clear.run();
-    return rows;
+    return { rootId, firstSeq: seq + 1, lastSeq: seq + n, versionsFrom };
   });
 }
 
-/** Records the move of the live folder `from` (and its tree) to `to`, whose parent exists. */
-export function recordTreeMove(db: Db, rootId: number, actor: Actor, lastSeq: () => number, from: string, to: string): ChangeRow[] {
+/**
+ * One statement's rows get consecutive ids, and nothing else writes in the synchronous transaction:
+ * checked all the same, as the feed relies on it (the transaction is rolled back if it ever failed).
+ */
+function contiguous(first: number, last: number, rows: number): void {
+  if (last !== first + rows - 1) throw new Error(`a folder record's versions are not contiguous (${first}..${last}, ${rows} rows)`);
+}
+
+/** A folder's change recorded as one feed row: its per-path changes are read from versions when needed. */
+export interface FolderRecord {
+  rootId: number;
+  /** The seqs its changes took, first to last (last - first + 1 of them). */
+  firstSeq: number;
+  lastSeq: number;
+  /** The id of its first versions row (FOLDER_RECORD). */
+  versionsFrom: number;
+}
+
+/**
+ * Records the move of the live folder `from` (and its tree) to `to`, whose parent exists: every path
+ * gets its versions as before, the feed one row for all of them (FOLDER_RECORD).
+ */
+export function recordTreeMove(db: Db, rootId: number, actor: Actor, lastSeq: () => number, from: string, to: string): FolderRecord {
   const c = db.$client;
   const s = prepared.get(c) ?? statements(c);
   prepared.set(c, s);
@@ -167,16 +167,15 @@ export function recordTreeMove(db: Db, rootId: number, actor: Actor, lastSeq: ()
     const p = { ...base, op: 'move-out', moving: 1, to, toParent: slash < 0 ? '' : to.slice(0, slash), toName: to.slice(slash + 1) };
     s.clear.run();
     const fresh = s.anyAt.get({ root: rootId, path: to }) === undefined;
-    (fresh ? s.fillMoveFresh : s.fillMove).run({ root: rootId, path: from, to });
-    // Versions and feed rows first, from the entries as they were; then the entries themselves.
+    const n = (fresh ? s.fillMoveFresh : s.fillMove).run({ root: rootId, path: from, to }).changes;
+    // Versions and the feed's record first, from the entries as they were; then the entries themselves.
+    const versionsFrom = s.nextVersionId.get()!;
     s.arrivedVersions.run(p);
-    s.arrivedChanges.run(p);
-    s.departedVersions.run(p);
-    s.departedChanges.run(p);
-    const rows = changeRows(s, rootId, base, 'move-out', true);
+    contiguous(versionsFrom, Number(s.departedVersions.run(p).lastInsertRowid), 2 * n);
+    s.folderChange.run({ ...p, op: 'folder-move', deleted: 0, n, span: 2 * n, versionsFrom });
     s.arrivedEntries.run(p);
     s.departedEntries.run(p);
     s.clear.run();
-    return rows;
+    return { rootId, firstSeq: seq + 1, lastSeq: seq + 2 * n, versionsFrom };
   });
 }

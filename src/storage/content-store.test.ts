@@ -137,6 +137,25 @@ describe('ContentStore.stage of a source with volatile chunks (a patch with reus
     });
   }
 
+  // An append: the prefix comes from a file, the rest from reused buffers (it went through a
+  // Transform that held the pieces, so later pieces overwrote earlier ones before their write).
+  it('stages a prefix from a file followed by volatile pieces, and a kept source after a prefix', async () => {
+    const prefix = Buffer.from(Array.from({ length: (2 << 20) + 5 }, (_, i) => (i * 13) & 0xff));
+    const from = path.join(dir, 'prefix.bin');
+    await writeFile(from, Buffer.concat([prefix, Buffer.alloc(1000, 1)])); // only prefixLength counts
+    const tail = Buffer.from(Array.from({ length: (3 << 20) + 7 }, (_, i) => (i * 5) & 0xff));
+    for (const [label, source] of [
+      ['volatile', markVolatile(reused(tail, 100_000))],
+      ['kept', chunked(tail, 48 << 10)],
+    ] as const) {
+      const staged = await store.stage(source, { prefixFrom: from, prefixLength: prefix.length });
+      const whole = Buffer.concat([prefix, tail]);
+      expect(staged.size, label).toBe(whole.length);
+      expect(staged.hash, label).toBe(sha(whole));
+      expect(sha(await readFile(staged.tempPath)), label).toBe(sha(whole));
+    }
+  });
+
   it('refuses one past maxSize, and drops the staging file when the source fails', async () => {
     const data = Buffer.alloc(3 << 20, 5);
     await expect(store.stage(markVolatile(reused(data, 1 << 20)), { maxSize: 2 << 20 })).rejects.toMatchObject({ code: 'EFBIG' });

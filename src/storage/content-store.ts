@@ -1,18 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, lstatSync, renameSync, unlinkSync, utimesSync } from 'node:fs';
-import { copyFile, link, lstat, mkdir, readdir, realpath, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
+import { createReadStream, lstatSync, renameSync, utimesSync } from 'node:fs';
+import { link, lstat, mkdir, readdir, realpath, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { fsyncDir, fsyncFile } from '../lib/fsync.js';
 import { BlobLinks } from './blob-links.js';
 import { toFileStat, type FileStat } from './fingerprint.js';
 import { hashFile } from '../lib/hash-file.js';
 import { OwnChanges } from './own-changes.js';
-import { SMALL_FILE, Staging, type StagedFile, type StageOptions } from './staging.js';
+import { Staging, type StagedFile, type StageOptions } from './staging.js';
 
 export type { StagedFile } from './staging.js';
-export { SMALL_FILE } from './staging.js';
+export { isStagingLeftover, SMALL_FILE } from './staging.js';
 
 /**
  * The content store: live trees (plain folders, one per root), a content-addressed blob store
@@ -44,6 +43,9 @@ export class ContentStore {
       isLocal: (p) => this.isLocal(p),
       newTempPath: () => this.newTempPath(),
       markUnsynced: (dir) => this.markUnsynced(dir),
+      own: this.own,
+      folderChanged: (...dirs) => this.folderChanged(...dirs),
+      removeLive: (livePath) => this.removeLive(livePath),
     });
   }
 
@@ -113,8 +115,8 @@ export class ContentStore {
     return this.blobLinks.keepMany(items);
   }
 
-  async hasBlob(hash: string): Promise<boolean> {
-    return exists(this.blobPath(hash));
+  hasBlob(hash: string): Promise<boolean> {
+    return this.blobLinks.has(hash);
   }
 
   async removeBlob(hash: string): Promise<void> {
@@ -159,18 +161,7 @@ export class ContentStore {
       else await rename(tempPath, livePath);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
-      // Root on another filesystem: copy next to the target, then rename there.
-      const near = path.join(path.dirname(livePath), `${LEFTOVER_PREFIX}${randomBytes(6).toString('hex')}.tmp`);
-      try {
-        await copyFile(tempPath, near);
-        if (mtimeMs !== undefined) await utimes(near, new Date(), new Date(mtimeMs));
-        await fsyncFile(near);
-        await rename(near, livePath);
-      } catch (err) {
-        await rm(near, { force: true });
-        throw err;
-      }
-      await rm(tempPath, { force: true });
+      await this.staging.installAcross(tempPath, livePath, mtimeMs);
     }
     this.folderChanged(path.dirname(livePath));
     const st = await this.statPath(livePath);
@@ -210,49 +201,9 @@ export class ContentStore {
     await rm(tempPath, { force: true });
   }
 
-  /**
-   * Deletes a live file by moving it into the blob store as `hash` (its history): one rename, no
-   * sync of its own. Both folders are left to the group commit, which syncs them with the metadata
-   * before the delete is acknowledged; a rename is atomic, so a power cut leaves the name either
-   * live (a scan records it again) or in the blob store, never neither. keepBlob + removeLive
-   * instead needed the blob's folder synced before the unlink: a second disk round trip per delete.
-   * Across filesystems (a root elsewhere) it falls back to them.
-   */
-  async retireLive(hash: string, livePath: string): Promise<void> {
-    const target = this.blobPath(hash);
-    const local = this.isLocal(livePath);
-    const blob = lstatSync(target, { throwIfNoEntry: false }); // in the data folder: microseconds
-    if (blob) {
-      // The content is kept already (the same bytes elsewhere): the live name only goes. The blob's
-      // name is durable, unless a keepBlob linked it and is still syncing its folder (another root's
-      // writer, a moment ago): then that folder syncs with this delete's group commit too. Syncing
-      // it on every delete cost an FTP DELE a second folder sync (an open, an fsync and a close).
-      // A small file's unlink is a direct call (tens of µs): in the thread pool it cost one more
-      // round trip per DELE, which measured slower on a loaded machine (bench/ftp A/B, load 13-24:
-      // 127 against 153 DELE/s, more CPU). A large one goes off the event loop, as freeing its
-      // blocks waits for the journal.
-      this.own.expect(livePath, 'rename');
-      if (local && blob.size <= SMALL_FILE) unlinkSync(livePath);
-      else await unlink(livePath);
-      const blobDir = path.dirname(target);
-      if (this.blobLinks.linkingInto(blobDir)) this.folderChanged(path.dirname(livePath), blobDir);
-      else this.folderChanged(path.dirname(livePath));
-      return;
-    }
-    this.own.expect(livePath, 'rename');
-    const move = async () => (local ? renameSync(livePath, target) : rename(livePath, target));
-    try {
-      await move().catch(async (err: NodeJS.ErrnoException) => {
-        if (err.code !== 'ENOENT' || !(await exists(livePath))) throw err;
-        await mkdir(path.dirname(target), { recursive: true });
-        await move();
-      });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
-      await this.keepBlob(hash, livePath);
-      return this.removeLive(livePath);
-    }
-    this.folderChanged(path.dirname(livePath), path.dirname(target));
+  /** See BlobLinks.retire: deletes a live file by moving it into the blob store as `hash`. */
+  retireLive(hash: string, livePath: string): Promise<void> {
+    return this.blobLinks.retire(hash, livePath);
   }
 
   async removeLive(livePath: string): Promise<void> {
@@ -330,21 +281,5 @@ export class ContentStore {
 
   openRead(file: string, range?: { start: number; end: number }): Readable {
     return createReadStream(file, { start: range?.start, end: range?.end, highWaterMark: 1 << 20 });
-  }
-}
-
-/** Copies staged next to a live file on another filesystem; one left by a crash is removed by a scan. */
-const LEFTOVER_PREFIX = '.syncgate-';
-
-export function isStagingLeftover(name: string): boolean {
-  return name.startsWith(LEFTOVER_PREFIX) && name.endsWith('.tmp');
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
   }
 }

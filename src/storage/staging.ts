@@ -1,18 +1,14 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, constants as fsc, createReadStream, createWriteStream, writeSync } from 'node:fs';
-import { copyFile, link, mkdir, open, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants as fsc, createReadStream, writeSync } from 'node:fs';
+import { copyFile, link, mkdir, rename, rm, utimes } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { fsyncFile, openFd, syncFd } from '../lib/fsync.js';
 import { hashFile } from '../lib/hash-file.js';
 import { sha256Hex } from '../lib/ids.js';
 import { readHead } from '../lib/read-head.js';
 import { HashedSink, hasVolatileChunks } from '../lib/hashed-sink.js';
 
-/** Socket chunks are small: buffer up to 4 MiB before each write(2) call. */
-const WRITE_BUFFER = 4 << 20;
-const EARLY_FLUSH = 32 << 20;
 /** Uploads up to this size are gathered in memory and written with one call (most files are small). */
 export const SMALL_FILE = 256 << 10;
 /**
@@ -59,6 +55,13 @@ export interface StagedFile {
    * is awaited (a failure is held for whoever awaits it).
    */
   synced?: Promise<void>;
+}
+
+/** Copies staged beside a live file on another filesystem (installAcross); one left by a crash is removed by a scan. */
+const LEFTOVER_PREFIX = '.syncgate-';
+
+export function isStagingLeftover(name: string): boolean {
+  return name.startsWith(LEFTOVER_PREFIX) && name.endsWith('.tmp');
 }
 
 interface SpareFile {
@@ -135,97 +138,60 @@ export class Staging {
   }
 
   /**
-   * Streams `source` into a new staging file while hashing, then fsyncs it. On any error the
-   * staging file is removed and the error rethrown; nothing live is touched.
-   * `prefix` (a file path) is copied first, for appends and resumed uploads.
+   * Puts a staged file at `livePath` on another filesystem (a root elsewhere, where a rename fails
+   * with EXDEV): a copy beside the target, synced, then renamed over it. The staged file goes after.
+   */
+  async installAcross(tempPath: string, livePath: string, mtimeMs?: number): Promise<void> {
+    const near = path.join(path.dirname(livePath), `${LEFTOVER_PREFIX}${randomBytes(6).toString('hex')}.tmp`);
+    try {
+      await copyFile(tempPath, near);
+      if (mtimeMs !== undefined) await utimes(near, new Date(), new Date(mtimeMs));
+      await fsyncFile(near);
+      await rename(near, livePath);
+    } catch (err) {
+      await rm(near, { force: true });
+      throw err;
+    }
+    await rm(tempPath, { force: true });
+  }
+
+  /**
+   * Streams `source` into a new staging file while hashing (lib/hashed-sink.ts), then syncs it. On
+   * any error the staging file is removed and the error rethrown; nothing live is touched.
+   * `prefixFrom` (a file path) is copied first, for appends and resumed uploads. A source of volatile
+   * chunks (a patch's output) is not read ahead (that would hold chunks back): it is staged as a
+   * large one (synced before this returns) whatever its size, its checks run before it is read.
    */
   async stage(source: Readable | AsyncIterable<Uint8Array>, opts: StageOptions = {}): Promise<StagedFile> {
-    if (hasVolatileChunks(source) && opts.prefixFrom === undefined) return this.stageVolatile(source, opts);
+    const volatile = hasVolatileChunks(source);
     let release = async (): Promise<void> => {};
-    if (opts.prefixFrom === undefined) {
+    if (opts.prefixFrom === undefined && !volatile) {
       const head = await readHead(source, SMALL_FILE, opts.declaredSize);
       if (head.rest === null) return this.stageSmall(head.chunks, opts);
       source = head.rest;
       release = head.release;
     }
+    const tempPath = this.newTempPath();
+    let sink: HashedSink;
     try {
       await opts.checks?.();
+      sink = await HashedSink.open(tempPath, { volatile, limit: opts.maxSize });
     } catch (err) {
-      await release(); // refused: the rest of the body is not read
+      await release(); // refused, or no file to write to: the rest of the body is not read
       throw err;
     }
-    const tempPath = this.newTempPath();
-    const hasher = createHash('sha256');
-    let size = 0;
-    // Dirty pages are not written back before fsync (the kernel waits for gigabytes): flushing
-    // as we go lets the disk work while we hash, so the final fsync has little left to do.
-    let flushedAt = 0;
-    let flushing: Promise<void> | null = null;
-    const handle = await open(tempPath, 'w').catch(async (err: unknown) => {
-      await release(); // the source was half read: let it go
-      throw err;
-    });
-    const flushEarly = () => {
-      if (flushing || size - flushedAt < EARLY_FLUSH) return;
-      flushedAt = size;
-      flushing = handle.datasync().then(
-        () => void (flushing = null),
-        () => void (flushing = null),
-      );
-    };
-    // A numeric fd, not the FileHandle: a FileHandle stream that does not close it keeps close() waiting.
-    const sink = () => createWriteStream('', { fd: handle.fd, autoClose: false, emitClose: false, highWaterMark: WRITE_BUFFER });
     try {
-      if (opts.prefixFrom !== undefined && (opts.prefixLength ?? 0) > 0) {
-        await pipeline(createReadStream(opts.prefixFrom, { start: 0, end: (opts.prefixLength ?? 0) - 1 }), counter(), sink());
+      const prefixLength = opts.prefixLength ?? 0;
+      if (opts.prefixFrom !== undefined && prefixLength > 0) {
+        for await (const chunk of createReadStream(opts.prefixFrom, { start: 0, end: prefixLength - 1, highWaterMark: 1 << 20 })) await sink.write(chunk as Buffer);
       }
-      await pipeline(source, counter(opts.maxSize ?? Number.POSITIVE_INFINITY), sink());
-      await flushing;
-      await handle.datasync();
-      await handle.close();
-      return { tempPath, hash: hasher.digest('hex'), size };
-    } catch (err) {
-      await flushing;
-      await handle.close().catch(() => {});
-      await rm(tempPath, { force: true });
-      throw err;
-    }
-
-    function counter(limit = Number.POSITIVE_INFINITY): Transform {
-      return new Transform({
-        highWaterMark: WRITE_BUFFER,
-        transform(chunk: Buffer, _enc, done) {
-          size += chunk.length;
-          if (size > limit) return done(Object.assign(new Error('upload exceeds the size limit'), { code: 'EFBIG' }));
-          hasher.update(chunk);
-          flushEarly();
-          done(null, chunk);
-        },
-      });
-    }
-  }
-
-  /**
-   * A source whose chunks live in reused buffers (a patch's output, lib/hashed-sink.ts): each is
-   * written and hashed before the next is pulled, hash and write overlapping, with no head read
-   * ahead (that would hold chunks back) and no stream buffering them: a patched 1 GiB made 512 new
-   * 2 MiB buffers and a Transform pass per piece, and the collector's marking of the whole heap
-   * they set off was a sixth of the gateway's CPU. Such a source is staged as a large one (synced
-   * before it returns), whatever its size; the caller's checks run before it is read.
-   */
-  private async stageVolatile(source: AsyncIterable<Uint8Array>, opts: StageOptions): Promise<StagedFile> {
-    await opts.checks?.();
-    const tempPath = this.newTempPath();
-    const handle = await open(tempPath, 'w');
-    const sink = new HashedSink(handle, createHash('sha256'), opts.maxSize);
-    try {
+      // A throw here returns the iterator, which lets the source go.
       for await (const chunk of source) await sink.write(chunk);
       const hash = await sink.finish();
-      await handle.close();
+      await sink.close();
       return { tempPath, hash, size: sink.size };
     } catch (err) {
-      await sink.settle();
-      await handle.close().catch(() => {});
+      await sink.close().catch(() => {});
       await rm(tempPath, { force: true });
       throw err;
     }

@@ -103,6 +103,17 @@ export const changes = sqliteTable(
     protocol: text('protocol').notNull(),
     userName: text('user_name').notNull(),
     createdAt: integer('created_at').notNull().default(now),
+    /**
+     * FOLDER_RECORD: how many seqs this row stands for (1 for a change of one path). A folder's move
+     * or delete is one row of `span` = its paths' changes, stored at the last of their seqs (so the
+     * root's seq is still the last row's, and "seq > cursor" still finds it), with path = the folder,
+     * old_path = where it went, size = how many entries it took, version 0. The per-path changes it
+     * stands for are read from the versions the same operation wrote (each path still gets its own
+     * version and seq there): ids versions_from .. versions_from + span - 1, contiguous because one
+     * synchronous transaction inserted them (FilesRepo.changesAfter expands it, files-tree.ts writes it).
+     */
+    span: integer('span').notNull().default(1),
+    versionsFrom: integer('versions_from'),
   },
   (t) => [primaryKey({ columns: [t.rootId, t.seq] })],
 );
