@@ -124,10 +124,10 @@ export class FilesRepo {
       // A folder record's per-path changes (FOLDER_RECORD), from its versions rows: the columns the
       // feed rows had (a departure's old_path is null, as from_path is), in seq order.
       folderChanges: c
-        .prepare<{ root: number; from: number; to: number; first: number; last: number; after: number; dirs: number }, FeedValues>(
+        .prepare<{ root: number; from: number; to: number; first: number; last: number; after: number; dirs: number; limit: number }, FeedValues>(
           `SELECT root_id, seq, path, op, kind, version, deleted, hash, size, mtime_ms, from_path, protocol, user_name, created_at, device_id, device_name
            FROM versions WHERE id BETWEEN @from AND @to AND root_id = @root AND seq BETWEEN @first AND @last AND seq > @after AND (@dirs = 0 OR kind = 'dir')
-           ORDER BY seq`,
+           ORDER BY seq LIMIT @limit`,
         )
         .raw(true),
       insertChange: c.prepare(
@@ -319,7 +319,7 @@ export class FilesRepo {
     // cursor only (a page may have ended inside it), up to the page's limit.
     const out: FeedRow[] = [];
     for (const r of rows) {
-      const expanded = r.versionsFrom !== null ? this.folderChanges(folderRecordOf(r), after) : [r];
+      const expanded = r.versionsFrom !== null ? this.folderChanges(folderRecordOf(r), after, false, limit - out.length) : [r];
       for (const x of expanded) {
         if (out.length >= limit) return out;
         out.push(x);
@@ -328,10 +328,10 @@ export class FilesRepo {
     return out;
   }
 
-  /** The per-path changes a folder record stands for, after `after`; with `dirsOnly`, its folders' only. */
-  folderChanges(rec: FolderRecord, after = 0, dirsOnly = false): FeedRow[] {
+  /** The per-path changes a folder record stands for, after `after` (at most `limit`); with `dirsOnly`, its folders' only. */
+  folderChanges(rec: FolderRecord, after = 0, dirsOnly = false, limit = -1): FeedRow[] {
     const span = rec.lastSeq - rec.firstSeq + 1;
-    const args = { root: rec.rootId, from: rec.versionsFrom, to: rec.versionsFrom + span - 1, first: rec.firstSeq, last: rec.lastSeq, after, dirs: dirsOnly ? 1 : 0 };
+    const args = { root: rec.rootId, from: rec.versionsFrom, to: rec.versionsFrom + span - 1, first: rec.firstSeq, last: rec.lastSeq, after, dirs: dirsOnly ? 1 : 0, limit };
     return this.hot.folderChanges.all(args).map(feedRowOf);
   }
 }
