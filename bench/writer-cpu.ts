@@ -66,49 +66,29 @@ async function writers(repo: string, tag: string): Promise<Writer[]> {
   };
   out.push({ label: `${tag} staging, socket chunks`, run: (_f, tmp) => staging(tmp, Readable.from(kept())) });
   out.push({ label: `${tag} staging, patch output`, run: (_f, tmp) => staging(tmp, volatile(patchOutput())) });
-  if (typeof lib.HashedSink.open === 'function') {
-    out.push({
-      label: `${tag} client download (kept)`,
-      run: async (file) => {
-        const sink = await lib.HashedSink.open(file);
-        for (const c of kept()) await sink.write(c);
-        await sink.finish();
-        await sink.close();
-      },
-    });
-    out.push({
-      label: `${tag} client patch (volatile)`,
-      run: async (file) => {
-        const sink = await lib.HashedSink.open(file, { volatile: true });
-        for await (const c of patchOutput()) await sink.write(c);
-        await sink.finish();
-        await sink.close();
-      },
-    });
-  } else {
+  // This checkout's one writer, or the older checkout's two: the client's FileSink for kept chunks,
+  // HashedSink (on a FileHandle of the caller's) for volatile ones.
+  type Sink = { write(c: Uint8Array): Promise<void>; finish(): Promise<string>; close(): Promise<void> };
+  let openSink: (file: string, volatile: boolean) => Promise<Sink>;
+  if (typeof lib.HashedSink.open === 'function') openSink = (file, volatile) => lib.HashedSink.open(file, { volatile });
+  else {
     const { FileSink } = await import(path.join(repo, 'src/client/file-sink.ts'));
     const { open } = await import('node:fs/promises');
-    out.push({
-      label: `${tag} client download (kept)`,
-      run: async (file) => {
-        const sink = await FileSink.open(file, 'w');
-        for (const c of kept()) await sink.write(c);
-        await sink.finish();
-        await sink.close();
-      },
-    });
-    out.push({
-      label: `${tag} client patch (volatile)`,
-      run: async (file) => {
-        const fh = await open(file, 'w');
-        const sink = new lib.HashedSink(fh);
-        for await (const c of patchOutput()) await sink.write(c);
-        await sink.finish();
-        await sink.settle();
-        await fh.close();
-      },
-    });
+    openSink = async (file, volatile) => {
+      if (!volatile) return FileSink.open(file, 'w');
+      const fh = await open(file, 'w');
+      const sink = new lib.HashedSink(fh);
+      return { write: (c) => sink.write(c), finish: () => sink.finish(), close: async () => (await sink.settle(), await fh.close()) };
+    };
   }
+  const client = async (file: string, volatile: boolean, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>) => {
+    const sink = await openSink(file, volatile);
+    for await (const c of source) await sink.write(c);
+    await sink.finish();
+    await sink.close();
+  };
+  out.push({ label: `${tag} client download (kept)`, run: (file) => client(file, false, kept()) });
+  out.push({ label: `${tag} client patch (volatile)`, run: (file) => client(file, true, patchOutput()) });
   return out;
 }
 
