@@ -1,4 +1,4 @@
-import { close, closeSync, fstat, fstatSync, open, openSync, read, type Stats } from 'node:fs';
+import { close, closeSync, constants, fstat, fstatSync, open, openSync, read, type Stats } from 'node:fs';
 import type { Writable } from 'node:stream';
 
 /** Bytes read per call once the first bytes are out. */
@@ -115,6 +115,27 @@ export async function openForRead(file: string, direct: boolean): Promise<Opened
       close(fd, () => resolve(null));
     }),
   );
+}
+
+/**
+ * openForRead on the calling thread, refusing to follow a symlink at the last component: 'symlink'
+ * when one is there (open(2) fails with ELOOP; the caller judges where it leads the long way), null
+ * when the file is not there or cannot be opened. It spares the lstat(2) a symlink check would make
+ * before the open: the open itself tells.
+ */
+export function openForReadNoFollow(file: string): OpenedFile | 'symlink' | null {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ELOOP' ? 'symlink' : null;
+  }
+  try {
+    return { fd, stat: fstatSync(fd) };
+  } catch {
+    closeSync(fd);
+    return null;
+  }
 }
 
 /** Closes a descriptor of openForRead, errors ignored (nothing was written through it). */
