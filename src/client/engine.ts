@@ -206,17 +206,17 @@ export class LinkSync {
     for (const [p, l] of diff.changes) if (l.kind === 'deleted') files.set(p, l.state);
     else row(p);
     // What we already hold (our own changes coming back, or applied before a crash) needs nothing.
-    // A delete of a path we do not have is remembered: a folder move that would bring our copy there
-    // by a rename must not (applyRemoteMoves), or the path would come back without the delete.
-    const deletedUnheld = new Set<string>();
+    // The folders above a delete of a path we do not have: a folder move that would bring our copy
+    // there by a rename must not (applyRemoteMoves), or the path would come back without the delete.
+    const aboveDeletes = new Set<string>();
     for (const [p, c] of remote.byPath) {
       const st = files.get(p);
       const echo = st && !c.deleted && st.kind === c.kind && st.version === c.version && st.sha256 === c.sha256;
-      if (!st && c.deleted) deletedUnheld.add(p);
+      if (!st && c.deleted) for (let i = p.lastIndexOf('/'); i > 0 && !aboveDeletes.has(p.slice(0, i)); i = p.lastIndexOf('/', i - 1)) aboveDeletes.add(p.slice(0, i));
       if (echo || (!st && c.deleted)) remote.byPath.delete(p);
     }
     const local = diff.changes;
-    const f = { files, remote: remote.byPath, local, deletedUnheld };
+    const f = { files, remote: remote.byPath, local, aboveDeletes };
     report.moved += await applyRemoteMoves(this.state, this.link, f);
     report.moved += await sendLocalMoves(this.api, this.state, this.link, f);
 

@@ -15,8 +15,8 @@ export interface PassFiles {
   files: Map<string, FileState>;
   remote: Map<string, WireChange>;
   local: Map<string, LocalChange>;
-  /** Paths the remote changes delete that we have no state of (see applyRemoteMoves). */
-  deletedUnheld?: Set<string>;
+  /** The folders above the paths the remote changes delete that we have no state of (see applyRemoteMoves). */
+  aboveDeletes?: Set<string>;
 }
 
 const depth = (p: string) => p.split('/').length;
@@ -40,7 +40,7 @@ export async function applyRemoteMoves(state: ClientState, link: LinkRow, f: Pas
     if (!(await statEntry(link.dir, from))) continue;
     // Something below its new name was deleted after it moved: a rename would bring that back (its
     // delete, of a path we had no state of, was dropped). Its paths go as deletes and downloads.
-    if (c.kind === 'dir' && f.deletedUnheld && [...f.deletedUnheld].some((p) => p.startsWith(`${c.path}/`))) continue;
+    if (c.kind === 'dir' && f.aboveDeletes?.has(c.path)) continue;
     const e = await moveLocal(link.dir, from, c.path);
     rename(state, link, files, from, c.path);
     const row = { path: c.path, kind: c.kind, version: c.version, sha256: c.sha256, size: e.size, mtimeMs: e.mtimeMs, ino: e.ino };
