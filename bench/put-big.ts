@@ -9,10 +9,14 @@
  *   BENCH_BUILDS  label=checkout,... (default: this checkout, plus SYNCGATE_B as `B`)
  *   BENCH_REPS (default 4) rounds; the order of the builds turns each round
  *   BENCH_BIG_MIB (default 1024)
+ *   BENCH_STRACE=1  also times the gateway's fdatasync/fsync calls in each PUT (strace -f -T, a
+ *                   little slower): how long the early flushes and the last sync waited for the disk
+ *   BENCH_PERF=DIR  records each PUT with `perf record -g` of the gateway (DIR/perf-LABEL-ROUND.data),
+ *                   to read where a slow round's CPU went (perf report --sort comm,sym)
  * SYNCGATE_* settings of this environment reach every build (printed, as in the other benches).
  */
-import type { ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -53,6 +57,47 @@ function schedNs(pid: number, mainOnly = false): number {
   return ns;
 }
 
+/**
+ * Starts strace on the gateway's syncs; the function it answers stops it and sums them up: the
+ * count and seconds of the syncs during the PUT, the longest, and the last three (the staging
+ * file's final sync, then the record's: folder and WAL).
+ */
+async function traceSyncs(pid: number, out: string): Promise<() => Promise<string>> {
+  const st = spawn('strace', ['-f', '-T', '-e', 'trace=fdatasync,fsync', '-o', out, '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    let seen = '';
+    st.stderr!.on('data', (d: Buffer) => {
+      seen += d.toString();
+      // "Process N attached with M threads": every thread is traced from here.
+      if (seen.includes('attached')) resolve();
+    });
+    st.once('error', reject);
+  });
+  return async () => {
+    st.kill('SIGINT');
+    await new Promise((r) => st.once('close', r));
+    const secs = readFileSync(out, 'utf8')
+      .split('\n')
+      .filter((l) => /sync/.test(l) && /= 0 <[\d.]+>$/.test(l))
+      .map((l) => Number(l.match(/<([\d.]+)>$/)![1]));
+    const sum = secs.reduce((a, x) => a + x, 0);
+    return `${secs.length} calls, ${sum.toFixed(2)} s in all, longest ${Math.max(0, ...secs).toFixed(2)} s, last three ${secs.slice(-3).map((x) => x.toFixed(3)).join(' / ')} s`;
+  };
+}
+
+async function recordPerf(pid: number, out: string): Promise<() => Promise<void>> {
+  const p = spawn('perf', ['record', '-F', '499', '-g', '-p', String(pid), '-o', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // perf says nothing once attached: a first sample file on disk is the sign.
+  await new Promise<void>((resolve) => {
+    const poll = () => (existsSync(out) ? resolve() : setTimeout(poll, 20));
+    poll();
+  });
+  return async () => {
+    p.kill('SIGINT');
+    await new Promise((r) => p.once('close', r));
+  };
+}
+
 function dirtyMiB(): number {
   const m = readFileSync('/proc/meminfo', 'utf8').match(/^Dirty:\s+(\d+) kB/m);
   return m ? Number(m[1]) / 1024 : Number.NaN;
@@ -80,7 +125,11 @@ async function main(): Promise<void> {
         const pid = b.proc!.pid!;
         const [c0, m0] = [schedNs(pid), schedNs(pid, true)];
         const url = `${b.base}/big-${rep}.bin`;
+        const trace = process.env.BENCH_STRACE === '1' ? await traceSyncs(pid, path.join(work, `strace-${b.label}-${rep}.txt`)) : null;
+        const perf = process.env.BENCH_PERF ? await recordPerf(pid, path.join(process.env.BENCH_PERF, `perf-${b.label}-${rep + 1}.data`)) : null;
         const put = await curl.time(['-T', big, url]);
+        if (trace) console.log(`  ${b.label} syncs: ${await trace()}`);
+        if (perf) await perf();
         if (put.code < 200 || put.code >= 300) throw new Error(`${b.label} PUT: HTTP ${put.code}`);
         const gib = BIG / (1 << 30);
         b.rows.push({ mbps: BIG / put.secs / 1e6, cpuMs: (schedNs(pid) - c0) / 1e6 / gib, mainMs: (schedNs(pid, true) - m0) / 1e6 / gib, load: os.loadavg()[0]!, dirtyMiB: dirty, ddMBps });

@@ -44,7 +44,7 @@ async function makeEdited(orig: string, edited: string): Promise<void> {
 /**
  * The disk's floor for one step of ours: the edited file (read from the page cache) written to a new
  * file with a datasync every 32 MiB and an fsync at the end, as the gateway's staging and the
- * client's FileSink do. Each of A's and B's steps writes and syncs the whole file once at least.
+ * client's HashedSink do. Each of A's and B's steps writes and syncs the whole file once at least.
  */
 async function syncFloor(from: string, to: string): Promise<number> {
   const buf = Buffer.allocUnsafe(4 * MIB);

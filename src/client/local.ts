@@ -3,7 +3,7 @@
  * hashing, and writes that never leave a torn file (temporary file in the same folder, fsync,
  * rename). Temporary files start with '.syncgate-', which both sides ignore.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
@@ -94,11 +94,16 @@ export async function tempBeside(dir: string, rel: string): Promise<string> {
   return path.join(parent, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}.tmp`);
 }
 
-/** The part file of a resumable download of content `sha256` for `rel` (same name after a crash). */
+/**
+ * The part file of a resumable download of content `sha256` for `rel` (same name after a crash).
+ * Named after the file too: files of one content in one folder, downloaded side by side, each need
+ * their own.
+ */
 export async function partBeside(dir: string, rel: string, sha256: string): Promise<string> {
   const parent = path.dirname(path.join(dir, rel));
   await mkdir(parent, { recursive: true });
-  return path.join(parent, `${TEMP_PREFIX}dl-${sha256.slice(0, 24)}.part`);
+  const name = createHash('sha256').update(path.basename(rel)).digest('hex').slice(0, 8);
+  return path.join(parent, `${TEMP_PREFIX}dl-${sha256.slice(0, 24)}-${name}.part`);
 }
 
 /**
