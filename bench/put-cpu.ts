@@ -93,6 +93,8 @@ interface Build {
   cpuUs: number[];
   /** The event loop's thread alone: the JavaScript, without the thread pool's syncs and the checkpointer. */
   mainUs: number[];
+  /** PUTs per second of wall time in each block (read beside the load average: wall time is the machine's too). */
+  perSec: number[];
   totals?: string;
 }
 
@@ -102,6 +104,7 @@ async function block(b: Build, dir: string, body: Buffer): Promise<void> {
   let next = 0;
   const c0 = await cpuNanos(b.pid);
   const m0 = await mainNanos(b.pid);
+  const t0 = performance.now();
   await Promise.all(Array.from({ length: PARALLEL }, async () => {
     while (next < PER_BLOCK) {
       const i = next++;
@@ -109,6 +112,7 @@ async function block(b: Build, dir: string, body: Buffer): Promise<void> {
       if (s >= 300 && !(METHOD !== 'PUT' && s === 404)) throw new Error(`${b.label} ${METHOD} ${s}`);
     }
   }));
+  b.perSec.push(PER_BLOCK / ((performance.now() - t0) / 1000));
   b.mainUs.push(((await mainNanos(b.pid)) - m0) / 1000 / PER_BLOCK);
   b.cpuUs.push(((await cpuNanos(b.pid)) - c0) / 1000 / PER_BLOCK);
 }
@@ -132,7 +136,7 @@ async function main(): Promise<void> {
       const s = await startSyncgateHttp(path.join(work, v.label), PASS, v);
       procs.push(s.proc);
       await waitForHttp(`${s.origin}/dav/default/`, { method: 'PROPFIND', headers: { depth: '0', authorization: AUTH } });
-      builds.push({ label: v.label, pid: s.proc.pid!, base: `${s.origin}/dav/default`, agent: new http.Agent({ keepAlive: true, maxSockets: PARALLEL }), cpuUs: [], mainUs: [] });
+      builds.push({ label: v.label, pid: s.proc.pid!, base: `${s.origin}/dav/default`, agent: new http.Agent({ keepAlive: true, maxSockets: PARALLEL }), cpuUs: [], mainUs: [], perSec: [] });
     }
     const body = randomBytes(4096);
     // PUTCPU_IDLE=SECONDS: first the CPU each build uses doing nothing (timers, background work).
@@ -146,7 +150,7 @@ async function main(): Promise<void> {
     // Interleaved like the measured blocks: warming A whole, then B, left A idle for as long, and
     // an A/A run (SYNCGATE_B = this checkout) then read 10-14% more CPU for the build warmed first.
     for (let w = 0; w < WARM; w += PER_BLOCK) for (const b of w % (2 * PER_BLOCK) ? [...builds].reverse() : builds) await block(b, `warm${w}`, body);
-    for (const b of builds) b.cpuUs.length = b.mainUs.length = 0;
+    for (const b of builds) b.cpuUs.length = b.mainUs.length = b.perSec.length = 0;
     // PUTCPU_PERF=DIR: perf record (cpu-clock, so samples weigh CPU time, not wall time as V8's
     // sampler does on a loaded machine) of each build over the measured rounds, to DIR/<label>.data.
     // With BENCH_NODE_FLAGS=--perf-basic-prof, `perf report` names the JavaScript functions.
@@ -191,14 +195,15 @@ async function main(): Promise<void> {
       console.log(`  ${b.label} ${b.label === 'B' ? describeBuild(BUILD_B!.repo) : describeBuild()}`);
       console.log(`    all threads median ${median(b.cpuUs).toFixed(0)}  runs ${b.cpuUs.map((x) => x.toFixed(0)).join(' ')}`);
       console.log(`    event loop  median ${median(b.mainUs).toFixed(0)}  runs ${b.mainUs.map((x) => x.toFixed(0)).join(' ')}`);
+      console.log(`    ${METHOD}s/s  median ${median(b.perSec).toFixed(0)}  runs ${b.perSec.map((x) => x.toFixed(0)).join(' ')}`);
       console.log(`    ${b.totals}`);
     }
     if (builds.length >= 2) {
       const [a, b, a2] = builds as [Build, Build, Build | undefined];
       const paired = (xs: number[], ys: number[]) => median(xs.map((x, i) => x / ys[i]!));
       const pct = (r: number) => `${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(1)}%`;
-      console.log(`  A/B paired: all threads ${pct(paired(a.cpuUs, b.cpuUs))}, event loop ${pct(paired(a.mainUs, b.mainUs))} (+ = A costs more per ${METHOD})`);
-      if (a2) console.log(`  A/A2 paired (the same build twice: the noise of this run): all threads ${pct(paired(a.cpuUs, a2.cpuUs))}, event loop ${pct(paired(a.mainUs, a2.mainUs))}`);
+      console.log(`  A/B paired: all threads ${pct(paired(a.cpuUs, b.cpuUs))}, event loop ${pct(paired(a.mainUs, b.mainUs))} (+ = A costs more per ${METHOD}); ${METHOD}s/s ${pct(paired(a.perSec, b.perSec))} (+ = A faster)`);
+      if (a2) console.log(`  A/A2 paired (the same build twice: the noise of this run): all threads ${pct(paired(a.cpuUs, a2.cpuUs))}, event loop ${pct(paired(a.mainUs, a2.mainUs))}; ${METHOD}s/s ${pct(paired(a.perSec, a2.perSec))}`);
     }
   } finally {
     await stopServers(procs);

@@ -28,11 +28,17 @@ export function isInlineSafe(type: string): boolean {
   return INLINE_SAFE.test(type.split(';')[0]!.trim().toLowerCase());
 }
 
+/** HTTP token characters (RFC 9110 5.6.2) but '%': a name the package writes bare, with no filename*. */
+const PLAIN_NAME = /^[!#$&'*+.^_`|~0-9A-Za-z-]+$/;
+
 /**
  * `attachment` or `inline`, with the UTF-8 name (RFC 6266 / 8187) and an ASCII fallback; built by
  * the `content-disposition` package (the one Express and koa use).
  */
 export function contentDisposition(name: string, type: 'attachment' | 'inline' = 'attachment'): string {
+  // What the package writes for such a name, without its parse and format of a header object
+  // (about a tenth of a cold download's time before its first byte); its test compares the two.
+  if (PLAIN_NAME.test(name)) return `${type}; filename=${name}`;
   const fallback = name.replace(/[^\x20-\x7e]|["\\%]/g, '_') || 'download';
   return createDisposition(name || 'download', { type, fallback });
 }

@@ -18,6 +18,8 @@ export interface FtpDoorState {
   tls: FtpTls | null;
   ports: PassivePorts;
   metrics: { commands: Counter<'command'>; bytes: Counter<'direction'>; logins: Counter<'result'> };
+  /** The command counter's child for one verb, made once (labels are hashed on every inc otherwise). */
+  commandCounter(verb: string): { inc(): void };
 }
 
 export type CommandHandler = (client: FtpClient, arg: string) => Promise<void> | void;
@@ -31,6 +33,7 @@ export interface CommandSpec {
 }
 
 const MAX_LINE = 8192;
+const LINE_BREAK = /[\r\n]/;
 const MAX_PENDING = 64;
 
 /**
@@ -116,6 +119,11 @@ export class FtpClient {
 
   reply(code: number, text: string | string[]): void {
     if (this.closed || this.socket.destroyed) return;
+    // Most replies are one fixed line: no array, no copy.
+    if (typeof text === 'string' && !LINE_BREAK.test(text)) {
+      this.socket.write(`${code} ${text}\r\n`);
+      return;
+    }
     const lines = (Array.isArray(text) ? text : [text]).map((l) => l.replace(/[\r\n]+/g, ' '));
     let out = '';
     if (lines.length === 1) out = `${code} ${lines[0]}\r\n`;
@@ -163,8 +171,16 @@ export class FtpClient {
   }
 
   private touch(): void {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    if (!this.authenticated || this.closed) return;
+    if (!this.authenticated || this.closed) {
+      if (this.idleTimer) clearTimeout(this.idleTimer);
+      this.idleTimer = null;
+      return;
+    }
+    // Restarted after every command: the same timer again, not a new one each time (three per STOR).
+    if (this.idleTimer) {
+      this.idleTimer.refresh();
+      return;
+    }
     this.idleTimer = setTimeout(() => {
       if (this.transfer) this.touch();
       else this.shutdown(421, 'Idle timeout, closing control connection');
@@ -232,7 +248,7 @@ export class FtpClient {
     const requestId = `ftp-${this.id}-${++this.seq}`;
     if (this.fs) this.fs.requestId = requestId;
     const spec = Object.hasOwn(this.commands, verb) ? this.commands[verb] : undefined;
-    this.door.metrics.commands.inc({ command: spec ? verb : 'unknown' });
+    this.door.commandCounter(spec ? verb : 'unknown').inc();
     this.log.debug({ verb, requestId }, 'ftp command');
     if (!spec) return this.reply(502, 'Command not implemented');
     if (!spec.noAuth && !this.authenticated) return this.reply(530, 'Please login with USER and PASS');

@@ -12,6 +12,7 @@ export function plainAddress(address: string | undefined): string {
 }
 
 export function sameAddress(a: string | undefined, b: string | undefined): boolean {
+  if (a !== undefined && a !== '' && a === b) return true; // the usual case: no parsing
   const pa = plainAddress(a);
   return pa !== '' && pa === plainAddress(b);
 }

@@ -218,6 +218,23 @@ describe('ftp door over the core', () => {
   });
 });
 
+describe('ftp door metrics', () => {
+  const commandCount = async (verb: string): Promise<number> => {
+    const res = await fetch(`${t.url}/metrics`, { headers: { authorization: `Basic ${Buffer.from('admin:admin-password').toString('base64')}` } });
+    const m = new RegExp(`^syncgate_ftp_commands_total\\{command="${verb}"\\} (\\d+)$`, 'm').exec(await res.text());
+    return m ? Number(m[1]) : 0;
+  };
+
+  it('counts every command by its verb, and verbs it does not know as unknown', async () => {
+    const [noop, unknown] = [await commandCount('NOOP'), await commandCount('unknown')];
+    const c = await login();
+    for (let i = 0; i < 3; i += 1) expect((await c.cmd('NOOP')).code).toBe(200);
+    expect((await c.cmd('XYZZY')).code).toBe(502);
+    expect(await commandCount('NOOP')).toBe(noop + 3);
+    expect(await commandCount('unknown')).toBe(unknown + 1);
+  });
+});
+
 describe('ftp door against bad input', () => {
   it('refuses PORT/EPRT to another host or a privileged port', async () => {
     const c = await login();

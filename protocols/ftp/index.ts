@@ -35,6 +35,7 @@ export async function startFtpDoor(deps: FtpDoorDeps): Promise<FtpDoor | null> {
   if (options.passivePortMin > options.passivePortMax) throw new Error('ftp.passivePortMin is above ftp.passivePortMax');
   if (options.anonymous) log.warn('anonymous FTP is not supported; every login needs an account');
   const tls = await loadFtpTls(options, deps.dataDir);
+  const commandCounters = new Map<string, { inc(): void }>();
   const door: FtpDoorState = {
     core,
     options,
@@ -45,6 +46,14 @@ export async function startFtpDoor(deps: FtpDoorDeps): Promise<FtpDoor | null> {
       commands: new Counter({ name: 'syncgate_ftp_commands_total', help: 'FTP commands received', labelNames: ['command'], registers: [metrics] }),
       bytes: new Counter({ name: 'syncgate_ftp_bytes_total', help: 'FTP payload bytes transferred', labelNames: ['direction'], registers: [metrics] }),
       logins: new Counter({ name: 'syncgate_ftp_logins_total', help: 'FTP login attempts', labelNames: ['result'], registers: [metrics] }),
+    },
+    commandCounter(verb) {
+      let child = commandCounters.get(verb);
+      if (!child) {
+        child = door.metrics.commands.labels({ command: verb });
+        commandCounters.set(verb, child);
+      }
+      return child;
     },
   };
   const clients = new Set<FtpClient>();

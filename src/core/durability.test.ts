@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readdirSync, readlinkSync, realpathSync } from 'node:fs';
+import { readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -127,6 +127,19 @@ describe('group commit (Durability)', () => {
     });
     // The section recorded nothing, but its folder sync was under way: a flush waited for it.
     expect(ctx.durable.flushes).toBe(before + 1);
+  });
+
+  it('unlinks the name a delete set aside in staging before the delete is answered', async () => {
+    const { vfs, ctx } = t.core;
+    // Same content twice: the second delete finds its content kept already and only drops the name.
+    await vfs.write(t.admin, 'docs', 'a.txt', body('same'));
+    await vfs.write(t.admin, 'docs', 'b.txt', body('same'));
+    await vfs.delete(t.admin, 'docs', 'a.txt');
+    await vfs.delete(t.admin, 'docs', 'b.txt');
+    const staged = readdirSync(ctx.store.tempDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+    const withContent = staged.filter((e) => statSync(path.join(e.parentPath, e.name)).size > 0);
+    expect(withContent).toEqual([]);
+    expect((await readAll((await vfs.read(t.admin, 'docs', 'b.txt', { version: 1 })).stream)).toString()).toBe('same');
   });
 
   it('keeps the change feed short of changes not yet durable', async () => {

@@ -191,7 +191,10 @@ export class Durability {
       // The folders marked since the early sync started sync beside it, not after it (one disk
       // round trip, not two); those a failed early sync marked again are taken once it ended.
       let earlyFailed = false;
-      await Promise.all([this.early?.catch(() => (earlyFailed = true)), this.syncDirs()]);
+      const synced = Promise.all([this.early?.catch(() => (earlyFailed = true)), this.syncDirs()]);
+      // The syncs are under way: names deleted into staging are unlinked meanwhile (ContentStore.dropLocal).
+      this.store.removeSetAside();
+      await synced;
       if (earlyFailed) await this.syncDirs();
     } catch (err) {
       await wal?.catch(() => {});

@@ -2,6 +2,7 @@ import { lstatSync, type Stats } from 'node:fs';
 import { lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { normalizeRelPath, underDir, UnsafePathError } from '../lib/paths.js';
+import { openForReadNoFollow, type OpenedFile } from '../storage/file-sender.js';
 import { fail } from './errors.js';
 import type { RootHandle } from './roots.js';
 import type { Session } from './session.js';
@@ -35,15 +36,49 @@ export async function livePath(root: RootHandle, rel: string): Promise<string> {
   }
 }
 
+/**
+ * The file at `rel` of a root in the data folder (RootHandle.local), opened for reading on the
+ * calling thread with livePath's rule: each folder above it lstat'ed, the file itself opened with
+ * O_NOFOLLOW, so a symlink there fails the open instead of costing every read an lstat first.
+ * 'slow' where livePath and openForRead must decide (a symlink on the way, a root elsewhere); null
+ * when nothing is there. A read's first byte waits for no trip through the thread pool and no
+ * promise on the way.
+ */
+export function openLiveForRead(root: RootHandle, rel: string): OpenedFile | null | 'slow' {
+  if (!root.local || rel === '') return 'slow';
+  const abs = underDir(root.dir, rel);
+  for (let end = abs.indexOf('/', abs.length - rel.length); end >= 0; end = abs.indexOf('/', end + 1)) {
+    const st = lstatHere(abs.slice(0, end));
+    if (!st) return null;
+    if (st.isSymbolicLink()) return 'slow';
+  }
+  const file = openForReadNoFollow(abs);
+  return file === 'symlink' ? 'slow' : file;
+}
+
 async function lstatOrNull(root: RootHandle, p: string): Promise<Stats | null> {
+  // In the data folder, a direct call (microseconds); elsewhere through the pool (RootHandle.local).
+  if (root.local) return lstatHere(p);
   try {
-    // In the data folder, a direct call (microseconds); elsewhere through the pool (RootHandle.local).
-    return (root.local ? lstatSync(p, { throwIfNoEntry: false }) : await lstat(p)) ?? null;
+    return await lstat(p);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    if (isMissing(err)) return null;
     throw err;
   }
+}
+
+function lstatHere(p: string): Stats | null {
+  try {
+    return lstatSync(p, { throwIfNoEntry: false }) ?? null;
+  } catch (err) {
+    if (isMissing(err)) return null;
+    throw err;
+  }
+}
+
+function isMissing(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
 /** A path with a symlink in it: where its existing part really leads must be inside the root. */

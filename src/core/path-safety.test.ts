@@ -77,4 +77,32 @@ describe('symlinks that lead out of a root', () => {
     await harmless(() => vfs.delete(t.admin, 'docs', 'dir'));
     await mkdir(path.join(t.rootDir, 'ok'));
   });
+
+  // A read opens the file itself with O_NOFOLLOW (core/live.ts openLiveForRead): a link there must
+  // fail that open and go the long way, which judges where the link leads.
+  it('never serves a recorded file that was swapped for a link to an outside file', async () => {
+    const { vfs } = t.core;
+    await vfs.write(t.admin, 'docs', 'a.txt', body('mine'));
+    await vfs.mkdir(t.admin, 'docs', 'sub');
+    await vfs.write(t.admin, 'docs', 'sub/b.txt', body('mine too'));
+    for (const p of ['a.txt', 'sub/b.txt']) {
+      await rm(path.join(t.rootDir, p));
+      await symlink(path.join(outside, 'secret.txt'), path.join(t.rootDir, p));
+      await harmless(async () => {
+        const r = await vfs.read(t.admin, 'docs', p);
+        expect((await readAll(r.stream)).toString()).not.toBe('secret');
+      });
+    }
+  });
+
+  it('reads a file whose folder is a link inside the root the long way, and serves its content', async () => {
+    const { vfs } = t.core;
+    await vfs.mkdir(t.admin, 'docs', 'real');
+    await vfs.write(t.admin, 'docs', 'real/c.txt', body('inside'));
+    expect((await readAll((await vfs.read(t.admin, 'docs', 'real/c.txt')).stream)).toString()).toBe('inside');
+    await symlink(path.join(t.rootDir, 'real'), path.join(t.rootDir, 'alias'));
+    // Not recorded (links never are): nothing is served at the alias, and the file stays readable.
+    await expect(vfs.read(t.admin, 'docs', 'alias/c.txt')).rejects.toSatisfy((e) => isCoreError(e));
+    expect((await readAll((await vfs.read(t.admin, 'docs', 'real/c.txt')).stream)).toString()).toBe('inside');
+  });
 });

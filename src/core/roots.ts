@@ -110,8 +110,12 @@ export class Roots {
     return session.scope.mode === 'read' || own === 'read' ? 'read' : 'write';
   }
 
-  /** Resolves a root by name for a session; an invisible root is reported as not found. */
-  async open(session: Session, name: string, need: Need): Promise<RootHandle> {
+  /**
+   * Resolves a root by name for a session; an invisible root is reported as not found. Not async:
+   * once the root's folder is known the handle comes back as a value (callers await it either way,
+   * and a refusal thrown here rejects their async function just the same).
+   */
+  open(session: Session, name: string, need: Need): RootHandle | Promise<RootHandle> {
     const row = this.ctx.roots.byName(name.normalize('NFC'));
     const access = row ? this.accessOf(session, row) : null;
     if (!row || !access) fail('NOT_FOUND', `root ${name} does not exist`);

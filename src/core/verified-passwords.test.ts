@@ -77,4 +77,49 @@ describe('verified passwords', () => {
     expect((await login('ivy', 'ivy-new-password')).name).toBe('ivy');
     expect((await login('kim', 'kim-password')).isAdmin).toBe(true);
   });
+
+  // Doors call core.authenticate, which answers a remembered password without going the whole way
+  // (Accounts.recentlyVerified): the same rules must hold there.
+  describe('through core.authenticate (the doors\' way in)', () => {
+    const viaCore = (user: string, secret: string, address = '10.0.0.1') =>
+      t.core.authenticate({ kind: 'password', user, secret }, { protocol: 'webdav', requestId: 'r', address });
+
+    it('answer from memory, and refuse a banned address even with the right password', async () => {
+      await t.core.accounts.createUser('amy', 'amy-password');
+      expect((await viaCore('amy', 'amy-password')).user.name).toBe('amy');
+      expect((await viaCore('amy', 'amy-password', '10.0.0.2')).user.name).toBe('amy');
+      expect(argon2Runs).toBe(1);
+      // Guesses at another name from one address ban that address from every account (banAfter 10).
+      for (let i = 0; i < 10; i += 1) await expect(viaCore('amy', `guess-${i}`, '10.0.0.66')).rejects.toSatisfy(refused);
+      await expect(viaCore('amy', 'amy-password', '10.0.0.66')).rejects.toSatisfy((e) => isCoreError(e, 'TOO_MANY_ATTEMPTS'));
+      // Nobody else is locked out by it, amy included.
+      expect((await viaCore('amy', 'amy-password', '10.0.0.1')).user.name).toBe('amy');
+      expect(argon2Runs).toBe(11);
+    });
+
+    it('end at once on a password change or a disabled account, and within the minute for a change beside the gateway', async () => {
+      const { accounts } = t.core;
+      const bo = await accounts.createUser('bo', 'bo-password');
+      await viaCore('bo', 'bo-password');
+      await accounts.setPassword('bo', 'bo-new-password');
+      await expect(viaCore('bo', 'bo-password')).rejects.toSatisfy(refused);
+      await viaCore('bo', 'bo-new-password');
+      accounts.setDisabled('bo', true);
+      await expect(viaCore('bo', 'bo-new-password')).rejects.toSatisfy(refused);
+      accounts.setDisabled('bo', false);
+      await viaCore('bo', 'bo-new-password');
+      // The admin CLI writes the database directly.
+      t.core.ctx.accounts.updateUser(bo.id, { disabled: true });
+      clock += VERIFIED_FOR_MS + 1;
+      await expect(viaCore('bo', 'bo-new-password')).rejects.toSatisfy(refused);
+    });
+
+    it('never answers an API token sent as the password from memory: a revoked one ends at once', async () => {
+      const cy = await t.core.accounts.createUser('cy', 'cy-password');
+      const { id, token } = t.core.accounts.createToken(cy.id, 'script');
+      expect((await viaCore('cy', token)).user.name).toBe('cy');
+      t.core.accounts.revokeToken(cy.id, id);
+      await expect(viaCore('cy', token)).rejects.toSatisfy(refused);
+    });
+  });
 });

@@ -2,7 +2,7 @@ import { closeFile, openForRead } from '../storage/file-sender.js';
 import { fingerprintMatches, toFileStat } from '../storage/fingerprint.js';
 import type { CoreContext } from './context.js';
 import { fail } from './errors.js';
-import { checkScope, livePath, safePath } from './live.js';
+import { checkScope, livePath, openLiveForRead, safePath } from './live.js';
 import { openedRead, type ReadResult } from './opened-read.js';
 import { changeInfo, conflictInfo, entryInfo, rootEntryInfo, versionInfo } from './present.js';
 import type { Reconciler } from './reconcile.js';
@@ -114,8 +114,8 @@ export class VfsReader {
       // Judged before the file is opened: a refusal after open() left the descriptor to the garbage
       // collector (one leaked descriptor per unsatisfiable Range request).
       const [start, end] = range(row.size, opts);
-      const abs = await livePath(h, rel);
-      const file = await openForRead(abs, h.local);
+      const quick = openLiveForRead(h, rel);
+      const file = quick === 'slow' ? await openForRead(await livePath(h, rel), h.local) : quick;
       if (file) {
         // The open descriptor pins one inode: the reader sees this version whole, whatever follows.
         if (fingerprintMatches(row, toFileStat(file.stat))) {

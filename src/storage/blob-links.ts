@@ -1,9 +1,8 @@
-import { linkSync, lstatSync, renameSync, unlinkSync } from 'node:fs';
+import { linkSync, lstatSync, renameSync } from 'node:fs';
 import { copyFile, link, mkdir, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fsyncDir, fsyncFile } from '../lib/fsync.js';
 import type { OwnChanges } from './own-changes.js';
-import { SMALL_FILE } from './staging.js';
 
 export interface BlobLinksParts {
   blobPath(hash: string): string;
@@ -17,6 +16,8 @@ export interface BlobLinksParts {
   /** Folders whose entries changed, left to the group commit's sync. */
   folderChanged(...dirs: string[]): void;
   removeLive(livePath: string): Promise<void>;
+  /** Removes a live name in the data folder without waiting for the journal (see ContentStore.dropLocal). */
+  dropLocal(livePath: string): void;
 }
 
 /**
@@ -89,12 +90,9 @@ export class BlobLinks {
       // name is durable, unless a keepBlob linked it and is still syncing its folder (another root's
       // writer, a moment ago): then that folder syncs with this delete's group commit too. Syncing
       // it on every delete cost an FTP DELE a second folder sync (an open, an fsync and a close).
-      // A small file's unlink is a direct call (tens of µs): in the thread pool it cost one more
-      // round trip per DELE, which measured slower on a loaded machine (bench/ftp A/B, load 13-24:
-      // 127 against 153 DELE/s, more CPU). A large one goes off the event loop, as freeing its
-      // blocks waits for the journal.
+      // In the data folder the name is set aside, to be unlinked while the flush syncs (dropLocal).
       this.parts.own.expect(livePath, 'rename');
-      if (local && blob.size <= SMALL_FILE) unlinkSync(livePath);
+      if (local) this.parts.dropLocal(livePath);
       else await unlink(livePath);
       const blobDir = path.dirname(target);
       // Any other blob name is durable, or its folder is marked unsynced (a retire's rename, a failed

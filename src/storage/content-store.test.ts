@@ -187,6 +187,18 @@ describe('ContentStore spare staging file', () => {
     store.close();
     await expect.poll(stagingFiles).toEqual([]);
   });
+
+  it('keeps spares of both kinds (written alone, written among others) apart, and removes both at close', async () => {
+    const alone = await store.stage(chunked(Buffer.from('written alone'), 4), { syncLater: true });
+    const among = await Promise.all(Array.from({ length: 3 }, (_, i) => store.stage(chunked(Buffer.from(`among others ${i}`), 4))));
+    await alone.synced;
+    expect(await readFile(alone.tempPath, 'utf8')).toBe('written alone');
+    for (const [i, s] of among.entries()) expect(await readFile(s.tempPath, 'utf8')).toBe(`among others ${i}`);
+    for (const s of [alone, ...among]) await store.discard(s.tempPath);
+    expect(await stagingFiles()).toHaveLength(2 * SPARES);
+    store.close();
+    await expect.poll(stagingFiles).toEqual([]);
+  });
 });
 
 describe('ContentStore.keepBlob', () => {
@@ -263,6 +275,22 @@ describe('ContentStore.retireLive (a deleted file moves into history)', () => {
     await setup('kept a moment ago');
     await store.retireLive(hash, live());
     expect(store.takeUnsyncedDirs()).toEqual([path.dirname(live())]);
+  });
+
+  it('moves a name whose content is kept already into staging, for the flush to unlink while it syncs', async () => {
+    const hash = await setup('kept already');
+    await writeFile(path.join(dir, 'other'), 'kept already');
+    await store.keepBlob(hash, path.join(dir, 'other'));
+    const ino = (await stat(live())).ino;
+    await store.retireLive(hash, live());
+    await expect(stat(live())).rejects.toMatchObject({ code: 'ENOENT' });
+    // A rename, not an unlink before the syncs: the inode waits in staging.
+    const aside = [];
+    for (const f of await stagingFiles()) if ((await stat(f)).ino === ino) aside.push(f);
+    expect(aside).toHaveLength(1);
+    store.removeSetAside();
+    for (const f of await stagingFiles()) expect((await stat(f)).size, f).toBe(0); // the spares only
+    expect(await readFile(store.blobPath(hash), 'utf8')).toBe('kept already');
   });
 
   it('only removes the live name when the blob exists already, or is the same file', async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, lstatSync, renameSync, utimesSync } from 'node:fs';
+import { createReadStream, lstatSync, renameSync, unlinkSync, utimesSync } from 'node:fs';
 import { link, lstat, mkdir, readdir, realpath, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
@@ -32,6 +32,8 @@ export class ContentStore {
   /** Our own changes to live trees, announced before each one, for the watcher to ignore (see OwnChanges). */
   readonly own = new OwnChanges();
   private readonly blobLinks: BlobLinks;
+  /** Deleted names moved into staging, not yet unlinked (see dropLocal). */
+  private setAside: string[] = [];
 
   constructor(readonly dataDir: string) {
     this.blobDir = path.join(dataDir, 'blobs');
@@ -46,6 +48,7 @@ export class ContentStore {
       own: this.own,
       folderChanged: (...dirs) => this.folderChanged(...dirs),
       removeLive: (livePath) => this.removeLive(livePath),
+      dropLocal: (livePath) => this.dropLocal(livePath),
     });
   }
 
@@ -204,6 +207,40 @@ export class ContentStore {
   /** See BlobLinks.retire: deletes a live file by moving it into the blob store as `hash`. */
   retireLive(hash: string, livePath: string): Promise<void> {
     return this.blobLinks.retire(hash, livePath);
+  }
+
+  /**
+   * Removes a name of the live tree in the data folder: renamed into staging (a change of two
+   * folders, 10-20 µs here), unlinked there by the flush once its syncs are under way
+   * (removeSetAside). An unlink frees the inode and its blocks under the journal: 70-150 µs per
+   * 4 KiB file on this disk, which every DELE of content already kept spent before its syncs began;
+   * now the event loop spends it while the disk works. A crash leaves the staged name, which the next
+   * start clears with the staging area. The live folder's sync makes the rename durable.
+   */
+  dropLocal(livePath: string): void {
+    const staged = this.newTempPath();
+    try {
+      renameSync(livePath, staged);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+      unlinkSync(livePath); // a mount inside the data folder
+      return;
+    }
+    this.setAside.push(staged);
+  }
+
+  /** Unlinks the names deleted since the last call (see dropLocal); one that fails stays in staging until the next start. */
+  removeSetAside(): void {
+    if (this.setAside.length === 0) return;
+    const names = this.setAside;
+    this.setAside = [];
+    for (const name of names) {
+      try {
+        unlinkSync(name);
+      } catch {
+        // Nothing live depends on it: the staging area is cleared at start.
+      }
+    }
   }
 
   async removeLive(livePath: string): Promise<void> {

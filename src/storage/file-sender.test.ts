@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
@@ -6,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { closeFile, openForRead, sendFileRange } from './file-sender.js';
+import { closeFile, openForRead, openForReadNoFollow, sendFileRange } from './file-sender.js';
 
 describe('sendFileRange', () => {
   let dir: string;
@@ -105,5 +106,17 @@ describe('sendFileRange', () => {
       for (let i = 0; i < 50 && readdirSync('/proc/self/fd').length > before; i += 1) await new Promise((r) => setTimeout(r, 5));
       expect(readdirSync('/proc/self/fd').length).toBe(before);
     }
+  });
+
+  it('reads a FIFO put in a file\'s place as nothing there, at once, on the calling thread or through the pool', async () => {
+    // Opened blocking, a FIFO with no writer would hold the event loop (or a pool thread) for good.
+    const fifo = path.join(dir, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    const before = readdirSync('/proc/self/fd').length;
+    expect(openForReadNoFollow(fifo)).toBeNull();
+    expect(await openForRead(fifo, true)).toBeNull();
+    expect(await openForRead(fifo, false)).toBeNull();
+    for (let i = 0; i < 50 && readdirSync('/proc/self/fd').length > before; i += 1) await new Promise((r) => setTimeout(r, 5));
+    expect(readdirSync('/proc/self/fd').length).toBe(before);
   });
 });

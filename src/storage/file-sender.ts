@@ -1,4 +1,4 @@
-import { close, closeSync, fstat, fstatSync, open, openSync, read, type Stats } from 'node:fs';
+import { close, closeSync, constants, fstat, fstatSync, open, openSync, read, type Stats } from 'node:fs';
 import type { Writable } from 'node:stream';
 
 /** Bytes read per call once the first bytes are out. */
@@ -87,6 +87,22 @@ export interface OpenedFile {
 }
 
 /**
+ * O_NONBLOCK: a FIFO or device put in a file's place (by another program) opens at once instead of
+ * holding the event loop, or a pool thread, until a writer comes. It changes nothing for a regular file.
+ */
+const READ_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
+
+/**
+ * The opened file, unless it is a FIFO, socket or device: that is closed and read as nothing there. A
+ * folder is kept: the caller's fingerprint check (kind, size) refuses it, as for any other change on disk.
+ */
+function regularOrNull(fd: number, stat: Stats): OpenedFile | null {
+  if (stat.isFile() || stat.isDirectory()) return { fd, stat };
+  closeSync(fd);
+  return null;
+}
+
+/**
  * Opens `file` for reading and fstats it; null when either fails (gone, replaced, unreadable).
  * `direct`: open(2) and fstat(2) on the calling thread. In the data folder on a local disk they take
  * microseconds, while each trip through libuv's thread pool cost 0.2-0.8 ms before a GET's first byte
@@ -96,25 +112,46 @@ export async function openForRead(file: string, direct: boolean): Promise<Opened
   if (direct) {
     let fd: number;
     try {
-      fd = openSync(file, 'r');
+      fd = openSync(file, READ_FLAGS);
     } catch {
       return null;
     }
     try {
-      return { fd, stat: fstatSync(fd) };
+      return regularOrNull(fd, fstatSync(fd));
     } catch {
       closeSync(fd);
       return null;
     }
   }
-  const fd = await new Promise<number | null>((resolve) => open(file, 'r', (err, n) => resolve(err ? null : n)));
+  const fd = await new Promise<number | null>((resolve) => open(file, READ_FLAGS, (err, n) => resolve(err ? null : n)));
   if (fd === null) return null;
   return new Promise((resolve) =>
     fstat(fd, (err, stat) => {
-      if (!err) return resolve({ fd, stat });
+      if (!err) return resolve(regularOrNull(fd, stat));
       close(fd, () => resolve(null));
     }),
   );
+}
+
+/**
+ * openForRead on the calling thread, refusing to follow a symlink at the last component: 'symlink'
+ * when one is there (open(2) fails with ELOOP; the caller judges where it leads the long way), null
+ * when nothing (or a FIFO, socket or device) is there or it cannot be opened. It spares the lstat(2) a symlink check would make
+ * before the open: the open itself tells.
+ */
+export function openForReadNoFollow(file: string): OpenedFile | 'symlink' | null {
+  let fd: number;
+  try {
+    fd = openSync(file, READ_FLAGS | constants.O_NOFOLLOW);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ELOOP' ? 'symlink' : null;
+  }
+  try {
+    return regularOrNull(fd, fstatSync(fd));
+  } catch {
+    closeSync(fd);
+    return null;
+  }
 }
 
 /** Closes a descriptor of openForRead, errors ignored (nothing was written through it). */
