@@ -9,7 +9,7 @@
  *   BENCH_REPS_BIG (default 5)   rounds            BENCH_BIG_MIB (default 1024)   file size
  *   BENCH_NO_APACHE=1            syncgate only     SYNCGATE_B=/path/to/other/checkout: that build too
  * To see where a GET's time goes: BENCH_STRACE=FILE (strace -f -tt -T of the gateway), BENCH_PERF=FILE
- * (perf record at 20 kHz, monotonic clock; with BENCH_NODE_FLAGS="--perf-basic-prof
+ * (perf record at 20 kHz or BENCH_PERF_EVENT, monotonic clock; FILE.B for build B; with BENCH_NODE_FLAGS="--perf-basic-prof
  * --interpreted-frames-native-stack" for JavaScript names), BENCH_KEEP_LOG=FILE (the gateway's log,
  * e.g. with --trace-gc in BENCH_NODE_FLAGS).
  */
@@ -53,17 +53,19 @@ async function main(): Promise<void> {
       procs.push(st);
       await new Promise((r) => setTimeout(r, 1000));
     }
-    // BENCH_PERF=FILE: perf samples of the gateway (monotonic clock, to be cut to the GETs' windows).
-    if (process.env.BENCH_PERF) {
-      const pr = spawn('perf', ['record', '-F', '20000', '-g', '-k', 'CLOCK_MONOTONIC', '-o', process.env.BENCH_PERF, '-p', String(sg.proc.pid)], { stdio: 'ignore' });
-      procs.push(pr);
+    const perf = async (pid: number, file: string) => {
+      const what = process.env.BENCH_PERF_EVENT?.split(' ') ?? ['-F', '20000', '-g'];
+      procs.push(spawn('perf', ['record', ...what, '-k', 'CLOCK_MONOTONIC', '-o', file, '-p', String(pid)], { stdio: 'ignore' }));
       await new Promise((r) => setTimeout(r, 1000));
-    }
+    };
+    // BENCH_PERF=FILE: perf samples of the gateway (monotonic clock, to be cut to the GETs' windows).
+    if (process.env.BENCH_PERF) await perf(sg.proc.pid!, process.env.BENCH_PERF);
     if (BUILD_B) {
       const b = await startSyncgateHttp(path.join(work, 'sg-b'), PASS, BUILD_B);
       procs.push(b.proc);
       await waitForHttp(`${b.origin}/dav/default/`, { method: 'PROPFIND', headers: { depth: '0', authorization: basicAuth(USER, PASS) } });
       peers.push(peer('build-B', `${b.origin}/dav/default`));
+      if (process.env.BENCH_PERF) await perf(b.proc.pid!, `${process.env.BENCH_PERF}.B`);
     }
     if (process.env.BENCH_NO_APACHE !== '1') {
       await mkdir(path.join(work, 'ap'));

@@ -1,3 +1,4 @@
+import './app/engine-flags.js';
 import { runServer } from './app/run.js';
 
 const configFile = process.argv.includes('--config') ? process.argv[process.argv.indexOf('--config') + 1] : undefined;
