@@ -6,7 +6,8 @@
  * and the disk's own durable write speed (dd conv=fdatasync) measured in the same round, so a slow
  * round can be told from a slow build. Usage:
  *   BENCH_BUILDS='new=.,old=/work/ab-old' npx tsx bench/put-big.ts
- *   BENCH_BUILDS  label=checkout,... (default: this checkout, plus SYNCGATE_B as `B`)
+ *   BENCH_BUILDS  label=checkout,... (default: this checkout, plus SYNCGATE_B as `B`); a build may
+ *                 carry settings of its own: label=checkout?SYNCGATE_WATCHER__ENABLED=false&...
  *   BENCH_REPS (default 4) rounds; the order of the builds turns each round
  *   BENCH_BIG_MIB (default 1024)
  *   BENCH_STRACE=1  also times the gateway's fdatasync/fsync calls in each PUT (strace -f -T, a
@@ -30,6 +31,7 @@ const PASS = 'bench-password-1';
 interface Build {
   label: string;
   repo: string;
+  env: Record<string, string>;
   proc?: ChildProcess;
   base?: string;
   rows: Array<{ mbps: number; cpuMs: number; mainMs: number; load: number; dirtyMiB: number; ddMBps: number }>;
@@ -38,8 +40,9 @@ interface Build {
 function builds(): Build[] {
   const spec = process.env.BENCH_BUILDS ?? `A=${REPO}${process.env.SYNCGATE_B ? `,B=${process.env.SYNCGATE_B}` : ''}`;
   return spec.split(',').map((s) => {
-    const [label, repo] = s.split('=');
-    return { label: label!, repo: path.resolve(repo!), rows: [] };
+    const [label, rest] = [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)];
+    const [repo, query] = rest.split('?');
+    return { label, repo: path.resolve(repo!), env: Object.fromEntries(new URLSearchParams(query ?? '')), rows: [] };
   });
 }
 
@@ -111,7 +114,7 @@ async function main(): Promise<void> {
     const big = path.join(work, 'big.bin');
     await writeRandomFile(big, BIG);
     for (const b of list) {
-      const s = await startSyncgateHttp(path.join(work, `sg-${b.label}`), PASS, { label: b.label, env: {}, repo: b.repo });
+      const s = await startSyncgateHttp(path.join(work, `sg-${b.label}`), PASS, { label: b.label, env: b.env, repo: b.repo });
       await waitForHttp(`${s.origin}/dav/default/`, { method: 'PROPFIND', headers: { depth: '0', authorization: basicAuth('admin', PASS) } });
       b.proc = s.proc;
       b.base = `${s.origin}/dav/default`;

@@ -16,7 +16,7 @@ export interface BlobLinksParts {
   /** Folders whose entries changed, left to the group commit's sync. */
   folderChanged(...dirs: string[]): void;
   removeLive(livePath: string): Promise<void>;
-  /** Removes a live name in the data folder without waiting for the journal (see ContentStore.dropLocal). */
+  /** Removes a live name in the data folder without waiting for the journal (see Staging.setAside). */
   dropLocal(livePath: string): void;
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, lstatSync, renameSync, unlinkSync, utimesSync } from 'node:fs';
+import { createReadStream, lstatSync, renameSync, utimesSync } from 'node:fs';
 import { link, lstat, mkdir, readdir, realpath, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
@@ -8,10 +8,12 @@ import { BlobLinks } from './blob-links.js';
 import { toFileStat, type FileStat } from './fingerprint.js';
 import { hashFile } from '../lib/hash-file.js';
 import { OwnChanges } from './own-changes.js';
+import { StagedCopies } from './staged-copies.js';
 import { Staging, type StagedFile, type StageOptions } from './staging.js';
 
 export type { StagedFile } from './staging.js';
-export { isStagingLeftover, SMALL_FILE } from './staging.js';
+export { SMALL_FILE } from './staging.js';
+export { isStagingLeftover } from './staged-copies.js';
 
 /**
  * The content store: live trees (plain folders, one per root), a content-addressed blob store
@@ -24,6 +26,7 @@ export class ContentStore {
   readonly uploadDir: string;
 
   readonly staging: Staging;
+  private readonly copies: StagedCopies;
   private localPrefix = '';
   /** Folders whose entries changed (rename, unlink, mkdir) and are not yet synced: see takeUnsyncedDirs. */
   private unsyncedDirs = new Set<string>();
@@ -32,13 +35,12 @@ export class ContentStore {
   /** Our own changes to live trees, announced before each one, for the watcher to ignore (see OwnChanges). */
   readonly own = new OwnChanges();
   private readonly blobLinks: BlobLinks;
-  /** Deleted names moved into staging, not yet unlinked (see dropLocal). */
-  private setAside: string[] = [];
 
   constructor(readonly dataDir: string) {
     this.blobDir = path.join(dataDir, 'blobs');
     this.tempDir = path.join(dataDir, 'tmp');
     this.staging = new Staging(this.tempDir);
+    this.copies = new StagedCopies(this.staging);
     this.uploadDir = path.join(dataDir, 'uploads');
     this.blobLinks = new BlobLinks({
       blobPath: (hash) => this.blobPath(hash),
@@ -48,7 +50,7 @@ export class ContentStore {
       own: this.own,
       folderChanged: (...dirs) => this.folderChanged(...dirs),
       removeLive: (livePath) => this.removeLive(livePath),
-      dropLocal: (livePath) => this.dropLocal(livePath),
+      dropLocal: (livePath) => this.staging.setAside(livePath),
     });
   }
 
@@ -164,7 +166,7 @@ export class ContentStore {
       else await rename(tempPath, livePath);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
-      await this.staging.installAcross(tempPath, livePath, mtimeMs);
+      await this.copies.installAcross(tempPath, livePath, mtimeMs);
     }
     this.folderChanged(path.dirname(livePath));
     const st = await this.statPath(livePath);
@@ -190,14 +192,14 @@ export class ContentStore {
     this.folderChanged(path.dirname(livePath));
   }
 
-  /** See Staging.adopt. */
+  /** See StagedCopies.adopt. */
   adopt(file: string, known?: { hash: string; size: number }): Promise<StagedFile | null> {
-    return this.staging.adopt(file, known);
+    return this.copies.adopt(file, known);
   }
 
-  /** See Staging.stageCopy. */
+  /** See StagedCopies.stageCopy. */
   stageCopy(from: string): Promise<StagedFile> {
-    return this.staging.stageCopy(from);
+    return this.copies.stageCopy(from);
   }
 
   async discard(tempPath: string): Promise<void> {
@@ -209,38 +211,9 @@ export class ContentStore {
     return this.blobLinks.retire(hash, livePath);
   }
 
-  /**
-   * Removes a name of the live tree in the data folder: renamed into staging (a change of two
-   * folders, 10-20 µs here), unlinked there by the flush once its syncs are under way
-   * (removeSetAside). An unlink frees the inode and its blocks under the journal: 70-150 µs per
-   * 4 KiB file on this disk, which every DELE of content already kept spent before its syncs began;
-   * now the event loop spends it while the disk works. A crash leaves the staged name, which the next
-   * start clears with the staging area. The live folder's sync makes the rename durable.
-   */
-  dropLocal(livePath: string): void {
-    const staged = this.newTempPath();
-    try {
-      renameSync(livePath, staged);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
-      unlinkSync(livePath); // a mount inside the data folder
-      return;
-    }
-    this.setAside.push(staged);
-  }
-
-  /** Unlinks the names deleted since the last call (see dropLocal); one that fails stays in staging until the next start. */
+  /** Unlinks the names deleted since the last call (see Staging.setAside): the flush calls it once its syncs are under way. */
   removeSetAside(): void {
-    if (this.setAside.length === 0) return;
-    const names = this.setAside;
-    this.setAside = [];
-    for (const name of names) {
-      try {
-        unlinkSync(name);
-      } catch {
-        // Nothing live depends on it: the staging area is cleared at start.
-      }
-    }
+    this.staging.removeSetAside();
   }
 
   async removeLive(livePath: string): Promise<void> {
