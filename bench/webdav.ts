@@ -33,6 +33,7 @@
  * A/B against another build (issue 24): SYNCGATE_B=/path/to/other/checkout starts that build too, with
  * the same settings, in every round next to this one, and prints A, B and B/A per row at the end;
  * BENCH_AB_ONLY=1 leaves rclone, Apache, the watcher-off build and the floor out (a quicker A/B).
+ * BENCH_B_FIRST=1 starts build B first and runs it first in every round (see startB).
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -66,6 +67,7 @@ const BIG = Number(process.env.BENCH_BIG_MIB ?? 1024) * 1024 * 1024;
 const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 10_000);
 const SMALL = 1000;
 const REPS_FOLDER = Number(process.env.BENCH_REPS_FOLDER ?? 5);
+const B_FIRST = process.env.BENCH_B_FIRST === '1';
 const FOLDER = 1000;
 /** The one setting measured beside the defaults: small PUTs with the watcher off (issue 23: >= 0.9x). */
 const WATCHER_OFF: SyncgateVariant = { label: 'watcher off', env: { SYNCGATE_WATCHER__ENABLED: 'false' } };
@@ -102,19 +104,24 @@ async function main(): Promise<void> {
     }
 
     const peer = (name: string, base: string, proc: ChildProcess): Server => ({ name, base, file: (p) => `${base}/${p}`, proc, rssStartKiB: procStatusKiB(proc.pid!, 'VmRSS'), results: {} });
-    const sg = await startSyncgateHttp(sgData, PASS);
-    procs.push(sg.proc);
-    await waitForHttp(`${sg.origin}/dav/default/`, { method: 'PROPFIND', headers: { depth: '0', authorization: basicAuth(USER, PASS) } });
-    servers.push(peer('syncgate', `${sg.origin}/dav/default`, sg.proc));
-    // Build B of an A/B, with the same settings, in every round right after A (B/A paired by round).
+    // Build B of an A/B, with the same settings, in every round right after A (B/A paired by round),
+    // or started first and run first in every round with BENCH_B_FIRST=1: the build started first
+    // was seen to read faster at big PUTs whichever it was, so an A/B is run both ways.
     let sgB: Server | null = null;
-    if (BUILD_B) {
+    const startB = async () => {
+      if (!BUILD_B) return;
       const b = await startSyncgateHttp(sgBData, PASS, BUILD_B);
       procs.push(b.proc);
       await waitForHttp(`${b.origin}/dav/default/`, { method: 'PROPFIND', headers: { depth: '0', authorization: basicAuth(USER, PASS) } });
       sgB = peer('build-B', `${b.origin}/dav/default`, b.proc);
-    }
-    const withB = (list: Server[]) => (sgB ? [list[0]!, sgB, ...list.slice(1)] : list);
+    };
+    if (B_FIRST) await startB();
+    const sg = await startSyncgateHttp(sgData, PASS);
+    procs.push(sg.proc);
+    await waitForHttp(`${sg.origin}/dav/default/`, { method: 'PROPFIND', headers: { depth: '0', authorization: basicAuth(USER, PASS) } });
+    servers.push(peer('syncgate', `${sg.origin}/dav/default`, sg.proc));
+    if (!B_FIRST) await startB();
+    const withB = (list: Server[]) => (!sgB ? list : B_FIRST ? [sgB, ...list] : [list[0]!, sgB, ...list.slice(1)]);
 
     let rcPeer: Server | null = null;
     let apPeer: Server | null = null;
@@ -223,9 +230,10 @@ async function main(): Promise<void> {
     }
 
     const ab = () => {
-      if (!sgB) return;
+      const b = sgB as Server | null;
+      if (!b) return;
       const a = servers[0]!;
-      const row = (key: string, label: string, higherIsBetter: boolean) => ({ label, a: a.results[key] ?? [], b: sgB.results[key] ?? [], higherIsBetter });
+      const row = (key: string, label: string, higherIsBetter: boolean) => ({ label, a: a.results[key] ?? [], b: b.results[key] ?? [], higherIsBetter });
       printAbTable([
         row('put_MBps', 'PUT 1 GiB (MB/s)', true),
         row('get_MBps', 'GET 1 GiB (MB/s)', true),
