@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Api } from '../../src/client/api.js';
@@ -56,4 +56,15 @@ export async function startTestClient(t: TestGateway, name: string, root = 'docs
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A folder's tree, sorted, folders with a trailing slash: what a client's folder holds. */
+export async function tree(dir: string, rel = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(path.join(dir, rel), { withFileTypes: true })) {
+    const p = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(`${p}/`, ...(await tree(dir, p)));
+    else out.push(p);
+  }
+  return out.sort();
 }

@@ -3,12 +3,12 @@
  * other (and the other doors), concurrent edits end in exactly one conflict copy on every side.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { startTestClient, type TestClient } from '../helpers/sync-client.js';
+import { startTestClient, type TestClient, tree } from '../helpers/sync-client.js';
 
 let t: TestGateway;
 let a: TestClient;
@@ -30,15 +30,6 @@ const write = async (c: TestClient, p: string, s: string) => {
   await mkdir(path.dirname(path.join(c.dir, p)), { recursive: true });
   await writeFile(path.join(c.dir, p), s);
 };
-async function tree(dir: string, rel = ''): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(path.join(dir, rel), { withFileTypes: true })) {
-    const p = rel ? `${rel}/${e.name}` : e.name;
-    if (e.isDirectory()) out.push(`${p}/`, ...(await tree(dir, p)));
-    else out.push(p);
-  }
-  return out.sort();
-}
 const serverRead = async (p: string) => {
   const r = await t.gw.core.vfs.read(t.alice.session, 'docs', p);
   const parts: Buffer[] = [];

@@ -5,14 +5,14 @@
  * of the pass while everything else goes on. The client's calls are recorded (a subclass of the
  * real Api, nothing answered in its place) with a counter, so "before" means ended before started.
  */
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Api } from '../../src/client/api.js';
 import { LinkSync } from '../../src/client/engine.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { startTestClient, type TestClient } from '../helpers/sync-client.js';
+import { startTestClient, type TestClient, tree } from '../helpers/sync-client.js';
 
 interface Call {
   op: string;
@@ -73,15 +73,6 @@ const put = async (c: TestClient, p: string, s: string) => {
   await mkdir(path.dirname(path.join(c.dir, p)), { recursive: true });
   await writeFile(path.join(c.dir, p), s);
 };
-async function tree(dir: string, rel = ''): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(path.join(dir, rel), { withFileTypes: true })) {
-    const p = rel ? `${rel}/${e.name}` : e.name;
-    if (e.isDirectory()) out.push(`${p}/`, ...(await tree(dir, p)));
-    else out.push(p);
-  }
-  return out.sort();
-}
 const below = (child: string, folder: string) => child.startsWith(`${folder}/`);
 
 describe('a pass with several transfers at once', () => {

@@ -4,12 +4,12 @@
  * cursor lands inside one: folder moves and deletes made through another door and by the other
  * client reach the client whole, empty folders included, and a pass after them has nothing to do.
  */
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { startTestClient, type TestClient } from '../helpers/sync-client.js';
+import { startTestClient, type TestClient, tree } from '../helpers/sync-client.js';
 
 let t: TestGateway;
 let a: TestClient;
@@ -26,15 +26,6 @@ afterEach(async () => {
   await t.close();
 });
 
-async function tree(dir: string, rel = ''): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(path.join(dir, rel), { withFileTypes: true })) {
-    const p = rel ? `${rel}/${e.name}` : e.name;
-    if (e.isDirectory()) out.push(`${p}/`, ...(await tree(dir, p)));
-    else out.push(p);
-  }
-  return out.sort();
-}
 const write = async (c: TestClient, p: string, s: string) => {
   await mkdir(path.dirname(path.join(c.dir, p)), { recursive: true });
   await writeFile(path.join(c.dir, p), s);

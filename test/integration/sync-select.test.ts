@@ -4,13 +4,14 @@
  * nor upload; excluding removes the local copy and nothing on the gateway; selecting fetches again.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { tree } from '../helpers/sync-client.js';
 
 const run = promisify(execFile);
 const BIN = path.resolve('bin/syncgate.js');
@@ -37,15 +38,6 @@ async function cli(...args: string[]) {
   }
 }
 
-async function tree(dir: string, rel = ''): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(path.join(dir, rel), { withFileTypes: true })) {
-    const p = rel ? `${rel}/${e.name}` : e.name;
-    if (e.isDirectory()) out.push(`${p}/`, ...(await tree(dir, p)));
-    else out.push(p);
-  }
-  return out.sort();
-}
 
 const put = (p: string, s: string) => t.gw.core.vfs.write(t.alice.session, 'docs', p, Readable.from([Buffer.from(s)]));
 const onGateway = async (p: string) => (await t.gw.core.vfs.stat(t.alice.session, 'docs', p).catch(() => null)) !== null;
