@@ -199,7 +199,7 @@ export class Reconciler {
     if (removed !== undefined) endLinksBelow(this.ctx, root.row.id, removed);
     const { name } = root.row;
     const files = this.ctx.files;
-    const read = (foldersOnly: boolean) => files.folderChanges(rec, 0, foldersOnly).map((r) => changeInfo(name, r, { id: r.deviceId, name: r.deviceName }));
+    const read = (foldersOnly: boolean) => files.feed.ofFolder(rec, 0, foldersOnly).map((r) => changeInfo(name, r, { id: r.deviceId, name: r.deviceName }));
     this.ctx.durable.recorded(root.row.id, [new ChangeBatch(rec.firstSeq, read)]);
   }
 

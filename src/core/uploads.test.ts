@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { body, makeCore, readAll, type TestCore } from '../../test/helpers/core.js';
 import { fingerprintMatches, toFileStat } from '../storage/fingerprint.js';
 import { isCoreError } from './errors.js';
+import { markVolatile } from '../lib/hashed-sink.js';
 
 let t: TestCore;
 beforeEach(async () => {
@@ -79,5 +80,28 @@ describe('finishing a resumable upload', () => {
     expect(r.interrupted).toBe(true);
     await alice.appendUpload(up.id, r.offset, body(data.subarray(r.offset)));
     expect((await alice.finishUpload(up.id)).entry.hash).toBe(sha(data));
+  });
+
+  it('refuses bytes past the upload length, and takes a source whose pieces are reused after each one (a patch\'s buffers)', async () => {
+    const alice = t.core.connect(t.admin);
+    const data = randomBytes(3 << 20);
+    const up = await alice.createUpload({ root: 'docs', path: 'long.bin', length: data.length, sha256: sha(data) });
+    await expect(alice.appendUpload(up.id, 0, body(Buffer.concat([data, Buffer.from('x')])))).rejects.toSatisfy((e) => isCoreError(e, 'INVALID_INPUT'));
+    const at = (await alice.upload(up.id)).offset;
+    expect(at).toBeLessThanOrEqual(data.length);
+    // Each piece is scribbled over once the next is asked for: what was written must not change.
+    const piece = Buffer.alloc(100_000);
+    async function* reused(): AsyncGenerator<Uint8Array> {
+      for (let i = at; i < data.length; i += piece.length) {
+        const n = Math.min(piece.length, data.length - i);
+        data.copy(piece, 0, i, i + n);
+        yield piece.subarray(0, n);
+        piece.fill(0xee);
+      }
+    }
+    const volatile = markVolatile(reused());
+    expect((await alice.appendUpload(up.id, at, volatile)).offset).toBe(data.length);
+    expect((await alice.finishUpload(up.id)).entry.hash).toBe(sha(data));
+    expect((await readAll((await alice.read('docs', 'long.bin')).stream)).equals(data)).toBe(true);
   });
 });

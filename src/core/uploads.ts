@@ -1,9 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
-import { createWriteStream, fdatasync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { HashedSink, hasVolatileChunks } from '../lib/hashed-sink.js';
 import { randomToken } from '../lib/ids.js';
 import { KeyedMutex } from '../lib/mutex.js';
 import { fail, isCoreError, isStorageFull, storageFull } from './errors.js';
@@ -58,8 +57,6 @@ export interface AppendResult {
 }
 
 const ID = /^[A-Za-z0-9_-]{20,64}$/;
-/** Bytes between the datasyncs of an append (as the core's staging files do). */
-const EARLY_FLUSH = 32 << 20;
 
 export interface UploadLimits {
   /**
@@ -177,51 +174,40 @@ export class ResumableUploads {
     try {
       const at = await this.offsetOf(id);
       if (!Number.isSafeInteger(offset) || offset !== at) fail('CONFLICT', `the upload is at offset ${at}`, { offset: at });
-      const room = stored.length - at;
-      let got = 0;
-      // Hashed as it arrives, so finishing needs no second read (see finish); only while this process
-      // has seen every byte since 0 in order (after a restart or a broken stream, finish hashes the file).
+      // Hashed as it arrives, so finishing needs no second read (see finish); kept only while this
+      // process has seen every byte since 0 in order (after a restart or a broken stream, finish
+      // hashes the file).
       const running = this.hashes.get(id);
-      const hasher = at === 0 ? createHash('sha256') : running?.at === at ? running.hash : undefined;
       this.hashes.delete(id);
-      const sink = createWriteStream(this.files(id).bin, { flags: 'a', highWaterMark: 4 << 20 });
-      // Flushed as it goes: the partial becomes the recorded file (finish links it), whose final
-      // sync would otherwise wait for every dirty page of a big upload at once.
-      let flushedAt = 0;
-      let flushing: Promise<void> | null = null;
-      const bound = new Transform({
-        highWaterMark: 4 << 20,
-        transform(chunk: Buffer, _enc, cb) {
-          got += chunk.length;
-          if (got > room) return cb(Object.assign(new Error('too long'), { tooLong: true }));
-          hasher?.update(chunk);
-          if (!flushing && got - flushedAt >= EARLY_FLUSH) {
-            flushedAt = got;
-            // The stream owns its descriptor; a sync that meets it closed fails harmlessly (finish syncs again).
-            const fd = (sink as unknown as { fd: number | null }).fd;
-            if (typeof fd === 'number') flushing = new Promise<void>((done) => fdatasync(fd, () => done())).then(() => void (flushing = null));
-          }
-          cb(null, chunk);
-        },
-      });
+      const continued = at === 0 || running?.at === at;
+      const hash = at > 0 && continued ? running!.hash : createHash('sha256');
+      // Written as the gateway's staging writes (batched, handed to the disk every 32 MiB, so the
+      // final sync of the file finish links does not wait for every dirty page at once).
+      const sink = await HashedSink.open(this.files(id).bin, { start: at, limit: stored.length, hash, volatile: hasVolatileChunks(source) });
+      let failure: unknown = null;
       try {
         // The source is the caller's (a request): a full disk must not destroy it, or its socket
         // goes with it and the sender never reads why it stopped (EPIPE instead of the 507).
-        await pipeline(source instanceof Readable ? source.iterator({ destroyOnReturn: false }) : source, bound, sink);
+        for await (const chunk of source instanceof Readable ? source.iterator({ destroyOnReturn: false }) : source) await sink.write(chunk);
+        await sink.end();
       } catch (err) {
-        if ((err as { tooLong?: boolean }).tooLong) fail('INVALID_INPUT', 'more bytes than the upload length');
+        failure = err;
+        await sink.end().catch(() => {}); // what arrived is kept, as far as the disk took it
+      } finally {
+        await sink.close().catch(() => {});
+      }
+      if (failure !== null) {
+        if ((failure as NodeJS.ErrnoException).code === 'EFBIG') fail('INVALID_INPUT', 'more bytes than the upload length');
         // Not an interruption the sender can just retry at once: what arrived is kept (the upload
         // resumes from its offset once space is freed), and the sender is told why it stopped.
-        if (isStorageFull(err)) {
+        if (isStorageFull(failure)) {
           const kept = await this.offsetOf(id);
           fail('INSUFFICIENT_STORAGE', `the gateway's disk is full: ${stored.path} stopped at byte ${kept} of ${stored.length}; nothing was recorded, and the upload resumes there once space is freed`, { offset: kept });
         }
         return { offset: await this.offsetOf(id), interrupted: true };
-      } finally {
-        await flushing;
       }
-      if (hasher) this.hashes.set(id, { hash: hasher, at: at + got });
-      return { offset: at + got, interrupted: false };
+      if (continued) this.hashes.set(id, { hash, at: sink.size });
+      return { offset: sink.size, interrupted: false };
     } finally {
       release();
       if (this.busy.get(id) === chain) this.busy.delete(id);

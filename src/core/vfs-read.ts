@@ -180,7 +180,7 @@ export class VfsReader {
     const n = Math.max(1, Math.min(limit, 10_000));
     // Only what is durable: a seq a power cut could hand out again must not reach a client's cursor.
     const unflushed = this.ctx.durable.firstUnflushedSeq(h.row.id) ?? Number.POSITIVE_INFINITY;
-    const rows = this.ctx.files.changesAfter(h.row.id, Math.max(0, after), n + 1).filter((r) => r.seq < unflushed);
+    const rows = this.ctx.files.feed.after(h.row.id, Math.max(0, after), n + 1).filter((r) => r.seq < unflushed);
     const page = rows.slice(0, n).map((r) => changeInfo(h.row.name, r, { id: r.deviceId, name: r.deviceName }));
     const visible = session.scope ? page.filter((c) => withinScope(session, c.path)) : page;
     return { changes: visible, cursor: page.length ? page[page.length - 1]!.seq : after, more: rows.length > n };

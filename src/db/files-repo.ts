@@ -1,15 +1,14 @@
-import { and, asc, eq, getTableColumns, gt, gte, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, gte, lte, sql } from 'drizzle-orm';
 import { txUnsynced, type Db } from './index.js';
 import { recordTreeMove, recordTreeRemoval, type FolderRecord } from './files-tree.js';
 import { atOrBelow } from './path-range.js';
 import { changes, entries, versions } from './schema/index.js';
 import { HELD, HistoryRepo } from './history-repo.js';
+import { FeedRepo } from './feed-repo.js';
 
 export type EntryRow = typeof entries.$inferSelect;
 export type VersionRow = typeof versions.$inferSelect;
 export type ChangeRow = typeof changes.$inferSelect;
-/** A change of the feed with the device that made it (from its version). */
-export type FeedRow = ChangeRow & { deviceId: number | null; deviceName: string | null };
 export type { FolderRecord };
 export type ListingRow = Pick<EntryRow, 'path' | 'name' | 'kind' | 'size' | 'mtimeMs' | 'hash' | 'version' | 'seq'>;
 export type BriefListingRow = Pick<EntryRow, 'name' | 'kind' | 'size' | 'mtimeMs'>;
@@ -50,12 +49,6 @@ function entryOf(r: EntryValues): EntryRow {
   return { id: r[0], rootId: r[1], path: r[2], parent: r[3], name: r[4], kind: r[5], size: r[6], mtimeMs: r[7], hash: r[8], version: r[9], deleted: r[10] === 1, seq: r[11], ino: r[12], ctimeMs: r[13], changedAt: r[14] };
 }
 
-type FeedValues = [number, number, string, string, ChangeRow['kind'], number, number, string, number, number, string | null, string, string, number, number | null, string | null];
-
-function feedRowOf(r: FeedValues): FeedRow {
-  return { rootId: r[0], seq: r[1], path: r[2], op: r[3], kind: r[4], version: r[5], deleted: r[6] === 1, hash: r[7], size: r[8], mtimeMs: r[9], oldPath: r[10], protocol: r[11], userName: r[12], createdAt: r[13], span: 1, versionsFrom: null, deviceId: r[14], deviceName: r[15] };
-}
-
 function parentAndName(path: string): [string, string] {
   const i = path.lastIndexOf('/');
   return i < 0 ? ['', path] : [path.slice(0, i), path.slice(i + 1)];
@@ -85,9 +78,12 @@ export class FilesRepo {
   private readonly hot;
   /** deletedBelow tells a delete's tombstone from a move's departure by the version's op. */
   private readonly history: HistoryRepo;
+  /** The change feed as followers read it (a folder's record expanded per path). */
+  readonly feed: FeedRepo;
 
   constructor(private readonly db: Db) {
     this.history = new HistoryRepo(db);
+    this.feed = new FeedRepo(db);
     const p = sql.placeholder;
     const c = db.$client;
     this.hot = {
@@ -121,15 +117,6 @@ export class FilesRepo {
       briefListing: c.prepare<[number, string, string, number], BriefListingRow>(
         'SELECT name, kind, size, mtime_ms AS mtimeMs FROM entries WHERE root_id = ? AND parent = ? AND deleted = 0 AND name > ? ORDER BY name LIMIT ?',
       ),
-      // A folder record's per-path changes (FOLDER_RECORD), from its versions rows: the columns the
-      // feed rows had (a departure's old_path is null, as from_path is), in seq order.
-      folderChanges: c
-        .prepare<{ root: number; from: number; to: number; first: number; last: number; after: number; dirs: number; limit: number }, FeedValues>(
-          `SELECT root_id, seq, path, op, kind, version, deleted, hash, size, mtime_ms, from_path, protocol, user_name, created_at, device_id, device_name
-           FROM versions WHERE id BETWEEN @from AND @to AND root_id = @root AND seq BETWEEN @first AND @last AND seq > @after AND (@dirs = 0 OR kind = 'dir')
-           ORDER BY seq LIMIT @limit`,
-        )
-        .raw(true),
       insertChange: c.prepare(
         'INSERT INTO changes (root_id, path, version, seq, op, kind, deleted, hash, size, mtime_ms, protocol, user_name, created_at, old_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
@@ -303,39 +290,4 @@ export class FilesRepo {
   liveWithHash(hash: string): EntryRow[] {
     return this.hot.liveWithHash.all({ hash }).map(entryOf);
   }
-
-  /** The feed after a seq, each change with the device that made it (from its version, which has it). */
-  changesAfter(rootId: number, after: number, limit: number): FeedRow[] {
-    const rows = this.db
-      .select({ ...getTableColumns(changes), deviceId: versions.deviceId, deviceName: versions.deviceName })
-      .from(changes)
-      .leftJoin(versions, and(eq(versions.rootId, changes.rootId), eq(versions.path, changes.path), eq(versions.version, changes.version)))
-      .where(and(eq(changes.rootId, rootId), gt(changes.seq, after)))
-      .orderBy(asc(changes.seq))
-      .limit(limit)
-      .all();
-    if (!rows.some((r) => r.versionsFrom !== null)) return rows;
-    // A folder record stands for `span` changes: each one read from its versions, those after the
-    // cursor only (a page may have ended inside it), up to the page's limit.
-    const out: FeedRow[] = [];
-    for (const r of rows) {
-      const expanded = r.versionsFrom !== null ? this.folderChanges(folderRecordOf(r), after, false, limit - out.length) : [r];
-      for (const x of expanded) {
-        if (out.length >= limit) return out;
-        out.push(x);
-      }
-    }
-    return out;
-  }
-
-  /** The per-path changes a folder record stands for, after `after` (at most `limit`); with `dirsOnly`, its folders' only. */
-  folderChanges(rec: FolderRecord, after = 0, dirsOnly = false, limit = -1): FeedRow[] {
-    const span = rec.lastSeq - rec.firstSeq + 1;
-    const args = { root: rec.rootId, from: rec.versionsFrom, to: rec.versionsFrom + span - 1, first: rec.firstSeq, last: rec.lastSeq, after, dirs: dirsOnly ? 1 : 0, limit };
-    return this.hot.folderChanges.all(args).map(feedRowOf);
-  }
-}
-
-function folderRecordOf(r: ChangeRow): FolderRecord {
-  return { rootId: r.rootId, firstSeq: r.seq - r.span + 1, lastSeq: r.seq, versionsFrom: r.versionsFrom! };
 }

@@ -14,7 +14,7 @@ import type { Actor } from './files-repo.js';
  *
  * A move's change feed is one row (FOLDER_RECORD, schema/files.ts): the per-path feed rows were a
  * third of its rows, and the same values are in its versions rows, which the feed reads back when
- * it reaches the record (FilesRepo.changesAfter). What a follower replays is unchanged: the same
+ * it reaches the record (FeedRepo.after). What a follower replays is unchanged: the same
  * paths, seqs, versions and order, with no gap and no duplicate.
  */
 

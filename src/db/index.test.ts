@@ -235,7 +235,7 @@ describe('migrations', () => {
     const files = new FilesRepo(db);
     const line = (c: { seq: number; op: string; path: string; oldPath: string | null; version: number }) => `${c.seq} ${c.op} ${c.path} ${c.oldPath ?? '-'} v${c.version}`;
     const before = ['1 mkdir d - v1', '2 create d/a.txt - v1', '3 move-in e d v2', '4 move-in e/a.txt d/a.txt v2', '5 move-out d/a.txt - v2', '6 move-out d - v2'];
-    expect(files.changesAfter(1, 0, 100).map(line)).toEqual(before);
+    expect(files.feed.after(1, 0, 100).map(line)).toEqual(before);
     files.recordTreeMove(1, { userId: null, userName: 'bob', protocol: 'rest', deviceId: null, deviceName: null }, 'e', 'f');
     commitUnsynced(db);
     const after = [...before, '7 move-in f e v3', '8 move-in f/a.txt e/a.txt v3', '9 move-out e/a.txt - v3', '10 move-out e - v3'];
@@ -244,7 +244,7 @@ describe('migrations', () => {
       for (let limit = 1; limit <= 11; limit += 1) {
         const got: string[] = [];
         for (let c = cursor; ; ) {
-          const page = files.changesAfter(1, c, limit);
+          const page = files.feed.after(1, c, limit);
           got.push(...page.map(line));
           if (page.length < limit) break;
           c = page.at(-1)!.seq;
@@ -275,7 +275,7 @@ describe('migrations', () => {
       [2, 2, 'h2', 'ftp'],
       [1, 1, 'h1', 'webdav'],
     ]);
-    expect(files.changesAfter(1, 0, 10).map((c) => [c.seq, c.op, c.hash])).toEqual([
+    expect(files.feed.after(1, 0, 10).map((c) => [c.seq, c.op, c.hash])).toEqual([
       [1, 'create', 'h1'],
       [2, 'write', 'h2'],
     ]);

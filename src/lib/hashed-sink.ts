@@ -1,8 +1,8 @@
 /**
  * The one way content is written to a new file while it passes: hashed on this thread, written in
  * batches on the thread pool, handed to the disk as it goes and synced at the end. It serves whole
- * downloads (the client), patch output (the client and the gateway's /patch) and uploads (the
- * gateway's staging).
+ * downloads (the client), patch output (the client and the gateway's /patch), uploads (the
+ * gateway's staging) and the appends of resumable uploads.
  *
  * - A socket hands over 16-64 KiB at a time, and one write(2) each cost more CPU than the hash
  *   (1 GiB: about 20,000 calls). Chunks the caller gives away are kept and go out as one writev(2)
@@ -112,11 +112,19 @@ export class HashedSink {
 
   /** Writes what is pending, syncs the file's data, and returns the content's SHA-256 (hex). */
   async finish(): Promise<string> {
+    await this.end();
+    await this.fh.datasync(); // the data and the size: all a reader needs
+    return this.hash.digest('hex');
+  }
+
+  /**
+   * Writes what is pending and waits for it, with no final sync and no digest: a part of the file
+   * that a later sink continues (`start`, `hash`), as a resumable upload's appends do.
+   */
+  async end(): Promise<void> {
     await this.sendBatch();
     await this.writing;
     await this.flushing;
-    await this.fh.datasync(); // the data and the size: all a reader needs
-    return this.hash.digest('hex');
   }
 
   /** Waits for what is under way (a failure there was reported or is moot now) and closes the file. */

@@ -110,7 +110,7 @@ export const changes = sqliteTable(
      * old_path = where it went, size = how many entries it took, version 0. The per-path changes it
      * stands for are read from the versions the same operation wrote (each path still gets its own
      * version and seq there): ids versions_from .. versions_from + span - 1, contiguous because one
-     * synchronous transaction inserted them (FilesRepo.changesAfter expands it, files-tree.ts writes it).
+     * synchronous transaction inserted them (FeedRepo.after expands it, files-tree.ts writes it).
      */
     span: integer('span').notNull().default(1),
     versionsFrom: integer('versions_from'),
