@@ -120,8 +120,6 @@ export class Accounts {
    * doors. Wrong name, wrong secret and disabled account give the same answer.
    */
   async authenticate(name: string, secret: string, meta: { address?: string; protocol: Protocol }): Promise<SessionUser> {
-    const known = this.recentlyVerified(name, secret, meta.address);
-    if (known) return known;
     const delay = this.guard.check(meta.address, name);
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     const key = secret.startsWith(TOKEN_PREFIX) ? '' : this.verified.keyOf(name, secret);

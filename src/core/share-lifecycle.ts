@@ -36,11 +36,7 @@ export function endLinksOfDeleted(ctx: CoreContext, rootId: number, changes: rea
   for (const c of changes) if (c.deleted && c.op !== 'move-out') (gone ??= new Set()).add(c.path);
   if (!gone) return;
   const paths = gone;
-  const repo = new SharesRepo(ctx.db);
-  const live = repo.liveOfRoot(rootId).filter((r) => paths.has(r.path));
-  if (live.length === 0) return;
-  repo.setEnded(live.map((r) => r.id), now ?? ctx.now());
-  ctx.log.info({ rootId, links: live.map((r) => r.id) }, 'share links ended with their deleted entries');
+  endLive(ctx, rootId, (p) => paths.has(p), now);
 }
 
 /**
@@ -48,9 +44,13 @@ export function endLinksOfDeleted(ctx: CoreContext, rootId: number, changes: rea
  * those to anything in it end, found by the path range instead of one path each.
  */
 export function endLinksBelow(ctx: CoreContext, rootId: number, path: string, now?: number): void {
+  endLive(ctx, rootId, (p) => path === '' || p === path || p.startsWith(`${path}/`), now);
+}
+
+/** Ends the root's live links whose path `ended` names. */
+function endLive(ctx: CoreContext, rootId: number, ended: (path: string) => boolean, now?: number): void {
   const repo = new SharesRepo(ctx.db);
-  const inside = (p: string) => path === '' || p === path || p.startsWith(`${path}/`);
-  const live = repo.liveOfRoot(rootId).filter((r) => inside(r.path));
+  const live = repo.liveOfRoot(rootId).filter((r) => ended(r.path));
   if (live.length === 0) return;
   repo.setEnded(live.map((r) => r.id), now ?? ctx.now());
   ctx.log.info({ rootId, links: live.map((r) => r.id) }, 'share links ended with their deleted entries');
