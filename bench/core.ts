@@ -55,7 +55,7 @@ async function child(task: string, arg: Record<string, unknown>): Promise<void> 
       await mkdir(dir, { recursive: true });
       await Promise.all(Array.from({ length: Math.min(perDir, files - d * perDir) }, (_, i) => writeFile(path.join(dir, `f${i}.txt`), `${d}/${i}\n`)));
     }
-    out.scanSecs = await timeIt(() => t.core.writer.scanRoot(t.core.ctx.roots.byName('docs')!.id));
+    out.scanSecs = await timeIt(() => t.core.diskEdits.scanRoot(t.core.ctx.roots.byName('docs')!.id));
   } else if (task === 'watch') {
     const { startWatcher } = await import('../src/core/watcher.js');
     out.rssBeforeKiB = procStatusKiB('self', 'VmRSS');

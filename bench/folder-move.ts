@@ -29,7 +29,7 @@ for (let i = 0; i < FILLER; i += 1) {
   if (i % 1000 === 0) await mkdir(path.join(t.rootDir, 'filler', `f${i / 1000}`), { recursive: true });
   await writeFile(path.join(t.rootDir, 'filler', `f${Math.floor(i / 1000)}`, `entry-${i}.txt`), `entry ${i}\n`);
 }
-await core.writer.scanRoot(rootId);
+await core.diskEdits.scanRoot(rootId);
 // SQL statements run per move (every better-sqlite3 statement's run, get, all and iterate).
 let statementsRun = 0;
 const perStatement = new Map<string, number>();

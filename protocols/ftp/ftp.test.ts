@@ -183,7 +183,7 @@ describe('ftp door over the core', () => {
     await mkdir(dir);
     await Promise.all(names.map((name) => writeFile(path.join(dir, name), name)));
     const rootId = t.gw.core.roots.list(s()).find((r) => r.name === 'docs')!.id;
-    await t.gw.core.writer.scanRoot(rootId);
+    await t.gw.core.diskEdits.scanRoot(rootId);
     const c = await login();
     const lines = (text: string) => text.split('\r\n').filter(Boolean);
     const mlsd = lines(await listing(c, 'MLSD /docs/paged'));

@@ -20,7 +20,7 @@ beforeAll(async () => {
   await mkdir(path.join(h.dir, 'big'));
   for (let i = 0; i < N; i += 1) await writeFile(path.join(h.dir, 'big', `file-${String(i).padStart(5, '0')}.txt`), `content ${i}`);
   await writeFile(path.join(h.dir, 'small.txt'), 'small');
-  await t.gw.core.writer.scanRoot(h.row.id);
+  await t.gw.core.diskEdits.scanRoot(h.row.id);
 });
 afterAll(async () => {
   await t?.close();

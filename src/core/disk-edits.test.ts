@@ -75,7 +75,7 @@ describe('leftovers of a cross-filesystem install', () => {
     await writeFile(path.join(t.rootDir, 'sub', '.syncgate-0123456789ab.tmp'), 'half a copy');
     await writeFile(path.join(t.rootDir, '.syncgate-notes.txt'), 'not ours: kept');
     const rootId = t.core.ctx.roots.byName('docs')!.id;
-    await t.core.writer.scanRoot(rootId);
+    await t.core.diskEdits.scanRoot(rootId);
     expect(await readdir(path.join(t.rootDir, 'sub'))).toEqual([]);
     expect(await readdir(t.rootDir)).toContain('.syncgate-notes.txt');
     expect(t.core.ctx.files.entry(rootId, 'sub/.syncgate-0123456789ab.tmp')).toBeUndefined();

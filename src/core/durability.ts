@@ -36,7 +36,7 @@ const DIRS_PER_ROUND = 256;
  * unacknowledged version recorded whose content never arrived. Start-up records the file on disk as
  * the next version (that version shows as unavailable); after an unclean stop it first reads again the
  * small files recorded in the last minute, whose size and times may match while their content does
- * not (VfsWriter.verifyRecent). Nothing acknowledged is lost.
+ * not (DiskEdits.verifyRecent). Nothing acknowledged is lost.
  */
 export class Durability {
   private readonly mutex = new KeyedMutex();

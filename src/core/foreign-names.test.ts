@@ -55,10 +55,10 @@ describe('names on disk no door can represent', () => {
     await writeFile(path.join(rootDir(), '..\\x'), 'x');
     await mkdir(path.join(rootDir(), 'bad\ndir'));
     await writeFile(path.join(rootDir(), 'bad\ndir', 'inside.txt'), 'x');
-    await core.writer.scanRoot(docsId());
-    await core.writer.scanRoot(docsId());
+    await core.diskEdits.scanRoot(docsId());
+    await core.diskEdits.scanRoot(docsId());
     // What the watcher does for an event on each of them.
-    for (const rel of ['a\r\nb.txt', '..\\x', 'bad\ndir', 'bad\ndir/inside.txt']) await core.writer.reconcile(docsId(), rel);
+    for (const rel of ['a\r\nb.txt', '..\\x', 'bad\ndir', 'bad\ndir/inside.txt']) await core.diskEdits.reconcile(docsId(), rel);
     const reports = lines.filter((l) => l.msg === 'name on disk not recorded: no door can represent it');
     expect(reports.map((r) => r.path).sort()).toEqual(['..\\x', 'a\r\nb.txt', 'bad\ndir', 'bad\ndir/inside.txt'].sort());
     expect(core.ctx.files.children(docsId(), '').map((e) => e.name)).toEqual(['ok.txt']);
@@ -70,7 +70,7 @@ describe('names on disk no door can represent', () => {
       { path: 'old\nname.txt', kind: 'file', op: 'create', deleted: false, hash: 'h', size: 1, mtimeMs: 1, ino: 0 },
     ]);
     expect(core.ctx.files.children(docsId(), '').map((e) => e.name)).toEqual(['old\nname.txt']);
-    await core.writer.scanRoot(docsId());
+    await core.diskEdits.scanRoot(docsId());
     expect(core.ctx.files.children(docsId(), '')).toEqual([]);
     expect(core.ctx.files.entry(docsId(), 'old\nname.txt')?.deleted).toBe(true);
   });

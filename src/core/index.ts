@@ -19,6 +19,7 @@ import { ShareLinks, type AccessMeta, type OpenedShare, type ShareLinksOptions }
 import { VfsReader } from './vfs-read.js';
 import { Vfs } from './vfs.js';
 import { VfsWriter } from './vfs-write.js';
+import { DiskEdits } from './disk-edits.js';
 import { VfsRestore } from './vfs-restore.js';
 import { ResumableUploads, type UploadLimits } from './uploads.js';
 import { startCore, type StartOptions } from './start.js';
@@ -81,6 +82,8 @@ export interface CoreParts extends Core {
   devices: Devices;
   writer: VfsWriter;
   reader: VfsReader;
+  /** Edits made on disk by other programs: the watcher's and start-up's way in. */
+  diskEdits: DiskEdits;
 }
 
 /** Builds the core over a data folder: metadata database, content store, services. */
@@ -99,6 +102,7 @@ export async function createCore(opts: CoreOptions): Promise<CoreParts> {
   const reconciler = new Reconciler(ctx);
   const reader = new VfsReader(ctx, roots, reconciler);
   const writer = new VfsWriter(ctx, roots, reconciler, locks, properties, retention, opts.maxFileBytes);
+  const diskEdits = new DiskEdits(ctx, roots, reconciler, writer);
   const restorer = new VfsRestore(ctx, roots, reconciler, locks, reader, writer);
   const vfs = new Vfs(reader, writer, restorer);
   const shares = new ShareLinks(ctx, roots, accounts, guard, { now, ...opts.shares, vfs });
@@ -109,8 +113,8 @@ export async function createCore(opts: CoreOptions): Promise<CoreParts> {
     connect: (session) => new Connection(services, session),
     authenticate: (cred, meta) => authenticate(accounts, devices, cred, meta),
     openShare: (token, auth, meta) => shares.open(token, auth, meta),
-    start: (startOpts) => startCore({ ctx, roots, writer, retention, log: opts.log }, startOpts),
-    ctx, vfs, roots, accounts, locks, properties, retention, guard, shares, devices, writer, reader, close: () => {
+    start: (startOpts) => startCore({ ctx, roots, diskEdits, retention, log: opts.log }, startOpts),
+    ctx, vfs, roots, accounts, locks, properties, retention, guard, shares, devices, writer, reader, diskEdits, close: () => {
       store.close();
       ctx.durable.close();
       closeDb(db);

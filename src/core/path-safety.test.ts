@@ -34,7 +34,7 @@ describe('symlinks that lead out of a root', () => {
   it('never reads or writes through a link to an outside folder', async () => {
     const { vfs } = t.core;
     await symlink(outside, path.join(t.rootDir, 'out'));
-    await t.core.writer.scanRoot(t.core.ctx.roots.byName('docs')!.id);
+    await t.core.diskEdits.scanRoot(t.core.ctx.roots.byName('docs')!.id);
     expect((await vfs.list(t.admin, 'docs', '')).map((e) => e.name)).toEqual([]); // links are not recorded
     await expect(vfs.read(t.admin, 'docs', 'out/secret.txt')).rejects.toSatisfy((e) => isCoreError(e));
     await expect(vfs.write(t.admin, 'docs', 'out/new.txt', body('x'))).rejects.toSatisfy((e) => isCoreError(e));

@@ -256,9 +256,9 @@ describe('ShareLinks', () => {
     await t.core.vfs.write(alice, 'docs', 'local.txt', body('v1'));
     const local = await shares.create(alice, { root: 'docs', path: 'local.txt' });
     await rm(path.join(t.dir, 'roots', 'docs', 'local.txt'));
-    await t.core.writer.reconcile(t.core.ctx.roots.byName('docs')!.id, 'local.txt');
+    await t.core.diskEdits.reconcile(t.core.ctx.roots.byName('docs')!.id, 'local.txt');
     await writeFile(path.join(t.dir, 'roots', 'docs', 'local.txt'), 'v2 by someone else');
-    await t.core.writer.reconcile(t.core.ctx.roots.byName('docs')!.id, 'local.txt');
+    await t.core.diskEdits.reconcile(t.core.ctx.roots.byName('docs')!.id, 'local.txt');
     expect(await code(shares.open(local.token, {}))).toBe('NOT_FOUND');
   });
 

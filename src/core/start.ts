@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { CoreContext } from './context.js';
+import type { DiskEdits } from './disk-edits.js';
 import type { Retention } from './retention.js';
 import type { Roots } from './roots.js';
-import type { VfsWriter } from './vfs-write.js';
 
 export interface StartOptions {
   /**
@@ -21,18 +21,18 @@ export interface StartOptions {
  * changed on disk while the gateway was down, and prune what the retention policy no longer keeps.
  */
 export async function startCore(
-  parts: { ctx: CoreContext; roots: Roots; writer: VfsWriter; retention: Retention; log: Logger },
+  parts: { ctx: CoreContext; roots: Roots; diskEdits: DiskEdits; retention: Retention; log: Logger },
   opts: StartOptions = {},
 ): Promise<void> {
-  const { ctx, roots, writer, retention, log } = parts;
+  const { ctx, roots, diskEdits, retention, log } = parts;
   for (const root of ctx.roots.all()) {
     if (opts.unclean) {
-      const mended = await writer.verifyRecent(root.id, opts.uncleanWindowMs ?? 60_000);
+      const mended = await diskEdits.verifyRecent(root.id, opts.uncleanWindowMs ?? 60_000);
       log.warn({ root: root.name, recorded: mended }, 'the last stop was unclean: the small files written in its last minute were read again');
     }
     // A large existing folder takes a while to hash on first start: say how far it got.
     let lastReport = Date.now();
-    const recorded = await writer.scanRoot(root.id, (seen) => {
+    const recorded = await diskEdits.scanRoot(root.id, (seen) => {
       if (Date.now() - lastReport < 5000) return;
       lastReport = Date.now();
       if (opts.onScanProgress) opts.onScanProgress(root.name, seen);

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { ChangeInput, EntryRow } from '../db/files-repo.js';
 import { baseName, parentOf } from '../lib/paths.js';
-import { SMALL_FILE, type StagedFile } from '../storage/content-store.js';
+import type { StagedFile } from '../storage/content-store.js';
 import { fingerprint } from '../storage/fingerprint.js';
 import type { CoreContext } from './context.js';
 import { fail, fromFsError, isCoreError, isStorageFull, storageFull } from './errors.js';
@@ -323,41 +323,6 @@ export class VfsWriter {
       const entry = this.commit(h, session, [{ path: rel, kind: head.kind, op: 'mtime', deleted: false, hash: head.hash, size: head.size, ...fingerprint(st) }]);
       return entryInfo(h.row.name, entry);
     });
-  }
-
-  /** For the watcher: reconcile one path (and a folder's tree when it is new). */
-  async reconcile(rootId: number, rel: string): Promise<void> {
-    const h = await this.roots.openById(rootId);
-    await this.inRootQueue(h, async () => {
-      const before = this.ctx.files.entry(rootId, rel);
-      const after = await this.reconciler.settle(h, rel);
-      if (after && !after.deleted && after.kind === 'dir' && (!before || before.deleted || before.kind !== 'dir')) await this.reconciler.scan(h, rel);
-    });
-  }
-
-  /**
-   * For the watcher, once a new folder's watch is open: records what was made in it between the walk
-   * that recorded it and the watch (its children, and the trees of folders new since).
-   */
-  async recheckFolder(rootId: number, rel: string): Promise<void> {
-    const h = await this.roots.openById(rootId);
-    await this.inRootQueue(h, () => this.reconciler.scan(h, rel, undefined, true));
-  }
-
-  /**
-   * After an unclean stop: reads again the small files recorded in the root's last `windowMs`. A new
-   * file's content syncs beside its record (see write), so a power cut may have left a record whose
-   * content never reached the disk while the file's size and times match it. What the disk holds is
-   * recorded as a `local` version, as a scan would. Returns the number of changes recorded.
-   */
-  async verifyRecent(rootId: number, windowMs: number): Promise<number> {
-    const h = await this.roots.openById(rootId);
-    return this.inRootQueue(h, () => this.reconciler.verify(h, this.ctx.files.recentFiles(rootId, windowMs, SMALL_FILE)));
-  }
-
-  async scanRoot(rootId: number, onProgress?: (n: number) => void): Promise<number> {
-    const h = await this.roots.openById(rootId);
-    return this.inRootQueue(h, () => this.reconciler.scan(h, '', onProgress));
   }
 }
 

@@ -137,7 +137,7 @@ describe('folder listings', () => {
     const names = Array.from({ length: 2345 }, (_, i) => `f-${String(i).padStart(5, '0')}.txt`);
     await Promise.all(names.map((n) => writeFile(path.join(dir, n), n)));
     await writeFile(path.join(dir, '.DS_Store'), 'ignored by listings when configured; kept here');
-    await t.core.writer.scanRoot(t.core.ctx.roots.byName('docs')!.id);
+    await t.core.diskEdits.scanRoot(t.core.ctx.roots.byName('docs')!.id);
     const listed = (await t.core.vfs.list(t.admin, 'docs', 'big')).map((e) => e.name);
     expect(listed.filter((n) => n !== '.DS_Store')).toEqual(names);
     expect(new Set(listed).size).toBe(listed.length);

@@ -35,7 +35,7 @@ export interface RootWatcher {
 
 /**
  * Records edits made on disk by other programs as versions by the `local` actor: every event is
- * debounced per path, then handed to `writer.reconcile`, which compares disk and metadata under
+ * debounced per path, then handed to `diskEdits.reconcile`, which compares disk and metadata under
  * the root's mutex. The gateway's own writes already match their entry, so they record nothing.
  */
 export async function startWatcher(core: CoreParts, opts: WatcherOptions): Promise<RootWatcher> {
@@ -85,7 +85,7 @@ export async function startWatcher(core: CoreParts, opts: WatcherOptions): Promi
     counts.reconciled += 1;
     const at = { rootId, rel };
     reconciling.add(at);
-    const p = core.writer
+    const p = core.diskEdits
       .reconcile(rootId, rel)
       .catch((err: unknown) => {
         // A file that vanished while being hashed is seen again by the event its removal caused.
@@ -101,7 +101,7 @@ export async function startWatcher(core: CoreParts, opts: WatcherOptions): Promi
 
   const recheck = (rootId: number, rel: string) => {
     if (closed) return;
-    const p = core.writer
+    const p = core.diskEdits
       .recheckFolder(rootId, rel)
       .catch((err: unknown) => log.warn({ err, rootId, path: rel }, 'recheck of a new folder failed'))
       .finally(() => running.delete(p));
@@ -193,7 +193,7 @@ export async function startWatcher(core: CoreParts, opts: WatcherOptions): Promi
       try {
         await watchRoot(id);
         // A root added while running has not been scanned by the gateway's start-up scan.
-        if (!initialRun && !initial.has(id)) await core.writer.scanRoot(id);
+        if (!initialRun && !initial.has(id)) await core.diskEdits.scanRoot(id);
       } catch (err) {
         log.warn({ err, rootId: id }, 'cannot watch root');
       }

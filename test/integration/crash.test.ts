@@ -111,7 +111,7 @@ describe('crash safety (SIGKILL while writing)', () => {
         // The staging folders were emptied by the start-up cleanup.
         expect(await walk(core.ctx.store.tempDir), `round ${round}: staging emptied`).toEqual([]);
 
-        await core.writer.scanRoot(rootId);
+        await core.diskEdits.scanRoot(rootId);
 
         // Every live entry's file exists with the recorded size and hash.
         for (const e of core.ctx.files.subtree(rootId, '')) {

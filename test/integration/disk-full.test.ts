@@ -228,7 +228,7 @@ describe('the gateway disk is full', () => {
     }
     expect(refused).not.toBeNull();
     const seq = (await recorded([])).seq;
-    await t.gw.core.writer.scanRoot(t.gw.core.ctx.roots.byName('docs')!.id);
+    await t.gw.core.diskEdits.scanRoot(t.gw.core.ctx.roots.byName('docs')!.id);
     expect((await recorded([])).seq).toBe(seq);
     expect((await fetch(`${t.url}/api/v1/roots/docs/files/${refused}`, { method: 'DELETE', headers: { authorization: ALICE } })).status).toBeLessThan(300);
   }, 120_000);
@@ -270,7 +270,7 @@ describe('the gateway disk is full', () => {
     // Nothing on disk that the database does not know: a scan finds nothing to record.
     const rootId = t.gw.core.ctx.roots.byName('docs')!.id;
     const seq = (await recorded([])).seq;
-    await t.gw.core.writer.scanRoot(rootId);
+    await t.gw.core.diskEdits.scanRoot(rootId);
     expect((await recorded([])).seq).toBe(seq);
     // And the gateway goes on: the same upload is taken now.
     const last = await put(refused[0]!, 1000);

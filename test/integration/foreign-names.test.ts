@@ -72,7 +72,7 @@ for (const how of ['scan', 'watcher'] as const) {
     it('are not recorded; FTP LIST, MLSD and NLST and REST list and zip show only the good names', async () => {
       await makeOnDisk(rootDir(), 'f');
       const docs = t.gw.core.ctx.roots.all().find((r) => r.name === 'docs')!;
-      if (how === 'scan') await t.gw.core.writer.scanRoot(docs.id);
+      if (how === 'scan') await t.gw.core.diskEdits.scanRoot(docs.id);
       else {
         // The watcher records the good files; the bad ones must still be absent once it is idle.
         const until = Date.now() + 20_000;
