@@ -58,7 +58,7 @@ export interface Gateway {
  * The composition root: builds the core over the data folder, then every door, on one HTTP port
  * (REST, /dav/, /s/, UI) and the FTP port. Nothing else knows all the pieces.
  */
-export async function startGateway(config: AppConfig, opts: { log?: Logger; now?: () => number } = {}): Promise<Gateway> {
+export async function startGateway(config: AppConfig, opts: { log?: Logger; now?: () => number; sleep?: (ms: number) => Promise<void> } = {}): Promise<Gateway> {
   const log = opts.log ?? pino({ level: config.log.level, base: undefined });
   const dataDir = path.resolve(config.data.dir);
   // The data folder holds the database (password hashes), history and uploads: its owner's only.
@@ -83,6 +83,7 @@ export async function startGateway(config: AppConfig, opts: { log?: Logger; now?
     maxFileBytes: config.http.maxUploadBytes,
     allowedRootParents: config.roots.allowedParents.map((p) => path.resolve(p)),
     now: opts.now,
+    sleep: opts.sleep,
     sessionIdleMs: config.http.sessionIdleHours * 3600_000,
   });
   const unclean = await markRunning(dataDir).catch(async (err: unknown) => {

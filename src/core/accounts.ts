@@ -120,8 +120,7 @@ export class Accounts {
    * doors. Wrong name, wrong secret and disabled account give the same answer.
    */
   async authenticate(name: string, secret: string, meta: { address?: string; protocol: Protocol }): Promise<SessionUser> {
-    const delay = this.guard.check(meta.address, name);
-    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    await this.guard.admit(meta.address, name);
     const key = secret.startsWith(TOKEN_PREFIX) ? '' : this.verified.keyOf(name, secret);
     const hit = key === '' ? undefined : this.verified.hit(key, () => this.ctx.accounts.userByName(name));
     if (hit) {

@@ -6,6 +6,7 @@ import { closeDb, openDb, type Db } from '../db/index.js';
 import { LoginFailuresRepo } from '../db/guard-repo.js';
 import { isCoreError } from './errors.js';
 import { addressKey, LoginGuard, type GuardOptions } from './guard.js';
+import { makeCore, type TestCore } from '../../test/helpers/core.js';
 
 const opts: GuardOptions = { freeAttempts: 2, banAfter: 5, windowMs: 60_000, banMs: 30_000, maxDelayMs: 4000 };
 
@@ -119,5 +120,57 @@ describe('LoginGuard with its table', () => {
     g = new LoginGuard(opts, new LoginFailuresRepo(db), () => now);
     expect(banned(g, '192.0.2.1', 'alice')).toBe(false);
     expect(db.$client.prepare('SELECT count(*) AS n FROM login_failures').get()).toEqual({ n: 0 });
+  });
+});
+
+/** A test clock: sleeping moves it and returns at once, so a slow-down costs no real time. */
+function testClock(start: number) {
+  const clock = {
+    now: start,
+    slept: [] as number[],
+    read: () => clock.now,
+    sleep: async (ms: number) => {
+      clock.slept.push(ms);
+      clock.now += ms;
+    },
+  };
+  return clock;
+}
+
+describe('the slow-down waits on the core\'s clock', () => {
+  let t: TestCore | undefined;
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+  });
+
+  it('admit waits the pair\'s delay on the clock it was given', async () => {
+    const clock = testClock(1_000_000);
+    const g = new LoginGuard(opts, null, clock.read, clock.sleep);
+    for (let i = 0; i < 3; i += 1) g.failed('1.2.3.4', 'bob');
+    await g.admit('1.2.3.4', 'carol');
+    await g.admit('1.2.3.4', 'bob');
+    expect(clock.slept).toEqual([250]);
+    expect(clock.now).toBe(1_000_250);
+  });
+
+  it('a password login and a share link\'s password are slowed down on it, with no timer', async () => {
+    const clock = testClock(Date.parse('2026-12-07T03:00:00Z'));
+    t = await makeCore({ now: clock.read, sleep: clock.sleep, guard: { freeAttempts: 1, banAfter: 10, maxDelayMs: 4000 } });
+    const meta = { address: '192.0.2.5', protocol: 'rest' as const };
+    const login = (password: string) => t!.core.accounts.authenticate('alice', password, meta).then(() => 'OK', (e: { code?: string }) => e.code);
+    expect(await login('wrong-1')).toBe('UNAUTHENTICATED');
+    expect(await login('wrong-2')).toBe('UNAUTHENTICATED');
+    expect(clock.slept).toEqual([]); // one free attempt, then the second failure counts
+    expect(await login('alice-password')).toBe('OK');
+    expect(clock.slept).toEqual([250]);
+
+    const { token } = await t.core.shares.create(t.admin, { root: 'docs', path: '', password: 'pw-123' });
+    const open = (password: string) => t!.core.shares.open(token, { password }, { address: '192.0.2.6' }).then(() => 'OK', (e: { code?: string }) => e.code);
+    expect(await open('bad-1')).toBe('UNAUTHENTICATED');
+    expect(await open('bad-2')).toBe('UNAUTHENTICATED');
+    expect(await open('bad-3')).toBe('UNAUTHENTICATED');
+    expect(await open('pw-123')).toBe('OK');
+    expect(clock.slept).toEqual([250, 250, 500]);
   });
 });

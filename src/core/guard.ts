@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fail } from './errors.js';
 
 export interface GuardOptions {
@@ -66,6 +67,8 @@ export class LoginGuard {
     private readonly opts: GuardOptions,
     private readonly store: FailureStore | null = null,
     private readonly now: () => number = Date.now,
+    /** How the slow-down waits: the core's clock (CoreOptions.sleep), so a test moves time instead. */
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => delay(ms),
   ) {
     this.maxEntries = opts.maxEntries ?? 100_000;
     if (store) for (const r of store.live(now(), now() - opts.windowMs)) this.records.set(r.key, { ...r });
@@ -103,6 +106,15 @@ export class LoginGuard {
     const p = name === undefined ? undefined : this.get(this.pairKey(address, name));
     const extra = (p?.failures ?? 0) - this.opts.freeAttempts;
     return extra > 0 ? Math.min(this.opts.maxDelayMs, 250 * 2 ** Math.min(extra - 1, 20)) : 0;
+  }
+
+  /**
+   * Throws TOO_MANY_ATTEMPTS while the address is banned; otherwise waits out the pair's slow-down
+   * (check) on the clock, then lets the attempt go on.
+   */
+  async admit(address: string | undefined, name: string | undefined): Promise<void> {
+    const wait = this.check(address, name);
+    if (wait > 0) await this.sleep(wait);
   }
 
   failed(address: string | undefined, name: string | undefined): void {

@@ -48,6 +48,8 @@ export interface CoreOptions {
   uploads?: UploadLimits;
   /** The clock of expiries (share links, uploads, locks, login bans, sessions) and the change feed's access checks; tests set it. */
   now?: () => number;
+  /** How the core waits on that clock (the login guard's slow-down); tests pass one that moves their clock. */
+  sleep?: (ms: number) => Promise<void>;
   /** A login session (cookie or bearer) unused this long ends; 12 hours when absent. */
   sessionIdleMs?: number;
 }
@@ -94,7 +96,7 @@ export async function createCore(opts: CoreOptions): Promise<CoreParts> {
   const now = opts.now ?? Date.now;
   const ctx = createContext(db, store, opts.log.child({ category: 'core' }), opts.ignoredNames, now);
   const roots = new Roots(ctx, opts.allowedRootParents);
-  const guard = new LoginGuard(opts.guard, new LoginFailuresRepo(db), now);
+  const guard = new LoginGuard(opts.guard, new LoginFailuresRepo(db), now, opts.sleep);
   const accounts = new Accounts(ctx, guard, opts.kdf, { now, sessionIdleMs: opts.sessionIdleMs });
   const locks = new Locks(ctx);
   const properties = new Properties(ctx);

@@ -49,8 +49,7 @@ export class ShareVisits {
   private async checkPassword(row: LinkRow, password: string | undefined, meta: AccessMeta): Promise<void> {
     const key = `share:${row.id}`;
     if (password === undefined || password === '') fail('UNAUTHENTICATED', 'this link needs a password', { passwordRequired: true });
-    const delay = this.guard.check(meta.address ?? undefined, key);
-    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    await this.guard.admit(meta.address ?? undefined, key);
     const ok = password.length <= 1024 && (await secretMatches(row.passwordHash!, password));
     if (!ok) {
       this.guard.failed(meta.address ?? undefined, key);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import pino from 'pino';
 import { createCore, type CoreParts, type Session } from '../../src/core/index.js';
+import type { GuardOptions } from '../../src/core/guard.js';
 
 export interface TestCore {
   core: CoreParts;
@@ -17,15 +18,16 @@ export interface TestCore {
 export const FAST_KDF = { memoryKiB: 64, iterations: 1 };
 
 /** A real core over a fresh temporary folder: SQLite file, blobs, a root 'docs' owned by 'alice'. */
-export async function makeCore(opts: { dir?: string; keepDir?: boolean; now?: () => number; maxFileBytes?: number } = {}): Promise<TestCore> {
+export async function makeCore(opts: { dir?: string; keepDir?: boolean; now?: () => number; sleep?: (ms: number) => Promise<void>; guard?: Partial<GuardOptions>; maxFileBytes?: number } = {}): Promise<TestCore> {
   const dir = opts.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'syncgate-core-')));
   const core = await createCore({
     dataDir: dir,
     dbFile: path.join(dir, 'syncgate.db'),
     log: pino({ level: 'silent' }),
     kdf: FAST_KDF,
-    guard: { freeAttempts: 3, banAfter: 10, windowMs: 60_000, banMs: 60_000, maxDelayMs: 0 },
+    guard: { freeAttempts: 3, banAfter: 10, windowMs: 60_000, banMs: 60_000, maxDelayMs: 0, ...opts.guard },
     ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.sleep ? { sleep: opts.sleep } : {}),
     ...(opts.maxFileBytes ? { maxFileBytes: opts.maxFileBytes } : {}),
   });
   const rootDir = path.join(dir, 'roots', 'docs');
