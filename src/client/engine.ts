@@ -12,6 +12,7 @@ import type { Api } from './api.js';
 import { evictUnselected } from './evict.js';
 import { failureText } from './failure-text.js';
 import { ignored, loadIgnore, statEntry, type LocalEntry } from './local.js';
+import { removeLeftovers } from './leftovers.js';
 import { LocalDiff, sortedHas, type LocalChange, type NewEntrySink } from './local-diff.js';
 import { NewEntryStream } from './new-entries.js';
 import { PathSync } from './path-sync.js';
@@ -152,6 +153,8 @@ export class LinkSync {
         } finally {
           await stream!.drain();
         }
+        // The feed from our cursor holds every download not finished yet: other part files are stale.
+        if (scope.remote === 'fetch') await removeLeftovers(this.link.dir, diff.leftovers, remote.byPath.values());
         if (!sel.everything) report.deleted += await evictUnselected(this.state, this.link, sel, report);
       } else for (const p of scope.local) await diff.path(p);
       await this.settleRest(diff, remote, report, settle);

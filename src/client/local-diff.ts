@@ -9,7 +9,8 @@ import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Ignore } from 'ignore';
 import type { Kind } from '../sync-wire/index.js';
-import { hashFile, ignored, sameFingerprint, statEntry, type LocalEntry } from './local.js';
+import type { Leftover } from './leftovers.js';
+import { hashFile, ignored, isDownloadTemp, sameFingerprint, statEntry, type LocalEntry } from './local.js';
 import type { Selection } from './selection.js';
 import type { ClientState, FileState } from './state.js';
 
@@ -39,6 +40,8 @@ export class LocalDiff {
   readonly changes = new Map<string, LocalChange>();
   /** Paths looked at that have not changed, with what is on disk (a remote change may need it). */
   readonly seen = new Map<string, LocalEntry | null>();
+  /** Part and temporary files of downloads that a tree walk met (leftovers.ts decides their fate). */
+  readonly leftovers: Leftover[] = [];
   looked = 0;
 
   constructor(
@@ -175,6 +178,7 @@ export class LocalDiff {
         const st = await lstat(path.join(this.dir, child)).catch(() => null);
         if (!st || (!st.isFile() && !st.isDirectory())) continue;
         const kind: Kind = st.isDirectory() ? 'dir' : 'file';
+        if (kind === 'file' && isDownloadTemp(name)) this.leftovers.push({ path: child, mtimeMs: st.mtimeMs });
         if (ignored(this.ig, child, kind)) continue;
         if (!this.sel.includes(child, kind)) continue; // an unselected folder is not walked
         const row = this.state.file(this.linkId, child);

@@ -100,10 +100,25 @@ export async function tempBeside(dir: string, rel: string): Promise<string> {
  * their own.
  */
 export async function partBeside(dir: string, rel: string, sha256: string): Promise<string> {
-  const parent = path.dirname(path.join(dir, rel));
-  await mkdir(parent, { recursive: true });
-  const name = createHash('sha256').update(path.basename(rel)).digest('hex').slice(0, 8);
-  return path.join(parent, `${TEMP_PREFIX}dl-${sha256.slice(0, 24)}-${name}.part`);
+  const abs = path.join(dir, partOf(rel, sha256));
+  await mkdir(path.dirname(abs), { recursive: true });
+  return abs;
+}
+
+/** The path (relative, like `rel`) of the part file of a download of content `sha256` for `rel`. */
+export function partOf(rel: string, sha256: string): string {
+  const name = createHash('sha256').update(path.posix.basename(rel)).digest('hex').slice(0, 8);
+  const parent = path.posix.dirname(rel);
+  return `${parent === '.' ? '' : `${parent}/`}${TEMP_PREFIX}dl-${sha256.slice(0, 24)}-${name}.part`;
+}
+
+/**
+ * Whether a name is one this client makes for a download: a temporary file (tempBeside), a part
+ * file (partBeside), or the part file of a client before aff8bb2 (`dl-<hash>.part`, no name: the
+ * clients since never resume it). Anything else starting with '.syncgate-' is not ours to remove.
+ */
+export function isDownloadTemp(name: string): boolean {
+  return name.startsWith(TEMP_PREFIX) && /^\.syncgate-(?:[0-9a-f]{12}\.tmp|dl-[0-9a-f]{24}(?:-[0-9a-f]{8})?\.part)$/.test(name);
 }
 
 /**

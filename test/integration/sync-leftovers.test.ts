@@ -1,0 +1,62 @@
+/**
+ * Part and temporary files of downloads that nothing will resume (an older client's names, a file
+ * deleted or changed on the gateway since) are removed by a full pass once an hour old; the part
+ * file a download of the pass resumes is kept, however old, and so is one written lately (another
+ * client process may be downloading into it) and any '.syncgate-' file this client did not make.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { partOf } from '../../src/client/local.js';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { startTestClient, tree, type TestClient } from '../helpers/sync-client.js';
+
+let t: TestGateway | undefined;
+let a: TestClient | undefined;
+afterEach(async () => {
+  await a?.close();
+  await t?.close();
+  a = undefined;
+  t = undefined;
+});
+
+const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+describe('leftover part files in a client folder', () => {
+  it('a full pass removes those no download wants once an hour old, and resumes the one it wants', async () => {
+    t = await startTestGateway();
+    const dav = t.gw.core.connect(t.alice.session);
+    const put = (p: string, b: Buffer | string) => dav.write('docs', p, Readable.from([Buffer.from(b)]));
+    const wanted = randomBytes(64 * 1024);
+    await put('wanted.bin', wanted);
+    await put('changed.txt', 'first content');
+    await put('changed.txt', 'second content');
+    await put('gone.txt', 'deleted since');
+    await dav.delete('docs', 'gone.txt');
+
+    a = await startTestClient(t, 'a');
+    const twoHoursAgo = Date.now() / 1000 - 2 * 3600;
+    const leave = async (rel: string, content: Buffer | string, old = true) => {
+      await mkdir(path.dirname(path.join(a!.dir, rel)), { recursive: true });
+      await writeFile(path.join(a!.dir, rel), content);
+      if (old) await utimes(path.join(a!.dir, rel), twoHoursAgo, twoHoursAgo);
+    };
+    const resumed = partOf('wanted.bin', sha(wanted));
+    await leave(resumed, wanted.subarray(0, 40 * 1024)); // a download broken two hours ago
+    await leave(`.syncgate-dl-${sha(wanted).slice(0, 24)}.part`, wanted.subarray(0, 10)); // an older client's name
+    await leave(partOf('changed.txt', sha('first content')), 'first'); // its content changed since
+    await leave(partOf('gone.txt', sha('deleted since')), 'deleted'); // deleted since
+    await leave('sub/.syncgate-0123456789ab.tmp', 'a delta download cut short');
+    const busy = partOf('elsewhere.bin', sha('another process'));
+    await leave(busy, 'another process', false); // written just now: someone's download in progress
+    await leave('.syncgate-notes.txt', 'not a name this client makes');
+
+    const r = await a.once();
+    expect(r.errors).toEqual([]);
+    expect(await readFile(path.join(a.dir, 'wanted.bin'))).toEqual(wanted);
+    expect(r.bytesDown).toBe(wanted.length - 40 * 1024 + 'second content'.length); // resumed from the part's end
+    expect(await tree(a.dir)).toEqual([busy, '.syncgate-notes.txt', 'changed.txt', 'sub/', 'wanted.bin'].sort());
+  });
+});
