@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { body, makeCore, readAll, type TestCore } from '../../test/helpers/core.js';
 import type { VersionInfo } from './types.js';
@@ -143,9 +145,13 @@ describe('content a move carried away', () => {
     const hash = (await history('f/b.txt'))[0]!.hash;
     expect(t.core.ctx.files.liveWithHash(hash).map((e) => e.path)).toEqual(['f/b.txt']);
     expect(t.core.ctx.history.hashInUse(hash)).toBe(true);
-    // Marked gone, every version that held it is, the arrivals too.
-    t.core.ctx.history.markHashGone(hash);
-    expect((await history('f/b.txt')).filter((v) => !v.deleted).map((v) => `${v.path} ${v.available}`)).toEqual(['f/b.txt false', 'e/b.txt false', 'a.txt false']);
+    // Another program overwrites the head in place, and no blob holds its content: it is gone, so
+    // every version that held it is marked so, the arrivals and those from before the moves too.
+    await writeFile(path.join(t.rootDir, 'f', 'b.txt'), 'overwritten in place by another program');
+    await t.core.diskEdits.reconcile(t.core.ctx.roots.byName('docs')!.id, 'f/b.txt');
+    const held = (await history('f/b.txt')).filter((v) => !v.deleted && v.hash === hash);
+    expect(held.map((v) => `${v.path} ${v.available}`)).toEqual(['f/b.txt false', 'e/b.txt false', 'a.txt false']);
+    await expect(text('f/b.txt', 1, 'a.txt')).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(t.core.ctx.history.hashInUse(hash)).toBe(false);
   });
 });

@@ -71,12 +71,14 @@ export class Reconciler {
 
   /**
    * Another program replaced or removed a head we hold no copy of (heads cost no blob): its
-   * versions can no longer be read, unless the same content lives on elsewhere.
+   * versions can no longer be read, unless the same content lives on elsewhere. Nor can any other
+   * version of that content: those from before the file's moves (listed in its history), and
+   * those of other paths and roots (content is one per hash), so all of them are marked.
    */
   private async noteLost(root: RootHandle, rel: string, hash: string): Promise<void> {
     if (await this.ctx.store.hasBlob(hash)) return;
     if (this.ctx.files.liveWithHash(hash).some((e) => !(e.rootId === root.row.id && e.path === rel))) return;
-    this.ctx.history.markPathHashGone(root.row.id, rel, hash);
+    this.ctx.history.markHashGone(hash);
   }
 
   /** Deletion records for a live entry and, for a folder, everything below it (deepest first). */

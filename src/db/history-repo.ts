@@ -104,10 +104,7 @@ export class HistoryRepo {
     this.db.update(versions).set({ contentGone: true }).where(inArray(versions.id, ids)).run();
   }
 
-  markPathHashGone(rootId: number, path: string, hash: string): void {
-    this.db.update(versions).set({ contentGone: true }).where(and(eq(versions.rootId, rootId), eq(versions.path, path), eq(versions.hash, hash))).run();
-  }
-
+  /** Content `hash` is stored nowhere any more (Reconciler.noteLost): every version holding it says so. */
   markHashGone(hash: string): void {
     // Tombstones hold no content: only versions with content are marked, moves' arrivals too. Through
     // drizzle, whose every write first commits what txUnsynced left pending (db/index.ts).
