@@ -1,7 +1,9 @@
 /**
  * WebDAV benchmark: syncgate's door, with the defaults `npm start` runs (watcher on, request logs at
  * info), against `rclone serve webdav` and Apache httpd's mod_dav (Debian, lib/http-peers.ts), in the
- * same run, with curl as the client. Prints medians and ratios (for durations, time ratios). The
+ * same run, with curl as the client of each (lib/http-peers.ts CURL_HEADERS: `-H 'Expect:'`, no
+ * 100-continue round trip before a PUT body; printed with the settings). Prints medians and ratios
+ * (for durations, time ratios). The
  * small-file rounds also run the same build with the watcher off (sg-nowatch), printed beside the
  * defaults' row, never instead of it. Folder rounds: a server-side COPY of a template (untimed), then
  * a timed DELETE of 1,000 and of BENCH_ENTRIES files, and MOVE of 1,000. Usage: npx tsx bench/webdav.ts
@@ -85,6 +87,7 @@ async function main(): Promise<void> {
   const servers: Server[] = [];
   const procs: ChildProcess[] = [];
   const curl = curlClient(USER, PASS);
+  const client = await curl.settings();
   try {
     console.log(`preparing ${BIG / 1048576} MiB file, ${SMALL} small files, two ${ENTRIES}-entry folders in ${work}`);
     const big = path.join(work, 'big.bin');
@@ -257,12 +260,14 @@ async function main(): Promise<void> {
     if (AB_ONLY) {
       console.log(`\nWebDAV A/B, medians (1 GiB: ${REPS_BIG} runs, small files: ${REPS} runs, PROPFIND: ${REPS_PROPFIND} runs)`);
       console.log(`load average at start ${loadStart.map((x) => x.toFixed(1)).join(' ')}, now ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (${os.cpus().length} CPUs)`);
+    console.log(`client: ${client}`);
       ab();
       return;
     }
     const [a, b] = servers as [Server, Server];
     console.log(`\nWebDAV benchmark, medians (1 GiB: ${REPS_BIG} runs, small files: ${REPS} runs, PROPFIND: ${REPS_PROPFIND} runs)`);
     console.log(`load average at start ${loadStart.map((x) => x.toFixed(1)).join(' ')}, now ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (${os.cpus().length} CPUs)`);
+    console.log(`client: ${client}`);
     // RSS and the concurrent pair are shown without a verdict: no target against rclone for them.
     printPeerTable(a, b, [
       { key: 'put_MBps', label: 'PUT 1 GiB (MB/s)', higherIsBetter: true },
