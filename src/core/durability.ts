@@ -192,9 +192,8 @@ export class Durability {
       // round trip, not two); those a failed early sync marked again are taken once it ended.
       let earlyFailed = false;
       const synced = Promise.all([this.early?.catch(() => (earlyFailed = true)), this.syncDirs()]);
-      // The syncs are under way: names deleted into staging are unlinked meanwhile, in the pool, and
-      // nobody waits for that (Staging.removeSetAside).
-      void this.store.removeSetAside();
+      // The syncs are under way: names deleted into staging are unlinked meanwhile (Staging.setAside).
+      this.store.removeSetAside();
       await synced;
       if (earlyFailed) await this.syncDirs();
     } catch (err) {

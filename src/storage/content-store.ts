@@ -211,9 +211,9 @@ export class ContentStore {
     return this.blobLinks.retire(hash, livePath);
   }
 
-  /** Unlinks the names deleted since the last call (see Staging.setAside): the flush starts it once its syncs are under way, and does not wait for it. */
-  removeSetAside(): Promise<void> {
-    return this.staging.removeSetAside();
+  /** Unlinks the names deleted since the last call (see Staging.setAside): the flush calls it once its syncs are under way. */
+  removeSetAside(): void {
+    this.staging.removeSetAside();
   }
 
   async removeLive(livePath: string): Promise<void> {

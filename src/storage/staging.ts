@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { mkdir, rm, unlink } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { CREATE_DSYNC, openFd, syncFd, writeSynced } from '../lib/fsync.js';
@@ -73,8 +73,6 @@ export class Staging {
   private closed = false;
   /** Deleted names moved into staging, not yet unlinked (see setAside). */
   private setAsideNames: string[] = [];
-  /** The unlinks of set-aside names under way, in turn (see removeSetAside). */
-  private unlinking: Promise<void> = Promise.resolve();
   private readonly tempPrefix = `${Date.now()}-${randomBytes(6).toString('hex')}`;
   private tempCount = 0;
 
@@ -199,11 +197,11 @@ export class Staging {
 
   /**
    * Removes a name of the live tree in the data folder: renamed into staging (a change of two
-   * folders, 10-20 µs here), unlinked there once the flush's syncs are under way (removeSetAside).
-   * An unlink frees the inode and its blocks: 70-150 µs per 4 KiB file on a quiet disk, and on a
-   * disk mounted with `discard` without a journal (this machine's) a discard request it waits for.
-   * A crash leaves the staged name, which the next start clears with the staging area. The live
-   * folder's sync makes the rename durable.
+   * folders, 10-20 µs here), unlinked there by the flush once its syncs are under way
+   * (removeSetAside). An unlink frees the inode and its blocks under the journal: 70-150 µs per
+   * 4 KiB file on this disk, which every DELE of content already kept spent before its syncs began;
+   * now the event loop spends it while the disk works. A crash leaves the staged name, which the next
+   * start clears with the staging area. The live folder's sync makes the rename durable.
    */
   setAside(livePath: string): void {
     const staged = this.newTempPath();
@@ -217,23 +215,18 @@ export class Staging {
     this.setAsideNames.push(staged);
   }
 
-  /**
-   * Unlinks the names deleted since the last call (see setAside) in the thread pool, one at a time;
-   * the promise settles when they are gone (it never rejects: one that fails stays in staging until
-   * the next start). Nothing waits for it: nothing live depends on these names. Made on the event
-   * loop, each unlink held every connection for its discard (0.2-0.7 ms here, a DELE's whole sync
-   * time), and a DELE's answer waited for it even when its syncs had ended. One at a time, so a burst
-   * of deletions holds one pool thread, not the four that the next flush's syncs need.
-   */
-  removeSetAside(): Promise<void> {
-    if (this.setAsideNames.length > 0) {
-      const names = this.setAsideNames;
-      this.setAsideNames = [];
-      this.unlinking = this.unlinking.then(async () => {
-        for (const name of names) await unlink(name).catch(() => {});
-      });
+  /** Unlinks the names deleted since the last call (see setAside); one that fails stays in staging until the next start. */
+  removeSetAside(): void {
+    if (this.setAsideNames.length === 0) return;
+    const names = this.setAsideNames;
+    this.setAsideNames = [];
+    for (const name of names) {
+      try {
+        unlinkSync(name);
+      } catch {
+        // Nothing live depends on it: the staging area is cleared at start.
+      }
     }
-    return this.unlinking;
   }
 
   /** Releases the spare staging files (at shutdown). */
