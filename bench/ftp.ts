@@ -19,7 +19,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { DURABLE_WRITE_KINDS, durableWritesUs, reapedChildrenCpuMicros, type DurableWrites } from './lib/durable-writes.js';
+import { DURABLE_WRITE_KINDS, durableWritesUs, printCeiling, reapedChildrenCpuMicros, type DurableWrites } from './lib/durable-writes.js';
 import { AB_ONLY, BUILD_B, cpuMicros, durableWriteMBps, fillListingFolder, freePort, median, printAbTable, printDiskCheck, procStatusKiB, spawnSyncgate, type SyncgateVariant } from './lib/measure.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -310,16 +310,11 @@ async function main(): Promise<void> {
       console.log(`cheapest durable 4 KiB writes on this disk (medians of ${writes.length} x 200, kinds interleaved, direct calls, nothing else): ${DURABLE_WRITE_KINDS.map(([k, label]) => `${label} ${dw[k].toFixed(0)} µs`).join(', ')}`);
       console.log(`durable floor, DELE: unlink + fsync of its folder ${dw.unlink.toFixed(0)} µs, so at most ${(1e6 / dw.unlink).toFixed(0)} deletions/s on one session if each DELE waits for that and nothing else; syncgate ${m('syncgate', 'dele').toFixed(0)}/s`);
       if (!AB_ONLY) {
-        const [pureStor, pureDele] = [1e6 / m('pure-ftpd', 'small1'), 1e6 / m('pure-ftpd', 'dele')];
-        const [cpuStor, cpuDele] = [m('pure-ftpd', 'small1_cpu'), m('pure-ftpd', 'dele_cpu')];
-        console.log(`  pure-ftpd (no sync): ${pureStor.toFixed(0)} µs per small STOR, ${pureDele.toFixed(0)} µs per DELE, of which its own server CPU ${cpuStor.toFixed(0)} and ${cpuDele.toFixed(0)} µs; the rest is the client, the network and the kernel's TCP, which any server's command waits for too`);
-        // On one session the reply waits for the sync and the client for the reply: nothing overlaps
-        // them, so a durable server's command takes at least pure-ftpd's time less pure-ftpd's own
-        // CPU, plus one durable write, even with no CPU of its own.
-        const ceiling = (pure: number, cpu: number, write: number) => (pure / (Math.max(0, pure - cpu) + write)).toFixed(2);
-        console.log(
-          `  ceiling of a durable server with no CPU of its own, one session (pure-ftpd's time - its CPU + one durable write): small STOR (target 1.0x) ${ceiling(pureStor, cpuStor, dw.newFile)}x with a new file synced (syncgate's kind), ` +
-            `${ceiling(pureStor, cpuStor, dw.odsync)}x with a record written in place in a pre-written journal (O_DSYNC); DELE (target 0.3x) ${ceiling(pureDele, cpuDele, dw.unlink)}x with unlink + folder fsync, ${ceiling(pureDele, cpuDele, dw.odsync)}x with a journal record in place`,
+        printCeiling(
+          { stor: 1e6 / m('pure-ftpd', 'small1'), dele: 1e6 / m('pure-ftpd', 'dele') },
+          { stor: m('pure-ftpd', 'small1_cpu'), dele: m('pure-ftpd', 'dele_cpu') },
+          dw,
+          { stor: m('syncgate', 'small1_cpu'), dele: m('syncgate', 'dele_cpu') },
         );
       }
       console.log(`  syncgate server CPU: ${m('syncgate', 'small1_cpu').toFixed(0)} µs per small STOR, ${m('syncgate', 'dele_cpu').toFixed(0)} µs per DELE; FTP commands alone: ${m('syncgate', 'noop_cpu').toFixed(0)} µs per NOOP, ${m('syncgate', 'pasv_cpu').toFixed(0)} µs per PASV with its connection (a STOR also has TYPE, 150 and 226)`);

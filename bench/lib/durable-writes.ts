@@ -86,3 +86,36 @@ export function reapedChildrenCpuMicros(pid: number): number {
     return Number.NaN;
   }
 }
+
+/** Per-command figures of one kind of command each: a small STOR and a DELE (µs). */
+export interface PerCommand {
+  stor: number;
+  dele: number;
+}
+
+/**
+ * Prints what any durable server could reach on one session against a server that syncs nothing
+ * (pure-ftpd), from that server's time and own CPU per command and the durable writes measured here.
+ * On one session the reply waits for the sync and the client for the reply: nothing overlaps them,
+ * so a durable server's command takes at least the peer's time less the peer's own CPU (the client,
+ * the network, the kernel's TCP: a lower bound of it, as some of the peer's CPU may overlap the
+ * client's), plus one durable write, plus whatever the server itself does on the path.
+ */
+export function printCeiling(peerUs: PerCommand, peerCpuUs: PerCommand, dw: DurableWrites, syncgateCpuUs: PerCommand): void {
+  const ceiling = (k: keyof PerCommand, write: number) => (peerUs[k] / (Math.max(0, peerUs[k] - peerCpuUs[k]) + write)).toFixed(2);
+  // Left for the server's own work on the command's path at the target ratio (negative: out of reach).
+  const budget = (k: keyof PerCommand, write: number, target: number) => (peerUs[k] / target - Math.max(0, peerUs[k] - peerCpuUs[k]) - write).toFixed(0);
+  console.log(
+    `  pure-ftpd (no sync): ${peerUs.stor.toFixed(0)} µs per small STOR, ${peerUs.dele.toFixed(0)} µs per DELE, of which its own server CPU ${peerCpuUs.stor.toFixed(0)} and ` +
+      `${peerCpuUs.dele.toFixed(0)} µs; the rest is the client, the network and the kernel's TCP, which any server's command waits for too`,
+  );
+  console.log(
+    `  ceiling of a durable server with no CPU of its own, one session (pure-ftpd's time - its CPU + one durable write): small STOR (target 1.0x) ${ceiling('stor', dw.newFile)}x ` +
+      `with a new file synced (syncgate's kind), ${ceiling('stor', dw.odsync)}x with a record written in place in a pre-written journal (O_DSYNC); ` +
+      `DELE (target 0.3x) ${ceiling('dele', dw.unlink)}x with unlink + folder fsync, ${ceiling('dele', dw.odsync)}x with a journal record in place`,
+  );
+  console.log(
+    `  server time left per command at the target beside the client and the write: STOR ${budget('stor', dw.newFile, 1)} µs (new file) or ${budget('stor', dw.odsync, 1)} µs (journal record); ` +
+      `DELE ${budget('dele', dw.unlink, 0.3)} µs (unlink + folder fsync) or ${budget('dele', dw.odsync, 0.3)} µs (journal record); syncgate's server CPU now ${syncgateCpuUs.stor.toFixed(0)} and ${syncgateCpuUs.dele.toFixed(0)} µs`,
+  );
+}
