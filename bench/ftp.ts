@@ -10,13 +10,16 @@
  * A/B against another build (issue 24): SYNCGATE_B=/path/to/other/checkout starts that build too, with
  * the same settings, in every round beside this one, and prints A, B and B/A per row at the end;
  * BENCH_AB_ONLY=1 leaves pure-ftpd out.
+ * The floor lines say what durability costs here whatever the server: the cheapest durable 4 KiB
+ * writes of each kind on this disk (lib/durable-writes.ts), pure-ftpd's own server CPU per command
+ * (its sessions' processes), and from them the ceiling of any durable server on one session.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, fsyncSync, mkdirSync, openSync, unlinkSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { DURABLE_WRITE_KINDS, durableWritesUs, printCeiling, reapedChildrenCpuMicros, type DurableWrites } from './lib/durable-writes.js';
 import { AB_ONLY, BUILD_B, cpuMicros, durableWriteMBps, fillListingFolder, freePort, median, printAbTable, printDiskCheck, procStatusKiB, spawnSyncgate, type SyncgateVariant } from './lib/measure.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -143,6 +146,8 @@ interface Target {
   port: number;
   base: string;
   pid: () => number | undefined;
+  /** The server's CPU so far (µs): the gateway's process, or pure-ftpd's ended sessions (see withCpu). */
+  cpu: () => number;
 }
 
 async function waitForPort(port: number, child: ChildProcess, what: string, timeoutMs = 120_000): Promise<void> {
@@ -159,24 +164,9 @@ async function waitForPort(port: number, child: ChildProcess, what: string, time
   throw new Error(`${what} did not listen on ${port}`);
 }
 
-/** Median µs of a durable deletion with nothing else: unlink a 4 KiB file, fsync its folder. */
-function durableUnlinkUs(dir: string): number {
-  mkdirSync(dir, { recursive: true });
-  const block = Buffer.alloc(4096, 1);
-  const times: number[] = [];
-  for (let i = 0; i < 200; i += 1) writeFileSync(path.join(dir, `f${i}`), block);
-  const dirFd = openSync(dir, 'r');
-  try {
-    for (let i = 0; i < 200; i += 1) {
-      const t = performance.now();
-      unlinkSync(path.join(dir, `f${i}`));
-      fsyncSync(dirFd);
-      times.push((performance.now() - t) * 1000);
-    }
-  } finally {
-    closeSync(dirFd);
-  }
-  return median(times);
+/** Sleeps `ms` without returning to the event loop (the client steps are synchronous too). */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 async function memoryOf(pid: number | undefined): Promise<{ hwmMB: number; rssMB: number }> {
@@ -211,7 +201,8 @@ async function main(): Promise<void> {
     if (pure) children.push(pure);
 
     const disk = await printDiskCheck(work);
-    const floor: Record<string, number[]> = { stor: [], sync: [disk.syncUs], unlink: [] };
+    const floor: Record<string, number[]> = { stor: [], sync: [disk.syncUs] };
+    const writes: DurableWrites[] = [];
 
     // syncgate: admin's default root holds the 10k folder before start (the start-up scan records it).
     // npm start's settings (watcher on, info logs, the default password hash): spawnSyncgate prints
@@ -237,9 +228,9 @@ async function main(): Promise<void> {
     if (b) await waitForPort(b.port, b.proc, 'syncgate build B');
 
     const targets: Target[] = [
-      { name: 'syncgate', port: sgPort, base: '/default', pid: () => sg.pid },
-      ...(b ? [{ name: 'build-B', port: b.port, base: '/default', pid: () => b.proc.pid }] : []),
-      ...(pure ? [{ name: 'pure-ftpd', port: purePort, base: '', pid: () => undefined }] : []),
+      { name: 'syncgate', port: sgPort, base: '/default', pid: () => sg.pid, cpu: () => cpuMicros(sg.pid!) },
+      ...(b ? [{ name: 'build-B', port: b.port, base: '/default', pid: () => b.proc.pid, cpu: () => cpuMicros(b.proc.pid!) }] : []),
+      ...(pure ? [{ name: 'pure-ftpd', port: purePort, base: '', pid: () => undefined, cpu: () => reapedChildrenCpuMicros(pure.pid!) }] : []),
     ];
     // The 'admin' user of syncgate has the same name and password as pure-ftpd's bench user.
     const sgTarget = targets[0]!;
@@ -256,14 +247,17 @@ async function main(): Promise<void> {
     const add = (t: Target, k: string, v: number) => ((results[t.name]![k] ??= []).push(v));
     /**
      * Runs one client step and records the server's CPU for it (user + system, all threads, from
-     * /proc) divided by `per` (ms per GiB: per = 1000 * GiB; µs per file: per = files), for
-     * syncgate's builds (pure-ftpd forks a process per session, which this would not count).
+     * /proc) divided by `per` (ms per GiB: per = 1000 * GiB; µs per file: per = files). pure-ftpd
+     * forks a process per session: its CPU is the master's reaped children's, read once the session
+     * (which the step ends) has been waited for, hence the pause around its steps.
      */
     const withCpu = <T>(t: Target, k: string, per: number, step: () => T): T => {
-      const pid = t.pid();
-      const c0 = pid ? cpuMicros(pid) : NaN;
+      const reaped = t.name === 'pure-ftpd';
+      if (reaped) pause(100);
+      const c0 = t.cpu();
       const out = step();
-      if (pid) add(t, k, (cpuMicros(pid) - c0) / per);
+      if (reaped) pause(200);
+      add(t, k, (t.cpu() - c0) / per);
       return out;
     };
     for (const t of targets) run(t, 'prepare');
@@ -301,7 +295,7 @@ async function main(): Promise<void> {
         }
       }
       floor.sync!.push((await printDiskCheck(path.join(work, `disk-${r}`))).syncUs);
-      floor.unlink!.push(durableUnlinkUs(path.join(work, `unlink-${r}`)));
+      writes.push(durableWritesUs(path.join(work, `writes-${r}`)));
       process.stderr.write(`small/list run ${r + 1}/${RUNS} done\n`);
     }
 
@@ -312,11 +306,16 @@ async function main(): Promise<void> {
       const [big, sync] = [median(floor.stor!), median(floor.sync!)];
       console.log(`durable floor, ${BIG_MB} MiB written and synced (dd conv=fdatasync, no network, no hash): ${big.toFixed(0)} MB/s; syncgate STOR ${(m('syncgate', 'stor') / big).toFixed(2)}x of it`);
       console.log(`durable floor, small files: one fdatasync of 4 KiB ${sync.toFixed(0)} µs, so at most ${(1e6 / sync).toFixed(0)} files/s on one session if each STOR waits for one sync and nothing else; syncgate ${m('syncgate', 'small1').toFixed(0)} files/s`);
-      const unlink = median(floor.unlink!);
-      console.log(`durable floor, DELE: unlink + fsync of its folder ${unlink.toFixed(0)} µs, so at most ${(1e6 / unlink).toFixed(0)} deletions/s on one session if each DELE waits for that and nothing else; syncgate ${m('syncgate', 'dele').toFixed(0)}/s`);
+      const dw = Object.fromEntries(DURABLE_WRITE_KINDS.map(([k]) => [k, median(writes.map((w) => w[k]))])) as unknown as DurableWrites;
+      console.log(`cheapest durable 4 KiB writes on this disk (medians of ${writes.length} x 200, kinds interleaved, direct calls, nothing else): ${DURABLE_WRITE_KINDS.map(([k, label]) => `${label} ${dw[k].toFixed(0)} µs`).join(', ')}`);
+      console.log(`durable floor, DELE: unlink + fsync of its folder ${dw.unlink.toFixed(0)} µs, so at most ${(1e6 / dw.unlink).toFixed(0)} deletions/s on one session if each DELE waits for that and nothing else; syncgate ${m('syncgate', 'dele').toFixed(0)}/s`);
       if (!AB_ONLY) {
-        const [pureStor, pureDele] = [m('pure-ftpd', 'small1'), m('pure-ftpd', 'dele')];
-        console.log(`  pure-ftpd (no sync): ${(1e6 / pureStor).toFixed(0)} µs per small STOR, ${(1e6 / pureDele).toFixed(0)} µs per DELE; the targets leave ${(1e6 / pureStor - sync).toFixed(0)} µs per STOR (1.0x) and ${(1e6 / (0.3 * pureDele) - unlink).toFixed(0)} µs per DELE (0.3x) beside one sync`);
+        printCeiling(
+          { stor: 1e6 / m('pure-ftpd', 'small1'), dele: 1e6 / m('pure-ftpd', 'dele') },
+          { stor: m('pure-ftpd', 'small1_cpu'), dele: m('pure-ftpd', 'dele_cpu') },
+          dw,
+          { stor: m('syncgate', 'small1_cpu'), dele: m('syncgate', 'dele_cpu') },
+        );
       }
       console.log(`  syncgate server CPU: ${m('syncgate', 'small1_cpu').toFixed(0)} µs per small STOR, ${m('syncgate', 'dele_cpu').toFixed(0)} µs per DELE; FTP commands alone: ${m('syncgate', 'noop_cpu').toFixed(0)} µs per NOOP, ${m('syncgate', 'pasv_cpu').toFixed(0)} µs per PASV with its connection (a STOR also has TYPE, 150 and 226)`);
     };
