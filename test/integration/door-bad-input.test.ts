@@ -30,4 +30,11 @@ describe('bad input at the doors', () => {
     }
     expect((await fetch(`${t.url}/assets/vendor/htm.mjs`)).status).toBe(200);
   });
+
+  // koa answers 200 to a body set on its default 404 (the status was never set explicitly).
+  it('an unknown sync route is 404, with its error body', async () => {
+    const r = await fetch(`${t.url}/sync/v1/no-such-route`);
+    expect(r.status).toBe(404);
+    expect((await r.json()) as unknown).toMatchObject({ error: { code: 'NOT_FOUND' } });
+  });
 });
