@@ -68,4 +68,15 @@ describe('bad input at the doors', () => {
     expect(ok.status).toBe(204);
     expect((await vfs.stat(s, 'docs', 'f.txt')).mtimeMs).toBe(1_700_000_000_000);
   });
+
+  // A Destination that is no URL at all is a bad request, not another server (502).
+  it('a malformed absolute Destination is 400', async () => {
+    for (const destination of ['http://[::1', 'http://', 'http://exa mple.org/dav/docs/g.txt']) {
+      const r = await fetch(`${t.url}/dav/docs/f.txt`, { method: 'MOVE', headers: { authorization: basic(), destination } });
+      expect(r.status, destination).toBe(400);
+    }
+    const other = await fetch(`${t.url}/dav/docs/f.txt`, { method: 'COPY', headers: { authorization: basic(), destination: 'http://elsewhere.example/dav/docs/g.txt' } });
+    expect(other.status).toBe(502); // RFC 4918 9.8.5: a well-formed URL of another server
+    expect(await contentOf('f.txt')).toBe('dav body');
+  });
 });
