@@ -53,7 +53,10 @@ export function createSyncDoor(deps: SyncDoorDeps): SyncDoor {
     ctx.set('X-Content-Type-Options', 'nosniff');
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) ctx.body = { error: { code: 'NOT_FOUND', message: `no such sync route: ${ctx.method} ${ctx.path}` } };
+      if (ctx.status === 404 && ctx.body === undefined) {
+        ctx.body = { error: { code: 'NOT_FOUND', message: `no such sync route: ${ctx.method} ${ctx.path}` } };
+        ctx.status = 404; // a body set on koa's default 404 turns it into 200: set again, explicitly
+      }
     } catch (err) {
       const w = wireError(err);
       if (!w) deps.log.error({ err, requestId: ctx.state.requestId, path: ctx.path }, 'sync request failed');

@@ -163,6 +163,8 @@ export async function put(ctx: DavContext): Promise<void> {
   const mtimeHeader = header(req, 'x-oc-mtime');
   const mtimeSec = typeof mtimeHeader === 'string' ? Number(mtimeHeader) : NaN;
   const mtimeMs = Number.isFinite(mtimeSec) && mtimeSec > 0 ? Math.round(mtimeSec * 1000) : undefined;
+  // Past the Date range (8.64e15 ms) no file can have it: a bad header, not the core's 403.
+  if (mtimeMs !== undefined && mtimeMs > 8.64e15) throw new DavError(400, 'X-OC-Mtime is not a time a file can have');
   const result = await conn.write(root, path, req, {
     baseVersion,
     onConflict: 'fail',
@@ -209,7 +211,11 @@ function destinationOf(ctx: DavContext): DavTarget {
   if (!dest) throw new DavError(400, 'a Destination header is required');
   // RFC 4918 9.8.5 / 9.9.4: a Destination on another server is 502 (Bad Gateway), never carried
   // out here under the same path.
-  if (/^[a-z][a-z0-9+.-]*:/i.test(dest) && !isOwnHost(dest, ctx.req.headers.host, ctx.publicUrl)) throw new DavError(502, 'the Destination is on another server');
+  if (/^[a-z][a-z0-9+.-]*:/i.test(dest)) {
+    // A value that is no URL at all (`http://[::1`) is the client's mistake, not another server.
+    if (!URL.canParse(dest)) throw new DavError(400, 'the Destination is not a valid URL');
+    if (!isOwnHost(dest, ctx.req.headers.host, ctx.publicUrl)) throw new DavError(502, 'the Destination is on another server');
+  }
   const target = parseTarget(ctx.prefix, dest);
   if (target.root === null) throw new DavError(403, 'the list of roots cannot be changed here');
   return target;

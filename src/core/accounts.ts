@@ -127,17 +127,18 @@ export class Accounts {
       this.guard.succeeded(meta.address, name);
       return hit;
     }
-    const u = this.ctx.accounts.userByName(name);
+    let u = this.ctx.accounts.userByName(name);
     const usable = u !== undefined && !u.disabled;
     let ok = false;
     if (secret.length > 1024) {
       // Refused before any work, whoever the user: the same answer in the same time.
     } else if (secret.startsWith(TOKEN_PREFIX)) {
       const token = this.ctx.accounts.tokenByHash(sha256Hex(secret));
-      ok = usable && token !== undefined && token.userId === u.id;
+      ok = usable && token !== undefined && token.userId === u!.id;
       if (ok) this.useToken(token!);
     } else if (usable) {
-      if (await this.verify(u.passwordHash, secret)) {
+      u = await this.verifyCurrent(name, secret, u!);
+      if (u) {
         // Verified afresh (first time, or the account changed since): remember it.
         ok = true;
         this.verified.remember(key, Object.freeze(sessionUser(u)), u);
@@ -168,6 +169,23 @@ export class Accounts {
     const hit = this.verified.hit(this.verified.keyOf(name, secret), () => this.ctx.accounts.userByName(name));
     if (hit) this.guard.succeeded(address, name);
     return hit;
+  }
+
+  /**
+   * The account as it is once the password is verified against it, or undefined. Argon2 runs on
+   * the thread pool, and a password change, a disable or a delete (forget) may land meanwhile: an
+   * answer for the account as it was would be remembered after forget ran, and let the old password
+   * or the closed account in from memory for a minute. A changed hash is verified once more.
+   */
+  private async verifyCurrent(name: string, secret: string, u: UserRow): Promise<UserRow | undefined> {
+    for (let tries = 0; tries < 2; tries += 1) {
+      const matched = await this.verify(u.passwordHash, secret);
+      const now = this.ctx.accounts.userByName(name);
+      if (!now || now.disabled || now.id !== u.id) return undefined;
+      if (now.passwordHash === u.passwordHash) return matched ? now : undefined;
+      u = now;
+    }
+    return undefined;
   }
 
   private dummy(): Promise<string> {

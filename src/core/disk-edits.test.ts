@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { lstatSync, utimesSync, writeFileSync } from 'node:fs';
-import { mkdir, readdir, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { body, makeCore, readAll, type TestCore } from '../../test/helpers/core.js';
 import { isCoreError } from './errors.js';
@@ -94,6 +94,63 @@ describe('content lost to edits on disk', () => {
     const v1 = (await vfs.history(t.admin, 'docs', 'g.txt')).find((h) => h.version === 1)!;
     await expect(vfs.read(t.admin, 'docs', 'g.txt', { version: 1 })).rejects.toSatisfy((e) => isCoreError(e, 'NOT_FOUND'));
     expect(v1.available).toBe(false);
+  });
+
+  // noteLost marks content gone unless another live file holds it. Identical files removed together
+  // (another program deleting their folder) are each other's "other live file" until the removal is
+  // recorded, so neither was marked: listed available, and every read failed with NOT_FOUND.
+  it('marks identical content gone when every file that held it went in one removal', async () => {
+    const { vfs } = t.core;
+    await vfs.mkdir(t.admin, 'docs', 'x');
+    await vfs.write(t.admin, 'docs', 'x/a.txt', body('same bytes'));
+    await vfs.write(t.admin, 'docs', 'x/b.txt', body('same bytes'));
+    await vfs.write(t.admin, 'docs', 'kept.txt', body('other bytes'));
+    await rm(path.join(t.rootDir, 'x'), { recursive: true });
+    await t.core.diskEdits.reconcile(t.core.ctx.roots.byName('docs')!.id, 'x');
+    for (const p of ['x/a.txt', 'x/b.txt']) {
+      const v1 = (await vfs.history(t.admin, 'docs', p)).find((h) => h.version === 1)!;
+      await expect(vfs.read(t.admin, 'docs', p, { version: 1 })).rejects.toSatisfy((e) => isCoreError(e, 'NOT_FOUND'));
+      expect(v1.available, p).toBe(false);
+    }
+  });
+
+  // And the other way: while one identical file lives on (or a blob holds the bytes), the versions of
+  // the one overwritten or deleted on disk stay available and read, at both paths.
+  it('keeps identical content available while another file or a blob still holds it', async () => {
+    const { vfs } = t.core;
+    const rootId = t.core.ctx.roots.byName('docs')!.id;
+    await vfs.write(t.admin, 'docs', 'a.txt', body('same bytes'));
+    await vfs.write(t.admin, 'docs', 'b.txt', body('same bytes'));
+    await writeFile(path.join(t.rootDir, 'a.txt'), 'overwritten in place by another program');
+    await t.core.diskEdits.reconcile(rootId, 'a.txt');
+    const v1 = async (p: string) => (await vfs.history(t.admin, 'docs', p)).find((h) => h.version === 1)!;
+    expect((await v1('a.txt')).available).toBe(true);
+    expect((await readAll((await vfs.read(t.admin, 'docs', 'a.txt', { version: 1 })).stream)).toString()).toBe('same bytes');
+    // b.txt replaced through the gateway: its content goes to a blob, which then holds the bytes.
+    await vfs.write(t.admin, 'docs', 'b.txt', body('b moves on'));
+    await vfs.write(t.admin, 'docs', 'c.txt', body('same bytes'));
+    await rm(path.join(t.rootDir, 'c.txt'));
+    await t.core.diskEdits.reconcile(rootId, 'c.txt');
+    for (const p of ['a.txt', 'b.txt', 'c.txt']) {
+      expect((await v1(p)).available, p).toBe(true);
+      expect((await readAll((await vfs.read(t.admin, 'docs', p, { version: 1 })).stream)).toString(), p).toBe('same bytes');
+    }
+    // The last copy, the blob, is not touched by disk edits: nothing else is marked.
+    expect(t.core.ctx.history.hashInUse(sha('same bytes'))).toBe(true);
+  });
+
+  it('keeps the content of a removed folder of many identical files available while one lives on elsewhere', async () => {
+    const { vfs } = t.core;
+    await vfs.mkdir(t.admin, 'docs', 'x');
+    for (let i = 0; i < 6; i += 1) await vfs.write(t.admin, 'docs', `x/${i}.txt`, body('many times'));
+    await vfs.write(t.admin, 'docs', 'y.txt', body('many times'));
+    await rm(path.join(t.rootDir, 'x'), { recursive: true });
+    await t.core.diskEdits.reconcile(t.core.ctx.roots.byName('docs')!.id, 'x');
+    for (let i = 0; i < 6; i += 1) {
+      const v1 = (await vfs.history(t.admin, 'docs', `x/${i}.txt`)).find((h) => h.version === 1)!;
+      expect(v1.available, `x/${i}.txt`).toBe(true);
+      expect((await readAll((await vfs.read(t.admin, 'docs', `x/${i}.txt`, { version: 1 })).stream)).toString()).toBe('many times');
+    }
   });
 });
 

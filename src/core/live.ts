@@ -17,6 +17,19 @@ export function safePath(raw: string): string {
   }
 }
 
+/** The range of a JavaScript Date: a time past it cannot be set on a file (utimes: EINVAL). */
+const MTIME_LIMIT_MS = 8.64e15;
+
+/**
+ * Refuses a modification time a file cannot have (NaN, infinite, past the Date range) with
+ * INVALID_INPUT, before any byte is stored: every door takes one from its client (X-OC-Mtime,
+ * ?mtimeMs, tus metadata, the sync door's mtime, FTP MFMT), and the failed utimes came after the
+ * whole body, as an internal error.
+ */
+export function checkMtime(mtimeMs: number | undefined): void {
+  if (mtimeMs !== undefined && !(Number.isFinite(mtimeMs) && Math.abs(mtimeMs) <= MTIME_LIMIT_MS)) fail('INVALID_INPUT', 'the modification time is not a date a file can have');
+}
+
 /**
  * The absolute disk path of `rel` in a root, refusing any path whose existing part resolves
  * (through symlinks) outside the root.

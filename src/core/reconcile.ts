@@ -46,7 +46,9 @@ export class Reconciler {
     if (!st) {
       if (!live) return [];
       const gone = this.tombstones(root, live);
-      for (const g of gone) if (g.kind === 'file') await this.noteLost(root, g.path, g.hash);
+      // Files removed together (a folder) are not each other's surviving copy: all of them go.
+      const paths = new Set(gone.map((g) => g.path));
+      for (const g of gone) if (g.kind === 'file') await this.noteLost(root, paths, g.hash);
       return gone;
     }
     if (st.kind === 'dir') {
@@ -63,7 +65,7 @@ export class Reconciler {
       Object.assign(live, fingerprint(after)); // the caller's row stays true to the database
       return [];
     }
-    if (live?.kind === 'file') await this.noteLost(root, rel, live.hash);
+    if (live?.kind === 'file') await this.noteLost(root, new Set([rel]), live.hash);
     const out = live?.kind === 'dir' ? this.tombstones(root, live) : [];
     out.push({ path: rel, kind: 'file', op: live?.kind === 'file' ? 'write' : 'create', deleted: false, hash, size, ...fingerprint(after) });
     return out;
@@ -74,10 +76,13 @@ export class Reconciler {
    * versions can no longer be read, unless the same content lives on elsewhere. Nor can any other
    * version of that content: those from before the file's moves (listed in its history), and
    * those of other paths and roots (content is one per hash), so all of them are marked.
+   * `leaving`: the paths of this root going in the same change, which hold it no longer.
    */
-  private async noteLost(root: RootHandle, rel: string, hash: string): Promise<void> {
+  private async noteLost(root: RootHandle, leaving: Set<string>, hash: string): Promise<void> {
     if (await this.ctx.store.hasBlob(hash)) return;
-    if (this.ctx.files.liveWithHash(hash).some((e) => !(e.rootId === root.row.id && e.path === rel))) return;
+    // liveWithHash answers 5 rows at most: a full answer may hide one beyond them, so it counts as held.
+    const holders = this.ctx.files.liveWithHash(hash);
+    if (holders.length >= 5 || holders.some((e) => !(e.rootId === root.row.id && leaving.has(e.path)))) return;
     this.ctx.history.markHashGone(hash);
   }
 

@@ -6,7 +6,7 @@ import { HashedSink, hasVolatileChunks } from '../lib/hashed-sink.js';
 import { randomToken } from '../lib/ids.js';
 import { KeyedMutex } from '../lib/mutex.js';
 import { fail, isCoreError, isStorageFull, storageFull } from './errors.js';
-import { checkScope, safePath } from './live.js';
+import { checkMtime, checkScope, safePath } from './live.js';
 import type { Roots } from './roots.js';
 import type { Session } from './session.js';
 import type { WriteResult } from './types.js';
@@ -112,6 +112,7 @@ export class ResumableUploads {
     await this.ready;
     if (!Number.isSafeInteger(input.length) || input.length < 0) fail('INVALID_INPUT', 'an upload length is a whole number of bytes');
     if (input.baseVersion !== undefined && (!Number.isInteger(input.baseVersion) || input.baseVersion < 0)) fail('INVALID_INPUT', 'baseVersion must be an integer');
+    checkMtime(input.mtimeMs);
     const rel = safePath(input.path);
     if (rel === '') fail('IS_A_DIRECTORY', 'the root is a folder');
     // Invisible roots are NOT_FOUND, read-only ones PERMISSION_DENIED, before any byte.
@@ -126,7 +127,7 @@ export class ResumableUploads {
       length: input.length,
       ...(input.baseVersion !== undefined ? { baseVersion: input.baseVersion } : {}),
       onConflict: input.onConflict === 'fail' ? 'fail' : 'copy',
-      ...(input.mtimeMs !== undefined && Number.isFinite(input.mtimeMs) ? { mtimeMs: input.mtimeMs } : {}),
+      ...(input.mtimeMs !== undefined ? { mtimeMs: input.mtimeMs } : {}),
       ...(input.sha256 !== undefined ? { sha256: input.sha256 } : {}),
       createdAt: this.now(),
       metadata: input.metadata ?? '',

@@ -78,6 +78,51 @@ describe('verified passwords', () => {
     expect((await login('kim', 'kim-password')).isAdmin).toBe(true);
   });
 
+  // Argon2 runs on the thread pool: the account may change while a password is being verified.
+  // The verification was against the account as it was; remembering it would let the old password
+  // (or a disabled or deleted account) in from memory for a minute after a change made through the core.
+  describe('a change made while the password is being verified', () => {
+    async function duringVerify(change: () => Promise<unknown> | unknown): Promise<void> {
+      let release!: () => void;
+      let started!: () => void;
+      const inVerify = new Promise<void>((r) => (started = r));
+      const gate = new Promise<void>((r) => (release = r));
+      const real = (t.core.accounts as unknown as { verify: typeof secretMatches }).verify;
+      (t.core.accounts as unknown as { verify: typeof secretMatches }).verify = async (encoded, password) => {
+        started();
+        await gate;
+        return real(encoded, password);
+      };
+      const first = login('eve', 'eve-password').catch((e: unknown) => e);
+      await inVerify;
+      await change();
+      release();
+      await first;
+      (t.core.accounts as unknown as { verify: typeof secretMatches }).verify = real;
+    }
+
+    it('a new password: the old one is not remembered', async () => {
+      await t.core.accounts.createUser('eve', 'eve-password');
+      await duringVerify(() => t.core.accounts.setPassword('eve', 'eve-new-password'));
+      await expect(login('eve', 'eve-password')).rejects.toSatisfy(refused);
+      await expect(t.core.authenticate({ kind: 'password', user: 'eve', secret: 'eve-password' }, { protocol: 'webdav', requestId: 'r' })).rejects.toSatisfy(refused);
+      expect((await login('eve', 'eve-new-password')).name).toBe('eve');
+    });
+
+    it('a disabled account: not remembered', async () => {
+      await t.core.accounts.createUser('eve', 'eve-password');
+      await duringVerify(() => t.core.accounts.setDisabled('eve', true));
+      await expect(login('eve', 'eve-password')).rejects.toSatisfy(refused);
+      await expect(t.core.authenticate({ kind: 'password', user: 'eve', secret: 'eve-password' }, { protocol: 'webdav', requestId: 'r' })).rejects.toSatisfy(refused);
+    });
+
+    it('a deleted account: not remembered', async () => {
+      await t.core.accounts.createUser('eve', 'eve-password');
+      await duringVerify(() => t.core.accounts.deleteUser('eve'));
+      await expect(t.core.authenticate({ kind: 'password', user: 'eve', secret: 'eve-password' }, { protocol: 'webdav', requestId: 'r' })).rejects.toSatisfy(refused);
+    });
+  });
+
   // Doors call core.authenticate, which answers a remembered password without going the whole way
   // (Accounts.recentlyVerified): the same rules must hold there.
   describe('through core.authenticate (the doors\' way in)', () => {

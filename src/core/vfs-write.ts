@@ -6,7 +6,7 @@ import type { StagedFile } from '../storage/content-store.js';
 import { fingerprint } from '../storage/fingerprint.js';
 import type { CoreContext } from './context.js';
 import { fail, fromFsError, isCoreError, isStorageFull, storageFull } from './errors.js';
-import { checkScope, livePath, safePath } from './live.js';
+import { checkMtime, checkScope, livePath, safePath } from './live.js';
 import type { Locks } from './locks.js';
 import { entryInfo } from './present.js';
 import type { Properties } from './properties.js';
@@ -114,6 +114,7 @@ export class VfsWriter {
     // connection: +15-25%). Among other writes it syncs first, as a replacement does: measured with 8
     // in parallel, syncing beside cost 10-25% (more flushes, each with fewer changes, and the syncs
     // queue together in the thread pool), while group commit already shares the round trips.
+    checkMtime(opts.mtimeMs);
     if (this.maxFileBytes > 0 && opts.declaredSize !== undefined && opts.declaredSize > this.maxFileBytes) fail('QUOTA_EXCEEDED', `files of more than ${this.maxFileBytes} bytes are not accepted`);
     const syncLater = this.writing === 0;
     this.writing += 1;
@@ -312,6 +313,7 @@ export class VfsWriter {
 
   /** Sets a file's modification time (FTP MFMT, X-OC-Mtime after the fact): a new version. */
   async setMtime(session: Session, root: string, rawPath: string, mtimeMs: number): Promise<EntryInfo> {
+    checkMtime(mtimeMs);
     const rel = safePath(rawPath);
     const h = await this.roots.open(session, root, 'write');
     checkScope(session, rel, 'write');

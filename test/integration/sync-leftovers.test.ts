@@ -5,7 +5,8 @@
  * client process may be downloading into it) and any '.syncgate-' file this client did not make.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -58,5 +59,50 @@ describe('leftover part files in a client folder', () => {
     expect(await readFile(path.join(a.dir, 'wanted.bin'))).toEqual(wanted);
     expect(r.bytesDown).toBe(wanted.length - 40 * 1024 + 'second content'.length); // resumed from the part's end
     expect(await tree(a.dir)).toEqual([busy, '.syncgate-notes.txt', 'changed.txt', 'sub/', 'wanted.bin'].sort());
+  });
+  // What must never go: a user's file or folder that only looks like ours, a symlink named like a part
+  // file (nor what it points to), and the wanted part of a file with spaces, accents and brackets in
+  // its name, deep down, however old.
+  it('leaves look-alike names, folders and symlinks alone, and finds the wanted part of an odd name', async () => {
+    t = await startTestGateway();
+    const dav = t.gw.core.connect(t.alice.session);
+    const odd = 'deep/er/Ünïcode name #1 [x] (2) 100% ok.part.bin';
+    const content = randomBytes(64 * 1024);
+    await dav.write('docs', odd, Readable.from([content]), { createParents: true });
+
+    a = await startTestClient(t, 'a');
+    const twoHoursAgo = Date.now() / 1000 - 2 * 3600;
+    const leave = async (rel: string, data: Buffer | string) => {
+      await mkdir(path.dirname(path.join(a!.dir, rel)), { recursive: true });
+      await writeFile(path.join(a!.dir, rel), data);
+      await utimes(path.join(a!.dir, rel), twoHoursAgo, twoHoursAgo);
+    };
+    const resumed = partOf(odd, sha(content));
+    await leave(resumed, content.subarray(0, 24 * 1024));
+    const hex24 = sha('x').slice(0, 24);
+    const lookAlikes = [
+      `.syncgate-dl-${hex24}-x.part`, // not a name hash
+      `.syncgate-dl-${hex24.toUpperCase()}-0123abcd.part`, // upper case: not ours
+      '.syncgate-0123456789ab.tmp.bak',
+      'notes.syncgate-0123456789ab.tmp',
+      `.syncgate-dl-${hex24}-0123abcd.part.txt`,
+    ];
+    for (const n of lookAlikes) await leave(n, 'a user file');
+    // A folder named as our temporary file would be, with a file inside; and a symlink named as a part file.
+    await leave('.syncgate-0123456789ab.tmp/inside.txt', 'a user file');
+    const outside = path.join(os.tmpdir(), `sg-leftover-target-${process.pid}-${Date.now()}`);
+    await writeFile(outside, 'not in the synced folder');
+    const link = `.syncgate-dl-${hex24}-0123abcd.part`;
+    await symlink(outside, path.join(a.dir, link));
+
+    const r = await a.once();
+    expect(r.errors).toEqual([]);
+    expect(await readFile(path.join(a.dir, odd))).toEqual(content);
+    expect(r.bytesDown).toBe(content.length - 24 * 1024); // resumed from the part's end
+    for (const n of lookAlikes) expect(await readFile(path.join(a.dir, n), 'utf8')).toBe('a user file');
+    expect(await readFile(path.join(a.dir, '.syncgate-0123456789ab.tmp/inside.txt'), 'utf8')).toBe('a user file');
+    expect((await lstat(path.join(a.dir, link))).isSymbolicLink()).toBe(true);
+    expect(await readFile(outside, 'utf8')).toBe('not in the synced folder');
+    await rm(outside);
   });
 });

@@ -27,7 +27,8 @@ const cache = new Map<string, { body: Buffer; etag: string }>();
 async function load(name: string): Promise<{ body: Buffer; etag: string } | null> {
   const hit = cache.get(name);
   if (hit) return hit;
-  const v = VENDOR[name];
+  // Own names only: VENDOR.constructor is Object's (an inherited property), whose specifier is undefined.
+  const v = Object.hasOwn(VENDOR, name) ? VENDOR[name] : undefined;
   if (!v) return null;
   const file = fileURLToPath(import.meta.resolve(v.specifier));
   const body = Buffer.from(rewriteImports(await readFile(file, 'utf8')));

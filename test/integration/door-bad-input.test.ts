@@ -1,0 +1,82 @@
+/**
+ * Bad input found by hand at each door (review of session 8): each gets a clear answer in the door's
+ * own terms, a 4xx, never a 5xx or a success, and changes nothing.
+ */
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isCoreError } from '../../src/core/errors.js';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+
+let t: TestGateway;
+const basic = () => `Basic ${Buffer.from('alice:alice-password').toString('base64')}`;
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+beforeAll(async () => {
+  t = await startTestGateway();
+  await t.gw.core.vfs.write(t.alice.session, 'docs', 'f.txt', Readable.from([Buffer.from('hello')]));
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+async function contentOf(p: string): Promise<string> {
+  const r = await fetch(`${t.url}/dav/docs/${p}`, { headers: { authorization: basic() } });
+  return r.text();
+}
+
+describe('bad input at the doors', () => {
+  // VENDOR[name] read inherited properties: 'constructor' is Object, whose specifier is undefined.
+  it('a vendor asset named after an Object property is 404, not 500', async () => {
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']) {
+      expect((await fetch(`${t.url}/assets/vendor/${name}`)).status, name).toBe(404);
+    }
+    expect((await fetch(`${t.url}/assets/vendor/htm.mjs`)).status).toBe(200);
+  });
+
+  // koa answers 200 to a body set on its default 404 (the status was never set explicitly).
+  it('an unknown sync route is 404, with its error body', async () => {
+    const r = await fetch(`${t.url}/sync/v1/no-such-route`);
+    expect(r.status).toBe(404);
+    expect((await r.json()) as unknown).toMatchObject({ error: { code: 'NOT_FOUND' } });
+  });
+
+  // A time the file system cannot take (utimes EINVAL) failed after the whole body was stored: 500.
+  it('a modification time out of range is refused (400) before anything is stored, at every door', async () => {
+    const huge = '100000000000000000000';
+    const dav = await fetch(`${t.url}/dav/docs/f.txt`, { method: 'PUT', headers: { authorization: basic(), 'x-oc-mtime': huge }, body: 'dav body' });
+    expect(dav.status).toBe(400);
+    const rest = await fetch(`${t.url}/api/v1/roots/docs/files/f.txt?mtimeMs=${huge}`, { method: 'PUT', headers: { authorization: basic() }, body: 'rest body' });
+    expect(rest.status).toBe(400);
+    const tus = await fetch(`${t.url}/api/v1/uploads`, {
+      method: 'POST',
+      headers: { 'tus-resumable': '1.0.0', authorization: basic(), 'upload-length': '3', 'upload-metadata': `root ${b64('docs')},path ${b64('f.txt')},mtimeMs ${b64(huge)}` },
+    });
+    expect(tus.status).toBe(400);
+    expect(await contentOf('f.txt')).toBe('hello');
+    // Through the core, for every door: writes, a change of time alone, a resumable upload.
+    const { vfs } = t.gw.core;
+    const s = t.alice.session;
+    const invalid = (e: unknown) => isCoreError(e, 'INVALID_INPUT');
+    for (const bad of [1e20, Number.NaN, Number.POSITIVE_INFINITY, -1e20]) {
+      await expect(vfs.write(s, 'docs', 'f.txt', Readable.from([Buffer.from('core body')]), { mtimeMs: bad }), String(bad)).rejects.toSatisfy(invalid);
+      await expect(vfs.setMtime(s, 'docs', 'f.txt', bad), String(bad)).rejects.toSatisfy(invalid);
+      await expect(t.gw.core.connect(s).createUpload({ root: 'docs', path: 'f.txt', length: 3, mtimeMs: bad }), String(bad)).rejects.toSatisfy(invalid);
+    }
+    expect(await contentOf('f.txt')).toBe('hello');
+    // In range, old and new, it is taken.
+    const ok = await fetch(`${t.url}/dav/docs/f.txt`, { method: 'PUT', headers: { authorization: basic(), 'x-oc-mtime': '1700000000' }, body: 'dav body' });
+    expect(ok.status).toBe(204);
+    expect((await vfs.stat(s, 'docs', 'f.txt')).mtimeMs).toBe(1_700_000_000_000);
+  });
+
+  // A Destination that is no URL at all is a bad request, not another server (502).
+  it('a malformed absolute Destination is 400', async () => {
+    for (const destination of ['http://[::1', 'http://', 'http://exa mple.org/dav/docs/g.txt']) {
+      const r = await fetch(`${t.url}/dav/docs/f.txt`, { method: 'MOVE', headers: { authorization: basic(), destination } });
+      expect(r.status, destination).toBe(400);
+    }
+    const other = await fetch(`${t.url}/dav/docs/f.txt`, { method: 'COPY', headers: { authorization: basic(), destination: 'http://elsewhere.example/dav/docs/g.txt' } });
+    expect(other.status).toBe(502); // RFC 4918 9.8.5: a well-formed URL of another server
+    expect(await contentOf('f.txt')).toBe('dav body');
+  });
+});
