@@ -92,6 +92,9 @@ export class LinkSync {
       total.failed.push(...r.failed);
       if (!worked(r)) break;
     }
+    // A path refused in one pass is tried again in the next and refused the same way: say it once.
+    total.errors = [...new Set(total.errors)];
+    total.failed = [...new Set(total.failed)];
     await this.saveCursor();
     return total;
   }

@@ -98,7 +98,8 @@ export class PathSync {
       if (now && st && now.kind === 'file' && !sameFingerprint(now, st)) return; // edited here meanwhile: next pass uploads it
       if (now) await removeLocal(this.link.dir, p, now.kind);
       this.state.drop(id, p);
-      report.deleted += 1;
+      // Nothing was here (the old name of a folder that moved here as a rename, say): no delete to report.
+      if (now) report.deleted += 1;
       return;
     }
     if (r.kind === 'dir') {
