@@ -21,7 +21,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { procStatusKiB, settleDisk, writeRandomFile } from './lib/measure.js';
 import {
-  client, clientHome, countingProxy, cpuSecs, expectSynced, setupSync, printLoad, printRow, printSettings, QUICK, rsyncStats, startGateway, startRsyncDaemon, timed,
+  client, clientHome, countingProxy, cpuSecs, expectSynced, setupSync, printLoad, printRow, printSettings, procUsage, QUICK, rsyncStats, startGateway, startRsyncDaemon, timed, usageSince,
 } from './lib/sync-peers.js';
 
 const MIB = 1 << 20;
@@ -111,13 +111,16 @@ async function syncgateRun(work: string, orig: string, edited: string, want: str
     await settleDisk();
     proxy.reset();
     const cpu0 = cpuSecs(gw.pid);
+    const usage0 = procUsage(gw.pid);
     const mb = () => (procStatusKiB(gw.pid, 'VmHWM') / 1024).toFixed(0);
     const peakBefore = mb(); // the first upload and the signature
     const up = await client(a.home, ['sync']);
     const cpuUp = cpuSecs(gw.pid) - cpu0;
+    const usageUp = procUsage(gw.pid);
     const peakUp = mb();
     const down = await client(b.home, ['sync']);
     const serverCpu = cpuSecs(gw.pid) - cpu0;
+    const usageDown = procUsage(gw.pid);
     expectSynced(up, 'delta upload');
     expectSynced(down, 'delta download');
     if ((await sha(path.join(dirB, 'big.bin'))) !== want) throw new Error('B does not hold the edited file');
@@ -128,7 +131,7 @@ async function syncgateRun(work: string, orig: string, edited: string, want: str
       clientCpu: up.cpu + down.cpu,
       serverCpu,
       stepSecs: [up.secs, down.secs],
-      detail: `A: ${say(up.stdout)} in ${up.secs.toFixed(2)} s (CPU ${up.cpu.toFixed(2)} s, gateway's ${cpuUp.toFixed(2)} s); B: ${say(down.stdout)} in ${down.secs.toFixed(2)} s (CPU ${down.cpu.toFixed(2)} s, gateway's ${(serverCpu - cpuUp).toFixed(2)} s); wire to gateway ${proxy.up}, from it ${proxy.down}; client peak RSS A ${(up.maxRssKiB / 1024).toFixed(0)} MB, B ${(down.maxRssKiB / 1024).toFixed(0)} MB; gateway peak RSS ${peakBefore} MB before the timed part, ${peakUp} MB after A, ${mb()} MB after B`,
+      detail: `A: ${say(up.stdout)} in ${up.secs.toFixed(2)} s (CPU ${up.cpu.toFixed(2)} s, gateway's ${cpuUp.toFixed(2)} s); B: ${say(down.stdout)} in ${down.secs.toFixed(2)} s (CPU ${down.cpu.toFixed(2)} s, gateway's ${(serverCpu - cpuUp).toFixed(2)} s); wire to gateway ${proxy.up}, from it ${proxy.down}; client peak RSS A ${(up.maxRssKiB / 1024).toFixed(0)} MB, B ${(down.maxRssKiB / 1024).toFixed(0)} MB; gateway peak RSS ${peakBefore} MB before the timed part, ${peakUp} MB after A, ${mb()} MB after B; the gateway during A: ${usageSince(usage0, usageUp)}; during B: ${usageSince(usageUp, usageDown)}`,
     };
   } finally {
     await proxy.close();

@@ -57,6 +57,33 @@ export function cpuSecs(pid: number): number {
   }
 }
 
+/** A process's user and system CPU seconds (every thread, ended ones too) and its read/write calls' bytes and counts (/proc/PID/io). */
+export interface ProcUsage {
+  user: number;
+  sys: number;
+  rchar: number;
+  wchar: number;
+  syscr: number;
+  syscw: number;
+}
+
+export function procUsage(pid: number): ProcUsage {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const io = Object.fromEntries(readFileSync(`/proc/${pid}/io`, 'utf8').trim().split('\n').map((l) => l.split(': ')).map(([k, v]) => [k!, Number(v)]));
+  return { user: Number(f[11]) / 100, sys: Number(f[12]) / 100, rchar: io.rchar ?? 0, wchar: io.wchar ?? 0, syscr: io.syscr ?? 0, syscw: io.syscw ?? 0 };
+}
+
+/**
+ * What a process spent between two procUsage readings: user and system CPU apart (on this machine
+ * the system time of writing new page cache swings several-fold with the memory's state, whatever
+ * the code does), and the bytes it read and wrote (a second pass over a file shows there).
+ */
+export function usageSince(before: ProcUsage, after: ProcUsage): string {
+  const mib = (n: number) => (n / (1 << 20)).toFixed(0);
+  return `user ${(after.user - before.user).toFixed(2)} s, system ${(after.sys - before.sys).toFixed(2)} s, read ${mib(after.rchar - before.rchar)} MiB in ${after.syscr - before.syscr} calls, wrote ${mib(after.wchar - before.wchar)} MiB in ${after.syscw - before.syscw} calls`;
+}
+
 /**
  * CPU seconds of a process and all its live descendants (Syncthing's `serve` runs the real
  * instance as a child process: its own figures are the monitor's, near zero).
