@@ -95,6 +95,32 @@ describe('symlinks that lead out of a root', () => {
     }
   });
 
+  // An old version read from a live file that holds its content (no blob: a head costs none) is
+  // located by an lstat and a fingerprint check, then opened by name, following links. Another program
+  // swapping the file for a link to an outside file between the two had the open serve that file as
+  // the version's content. The swap is made at the exact moment here (after locate's lstat).
+  it('never serves an outside file as a version when the live copy is swapped for a link during the read', async () => {
+    const { vfs } = t.core;
+    await vfs.write(t.admin, 'docs', 'v.txt', body('version one'));
+    const store = t.core.ctx.store;
+    const lstatFirst = store.statPath.bind(store);
+    let swapped = false;
+    store.statPath = async (file: string) => {
+      const st = await lstatFirst(file);
+      if (!swapped && file === path.join(t.rootDir, 'v.txt')) {
+        swapped = true;
+        await rm(file);
+        await symlink(path.join(outside, 'secret.txt'), file);
+      }
+      return st;
+    };
+    await harmless(async () => {
+      const r = await vfs.read(t.admin, 'docs', 'v.txt', { version: 1 });
+      expect((await readAll(r.stream)).toString()).not.toBe('secret');
+    });
+    expect(swapped).toBe(true);
+  });
+
   it('reads a file whose folder is a link inside the root the long way, and serves its content', async () => {
     const { vfs } = t.core;
     await vfs.mkdir(t.admin, 'docs', 'real');
