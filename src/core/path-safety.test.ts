@@ -3,6 +3,7 @@
  * core call read or change anything outside the root: dangling links included.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -93,6 +94,60 @@ describe('symlinks that lead out of a root', () => {
         expect((await readAll(r.stream)).toString()).not.toBe('secret');
       });
     }
+  });
+
+  // An old version read from a live file that holds its content (no blob: a head costs none) is
+  // located by an lstat and a fingerprint check, then opened by name, following links. Another program
+  // swapping the file for a link to an outside file between the two had the open serve that file as
+  // the version's content. The swap is made at the exact moment here (after locate's lstat).
+  it('never serves an outside file as a version when the live copy is swapped for a link during the read', async () => {
+    const { vfs } = t.core;
+    await vfs.write(t.admin, 'docs', 'v.txt', body('version one'));
+    const store = t.core.ctx.store;
+    const lstatFirst = store.statPath.bind(store);
+    let swapped = false;
+    store.statPath = async (file: string) => {
+      const st = await lstatFirst(file);
+      if (!swapped && file === path.join(t.rootDir, 'v.txt')) {
+        swapped = true;
+        await rm(file);
+        await symlink(path.join(outside, 'secret.txt'), file);
+      }
+      return st;
+    };
+    await harmless(async () => {
+      const r = await vfs.read(t.admin, 'docs', 'v.txt', { version: 1 });
+      expect((await readAll(r.stream)).toString()).not.toBe('secret');
+    });
+    expect(swapped).toBe(true);
+  });
+
+  // Start-up and the watcher record an edit made on disk by an lstat, then a read of the file by
+  // name (following links). A file swapped for a link to an outside file between the two had that
+  // file's SHA-256 and size recorded as a version of the root's file (shown in listings, ETags and
+  // history), and the same race with an edit in progress recorded a hash the file never held.
+  it('never records the hash of an outside file when an edited file is swapped for a link while it is hashed', async () => {
+    const { vfs } = t.core;
+    await vfs.write(t.admin, 'docs', 'h.txt', body('before'));
+    const abs = path.join(t.rootDir, 'h.txt');
+    await writeFile(abs, 'edited on disk'); // an edit to record
+    const store = t.core.ctx.store;
+    const hashFirst = store.hashFile.bind(store);
+    let swapped = false;
+    store.hashFile = async (file: string, sizeHint?: number) => {
+      if (!swapped && file === abs) {
+        swapped = true;
+        await rm(abs);
+        await symlink(path.join(outside, 'secret.txt'), abs);
+      }
+      return hashFirst(file, sizeHint);
+    };
+    await t.core.diskEdits.reconcile(t.core.ctx.roots.byName('docs')!.id, 'h.txt');
+    expect(swapped).toBe(true);
+    const secretHash = createHash('sha256').update('secret').digest('hex');
+    const recorded = (await vfs.history(t.admin, 'docs', 'h.txt')).map((v) => v.hash);
+    expect(recorded).not.toContain(secretHash);
+    expect((await vfs.stat(t.admin, 'docs', 'h.txt').catch(() => null))?.hash).not.toBe(secretHash);
   });
 
   it('reads a file whose folder is a link inside the root the long way, and serves its content', async () => {

@@ -32,7 +32,7 @@ export class Reconciler {
    * Changes needed for one path (not its children, except tombstones below a vanished folder).
    * `rehash` reads a file again even when its size and times match its entry.
    */
-  async diff(root: RootHandle, rel: string, entry: EntryRow | undefined, rehash = false, seen?: FileStat | null): Promise<ChangeInput[]> {
+  async diff(root: RootHandle, rel: string, entry: EntryRow | undefined, rehash = false, seen?: FileStat | null, looks = 1): Promise<ChangeInput[]> {
     const abs = underDir(root.dir, rel);
     const name = baseName(rel);
     // An unrepresentable name is as good as absent: never recorded (one recorded before is removed).
@@ -59,7 +59,14 @@ export class Reconciler {
     }
     if (live?.kind === 'file' && !rehash && fingerprintMatches(live, st)) return [];
     const { hash, size } = await this.ctx.store.hashFile(abs, st.size);
-    const after = (await this.ctx.store.statPath(abs)) ?? st;
+    const after = await this.ctx.store.statPath(abs);
+    // The file is read by name, following links: swapped meanwhile (a link to a file outside the
+    // root put in its place) or still being written, the bytes hashed are not those of the inode
+    // looked at. Only a read the lstats before and after agree on is recorded; else look again, and
+    // after three looks leave it to the next (its watcher event, the next read or scan).
+    if (!after || after.kind !== 'file' || after.size !== size || after.ino !== st.ino || after.mtimeMs !== st.mtimeMs || after.ctimeMs !== st.ctimeMs) {
+      return looks < 3 ? this.diff(root, rel, entry, rehash, undefined, looks + 1) : [];
+    }
     if (live?.kind === 'file' && live.hash === hash) {
       this.ctx.files.touchFingerprint(live.id, fingerprint(after));
       Object.assign(live, fingerprint(after)); // the caller's row stays true to the database

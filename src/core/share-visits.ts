@@ -34,7 +34,9 @@ export class ShareVisits {
     const row = this.usable(token);
     if (row.passwordHash !== null) {
       const viaCookie = auth.cookie !== undefined && this.cookieValid(row, auth.cookie);
-      if (!viaCookie) await this.checkPassword(row, auth.password, meta);
+      // A cookie stands for the password: a banned address is refused it too (as a login session's).
+      if (viaCookie) this.guard.check(meta.address ?? undefined, `share:${row.id}`);
+      else await this.checkPassword(row, auth.password, meta);
     }
     return this.opened(row, meta);
   }

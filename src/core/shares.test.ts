@@ -200,6 +200,18 @@ describe('ShareLinks', () => {
     expect(shares.accesses(alice, other.link.id).filter((a) => a.action === 'password-wrong').length).toBe(10);
   });
 
+  // A banned address is refused with the right password, and with a login session's cookie
+  // (Accounts.bySecret): a share link's password cookie is the same kind of proof, refused the same way.
+  it('refuses a password cookie from a banned address, as the password itself', async () => {
+    const { token } = await shares.create(alice, { root: 'docs', path: 'pub', password: 'pw-123' });
+    const cookie = shares.issueCookie(token).value;
+    expect(await code(shares.open(token, { cookie }, { address: '10.0.0.7' }))).toBe('OK');
+    for (let i = 0; i < 10; i += 1) await code(shares.open(token, { password: 'bad' }, { address: '10.0.0.7' }));
+    expect(await code(shares.open(token, { password: 'pw-123' }, { address: '10.0.0.7' }))).toBe('TOO_MANY_ATTEMPTS');
+    expect(await code(shares.open(token, { cookie }, { address: '10.0.0.7' }))).toBe('TOO_MANY_ATTEMPTS');
+    expect(await code(shares.open(token, { cookie }, { address: '10.0.0.8' }))).toBe('OK');
+  });
+
   it('upload-only links create new files and cannot list, read or overwrite', async () => {
     const { token } = await shares.create(alice, { root: 'docs', path: 'pub', uploadOnly: true });
     const { session, root } = await shares.open(token, {});

@@ -14,6 +14,9 @@ import { ShareUses } from './share-uses.js';
 import { ShareVisits } from './share-visits.js';
 import type { WriteResult } from './types.js';
 
+/** The last expiry a link may have: 9999-12-31T23:59:59.999Z. */
+const LAST_EXPIRY_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 export type * from './share-types.js';
 export { endLinksBelow, endLinksOfDeleted, followMove, revokeLinksOfCreator } from './share-lifecycle.js';
 
@@ -70,7 +73,9 @@ export class ShareLinks {
     if (uploadOnly && kind !== 'dir') fail('INVALID_INPUT', 'an upload-only link needs a folder');
     if (input.expiresInSec !== undefined && (!Number.isFinite(input.expiresInSec) || input.expiresInSec <= 0)) fail('INVALID_INPUT', 'a link expires a positive number of seconds from now');
     const expiresAt = input.expiresInSec !== undefined ? this.now() + input.expiresInSec * 1000 : (input.expiresAt ?? null);
-    if (expiresAt !== null && (!Number.isFinite(expiresAt) || expiresAt <= this.now())) fail('INVALID_INPUT', 'the expiry must lie in the future');
+    // Before the year 10000: a time past the Date range was stored, then every presentation of the
+    // link threw (toISOString), so the creation and the owner's whole list of links answered 500.
+    if (expiresAt !== null && (!Number.isFinite(expiresAt) || expiresAt <= this.now() || expiresAt > LAST_EXPIRY_MS)) fail('INVALID_INPUT', 'the expiry must lie in the future, before the year 10000');
     const max = input.maxDownloads ?? null;
     if (max !== null && (!Number.isInteger(max) || max < 1)) fail('INVALID_INPUT', 'a download limit is a positive whole number');
     const password = input.password ?? null;

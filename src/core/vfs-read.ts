@@ -1,5 +1,6 @@
 import { closeFile, openForRead } from '../storage/file-sender.js';
 import { fingerprintMatches, toFileStat } from '../storage/fingerprint.js';
+import type { EntryRow } from '../db/files-repo.js';
 import type { CoreContext } from './context.js';
 import { fail } from './errors.js';
 import { checkScope, livePath, openLiveForRead, safePath } from './live.js';
@@ -135,10 +136,16 @@ export class VfsReader {
     if (!v) fail('NOT_FOUND', `${rel} has no version ${version}`);
     if (v.kind !== 'file' || v.deleted) fail('NOT_FOUND', `version ${version} of ${rel} has no content`);
     // Content is found by hash: even a version marked gone reads if the same bytes live on elsewhere.
-    const source = await this.locate(h, v.hash);
-    if (!source) fail('NOT_FOUND', `the content of version ${version} of ${rel} is no longer stored (retention policy, or overwritten on disk by another program)`);
+    const found = await this.locateWith(h, v.hash);
+    if (!found) fail('NOT_FOUND', `the content of version ${version} of ${rel} is no longer stored (retention policy, or overwritten on disk by another program)`);
     const [start, end] = range(v.size, opts); // before open(): see read()
-    const file = await openForRead(source, false);
+    const file = await openForRead(found.path, false);
+    // A live file is opened by name after its check: swapped meanwhile (for a link out of the root,
+    // say), the inode opened is not the one checked, and nothing of it is served.
+    if (file && found.holder && !fingerprintMatches(found.holder, toFileStat(file.stat))) {
+      closeFile(file.fd);
+      fail('NOT_FOUND', `the content of version ${version} of ${rel} changed on disk while it was read; try again`);
+    }
     if (!file) fail('NOT_FOUND', `the content of version ${version} of ${rel} is no longer stored`);
     const head = this.ctx.files.entry(h.row.id, rel);
     const entry = entryInfo(h.row.name, { ...(head ?? ({} as never)), ...v, id: 0, parent: '', name: rel.split('/').pop() ?? rel, ino: 0, ctimeMs: 0, changedAt: v.createdAt });
@@ -147,12 +154,17 @@ export class VfsReader {
 
   /** Where content of `hash` can be read: its blob, or a live head that still holds it. */
   async locate(h: RootHandle, hash: string): Promise<string | null> {
-    if (await this.ctx.store.hasBlob(hash)) return this.ctx.store.blobPath(hash);
+    return (await this.locateWith(h, hash))?.path ?? null;
+  }
+
+  /** locate, with the live entry whose file it is (null for a blob): what an open must find there. */
+  private async locateWith(h: RootHandle, hash: string): Promise<{ path: string; holder: EntryRow | null } | null> {
+    if (await this.ctx.store.hasBlob(hash)) return { path: this.ctx.store.blobPath(hash), holder: null };
     for (const row of this.ctx.files.liveWithHash(hash)) {
       const root = row.rootId === h.row.id ? h : await this.roots.openById(row.rootId);
       const abs = await livePath(root, row.path).catch(() => null);
       const st = abs ? await this.ctx.store.statPath(abs) : null;
-      if (abs && st && fingerprintMatches(row, st)) return abs;
+      if (abs && st && fingerprintMatches(row, st)) return { path: abs, holder: row };
     }
     return null;
   }

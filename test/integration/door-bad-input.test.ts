@@ -79,4 +79,20 @@ describe('bad input at the doors', () => {
     expect(other.status).toBe(502); // RFC 4918 9.8.5: a well-formed URL of another server
     expect(await contentOf('f.txt')).toBe('dav body');
   });
+  // An expiry past the Date range was stored, then every presentation of the link threw (toISOString:
+  // RangeError): the creation answered 500 and so did the user's list of links, for good.
+  it('a share link expiring past the year 9999 is refused, and the list of links still answers', async () => {
+    const post = (body: unknown) =>
+      fetch(`${t.url}/api/v1/shares`, { method: 'POST', headers: { authorization: basic(), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    for (const expiresAt of [9_000_000_000_000_000, 253_402_300_800_000]) {
+      const r = await post({ root: 'docs', path: 'f.txt', expiresAt });
+      expect(r.status, String(expiresAt)).toBe(400);
+      expect(((await r.json()) as { error: { code: string } }).error.code).toBe('INVALID_INPUT');
+    }
+    await expect(t.gw.core.shares.create(t.alice.session, { root: 'docs', path: 'f.txt', expiresAt: 9e15 })).rejects.toSatisfy((e) => isCoreError(e, 'INVALID_INPUT'));
+    const list = await fetch(`${t.url}/api/v1/shares`, { headers: { authorization: basic() } });
+    expect(list.status).toBe(200);
+    expect(((await list.json()) as { shares: unknown[] }).shares).toEqual([]);
+    expect((await post({ root: 'docs', path: 'f.txt', expiresAt: 253_402_300_799_999 })).status).toBe(201);
+  });
 });
