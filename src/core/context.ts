@@ -35,9 +35,11 @@ export interface DiskWatch {
   /**
    * True when every edit made on disk at or below `rel` before this call is already recorded or is
    * left to nobody: every folder of that tree is watched, the events the kernel queued have been
-   * read, and none of them is still waiting for its reconcile. False whenever it cannot tell.
+   * read, and none of them is still waiting for its reconcile: then the live folders recorded at or
+   * below `rel` (each one watched), which the caller checks further without reading them again.
+   * Null whenever it cannot tell.
    */
-  vouchesFor(rootId: number, rel: string): Promise<boolean>;
+  vouchesFor(rootId: number, rel: string): Promise<string[] | null>;
 }
 
 export function createContext(db: Db, store: ContentStore, log: Logger, ignoredNames: string[] = [], now: () => number = Date.now): CoreContext {

@@ -137,8 +137,10 @@ export class VfsTreeWriter {
       // Edits made on disk in the folder are recorded before it moves (at the paths they were made
       // at): by a walk of it, unless the watcher vouches for the tree (it saw it whole and has
       // nothing of it left to record) and every folder's names on disk are the recorded ones.
-      const seen = src.kind === 'dir' && (await this.ctx.diskWatch?.vouchesFor(h.row.id, from)) && (await this.reconciler.namesMatch(h, from));
-      if (src.kind === 'dir' && !seen) await this.reconciler.scan(h, from);
+      if (src.kind === 'dir') {
+        const dirs = (await this.ctx.diskWatch?.vouchesFor(h.row.id, from)) ?? null;
+        if (!dirs || !(await this.reconciler.namesMatch(h, from, dirs))) await this.reconciler.scan(h, from);
+      }
       await this.ctx.store.renameLive(await livePath(h, from), await livePath(h, to)).catch((e) => fromFsError(e, from));
       if (src.kind === 'dir') {
         // One set of changes: every path's arrival and departure recorded together, one feed record

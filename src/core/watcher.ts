@@ -213,19 +213,20 @@ export async function startWatcher(core: CoreParts, opts: WatcherOptions): Promi
    * inotify event at once, in the kernel's queue; the queue is read in the event loop's poll phase,
    * so one full turn of the loop (two setImmediate) brings it into `timers` before they are looked at.
    */
-  const vouchesFor = async (rootId: number, rel: string): Promise<boolean> => {
+  const vouchesFor = async (rootId: number, rel: string): Promise<string[] | null> => {
     const root = watched.get(rootId);
-    if (process.platform !== 'linux' || !root || root.mode !== 'folders' || closed) return false;
+    if (process.platform !== 'linux' || !root || root.mode !== 'folders' || closed) return null;
     await new Promise((r) => setImmediate(r));
     await new Promise((r) => setImmediate(r));
-    if (closed || watched.get(rootId) !== root || !root.watches) return false;
+    if (closed || watched.get(rootId) !== root || !root.watches) return null;
     const under = (p: string) => rel === '' || p === rel || p.startsWith(`${rel}/`);
-    for (const t of timers.values()) if (t.rootId === rootId && under(t.rel)) return false;
-    for (const r of reconciling) if (r.rootId === rootId && under(r.rel)) return false;
-    if (store.own.hidesEventsAt(rel === '' ? root.dir : path.join(root.dir, rel))) return false;
-    for (const d of core.ctx.files.liveDirsAtOrBelow(rootId, rel)) if (!root.watches(d)) return false;
+    for (const t of timers.values()) if (t.rootId === rootId && under(t.rel)) return null;
+    for (const r of reconciling) if (r.rootId === rootId && under(r.rel)) return null;
+    if (store.own.hidesEventsAt(rel === '' ? root.dir : path.join(root.dir, rel))) return null;
+    const dirs = core.ctx.files.liveDirsAtOrBelow(rootId, rel);
+    for (const d of dirs) if (!root.watches(d)) return null;
     counts.vouched += 1;
-    return true;
+    return dirs;
   };
   const diskWatch = { vouchesFor };
   core.ctx.diskWatch = diskWatch;

@@ -31,8 +31,11 @@ export const entries = sqliteTable(
   },
   (t) => [
     uniqueIndex('entries_root_path').on(t.rootId, t.path),
-    // name last: a folder listing is read in name order straight from the index, no sort.
-    index('entries_root_parent_name').on(t.rootId, t.parent, t.deleted, t.name),
+    // name last: a folder listing is read in name order straight from the index, no sort. Live
+    // entries only (every query by parent says `deleted = 0`, as a literal: a bound parameter cannot
+    // use a partial index): a tombstone leaves the index instead of moving to another key, which
+    // spares a 1,000-file folder's move or delete 1,000 index inserts (UPDATE 1.5 -> 1.06 ms, min).
+    index('entries_root_parent_name').on(t.rootId, t.parent, t.deleted, t.name).where(sql`deleted = 0`),
     // No index on hash: heads with a given content are found through versions_hash (every head is
     // also a version), which saves each write a page at a random place of a second hash index.
   ],
