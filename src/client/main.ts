@@ -126,7 +126,11 @@ async function login(home: string, url: string | undefined, v: { user?: string; 
   const uuid = await deviceUuid(home);
   const name = v.name ?? os.hostname();
   const res = v.code
-    ? await api.login({ uuid, name, pairingCode: v.code })
+    ? await api.login({ uuid, name, pairingCode: v.code }).catch((err: unknown) => {
+        // What to do next: a code works once, for 10 minutes.
+        if (err instanceof ApiError && err.code === 'UNAUTHENTICATED') err.message += '; make a new one on the gateway (`syncgate device pair USER`), or log in with --user';
+        throw err;
+      })
     : await api.login({ uuid, name, user: v.user ?? os.userInfo().username, password: v.token ?? (await readSecret(v.password)) });
   await saveCredentials(home, { url: url.replace(/\/+$/, ''), token: res.token, user: res.user, device: res.device });
   out(`logged in to ${url} as ${res.user}, device "${res.device.name}" (#${res.device.id})`);

@@ -1,14 +1,23 @@
 /**
  * What a user met following the README with two real clients on one gateway (real folders, real
  * sockets): each refused name is reported once per sync, a name in another Unicode form (NFD, as
- * macOS writes it) stays one file, and a folder renamed elsewhere arrives as a move, not as deletes.
+ * macOS writes it) stays one file, a folder renamed elsewhere arrives as a move, not as deletes,
+ * a used pairing code says what to do, and a watching client that lost the gateway says when it is back.
  */
+import { execFile } from 'node:child_process';
 import { mkdir, readdir, rename, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Api } from '../../src/client/api.js';
+import { LinkSync } from '../../src/client/engine.js';
+import { watchLinks } from '../../src/client/watch.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startTestClient, type TestClient, tree } from '../helpers/sync-client.js';
 
+const run = promisify(execFile);
+const BIN = path.resolve('bin/syncgate.js');
 let t: TestGateway;
 let a: TestClient;
 let b: TestClient;
@@ -78,4 +87,60 @@ describe('a user tour of the companion client', () => {
     expect(await tree(b.dir)).toEqual(['renamed dir/', 'renamed dir/x.txt']);
     expect({ moved: r.moved, deleted: r.deleted }).toEqual({ moved: 1, deleted: 0 });
   });
+
+  it('a used pairing code says what to do next', async () => {
+    const code = t.gw.core.connect(t.alice.session).pairDevice().code;
+    const cli = (home: string) => run(process.execPath, [BIN, 'client', 'login', t.url, '--code', code], { env: { ...process.env, SYNCGATE_CLIENT_HOME: home }, timeout: 60_000 }).then((r) => ({ code: 0, err: r.stderr }), (e: { code: number; stderr: string }) => ({ code: e.code, err: e.stderr }));
+    expect((await cli(path.join(a.home, 'first'))).code).toBe(0);
+    const again = await cli(path.join(a.home, 'second'));
+    expect(again.code).toBe(1);
+    expect(again.err).toMatch(/used or expired pairing code; make a new one on the gateway \(`syncgate device pair USER`\), or log in with --user/);
+  }, 60_000);
+
+  it('a watching client that lost the gateway says when it is back', async () => {
+    const relay = await tcpRelay(new URL(t.url));
+    const said: string[] = [];
+    const sync = new LinkSync(new Api(relay.url, a.token), a.state, a.sync.link, a.deviceId);
+    const w = watchLinks([sync], { url: relay.url, token: a.token, say: (l) => said.push(l), pollMs: 200 });
+    try {
+      await w.ready;
+      await relay.cut();
+      await writeFile(path.join(a.dir, 'offline.txt'), 'written while away');
+      await expect.poll(() => said.join('\n'), { timeout: 15_000 }).toMatch(/unreachable/);
+      await relay.restore();
+      await expect.poll(() => said.join('\n'), { timeout: 30_000, interval: 100 }).toMatch(new RegExp(`the gateway at ${relay.url} is reachable again: 1 up, 0 down`));
+    } finally {
+      await w.stop();
+      await relay.close();
+    }
+  }, 60_000);
 });
+
+/** A TCP relay to the gateway that can be cut (the gateway unreachable) and restored on the same port. */
+async function tcpRelay(target: URL): Promise<{ url: string; cut(): Promise<void>; restore(): Promise<void>; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  let server: net.Server;
+  let port = 0;
+  const open = async () => {
+    server = net.createServer((s) => {
+      const up = net.connect(Number(target.port), target.hostname);
+      sockets.add(s).add(up);
+      s.pipe(up).pipe(s);
+      const end = () => {
+        s.destroy();
+        up.destroy();
+      };
+      s.on('error', end).on('close', end);
+      up.on('error', end).on('close', end);
+    });
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
+    port = (server.address() as net.AddressInfo).port;
+  };
+  const cut = async () => {
+    for (const s of sockets) s.destroy();
+    sockets.clear();
+    await new Promise((r) => server.close(r));
+  };
+  await open();
+  return { url: `http://127.0.0.1:${port}`, cut, restore: open, close: async () => (server.listening ? cut() : undefined) };
+}
