@@ -5,7 +5,7 @@
  * a used pairing code says what to do, and a watching client that lost the gateway says when it is back.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -86,6 +86,26 @@ describe('a user tour of the companion client', () => {
     const r = await b.once();
     expect(await tree(b.dir)).toEqual(['renamed dir/', 'renamed dir/x.txt']);
     expect({ moved: r.moved, deleted: r.deleted }).toEqual({ moved: 1, deleted: 0 });
+  });
+
+  it('a file replaced by a folder of its name, and a folder by a file, reach the gateway and the other client', async () => {
+    await writeFile(path.join(a.dir, 'notes'), 'a file first');
+    await mkdir(path.join(a.dir, 'photos'));
+    await writeFile(path.join(a.dir, 'photos', 'one.jpg'), 'jpg');
+    await a.once();
+    await b.once();
+    await rm(path.join(a.dir, 'notes'));
+    await mkdir(path.join(a.dir, 'notes'));
+    await writeFile(path.join(a.dir, 'notes', 'inner.txt'), 'now a folder');
+    await rm(path.join(a.dir, 'photos'), { recursive: true });
+    await writeFile(path.join(a.dir, 'photos'), 'now a file');
+    const r = await a.once();
+    expect(r.errors).toEqual([]);
+    expect((await a.once()).uploaded).toBe(0);
+    await b.once();
+    expect(await tree(b.dir)).toEqual(['notes/', 'notes/inner.txt', 'photos']);
+    expect(await readFile(path.join(b.dir, 'photos'), 'utf8')).toBe('now a file');
+    expect((await t.gw.core.vfs.stat(t.alice.session, 'docs', 'notes')).kind).toBe('dir');
   });
 
   it('a used pairing code says what to do next', async () => {
