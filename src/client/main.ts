@@ -115,7 +115,10 @@ export async function runClient(argv: string[], out: Out = (l) => process.stdout
   } catch (err) {
     // Refused after login: the device token is unknown or revoked, only a new login helps.
     const refused = err instanceof ApiError && err.code === 'UNAUTHENTICATED' && command !== 'login' && err.status === 401;
-    process.stderr.write(`syncgate client: ${(err as Error).message}${refused ? '; this device was refused (revoked?): run `syncgate client login URL` again' : ''}\n`);
+    // A sync cut off by the network: say that nothing is lost, and what to do (the watch mode retries by itself).
+    const cut = command === 'sync' && err instanceof ApiError && err.code === 'UNREACHABLE';
+    const hint = refused ? '; this device was refused (revoked?): run `syncgate client login URL` again' : cut ? '; local edits are kept and a transfer cut off goes on from where it stopped: run `syncgate client sync` again once it is back (`sync --watch` retries by itself)' : '';
+    process.stderr.write(`syncgate client: ${(err as Error).message}${hint}\n`);
     return err instanceof ApiError && err.code === 'UNREACHABLE' ? 3 : 1;
   }
 }

@@ -117,6 +117,22 @@ describe('a user tour of the companion client', () => {
     expect(again.err).toMatch(/used or expired pairing code; make a new one on the gateway \(`syncgate device pair USER`\), or log in with --user/);
   }, 60_000);
 
+  it('a one-shot sync that loses the gateway says that nothing is lost and what to do', async () => {
+    const relay = await tcpRelay(new URL(t.url));
+    try {
+      const env = { ...process.env, SYNCGATE_CLIENT_HOME: path.join(a.home, 'cli'), SYNCGATE_PASSWORD: t.alice.password };
+      const cli = (...args: string[]) => run(process.execPath, [BIN, 'client', ...args], { env, timeout: 60_000 }).then((r) => ({ code: 0, err: r.stderr }), (e: { code: number; stderr: string }) => ({ code: e.code, err: e.stderr }));
+      expect((await cli('login', relay.url, '--user', t.alice.name)).code).toBe(0);
+      expect((await cli('link', path.join(a.home, 'folder'), 'docs')).code).toBe(0);
+      await relay.cut();
+      const r = await cli('sync');
+      expect(r.code).toBe(3);
+      expect(r.err).toMatch(/unreachable \(ECONNREFUSED\); local edits are kept and a transfer cut off goes on from where it stopped: run `syncgate client sync` again/);
+    } finally {
+      await relay.close();
+    }
+  }, 60_000);
+
   it('a watching client that lost the gateway says when it is back', async () => {
     const relay = await tcpRelay(new URL(t.url));
     const said: string[] = [];
