@@ -108,6 +108,25 @@ describe('a user tour of the companion client', () => {
     expect((await t.gw.core.vfs.stat(t.alice.session, 'docs', 'notes')).kind).toBe('dir');
   });
 
+  it('a file edited on one client inside a folder renamed on the other lands in the renamed folder, no conflict', async () => {
+    await mkdir(path.join(a.dir, 'proj'));
+    await writeFile(path.join(a.dir, 'proj', 'readme.md'), 'v1');
+    await writeFile(path.join(a.dir, 'proj', 'other.md'), 'o');
+    await a.once();
+    await b.once();
+    await rename(path.join(a.dir, 'proj'), path.join(a.dir, 'proj-renamed'));
+    await a.once();
+    await writeFile(path.join(b.dir, 'proj', 'readme.md'), 'v2 from b');
+    await writeFile(path.join(b.dir, 'proj', 'new.md'), 'new in b');
+    const r = await b.once();
+    expect({ errors: r.errors, conflicts: r.conflicts.length, moved: r.moved }).toEqual({ errors: [], conflicts: 0, moved: 1 });
+    await a.once();
+    for (const c of [a, b]) {
+      expect(await tree(c.dir)).toEqual(['proj-renamed/', 'proj-renamed/new.md', 'proj-renamed/other.md', 'proj-renamed/readme.md']);
+      expect(await readFile(path.join(c.dir, 'proj-renamed', 'readme.md'), 'utf8')).toBe('v2 from b');
+    }
+  });
+
   it('a used pairing code says what to do next', async () => {
     const code = t.gw.core.connect(t.alice.session).pairDevice().code;
     const cli = (home: string) => run(process.execPath, [BIN, 'client', 'login', t.url, '--code', code], { env: { ...process.env, SYNCGATE_CLIENT_HOME: home }, timeout: 60_000 }).then((r) => ({ code: 0, err: r.stderr }), (e: { code: number; stderr: string }) => ({ code: e.code, err: e.stderr }));
