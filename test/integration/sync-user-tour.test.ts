@@ -108,7 +108,7 @@ describe('a user tour of the companion client', () => {
     expect((await t.gw.core.vfs.stat(t.alice.session, 'docs', 'notes')).kind).toBe('dir');
   });
 
-  it('a file edited on one client inside a folder renamed on the other lands in the renamed folder, no conflict', async () => {
+  it('a file edited (or added, or deleted) on one client inside a folder renamed on the other lands in the renamed folder, no conflict', async () => {
     await mkdir(path.join(a.dir, 'proj'));
     await writeFile(path.join(a.dir, 'proj', 'readme.md'), 'v1');
     await writeFile(path.join(a.dir, 'proj', 'other.md'), 'o');
@@ -118,11 +118,14 @@ describe('a user tour of the companion client', () => {
     await a.once();
     await writeFile(path.join(b.dir, 'proj', 'readme.md'), 'v2 from b');
     await writeFile(path.join(b.dir, 'proj', 'new.md'), 'new in b');
+    await writeFile(path.join(a.dir, 'proj-renamed', 'from-a.md'), 'added in a after the rename');
+    await a.once();
+    await rm(path.join(b.dir, 'proj', 'other.md'));
     const r = await b.once();
     expect({ errors: r.errors, conflicts: r.conflicts.length, moved: r.moved }).toEqual({ errors: [], conflicts: 0, moved: 1 });
     await a.once();
     for (const c of [a, b]) {
-      expect(await tree(c.dir)).toEqual(['proj-renamed/', 'proj-renamed/new.md', 'proj-renamed/other.md', 'proj-renamed/readme.md']);
+      expect(await tree(c.dir)).toEqual(['proj-renamed/', 'proj-renamed/from-a.md', 'proj-renamed/new.md', 'proj-renamed/readme.md']);
       expect(await readFile(path.join(c.dir, 'proj-renamed', 'readme.md'), 'utf8')).toBe('v2 from b');
     }
   });
