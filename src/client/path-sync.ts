@@ -53,12 +53,14 @@ export class PathSync {
         this.state.put(id, { path: p, kind: 'dir', version: r.version, sha256: '', size: 0, mtimeMs: e.mtimeMs, ino: e.ino });
         return;
       }
+      // A folder there already answers `unchanged`; ALREADY_EXISTS is a file of that name (recorded as
+      // our folder, it stayed so for good and nothing below it could go up).
       const res = await this.api.mkdir(this.link.root, p).catch((err: unknown) => {
-        if (err instanceof ApiError && err.code === 'ALREADY_EXISTS') return null;
+        if (err instanceof ApiError && err.code === 'ALREADY_EXISTS') throw new Error(`the gateway has a file named ${p} (made elsewhere meanwhile): rename the folder here`);
         throw err;
       });
-      this.state.put(id, { path: p, kind: 'dir', version: res?.entry.version ?? 0, sha256: '', size: 0, mtimeMs: e.mtimeMs, ino: e.ino });
-      if (res) report.uploaded += 1;
+      this.state.put(id, { path: p, kind: 'dir', version: res.entry.version, sha256: '', size: 0, mtimeMs: e.mtimeMs, ino: e.ino });
+      if (!res.unchanged) report.uploaded += 1;
       return;
     }
     // A new big file is hashed while it goes up (local-diff.ts); here its hash is wanted first,

@@ -130,6 +130,23 @@ describe('a user tour of the companion client', () => {
     }
   });
 
+  it('a folder made on two clients at once is one folder; a folder named as a file made elsewhere is reported, not taken for synced', async () => {
+    await mkdir(path.join(a.dir, 'shared'));
+    await writeFile(path.join(a.dir, 'shared', 'a.txt'), 'a');
+    await mkdir(path.join(b.dir, 'shared'));
+    await writeFile(path.join(b.dir, 'shared', 'b.txt'), 'b');
+    await writeFile(path.join(a.dir, 'x'), 'a file');
+    await mkdir(path.join(b.dir, 'x'));
+    await writeFile(path.join(b.dir, 'x', 'in.txt'), 'in a folder');
+    expect((await a.once()).errors).toEqual([]);
+    const refused = ['x: the gateway has a file named x (made elsewhere meanwhile): rename the folder here', 'x/in.txt: x is not a folder'];
+    expect((await b.once()).errors).toEqual(refused);
+    expect((await b.once()).errors).toEqual(refused); // still said: the folder was not recorded as synced
+    await a.once();
+    expect(await tree(a.dir)).toEqual(['shared/', 'shared/a.txt', 'shared/b.txt', 'x']);
+    expect((await t.gw.core.vfs.stat(t.alice.session, 'docs', 'x')).kind).toBe('file');
+  });
+
   it('a used pairing code says what to do next', async () => {
     const code = t.gw.core.connect(t.alice.session).pairDevice().code;
     const cli = (home: string) => run(process.execPath, [BIN, 'client', 'login', t.url, '--code', code], { env: { ...process.env, SYNCGATE_CLIENT_HOME: home }, timeout: 60_000 }).then((r) => ({ code: 0, err: r.stderr }), (e: { code: number; stderr: string }) => ({ code: e.code, err: e.stderr }));
