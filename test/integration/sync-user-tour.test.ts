@@ -147,6 +147,24 @@ describe('a user tour of the companion client', () => {
     expect((await t.gw.core.vfs.stat(t.alice.session, 'docs', 'x')).kind).toBe('file');
   });
 
+  it('two devices that log in under one name get names that tell them apart (conflict copies and device list)', async () => {
+    const c = await startTestClient(t, 'laptop');
+    try {
+      const names = t.gw.core.devices.list(t.alice.session.user.id).map((d) => d.name).sort();
+      expect(names).toEqual(['desktop', 'laptop', 'laptop (2)']);
+      await writeFile(path.join(a.dir, 'same.txt'), 'base');
+      await a.once();
+      await c.once();
+      await writeFile(path.join(a.dir, 'same.txt'), 'from the first laptop');
+      await writeFile(path.join(c.dir, 'same.txt'), 'from the second laptop');
+      await a.once();
+      await c.once();
+      expect((await tree(c.dir)).filter((n) => n.includes('conflict'))).toEqual([expect.stringMatching(/^same \(conflict .* from laptop \(2\)\)\.txt$/)]);
+    } finally {
+      await c.close();
+    }
+  });
+
   it('a used pairing code says what to do next', async () => {
     const code = t.gw.core.connect(t.alice.session).pairDevice().code;
     const cli = (home: string) => run(process.execPath, [BIN, 'client', 'login', t.url, '--code', code], { env: { ...process.env, SYNCGATE_CLIENT_HOME: home }, timeout: 60_000 }).then((r) => ({ code: 0, err: r.stderr }), (e: { code: number; stderr: string }) => ({ code: e.code, err: e.stderr }));
