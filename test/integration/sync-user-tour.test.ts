@@ -165,6 +165,11 @@ describe('a user tour of the companion client', () => {
     }
   });
 
+  it('https:// given for a plain HTTP gateway says to try http://', async () => {
+    const https = t.url.replace(/^http:/, 'https:');
+    await expect(new Api(https, null).roots()).rejects.toThrow(`the gateway at ${https} is unreachable (EPROTO); does it speak plain HTTP? try ${t.url}`);
+  });
+
   it('a used pairing code says what to do next', async () => {
     const code = t.gw.core.connect(t.alice.session).pairDevice().code;
     const cli = (home: string) => run(process.execPath, [BIN, 'client', 'login', t.url, '--code', code], { env: { ...process.env, SYNCGATE_CLIENT_HOME: home }, timeout: 60_000 }).then((r) => ({ code: 0, err: r.stderr }), (e: { code: number; stderr: string }) => ({ code: e.code, err: e.stderr }));
