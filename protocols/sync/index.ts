@@ -37,13 +37,19 @@ export interface SyncDoor {
   close(): Promise<void>;
 }
 
+/** Errors of a connection the client closed or lost in the middle of a request (node's http and net). */
+const CLIENT_GONE = new Set(['HPE_INVALID_EOF_STATE', 'ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
+
 export function createSyncDoor(deps: SyncDoorDeps): SyncDoor {
   const core = syncCore(deps.core);
   const push = new PushServer(core, deps.options, deps.log);
   const app = new Koa<SyncState>({ proxy: deps.trustProxy ?? false, maxIpsCount: TRUSTED_PROXY_HOPS });
   app.silent = true;
-  app.on('error', (err: Error, ctx?: { req?: IncomingMessage }) => {
-    deps.log.warn({ err }, 'sync response failed after it started');
+  app.on('error', (err: Error & { code?: string }, ctx?: { req?: IncomingMessage }) => {
+    // A client that went away mid-request (killed, asleep, network gone) is an everyday event: what
+    // arrived is kept and its next sync resumes from there. Anything else is worth a warning.
+    if (err.code !== undefined && CLIENT_GONE.has(err.code)) deps.log.info({ code: err.code }, 'sync client went away mid-request; its transfer resumes from what arrived');
+    else deps.log.warn({ err }, 'sync response failed after it started');
     ctx?.req?.socket.destroy();
   });
   app.use(async (ctx, next) => {

@@ -234,8 +234,16 @@ export function syncRoutes(core: SyncCore, signatures: SignatureCache, options: 
   r.post('/roots/:root/mkdir', async (ctx) => {
     const s = await session(ctx);
     const { path } = parse(pathQuery, ctx.query);
-    const e = await core.mkdir(s, root(ctx), path);
-    ctx.body = { entry: wireEntry(e), unchanged: false, conflict: null };
+    // A folder that is there already (two devices made it) is no error; a file of that name stays one,
+    // so the client does not take it for the folder it made.
+    let unchanged = false;
+    const e = await core.mkdir(s, root(ctx), path).catch(async (err: { code?: string }) => {
+      const there = err.code === 'ALREADY_EXISTS' ? await core.stat(s, root(ctx), path).catch(() => null) : null;
+      if (there?.kind !== 'dir') throw err;
+      unchanged = true;
+      return there;
+    });
+    ctx.body = { entry: wireEntry(e), unchanged, conflict: null };
   });
 
   r.post('/roots/:root/move', async (ctx) => {

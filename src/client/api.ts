@@ -49,7 +49,10 @@ export class Api {
     } catch (err) {
       if (isBodyError(err)) throw err; // this file's problem: the next file may go
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new ApiError('UNREACHABLE', `the gateway at ${this.url} is unreachable (${cause?.code ?? (err as { code?: string }).code ?? cause?.message ?? (err as Error).message})`);
+      const code = cause?.code ?? (err as { code?: string }).code;
+      // TLS spoken to a plain HTTP port (npm start's default) fails as EPROTO: say what it likely is.
+      const tls = code === 'EPROTO' && this.url.startsWith('https:') ? `; does it speak plain HTTP? try ${this.url.replace(/^https:/, 'http:')}` : '';
+      throw new ApiError('UNREACHABLE', `the gateway at ${this.url} is unreachable (${code ?? cause?.message ?? (err as Error).message})${tls}`);
     }
     if (res.status >= 400) {
       let parsed: ErrorBody | null = null;

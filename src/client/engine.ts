@@ -160,6 +160,7 @@ export class LinkSync {
         if (scope.remote === 'fetch') await removeLeftovers(this.link.dir, diff.leftovers, remote.byPath.values());
         if (!sel.everything) report.deleted += await evictUnselected(this.state, this.link, sel, report);
       } else for (const p of scope.local) await diff.path(p);
+      for (const p of diff.twinForms) report.errors.push(`${p}: another name in its folder differs from it only in Unicode form (NFC/NFD): rename one of them`);
       await this.settleRest(diff, remote, report, settle);
     } finally {
       this.state.endBatch();

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Ignore } from 'ignore';
 import type { Kind } from '../sync-wire/index.js';
 import type { Leftover } from './leftovers.js';
-import { hashFile, ignored, isDownloadTemp, sameFingerprint, statEntry, type LocalEntry } from './local.js';
+import { hashFile, ignored, isDownloadTemp, nfcName, sameFingerprint, statEntry, type LocalEntry } from './local.js';
 import type { Selection } from './selection.js';
 import type { ClientState, FileState } from './state.js';
 
@@ -42,6 +42,8 @@ export class LocalDiff {
   readonly seen = new Map<string, LocalEntry | null>();
   /** Part and temporary files of downloads that a tree walk met (leftovers.ts decides their fate). */
   readonly leftovers: Leftover[] = [];
+  /** Entries not synced because their name in NFC is another entry's (see nfcName). */
+  readonly twinForms: string[] = [];
   looked = 0;
 
   constructor(
@@ -139,6 +141,10 @@ export class LocalDiff {
 
   /** A path a watcher named: the entry, and when it is (or was) a folder everything below it. */
   async path(p: string): Promise<void> {
+    const segments = p.split('/');
+    const odd = segments.findIndex((n) => n !== n.normalize('NFC'));
+    // A name in another Unicode form: the walk of its folder renames it (nfcName); the rename is named again.
+    if (odd >= 0) return this.tree(segments.slice(0, odd).join('/'));
     const e = await statEntry(this.dir, p);
     await this.one(p, e);
     if (!e || e.kind === 'dir') await this.tree(p, e !== null);
@@ -173,7 +179,12 @@ export class LocalDiff {
         complete = false;
         return;
       }
-      for (const name of names) {
+      for (const raw of names) {
+        const name = await nfcName(this.dir, rel, raw, names);
+        if (name === null) {
+          this.twinForms.push(rel ? `${rel}/${raw}` : raw);
+          continue;
+        }
         const child = rel ? `${rel}/${name}` : name;
         const st = await lstat(path.join(this.dir, child)).catch(() => null);
         if (!st || (!st.isFile() && !st.isDirectory())) continue;

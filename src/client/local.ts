@@ -68,6 +68,21 @@ export async function scan(dir: string, ig: Ignore): Promise<Map<string, LocalEn
   return out;
 }
 
+/**
+ * The name to sync a folder entry under. The gateway keeps names in NFC, so a name written in another
+ * Unicode form (NFD, as macOS and files copied from it write them) came back from the gateway as a
+ * second file beside it. As Syncthing's scanner does on systems that keep forms apart, the entry is
+ * renamed here to its NFC form; when that name is taken too, it is not synced (null: reported).
+ */
+export async function nfcName(dir: string, rel: string, name: string, siblings: readonly string[]): Promise<string | null> {
+  const nfc = name.normalize('NFC');
+  if (nfc === name) return name;
+  if (siblings.includes(nfc)) return null;
+  const to = path.join(dir, rel, nfc);
+  if (await lstat(to).then(() => true, () => false)) return null;
+  return rename(path.join(dir, rel, name), to).then(() => nfc, () => null);
+}
+
 export async function statEntry(dir: string, rel: string): Promise<LocalEntry | null> {
   const st = await lstat(path.join(dir, rel)).catch(() => null);
   if (!st || (!st.isFile() && !st.isDirectory())) return null;

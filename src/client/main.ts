@@ -115,7 +115,10 @@ export async function runClient(argv: string[], out: Out = (l) => process.stdout
   } catch (err) {
     // Refused after login: the device token is unknown or revoked, only a new login helps.
     const refused = err instanceof ApiError && err.code === 'UNAUTHENTICATED' && command !== 'login' && err.status === 401;
-    process.stderr.write(`syncgate client: ${(err as Error).message}${refused ? '; this device was refused (revoked?): run `syncgate client login URL` again' : ''}\n`);
+    // A sync cut off by the network: say that nothing is lost, and what to do (the watch mode retries by itself).
+    const cut = command === 'sync' && err instanceof ApiError && err.code === 'UNREACHABLE';
+    const hint = refused ? '; this device was refused (revoked?): run `syncgate client login URL` again' : cut ? '; local edits are kept and a transfer cut off goes on from where it stopped: run `syncgate client sync` again once it is back (`sync --watch` retries by itself)' : '';
+    process.stderr.write(`syncgate client: ${(err as Error).message}${hint}\n`);
     return err instanceof ApiError && err.code === 'UNREACHABLE' ? 3 : 1;
   }
 }
@@ -126,7 +129,11 @@ async function login(home: string, url: string | undefined, v: { user?: string; 
   const uuid = await deviceUuid(home);
   const name = v.name ?? os.hostname();
   const res = v.code
-    ? await api.login({ uuid, name, pairingCode: v.code })
+    ? await api.login({ uuid, name, pairingCode: v.code }).catch((err: unknown) => {
+        // What to do next: a code works once, for 10 minutes.
+        if (err instanceof ApiError && err.code === 'UNAUTHENTICATED') err.message += '; make a new one on the gateway (`syncgate device pair USER`), or log in with --user';
+        throw err;
+      })
     : await api.login({ uuid, name, user: v.user ?? os.userInfo().username, password: v.token ?? (await readSecret(v.password)) });
   await saveCredentials(home, { url: url.replace(/\/+$/, ''), token: res.token, user: res.user, device: res.device });
   out(`logged in to ${url} as ${res.user}, device "${res.device.name}" (#${res.device.id})`);

@@ -47,9 +47,36 @@ export async function applyRemoteMoves(state: ClientState, link: LinkRow, f: Pas
     state.put(link.id, row);
     files.set(c.path, row);
     remote.delete(c.path);
+    if (c.kind === 'dir') followMovedFolder(state, link, f, from, c.path);
     moved += 1;
   }
   return moved;
+}
+
+/**
+ * Our changes below a folder the gateway moved (and we just renamed here) moved with it: each is
+ * looked at under its new name, and where the gateway moved our base as it was (same content, a
+ * new version number), that version is the base our edit goes up with: an edit made here inside a
+ * folder renamed elsewhere is no conflict.
+ */
+function followMovedFolder(state: ClientState, link: LinkRow, f: PassFiles, from: string, to: string): void {
+  const { files, remote, local } = f;
+  for (const [p, l] of [...local]) {
+    if (!p.startsWith(`${from}/`)) continue;
+    const np = to + p.slice(from.length);
+    local.delete(p);
+    const row = files.get(np);
+    const r = remote.get(np);
+    let base = row;
+    if (row && r && !r.deleted && r.kind === row.kind && r.sha256 === row.sha256) {
+      base = { ...row, version: r.version };
+      state.put(link.id, base);
+      files.set(np, base);
+      remote.delete(np);
+    }
+    if (l.kind !== 'deleted') local.set(np, { ...l, entry: { ...l.entry, path: np } });
+    else if (base) local.set(np, { kind: 'deleted', state: base });
+  }
 }
 
 export async function sendLocalMoves(api: Api, state: ClientState, link: LinkRow, f: PassFiles): Promise<number> {

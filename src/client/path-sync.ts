@@ -43,17 +43,24 @@ export class PathSync {
       return;
     }
     const e = l.entry;
+    if (st && st.kind !== e.kind) {
+      await this.replaceKind(p, st, r);
+      st = undefined;
+      r = undefined;
+    }
     if (e.kind === 'dir') {
       if (r && !r.deleted && r.kind === 'dir') {
         this.state.put(id, { path: p, kind: 'dir', version: r.version, sha256: '', size: 0, mtimeMs: e.mtimeMs, ino: e.ino });
         return;
       }
+      // A folder there already answers `unchanged`; ALREADY_EXISTS is a file of that name (recorded as
+      // our folder, it stayed so for good and nothing below it could go up).
       const res = await this.api.mkdir(this.link.root, p).catch((err: unknown) => {
-        if (err instanceof ApiError && err.code === 'ALREADY_EXISTS') return null;
+        if (err instanceof ApiError && err.code === 'ALREADY_EXISTS') throw new Error(`the gateway has a file named ${p} (made elsewhere meanwhile): rename the folder here`);
         throw err;
       });
-      this.state.put(id, { path: p, kind: 'dir', version: res?.entry.version ?? 0, sha256: '', size: 0, mtimeMs: e.mtimeMs, ino: e.ino });
-      if (res) report.uploaded += 1;
+      this.state.put(id, { path: p, kind: 'dir', version: res.entry.version, sha256: '', size: 0, mtimeMs: e.mtimeMs, ino: e.ino });
+      if (!res.unchanged) report.uploaded += 1;
       return;
     }
     // A new big file is hashed while it goes up (local-diff.ts); here its hash is wanted first,
@@ -91,6 +98,37 @@ export class PathSync {
     this.state.put(id, { path: p, kind: 'file', version: res.entry.version, sha256, size: e.size, mtimeMs: e.mtimeMs, ino: e.ino });
   }
 
+  /**
+   * A file replaced here by a folder of its name, or the reverse: what the gateway holds at the path
+   * goes first, as a delete with the base we had (a folder's entries deleted here went before it),
+   * then the new entry goes up as new. An edit made there since is not deleted: both are reported.
+   */
+  private async replaceKind(p: string, st: FileState, r: WireChange | undefined): Promise<void> {
+    if (!r?.deleted) {
+      const res = await this.api.remove(this.link.root, p, st.kind === 'file' ? st.version : undefined).catch((err: unknown) => {
+        if (err instanceof ApiError && err.code === 'NOT_FOUND') return { deleted: true };
+        throw err;
+      });
+      if (!res.deleted) throw new Error(`${p} is a ${st.kind === 'file' ? 'folder' : 'file'} here but was edited on the gateway since: rename one of them`);
+    }
+    this.state.drop(this.link.id, p);
+  }
+
+  /**
+   * The gateway made a file of what is a folder here, or the reverse: ours goes first when it is what
+   * we last synced (a folder emptied by the deletes before it in the pass); a file edited here or a
+   * folder still holding entries is kept and reported.
+   */
+  private async giveWayTo(p: string, st: FileState, r: WireChange): Promise<void> {
+    const now = await statEntry(this.link.dir, p);
+    if (now?.kind === st.kind) {
+      if (now.kind === 'file' && !sameFingerprint(now, st)) throw new Error(`${p} was edited here but is a folder on the gateway now: rename it`);
+      await removeLocal(this.link.dir, p, now.kind);
+      if (await statEntry(this.link.dir, p)) throw new Error(`${p} is a ${r.kind} on the gateway now, but the folder here holds entries not synced: rename it`);
+    }
+    this.state.drop(this.link.id, p);
+  }
+
   private async applyRemote(p: string, r: WireChange, st: FileState | undefined, seen: LocalEntry | null, report: PassReport): Promise<void> {
     const id = this.link.id;
     if (r.deleted) {
@@ -101,6 +139,11 @@ export class PathSync {
       // Nothing was here (the old name of a folder that moved here as a rename, say): no delete to report.
       if (now) report.deleted += 1;
       return;
+    }
+    if (st && st.kind !== r.kind) {
+      await this.giveWayTo(p, st, r);
+      st = undefined;
+      seen = null;
     }
     if (r.kind === 'dir') {
       const e = await makeLocalDir(this.link.dir, p);

@@ -59,6 +59,8 @@ class Runner {
   private cursorSave: NodeJS.Timeout | null = null;
   private savedCursor: number;
   stopped = false;
+  /** The gateway was unreachable at the last pass (the next that works says it is back). */
+  private away = false;
   firstPass: Promise<void>;
   private firstDone!: () => void;
 
@@ -123,7 +125,10 @@ class Runner {
     this.full = false;
     try {
       const r = await this.sync.pass(scope);
+      // After 'unreachable ... retrying' lines, say that it is over (else the last word is the failure).
+      if (this.away) this.opts.say(`the gateway at ${this.opts.url} is reachable again: ${r.uploaded} up, ${r.downloaded} down, ${r.deleted} deleted, ${r.moved} moved`);
       this.backoff = 0;
+      this.away = false;
       this.pushed = this.pushed.filter((c) => c.seq > this.sync.link.cursor);
       this.opts.onPass?.(this.sync, r);
       for (const note of r.conflictNotes) {
@@ -144,6 +149,7 @@ class Runner {
       if (scope.local !== 'all') for (const p of scope.local) this.pending.add(p);
       this.full = this.full || wasFull || (err instanceof ApiError && err.code === 'STALE_CURSOR');
       const unreachable = err instanceof ApiError && err.code === 'UNREACHABLE';
+      this.away ||= unreachable;
       this.backoff = Math.min(30_000, this.backoff ? this.backoff * 2 : 1000);
       this.opts.say(unreachable ? `${(err as Error).message}; local edits are kept, retrying in ${this.backoff / 1000}s` : `sync failed: ${(err as Error).message}`);
       if (err instanceof ApiError && err.code === 'UNAUTHENTICATED') {

@@ -282,6 +282,10 @@ export class Accounts {
   registerDevice(user: SessionUser, uuid: string, name: string, address: string | null): { id: number; uuid: string; name: string; token: string } {
     if (!/^[0-9a-fA-F-]{16,64}$/.test(uuid)) fail('INVALID_INPUT', 'a device id is a uuid');
     if (!name || name.length > 100) fail('INVALID_INPUT', 'a device needs a name of 1-100 characters');
+    // Another device of the user with that name (two folders of one machine both log in as its host
+    // name): this one is 'name (2)', as conflict copies say 'from DEVICE' and `device list` names them.
+    const taken = new Set(this.ctx.accounts.devicesOf(user.id).filter((d) => d.uuid !== uuid.toLowerCase() && d.revokedAt === null).map((d) => d.name));
+    for (let n = 2, base = name; taken.has(name); n += 1) name = `${base} (${n})`;
     const token = `sgd_${randomToken(32)}`;
     const row = this.ctx.accounts.upsertDevice(user.id, uuid.toLowerCase(), name, sha256Hex(token), address);
     return { id: row.id, uuid: row.uuid, name: row.name, token };
