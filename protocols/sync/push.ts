@@ -14,6 +14,14 @@ import { wireError } from './errors.js';
 import type { SyncOptions } from './options.js';
 import { wireChange } from './present.js';
 
+/**
+ * Unsent bytes a connection may hold before it is dropped (the SSE events stream's bound). Each
+ * subscribe replays the backlog into the send buffer: without a bound, a client sending small
+ * subscribes and reading nothing had the gateway keep every replay in memory until the ping
+ * timeout. A client that reads keeps far below it (a backlog message is pageSize changes).
+ */
+const MAX_BUFFERED_BYTES = 8 << 20;
+
 export class PushServer {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   private readonly timer: NodeJS.Timeout;
@@ -48,7 +56,12 @@ export class PushServer {
     this.alive.set(ws, true);
     ws.on('pong', () => this.alive.set(ws, true));
     const send = (m: ServerMessage) => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
+      if (ws.readyState !== ws.OPEN) return;
+      ws.send(JSON.stringify(m));
+      if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+        this.log.warn({ requestId: session.requestId, buffered: ws.bufferedAmount }, 'push client dropped: it reads nothing');
+        ws.terminate();
+      }
     };
     ws.on('message', (data, isBinary) => {
       let msg: ClientMessage;
