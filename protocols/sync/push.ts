@@ -53,6 +53,10 @@ export class PushServer {
 
   private serve(ws: WebSocket, session: Session): void {
     const subs = new Map<string, () => void>();
+    // The latest subscribe or unsubscribe per root: a subscription still being set up when a later
+    // one came is stopped as soon as it is ready (two sent back to back both started, and the first,
+    // overwritten unstopped, pushed every change a second time and outlived the connection).
+    const latest = new Map<string, object>();
     this.alive.set(ws, true);
     ws.on('pong', () => this.alive.set(ws, true));
     const send = (m: ServerMessage) => {
@@ -73,14 +77,17 @@ export class PushServer {
         return;
       }
       if (msg?.type === 'unsubscribe' && typeof msg.root === 'string') {
+        latest.set(msg.root, {});
         subs.get(msg.root)?.();
         subs.delete(msg.root);
       } else if (msg?.type === 'subscribe' && typeof msg.root === 'string' && Number.isSafeInteger(msg.after) && msg.after >= 0) {
+        const mine = {};
+        latest.set(msg.root, mine);
         subs.get(msg.root)?.();
         subs.delete(msg.root);
         this.follow(session, msg.root, msg.after, send)
           .then((stop) => {
-            if (ws.readyState !== ws.OPEN) stop();
+            if (ws.readyState !== ws.OPEN || latest.get(msg.root) !== mine) stop();
             else subs.set(msg.root, stop);
           })
           .catch((err: unknown) => {
@@ -110,10 +117,11 @@ export class PushServer {
     }
     let batch: Change[] = [];
     let live = false;
+    let stopped = false;
     const flush = () => {
       const out = batch;
       batch = [];
-      if (out.length) send({ type: 'changes', root, changes: out.map(wireChange), cursor: out[out.length - 1]!.seq });
+      if (out.length && !stopped) send({ type: 'changes', root, changes: out.map(wireChange), cursor: out[out.length - 1]!.seq });
     };
     const follower = await this.core.follow(session, root, after, (c) => {
       if (batch.length === 0) setImmediate(flush);
@@ -127,10 +135,13 @@ export class PushServer {
     // The replay is delivered from the next turn on, in order; 'live' follows what it had then.
     setImmediate(() => {
       flush();
-      if (!live) send({ type: 'live', root, cursor: Math.max(after, follower.last) });
+      if (!live && !stopped) send({ type: 'live', root, cursor: Math.max(after, follower.last) });
       live = true;
     });
-    return () => follower.stop();
+    return () => {
+      stopped = true;
+      follower.stop();
+    };
   }
 
   async close(): Promise<void> {
