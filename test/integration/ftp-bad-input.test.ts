@@ -1,0 +1,41 @@
+/**
+ * The FTP door against bad input, through a real client (basic-ftp) on a real gateway: each gets a
+ * clear reply code, never a crash, a hang or access outside the user's roots, and changes nothing.
+ */
+import { Readable } from 'node:stream';
+import { Client } from 'basic-ftp';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+
+let t: TestGateway;
+let ftp: Client;
+const mtimeOf = async (p: string) => (await t.gw.core.vfs.stat(t.alice.session, 'docs', p)).mtimeMs;
+
+beforeAll(async () => {
+  t = await startTestGateway();
+  await t.gw.core.vfs.write(t.alice.session, 'docs', 'f.txt', Readable.from([Buffer.from('hello')]), { mtimeMs: 1_700_000_000_000 });
+});
+afterAll(async () => {
+  await t?.close();
+});
+beforeEach(async () => {
+  ftp = new Client(10_000);
+  await ftp.access({ host: '127.0.0.1', port: t.ftpPort!, user: 'alice', password: 'alice-password' });
+});
+afterEach(() => ftp.close());
+
+const reply = async (cmd: string) => (await ftp.send(cmd, true)).code;
+
+describe('the FTP door against bad input', () => {
+  // parseFtpTime built the time with Date.UTC, which rolls an impossible day over into the next
+  // month (and reads years 0-99 as 1900-1999: ftp.test.ts): the file got a time never asked for.
+  it('refuses an MFMT time that names no such moment, and keeps the file\'s time', async () => {
+    for (const time of ['20230231120000', '20230431120000', '20240230000000', '20231131000000']) {
+      expect(await reply(`MFMT ${time} /docs/f.txt`), time).toBe(501);
+    }
+    expect(await mtimeOf('f.txt')).toBe(1_700_000_000_000);
+    // Real dates are taken, a leap day too.
+    expect(await reply('MFMT 20240229120000 /docs/f.txt')).toBe(213);
+    expect(await mtimeOf('f.txt')).toBe(Date.UTC(2024, 1, 29, 12));
+  });
+});
