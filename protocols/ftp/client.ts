@@ -257,8 +257,10 @@ export class FtpClient {
     } catch (err) {
       this.replyFor(err, requestId);
     } finally {
-      // A REST only applies to the command right after it.
+      // A REST only applies to the command right after it, an RNFR only to an RNTO right after it
+      // (RFC 959): a rename given up, or an RNFR sent to probe a name, is not carried out later.
       if (verb !== 'REST') this.rest = 0;
+      if (verb !== 'RNFR') this.renameFrom = null;
     }
   }
 

@@ -27,6 +27,22 @@ afterEach(() => ftp.close());
 const reply = async (cmd: string) => (await ftp.send(cmd, true)).code;
 
 describe('the FTP door against bad input', () => {
+  // RFC 959: RNTO must come right after RNFR. The name RNFR set stayed until some RNTO came, however
+  // much later: a client that probed with RNFR (or gave up a rename) had a later RNTO rename it.
+  it('forgets an RNFR not followed at once by RNTO', async () => {
+    await t.gw.core.vfs.write(t.alice.session, 'docs', 'keep.txt', Readable.from([Buffer.from('keep')]));
+    for (const between of ['NOOP', 'PWD', 'SIZE /docs/f.txt', 'CWD /docs']) {
+      expect(await reply('RNFR /docs/keep.txt')).toBe(350);
+      expect(await reply(between)).toBeLessThan(400);
+      expect(await reply('RNTO /docs/moved.txt'), between).toBe(503);
+    }
+    expect((await t.gw.core.vfs.stat(t.alice.session, 'docs', 'keep.txt')).kind).toBe('file');
+    // Right after it, RNTO renames.
+    expect(await reply('RNFR /docs/keep.txt')).toBe(350);
+    expect(await reply('RNTO /docs/moved.txt')).toBe(250);
+    expect((await t.gw.core.vfs.stat(t.alice.session, 'docs', 'moved.txt')).kind).toBe('file');
+  });
+
   // parseFtpTime built the time with Date.UTC, which rolls an impossible day over into the next
   // month (and reads years 0-99 as 1900-1999: ftp.test.ts): the file got a time never asked for.
   it('refuses an MFMT time that names no such moment, and keeps the file\'s time', async () => {
