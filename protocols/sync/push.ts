@@ -59,6 +59,9 @@ export class PushServer {
     const latest = new Map<string, object>();
     this.alive.set(ws, true);
     ws.on('pong', () => this.alive.set(ws, true));
+    // A frame past maxPayload or text that is not UTF-8 is an 'error' on this socket (ws then closes
+    // it with 1009 or 1007): unheard, it was an uncaught exception that ended the gateway's process.
+    ws.on('error', (err) => this.log.info({ err: err.message, requestId: session.requestId }, 'push client sent a bad frame'));
     const send = (m: ServerMessage) => {
       if (ws.readyState !== ws.OPEN) return;
       ws.send(JSON.stringify(m));

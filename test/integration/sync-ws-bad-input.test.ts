@@ -64,6 +64,34 @@ describe('the sync WebSocket against bad clients', () => {
     ws.close();
   });
 
+  it('answers malformed and unexpected messages with an error, closes on an oversized or invalid frame', async () => {
+    const ws = await open();
+    const bad = ['not json', 'null', '[]', '{"type":"subscribe"}', '{"type":"subscribe","root":"docs","after":-1}', '{"type":"subscribe","root":"docs","after":1e400}',
+      '{"type":"subscribe","root":"docs","after":"0"}', '{"type":"subscribe","root":{"x":1},"after":0}', '{"type":"__proto__"}', '{"type":"unsubscribe"}'];
+    for (const m of bad) {
+      ws.send(m);
+      expect(await next(ws), m).toMatchObject({ type: 'error', code: 'INVALID_INPUT' });
+    }
+    ws.send(Buffer.from([1, 2, 3]), { binary: true });
+    expect(await next(ws)).toMatchObject({ type: 'error', code: 'INVALID_INPUT' });
+    ws.send(JSON.stringify({ type: 'subscribe', root: 'no-such-root', after: 0 }));
+    expect(await next(ws)).toMatchObject({ type: 'error', root: 'no-such-root', code: 'NOT_FOUND' });
+    ws.send(JSON.stringify({ type: 'subscribe', root: 'docs', after: 2 ** 52 }));
+    expect(await next(ws)).toMatchObject({ type: 'error', root: 'docs', code: 'STALE_CURSOR' });
+    // Still served after all that.
+    ws.send(JSON.stringify({ type: 'subscribe', root: 'docs', after: 0 }));
+    expect((await next(ws)).type).toBe('changes');
+    // A frame past the 64 KiB limit closes the connection with 1009 (message too big).
+    const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
+    ws.send(JSON.stringify({ type: 'subscribe', root: 'x'.repeat(70 * 1024), after: 0 }));
+    expect(await closed).toBe(1009);
+    // Text that is not UTF-8: 1007.
+    const other = await open();
+    const closedToo = new Promise<number>((r) => other.once('close', (code) => r(code)));
+    other.send(Buffer.from([0xff, 0xfe, 0xfd]), { binary: false });
+    expect(await closedToo).toBe(1007);
+  });
+
   // Every subscribe replays the backlog into the socket's send buffer, which had no bound: a client
   // that sent small subscribes and never read made the gateway hold every replay in memory.
   it('drops a client that never reads once its unsent messages pass a bound', async () => {
