@@ -27,6 +27,37 @@ afterEach(() => ftp.close());
 const reply = async (cmd: string) => (await ftp.send(cmd, true)).code;
 
 describe('the FTP door against bad input', () => {
+  // Found answered well by hand (session 8 review); kept so it stays so.
+  it('keeps paths inside the roots and answers bad names, offsets and ports with fixed codes', async () => {
+    expect(await reply('CWD /docs/../../..')).toBe(250);
+    expect((await ftp.send('PWD')).message).toContain('"/"');
+    expect(await reply('CWD ../../etc')).toBe(550);
+    expect(await reply('SIZE ../../etc/passwd')).toBe(550);
+    expect(await reply('SIZE /docs/../docs/f.txt')).toBe(213);
+    // NUL in a name (553) was tried with a raw socket: basic-ftp refuses to send control characters.
+    expect(await reply(`MKD /docs/${'n'.repeat(300)}`)).toBe(553);
+    expect(await reply(`MKD /docs/${'d/'.repeat(3000)}`)).toBe(553);
+    for (const bad of ['REST -5', 'REST abc', 'REST 99999999999999999999999', 'REST 1e3']) expect(await reply(bad), bad).toBe(501);
+    expect(await reply('PORT 10,0,0,1,4,1')).toBe(501);
+    expect(await reply('EPRT |1|10.0.0.1|5000|')).toBe(501);
+    expect(await reply('PORT 127,0,0,1,300,1')).toBe(501);
+    expect(await reply('DELE /docs')).toBe(550);
+    expect(await reply('RMD /')).toBe(550);
+    // A restart offset past the end of a download: 554 (RFC 3659), and the session goes on.
+    await ftp.send('TYPE I');
+    const pasv = await ftp.send('EPSV');
+    expect(pasv.code).toBe(229);
+    expect(await reply('REST 1000')).toBe(350);
+    expect(await reply('RETR /docs/f.txt')).toBe(554);
+    expect(await reply('NOOP')).toBe(200);
+    // PORT to the client's own address where nothing listens: 425 at once, and the session goes on.
+    const closedPort = 1024 + Math.floor(Math.random() * 1000);
+    expect(await reply(`PORT 127,0,0,1,${closedPort >> 8},${closedPort & 255}`)).toBe(200);
+    expect(await reply('STOR /docs/g.txt')).toBe(425);
+    expect(await reply('NOOP')).toBe(200);
+    await expect(t.gw.core.vfs.stat(t.alice.session, 'docs', 'g.txt')).rejects.toThrow();
+  });
+
   // RFC 959: RNTO must come right after RNFR. The name RNFR set stayed until some RNTO came, however
   // much later: a client that probed with RNFR (or gave up a rename) had a later RNTO rename it.
   it('forgets an RNFR not followed at once by RNTO', async () => {
@@ -55,3 +86,4 @@ describe('the FTP door against bad input', () => {
     expect(await mtimeOf('f.txt')).toBe(Date.UTC(2024, 1, 29, 12));
   });
 });
+
