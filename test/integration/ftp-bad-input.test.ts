@@ -87,3 +87,31 @@ describe('the FTP door against bad input', () => {
   });
 });
 
+
+// The data timeout is min(idleTimeoutSec, 60) s: 2 s here instead of a minute. At or below 60 s it
+// equals the idle timeout, and the idle timer, due in the same turn as the 425, closed the control
+// connection right after it (the 425's own restart of the timer came a tick too late to move it).
+describe('the FTP door when a data connection never comes', () => {
+  let g: TestGateway;
+  let c: Client;
+  beforeAll(async () => {
+    g = await startTestGateway({ ftp: { idleTimeoutSec: 2 } });
+    await g.gw.core.vfs.write(g.alice.session, 'docs', 'f.txt', Readable.from([Buffer.from('hello')]));
+  });
+  afterAll(async () => {
+    c?.close();
+    await g?.close();
+  });
+
+  it('answers 425 when the client never connects to the passive port, and goes on', async () => {
+    c = new Client(10_000);
+    await c.access({ host: '127.0.0.1', port: g.ftpPort!, user: 'alice', password: 'alice-password' });
+    for (let i = 0; i < 2; i += 1) {
+      expect((await c.send('EPSV')).code).toBe(229);
+      const started = Date.now();
+      expect((await c.send('RETR /docs/f.txt', true)).code).toBe(425);
+      expect(Date.now() - started).toBeLessThan(8000);
+      expect((await c.send('NOOP')).code).toBe(200);
+    }
+  });
+});
