@@ -68,6 +68,7 @@ export class FtpClient {
   private running = false;
   private seq = 0;
   private idleTimer: NodeJS.Timeout | null = null;
+  private lastActive = 0;
   private loginTimer: NodeJS.Timeout | null;
   private readonly onData = (chunk: Buffer) => this.receive(chunk);
 
@@ -177,14 +178,14 @@ export class FtpClient {
       return;
     }
     // Restarted after every command: the same timer again, not a new one each time (three per STOR).
-    if (this.idleTimer) {
-      this.idleTimer.refresh();
-      return;
-    }
+    this.lastActive = Date.now();
+    if (this.idleTimer) return void this.idleTimer.refresh();
+    const idleMs = this.door.options.idleTimeoutSec * 1000;
+    // Found due before a touch in the same turn ran (a 425 at the data timeout, = idleTimeoutSec <= 60 s).
     this.idleTimer = setTimeout(() => {
-      if (this.transfer) this.touch();
+      if (this.transfer || this.running || Date.now() - this.lastActive < idleMs) this.idleTimer?.refresh();
       else this.shutdown(421, 'Idle timeout, closing control connection');
-    }, this.door.options.idleTimeoutSec * 1000);
+    }, idleMs);
     this.idleTimer.unref();
   }
 
@@ -257,8 +258,10 @@ export class FtpClient {
     } catch (err) {
       this.replyFor(err, requestId);
     } finally {
-      // A REST only applies to the command right after it.
+      // A REST only applies to the command right after it, an RNFR only to an RNTO right after it
+      // (RFC 959): a rename given up, or an RNFR sent to probe a name, is not carried out later.
       if (verb !== 'REST') this.rest = 0;
+      if (verb !== 'RNFR') this.renameFrom = null;
     }
   }
 

@@ -7,7 +7,7 @@ import { ERROR_CODES } from '../../src/core/index.js';
 import { body, readAll } from '../../test/helpers/core.js';
 import { FTP_ERRORS, ftpReplyFor } from './errors.js';
 import { LISTING_PAGE, resolveVirtual } from './filesystem.js';
-import { parseFtpTime } from './listing.js';
+import { ftpTime, parseFtpTime } from './listing.js';
 import { RawFtp, readSocket, writeSocket } from './raw-ftp.test-support.js';
 import { useFtpTestGateway } from './testing.js';
 
@@ -70,6 +70,12 @@ describe('ftp errors table', () => {
     expect(parseFtpTime('20240102030405')).toBe(Date.UTC(2024, 0, 2, 3, 4, 5));
     expect(parseFtpTime('20241302030405')).toBeNull();
     expect(parseFtpTime('2024')).toBeNull();
+    // Years before 100 are those years (Date.UTC reads 0-99 as 1900-1999); no day rolls over.
+    expect(parseFtpTime('00500101000000')).toBe(new Date('0050-01-01T00:00:00Z').getTime());
+    expect(parseFtpTime('00000101000000')).toBe(new Date('0000-01-01T00:00:00Z').getTime());
+    expect(parseFtpTime('20230231120000')).toBeNull();
+    expect(parseFtpTime('20240229120000.5')).toBe(Date.UTC(2024, 1, 29, 12, 0, 0, 500));
+    expect(ftpTime(new Date('0050-01-01T00:00:00Z').getTime())).toBe('00500101000000');
   });
 });
 

@@ -8,7 +8,7 @@ const pad2 = (n: number) => String(n).padStart(2, '0');
 /** YYYYMMDDHHMMSS in UTC (MDTM, MLSD modify fact). */
 export function ftpTime(ms: number): string {
   const d = new Date(ms);
-  return `${d.getUTCFullYear()}${pad2(d.getUTCMonth() + 1)}${pad2(d.getUTCDate())}${pad2(d.getUTCHours())}${pad2(d.getUTCMinutes())}${pad2(d.getUTCSeconds())}`;
+  return `${String(d.getUTCFullYear()).padStart(4, '0')}${pad2(d.getUTCMonth() + 1)}${pad2(d.getUTCDate())}${pad2(d.getUTCHours())}${pad2(d.getUTCMinutes())}${pad2(d.getUTCSeconds())}`;
 }
 
 /** Parses MFMT's YYYYMMDDHHMMSS[.sss] (UTC); null when malformed. */
@@ -17,7 +17,12 @@ export function parseFtpTime(s: string): number | null {
   if (!m) return null;
   const [y, mo, d, h, mi, se] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return null;
-  const ms = Date.UTC(y, mo - 1, d, h, mi, se, m[7] ? Number(m[7].padEnd(3, '0')) : 0);
+  // Date.UTC reads years 0-99 as 1900-1999 and rolls a day the month lacks (Feb 31) into the next:
+  // the year is set on its own, and a date that changed on the way names no such day.
+  const date = new Date(Date.UTC(2000, mo - 1, d, h, mi, se, m[7] ? Number(m[7].padEnd(3, '0')) : 0));
+  date.setUTCFullYear(y, mo - 1, d);
+  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) return null;
+  const ms = date.getTime();
   return Number.isFinite(ms) ? ms : null;
 }
 

@@ -14,6 +14,14 @@ import { wireError } from './errors.js';
 import type { SyncOptions } from './options.js';
 import { wireChange } from './present.js';
 
+/**
+ * Unsent bytes a connection may hold before it is dropped (the SSE events stream's bound). Each
+ * subscribe replays the backlog into the send buffer: without a bound, a client sending small
+ * subscribes and reading nothing had the gateway keep every replay in memory until the ping
+ * timeout. A client that reads keeps far below it (a backlog message is pageSize changes).
+ */
+const MAX_BUFFERED_BYTES = 8 << 20;
+
 export class PushServer {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   private readonly timer: NodeJS.Timeout;
@@ -45,10 +53,22 @@ export class PushServer {
 
   private serve(ws: WebSocket, session: Session): void {
     const subs = new Map<string, () => void>();
+    // The latest subscribe or unsubscribe per root: a subscription still being set up when a later
+    // one came is stopped as soon as it is ready (two sent back to back both started, and the first,
+    // overwritten unstopped, pushed every change a second time and outlived the connection).
+    const latest = new Map<string, object>();
     this.alive.set(ws, true);
     ws.on('pong', () => this.alive.set(ws, true));
+    // A frame past maxPayload or text that is not UTF-8 is an 'error' on this socket (ws then closes
+    // it with 1009 or 1007): unheard, it was an uncaught exception that ended the gateway's process.
+    ws.on('error', (err) => this.log.info({ err: err.message, requestId: session.requestId }, 'push client sent a bad frame'));
     const send = (m: ServerMessage) => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
+      if (ws.readyState !== ws.OPEN) return;
+      ws.send(JSON.stringify(m));
+      if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+        this.log.warn({ requestId: session.requestId, buffered: ws.bufferedAmount }, 'push client dropped: it reads nothing');
+        ws.terminate();
+      }
     };
     ws.on('message', (data, isBinary) => {
       let msg: ClientMessage;
@@ -60,14 +80,17 @@ export class PushServer {
         return;
       }
       if (msg?.type === 'unsubscribe' && typeof msg.root === 'string') {
+        latest.set(msg.root, {});
         subs.get(msg.root)?.();
         subs.delete(msg.root);
       } else if (msg?.type === 'subscribe' && typeof msg.root === 'string' && Number.isSafeInteger(msg.after) && msg.after >= 0) {
+        const mine = {};
+        latest.set(msg.root, mine);
         subs.get(msg.root)?.();
         subs.delete(msg.root);
         this.follow(session, msg.root, msg.after, send)
           .then((stop) => {
-            if (ws.readyState !== ws.OPEN) stop();
+            if (ws.readyState !== ws.OPEN || latest.get(msg.root) !== mine) stop();
             else subs.set(msg.root, stop);
           })
           .catch((err: unknown) => {
@@ -97,10 +120,11 @@ export class PushServer {
     }
     let batch: Change[] = [];
     let live = false;
+    let stopped = false;
     const flush = () => {
       const out = batch;
       batch = [];
-      if (out.length) send({ type: 'changes', root, changes: out.map(wireChange), cursor: out[out.length - 1]!.seq });
+      if (out.length && !stopped) send({ type: 'changes', root, changes: out.map(wireChange), cursor: out[out.length - 1]!.seq });
     };
     const follower = await this.core.follow(session, root, after, (c) => {
       if (batch.length === 0) setImmediate(flush);
@@ -114,10 +138,13 @@ export class PushServer {
     // The replay is delivered from the next turn on, in order; 'live' follows what it had then.
     setImmediate(() => {
       flush();
-      if (!live) send({ type: 'live', root, cursor: Math.max(after, follower.last) });
+      if (!live && !stopped) send({ type: 'live', root, cursor: Math.max(after, follower.last) });
       live = true;
     });
-    return () => follower.stop();
+    return () => {
+      stopped = true;
+      follower.stop();
+    };
   }
 
   async close(): Promise<void> {

@@ -16,6 +16,18 @@ import type { WriteResult } from './types.js';
 
 /** The last expiry a link may have: 9999-12-31T23:59:59.999Z. */
 const LAST_EXPIRY_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+/** The start of the Date range: a time before it cannot be presented (toISOString throws). */
+const FIRST_DATE_MS = -8.64e15;
+
+/**
+ * A stored expiry as presented. Builds before 3ffb79b stored any safe integer: a row past the Date
+ * range made every presentation throw, so its owner's list of links failed for good. Clamped, not
+ * read as 'no expiry': the owner did set one, the link behaves as stored (open until a time later
+ * than any it can show, or expired), and the ends are the bound creation applies and the range's start.
+ */
+function presentableExpiry(ms: number | null): number | null {
+  return ms === null ? null : Math.min(Math.max(ms, FIRST_DATE_MS), LAST_EXPIRY_MS);
+}
 
 export type * from './share-types.js';
 export { endLinksBelow, endLinksOfDeleted, followMove, revokeLinksOfCreator } from './share-lifecycle.js';
@@ -181,7 +193,7 @@ export class ShareLinks {
       kind: row.kind,
       createdBy: this.ctx.accounts.userById(row.createdBy)?.name ?? '',
       createdAt: row.createdAt,
-      expiresAt: row.expiresAt,
+      expiresAt: presentableExpiry(row.expiresAt),
       hasPassword: row.passwordHash !== null,
       maxDownloads: limit,
       downloads: row.downloads,

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeCore, type TestCore } from '../../test/helpers/core.js';
 import { secretMatches } from '../lib/kdf.js';
 import { isCoreError } from './errors.js';
-import { VERIFIED_FOR_MS } from './verified-passwords.js';
+import { VERIFIED_FOR_MS, VerifiedPasswords } from './verified-passwords.js';
 
 let t: TestCore;
 let clock = 0;
@@ -54,6 +54,21 @@ describe('verified passwords', () => {
     await login('dave', 'new-dave-password');
     accounts.deleteUser('dave');
     await expect(login('dave', 'new-dave-password')).rejects.toSatisfy(refused);
+  });
+
+  // The key joined name and password with NUL, which either may hold: 'alice' with 'p\0q...' and
+  // 'alice\0p' with 'q...' hashed the same, so the second (no such user) got ann's session from memory.
+  it('never answer one name and password from the memory of another pair that joins to the same text', async () => {
+    await t.core.accounts.createUser('ann', 'p\u0000q-password');
+    expect((await login('ann', 'p\u0000q-password')).name).toBe('ann');
+    await expect(login('ann\u0000p', 'q-password')).rejects.toSatisfy(refused);
+    expect(t.core.accounts.recentlyVerified('ann\u0000p', 'q-password', undefined)).toBeUndefined();
+    expect((await login('ann', 'p\u0000q-password')).name).toBe('ann');
+    expect(argon2Runs).toBe(2); // ann's once, and the wrong pair's dummy run: no second run for ann
+    // UTF-8 would turn a lone surrogate into U+FFFD: the key keeps them apart.
+    const keys = new VerifiedPasswords(() => clock);
+    expect(keys.keyOf('a\uD800', 'pw')).not.toBe(keys.keyOf('a\uFFFD', 'pw'));
+    expect(keys.keyOf('ann', 'p\u0000q')).not.toBe(keys.keyOf('ann\u0000p', 'q'));
   });
 
   // The admin CLI beside a running gateway writes the database directly: no call tells this process.

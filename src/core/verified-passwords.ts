@@ -42,9 +42,14 @@ export class VerifiedPasswords {
 
   constructor(private readonly now: () => number) {}
 
-  /** SHA-256 of key, name and secret in one call: no HMAC object per request (it cost more than the rest of a hit). */
+  /**
+   * SHA-256 of key, name and secret in one call: no HMAC object per request (it cost more than the
+   * rest of a hit). One text per pair: the name goes with its length (the password is the rest), as
+   * either may hold any character (a NUL separator made 'alice' + 'p\0q' and 'alice\0p' + 'q' one
+   * key), and hashed as UTF-16 code units, which keep a lone surrogate (UTF-8 turns it into U+FFFD).
+   */
   keyOf(name: string, password: string): string {
-    return sha256Hex(`${this.key}\u0000${name}\u0000${password}`);
+    return sha256Hex(Buffer.from(`${this.key}:${name.length}:${name}${password}`, 'utf16le'));
   }
 
   /**

@@ -2,7 +2,9 @@
  * Bad input found by hand at each door (review of session 8): each gets a clear answer in the door's
  * own terms, a 4xx, never a 5xx or a success, and changes nothing.
  */
+import path from 'node:path';
 import { Readable } from 'node:stream';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isCoreError } from '../../src/core/errors.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -94,5 +96,38 @@ describe('bad input at the doors', () => {
     expect(list.status).toBe(200);
     expect(((await list.json()) as { shares: unknown[] }).shares).toEqual([]);
     expect((await post({ root: 'docs', path: 'f.txt', expiresAt: 253_402_300_799_999 })).status).toBe(201);
+  });
+
+  // An older build stored any safe integer as the expiry (before 3ffb79b): such a row made every
+  // presentation of the link throw, so its owner's list answered 500 for good. It now reads as the
+  // last expiry a link may have (9999-12-31T23:59:59.999Z), one before the Date range as that range's
+  // start: the link behaves as stored (open until then, or expired) and the list answers.
+  it('a link stored with an expiry out of the Date range by an older build still lists and opens', async () => {
+    const post = (body: unknown) =>
+      fetch(`${t.url}/api/v1/shares`, { method: 'POST', headers: { authorization: basic(), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const far = (await post({ root: 'docs', path: 'f.txt', expiresInSec: 3600 })).json() as Promise<{ share: { id: number }; token: string }>;
+    const past = (await post({ root: 'docs', path: 'f.txt', expiresInSec: 3600 })).json() as Promise<{ share: { id: number }; token: string }>;
+    const [a, b] = [await far, await past];
+    // Written the way the older build left it: a plain integer in expires_at, through another connection.
+    const db = new Database(path.join(t.dir, 'syncgate.db'));
+    try {
+      db.prepare('UPDATE share_links SET expires_at = ? WHERE id = ?').run(9_000_000_000_000_000, a.share.id);
+      db.prepare('UPDATE share_links SET expires_at = ? WHERE id = ?').run(-9_000_000_000_000_000, b.share.id);
+    } finally {
+      db.close();
+    }
+    const list = await fetch(`${t.url}/api/v1/shares`, { headers: { authorization: basic() } });
+    expect(list.status).toBe(200);
+    const links = ((await list.json()) as { shares: { id: number; expiresAt: string; state: string }[] }).shares;
+    expect(links.find((l) => l.id === a.share.id)).toMatchObject({ expiresAt: '9999-12-31T23:59:59.999Z', state: 'active' });
+    expect(links.find((l) => l.id === b.share.id)).toMatchObject({ expiresAt: new Date(-8.64e15).toISOString(), state: 'expired' });
+    const one = await fetch(`${t.url}/api/v1/shares/${a.share.id}`, { headers: { authorization: basic() } });
+    expect(one.status).toBe(200);
+    // The visitor's side: the page's metadata and the download still work, the expired one is gone.
+    const meta = await fetch(`${t.url}/s/${a.token}/meta`);
+    expect(meta.status).toBe(200);
+    expect(((await meta.json()) as { expiresAt: string }).expiresAt).toBe('9999-12-31T23:59:59.999Z');
+    expect((await fetch(`${t.url}/s/${a.token}/download`)).status).toBe(200);
+    expect((await fetch(`${t.url}/s/${b.token}/meta`)).status).toBe(404);
   });
 });
