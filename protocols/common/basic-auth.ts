@@ -10,3 +10,15 @@ export function parseBasicAuth(header: string | undefined): { user: string; secr
   if (i <= 0) return null;
   return { user: decoded.slice(0, i), secret: decoded.slice(i + 1) };
 }
+
+/**
+ * The password of an `Authorization: Basic` header whatever its user name, empty included
+ * (`curl -u :PASSWORD`): how a script gives a share link's password. Null when absent or malformed.
+ */
+export function basicAuthPassword(header: string | undefined): string | null {
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
+  if (!m) return null;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const i = decoded.indexOf(':');
+  return i < 0 ? null : decoded.slice(i + 1);
+}

@@ -7,6 +7,8 @@ export const SESSION_COOKIE = 'sg_session';
 export const CSRF_HEADER = 'x-csrf-token';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const LOGIN_PATH = '/api/v1/login';
+/** Share links' public side: Basic credentials there carry the link's password, not a user's. */
+const SHARE_LINK_PREFIX = '/s/';
 
 /** The CSRF token of a cookie session: derived one-way from the session secret, so nothing is stored. */
 export function csrfTokenOf(sessionToken: string): string {
@@ -40,6 +42,7 @@ function crossSite(ctx: HttpContext): boolean {
  * token, `sgs_` login session, `sgd_` device token) or the session cookie. Wrong credentials are a
  * 401; none at all leaves the request anonymous (routes use requireUser). Unsafe methods on a cookie
  * session must carry the session's CSRF token in X-CSRF-Token (the cookie is also SameSite=Strict).
+ * Under /s/ a Basic header is a share link's password (`curl -u :PASSWORD`) and is not read here.
  */
 export function authenticator(core: Core, opts: { secure: boolean; onSession?: (via: AuthVia, user: SessionUser) => void }): HttpMiddleware {
   return async (ctx, next) => {
@@ -52,7 +55,10 @@ export function authenticator(core: Core, opts: { secure: boolean; onSession?: (
       const sp = header.indexOf(' ');
       const scheme = (sp > 0 ? header.slice(0, sp) : header).toLowerCase();
       const value = sp > 0 ? header.slice(sp + 1).trim() : '';
-      if (scheme === 'basic') {
+      if (scheme === 'basic' && ctx.path.startsWith(SHARE_LINK_PREFIX)) {
+        // Left to the share routes (shares/routes.ts), which check it as the link's password: a
+        // user login here would count a link password as a failed login of whatever name came with it.
+      } else if (scheme === 'basic') {
         const creds = parseBasicAuth(header) ?? fail('UNAUTHENTICATED', 'malformed Basic credentials');
         // The core remembers verified passwords for a minute: no Argon2 per request.
         session = await core.authenticate({ kind: 'password', user: creds.user, secret: creds.secret }, meta);

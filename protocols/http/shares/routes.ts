@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import { z } from 'zod';
+import { basicAuthPassword } from '../../common/basic-auth.js';
 import { fail, isCoreError, type OpenedShare, type ShareLinkInfo } from '../../../src/core/index.js';
 import { connectionOf, parseQuery, readJson, requireUser, sessionOf, type HttpContext, type HttpDeps, type HttpRouter, type HttpState } from '../context.js';
 import { sendShareFile, sendShareZip } from './download.js';
@@ -7,7 +8,10 @@ import { securityHeaders, sendPublicFile } from './static.js';
 
 /** Cookie that proves a password was given; its path is /s/<token>, so it goes to that link only. */
 const COOKIE = 'sgshare';
-/** Scripts (curl, wget) send the password of a protected link in this header. */
+/**
+ * Scripts (curl, wget) send the password of a protected link in this header, or as the password
+ * of HTTP Basic (user name ignored, `curl -u :PASSWORD`); the header wins when both are sent.
+ */
 const PASSWORD_HEADER = 'X-Share-Password';
 
 const createSchema = z.object({
@@ -75,13 +79,13 @@ export function shareRoutes(deps: HttpDeps): HttpRouter {
 
   const meta = (ctx: HttpContext) => ({ address: ctx.state.address, userAgent: ctx.get('User-Agent') || null, requestId: ctx.state.requestId });
 
-  /** Opens the link of the request: password header, or the cookie of a password given earlier. */
+  /** Opens the link of the request: password header or Basic, or the cookie of a password given earlier. */
   const openShare = async (ctx: HttpContext): Promise<OpenedShare> => {
     ctx.state.door = 'share';
     securityHeaders(ctx);
     ctx.set('Cache-Control', 'no-store');
     const token = String(ctx.params.token ?? '');
-    const password = ctx.get(PASSWORD_HEADER) || undefined;
+    const password = ctx.get(PASSWORD_HEADER) || basicAuthPassword(ctx.get('authorization')) || undefined;
     const cookie = ctx.cookies.get(COOKIE) ?? undefined;
     return core.openShare(token, { password, cookie }, meta(ctx));
   };
