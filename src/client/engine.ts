@@ -139,6 +139,7 @@ export class LinkSync {
         if (r) remoteFailed = true;
         if (err instanceof ChangedWhileSent) return; // still being written: named again once it settles
         if (l) report.failed.push(p);
+        this.paths.forgetFalseFolder(p, err);
         report.errors.push(`${p}: ${failureText(err, this.link.dir)}`);
       }
       this.state.commitBatchIfFull();

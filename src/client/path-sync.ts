@@ -99,6 +99,24 @@ export class PathSync {
   }
 
   /**
+   * The gateway said a parent of `p` is not a folder. A folder row at version 0 above it is one
+   * an old client recorded over the gateway's file of that name (its mkdir took ALREADY_EXISTS for
+   * the folder): a synced folder has a version, and a real folder turned file comes down the feed.
+   * The row goes, so the next pass takes the folder here as new and reports the clash; the path is
+   * fetched again from the feed's start (our cursor went past the file), so once the folder here is
+   * renamed the gateway's file comes down.
+   */
+  forgetFalseFolder(p: string, err: unknown): void {
+    if (!(err instanceof ApiError) || err.code !== 'NOT_A_DIRECTORY') return;
+    for (let i = p.lastIndexOf('/'); i > 0; i = p.lastIndexOf('/', i - 1)) {
+      const st = this.state.file(this.link.id, p.slice(0, i));
+      if (st?.kind !== 'dir' || st.version !== 0) continue;
+      this.state.drop(this.link.id, st.path);
+      this.state.addRefetch(this.link.id, st.path);
+    }
+  }
+
+  /**
    * A file replaced here by a folder of its name, or the reverse: what the gateway holds at the path
    * goes first, as a delete with the base we had (a folder's entries deleted here went before it),
    * then the new entry goes up as new. An edit made there since is not deleted: both are reported.

@@ -245,6 +245,11 @@ export class ClientState {
     })();
   }
 
+  /** `p` and what is below it are fetched from the feed's start at the next passes, until applied. */
+  addRefetch(linkId: number, p: string): void {
+    this.q('INSERT OR REPLACE INTO refetch (link_id, path) VALUES (?, ?)').run(linkId, p);
+  }
+
   refetches(linkId: number): string[] {
     return (this.q('SELECT path FROM refetch WHERE link_id = ?').all(linkId) as { path: string }[]).map((r) => r.path);
   }

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Api } from '../../src/client/api.js';
 import { LinkSync } from '../../src/client/engine.js';
+import { statEntry } from '../../src/client/local.js';
 import { watchLinks } from '../../src/client/watch.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startTestClient, type TestClient, tree } from '../helpers/sync-client.js';
@@ -168,6 +169,34 @@ describe('a user tour of the companion client', () => {
   it('https:// given for a plain HTTP gateway says to try http://', async () => {
     const https = t.url.replace(/^http:/, 'https:');
     await expect(new Api(https, null).roots()).rejects.toThrow(`the gateway at ${https} is unreachable (EPROTO); does it speak plain HTTP? try ${t.url}`);
+  });
+
+  it('a folder an old client recorded as synced over a file of that name (version 0) heals: the clash is reported, not only its children', async () => {
+    await writeFile(path.join(a.dir, 'x'), 'a file');
+    expect((await a.once()).errors).toEqual([]);
+    await mkdir(path.join(b.dir, 'x'));
+    await writeFile(path.join(b.dir, 'x', 'in.txt'), 'in a folder');
+    await writeFile(path.join(b.dir, 'x', 'two.txt'), 'also');
+    // As a client before 8866211 left it: x recorded as its synced folder at version 0, its cursor past the file.
+    const here = (await statEntry(b.dir, 'x'))!;
+    b.state.put(b.sync.link.id, { path: 'x', kind: 'dir', version: 0, sha256: '', size: 0, mtimeMs: here.mtimeMs, ino: here.ino });
+    const cursor = (await b.api.changes('docs', 0)).cursor;
+    b.sync.link.cursor = cursor;
+    b.state.setCursor(b.sync.link.id, cursor);
+    const children = ['x/in.txt: x is not a folder', 'x/two.txt: x is not a folder'];
+    expect((await b.once()).errors).toEqual(children); // the pass that finds it, and drops the false row
+    expect(b.state.file(b.sync.link.id, 'x')).toBeUndefined();
+    const clash = ['x: the gateway has a file named x (made elsewhere meanwhile): rename the folder here', ...children];
+    expect((await b.once()).errors).toEqual(clash);
+    expect((await b.once()).errors).toEqual(clash); // said each sync until renamed, and never recorded as synced again
+    expect(b.state.file(b.sync.link.id, 'x')).toBeUndefined();
+    await rename(path.join(b.dir, 'x'), path.join(b.dir, 'x folder'));
+    expect((await b.once()).errors).toEqual([]);
+    expect(await tree(b.dir)).toEqual(['x', 'x folder/', 'x folder/in.txt', 'x folder/two.txt']); // the file, skipped by the old cursor, comes down
+    expect(await readFile(path.join(b.dir, 'x'), 'utf8')).toBe('a file');
+    await a.once();
+    expect(await tree(a.dir)).toEqual(['x', 'x folder/', 'x folder/in.txt', 'x folder/two.txt']);
+    expect((await b.once()).errors).toEqual([]);
   });
 
   it('a used pairing code says what to do next', async () => {
