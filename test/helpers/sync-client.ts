@@ -4,9 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { Api } from '../../src/client/api.js';
 import { LinkSync, type PassReport } from '../../src/client/engine.js';
+import { afterEach, beforeEach } from 'vitest';
 import { ClientState } from '../../src/client/state.js';
 import { watchLinks, type Watching } from '../../src/client/watch.js';
-import type { TestGateway } from './gateway.js';
+import { startTestGateway, type TestGateway } from './gateway.js';
 
 export interface TestClient {
   name: string;
@@ -67,4 +68,32 @@ export async function tree(dir: string, rel = ''): Promise<string[]> {
     else out.push(p);
   }
   return out.sort();
+}
+
+/** A gateway and two clients of alice on root docs, as twoClients gives them to each test. */
+export interface TwoClients {
+  t: TestGateway;
+  a: TestClient;
+  b: TestClient;
+}
+
+/**
+ * Registers the hooks of a file whose tests each get a new gateway and two clients, 'laptop' (a)
+ * and 'desktop' (b): `set` receives them before each test (`twoClients((s) => ({ t, a, b } = s))`),
+ * and whatever was started is closed after it, a start that failed halfway included.
+ */
+export function twoClients(set: (s: TwoClients) => void, gateway: Parameters<typeof startTestGateway>[0] = {}): void {
+  let open: Partial<TwoClients> = {};
+  beforeEach(async () => {
+    open = {};
+    open.t = await startTestGateway(gateway);
+    open.a = await startTestClient(open.t, 'laptop');
+    open.b = await startTestClient(open.t, 'desktop');
+    set(open as TwoClients);
+  });
+  afterEach(async () => {
+    await open.a?.close();
+    await open.b?.close();
+    await open.t?.close();
+  });
 }

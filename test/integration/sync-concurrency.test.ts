@@ -8,11 +8,11 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Api } from '../../src/client/api.js';
 import { LinkSync } from '../../src/client/engine.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { startTestClient, type TestClient, tree } from '../helpers/sync-client.js';
+import type { TestGateway } from '../helpers/gateway.js';
+import { twoClients, type TestClient, tree } from '../helpers/sync-client.js';
 
 interface Call {
   op: string;
@@ -58,16 +58,7 @@ let t: TestGateway;
 let a: TestClient;
 let b: TestClient;
 
-beforeEach(async () => {
-  t = await startTestGateway();
-  a = await startTestClient(t, 'laptop');
-  b = await startTestClient(t, 'desktop');
-});
-afterEach(async () => {
-  await a?.close();
-  await b?.close();
-  await t.close();
-});
+twoClients((s) => ({ t, a, b } = s));
 
 const put = async (c: TestClient, p: string, s: string) => {
   await mkdir(path.dirname(path.join(c.dir, p)), { recursive: true });

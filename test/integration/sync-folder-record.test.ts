@@ -7,24 +7,15 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { startTestClient, type TestClient, tree } from '../helpers/sync-client.js';
+import { describe, expect, it } from 'vitest';
+import type { TestGateway } from '../helpers/gateway.js';
+import { twoClients, type TestClient, tree } from '../helpers/sync-client.js';
 
 let t: TestGateway;
 let a: TestClient;
 let b: TestClient;
 
-beforeEach(async () => {
-  t = await startTestGateway({ sync: { pageSize: 3 } });
-  a = await startTestClient(t, 'laptop');
-  b = await startTestClient(t, 'desktop');
-});
-afterEach(async () => {
-  await a?.close();
-  await b?.close();
-  await t.close();
-});
+twoClients((s) => ({ t, a, b } = s), { sync: { pageSize: 3 } });
 
 const write = async (c: TestClient, p: string, s: string) => {
   await mkdir(path.dirname(path.join(c.dir, p)), { recursive: true });

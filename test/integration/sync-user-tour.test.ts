@@ -9,13 +9,13 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Api } from '../../src/client/api.js';
 import { LinkSync } from '../../src/client/engine.js';
 import { statEntry } from '../../src/client/local.js';
 import { watchLinks } from '../../src/client/watch.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { startTestClient, type TestClient, tree } from '../helpers/sync-client.js';
+import type { TestGateway } from '../helpers/gateway.js';
+import { startTestClient, twoClients, type TestClient, tree } from '../helpers/sync-client.js';
 
 const run = promisify(execFile);
 const BIN = path.resolve('bin/syncgate.js');
@@ -23,16 +23,7 @@ let t: TestGateway;
 let a: TestClient;
 let b: TestClient;
 
-beforeEach(async () => {
-  t = await startTestGateway();
-  a = await startTestClient(t, 'laptop');
-  b = await startTestClient(t, 'desktop');
-});
-afterEach(async () => {
-  await a?.close();
-  await b?.close();
-  await t.close();
-});
+twoClients((s) => ({ t, a, b } = s));
 
 describe('a user tour of the companion client', () => {
   it('a name the gateway refuses is reported once by a sync, however many passes it makes', async () => {
