@@ -81,10 +81,13 @@ describe('share links with curl and wget', () => {
     expect((await readFile(path.join(d, 'part'))).equals(DATA)).toBe(true);
   });
 
-  it('password links work with a header; wrong ones fail; revoked links fail', async () => {
+  it('password links work with a header or curl -u; wrong ones fail; revoked links fail', async () => {
     const { url, id } = await share({ path: 'album/notes.txt', password: 's3cret pass' });
     expect((await run('curl', ['-fsS', '-H', 'X-Share-Password: s3cret pass', `${url}/download`])).stdout).toBe('notes');
     await expect(run('curl', ['-fsS', `${url}/download`])).rejects.toMatchObject({ code: 22, stderr: expect.stringContaining('401') });
+    // Or as the password of HTTP Basic, user name empty (README).
+    expect((await run('curl', ['-fsS', '-u', ':s3cret pass', `${url}/download`])).stdout).toBe('notes');
+    await expect(run('curl', ['-fsS', '-u', ':wrong', `${url}/download`])).rejects.toMatchObject({ code: 22, stderr: expect.stringContaining('401') });
     {
       const d = await fresh('wget-pw');
       await run('wget', ['-q', '--header=X-Share-Password: s3cret pass', '-O', 'n.txt', `${url}/download`], { cwd: d });
