@@ -6,7 +6,6 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -17,6 +16,7 @@ import { chosenNotifier, type Notifier } from '../../src/client/notify.js';
 import { watchLinks, type Watching } from '../../src/client/watch.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startTestClient, type TestClient } from '../helpers/sync-client.js';
+import { tcpRelay, type TcpRelay } from '../helpers/tcp-relay.js';
 
 const run = promisify(execFile);
 const BIN = path.resolve('bin/syncgate.js');
@@ -34,36 +34,11 @@ afterEach(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-/** A TCP relay to the gateway that can be cut (the gateway unreachable) and restored on the same port. */
-async function relay(target: URL): Promise<{ url: string; cut(): Promise<void>; restore(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  let server: net.Server;
-  let port = 0;
-  const open = async () => {
-    server = net.createServer((s) => {
-      const up = net.connect(Number(target.port), target.hostname);
-      sockets.add(s).add(up);
-      s.pipe(up).pipe(s);
-      const end = () => {
-        s.destroy();
-        up.destroy();
-      };
-      s.on('error', end).on('close', end);
-      up.on('error', end).on('close', end);
-    });
-    await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
-    port = (server.address() as net.AddressInfo).port;
-  };
-  const cut = async () => {
-    for (const s of sockets) s.destroy();
-    sockets.clear();
-    await new Promise((r) => server.close(r));
-  };
-  await open();
-  stops.push(async () => {
-    if (server.listening) await cut();
-  });
-  return { url: `http://127.0.0.1:${port}`, cut, restore: open };
+/** A relay to the gateway (see tcpRelay), closed when the test ends. */
+async function relay(target: URL): Promise<TcpRelay> {
+  const r = await tcpRelay(target);
+  stops.push(() => r.close());
+  return r;
 }
 
 describe('client errors', () => {

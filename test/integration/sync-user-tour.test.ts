@@ -6,7 +6,6 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -16,6 +15,7 @@ import { statEntry } from '../../src/client/local.js';
 import { watchLinks } from '../../src/client/watch.js';
 import type { TestGateway } from '../helpers/gateway.js';
 import { startTestClient, twoClients, type TestClient, tree } from '../helpers/sync-client.js';
+import { tcpRelay } from '../helpers/tcp-relay.js';
 
 const run = promisify(execFile);
 const BIN = path.resolve('bin/syncgate.js');
@@ -235,32 +235,3 @@ describe('a user tour of the companion client', () => {
     }
   }, 60_000);
 });
-
-/** A TCP relay to the gateway that can be cut (the gateway unreachable) and restored on the same port. */
-async function tcpRelay(target: URL): Promise<{ url: string; cut(): Promise<void>; restore(): Promise<void>; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  let server: net.Server;
-  let port = 0;
-  const open = async () => {
-    server = net.createServer((s) => {
-      const up = net.connect(Number(target.port), target.hostname);
-      sockets.add(s).add(up);
-      s.pipe(up).pipe(s);
-      const end = () => {
-        s.destroy();
-        up.destroy();
-      };
-      s.on('error', end).on('close', end);
-      up.on('error', end).on('close', end);
-    });
-    await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
-    port = (server.address() as net.AddressInfo).port;
-  };
-  const cut = async () => {
-    for (const s of sockets) s.destroy();
-    sockets.clear();
-    await new Promise((r) => server.close(r));
-  };
-  await open();
-  return { url: `http://127.0.0.1:${port}`, cut, restore: open, close: async () => (server.listening ? cut() : undefined) };
-}
