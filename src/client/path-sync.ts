@@ -21,6 +21,8 @@ export class PathSync {
     private readonly transfer: TransferOptions,
   ) {}
 
+  private remote: ReadonlyMap<string, WireChange> = new Map();
+
   async reconcile(p: string, r: WireChange | undefined, l: LocalChange | undefined, st: FileState | undefined, seen: LocalEntry | null, report: PassReport): Promise<void> {
     const id = this.link.id;
     if (r && !l) return this.applyRemote(p, r, st, seen, report);
@@ -116,6 +118,17 @@ export class PathSync {
     }
   }
 
+  /** The pass's remote changes by path (LinkSync.pass sets them before it settles any path). */
+  beginPass(remote: ReadonlyMap<string, WireChange>): void {
+    this.remote = remote;
+  }
+
+  /** A path below folder `p` that the gateway holds live, as this pass's remote changes say. */
+  private liveBelow(p: string): string | undefined {
+    for (const [q, c] of this.remote) if (!c.deleted && q.startsWith(`${p}/`)) return q;
+    return undefined;
+  }
+
   /**
    * A file replaced here by a folder of its name, or the reverse: what the gateway holds at the path
    * goes first, as a delete with the base we had (a folder's entries deleted here went before it),
@@ -123,6 +136,10 @@ export class PathSync {
    */
   private async replaceKind(p: string, st: FileState, r: WireChange | undefined): Promise<void> {
     if (!r?.deleted) {
+      // The gateway's folder goes without a base (a folder has none): entries another device put in
+      // it that we have not synced yet would go with it, an edit lost to a delete. Refused instead.
+      const unseen = st.kind === 'dir' ? this.liveBelow(p) : undefined;
+      if (unseen) throw new Error(`${p} is a file here but the gateway's folder ${p} holds ${unseen}, not synced here yet: rename the file here`);
       const res = await this.api.remove(this.link.root, p, st.kind === 'file' ? st.version : undefined).catch((err: unknown) => {
         if (err instanceof ApiError && err.code === 'NOT_FOUND') return { deleted: true };
         throw err;

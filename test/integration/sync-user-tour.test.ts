@@ -100,6 +100,26 @@ describe('a user tour of the companion client', () => {
     expect((await t.gw.core.vfs.stat(t.alice.session, 'docs', 'notes')).kind).toBe('dir');
   });
 
+  it('a folder replaced here by a file does not take with it what another client put in it meanwhile', async () => {
+    await mkdir(path.join(a.dir, 'photos'));
+    await writeFile(path.join(a.dir, 'photos', 'one.jpg'), 'jpg');
+    await a.once();
+    await b.once();
+    await writeFile(path.join(b.dir, 'photos', 'two.jpg'), 'added by b');
+    await b.once();
+    await rm(path.join(a.dir, 'photos'), { recursive: true });
+    await writeFile(path.join(a.dir, 'photos'), 'now a file');
+    const r = await a.once();
+    expect(r.errors.join('\n')).toMatch(/photos is a file here but the gateway's folder photos holds photos\/two\.jpg, not synced here yet: rename the file here/);
+    expect((await t.gw.core.vfs.stat(t.alice.session, 'docs', 'photos/two.jpg')).kind).toBe('file');
+    // The user renames the file as told: both arrive everywhere.
+    await rename(path.join(a.dir, 'photos'), path.join(a.dir, 'photos.txt'));
+    expect((await a.once()).errors).toEqual([]);
+    await b.once();
+    for (const c of [a, b]) expect(await tree(c.dir)).toEqual(['photos.txt', 'photos/', 'photos/two.jpg']);
+    expect(await readFile(path.join(b.dir, 'photos.txt'), 'utf8')).toBe('now a file');
+  });
+
   it('a file edited (or added, or deleted) on one client inside a folder renamed on the other lands in the renamed folder, no conflict', async () => {
     await mkdir(path.join(a.dir, 'proj'));
     await writeFile(path.join(a.dir, 'proj', 'readme.md'), 'v1');
