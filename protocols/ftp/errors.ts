@@ -26,7 +26,7 @@ export const FTP_ERRORS: Record<ErrorCode, FtpReply> = {
   INVALID_INPUT: { code: 501, message: 'Invalid argument' },
   QUOTA_EXCEEDED: { code: 552, message: 'Exceeded storage allocation' },
   PRECONDITION_FAILED: { code: 450, message: 'File changed meanwhile, try again' },
-  RANGE_NOT_SATISFIABLE: { code: 554, message: 'Invalid REST parameter' },
+  RANGE_NOT_SATISFIABLE: { code: 554, message: 'Requested action not taken: invalid REST parameter' },
   INSUFFICIENT_STORAGE: { code: 452, message: 'Insufficient storage space' },
   ABORTED: { code: 426, message: 'Connection closed; transfer aborted' },
 };

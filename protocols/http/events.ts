@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import { fail, type Change } from '../../src/core/index.js';
+import { decimalInteger, DECIMAL_RULE, parseDecimal } from '../common/decimal.js';
 import { connectionOf, parseQuery, requireUser, type HttpDeps, type HttpRouter, type HttpState, type OpenApiPaths } from './context.js';
 
 export interface EventStreamOptions {
@@ -12,7 +13,7 @@ export interface EventStreamOptions {
   accessCheckMs?: number;
 }
 
-const query = z.object({ after: z.coerce.number().int().min(0).optional() });
+const query = z.object({ after: decimalInteger().optional() });
 
 function frame(c: Change): string {
   const data = {
@@ -53,8 +54,9 @@ export function eventRoutes(deps: HttpDeps, opts: EventStreamOptions = {}): Http
     const header = ctx.get('Last-Event-ID');
     let after: number | undefined = q.after;
     if (header) {
-      if (!/^\d{1,15}$/.test(header.trim())) fail('INVALID_INPUT', 'Last-Event-ID must be a sequence number');
-      after = Number(header.trim());
+      const parsed = parseDecimal(header.trim());
+      if (parsed === null) fail('INVALID_INPUT', `Last-Event-ID ${DECIMAL_RULE} (a sequence number)`);
+      after = parsed;
     }
 
     const res = ctx.res;

@@ -5,6 +5,7 @@
 import { Readable } from 'node:stream';
 import { Client } from 'basic-ftp';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { RawFtp, writeSocket } from '../../protocols/ftp/raw-ftp.test-support.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 let t: TestGateway;
@@ -56,6 +57,47 @@ describe('the FTP door against bad input', () => {
     expect(await reply('STOR /docs/g.txt')).toBe(425);
     expect(await reply('NOOP')).toBe(200);
     await expect(t.gw.core.vfs.stat(t.alice.session, 'docs', 'g.txt')).rejects.toThrow();
+  });
+
+  // A STOR after REST past the file's end answered 150, took the data, then 501: RFC 959/3659 want
+  // the restart refused before any data moves (554, as RETR already does), the file unchanged.
+  // A raw socket: REST must come right before STOR, and basic-ftp sends EPSV in between.
+  it('refuses a STOR whose REST offset is past the end of the file with 554 before any 150', async () => {
+    const raw = await RawFtp.connect(t.ftpPort!);
+    try {
+      await raw.login();
+      expect((await raw.cmd('TYPE I')).code).toBe(200);
+      for (const [offset, name] of [[1000, 'f.txt'], [6, 'f.txt'], [1, 'absent.txt']] as const) {
+        const data = await raw.pasv();
+        expect((await raw.cmd(`REST ${offset}`)).code).toBe(350);
+        const r = await raw.cmd(`STOR /docs/${name}`);
+        expect(r.code, `${offset} ${name}`).toBe(554);
+        expect(r.text).toContain('invalid REST parameter');
+        data.destroy();
+        expect((await raw.cmd('NOOP')).code, 'no further reply was pending').toBe(200);
+      }
+      const text = await t.gw.core.vfs.stat(t.alice.session, 'docs', 'f.txt');
+      expect(text.size).toBe(5);
+      await expect(t.gw.core.vfs.stat(t.alice.session, 'docs', 'absent.txt')).rejects.toThrow();
+      // REST at the end appends, and the session still works after the refusals.
+      const data = await raw.pasv();
+      expect((await raw.cmd('REST 5')).code).toBe(350);
+      expect((await raw.cmd('STOR /docs/f.txt')).code).toBe(150);
+      await writeSocket(data, ' world');
+      expect((await raw.next()).code).toBe(226);
+      expect((await t.gw.core.vfs.stat(t.alice.session, 'docs', 'f.txt')).size).toBe(11);
+    } finally {
+      raw.close();
+    }
+    await t.gw.core.vfs.write(t.alice.session, 'docs', 'f.txt', Readable.from([Buffer.from('hello')]), { mtimeMs: 1_700_000_000_000 });
+  });
+
+  // SIZE with no argument sized the current folder and answered 550 'Not a plain file': a missing
+  // argument is a syntax error in parameters (501), as STOR/RETR answer.
+  it('answers SIZE with no argument 501', async () => {
+    expect(await reply('SIZE')).toBe(501);
+    expect(await reply('SIZE  ')).toBe(501);
+    expect(await reply('SIZE /docs/f.txt')).toBe(213);
   });
 
   // RFC 959: RNTO must come right after RNFR. The name RNFR set stayed until some RNTO came, however

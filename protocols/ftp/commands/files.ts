@@ -66,6 +66,8 @@ export const fileCommands: Record<string, CommandSpec> = {
   SIZE: {
     feat: 'SIZE',
     async run(c, arg) {
+      // Without an argument it would size the current folder (550): a syntax error instead.
+      if (!arg.trim()) return c.reply(501, 'SIZE needs a file name');
       const e = await fsOf(c).entry(fsOf(c).resolve(arg));
       if (e.kind !== 'file') return c.reply(550, 'Not a plain file');
       c.reply(213, String(e.size));

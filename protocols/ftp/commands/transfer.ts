@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { isCoreError } from '../../../src/core/index.js';
 import type { CommandSpec, FtpClient } from '../client.js';
-import { FtpReplyError } from '../errors.js';
+import { FTP_ERRORS, FtpReplyError } from '../errors.js';
 import type { FtpEntry, FtpFileSystem } from '../filesystem.js';
 import { listingText, lsLines, mlsxFacts } from '../listing.js';
 
@@ -98,13 +98,22 @@ function listArg(arg: string): string {
   return rest;
 }
 
+function restRefused(c: FtpClient): void {
+  const { code, message } = FTP_ERRORS.RANGE_NOT_SATISFIABLE;
+  c.reply(code, message);
+}
+
 function store(append: boolean): CommandSpec['run'] {
   return async (c, arg) => {
     if (!arg) return c.reply(501, 'File name required');
     const fs = fsOf(c);
     const t = fs.resolve(arg);
+    const size = () => fs.entry(t).then((e) => (e.kind === 'file' ? e.size : 0), (err) => (isCoreError(err, 'NOT_FOUND') ? 0 : Promise.reject(err)));
     let offset = c.rest;
-    if (append) offset = await fs.entry(t).then((e) => (e.kind === 'file' ? e.size : 0), (err) => (isCoreError(err, 'NOT_FOUND') ? 0 : Promise.reject(err)));
+    if (append) offset = await size();
+    // RFC 959/3659: a restart past the end is refused before 150, so no data moves and the file
+    // stays as it was (the core would only refuse it after the data connection was used).
+    else if (offset > 0 && offset > (await size())) return restRefused(c);
     await withData(c, t.vpath, async (sock) => {
       const result = await fs.store(t, sock, offset);
       c.door.metrics.bytes.inc({ direction: 'in' }, Math.max(0, result.entry.size - offset));
@@ -131,7 +140,7 @@ export const transferCommands: Record<string, CommandSpec> = {
       const start = c.rest;
       const e = await fs.entry(t);
       if (e.kind === 'dir') return c.reply(550, 'Is a folder');
-      if (start > e.size) return c.reply(554, 'Invalid REST parameter');
+      if (start > e.size) return restRefused(c);
       // Open before 150 so a missing file is a plain 550, and the read is pinned to one version.
       const read = start === e.size ? null : await fs.openRead(t, start);
       try {

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import { fail } from '../../../src/core/index.js';
+import { parseDecimal } from '../../common/decimal.js';
 import { clearSessionCookie, csrfTokenOf, setSessionCookie } from '../auth.js';
 import { connectionOf, readJson, requireAdmin, requireUser, sessionOf, type HttpDeps, type HttpRouter, type HttpState } from '../context.js';
 import { isoOrNull, presentUser } from '../presenters.js';
@@ -16,12 +17,10 @@ const newUserBody = z.object({ name: z.string().min(1).max(64), password: z.stri
 const patchUserBody = z.object({ disabled: z.boolean().optional(), password: z.string().min(8).max(1024).optional() });
 const tokenBody = z.object({ name: z.string().min(1).max(100) });
 const deviceBody = z.object({ uuid: z.string().min(16).max(64), name: z.string().min(1).max(100) });
-const idParam = z.coerce.number().int().positive();
-
 function id(raw: string | undefined): number {
-  const r = idParam.safeParse(raw);
-  if (!r.success) fail('INVALID_INPUT', 'the id must be a positive integer');
-  return r.data;
+  const n = parseDecimal(raw ?? '', 1);
+  if (n === null) fail('INVALID_INPUT', 'the id must be a positive decimal integer');
+  return n;
 }
 
 /** Login and logout, the current user, password change, API tokens, devices, and user admin. */

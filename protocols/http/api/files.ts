@@ -8,6 +8,7 @@ import type { DoorMetrics } from '../metrics.js';
 import { contentTypeOf } from '../../common/content-type.js';
 import { isInlineSafe, safeDownloadHeaders } from '../../common/safe-download.js';
 import { presentEntry, presentWrite } from '../presenters.js';
+import { decimalInteger } from '../../common/decimal.js';
 import { parseByteRange } from '../../common/range.js';
 import { rangeApplies } from '../../common/conditional.js';
 import { baseVersionOf, notModified } from './conditional.js';
@@ -21,11 +22,11 @@ const moveBody = z.object({
   toRoot: z.string().min(1).max(64).optional(),
   baseVersion: z.number().int().min(0).optional(),
 });
-const downloadQuery = z.object({ version: z.coerce.number().int().positive().optional(), from: z.string().min(1).max(4096).optional(), inline: z.enum(['0', '1']).optional() });
+const downloadQuery = z.object({ version: decimalInteger(1).optional(), from: z.string().min(1).max(4096).optional(), inline: z.enum(['0', '1']).optional() });
 const uploadQuery = z.object({
   parents: z.enum(['0', '1', 'true', 'false']).default('1'),
-  mtimeMs: z.coerce.number().int().min(0).optional(),
-  baseVersion: z.coerce.number().int().min(0).optional(),
+  mtimeMs: decimalInteger().optional(),
+  baseVersion: decimalInteger().optional(),
   onConflict: z.enum(['copy', 'fail']).optional(),
 });
 

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import { fail } from '../../../src/core/index.js';
+import { parseDecimal } from '../../common/decimal.js';
 import { connectionOf, parseQuery, readJson, requireUser, type HttpDeps, type HttpRouter, type HttpState } from '../context.js';
 import type { DoorMetrics } from '../metrics.js';
 import { presentConflict, presentEntry, presentVersion } from '../presenters.js';
@@ -61,8 +62,8 @@ export function historyRoutes(deps: HttpDeps, metrics: DoorMetrics): HttpRouter 
   });
 
   r.post('/conflicts/:id/resolve', async (ctx) => {
-    const id = Number(ctx.params.id);
-    if (!Number.isInteger(id) || id <= 0) fail('INVALID_INPUT', 'the id must be a positive integer');
+    const id = parseDecimal(ctx.params.id ?? '', 1);
+    if (id === null) fail('INVALID_INPUT', 'the id must be a positive decimal integer');
     const body = await readJson(ctx, resolveBody, options.maxJsonBytes);
     const e = await connectionOf(ctx, core).resolveConflict(ctx.params.root!, id, body.resolution);
     metrics.versions.inc({ door: 'rest' });

@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import { fail, type UploadInfo } from '../../../src/core/index.js';
+import { decimalProblem, parseDecimal } from '../../common/decimal.js';
 import { connectionOf, requireUser, type HttpContext, type HttpDeps, type HttpRouter, type HttpState } from '../context.js';
 import type { DoorMetrics } from '../metrics.js';
 
@@ -12,6 +13,13 @@ import type { DoorMetrics } from '../metrics.js';
  * into one write (version, history, conflicts through the base version as usual).
  */
 const TUS_VERSION = '1.0.0';
+
+/** An integer in Upload-Metadata (baseVersion, mtimeMs), read as strictly as query parameters. */
+function metaInteger(name: string, text: string): number {
+  const problem = decimalProblem(text);
+  if (problem !== null) fail('INVALID_INPUT', `Upload-Metadata ${name} ${problem}`);
+  return Number(text);
+}
 
 function parseMetadata(header: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -50,14 +58,14 @@ export function tusRoutes(deps: HttpDeps, metrics: DoorMetrics): HttpRouter {
 
   r.post('/', requireUser, async (ctx) => {
     if (ctx.get('upload-defer-length')) fail('INVALID_INPUT', 'Upload-Defer-Length is not supported');
-    const length = Number(ctx.get('upload-length'));
-    if (!ctx.get('upload-length') || !Number.isSafeInteger(length) || length < 0) fail('INVALID_INPUT', 'Upload-Length required');
+    const length = parseDecimal(ctx.get('upload-length'));
+    if (length === null) fail('INVALID_INPUT', ctx.get('upload-length') ? `Upload-Length ${decimalProblem(ctx.get('upload-length'))}` : 'Upload-Length required');
     if (options.maxUploadBytes > 0 && length > options.maxUploadBytes) fail('QUOTA_EXCEEDED', 'the file is larger than this server accepts');
     const metadata = ctx.get('upload-metadata');
     const meta = parseMetadata(metadata);
     if (!meta.root || !meta.path) fail('INVALID_INPUT', 'Upload-Metadata needs root and path');
-    const baseVersion = meta.baseVersion !== undefined && meta.baseVersion !== '' ? Number(meta.baseVersion) : undefined;
-    const mtimeMs = meta.mtimeMs ? Number(meta.mtimeMs) : undefined;
+    const baseVersion = meta.baseVersion !== undefined && meta.baseVersion !== '' ? metaInteger('baseVersion', meta.baseVersion) : undefined;
+    const mtimeMs = meta.mtimeMs ? metaInteger('mtimeMs', meta.mtimeMs) : undefined;
     const conn = connectionOf(ctx, core);
     const upload = await conn.createUpload({
       root: meta.root,
@@ -92,7 +100,8 @@ export function tusRoutes(deps: HttpDeps, metrics: DoorMetrics): HttpRouter {
       ctx.body = { error: { code: 'INVALID_INPUT', message: 'Content-Type: application/offset+octet-stream required' } };
       return;
     }
-    const claimed = Number(ctx.get('upload-offset'));
+    const claimed = parseDecimal(ctx.get('upload-offset'));
+    if (claimed === null) fail('INVALID_INPUT', `Upload-Offset ${decimalProblem(ctx.get('upload-offset'))}`);
     let result;
     try {
       result = await conn.appendUpload(id, claimed, ctx.req);

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import { basicAuthPassword } from '../../common/basic-auth.js';
+import { decimalInteger } from '../../common/decimal.js';
 import { fail, isCoreError, type OpenedShare, type ShareLinkInfo } from '../../../src/core/index.js';
 import { connectionOf, parseQuery, readJson, requireUser, sessionOf, type HttpContext, type HttpDeps, type HttpRouter, type HttpState } from '../context.js';
 import { sendShareFile, sendShareZip } from './download.js';
@@ -26,7 +27,7 @@ const createSchema = z.object({
   uploadOnly: z.boolean().optional(),
 });
 
-const idParam = z.object({ id: z.coerce.number().int().positive() });
+const idParam = z.object({ id: decimalInteger(1) });
 const listQuery = z.object({ root: z.string().min(1).optional() });
 const authSchema = z.object({ password: z.string().max(1024) });
 const metaQuery = z.object({ dir: z.string().max(4096).default('') });
