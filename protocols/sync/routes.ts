@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { ConflictInfo, Session } from '../../src/core/index.js';
 import type { SignatureCache } from '../../src/delta/index.js';
 import { DEVICE_TOKEN_PREFIX, PREFIX, type ChangesPage, type CursorResponse, type DeleteResponse, type LoginResponse, type RootsResponse } from '../../src/sync-wire/index.js';
+import { decimalInteger } from '../common/decimal.js';
 import { safeDownloadHeaders } from '../common/safe-download.js';
 import type { SyncCore } from './adapter.js';
 import { SyncError } from './errors.js';
@@ -27,20 +28,20 @@ const loginBody = z.union([
   z.object({ uuid, name: z.string().min(1).max(100), pairingCode: z.string().min(4).max(32) }),
 ]);
 const pathQuery = z.object({ path: z.string().max(4096) });
-const changesQuery = z.object({ after: z.coerce.number().int().min(0), limit: z.coerce.number().int().min(1).max(10_000).optional() });
+const changesQuery = z.object({ after: decimalInteger(), limit: decimalInteger(1).pipe(z.number().max(10_000)).optional() });
 const cursorBody = z.object({ cursor: z.number().int().min(0) });
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'sha256 is 64 lowercase hex digits');
 const uploadQuery = z.object({
   path: z.string().min(1).max(4096),
-  base: z.coerce.number().int().min(0).optional(),
+  base: decimalInteger().optional(),
   sha256,
-  mtime: z.coerce.number().int().min(0).optional(),
+  mtime: decimalInteger().optional(),
 });
 /** A delta upload names the result's SHA-256 in the query, or after the delta (`trailer=sha256`), never both. */
 const patchQuery = uploadQuery
   .extend({ sha256: sha256.optional(), trailer: z.literal('sha256').optional() })
   .refine((q) => (q.sha256 === undefined) !== (q.trailer === undefined), 'a delta upload names its SHA-256 either in the query or after the delta (trailer=sha256)');
-const deleteQuery = z.object({ path: z.string().min(1).max(4096), base: z.coerce.number().int().min(1).optional() });
+const deleteQuery = z.object({ path: z.string().min(1).max(4096), base: decimalInteger(1).optional() });
 const moveBody = z.object({ from: z.string().min(1).max(4096), to: z.string().min(1).max(4096), base: z.number().int().min(1).optional() });
 const resolveBody = z.object({ resolution: z.enum(['keep-server', 'keep-incoming', 'keep-both']) });
 
@@ -148,7 +149,7 @@ export function syncRoutes(core: SyncCore, signatures: SignatureCache, options: 
     const { path } = parse(pathQuery, ctx.query);
     // With `base`, the client still has that version unchanged: the gateway's cached signature of it
     // stands in for one the client would compute and send (the body is then empty).
-    const { base } = parse(z.object({ base: z.coerce.number().int().min(1).optional() }), { base: ctx.query.base });
+    const { base } = parse(z.object({ base: decimalInteger(1).optional() }), { base: ctx.query.base });
     const { entry, body } = base !== undefined
       ? await deltaFromVersion(core, signatures, s, root(ctx), path, base)
       : await deltaToHead(core, s, root(ctx), path, ctx.req, options.maxSignatureBytes);
@@ -180,7 +181,7 @@ export function syncRoutes(core: SyncCore, signatures: SignatureCache, options: 
   // not given at creation; checked, then recorded as one version with its base).
   r.post('/roots/:root/uploads', async (ctx) => {
     const s = await session(ctx);
-    const q = parse(uploadQuery.extend({ length: z.coerce.number().int().min(0), sha256: sha256.optional() }), ctx.query);
+    const q = parse(uploadQuery.extend({ length: decimalInteger(), sha256: sha256.optional() }), ctx.query);
     const u = await core.createUpload(s, { root: root(ctx), path: q.path, length: q.length, baseVersion: q.base, mtimeMs: q.mtime, sha256: q.sha256 });
     ctx.status = 201;
     ctx.body = { id: u.id, offset: u.offset, length: u.length };
@@ -191,7 +192,7 @@ export function syncRoutes(core: SyncCore, signatures: SignatureCache, options: 
   });
   r.patch('/roots/:root/uploads/:id', async (ctx) => {
     const s = await session(ctx);
-    const { offset } = parse(z.object({ offset: z.coerce.number().int().min(0) }), ctx.query);
+    const { offset } = parse(z.object({ offset: decimalInteger() }), ctx.query);
     const res = await core.appendUpload(s, ctx.params.id!, offset, ctx.req).catch((err: { code?: string; details?: { offset?: number } }) => {
       if (err.code === 'CONFLICT') throw new SyncError(409, 'CONFLICT', `the upload is at offset ${err.details?.offset}`, { offset: err.details?.offset });
       throw err;
@@ -262,7 +263,7 @@ export function syncRoutes(core: SyncCore, signatures: SignatureCache, options: 
 
   r.post('/roots/:root/conflicts/:id', async (ctx) => {
     const s = await session(ctx);
-    const id = parse(z.coerce.number().int().positive(), ctx.params.id);
+    const id = parse(decimalInteger(1), ctx.params.id);
     const body = await json(ctx, resolveBody);
     await core.resolve(s, root(ctx), id, body.resolution);
     ctx.status = 204;

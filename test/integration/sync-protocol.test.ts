@@ -193,6 +193,25 @@ describe('bad input', () => {
     expect((await failure(api.download('nope', 'x'))).code).toBe('NOT_FOUND');
   });
 
+  it('integer query values are plain decimal digits: 1e3, 0x10, a sign or spaces are 400, and nothing is deleted', async () => {
+    const v = await put('d.txt', 'keep me');
+    const bearer = { authorization: `Bearer ${token}` };
+    for (const bad of ['1e3', '0x10', '+1', ' 1', '1.0', '']) {
+      const q = encodeURIComponent(bad);
+      const changes = await fetch(`${t.url}/sync/v1/roots/docs/changes?after=${q}`, { headers: bearer });
+      expect(changes.status, `after=${JSON.stringify(bad)}`).toBe(400);
+      // base=1e0 would read as version 1, the head: a delete that must not happen.
+      const del = await fetch(`${t.url}/sync/v1/roots/docs/file?path=d.txt&base=${bad === '1e3' ? '1e0' : q}`, { method: 'DELETE', headers: bearer });
+      expect(del.status, `base=${JSON.stringify(bad)}`).toBe(400);
+      expect(((await del.json()) as { error: { code: string } }).error.code).toBe('INVALID_INPUT');
+    }
+    expect((await api.download('docs', 'd.txt')).entry.version).toBe(v.entry.version);
+    const limit = await fetch(`${t.url}/sync/v1/roots/docs/changes?after=0&limit=1e1`, { headers: bearer });
+    expect(limit.status).toBe(400);
+    expect((await fetch(`${t.url}/sync/v1/roots/docs/changes?after=0&limit=10001`, { headers: bearer })).status).toBe(400);
+    expect((await fetch(`${t.url}/sync/v1/roots/docs/changes?after=0&limit=10000`, { headers: bearer })).status).toBe(200);
+  });
+
   it('a delete whose base is older than the head deletes nothing', async () => {
     const v1 = await put('e.txt', 'one');
     await put('e.txt', 'two', v1.entry.version);
