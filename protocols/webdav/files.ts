@@ -163,8 +163,8 @@ export async function put(ctx: DavContext): Promise<void> {
   const mtimeHeader = header(req, 'x-oc-mtime');
   const mtimeSec = typeof mtimeHeader === 'string' ? Number(mtimeHeader) : NaN;
   const mtimeMs = Number.isFinite(mtimeSec) && mtimeSec > 0 ? Math.round(mtimeSec * 1000) : undefined;
-  // Past the Date range (8.64e15 ms) no file can have it: a bad header, not the core's 403.
-  if (mtimeMs !== undefined && mtimeMs > 8.64e15) throw new DavError(400, 'X-OC-Mtime is not a time a file can have');
+  // Past the Date range no file can have it: a bad header (400), not the core's INVALID_INPUT (403 here).
+  if (mtimeMs !== undefined && Number.isNaN(new Date(mtimeMs).getTime())) throw new DavError(400, 'X-OC-Mtime is not a time a file can have');
   const result = await conn.write(root, path, req, {
     baseVersion,
     onConflict: 'fail',
