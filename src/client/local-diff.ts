@@ -180,7 +180,8 @@ export class LocalDiff {
         return;
       }
       for (const raw of names) {
-        const name = await nfcName(this.dir, rel, raw, names);
+        // Nearly every name is in NFC already: no await per entry of a walk for them.
+        const name = raw.normalize('NFC') === raw ? raw : await nfcName(this.dir, rel, raw, names);
         if (name === null) {
           this.twinForms.push(rel ? `${rel}/${raw}` : raw);
           continue;
