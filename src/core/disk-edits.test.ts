@@ -139,6 +139,27 @@ describe('content lost to edits on disk', () => {
     expect(t.core.ctx.history.hashInUse(sha('same bytes'))).toBe(true);
   });
 
+  // Content is stored once per hash: when the same bytes are stored again after the loss, the lost
+  // versions read again, and history says so (it kept saying unavailable). A version pruned by the
+  // retention policy stays unavailable although its bytes live on elsewhere (history-moves).
+  it('lists a lost version available again once the same bytes are stored again, and not before', async () => {
+    const { vfs } = t.core;
+    const rootId = t.core.ctx.roots.byName('docs')!.id;
+    await vfs.write(t.admin, 'docs', 'g.txt', body('only copy'));
+    await writeFile(path.join(t.rootDir, 'g.txt'), 'overwritten in place by another program');
+    await t.core.diskEdits.reconcile(rootId, 'g.txt');
+    const v1 = async () => (await vfs.history(t.admin, 'docs', 'g.txt')).find((h) => h.version === 1)!;
+    expect((await v1()).available).toBe(false);
+    // Stored again through a door, at another path: the head of other.txt holds the bytes.
+    await vfs.write(t.admin, 'docs', 'other.txt', body('only copy'));
+    expect((await readAll((await vfs.read(t.admin, 'docs', 'g.txt', { version: 1 })).stream)).toString()).toBe('only copy');
+    expect((await v1()).available).toBe(true);
+    // Replaced through the gateway: a blob holds them now.
+    await vfs.write(t.admin, 'docs', 'other.txt', body('moved on'));
+    expect((await v1()).available).toBe(true);
+    expect((await vfs.restore(t.admin, 'docs', 'g.txt', 1)).hash).toBe(sha('only copy'));
+  });
+
   it('keeps the content of a removed folder of many identical files available while one lives on elsewhere', async () => {
     const { vfs } = t.core;
     await vfs.mkdir(t.admin, 'docs', 'x');

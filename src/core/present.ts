@@ -26,7 +26,8 @@ export function rootEntryInfo(root: string, seq: number, mtimeMs: number): Entry
   return { root, path: '', name: '', kind: 'dir', size: 0, mtimeMs, hash: '', version: 1, deleted: false, seq, etag: etagOf(seq, '') };
 }
 
-export function versionInfo(row: VersionRow): VersionInfo {
+/** `storedAgain`: for a version whose content was lost, whether the same bytes are stored now. */
+export function versionInfo(row: VersionRow, storedAgain = false): VersionInfo {
   return {
     path: row.path,
     version: row.version,
@@ -41,7 +42,7 @@ export function versionInfo(row: VersionRow): VersionInfo {
     device: row.deviceName,
     protocol: row.protocol,
     createdAt: row.createdAt,
-    available: !row.contentGone && !row.deleted && row.kind === 'file',
+    available: !row.contentGone && (!row.contentLost || storedAgain) && !row.deleted && row.kind === 'file',
     fromPath: row.fromPath,
     fromVersion: row.fromVersion,
   };

@@ -90,7 +90,7 @@ export class Reconciler {
     // liveWithHash answers 5 rows at most: a full answer may hide one beyond them, so it counts as held.
     const holders = this.ctx.files.liveWithHash(hash);
     if (holders.length >= 5 || holders.some((e) => !(e.rootId === root.row.id && leaving.has(e.path)))) return;
-    this.ctx.history.markHashGone(hash);
+    this.ctx.history.markHashLost(hash);
   }
 
   /** Deletion records for a live entry and, for a folder, everything below it (deepest first). */

@@ -9,7 +9,7 @@ function v(version: number, ageMs: number): VersionRow {
   return {
     id: version, rootId: 1, path: 'f', version, seq: version, op: 'write', kind: 'file', deleted: false,
     hash: `h${version}`, size: 1, mtimeMs: 0, userId: 1, userName: 'u', deviceId: null, deviceName: null,
-    protocol: 'rest', createdAt: NOW - ageMs, contentGone: false, fromPath: null, fromVersion: null,
+    protocol: 'rest', createdAt: NOW - ageMs, contentGone: false, contentLost: false, fromPath: null, fromVersion: null,
   };
 }
 
@@ -35,5 +35,9 @@ describe('versionsToPrune', () => {
   it('ignores tombstones and already pruned versions', () => {
     const rows2 = [{ ...v(1, 0), deleted: true }, { ...v(2, 0), contentGone: true }, v(3, 0)];
     expect(versionsToPrune({ mode: 'count', keep: 1 }, rows2, NOW)).toEqual([]);
+  });
+  it('neither prunes nor counts a version whose content was lost on disk', () => {
+    const rows = [v(1, 0), { ...v(2, 0), contentLost: true }, v(3, 0)];
+    expect(versionsToPrune({ mode: 'count', keep: 2 }, rows, NOW)).toEqual([]);
   });
 });

@@ -15,7 +15,9 @@ const DAY = 24 * HOUR;
 export function versionsToPrune(policy: RetentionPolicy, rows: VersionRow[], now: number): VersionRow[] {
   // By seq: a file's history may span paths (moves), whose version numbers do not order it.
   const sorted = [...rows].sort((a, b) => b.seq - a.seq);
-  const old = sorted.slice(1).filter((v) => v.kind === 'file' && !v.deleted && !v.contentGone);
+  // Pruned ones are done; lost ones hold nothing to free, and counted they would push out versions
+  // that still read.
+  const old = sorted.slice(1).filter((v) => v.kind === 'file' && !v.deleted && !v.contentGone && !v.contentLost);
   switch (policy.mode) {
     case 'all':
       return [];

@@ -176,7 +176,12 @@ export class VfsReader {
     // The file's history, across the moves that brought it here (each version with its own path).
     const rows = this.ctx.history.lineage(h.row.id, rel);
     if (rows.length === 0) fail('NOT_FOUND', `${rel} has no history`);
-    return rows.map(versionInfo);
+    // Lost content (rare) is looked for as a read of the version would: stored again, it reads.
+    const stored = new Map<string, boolean>();
+    for (const r of rows) {
+      if (r.contentLost && !r.contentGone && !stored.has(r.hash)) stored.set(r.hash, (await this.locateWith(h, r.hash)) !== null);
+    }
+    return rows.map((r) => versionInfo(r, stored.get(r.hash)));
   }
 
   /** Files deleted below `path` that can be restored. */

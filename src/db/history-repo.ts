@@ -24,10 +24,10 @@ const LINEAGE = `WITH RECURSIVE steps(path, upto, depth) AS (
  * terms are written out so that the partial index applies), then the arrivals of moves that carried
  * one of them away, recursively (versions_moved_from). An arrival has its source version's hash.
  */
-export const HELD = `WITH RECURSIVE held(id, root_id, path, version, content_gone) AS (
-    SELECT id, root_id, path, version, content_gone FROM versions WHERE hash = @hash AND deleted = 0 AND from_path IS NULL
+export const HELD = `WITH RECURSIVE held(id, root_id, path, version, content_gone, content_lost) AS (
+    SELECT id, root_id, path, version, content_gone, content_lost FROM versions WHERE hash = @hash AND deleted = 0 AND from_path IS NULL
     UNION
-    SELECT m.id, m.root_id, m.path, m.version, m.content_gone FROM held h
+    SELECT m.id, m.root_id, m.path, m.version, m.content_gone, m.content_lost FROM held h
     JOIN versions m ON m.root_id = h.root_id AND m.from_path = h.path AND m.from_version = h.version AND m.from_path IS NOT NULL
   )`;
 
@@ -37,6 +37,7 @@ function versionOf(r: Record<string, unknown>): VersionRow {
     kind: r.kind as VersionRow['kind'], deleted: r.deleted === 1, hash: r.hash as string, size: r.size as number, mtimeMs: r.mtime_ms as number,
     userId: r.user_id as number | null, userName: r.user_name as string, deviceId: r.device_id as number | null, deviceName: r.device_name as string | null,
     protocol: r.protocol as string, createdAt: r.created_at as number, contentGone: r.content_gone === 1,
+    contentLost: r.content_lost === 1,
     fromPath: r.from_path as string | null, fromVersion: r.from_version as number | null,
   };
 }
@@ -53,7 +54,7 @@ export class HistoryRepo {
     const c = db.$client;
     this.hot = {
       lineage: c.prepare<{ root: number; path: string }>(LINEAGE),
-      heldInUse: c.prepare<{ hash: string }>(`${HELD} SELECT 1 FROM held WHERE content_gone = 0 LIMIT 1`).pluck(),
+      heldInUse: c.prepare<{ hash: string }>(`${HELD} SELECT 1 FROM held WHERE content_gone = 0 AND content_lost = 0 LIMIT 1`).pluck(),
     };
   }
 
@@ -104,15 +105,21 @@ export class HistoryRepo {
     this.db.update(versions).set({ contentGone: true }).where(inArray(versions.id, ids)).run();
   }
 
-  /** Content `hash` is stored nowhere any more (Reconciler.noteLost): every version holding it says so. */
-  markHashGone(hash: string): void {
+  /**
+   * Content `hash` is stored nowhere any more (Reconciler.noteLost): every version holding it says
+   * so. Lost, not pruned: such a version reads again if the same bytes are stored again.
+   */
+  markHashLost(hash: string): void {
     // Tombstones hold no content: only versions with content are marked, moves' arrivals too. Through
     // drizzle, whose every write first commits what txUnsynced left pending (db/index.ts).
     const [before, after] = HELD.split('@hash');
-    this.db.run(sql`${sql.raw(before!)}${hash}${sql.raw(after!)} UPDATE versions SET content_gone = 1 WHERE id IN (SELECT id FROM held)`);
+    this.db.run(sql`${sql.raw(before!)}${hash}${sql.raw(after!)} UPDATE versions SET content_lost = 1 WHERE id IN (SELECT id FROM held)`);
   }
 
-  /** True while any version (not pruned) or live head still needs content `hash`. */
+  /**
+   * True while any version (not pruned) or live head still needs content `hash`. A lost version
+   * does not: it holds the bytes only while something else keeps them (as before it was told apart).
+   */
   hashInUse(hash: string): boolean {
     if (this.hot.heldInUse.get({ hash }) !== undefined) return true;
     // A conflict record whose incoming content lost to the policy holds that content (its only

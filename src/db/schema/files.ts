@@ -62,8 +62,14 @@ export const versions = sqliteTable(
     deviceName: text('device_name'),
     protocol: text('protocol').notNull(),
     createdAt: integer('created_at').notNull().default(now),
-    /** Content removed by the retention policy or lost to an in-place edit on disk. */
+    /** Content removed by the retention policy (before 0014, also content lost on disk). */
     contentGone: integer('content_gone', { mode: 'boolean' }).notNull().default(false),
+    /**
+     * Content lost to an edit made on disk by another program (Reconciler.noteLost). Unlike a
+     * pruned version, a lost one reads again once the same bytes are stored again (content is
+     * one per hash): history asks the store whether they are (VfsReader.history).
+     */
+    contentLost: integer('content_lost', { mode: 'boolean' }).notNull().default(false),
     /**
      * A move's arrival ('move-in'): the path the file came from and its version there when it left.
      * History follows the file through these (HistoryRepo.lineage); null for every other version.

@@ -1,0 +1,1 @@
+ALTER TABLE `versions` ADD `content_lost` integer DEFAULT false NOT NULL;
