@@ -14,7 +14,10 @@ export class DavError extends Error {
 
 /**
  * Every core error code as an HTTP status. Handlers override a few where WebDAV gives the same
- * code another meaning (ALREADY_EXISTS is 405 for MKCOL, 412 for COPY/MOVE with Overwrite: F).
+ * code another meaning (ALREADY_EXISTS is 405 for MKCOL, 412 for COPY/MOVE with Overwrite: F;
+ * INVALID_INPUT is 403 for a COPY/MOVE of a collection into itself, as Apache mod_dav answers).
+ * INVALID_INPUT is the client's mistake (a time no file can have, say): 400, as at the REST and
+ * sync doors (FTP: 501).
  */
 export const STATUS_OF: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
@@ -28,7 +31,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   LOCKED: 423,
   CONFLICT: 409,
   INVALID_PATH: 400,
-  INVALID_INPUT: 403,
+  INVALID_INPUT: 400,
   QUOTA_EXCEEDED: 507,
   PRECONDITION_FAILED: 412,
   RANGE_NOT_SATISFIABLE: 416,
@@ -41,6 +44,7 @@ export const REASON: Record<number, string> = {
   201: 'Created',
   204: 'No Content',
   207: 'Multi-Status',
+  400: 'Bad Request',
   403: 'Forbidden',
   404: 'Not Found',
   409: 'Conflict',

@@ -142,6 +142,19 @@ function drain(ctx: DavContext): Promise<void> {
   });
 }
 
+/**
+ * X-OC-Mtime (ownCloud/Nextcloud clients, rclone): seconds since 1970, whole or with a fraction.
+ * Other text is 400 (Number() took '1e9', '0x10' and ' ' as times); a time no file can have is the
+ * core's INVALID_INPUT, 400 too. At or before 1970 it is taken as no time given, as always here.
+ */
+function mtimeOf(req: DavContext['req']): number | undefined {
+  const text = header(req, 'x-oc-mtime');
+  if (text === undefined) return undefined;
+  if (!/^-?\d+(\.\d+)?$/.test(text)) throw new DavError(400, 'X-OC-Mtime must be seconds since 1970 (digits, with an optional fraction)');
+  const sec = Number(text);
+  return sec > 0 ? Math.round(sec * 1000) : undefined;
+}
+
 export async function put(ctx: DavContext): Promise<void> {
   const { req, res, conn } = ctx;
   const { root, path } = requireRootTarget(ctx);
@@ -160,11 +173,7 @@ export async function put(ctx: DavContext): Promise<void> {
   await applyIfHeader(ctx);
   checkConditions(req, entry, false);
   const baseVersion = baseVersionFor(req, entry);
-  const mtimeHeader = header(req, 'x-oc-mtime');
-  const mtimeSec = typeof mtimeHeader === 'string' ? Number(mtimeHeader) : NaN;
-  const mtimeMs = Number.isFinite(mtimeSec) && mtimeSec > 0 ? Math.round(mtimeSec * 1000) : undefined;
-  // Past the Date range no file can have it: a bad header (400), not the core's INVALID_INPUT (403 here).
-  if (mtimeMs !== undefined && Number.isNaN(new Date(mtimeMs).getTime())) throw new DavError(400, 'X-OC-Mtime is not a time a file can have');
+  const mtimeMs = mtimeOf(req);
   const result = await conn.write(root, path, req, {
     baseVersion,
     onConflict: 'fail',

@@ -8,14 +8,18 @@ import { child, DAV, escapeXml, innerXml, isDav } from './xml.js';
 const DEFAULT_TIMEOUT = 3600;
 const INFINITE = 7 * 24 * 3600;
 
+/**
+ * The first alternative understood (RFC 4918 10.7: `Second-N` or `Infinite`); others are passed
+ * over. A header with none is 400: taken as absent, the lock lasted an hour nobody asked for.
+ */
 function parseTimeout(header: string | undefined): number {
-  if (!header) return DEFAULT_TIMEOUT;
+  if (header === undefined) return DEFAULT_TIMEOUT;
   for (const part of header.split(',').map((s) => s.trim().toLowerCase())) {
     if (part === 'infinite') return INFINITE;
     const m = /^second-(\d+)$/.exec(part);
     if (m) return Math.max(1, Math.min(Number(m[1]), INFINITE));
   }
-  return DEFAULT_TIMEOUT;
+  throw new DavError(400, 'Timeout must be Second-N or Infinite');
 }
 
 export function activeLockXml(l: Pick<LockInfo, 'token' | 'scope' | 'depth' | 'owner' | 'secondsLeft' | 'path'>, prefix: string, root: string): string {
