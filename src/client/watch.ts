@@ -59,6 +59,12 @@ class Runner {
   private cursorSave: NodeJS.Timeout | null = null;
   private savedCursor: number;
   stopped = false;
+  /**
+   * The 'not synced' lines said in this run: each pass meets a refused name again (its retry, every
+   * full pass) and was refused the same way, so it is said once, as a one-shot sync says it once.
+   * A full pass without it forgets it: refused again later, it is said again.
+   */
+  private said = new Set<string>();
   /** The gateway was unreachable at the last pass (the next that works says it is back). */
   private away = false;
   firstPass: Promise<void>;
@@ -135,7 +141,9 @@ class Runner {
         this.opts.say(`conflict in ${this.sync.link.dir}: ${note}`);
         tellConflict(this.opts.notifier, this.sync.link.dir, note);
       }
-      for (const e of r.errors) this.opts.say(`not synced: ${e}`);
+      for (const e of r.errors) if (!this.said.has(e)) this.opts.say(`not synced: ${e}`);
+      if (wasFull) this.said = new Set(r.errors);
+      else for (const e of r.errors) this.said.add(e);
       // What could not be synced is tried again later, each time later (the same error would repeat):
       // the local paths named again, a remote change from the cursor that stayed before it.
       this.retryMs = r.errors.length ? nextRetryMs(this.retryMs) : 0;

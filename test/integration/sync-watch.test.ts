@@ -72,3 +72,31 @@ describe('sync --watch is incremental', () => {
     expect(pa.slice(na).concat(pb.slice(nb)).flatMap((r) => r.errors)).toEqual([]);
   });
 });
+
+describe('sync --watch reports a refused name once', () => {
+  // Each pass tries the name again (the retry, every full pass) and was refused the same way: one
+  // 'not synced' line per pass, for as long as the client ran. Said once per run now, as a one-shot
+  // sync says it once; a name refused for another reason, or again after it synced, is said again.
+  it('says "not synced" for a name the gateway refuses once, however many passes meet it', async () => {
+    await writeFile(path.join(a.dir, 'back\\slash.txt'), 'refused: a backslash');
+    await writeFile(path.join(a.dir, 'fine.txt'), 'synced');
+    const lines: string[] = [];
+    const full: PassReport[] = [];
+    const w = watchLinks([a.sync], { url: t.url, token: a.token, fullEveryMs: 100, say: (l) => lines.push(l), onPass: (_l, r) => r.looked >= 2 && full.push(r) });
+    watching.push(w);
+    await w.ready;
+    await expect.poll(() => full.length, { timeout: 15_000, interval: 20 }).toBeGreaterThanOrEqual(4);
+    expect(full.every((r) => r.errors.some((e) => e.startsWith('back\\slash.txt: ')))).toBe(true);
+    const refused = lines.filter((l) => l.startsWith('not synced: '));
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatch(/^not synced: back\\slash\.txt: /);
+    // Renamed to a name the gateway takes, it syncs; the same bad name made again is said again.
+    await rm(path.join(a.dir, 'back\\slash.txt'));
+    await writeFile(path.join(a.dir, 'back-slash.txt'), 'refused: a backslash');
+    await expect.poll(() => t.gw.core.vfs.stat(t.alice.session, 'docs', 'back-slash.txt').then((e) => e.size, () => 0), { timeout: 15_000, interval: 20 }).toBe(20);
+    const n = full.length;
+    await expect.poll(() => full.length, { timeout: 15_000, interval: 20 }).toBeGreaterThan(n + 1);
+    await writeFile(path.join(a.dir, 'back\\slash.txt'), 'again');
+    await expect.poll(() => lines.filter((l) => l.startsWith('not synced: ')).length, { timeout: 15_000, interval: 20 }).toBe(2);
+  });
+});
