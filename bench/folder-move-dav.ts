@@ -7,13 +7,20 @@
  * BENCH_ENTRIES-entry folder (default 10,000), as in bench/webdav.ts.
  * Usage: npx tsx bench/folder-move-dav.ts   BENCH_REPS (default 15)
  *   BENCH_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the gateway (written at its stop).
- *   BENCH_REPO=/path/to/other/checkout runs that build's gateway instead (an A/B, one build per run).
+ *   BENCH_REPO=/path/to/other/checkout runs that build's gateway instead (one build per run).
+ *   BENCH_AB=/path/to/other/checkout runs this build (A) and that one (B) side by side, each in a data
+ *   folder of its own, and alternates them move by move (A B, then B A): a paired, interleaved A/B.
+ * Beside the medians it prints issue 23's target as a number, "10 ms plus the fsyncs": the syncs a
+ * durable folder move cannot avoid (its two parent folders and one commit's fdatasync), timed with
+ * plain Node on the same disk between the moves (bench/lib/durable-writes.ts, folderMoveSyncsMs).
  */
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { basicAuth, curlClient, startSyncgateHttp, stopServers, waitForHttp } from './lib/http-peers.js';
+import { folderMoveSyncsMs, folderMoveTarget, type FolderMoveSyncs } from './lib/durable-writes.js';
 import { fillListingFolder, median, settleDisk } from './lib/measure.js';
 
 const REPS = Number(process.env.BENCH_REPS ?? 15);
@@ -40,45 +47,73 @@ function cpuNanos(pid: number, eventLoop = false): number {
 }
 
 const work = await mkdtemp(path.join(os.tmpdir(), 'syncgate-bench-move-'));
-const data = path.join(work, 'sg');
-const root = path.join(data, 'roots', 'default');
-await fillListingFolder(path.join(root, 'listing'), ENTRIES, (i) => `entry ${i}\n`);
-await fillListingFolder(path.join(root, 'folder-template'), FOLDER, (i) => `entry ${i}\n`);
-const sg = await startSyncgateHttp(data, PASS, process.env.BENCH_REPO ? { label: 'build', env: {}, repo: path.resolve(process.env.BENCH_REPO) } : undefined);
-const base = `${sg.origin}/dav/default`;
+const AB = process.env.BENCH_AB ? path.resolve(process.env.BENCH_AB) : null;
+const builds = AB ? [{ label: 'A (this build)', repo: undefined }, { label: `B (${AB})`, repo: AB }] : [{ label: process.env.BENCH_REPO ? `(${process.env.BENCH_REPO})` : '', repo: process.env.BENCH_REPO ? path.resolve(process.env.BENCH_REPO) : undefined }];
+interface Gateway {
+  label: string;
+  proc: ChildProcess;
+  base: string;
+  wall: number[];
+  cpu: number[];
+  loopCpu: number[];
+}
+const gateways: Gateway[] = [];
+const syncs: FolderMoveSyncs[] = [];
 try {
-  await waitForHttp(`${base}/`, { method: 'PROPFIND', headers: { depth: '0', authorization: basicAuth(USER, PASS) } });
+  for (const [i, b] of builds.entries()) {
+    const root = path.join(work, `sg${i}`, 'roots', 'default');
+    await fillListingFolder(path.join(root, 'listing'), ENTRIES, (k) => `entry ${k}\n`);
+    await fillListingFolder(path.join(root, 'folder-template'), FOLDER, (k) => `entry ${k}\n`);
+    const sg = await startSyncgateHttp(path.join(work, `sg${i}`), PASS, b.repo ? { label: 'build', env: {}, repo: b.repo } : undefined);
+    gateways.push({ label: b.label, proc: sg.proc, base: `${sg.origin}/dav/default`, wall: [], cpu: [], loopCpu: [] });
+  }
   const curl = curlClient(USER, PASS);
-  const wall: number[] = [];
-  const cpu: number[] = [];
-  const loopCpu: number[] = [];
+  for (const g of gateways) await waitForHttp(`${g.base}/`, { method: 'PROPFIND', headers: { depth: '0', authorization: basicAuth(USER, PASS) } });
   // Every copy first, then a quiet moment, then the moves: a profile's samples after its last long
   // idle stretch are the moves' (and the disk syncs between them). Round 0 warms up, not recorded.
   for (let rep = 0; rep <= REPS; rep += 1) {
-    const copy = await curl.time(['-X', 'COPY', '-H', `Destination: ${base}/mv1k-${rep}/`, `${base}/folder-template/`]);
-    if (copy.code !== 201 && copy.code !== 204) throw new Error(`COPY: HTTP ${copy.code}`);
+    for (const g of gateways) {
+      const copy = await curl.time(['-X', 'COPY', '-H', `Destination: ${g.base}/mv1k-${rep}/`, `${g.base}/folder-template/`]);
+      if (copy.code !== 201 && copy.code !== 204) throw new Error(`COPY: HTTP ${copy.code}`);
+    }
   }
   await new Promise((r) => setTimeout(r, 3000));
   for (let rep = 0; rep <= REPS; rep += 1) {
+    for (const g of rep % 2 === 0 ? gateways : [...gateways].reverse()) {
+      await settleDisk();
+      const pid = g.proc.pid!;
+      const l0 = cpuNanos(pid, true);
+      const c0 = cpuNanos(pid);
+      const r = await curl.time(['-X', 'MOVE', '-H', `Destination: ${g.base}/moved1k-${rep}/`, `${g.base}/mv1k-${rep}/`]);
+      const c1 = cpuNanos(pid);
+      const l1 = cpuNanos(pid, true);
+      if (r.code !== 201 && r.code !== 204) throw new Error(`MOVE: HTTP ${r.code}`);
+      if (rep === 0) continue;
+      g.wall.push(r.secs * 1000);
+      g.cpu.push((c1 - c0) / 1e6);
+      g.loopCpu.push((l1 - l0) / 1e6);
+    }
+    // The fsyncs' cost on the same disk, between the moves (the gateways idle meanwhile).
     await settleDisk();
-    const l0 = cpuNanos(sg.proc.pid!, true);
-    const c0 = cpuNanos(sg.proc.pid!);
-    const r = await curl.time(['-X', 'MOVE', '-H', `Destination: ${base}/moved1k-${rep}/`, `${base}/mv1k-${rep}/`]);
-    const c1 = cpuNanos(sg.proc.pid!);
-    const l1 = cpuNanos(sg.proc.pid!, true);
-    if (r.code !== 201 && r.code !== 204) throw new Error(`MOVE: HTTP ${r.code}`);
-    if (rep === 0) continue;
-    wall.push(r.secs * 1000);
-    cpu.push((c1 - c0) / 1e6);
-    loopCpu.push((l1 - l0) / 1e6);
+    syncs.push(folderMoveSyncsMs(path.join(work, `syncs-${rep}`), 5));
   }
   const load = os.loadavg().map((x) => x.toFixed(1)).join(' ');
-  console.log(`WebDAV MOVE of a ${FOLDER}-file folder${process.env.BENCH_REPO ? ` (${process.env.BENCH_REPO})` : ''}, defaults (watcher on, info logs), ${REPS} moves, medians; load ${load}`);
-  console.log(`  wall ${median(wall).toFixed(1)} ms (min ${Math.min(...wall).toFixed(1)}), gateway CPU ${median(cpu).toFixed(1)} ms (min ${Math.min(...cpu).toFixed(1)}), of it on the event loop ${median(loopCpu).toFixed(1)} ms (min ${Math.min(...loopCpu).toFixed(1)})`);
+  const target = folderMoveTarget({ dirs: median(syncs.map((x) => x.dirs)), commit: median(syncs.map((x) => x.commit)), total: median(syncs.map((x) => x.total)) });
+  console.log(`WebDAV MOVE of a ${FOLDER}-file folder, defaults (watcher on, info logs), ${REPS} moves${AB ? ' each, interleaved' : ''}, medians; load ${load}`);
+  for (const g of gateways) {
+    const met = median(g.wall) <= target.ms ? 'met' : 'NOT met';
+    console.log(`  ${g.label ? `${g.label}: ` : ''}wall ${median(g.wall).toFixed(1)} ms (min ${Math.min(...g.wall).toFixed(1)}; ${met}), gateway CPU ${median(g.cpu).toFixed(1)} ms (min ${Math.min(...g.cpu).toFixed(1)}), of it on the event loop ${median(g.loopCpu).toFixed(1)} ms (min ${Math.min(...g.loopCpu).toFixed(1)})`);
+  }
+  console.log(`  ${target.text}`);
+  if (gateways.length === 2) {
+    const [a, b] = gateways as [Gateway, Gateway];
+    const paired = (k: 'wall' | 'loopCpu') => median(a[k].map((x, i) => x - b[k][i]!)).toFixed(1);
+    console.log(`  paired A - B, median of the per-round differences: wall ${paired('wall')} ms, event-loop CPU ${paired('loopCpu')} ms`);
+  }
 } finally {
   // Waited for: a profile (--cpu-prof) is written as the gateway exits.
-  const exited = new Promise((r) => sg.proc.once('exit', r));
-  await stopServers([sg.proc]);
-  await exited;
+  const exited = gateways.map((g) => new Promise((r) => g.proc.once('exit', r)));
+  await stopServers(gateways.map((g) => g.proc));
+  await Promise.all(exited);
   await rm(work, { recursive: true, force: true });
 }

@@ -60,7 +60,8 @@ import {
   waitForHttp,
   type HttpPeer,
 } from './lib/http-peers.js';
-import { AB_ONLY, BUILD_B, cpuMicros, fillListingFolder, printAbTable, printDiskCheck, procStatusKiB, settleDisk, writeRandomFile, writeSmallFiles, type SyncgateVariant } from './lib/measure.js';
+import { folderMoveSyncsMs, folderMoveTarget, type FolderMoveSyncs } from './lib/durable-writes.js';
+import { AB_ONLY, BUILD_B, cpuMicros, fillListingFolder, median, printAbTable, printDiskCheck, procStatusKiB, settleDisk, writeRandomFile, writeSmallFiles, type SyncgateVariant } from './lib/measure.js';
 
 const REPS_BIG = Number(process.env.BENCH_REPS_BIG ?? 5);
 const REPS = Number(process.env.BENCH_REPS ?? 25);
@@ -222,16 +223,24 @@ async function main(): Promise<void> {
       if (s !== apPeer) record(s, key.replace(/_ms$/, '_cpu_ms'), (cpuMicros(s.proc.pid!) - cpu0) / 1000);
     };
     const folderServers = withB(servers);
+    const moveSyncs: FolderMoveSyncs[] = [];
     for (let rep = 0; rep < REPS_FOLDER; rep += 1) {
       for (let k = 0; k < folderServers.length; k += 1) {
         const s = folderServers[(rep + k) % folderServers.length]!;
         await folderOp(s, 'delete_1k_ms', 'folder-template', `del1k-${rep}`, ['-X', 'DELETE']);
         await folderOp(s, 'move_1k_ms', 'folder-template', `mv1k-${rep}`, ['-X', 'MOVE', '-H', `Destination: ${s.base}/moved1k-${rep}/`]);
+        // Issue 23's MOVE target is "10 ms plus the fsyncs": their cost on this disk, between the moves.
+        moveSyncs.push(folderMoveSyncsMs(path.join(work, `move-syncs-${rep}-${k}`), 5));
         await folderOp(s, 'delete_10k_ms', 'listing', `del10k-${rep}`, ['-X', 'DELETE']);
       }
       process.stdout.write(`  folder round ${rep + 1}/${REPS_FOLDER}\n`);
     }
 
+    const moveTarget = () => {
+      const t = folderMoveTarget({ dirs: median(moveSyncs.map((x) => x.dirs)), commit: median(moveSyncs.map((x) => x.commit)), total: median(moveSyncs.map((x) => x.total)) });
+      const ms = median(servers[0]!.results.move_1k_ms ?? []);
+      console.log(`MOVE of a ${FOLDER}-file folder: syncgate ${ms.toFixed(1)} ms, ${t.text}: ${ms <= t.ms ? 'met' : 'NOT met'}`);
+    };
     const ab = () => {
       const b = sgB as Server | null;
       if (!b) return;
@@ -262,6 +271,7 @@ async function main(): Promise<void> {
       console.log(`load average at start ${loadStart.map((x) => x.toFixed(1)).join(' ')}, now ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (${os.cpus().length} CPUs)`);
     console.log(`client: ${client}`);
       ab();
+      moveTarget();
       return;
     }
     const [a, b] = servers as [Server, Server];
@@ -308,6 +318,7 @@ async function main(): Promise<void> {
       { key: 'small_par8_main_us', label: '  of it, event loop, 8 parallel (µs)' },
     ]);
     ab();
+    moveTarget();
   } finally {
     await stopServers(procs);
     await rm(work, { recursive: true, force: true });

@@ -14,7 +14,7 @@
  * On this machine's ext4 without a journal (`ext4_fsync_nojournal`), a new file's first sync also
  * writes its folder, which is why `newFile` costs about two in-place overwrites.
  */
-import { closeSync, constants, fdatasyncSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fdatasyncSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { median } from './measure.js';
@@ -118,4 +118,62 @@ export function printCeiling(peerUs: PerCommand, peerCpuUs: PerCommand, dw: Dura
     `  server time left per command at the target beside the client and the write: STOR ${budget('stor', dw.newFile, 1)} µs (new file) or ${budget('stor', dw.odsync, 1)} µs (journal record); ` +
       `DELE ${budget('dele', dw.unlink, 0.3)} µs (unlink + folder fsync) or ${budget('dele', dw.odsync, 0.3)} µs (journal record); syncgate's server CPU now ${syncgateCpuUs.stor.toFixed(0)} and ${syncgateCpuUs.dele.toFixed(0)} µs`,
   );
+}
+
+/** What a durable folder move cannot avoid on this disk (ms, medians): see folderMoveSyncsMs. */
+export interface FolderMoveSyncs {
+  /** The two parent folders' fsyncs after the rename, one after the other. */
+  dirs: number;
+  /** One fdatasync of a 4 KiB commit appended to a log (the database's commit record). */
+  commit: number;
+  /** Both, in one round: the "X" of issue 23's "10 ms plus the fsyncs". */
+  total: number;
+}
+
+/**
+ * The syncs a durable folder move cannot avoid, timed with direct calls (no thread pool, no
+ * database) in a new folder `dir` on the disk being measured: each round renames a folder holding a
+ * file from one parent to another (untimed), then fsyncs both parents and appends 4 KiB to a log
+ * with an fdatasync, one after the other (the least a move durable before its answer does: a
+ * server may overlap them, which only makes it faster than this sum). The commit is counted at 4
+ * KiB, not at the size syncgate writes: what the database writes beyond that is the server's cost.
+ */
+export function folderMoveSyncsMs(dir: string, n = 50): FolderMoveSyncs {
+  const a = path.join(dir, 'from');
+  const b = path.join(dir, 'to');
+  mkdirSync(path.join(a, 'moved'), { recursive: true });
+  mkdirSync(b, { recursive: true });
+  closeSync(openSync(path.join(a, 'moved', 'file'), 'w'));
+  const block = randomBytes(4096);
+  const log = openSync(path.join(dir, 'commit.log'), 'w');
+  const [aFd, bFd] = [openSync(a, 'r'), openSync(b, 'r')];
+  fsyncSync(aFd);
+  fsyncSync(bFd);
+  const out = { dirs: [] as number[], commit: [] as number[], total: [] as number[] };
+  try {
+    for (let i = 0; i < n; i += 1) {
+      const [src, dst] = i % 2 === 0 ? [a, b] : [b, a];
+      renameSync(path.join(src, 'moved'), path.join(dst, 'moved'));
+      const t0 = performance.now();
+      fsyncSync(aFd);
+      fsyncSync(bFd);
+      const t1 = performance.now();
+      writeSync(log, block);
+      fdatasyncSync(log);
+      const t2 = performance.now();
+      out.dirs.push(t1 - t0);
+      out.commit.push(t2 - t1);
+      out.total.push(t2 - t0);
+    }
+  } finally {
+    for (const fd of [log, aFd, bFd]) closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { dirs: median(out.dirs), commit: median(out.commit), total: median(out.total) };
+}
+
+/** Issue 23's MOVE target as a number: "10 ms plus the fsyncs", the fsyncs as measured here. */
+export function folderMoveTarget(s: FolderMoveSyncs): { ms: number; text: string } {
+  const ms = 10 + s.total;
+  return { ms, text: `target = 10 ms + ${s.total.toFixed(1)} ms fsyncs = ${ms.toFixed(1)} ms (fsyncs on this disk: 2 parent folders ${s.dirs.toFixed(2)} ms, a 4 KiB commit's fdatasync ${s.commit.toFixed(2)} ms)` };
 }

@@ -152,6 +152,32 @@ describe('the queries keep their indexes', () => {
     expect(t.core.ctx.files.feed.ofFolder(rec, 0, true).map((r) => `${r.op} ${r.path}`)).toEqual(['move-in e', 'move-in e/s', 'move-out d/s', 'move-out d']);
   });
 
+  it("a folder record just made gives a listener of folders its folders' rows by their ids, not by reading every path's", async () => {
+    await write(['d/a.txt', 'd/s/b.txt', 'd/s/t/c.txt', 'd/z.txt', 'x/y.txt', 'x/sub/w.txt']);
+    const rootId = t.core.ctx.roots.byName('docs')!.id;
+    const actor: Actor = { protocol: 'core', userName: 'alice', userId: null, deviceId: null, deviceName: null };
+    // Two records in one pending transaction: the second's ids start after the first's rows.
+    const moved = t.core.ctx.files.recordTreeMove(rootId, actor, 'd', 'e');
+    const removed = t.core.ctx.files.recordTreeRemoval(rootId, actor, 'x', 'delete');
+    for (const rec of [moved, removed]) {
+      const plans = plansOf(() => t.core.ctx.files.feed.ofFolder(rec, 0, true));
+      expect(plans.map((p) => p.plan.join(' | '))).toEqual([expect.stringMatching(/SEARCH versions USING INTEGER PRIMARY KEY \(rowid=\?\)/)]);
+      // The same rows as the record read back from the feed (no ids: its folders among all its rows).
+      const { dirs: _ids, ...stored } = rec;
+      expect(t.core.ctx.files.feed.ofFolder(rec, 0, true)).toEqual(t.core.ctx.files.feed.ofFolder(stored, 0, true));
+      expect(t.core.ctx.files.feed.ofFolder(rec, rec.firstSeq, true)).toEqual(t.core.ctx.files.feed.ofFolder(stored, rec.firstSeq, true));
+    }
+    expect(t.core.ctx.files.feed.ofFolder(moved, 0, true).map((r) => `${r.seq - moved.firstSeq + 1} ${r.op} ${r.path}`)).toEqual([
+      '1 move-in e',
+      '3 move-in e/s',
+      '6 move-in e/s/t',
+      '9 move-out d/s/t',
+      '12 move-out d/s',
+      '14 move-out d',
+    ]);
+    expect(t.core.ctx.files.feed.ofFolder(removed, 0, true).map((r) => `${r.op} ${r.path}`)).toEqual(['delete x/sub', 'delete x']);
+  });
+
   it('two folder moves recorded in one pending transaction each rank their paths from 1 (arrivals shallowest first, departures deepest first)', async () => {
     await write(['d/a.txt', 'd/s/b.txt', 'd/s/t/c.txt', 'x/y.txt']);
     const rootId = t.core.ctx.roots.byName('docs')!.id;

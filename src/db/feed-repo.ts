@@ -24,6 +24,7 @@ function folderRecordOf(r: ChangeRow): FolderRecord {
  */
 export class FeedRepo {
   private readonly folderChanges;
+  private readonly rowsById;
 
   constructor(private readonly db: Db) {
     // The columns the per-path feed rows had (a departure's old_path is null, as from_path is).
@@ -35,6 +36,13 @@ export class FeedRepo {
         `SELECT root_id, seq, path, op, kind, version, deleted, hash, size, mtime_ms, from_path, protocol, user_name, created_at, device_id, device_name
          FROM versions WHERE id BETWEEN @from AND @to AND +root_id = @root AND seq BETWEEN @first AND @last AND seq > @after AND (@dirs = 0 OR kind = 'dir')
          ORDER BY seq LIMIT @limit`,
+      )
+      .raw(true);
+    // A record's folders by their versions ids (FolderRecord.dirs), in seq order.
+    this.rowsById = db.$client
+      .prepare<{ ids: string; after: number }, FeedValues>(
+        `SELECT root_id, seq, path, op, kind, version, deleted, hash, size, mtime_ms, from_path, protocol, user_name, created_at, device_id, device_name
+         FROM versions WHERE id IN (SELECT value FROM json_each(@ids)) AND seq > @after ORDER BY seq`,
       )
       .raw(true);
   }
@@ -65,6 +73,11 @@ export class FeedRepo {
 
   /** The per-path changes a folder record stands for, after `after` (at most `limit`); with `dirsOnly`, its folders' only. */
   ofFolder(rec: FolderRecord, after = 0, dirsOnly = false, limit = -1): FeedRow[] {
+    // A move of a 1,000-file folder holding no other folder: 2 rows read instead of 2,000 (0.4-0.6 ms).
+    if (dirsOnly && rec.dirs) {
+      const rows = this.rowsById.all({ ids: JSON.stringify(rec.dirs), after }).map(feedRowOf);
+      return limit < 0 ? rows : rows.slice(0, limit);
+    }
     const span = rec.lastSeq - rec.firstSeq + 1;
     const args = { root: rec.rootId, from: rec.versionsFrom, to: rec.versionsFrom + span - 1, first: rec.firstSeq, last: rec.lastSeq, after, dirs: dirsOnly ? 1 : 0, limit };
     return this.folderChanges.all(args).map(feedRowOf);

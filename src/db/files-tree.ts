@@ -78,7 +78,8 @@ function statements(c: Database.Database) {
     anyAt: c.prepare(ANY_AT).pluck(),
     departedVersions: c.prepare(
       `INSERT INTO versions (${VERSION_COLUMNS})
-       SELECT f.root_id, f.path, f.version + 1, ${OUT_SEQ}, @op, f.kind, 1, f.hash, f.size, f.mtime_ms, @protocol, @userName, @now, @userId, @deviceId, @deviceName, NULL, NULL FROM temp.folder_op f`,
+       SELECT f.root_id, f.path, f.version + 1, ${OUT_SEQ}, @op, f.kind, 1, f.hash, f.size, f.mtime_ms, @protocol, @userName, @now, @userId, @deviceId, @deviceName, NULL, NULL FROM temp.folder_op f
+       ORDER BY f.rn`,
     ),
     departedEntries: c.prepare(
       `UPDATE entries SET version = entries.version + 1, deleted = 1, seq = ${OUT_SEQ}, ino = 0, changed_at = @now
@@ -88,8 +89,10 @@ function statements(c: Database.Database) {
     arrivedVersions: c.prepare(
       `INSERT INTO versions (${VERSION_COLUMNS})
        SELECT f.root_id, f.new_path, ${IN_VERSION}, ${IN_SEQ}, 'move-in', f.kind, 0, f.hash, f.size, f.mtime_ms, @protocol, @userName, @now, @userId, @deviceId, @deviceName, f.path, f.version
-       FROM temp.folder_op f`,
+       FROM temp.folder_op f ORDER BY f.rn`,
     ),
+    // The folders' ranks: their versions rows' ids follow from them (see dirIds).
+    dirRanks: c.prepare<[], number>("SELECT rn FROM temp.folder_op WHERE kind = 'dir' ORDER BY rn").pluck(),
     // The versions rows' next id: a record's rows are the span ids from here (see FOLDER_RECORD).
     nextVersionId: c.prepare<[], number>('SELECT coalesce(max(id), 0) + 1 FROM versions').pluck(),
     folderChange: c.prepare(
@@ -132,8 +135,9 @@ export function recordTreeRemoval(db: Db, rootId: number, actor: Actor, lastSeq:
     contiguous(versionsFrom, Number(s.departedVersions.run({ ...p, n }).lastInsertRowid), n);
     s.folderChange.run({ ...p, op: `folder-${op}`, deleted: 1, n, span: n, versionsFrom });
     s.departedEntries.run({ ...p, n });
+    const dirs = dirIds(s.dirRanks.all(), versionsFrom, [0]);
     s.clear.run();
-    return { rootId, firstSeq: seq + 1, lastSeq: seq + n, versionsFrom };
+    return { rootId, firstSeq: seq + 1, lastSeq: seq + n, versionsFrom, dirs };
   });
 }
 
@@ -152,6 +156,16 @@ function contiguous(first: number, last: number, rows: number): void {
   if (last !== first + rows - 1) throw new Error(`a folder record's versions are not contiguous (${first}..${last}, ${rows} rows)`);
 }
 
+/**
+ * The ids of the versions rows of a record's folders, from their ranks (rn): each set of rows
+ * (a move's arrivals, then its departures) was inserted in rank order from `versionsFrom`, the
+ * set starting at offset k (0, and n for the departures) giving rank rn the id versionsFrom + k +
+ * rn - 1. A listener of folders (the watcher) then reads those rows alone, not the whole record.
+ */
+function dirIds(ranks: number[], versionsFrom: number, offsets: number[]): number[] {
+  return offsets.flatMap((k) => ranks.map((rn) => versionsFrom + k + rn - 1));
+}
+
 /** A folder's change recorded as one feed row: its per-path changes are read from versions when needed. */
 export interface FolderRecord {
   rootId: number;
@@ -160,6 +174,11 @@ export interface FolderRecord {
   lastSeq: number;
   /** The id of its first versions row (FOLDER_RECORD). */
   versionsFrom: number;
+  /**
+   * Just recorded: the ids of its folders' versions rows (dirIds). Not stored: a record read back
+   * from the feed has none, and its folders are then found among all its rows.
+   */
+  dirs?: number[];
 }
 
 /**
@@ -186,7 +205,8 @@ export function recordTreeMove(db: Db, rootId: number, actor: Actor, lastSeq: ()
     s.folderChange.run({ ...q, op: 'folder-move', deleted: 0, span: 2 * n, versionsFrom });
     s.arrivedEntries.run(q);
     s.departedEntries.run(q);
+    const dirs = dirIds(s.dirRanks.all(), versionsFrom, [0, n]);
     s.clear.run();
-    return { rootId, firstSeq: seq + 1, lastSeq: seq + 2 * n, versionsFrom };
+    return { rootId, firstSeq: seq + 1, lastSeq: seq + 2 * n, versionsFrom, dirs };
   });
 }
