@@ -74,7 +74,12 @@ export class PathSync {
       return;
     }
     // Our edit goes up with the base we edited; the gateway keeps both when someone else wrote since.
-    const base = st?.kind === 'file' ? st.version : 0;
+    // A remote change that holds our base's very content under a newer version (a folder move, ours
+    // sent earlier in the sync or another device's, carried it as it was) is that base: with the old
+    // number, an edit made here after our own folder rename met the rename as a conflict and went to
+    // a copy, while the other device's edit of the same file then went up as a clean edit.
+    const moved = r && !r.deleted && r.kind === 'file' && st?.kind === 'file' && r.sha256 === st.sha256 && r.version > st.version ? r.version : undefined;
+    const base = st?.kind === 'file' ? (moved ?? st.version) : 0;
     const { res, bytes, sha256 } = await sendFile(this.api, this.link.root, this.link.dir, e, known, base, this.lane());
     report.bytesUp += bytes;
     report.uploaded += 1;
