@@ -129,7 +129,7 @@ export class LinkSync {
     const refetch = this.state.refetches(id);
     for (const top of refetch) await fetchFolder(this.api, this.link.root, top, remote.cursor, remote.byPath);
 
-    this.paths.beginPass(remote.byPath);
+    this.paths.beginPass(remote.byPath, remote.cursor);
     let remoteFailed = false;
     // One path's work: its problems are results of the pass; only what stops the pass is thrown.
     const settle = async (p: string, r: WireChange | undefined, l: LocalChange | undefined, st: FileState | undefined, seen: LocalEntry | null) => {

@@ -1,4 +1,4 @@
-import type { WireChange, WireEntry } from '../sync-wire/index.js';
+import type { DeleteResponse, WireChange, WireEntry } from '../sync-wire/index.js';
 import { ApiError, type Api } from './api.js';
 import { noteConflict } from './conflict-text.js';
 import type { PassReport } from './engine.js';
@@ -22,6 +22,8 @@ export class PathSync {
   ) {}
 
   private remote: ReadonlyMap<string, WireChange> = new Map();
+  /** The feed cursor this pass's remote changes reach (what a folder's delete was seen up to). */
+  private cursor = 0;
 
   async reconcile(p: string, r: WireChange | undefined, l: LocalChange | undefined, st: FileState | undefined, seen: LocalEntry | null, report: PassReport): Promise<void> {
     const id = this.link.id;
@@ -34,11 +36,15 @@ export class PathSync {
         return;
       }
       if (await statEntry(this.link.dir, p)) return; // back meanwhile (a download below it)
-      const res = await this.api.remove(this.link.root, p, st?.kind === 'file' ? st.version : undefined).catch((err: unknown) => {
-        if (err instanceof ApiError && err.code === 'NOT_FOUND') return { deleted: true, head: null, conflict: null };
-        throw err;
-      });
+      // A folder goes with the cursor of the feed we read: what was put in it since, unseen here, stays.
+      const res = await this.removeRemote(p, st);
       if (res.conflict) noteConflict(report, p, res.conflict);
+      if (res.kept.length > 0) {
+        for (const k of res.kept) noteConflict(report, k.entry.path, k.conflict);
+        for (const k of res.kept) await this.download(k.entry.path, k.entry, null, report);
+        this.state.drop(id, p); // back as a new folder here: the next pass records it
+        return;
+      }
       if (!res.deleted && res.head) return this.download(p, res.head, null, report); // edited there since: it comes back
       this.state.drop(id, p);
       report.deleted += 1;
@@ -123,9 +129,23 @@ export class PathSync {
     }
   }
 
-  /** The pass's remote changes by path (LinkSync.pass sets them before it settles any path). */
-  beginPass(remote: ReadonlyMap<string, WireChange>): void {
+  /** The pass's remote changes by path and their cursor (LinkSync.pass sets them before it settles any path). */
+  beginPass(remote: ReadonlyMap<string, WireChange>, cursor: number): void {
     this.remote = remote;
+    this.cursor = cursor;
+  }
+
+  /**
+   * Deletes `p` on the gateway: a file if still at the version we had, a folder without what changed
+   * in it after this pass's cursor (DeleteResponse.kept). NOT_FOUND: gone already.
+   */
+  private async removeRemote(p: string, st: FileState | undefined): Promise<DeleteResponse> {
+    const file = st?.kind === 'file';
+    const res = await this.api.remove(this.link.root, p, file ? st.version : undefined, file ? undefined : this.cursor).catch((err: unknown) => {
+      if (err instanceof ApiError && err.code === 'NOT_FOUND') return { deleted: true, head: null, conflict: null, kept: [] };
+      throw err;
+    });
+    return { ...res, kept: res.kept ?? [] }; // a gateway from before `cursor` sends none
   }
 
   /** A path below folder `p` that the gateway holds live, as this pass's remote changes say. */
