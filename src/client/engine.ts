@@ -117,7 +117,7 @@ export class LinkSync {
     const sel = this.selection();
     if (this.selectionKey !== null && sel.key !== this.selectionKey) scope = FULL; // deselected copies go, selected folders come
     this.selectionKey = sel.key;
-    const keep = (c: WireChange) => !ignored(ig, c.path, c.kind) && sel.includes(c.path, c.kind);
+    const keep = (c: Pick<WireChange, 'path' | 'kind'>) => !ignored(ig, c.path, c.kind) && sel.includes(c.path, c.kind);
     let remote: RemoteChanges;
     // What we already hold needs nothing (the same test is made again below, after the scan).
     if (scope.remote === 'fetch') remote = await fetchChanges(this.api, this.state, this.link, keep, heldBy(this.state, id));
@@ -129,7 +129,7 @@ export class LinkSync {
     const refetch = this.state.refetches(id);
     for (const top of refetch) await fetchFolder(this.api, this.link.root, top, remote.cursor, remote.byPath);
 
-    this.paths.beginPass(remote.byPath, remote.cursor);
+    this.paths.beginPass(remote.byPath, remote.cursor, keep);
     let remoteFailed = false;
     // One path's work: its problems are results of the pass; only what stops the pass is thrown.
     const settle = async (p: string, r: WireChange | undefined, l: LocalChange | undefined, st: FileState | undefined, seen: LocalEntry | null) => {

@@ -24,6 +24,8 @@ export class PathSync {
   private remote: ReadonlyMap<string, WireChange> = new Map();
   /** The feed cursor this pass's remote changes reach (what a folder's delete was seen up to). */
   private cursor = 0;
+  /** Whether a path is synced here at all (not ignored, selected). */
+  private keep: (c: Pick<WireChange, 'path' | 'kind'>) => boolean = () => true;
 
   async reconcile(p: string, r: WireChange | undefined, l: LocalChange | undefined, st: FileState | undefined, seen: LocalEntry | null, report: PassReport): Promise<void> {
     const id = this.link.id;
@@ -41,7 +43,7 @@ export class PathSync {
       if (res.conflict) noteConflict(report, p, res.conflict);
       if (res.kept.length > 0) {
         for (const k of res.kept) noteConflict(report, k.entry.path, k.conflict);
-        for (const k of res.kept) await this.download(k.entry.path, k.entry, null, report);
+        for (const k of res.kept) if (this.keep(k.entry)) await this.download(k.entry.path, k.entry, null, report);
         this.state.drop(id, p); // back as a new folder here: the next pass records it
         return;
       }
@@ -130,9 +132,10 @@ export class PathSync {
   }
 
   /** The pass's remote changes by path and their cursor (LinkSync.pass sets them before it settles any path). */
-  beginPass(remote: ReadonlyMap<string, WireChange>, cursor: number): void {
+  beginPass(remote: ReadonlyMap<string, WireChange>, cursor: number, keep: (c: Pick<WireChange, 'path' | 'kind'>) => boolean): void {
     this.remote = remote;
     this.cursor = cursor;
+    this.keep = keep;
   }
 
   /**

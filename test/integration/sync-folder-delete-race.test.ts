@@ -10,6 +10,7 @@ import path from 'node:path';
 import { expect, it } from 'vitest';
 import { Api } from '../../src/client/api.js';
 import { LinkSync } from '../../src/client/engine.js';
+import { IGNORE_FILE } from '../../src/client/local.js';
 import type { ChangesPage } from '../../src/sync-wire/index.js';
 import type { TestGateway } from '../helpers/gateway.js';
 import { tree, twoClients, type TestClient } from '../helpers/sync-client.js';
@@ -35,17 +36,22 @@ class FeedHook extends Api {
   }
 }
 
-it('a file written into a folder between the deleting client\'s feed read and its delete is kept, reported and brought back; the rest goes', async () => {
+/** shared/a.txt and shared/sub/b.txt synced on both; then laptop deletes shared, through a client with a hook on its feed reads. */
+async function deletedOnLaptop(): Promise<{ api: FeedHook; laptop: LinkSync }> {
   await mkdir(path.join(a.dir, 'shared', 'sub'), { recursive: true });
   await writeFile(path.join(a.dir, 'shared', 'a.txt'), 'seen by both');
   await writeFile(path.join(a.dir, 'shared', 'sub', 'b.txt'), 'seen by both too');
   await a.once();
   await b.once();
   expect(await tree(b.dir)).toEqual(['shared/', 'shared/a.txt', 'shared/sub/', 'shared/sub/b.txt']);
-
   const api = new FeedHook(t.url, a.token);
   const laptop = new LinkSync(api, a.state, a.sync.link, a.deviceId);
   await rm(path.join(a.dir, 'shared'), { recursive: true });
+  return { api, laptop };
+}
+
+it('a file written into a folder between the deleting client\'s feed read and its delete is kept, reported and brought back; the rest goes', async () => {
+  const { api, laptop } = await deletedOnLaptop();
   api.afterFeed = async () => {
     await writeFile(path.join(b.dir, 'shared', 'sub', 'new.txt'), 'written on desktop meanwhile');
     expect((await b.once()).uploaded).toBe(1);
@@ -66,4 +72,20 @@ it('a file written into a folder between the deleting client\'s feed read and it
     expect(await tree(x.dir)).toEqual(['shared/', 'shared/sub/', 'shared/sub/new.txt']);
     expect(await readFile(path.join(x.dir, 'shared', 'sub', 'new.txt'), 'utf8')).toBe('written on desktop meanwhile');
   }
+});
+
+it('a kept file the deleting client ignores is kept on the gateway and reported, not brought back there', async () => {
+  await writeFile(path.join(a.dir, IGNORE_FILE), '*.log\n');
+  const { api, laptop } = await deletedOnLaptop();
+  api.afterFeed = async () => {
+    await writeFile(path.join(b.dir, 'shared', 'sub', 'new.txt'), 'written on desktop meanwhile');
+    await writeFile(path.join(b.dir, 'shared', 'sub', 'build.log'), 'a log, ignored on laptop');
+    expect((await b.once()).uploaded).toBe(2);
+  };
+  const r = await laptop.syncOnce();
+  expect(r.conflicts.sort()).toEqual(['shared/sub/build.log', 'shared/sub/new.txt']);
+  await a.once();
+  expect(await tree(a.dir)).toEqual([IGNORE_FILE, 'shared/', 'shared/sub/', 'shared/sub/new.txt']);
+  const listed = await t.gw.core.vfs.list(t.alice.session, 'docs', 'shared/sub');
+  expect(listed.map((e) => e.name).sort()).toEqual(['build.log', 'new.txt']);
 });
