@@ -48,8 +48,9 @@ describe('an edit inside a folder renamed elsewhere meets an edit at the old pat
   it('the renaming client first: its edit is the head, the other is the copy from desktop, and desktop reports it', async () => {
     await bothEdit();
     const ra = await a.once();
-    expect(ra.conflicts).toEqual([]);
+    expect({ conflicts: ra.conflicts, errors: ra.errors }).toEqual({ conflicts: [], errors: [] });
     const rb = await b.once();
+    expect(rb.errors).toEqual([]);
     expect(rb.conflicts).toEqual([expect.stringMatching(/^moved\/readme \(conflict .* from desktop\)\.md$/)]);
     expect(await settled()).toEqual({ head: 'edited on laptop after the rename', copies: { 'readme (conflict from desktop).md': 'edited on desktop at the old path' } });
   });
@@ -57,8 +58,9 @@ describe('an edit inside a folder renamed elsewhere meets an edit at the old pat
   it('the editing client first: its edit is the head, the other is the copy from laptop, and laptop reports it', async () => {
     await bothEdit();
     const rb = await b.once();
-    expect(rb.conflicts).toEqual([]);
+    expect({ conflicts: rb.conflicts, errors: rb.errors }).toEqual({ conflicts: [], errors: [] });
     const ra = await a.once();
+    expect(ra.errors).toEqual([]);
     expect(ra.conflicts).toEqual([expect.stringMatching(/^moved\/readme \(conflict .* from laptop\)\.md$/)]);
     expect(await settled()).toEqual({ head: 'edited on desktop at the old path', copies: { 'readme (conflict from laptop).md': 'edited on laptop after the rename' } });
   });
