@@ -22,8 +22,6 @@ export class PathSync {
   ) {}
 
   private remote: ReadonlyMap<string, WireChange> = new Map();
-  /** The feed cursor this pass's remote changes reach (what a folder's delete was seen up to). */
-  private cursor = 0;
   /** Whether a path is synced here at all (not ignored, selected). */
   private keep: (c: Pick<WireChange, 'path' | 'kind'>) => boolean = () => true;
 
@@ -38,7 +36,7 @@ export class PathSync {
         return;
       }
       if (await statEntry(this.link.dir, p)) return; // back meanwhile (a download below it)
-      // A folder goes with the cursor of the feed we read: what was put in it since, unseen here, stays.
+      // A folder goes with the cursor we had applied: what was put in it since, not here, stays.
       const res = await this.removeRemote(p, st);
       if (res.conflict) noteConflict(report, p, res.conflict);
       if (res.kept.length > 0) {
@@ -131,20 +129,23 @@ export class PathSync {
     }
   }
 
-  /** The pass's remote changes by path and their cursor (LinkSync.pass sets them before it settles any path). */
-  beginPass(remote: ReadonlyMap<string, WireChange>, cursor: number, keep: (c: Pick<WireChange, 'path' | 'kind'>) => boolean): void {
+  /** The pass's remote changes by path, and what the link syncs (LinkSync.pass sets them before it settles any path). */
+  beginPass(remote: ReadonlyMap<string, WireChange>, keep: (c: Pick<WireChange, 'path' | 'kind'>) => boolean): void {
     this.remote = remote;
-    this.cursor = cursor;
     this.keep = keep;
   }
 
   /**
    * Deletes `p` on the gateway: a file if still at the version we had, a folder without what changed
-   * in it after this pass's cursor (DeleteResponse.kept). NOT_FOUND: gone already.
+   * in it after the cursor this link had applied when the pass began (DeleteResponse.kept): a file
+   * put there since is one this folder never held, whether the pass's feed read came before it (the
+   * race with another device) or brought it but could not apply it (its download failed). The
+   * pass's own changes after that cursor in the folder are deletes, of the files we had, made first
+   * (removals go deepest first). NOT_FOUND: gone already.
    */
   private async removeRemote(p: string, st: FileState | undefined): Promise<DeleteResponse> {
     const file = st?.kind === 'file';
-    const res = await this.api.remove(this.link.root, p, file ? st.version : undefined, file ? undefined : this.cursor).catch((err: unknown) => {
+    const res = await this.api.remove(this.link.root, p, file ? st.version : undefined, file ? undefined : this.link.cursor).catch((err: unknown) => {
       if (err instanceof ApiError && err.code === 'NOT_FOUND') return { deleted: true, head: null, conflict: null, kept: [] };
       throw err;
     });
@@ -164,14 +165,12 @@ export class PathSync {
    */
   private async replaceKind(p: string, st: FileState, r: WireChange | undefined): Promise<void> {
     if (!r?.deleted) {
-      // The gateway's folder goes without a base (a folder has none): entries another device put in
-      // it that we have not synced yet would go with it, an edit lost to a delete. Refused instead.
+      // Entries another device put in the gateway's folder that this pass's feed brought and we have
+      // not synced yet would go with it, an edit lost to a delete: refused. Those put there after
+      // our feed read stay too (the delete names our cursor, removeRemote), and the file is refused.
       const unseen = st.kind === 'dir' ? this.liveBelow(p) : undefined;
       if (unseen) throw new Error(`${p} is a file here but the gateway's folder ${p} holds ${unseen}, not synced here yet: rename the file here`);
-      const res = await this.api.remove(this.link.root, p, st.kind === 'file' ? st.version : undefined).catch((err: unknown) => {
-        if (err instanceof ApiError && err.code === 'NOT_FOUND') return { deleted: true };
-        throw err;
-      });
+      const res = await this.removeRemote(p, st);
       if (!res.deleted) throw new Error(`${p} is a ${st.kind === 'file' ? 'folder' : 'file'} here but was edited on the gateway since: rename one of them`);
     }
     this.state.drop(this.link.id, p);

@@ -130,6 +130,10 @@ describe('a folder delete seen up to a seq of the feed', () => {
     expect(await text('d/sub/new.txt')).toBe('written elsewhere, not seen');
     // What went is in history, as from any delete.
     expect((await t.core.vfs.deleted(t.admin, 'docs')).map((e) => e.path).sort()).toEqual(['d/gone/c.txt', 'd/old.txt', 'd/sub/a.txt', 'd/sub/deep/b.txt']);
+    // The same delete again (a client that could not bring the file back) meets the same record.
+    const again = await t.core.vfs.delete(t.admin, 'docs', 'd/sub', { baseSeq: seen, onConflict: 'record' });
+    expect(again.conflicts).toEqual(res.conflicts);
+    expect(await t.core.vfs.conflicts(t.admin, 'docs')).toEqual(res.conflicts);
   });
 
   it('keeps a file edited after that seq, and one edited on the gateway\'s disk', async () => {

@@ -1,10 +1,10 @@
 import type { EntryRow } from '../db/files-repo.js';
 import { isWithin } from '../lib/paths.js';
 import type { CoreContext } from './context.js';
-import { entryInfo } from './present.js';
+import { conflictInfo, entryInfo } from './present.js';
 import type { Reconciler } from './reconcile.js';
 import type { RootHandle } from './roots.js';
-import type { Session } from './session.js';
+import { actorLabel, type Session } from './session.js';
 import type { DeleteResult } from './types.js';
 import type { ConflictRules } from './vfs-write-conflicts.js';
 
@@ -36,10 +36,15 @@ export async function removeFolderSeenAt(ctx: CoreContext, reconciler: Reconcile
   // In depth order (FilesRepo.subtree): an entry goes whole when its folder stays, which leaves out
   // whatever lies below an entry already gone.
   for (const e of live) if (!held.has(e.path) && held.has(parentOf(e.path))) await remove(h, session, e, 'delete');
+  // The same delete meeting the same version again (a client that cannot bring the file back, or
+  // the folder above it deleted next) is the conflict already recorded, not one more to resolve.
+  const device = actorLabel(session);
+  const open = ctx.conflicts.list(h.row.id).filter((c) => c.kind === 'delete-edit' && c.deviceName === device);
   const out: DeleteResult = { kept: [], conflicts: [] };
   for (const e of newer) {
     out.kept.push(entryInfo(h.row.name, e));
-    out.conflicts.push(conflicts.record(h, session, { kind: 'delete-edit', kept: 'server', path: e.path, baseVersion: 0, serverVersion: e.version, incomingHash: '' }));
+    const same = open.find((c) => c.path === e.path && c.serverVersion === e.version);
+    out.conflicts.push(same ? conflictInfo(h.row.name, same) : conflicts.record(h, session, { kind: 'delete-edit', kept: 'server', path: e.path, baseVersion: 0, serverVersion: e.version, incomingHash: '' }));
   }
   return out;
 }

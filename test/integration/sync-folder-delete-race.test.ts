@@ -89,3 +89,19 @@ it('a kept file the deleting client ignores is kept on the gateway and reported,
   const listed = await t.gw.core.vfs.list(t.alice.session, 'docs', 'shared/sub');
   expect(listed.map((e) => e.name).sort()).toEqual(['build.log', 'new.txt']);
 });
+
+it('a folder replaced here by a file of its name: a file written into the folder after the feed read stays, and the swap is refused', async () => {
+  const { api, laptop } = await deletedOnLaptop();
+  await writeFile(path.join(a.dir, 'shared'), 'now a file');
+  api.afterFeed = async () => {
+    await writeFile(path.join(b.dir, 'shared', 'sub', 'new.txt'), 'written on desktop meanwhile');
+    expect((await b.once()).uploaded).toBe(1);
+  };
+  const r = await laptop.syncOnce();
+  // Said at once; the next passes meet the folder in the feed and say what the user is to do.
+  expect(r.errors[0]).toBe('shared: shared is a file here but was edited on the gateway since: rename one of them');
+  expect(r.errors).toContain('shared: shared is a file here but the gateway\'s folder shared holds shared/sub/new.txt, not synced here yet: rename the file here');
+  const gw = await t.gw.core.vfs.read(t.alice.session, 'docs', 'shared/sub/new.txt');
+  gw.close();
+  expect((await t.gw.core.vfs.conflicts(t.alice.session, 'docs')).map((c) => `${c.kind} ${c.path}`)).toEqual(['delete-edit shared/sub/new.txt']);
+});
