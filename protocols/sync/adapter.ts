@@ -4,7 +4,7 @@
  */
 import type { Readable } from 'node:stream';
 import type {
-  AppendResult, Change, ChangePage, ConflictInfo, ConflictResolution, Core, DeviceCredentials, DeviceCursorInfo, EntryInfo, Follower, NewUpload, ReadResult, RootInfo, Session, UploadInfo, WriteResult,
+  AppendResult, Change, ChangePage, ConflictInfo, ConflictResolution, Core, DeleteResult, DeviceCredentials, DeviceCursorInfo, EntryInfo, Follower, NewUpload, ReadResult, RootInfo, Session, UploadInfo, WriteResult,
 } from '../../src/core/index.js';
 
 export interface SyncCore {
@@ -25,7 +25,8 @@ export interface SyncCore {
   appendUpload(s: Session, id: string, offset: number, source: AsyncIterable<Uint8Array>): Promise<AppendResult>;
   finishUpload(s: Session, id: string, sha256?: string): Promise<WriteResult>;
   mkdir(s: Session, root: string, path: string): Promise<EntryInfo>;
-  delete(s: Session, root: string, path: string, baseVersion?: number): Promise<void>;
+  /** `baseSeq`: a folder's delete keeps what changed after that seq of the feed (DeleteResult.kept). */
+  delete(s: Session, root: string, path: string, base: { version?: number; seq?: number }): Promise<DeleteResult>;
   move(s: Session, root: string, from: string, to: string, baseVersion?: number): Promise<EntryInfo>;
   conflicts(s: Session, root: string): Promise<ConflictInfo[]>;
   resolve(s: Session, root: string, id: number, resolution: ConflictResolution): Promise<void>;
@@ -57,7 +58,7 @@ export function syncCore(core: Core): SyncCore {
     finishUpload: (s, id, sha256) => c(s).finishUpload(id, sha256),
     mkdir: (s, root, path) => c(s).mkdir(root, path, { createParents: true }),
     // An outdated delete deletes nothing; the client is not asked, so a conflict record tells of it.
-    delete: (s, root, path, baseVersion) => c(s).delete(root, path, { baseVersion, onConflict: 'record' }),
+    delete: (s, root, path, base) => c(s).delete(root, path, { baseVersion: base.version, baseSeq: base.seq, onConflict: 'record' }),
     move: (s, root, from, to, baseVersion) => c(s).move(root, from, to, { baseVersion }),
     conflicts: (s, root) => c(s).conflicts(root),
     resolve: async (s, root, id, resolution) => {

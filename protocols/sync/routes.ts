@@ -41,7 +41,7 @@ const uploadQuery = z.object({
 const patchQuery = uploadQuery
   .extend({ sha256: sha256.optional(), trailer: z.literal('sha256').optional() })
   .refine((q) => (q.sha256 === undefined) !== (q.trailer === undefined), 'a delta upload names its SHA-256 either in the query or after the delta (trailer=sha256)');
-const deleteQuery = z.object({ path: z.string().min(1).max(4096), base: decimalInteger(1).optional() });
+const deleteQuery = z.object({ path: z.string().min(1).max(4096), base: decimalInteger(1).optional(), cursor: decimalInteger().optional() });
 const moveBody = z.object({ from: z.string().min(1).max(4096), to: z.string().min(1).max(4096), base: z.number().int().min(1).optional() });
 const resolveBody = z.object({ resolution: z.enum(['keep-server', 'keep-incoming', 'keep-both']) });
 
@@ -219,15 +219,17 @@ export function syncRoutes(core: SyncCore, signatures: SignatureCache, options: 
     const q = parse(deleteQuery, ctx.query);
     let out: DeleteResponse;
     try {
-      await core.delete(s, root(ctx), q.path, q.base);
-      out = { deleted: true, head: null, conflict: null };
+      // `cursor`: a folder's files changed after it stay, each with its delete-edit record.
+      const res = await core.delete(s, root(ctx), q.path, { version: q.base, seq: q.cursor });
+      const kept = res.kept.map((e, i) => ({ entry: wireEntry(e), conflict: wireConflict(res.conflicts[i]!) }));
+      out = kept.length === 0 ? { deleted: true, head: null, conflict: null, kept } : { deleted: false, head: wireEntry(await core.stat(s, root(ctx), q.path)), conflict: null, kept };
     } catch (err) {
       // A delete whose base is not the head deletes nothing: the edit it did not see wins, and the
       // core's delete-edit record comes back with it (the client prints it by its kind).
       const e = err as { code?: string; details?: { conflict?: ConflictInfo } };
       if (e.code !== 'PRECONDITION_FAILED') throw err;
       const conflict = e.details?.conflict ? wireConflict(e.details.conflict) : null;
-      out = { deleted: false, head: wireEntry(await core.stat(s, root(ctx), q.path)), conflict };
+      out = { deleted: false, head: wireEntry(await core.stat(s, root(ctx), q.path)), conflict, kept: [] };
     }
     ctx.body = out;
   });

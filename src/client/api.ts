@@ -166,8 +166,9 @@ export class Api {
     return this.json('POST', `/roots/${encodeURIComponent(root)}/uploads/${encodeURIComponent(id)}/finish${sha256 ? `?${Api.q({ sha256 })}` : ''}`);
   }
 
-  remove(root: string, path: string, base?: number): Promise<DeleteResponse> {
-    return this.json('DELETE', `/roots/${encodeURIComponent(root)}/file?${Api.q({ path, base })}`);
+  /** A file's delete names the version deleted (`base`), a folder's the feed cursor it was in step with. */
+  remove(root: string, path: string, base?: number, cursor?: number): Promise<DeleteResponse> {
+    return this.json('DELETE', `/roots/${encodeURIComponent(root)}/file?${Api.q({ path, base, cursor })}`);
   }
   mkdir(root: string, path: string): Promise<WriteResponse> {
     return this.json('POST', `/roots/${encodeURIComponent(root)}/mkdir?${Api.q({ path })}`);

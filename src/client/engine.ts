@@ -92,8 +92,11 @@ export class LinkSync {
       total.failed.push(...r.failed);
       if (!worked(r)) break;
     }
-    // A path refused in one pass is tried again in the next and refused the same way: say it once.
+    // A path refused in one pass is tried again in the next and refused the same way: say it once
+    // (and a conflict met again, as a folder's delete keeping a file it cannot bring here).
     total.errors = [...new Set(total.errors)];
+    total.conflicts = [...new Set(total.conflicts)];
+    total.conflictNotes = [...new Set(total.conflictNotes)];
     total.failed = [...new Set(total.failed)];
     await this.saveCursor();
     return total;
@@ -117,7 +120,7 @@ export class LinkSync {
     const sel = this.selection();
     if (this.selectionKey !== null && sel.key !== this.selectionKey) scope = FULL; // deselected copies go, selected folders come
     this.selectionKey = sel.key;
-    const keep = (c: WireChange) => !ignored(ig, c.path, c.kind) && sel.includes(c.path, c.kind);
+    const keep = (c: Pick<WireChange, 'path' | 'kind'>) => !ignored(ig, c.path, c.kind) && sel.includes(c.path, c.kind);
     let remote: RemoteChanges;
     // What we already hold needs nothing (the same test is made again below, after the scan).
     if (scope.remote === 'fetch') remote = await fetchChanges(this.api, this.state, this.link, keep, heldBy(this.state, id));
@@ -129,7 +132,7 @@ export class LinkSync {
     const refetch = this.state.refetches(id);
     for (const top of refetch) await fetchFolder(this.api, this.link.root, top, remote.cursor, remote.byPath);
 
-    this.paths.beginPass(remote.byPath);
+    this.paths.beginPass(remote.byPath, keep);
     let remoteFailed = false;
     // One path's work: its problems are results of the pass; only what stops the pass is thrown.
     const settle = async (p: string, r: WireChange | undefined, l: LocalChange | undefined, st: FileState | undefined, seen: LocalEntry | null) => {

@@ -108,6 +108,9 @@ export async function sendLocalMoves(api: Api, state: ClientState, link: LinkRow
       }
       local.delete(from);
       local.delete(to.entry.path);
+      // Edits made elsewhere below the folder moved with it on the gateway: fetched at their old
+      // names they were not found (an error in the report); the next pass's feed has them at the new.
+      if (d.state.kind === 'dir') for (const [p, c] of [...remote]) if (!c.deleted && p.startsWith(`${from}/`)) remote.delete(p);
       moved += 1;
     } catch (err) {
       if (fatal(err)) throw err;

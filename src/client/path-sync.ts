@@ -1,4 +1,4 @@
-import type { WireChange, WireEntry } from '../sync-wire/index.js';
+import type { DeleteResponse, WireChange, WireEntry } from '../sync-wire/index.js';
 import { ApiError, type Api } from './api.js';
 import { noteConflict } from './conflict-text.js';
 import type { PassReport } from './engine.js';
@@ -22,6 +22,8 @@ export class PathSync {
   ) {}
 
   private remote: ReadonlyMap<string, WireChange> = new Map();
+  /** Whether a path is synced here at all (not ignored, selected). */
+  private keep: (c: Pick<WireChange, 'path' | 'kind'>) => boolean = () => true;
 
   async reconcile(p: string, r: WireChange | undefined, l: LocalChange | undefined, st: FileState | undefined, seen: LocalEntry | null, report: PassReport): Promise<void> {
     const id = this.link.id;
@@ -34,11 +36,15 @@ export class PathSync {
         return;
       }
       if (await statEntry(this.link.dir, p)) return; // back meanwhile (a download below it)
-      const res = await this.api.remove(this.link.root, p, st?.kind === 'file' ? st.version : undefined).catch((err: unknown) => {
-        if (err instanceof ApiError && err.code === 'NOT_FOUND') return { deleted: true, head: null, conflict: null };
-        throw err;
-      });
+      // A folder goes with the cursor we had applied: what was put in it since, not here, stays.
+      const res = await this.removeRemote(p, st);
       if (res.conflict) noteConflict(report, p, res.conflict);
+      if (res.kept.length > 0) {
+        for (const k of res.kept) noteConflict(report, k.entry.path, k.conflict);
+        for (const k of res.kept) if (this.keep(k.entry)) await this.download(k.entry.path, k.entry, null, report);
+        this.state.drop(id, p); // back as a new folder here: the next pass records it
+        return;
+      }
       if (!res.deleted && res.head) return this.download(p, res.head, null, report); // edited there since: it comes back
       this.state.drop(id, p);
       report.deleted += 1;
@@ -74,7 +80,12 @@ export class PathSync {
       return;
     }
     // Our edit goes up with the base we edited; the gateway keeps both when someone else wrote since.
-    const base = st?.kind === 'file' ? st.version : 0;
+    // A remote change that holds our base's very content under a newer version (a folder move, ours
+    // sent earlier in the sync or another device's, carried it as it was) is that base: with the old
+    // number, an edit made here after our own folder rename met the rename as a conflict and went to
+    // a copy, while the other device's edit of the same file then went up as a clean edit.
+    const moved = r && !r.deleted && r.kind === 'file' && st?.kind === 'file' && r.sha256 === st.sha256 && r.version > st.version ? r.version : undefined;
+    const base = st?.kind === 'file' ? (moved ?? st.version) : 0;
     const { res, bytes, sha256 } = await sendFile(this.api, this.link.root, this.link.dir, e, known, base, this.lane());
     report.bytesUp += bytes;
     report.uploaded += 1;
@@ -118,9 +129,27 @@ export class PathSync {
     }
   }
 
-  /** The pass's remote changes by path (LinkSync.pass sets them before it settles any path). */
-  beginPass(remote: ReadonlyMap<string, WireChange>): void {
+  /** The pass's remote changes by path, and what the link syncs (LinkSync.pass sets them before it settles any path). */
+  beginPass(remote: ReadonlyMap<string, WireChange>, keep: (c: Pick<WireChange, 'path' | 'kind'>) => boolean): void {
     this.remote = remote;
+    this.keep = keep;
+  }
+
+  /**
+   * Deletes `p` on the gateway: a file if still at the version we had, a folder without what changed
+   * in it after the cursor this link had applied when the pass began (DeleteResponse.kept): a file
+   * put there since is one this folder never held, whether the pass's feed read came before it (the
+   * race with another device) or brought it but could not apply it (its download failed). The
+   * pass's own changes after that cursor in the folder are deletes, of the files we had, made first
+   * (removals go deepest first). NOT_FOUND: gone already.
+   */
+  private async removeRemote(p: string, st: FileState | undefined): Promise<DeleteResponse> {
+    const file = st?.kind === 'file';
+    const res = await this.api.remove(this.link.root, p, file ? st.version : undefined, file ? undefined : this.link.cursor).catch((err: unknown) => {
+      if (err instanceof ApiError && err.code === 'NOT_FOUND') return { deleted: true, head: null, conflict: null, kept: [] };
+      throw err;
+    });
+    return { ...res, kept: res.kept ?? [] }; // a gateway from before `cursor` sends none
   }
 
   /** A path below folder `p` that the gateway holds live, as this pass's remote changes say. */
@@ -136,14 +165,12 @@ export class PathSync {
    */
   private async replaceKind(p: string, st: FileState, r: WireChange | undefined): Promise<void> {
     if (!r?.deleted) {
-      // The gateway's folder goes without a base (a folder has none): entries another device put in
-      // it that we have not synced yet would go with it, an edit lost to a delete. Refused instead.
+      // Entries another device put in the gateway's folder that this pass's feed brought and we have
+      // not synced yet would go with it, an edit lost to a delete: refused. Those put there after
+      // our feed read stay too (the delete names our cursor, removeRemote), and the file is refused.
       const unseen = st.kind === 'dir' ? this.liveBelow(p) : undefined;
       if (unseen) throw new Error(`${p} is a file here but the gateway's folder ${p} holds ${unseen}, not synced here yet: rename the file here`);
-      const res = await this.api.remove(this.link.root, p, st.kind === 'file' ? st.version : undefined).catch((err: unknown) => {
-        if (err instanceof ApiError && err.code === 'NOT_FOUND') return { deleted: true };
-        throw err;
-      });
+      const res = await this.removeRemote(p, st);
       if (!res.deleted) throw new Error(`${p} is a ${st.kind === 'file' ? 'folder' : 'file'} here but was edited on the gateway since: rename one of them`);
     }
     this.state.drop(this.link.id, p);

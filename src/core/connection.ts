@@ -23,7 +23,7 @@ import { lockCovers, type LockRequest, type LockRow } from './locks.js';
 import type { DeadProperty } from './properties.js';
 import type { Session } from './session.js';
 import type { AccessMeta, CreateShareInput, DropOptions, ShareAccessInfo, ShareLinkInfo, ShareUse } from './shares.js';
-import type { BriefEntry, Change, ConflictInfo, ConflictResolution, EntryInfo, VersionInfo, WriteResult } from './types.js';
+import type { BriefEntry, Change, ConflictInfo, ConflictResolution, DeleteResult, EntryInfo, VersionInfo, WriteResult } from './types.js';
 import type { AppendResult, NewUpload, UploadInfo } from './uploads.js';
 import type { ChangePage, ReadOptions, ReadResult } from './vfs-read.js';
 import type { CopyOptions, MoveOptions, WriteOptions } from './vfs-write.js';
@@ -81,17 +81,20 @@ export class Connection extends AccountConnection {
   mkdir(root: string, path: string, opts?: { createParents?: boolean }): Promise<EntryInfo> {
     return this.core.writer.mkdir(this.session, root, path, opts);
   }
-  /** Deletes a file or a folder with everything in it; with `baseVersion`, only if still at it (see VfsWriter.delete). */
-  delete(root: string, path: string, opts?: { baseVersion?: number; onConflict?: 'record' | 'fail' }): Promise<void> {
+  /**
+   * Deletes a file or a folder with everything in it; with `baseVersion`, only if still at it, and a
+   * folder with `baseSeq` without the files changed after that seq of the feed (see VfsTreeWriter.delete).
+   */
+  delete(root: string, path: string, opts?: { baseVersion?: number; baseSeq?: number; onConflict?: 'record' | 'fail' }): Promise<DeleteResult> {
     return this.core.writer.delete(this.session, root, path, opts);
   }
   /** Deletes a file, never a folder (FTP DELE), checked and done as one step. */
-  removeFile(root: string, path: string): Promise<void> {
-    return this.core.writer.delete(this.session, root, path, { fileOnly: true });
+  async removeFile(root: string, path: string): Promise<void> {
+    await this.core.writer.delete(this.session, root, path, { fileOnly: true });
   }
   /** Deletes a folder only if it is empty (FTP RMD), checked and done as one step. */
-  removeEmptyDir(root: string, path: string): Promise<void> {
-    return this.core.writer.delete(this.session, root, path, { emptyDirOnly: true });
+  async removeEmptyDir(root: string, path: string): Promise<void> {
+    await this.core.writer.delete(this.session, root, path, { emptyDirOnly: true });
   }
   move(root: string, from: string, to: string, opts?: MoveOptions): Promise<EntryInfo> {
     return this.core.writer.move(this.session, root, from, to, opts);

@@ -103,3 +103,57 @@ describe('an edit whose base was since deleted', () => {
     expect(w.conflict).toMatchObject({ kind: 'edit-edit', copyPath: w.entry.path });
   });
 });
+
+describe('a folder delete seen up to a seq of the feed', () => {
+  const seq = async () => (await t.core.vfs.stat(t.admin, 'docs', '')).seq;
+  const live = async (p: string): Promise<string[]> => {
+    const out: string[] = [];
+    for (const e of await t.core.vfs.list(t.admin, 'docs', p)) out.push(e.kind === 'dir' ? `${e.path}/` : e.path, ...(e.kind === 'dir' ? await live(e.path) : []));
+    return out.sort();
+  };
+  /** d/old.txt, d/sub/a.txt, d/sub/deep/b.txt and d/gone/c.txt, all seen (the seq returned). */
+  async function seenFolder(): Promise<number> {
+    for (const [p, s] of [['d/old.txt', 'o'], ['d/sub/a.txt', 'a'], ['d/sub/deep/b.txt', 'b'], ['d/gone/c.txt', 'c']] as const) {
+      await t.core.vfs.write(t.admin, 'docs', p, body(s), { createParents: true });
+    }
+    return seq();
+  }
+
+  it('keeps a file written in it after that seq, with the folders above it, and a delete-edit record; the rest goes', async () => {
+    const seen = await seenFolder();
+    await t.core.vfs.write(t.admin, 'docs', 'd/sub/new.txt', body('written elsewhere, not seen'));
+    const res = await t.core.vfs.delete(t.admin, 'docs', 'd', { baseSeq: seen, onConflict: 'record' });
+    expect(res.kept.map((e) => e.path)).toEqual(['d/sub/new.txt']);
+    expect(res.conflicts).toMatchObject([{ kind: 'delete-edit', kept: 'server', path: 'd/sub/new.txt', copyPath: '', baseVersion: 0, serverVersion: 1 }]);
+    expect(await t.core.vfs.conflicts(t.admin, 'docs')).toEqual(res.conflicts);
+    expect(await live('')).toEqual(['d/', 'd/sub/', 'd/sub/new.txt']);
+    expect(await text('d/sub/new.txt')).toBe('written elsewhere, not seen');
+    // What went is in history, as from any delete.
+    expect((await t.core.vfs.deleted(t.admin, 'docs')).map((e) => e.path).sort()).toEqual(['d/gone/c.txt', 'd/old.txt', 'd/sub/a.txt', 'd/sub/deep/b.txt']);
+    // The same delete again (a client that could not bring the file back) meets the same record.
+    const again = await t.core.vfs.delete(t.admin, 'docs', 'd/sub', { baseSeq: seen, onConflict: 'record' });
+    expect(again.conflicts).toEqual(res.conflicts);
+    expect(await t.core.vfs.conflicts(t.admin, 'docs')).toEqual(res.conflicts);
+  });
+
+  it('keeps a file edited after that seq, and one edited on the gateway\'s disk', async () => {
+    const seen = await seenFolder();
+    await t.core.vfs.write(t.admin, 'docs', 'd/old.txt', body('edited elsewhere'), { baseVersion: 1 });
+    const { writeFile } = await import('node:fs/promises');
+    const path = await import('node:path');
+    await writeFile(path.join(t.rootDir, 'd/gone/c.txt'), 'edited on disk, not recorded yet');
+    const res = await t.core.vfs.delete(t.admin, 'docs', 'd', { baseSeq: seen, onConflict: 'record' });
+    expect(res.kept.map((e) => e.path).sort()).toEqual(['d/gone/c.txt', 'd/old.txt']);
+    expect(await live('')).toEqual(['d/', 'd/gone/', 'd/gone/c.txt', 'd/old.txt']);
+    expect(await text('d/old.txt')).toBe('edited elsewhere');
+  });
+
+  it('with nothing changed since, deletes the whole folder as one change', async () => {
+    const seen = await seenFolder();
+    expect(await t.core.vfs.delete(t.admin, 'docs', 'd', { baseSeq: seen, onConflict: 'record' })).toEqual({ kept: [], conflicts: [] });
+    expect(await exists('d')).toBe(false);
+    const page = await t.core.vfs.changes(t.admin, 'docs', seen);
+    expect(page.changes.every((c) => c.deleted)).toBe(true);
+    expect(await t.core.vfs.conflicts(t.admin, 'docs')).toEqual([]);
+  });
+});

@@ -130,6 +130,16 @@ export const CONFLICT_POLICIES: readonly ConflictPolicy[] = ['keep-both', 'newes
 
 export type ConflictResolution = 'keep-server' | 'keep-incoming' | 'keep-both';
 
+/**
+ * What a delete left. Empty lists: everything asked went. A folder deleted with a `baseSeq` keeps
+ * the files changed after it (invariant 9) and the folders above them: `kept` names those files,
+ * `conflicts` holds the 'delete-edit' record of each, in the same order.
+ */
+export interface DeleteResult {
+  kept: EntryInfo[];
+  conflicts: ConflictInfo[];
+}
+
 export interface WriteResult {
   entry: EntryInfo;
   created: boolean;

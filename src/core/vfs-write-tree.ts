@@ -11,8 +11,9 @@ import type { Reconciler } from './reconcile.js';
 import type { RootHandle, Roots } from './roots.js';
 import type { Session } from './session.js';
 import { followMove } from './shares.js';
-import type { EntryInfo } from './types.js';
+import type { DeleteResult, EntryInfo } from './types.js';
 import type { ConflictRules } from './vfs-write-conflicts.js';
+import { removeFolderSeenAt } from './vfs-write-folder-delete.js';
 import type { VfsWriter } from './vfs-write.js';
 
 export interface MoveOptions {
@@ -33,6 +34,8 @@ export interface DeleteOptions {
   onConflict?: 'record' | 'fail';
   emptyDirOnly?: boolean;
   fileOnly?: boolean;
+  /** A folder's delete by a writer who saw the root's feed up to this seq: see removeFolderSeenAt. */
+  baseSeq?: number;
 }
 
 /** Changes to the tree: deletes, moves and copies of files and whole folders (VfsWriter's part). */
@@ -52,14 +55,14 @@ export class VfsTreeWriter {
    * file: checked under the root's queue, with the delete, so no other change slips in between.
    * An outdated `baseVersion` deletes nothing (PRECONDITION_FAILED); with `onConflict: 'record'`
    * (the sync door, whose client is not asked) it also leaves a 'delete-edit' conflict record,
-   * given in the error's details.conflict.
+   * given in the error's details.conflict. A folder with `baseSeq` keeps what changed after it.
    */
-  async delete(session: Session, root: string, rawPath: string, opts: DeleteOptions = {}): Promise<void> {
+  async delete(session: Session, root: string, rawPath: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
     const rel = safePath(rawPath);
     if (rel === '') fail('PERMISSION_DENIED', 'the root itself cannot be deleted');
     const h = await this.roots.open(session, root, 'write');
     checkScope(session, rel, 'write');
-    await this.w.inRootQueue(h, async () => {
+    return this.w.inRootQueue(h, async () => {
       const seen = opts.onConflict === 'record' && opts.baseVersion !== undefined ? await this.reconciler.settle(h, rel) : undefined;
       if (seen && !seen.deleted && seen.version !== opts.baseVersion) this.conflicts.outdatedDelete(h, session, rel, opts.baseVersion!, seen);
       const head = await this.liveHead(h, rel, opts.baseVersion);
@@ -70,7 +73,11 @@ export class VfsTreeWriter {
         if (this.ctx.files.listing(h.row.id, rel, '', 1).length > 0) fail('NOT_EMPTY', `${rel} is not empty`);
       }
       this.locks.assertCanChange(session, h.row.id, rel, true);
+      if (head.kind === 'dir' && opts.baseSeq !== undefined) {
+        return removeFolderSeenAt(this.ctx, this.reconciler, this.conflicts, (...a) => this.removeInQueue(...a), h, session, head, opts.baseSeq);
+      }
       await this.removeInQueue(h, session, head, 'delete');
+      return { kept: [], conflicts: [] };
     });
   }
 

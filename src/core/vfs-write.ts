@@ -12,7 +12,7 @@ import type { Reconciler } from './reconcile.js';
 import type { Retention } from './retention.js';
 import type { RootHandle, Roots } from './roots.js';
 import type { Session } from './session.js';
-import type { EntryInfo, WriteResult } from './types.js';
+import type { DeleteResult, EntryInfo, WriteResult } from './types.js';
 import { ConflictRules } from './vfs-write-conflicts.js';
 import { undoInstall, undoUncommitted } from './vfs-write-undo.js';
 import { VfsTreeWriter, type CopyOptions, type DeleteOptions, type MoveOptions } from './vfs-write-tree.js';
@@ -215,7 +215,7 @@ export class VfsWriter {
 
 
   /** See VfsTreeWriter.delete: FTP RMD/DELE variants, and an outdated base that deletes nothing. */
-  delete(session: Session, root: string, rawPath: string, opts: DeleteOptions = {}): Promise<void> {
+  delete(session: Session, root: string, rawPath: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
     return this.tree.delete(session, root, rawPath, opts);
   }
   move(session: Session, root: string, rawFrom: string, rawTo: string, opts: MoveOptions = {}): Promise<EntryInfo> {

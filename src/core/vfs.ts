@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Session } from './session.js';
-import type { Change, ConflictInfo, ConflictResolution, EntryInfo, VersionInfo, WriteResult } from './types.js';
+import type { Change, ConflictInfo, ConflictResolution, DeleteResult, EntryInfo, VersionInfo, WriteResult } from './types.js';
 import type { ChangePage, ReadOptions, ReadResult, VfsReader } from './vfs-read.js';
 import type { CopyOptions, MoveOptions, VfsWriter, WriteOptions } from './vfs-write.js';
 import type { VfsRestore } from './vfs-restore.js';
@@ -51,7 +51,7 @@ export class Vfs {
   mkdir(s: Session, root: string, path: string, opts?: { createParents?: boolean }): Promise<EntryInfo> {
     return this.writer.mkdir(s, root, path, opts);
   }
-  delete(s: Session, root: string, path: string, opts?: { baseVersion?: number; onConflict?: 'record' | 'fail' }): Promise<void> {
+  delete(s: Session, root: string, path: string, opts?: { baseVersion?: number; baseSeq?: number; onConflict?: 'record' | 'fail' }): Promise<DeleteResult> {
     return this.writer.delete(s, root, path, opts);
   }
   move(s: Session, root: string, from: string, to: string, opts?: MoveOptions): Promise<EntryInfo> {

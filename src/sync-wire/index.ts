@@ -21,7 +21,8 @@
  *   GET    /roots/:root/uploads/:id                -> UploadStatus (the offset to resume from)
  *   PATCH  /roots/:root/uploads/:id?offset=N       bytes from N -> UploadStatus (409 CONFLICT: resume at details.offset)
  *   POST   /roots/:root/uploads/:id/finish[?sha256=H]  -> WriteResponse (SHA-256 checked first; H if not given at creation)
- *   DELETE /roots/:root/file?path=P&base=V         -> DeleteResponse
+ *   DELETE /roots/:root/file?path=P&base=V         -> DeleteResponse (a file: base = the version deleted;
+ *                                                  a folder: cursor=N, the feed cursor it was in step with)
  *   POST   /roots/:root/mkdir?path=P               -> WriteResponse
  *   POST   /roots/:root/move                       MoveRequest -> WriteResponse
  *   GET    /roots/:root/conflicts                  -> ConflictsResponse
@@ -216,6 +217,12 @@ export interface DeleteResponse {
   head: WireEntry | null;
   /** With head: the 'delete-edit' record that tells of it. */
   conflict: WireConflict | null;
+  /**
+   * A folder deleted with `cursor`: the files changed after that seq (another device's, unseen by
+   * this one), not deleted, each with its 'delete-edit' record; the folders above them stay too
+   * (deleted false, head the folder), everything else went. Empty otherwise.
+   */
+  kept: { entry: WireEntry; conflict: WireConflict }[];
 }
 
 export interface MoveRequest {

@@ -70,7 +70,7 @@ export const coreDoor: Door = {
         return { kind: e.kind, size: e.size, mtimeMs: e.mtimeMs, version: e.version, hash12: e.hash ? e.hash.slice(0, 12) : null };
       },
       mkdir: async (p) => void (await conn.mkdir('docs', p)),
-      remove: (p) => conn.delete('docs', p),
+      remove: async (p) => void (await conn.delete('docs', p)),
       move: async (a, b) => void (await conn.move('docs', a, b)),
       close: async () => {},
     };

@@ -54,3 +54,18 @@ it('edit-delete: the file comes back under keep-both, stays deleted under server
   const kinds = (await api.conflicts('docs')).conflicts.map((c) => `${c.kind} ${c.policy} ${c.kept}`);
   expect(kinds).toEqual(['edit-delete keep-both incoming', 'edit-delete server-wins server']);
 });
+
+it('delete-edit in a folder: a folder deleted with the cursor it was seen at keeps what came after, each with its record', async () => {
+  await put('d/a.txt', 'seen');
+  await put('d/sub/b.txt', 'seen too');
+  const seq = async () => (await api.roots()).roots.find((r) => r.name === 'docs')!.seq;
+  const seen = await seq();
+  await put('d/sub/new.txt', 'not seen');
+  const res = await api.remove('docs', 'd', undefined, seen);
+  expect(res).toMatchObject({ deleted: false, head: { path: 'd', kind: 'dir' }, conflict: null });
+  expect(res.kept).toMatchObject([{ entry: { path: 'd/sub/new.txt', version: 1 }, conflict: { kind: 'delete-edit', policy: 'keep-both', kept: 'server', path: 'd/sub/new.txt', copyPath: '' } }]);
+  const left = (await api.changes('docs', seen)).changes.filter((c) => c.deleted).map((c) => c.path).sort();
+  expect(left).toEqual(['d/a.txt', 'd/sub/b.txt']);
+  // Seen whole (or sent without a cursor, as before): the folder goes whole.
+  expect(await api.remove('docs', 'd', undefined, await seq())).toEqual({ deleted: true, head: null, conflict: null, kept: [] });
+});
