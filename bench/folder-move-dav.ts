@@ -98,7 +98,7 @@ try {
     syncs.push(folderMoveSyncsMs(path.join(work, `syncs-${rep}`), 5));
   }
   const load = os.loadavg().map((x) => x.toFixed(1)).join(' ');
-  const target = folderMoveTarget({ dirs: median(syncs.map((x) => x.dirs)), commit: median(syncs.map((x) => x.commit)), total: median(syncs.map((x) => x.total)) });
+  const target = folderMoveTarget(syncs);
   console.log(`WebDAV MOVE of a ${FOLDER}-file folder, defaults (watcher on, info logs), ${REPS} moves${AB ? ' each, interleaved' : ''}, medians; load ${load}`);
   for (const g of gateways) {
     const met = median(g.wall) <= target.ms ? 'met' : 'NOT met';

@@ -237,7 +237,7 @@ async function main(): Promise<void> {
     }
 
     const moveTarget = () => {
-      const t = folderMoveTarget({ dirs: median(moveSyncs.map((x) => x.dirs)), commit: median(moveSyncs.map((x) => x.commit)), total: median(moveSyncs.map((x) => x.total)) });
+      const t = folderMoveTarget(moveSyncs);
       const ms = median(servers[0]!.results.move_1k_ms ?? []);
       console.log(`MOVE of a ${FOLDER}-file folder: syncgate ${ms.toFixed(1)} ms, ${t.text}: ${ms <= t.ms ? 'met' : 'NOT met'}`);
     };

@@ -69,4 +69,19 @@ describe('well formed but not allowed stays 403', () => {
     expect((await req('MOVE', 'c', { destination: dav('c') })).status).toBe(403);
     expect((await req('PROPFIND', 'c', { depth: '0' })).status).toBe(207);
   });
+
+  // The mirror case: the destination holds the source. Replacing it (Overwrite: T) would first
+  // remove the destination, the source with it, and then have nothing left to move or copy.
+  it('a collection is not replaced by a collection it holds: 403, as Apache mod_dav answers, and nothing is removed', async () => {
+    expect((await req('MKCOL', 'p')).status).toBe(201);
+    expect((await req('MKCOL', 'p/inner')).status).toBe(201);
+    expect((await req('PUT', 'p/inner/keep.txt', {}, 'kept')).status).toBe(201);
+    expect((await req('PUT', 'p/beside.txt', {}, 'beside')).status).toBe(201);
+    for (const method of ['MOVE', 'COPY']) {
+      const r = await req(method, 'p/inner', { destination: dav('p'), overwrite: 'T' });
+      expect(r.status, method).toBe(403);
+      expect(await (await req('GET', 'p/inner/keep.txt')).text(), method).toBe('kept');
+      expect(await (await req('GET', 'p/beside.txt')).text(), method).toBe('beside');
+    }
+  });
 });

@@ -15,7 +15,8 @@ export class DavError extends Error {
 /**
  * Every core error code as an HTTP status. Handlers override a few where WebDAV gives the same
  * code another meaning (ALREADY_EXISTS is 405 for MKCOL, 412 for COPY/MOVE with Overwrite: F;
- * INVALID_INPUT is 403 for a COPY/MOVE of a collection into itself, as Apache mod_dav answers).
+ * INVALID_INPUT is 403 for a COPY/MOVE of a collection into itself or over a collection holding
+ * the source, as Apache mod_dav answers).
  * INVALID_INPUT is the client's mistake (a time no file can have, say): 400, as at the REST and
  * sync doors (FTP: 501).
  */

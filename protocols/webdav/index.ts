@@ -107,7 +107,8 @@ export function createWebdavDoor(deps: WebdavDoorDeps): WebdavDoor {
       const method = req.method ?? '';
       if (err.code === 'NOT_FOUND' && err.details.missingParent) status = 409;
       if (err.code === 'ALREADY_EXISTS' && method !== 'MKCOL') status = 412;
-      // Well formed, not allowed: a collection into itself (the core's only INVALID_INPUT for these).
+      // Well formed, not allowed: a collection into itself, or over a collection holding the source
+      // (the core's only INVALID_INPUTs for these).
       if (err.code === 'INVALID_INPUT' && (method === 'COPY' || method === 'MOVE')) status = 403;
       if (err.code === 'LOCKED') condition = 'lock-token-submitted';
       if (err.code === 'TOO_MANY_ATTEMPTS') res.setHeader('Retry-After', '60');

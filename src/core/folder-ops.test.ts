@@ -45,6 +45,21 @@ describe('the folder and nothing beside it', () => {
   });
 });
 
+describe('a folder replaced by what it holds', () => {
+  // Overwrite onto an ancestor removed the destination first, the source with it, then failed
+  // (WebDAV 404, FTP's RNTO overwrites always): the folder went to deleted files and nothing moved.
+  it('is refused for a move and a copy, and nothing changes', async () => {
+    const { vfs } = t.core;
+    const before = await tree();
+    for (const [op, from] of [['move', 'd/sub'], ['copy', 'd/sub'], ['move', 'd/sub/b.txt'], ['copy', 'd/sub/deeper/c.txt']] as const) {
+      const err = await vfs[op](t.admin, 'docs', from, 'd', { overwrite: true }).catch((e: unknown) => e);
+      expect(isCoreError(err, 'INVALID_INPUT'), `${op} ${from}`).toBe(true);
+    }
+    expect((await vfs.changes(t.admin, 'docs', before)).changes).toEqual([]);
+    expect([await read('d/a.txt'), await read('d/sub/b.txt'), await read('d/sub/deeper/c.txt')]).toEqual(['a2', 'b1', 'c1']);
+  });
+});
+
 describe('folder delete as one change', () => {
   it('gives every path its tombstone, version +1 and seq, deepest first; history and content kept', async () => {
     const before = await tree();

@@ -16,6 +16,12 @@ import type { ConflictRules } from './vfs-write-conflicts.js';
 import { removeFolderSeenAt } from './vfs-write-folder-delete.js';
 import type { VfsWriter } from './vfs-write.js';
 
+/**
+ * A folder replaced by what it holds (Overwrite onto an ancestor): removing the destination first
+ * would remove the source with it, leaving nothing to move or copy. Apache mod_dav refuses it (403).
+ */
+const REPLACED_BY_OWN = 'a folder cannot be replaced by something inside it';
+
 export interface MoveOptions {
   overwrite?: boolean;
   baseVersion?: number;
@@ -128,6 +134,7 @@ export class VfsTreeWriter {
     }
     if (from === '' || to === '') fail('PERMISSION_DENIED', 'the root itself cannot be moved or replaced');
     if (isWithin(to, from)) fail('INVALID_INPUT', 'a folder cannot be moved into itself');
+    if (opts.overwrite && isWithin(from, to)) fail('INVALID_INPUT', REPLACED_BY_OWN);
     const h = await this.roots.open(session, root, 'write');
     checkScope(session, from, 'write');
     checkScope(session, to, 'write');
@@ -175,6 +182,7 @@ export class VfsTreeWriter {
     const toRoot = opts.toRoot ?? root;
     if (to === '') fail('PERMISSION_DENIED', 'the root itself cannot be replaced');
     if (toRoot === root && isWithin(to, from)) fail('INVALID_INPUT', 'a folder cannot be copied into itself');
+    if (toRoot === root && opts.overwrite && isWithin(from, to)) fail('INVALID_INPUT', REPLACED_BY_OWN);
     const src = await this.roots.open(session, root, 'read');
     const dstRoot = await this.roots.open(session, toRoot, 'write');
     checkScope(session, from, 'read');
