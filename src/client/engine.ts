@@ -13,6 +13,7 @@ import { evictUnselected } from './evict.js';
 import { failureText } from './failure-text.js';
 import { ignored, loadIgnore, statEntry, type LocalEntry } from './local.js';
 import { removeLeftovers } from './leftovers.js';
+import { checkLinkedFolder } from './linked-folder.js';
 import { LocalDiff, sortedHas, type LocalChange, type NewEntrySink } from './local-diff.js';
 import { NewEntryStream } from './new-entries.js';
 import { PathSync } from './path-sync.js';
@@ -111,6 +112,8 @@ export class LinkSync {
   }
 
   async pass(scope: Scope = FULL): Promise<PassReport> {
+    // A folder that is not there (or another one) would look like every file deleted.
+    await checkLinkedFolder(this.state, this.link);
     const report = emptyReport();
     const id = this.link.id;
     const ig = await loadIgnore(this.link.dir);

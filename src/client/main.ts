@@ -10,6 +10,7 @@ import type { ConflictResolution } from '../sync-wire/index.js';
 import { Api, ApiError } from './api.js';
 import { resolveGateway, runDiscover } from './discover.js';
 import { LinkSync } from './engine.js';
+import { checkLinkedFolder, FolderUnavailable } from './linked-folder.js';
 import { describeSelection, selectCommand } from './cli-select.js';
 import { conflictLine } from './conflict-text.js';
 import { clientHome, deviceUuid, loadCredentials, saveCredentials, type Credentials } from './home.js';
@@ -194,7 +195,14 @@ async function sync(home: string, keepWatching: boolean, out: Out, limitKbps?: s
     let failed = 0;
     try {
       for (const l of links) {
-        const r = await l.syncOnce();
+        const r = await l.syncOnce().catch((err: unknown) => {
+          // This folder only: the others are synced all the same.
+          if (!(err instanceof FolderUnavailable)) throw err;
+          out(`${l.link.dir}: not synced: ${err.message}`);
+          failed += 1;
+          return null;
+        });
+        if (!r) continue;
         out(`${l.link.dir}: ${r.uploaded} up, ${r.downloaded} down, ${r.deleted} deleted, ${r.moved} moved${r.conflicts.length ? `, ${r.conflicts.length} conflict(s)` : ''} (${r.bytesUp} bytes sent, ${r.bytesDown} received)`);
         for (const note of r.conflictNotes) {
           out(`  conflict: ${note}`);
@@ -229,6 +237,14 @@ async function status(home: string, out: Out): Promise<number> {
       const page = await api.changes(l.root, l.cursor, 1).catch((e: unknown) => e as ApiError);
       const remote = page instanceof ApiError ? `gateway: ${page.message}` : `${page.seq - l.cursor} change(s) to fetch`;
       const open = await api.conflicts(l.root).then((c) => c.conflicts.length).catch(() => 0);
+      const there = await checkLinkedFolder(state, l).then(() => null, (err: unknown) => {
+        if (err instanceof FolderUnavailable) return err.message;
+        throw err;
+      });
+      if (there) {
+        out(`${l.dir} <-> ${l.root}: not synced: ${there}`);
+        continue;
+      }
       const sync = new LinkSync(api, state, l, creds.device.id);
       const local = await sync.pendingLocal();
       const up = local === 0 && !(page instanceof ApiError) && page.seq === l.cursor;
