@@ -10,7 +10,7 @@
 import type { WireChange } from '../sync-wire/index.js';
 import type { Api } from './api.js';
 import { evictUnselected } from './evict.js';
-import { failureText } from './failure-text.js';
+import { failureText, unreadableText } from './failure-text.js';
 import { ignored, loadIgnore, statEntry, type LocalEntry } from './local.js';
 import { removeLeftovers } from './leftovers.js';
 import { checkLinkedFolder } from './linked-folder.js';
@@ -165,6 +165,10 @@ export class LinkSync {
         if (scope.remote === 'fetch') await removeLeftovers(this.link.dir, diff.leftovers, remote.byPath.values());
         if (!sel.everything) report.deleted += await evictUnselected(this.state, this.link, sel, report);
       } else for (const p of scope.local) await diff.path(p);
+      for (const u of diff.unreadable) {
+        report.errors.push(`${u.path || '.'}: ${unreadableText(u.code)}`);
+        report.failed.push(u.path);
+      }
       for (const p of diff.twinForms) report.errors.push(`${p}: another name in its folder differs from it only in Unicode form (NFC/NFD): rename one of them`);
       await this.settleRest(diff, remote, report, settle);
     } finally {

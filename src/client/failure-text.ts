@@ -1,6 +1,6 @@
 /**
  * What the client says about a file it could not sync, when the cause is one the user can act on:
- * a full disk on either side. Anything else keeps its own message (the gateway's, or the system's).
+ * a full disk on either side, a file or folder this user may not read. Anything else keeps its own message (the gateway's, or the system's).
  */
 import { ApiError } from './api.js';
 
@@ -10,7 +10,15 @@ export function isLocalDiskFull(err: unknown): boolean {
   return !(err instanceof ApiError) && (code === 'ENOSPC' || code === 'EDQUOT');
 }
 
+/** An entry of the linked folder this client could not read: what it means, and what to do. */
+export function unreadableText(code: string): string {
+  const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code;
+  return `cannot be read here (${why}): not synced, and nothing in it is deleted on the gateway; give this user access to it, or name it in .syncgateignore`;
+}
+
 export function failureText(err: unknown, dir: string): string {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (!(err instanceof ApiError) && (code === 'EACCES' || code === 'EPERM')) return 'permission denied on this computer: give this user access to it (and its folder), or name it in .syncgateignore';
   if (err instanceof ApiError && err.code === 'INSUFFICIENT_STORAGE') return "the gateway's disk is full: free space there; your edit is kept and will be sent again";
   if (isLocalDiskFull(err)) return `this computer's disk is full: free space in ${dir}; it will be fetched on the next sync`;
   return (err as Error).message;
