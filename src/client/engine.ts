@@ -142,6 +142,9 @@ export class LinkSync {
         if (fatal(err)) throw err;
         if (r) remoteFailed = true;
         if (err instanceof ChangedWhileSent) return; // still being written: named again once it settles
+        // Gone since the walk saw it (an editor's or a build's temporary file): nothing to send, and
+        // not a failure (it made `sync` exit 1); its removal is named again like any other.
+        if (l && l.kind !== 'deleted' && !(await statEntry(this.link.dir, p))) return;
         if (l) report.failed.push(p);
         this.paths.forgetFalseFolder(p, err);
         report.errors.push(`${p}: ${failureText(err, this.link.dir)}`);
