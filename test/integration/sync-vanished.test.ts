@@ -3,9 +3,10 @@
  * over the real one, a build's scratch file) is nothing to sync, not a failure. Seen in watch mode
  * with gedit's save pattern (write .goutputstream-XXXX, rename over the file), 50 saves:
  * `not synced: .goutputstream-ABC41: ENOENT: no such file or directory, open '/abs/...'` lines, and
- * a one-shot `sync` running meanwhile exits 1 (cron mails a failure).
+ * a one-shot `sync` running meanwhile exits 1 (cron mails a failure). And one that grows while it
+ * goes up is sent at the length announced.
  */
-import { rmSync } from 'node:fs';
+import { appendFileSync, rmSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -42,5 +43,30 @@ describe('a file gone before its upload', () => {
     expect(await tree(b.dir)).toEqual(['a.txt']);
     expect((await readFile(path.join(b.dir, 'a.txt'))).equals(kept)).toBe(true);
     expect((await t.gw.core.vfs.list(t.alice.session, 'docs', '')).map((e) => e.name)).toEqual(['a.txt']);
+  });
+});
+
+describe('a file that grows while it goes up', () => {
+  it('sends the length it announced: no self-conflict, and the whole file ends at its name everywhere', async () => {
+    // Past SMALL_FILE, under RESUMABLE_MIN_SIZE: hashed first, then streamed (the path that read to EOF).
+    const first = Buffer.alloc(1 << 20, 'a');
+    const more = Buffer.alloc(1 << 20, 'b');
+    await writeFile(path.join(a.dir, 'video.bin'), first);
+    // Still being written (a download, a recording): more arrives once its upload has begun.
+    const progress: Progress = {
+      start(label) {
+        if (label.endsWith('video.bin') && statSync(path.join(a.dir, 'video.bin')).size === first.length) appendFileSync(path.join(a.dir, 'video.bin'), more);
+        return undefined;
+      },
+      stop() {},
+    };
+    const sync = new LinkSync(a.api, a.state, a.state.links()[0]!, a.deviceId, { progress });
+    const r = await sync.syncOnce();
+    expect({ errors: r.errors, conflicts: r.conflicts }).toEqual({ errors: [], conflicts: [] });
+    const whole = Buffer.concat([first, more]);
+    expect((await readFile(path.join(a.dir, 'video.bin'))).equals(whole)).toBe(true);
+    await b.once();
+    expect(await tree(b.dir)).toEqual(['video.bin']);
+    expect((await readFile(path.join(b.dir, 'video.bin'))).equals(whole)).toBe(true);
   });
 });
