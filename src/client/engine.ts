@@ -172,6 +172,7 @@ export class LinkSync {
         report.errors.push(`${u.path || '.'}: ${unreadableText(u.code)}`);
         report.failed.push(u.path);
       }
+      for (const p of diff.badNames) report.errors.push(`${p}: its name is not valid UTF-8 (shown here with \uFFFD; the gateway keeps names in UTF-8): not synced; rename it (convmv -f latin1 -t utf-8 renames such names)`);
       for (const p of diff.twinForms) report.errors.push(`${p}: another name in its folder differs from it only in Unicode form (NFC/NFD): rename one of them`);
       await this.settleRest(diff, remote, report, settle);
     } finally {

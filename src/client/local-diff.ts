@@ -52,6 +52,8 @@ export class LocalDiff {
    * scan error and leaves it as it was too.
    */
   readonly unreadable: { path: string; code: string }[] = [];
+  /** Entries whose name is not valid UTF-8 (shown with U+FFFD): not synced, reported. */
+  readonly badNames: string[] = [];
   looked = 0;
 
   constructor(
@@ -207,6 +209,9 @@ export class LocalDiff {
         const child = rel ? `${rel}/${name}` : name;
         const st = await lstat(path.join(this.dir, child)).catch((err: unknown) => {
           if (!gone(err)) this.cannotRead(child, err);
+          // A name that is not UTF-8 (Latin-1 from an old archive or disk) reads back with U+FFFD
+          // in place of its bytes: no path reaches it, and it was passed over without a word.
+          else if (name.includes('\uFFFD')) this.badNames.push(child);
           return null;
         });
         if (!st || (!st.isFile() && !st.isDirectory())) continue;

@@ -3,6 +3,7 @@
  * user's files) are reported and left as they are on the gateway. Found following the README as a
  * plain user: `chmod 000 sub` then `client sync` deleted sub's files on the gateway (and so on every
  * other device) and exited 0; an edited file made unreadable was skipped without a word.
+ * A name that is not UTF-8 was passed over without a word too.
  * The client runs as its own process, as an unprivileged user (nobody when the tests run as root,
  * who reads everything), like a user's.
  */
@@ -73,5 +74,13 @@ describe('entries the client may not read', () => {
     await b.once();
     expect(await readFile(path.join(b.dir, 'top.txt'), 'utf8')).toBe('edited');
     expect(await tree(b.dir)).toEqual(['sub/', 'sub/x.txt', 'sub/y.txt', 'top.txt']);
+  });
+
+  it('a name that is not valid UTF-8 (Latin-1 from an old disk) is reported, not passed over without a word', async () => {
+    await writeFile(Buffer.from(`${a.dir}/caf\xe9.txt`, 'latin1'), 'latin-1 name');
+    await writeFile(path.join(a.dir, 'fine.txt'), 'fine');
+    const r = await a.once();
+    expect(r.uploaded).toBe(1);
+    expect(r.errors).toEqual(['caf\uFFFD.txt: its name is not valid UTF-8 (shown here with \uFFFD; the gateway keeps names in UTF-8): not synced; rename it (convmv -f latin1 -t utf-8 renames such names)']);
   });
 });
