@@ -84,6 +84,27 @@ export class LinkSync {
   /** Passes until nothing is left to do (our own uploads come back once, as echoes), then saves the cursor. */
   async syncOnce(): Promise<PassReport> {
     const total = emptyReport();
+    this.before = total;
+    try {
+      return await this.passes(total);
+    } finally {
+      this.before = null;
+      this.transfer.progress?.status?.(null);
+    }
+  }
+
+  /** The counts of this sync's passes before the running one (status line); null: not a `sync`. */
+  private before: PassReport | null = null;
+
+  /** The status line: the sync's counts so far (a terminal redraws it in place, see progress.ts). */
+  private tell(r: PassReport): void {
+    const b = this.before;
+    if (!b || !this.transfer.progress?.status) return;
+    const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
+    this.transfer.progress.status(`${this.link.dir}: ${b.uploaded + r.uploaded} up, ${b.downloaded + r.downloaded} down, ${b.deleted + r.deleted} deleted, ${b.moved + r.moved} moved (${mib(b.bytesUp + r.bytesUp)} sent, ${mib(b.bytesDown + r.bytesDown)} received)${b.errors.length + r.errors.length ? `, ${b.errors.length + r.errors.length} not synced` : ''}`);
+  }
+
+  private async passes(total: PassReport): Promise<PassReport> {
     for (let i = 0; i < 6; i += 1) {
       const r = await this.pass();
       for (const k of ['uploaded', 'downloaded', 'deleted', 'moved', 'bytesUp', 'bytesDown', 'looked', 'fetched'] as const) total[k] += r[k];
@@ -149,6 +170,7 @@ export class LinkSync {
         this.paths.forgetFalseFolder(p, err);
         report.errors.push(`${p}: ${failureText(err, this.link.dir)}`);
       }
+      this.tell(report);
       this.state.commitBatchIfFull();
     };
     // Several paths at once (their round trips and fsyncs overlap, and the gateway commits them
