@@ -11,6 +11,7 @@ import { Api, ApiError } from './api.js';
 import { resolveGateway, runDiscover } from './discover.js';
 import { LinkSync } from './engine.js';
 import { checkLinkedFolder, FolderUnavailable } from './linked-folder.js';
+import { printable } from './failure-text.js';
 import { describeSelection, selectCommand } from './cli-select.js';
 import { conflictLine } from './conflict-text.js';
 import { clientHome, deviceUuid, loadCredentials, saveCredentials, type Credentials } from './home.js';
@@ -205,10 +206,10 @@ async function sync(home: string, keepWatching: boolean, out: Out, limitKbps?: s
         if (!r) continue;
         out(`${l.link.dir}: ${r.uploaded} up, ${r.downloaded} down, ${r.deleted} deleted, ${r.moved} moved${r.conflicts.length ? `, ${r.conflicts.length} conflict(s)` : ''} (${r.bytesUp} bytes sent, ${r.bytesDown} received)`);
         for (const note of r.conflictNotes) {
-          out(`  conflict: ${note}`);
+          out(`  conflict: ${printable(note)}`);
           tellConflict(notifier, l.link.dir, note);
         }
-        for (const e of r.errors) out(`  not synced: ${e}`);
+        for (const e of r.errors) out(`  not synced: ${printable(e)}`);
         failed += r.errors.length;
       }
     } finally {
