@@ -194,6 +194,16 @@ async function sync(home: string, keepWatching: boolean, out: Out, limitKbps?: s
   }
   if (!keepWatching) {
     let failed = 0;
+    // Ctrl-C mid-way: the terminal gets its cursor back (the bars hide it), the files done so far
+    // are recorded (their rows in the open batch: else they were hashed again at the next run),
+    // and the user hears that nothing is lost. Killed by the default handler, it said nothing.
+    const interrupted = (signal: NodeJS.Signals) => {
+      progress?.end?.();
+      state.close();
+      process.stderr.write(`syncgate client: stopped (${signal}); what was sent or fetched is kept, and a big file cut off goes on from where it stopped: run \`syncgate client sync\` again to finish\n`);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    };
+    process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
     try {
       for (const l of links) {
         const r = await l.syncOnce().catch((err: unknown) => {
@@ -213,6 +223,7 @@ async function sync(home: string, keepWatching: boolean, out: Out, limitKbps?: s
         failed += r.errors.length;
       }
     } finally {
+      process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
       state.close();
     }
     return failed ? 1 : 0;

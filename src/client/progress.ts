@@ -17,6 +17,8 @@ export interface Progress {
   lane?(): Progress;
   /** The status line of the whole sync, redrawn in place (at most 10 times a second); null: done. */
   status?(text: string | null): void;
+  /** Stops drawing at once (the process is about to exit): the terminal gets its cursor back. */
+  end?(): void;
 }
 
 export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): Progress | undefined {
@@ -63,6 +65,10 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): P
       },
       lane,
       status,
+      end() {
+        multi?.stop();
+        multi = null;
+      },
     };
   };
   return lane();

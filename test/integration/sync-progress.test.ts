@@ -54,3 +54,18 @@ describe('the status line of a sync', () => {
     expect(out.slice(out.lastIndexOf('8 up, 0 down'))).toMatch(/\u001b\[0J.*\u001b\[\?25h/s);
   });
 });
+
+describe('a sync stopped while its bars are drawn', () => {
+  it('gives the terminal its cursor and line wrap back (end)', async () => {
+    const tty = Object.assign(new PassThrough(), { isTTY: true, columns: 100 }) as unknown as NodeJS.WriteStream;
+    let out = '';
+    (tty as unknown as PassThrough).on('data', (d) => (out += String(d)));
+    const progress = terminalProgress(tty)!;
+    progress.status!('/home/me/work: 7 up, 0 down');
+    progress.lane!().start('↑ big.bin', 64 << 20)!.add(1 << 20);
+    expect(out).toContain('\u001b[?25l'); // hidden while drawing
+    progress.end!();
+    expect(out.slice(out.lastIndexOf('\u001b[?25l'))).toContain('\u001b[?25h');
+    expect(out.slice(out.lastIndexOf('\u001b[?7l'))).toContain('\u001b[?7h');
+  });
+});
