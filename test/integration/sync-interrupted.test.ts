@@ -42,14 +42,18 @@ describe('a sync stopped with Ctrl-C', () => {
     const state = new ClientState(a.home);
     const rows = (state.db.prepare('SELECT count(*) AS n FROM files').get() as { n: number }).n;
     state.close();
-    expect(rows).toBeGreaterThanOrEqual(done - 1); // a file may be recorded there and not here yet
+    // A file may be recorded on the gateway and not here yet (its answer cut off): the next sync
+    // finds it there by its hash and does not send it again.
+    expect(rows).toBeGreaterThanOrEqual(done - 1);
     const rest = await new Promise<string>((resolve) => {
       const c = spawn(process.execPath, [BIN, 'client', 'sync'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
       c.stdout.on('data', (d) => (out += String(d)));
       c.once('exit', () => resolve(out));
     });
-    expect(Number(/: (\d+) up/.exec(rest)?.[1])).toBe(30 - rows);
-    expect(await onGateway()).toBe(30);
+    expect(Number(/: (\d+) up/.exec(rest)?.[1])).toBeLessThanOrEqual(30 - rows);
+    const entries = await t.gw.core.vfs.list(t.alice.session, 'docs', '');
+    expect(entries.length).toBe(30);
+    expect(entries.filter((e) => e.version !== 1).map((e) => e.name)).toEqual([]); // none sent twice
   });
 });
