@@ -10,9 +10,10 @@
 import type { WireChange } from '../sync-wire/index.js';
 import type { Api } from './api.js';
 import { evictUnselected } from './evict.js';
-import { failureText } from './failure-text.js';
+import { failureText, unreadableText } from './failure-text.js';
 import { ignored, loadIgnore, statEntry, type LocalEntry } from './local.js';
 import { removeLeftovers } from './leftovers.js';
+import { checkLinkedFolder } from './linked-folder.js';
 import { LocalDiff, sortedHas, type LocalChange, type NewEntrySink } from './local-diff.js';
 import { NewEntryStream } from './new-entries.js';
 import { PathSync } from './path-sync.js';
@@ -83,6 +84,27 @@ export class LinkSync {
   /** Passes until nothing is left to do (our own uploads come back once, as echoes), then saves the cursor. */
   async syncOnce(): Promise<PassReport> {
     const total = emptyReport();
+    this.before = total;
+    try {
+      return await this.passes(total);
+    } finally {
+      this.before = null;
+      this.transfer.progress?.status?.(null);
+    }
+  }
+
+  /** The counts of this sync's passes before the running one (status line); null: not a `sync`. */
+  private before: PassReport | null = null;
+
+  /** The status line: the sync's counts so far (a terminal redraws it in place, see progress.ts). */
+  private tell(r: PassReport): void {
+    const b = this.before;
+    if (!b || !this.transfer.progress?.status) return;
+    const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
+    this.transfer.progress.status(`${this.link.dir}: ${b.uploaded + r.uploaded} up, ${b.downloaded + r.downloaded} down, ${b.deleted + r.deleted} deleted, ${b.moved + r.moved} moved (${mib(b.bytesUp + r.bytesUp)} sent, ${mib(b.bytesDown + r.bytesDown)} received)${b.errors.length + r.errors.length ? `, ${b.errors.length + r.errors.length} not synced` : ''}`);
+  }
+
+  private async passes(total: PassReport): Promise<PassReport> {
     for (let i = 0; i < 6; i += 1) {
       const r = await this.pass();
       for (const k of ['uploaded', 'downloaded', 'deleted', 'moved', 'bytesUp', 'bytesDown', 'looked', 'fetched'] as const) total[k] += r[k];
@@ -114,6 +136,8 @@ export class LinkSync {
   }
 
   async pass(scope: Scope = FULL): Promise<PassReport> {
+    // A folder that is not there (or another one) would look like every file deleted.
+    await checkLinkedFolder(this.state, this.link);
     const report = emptyReport();
     const id = this.link.id;
     const ig = await loadIgnore(this.link.dir);
@@ -142,10 +166,14 @@ export class LinkSync {
         if (fatal(err)) throw err;
         if (r) remoteFailed = true;
         if (err instanceof ChangedWhileSent) return; // still being written: named again once it settles
+        // Gone since the walk saw it (an editor's or a build's temporary file): nothing to send, and
+        // not a failure (it made `sync` exit 1); its removal is named again like any other.
+        if (l && l.kind !== 'deleted' && !(await statEntry(this.link.dir, p))) return;
         if (l) report.failed.push(p);
         this.paths.forgetFalseFolder(p, err);
         report.errors.push(`${p}: ${failureText(err, this.link.dir)}`);
       }
+      this.tell(report);
       this.state.commitBatchIfFull();
     };
     // Several paths at once (their round trips and fsyncs overlap, and the gateway commits them
@@ -165,6 +193,11 @@ export class LinkSync {
         if (scope.remote === 'fetch') await removeLeftovers(this.link.dir, diff.leftovers, remote.byPath.values());
         if (!sel.everything) report.deleted += await evictUnselected(this.state, this.link, sel, report);
       } else for (const p of scope.local) await diff.path(p);
+      for (const u of diff.unreadable) {
+        report.errors.push(`${u.path || '.'}: ${unreadableText(u.code)}`);
+        report.failed.push(u.path);
+      }
+      for (const p of diff.badNames) report.errors.push(`${p}: its name is not valid UTF-8 (shown here with \uFFFD; the gateway keeps names in UTF-8): not synced; rename it (convmv -f latin1 -t utf-8 renames such names)`);
       for (const p of diff.twinForms) report.errors.push(`${p}: another name in its folder differs from it only in Unicode form (NFC/NFD): rename one of them`);
       await this.settleRest(diff, remote, report, settle);
     } finally {

@@ -5,6 +5,7 @@
  * row is not read; one that differs is hashed, and a touch without a new content only refreshes the
  * fingerprint. A full pass may hand new entries to a sink as the walk meets them (NewEntrySink).
  */
+import type { Stats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Ignore } from 'ignore';
@@ -44,6 +45,15 @@ export class LocalDiff {
   readonly leftovers: Leftover[] = [];
   /** Entries not synced because their name in NFC is another entry's (see nfcName). */
   readonly twinForms: string[] = [];
+  /**
+   * Entries that could not be read (permission denied, an I/O error), with the error's code: not
+   * synced, and nothing at or below them counts as deleted (a folder made unreadable deleted all
+   * its files on the gateway and on every other device). Syncthing reports such an entry as a
+   * scan error and leaves it as it was too.
+   */
+  readonly unreadable: { path: string; code: string }[] = [];
+  /** Entries whose name is not valid UTF-8 (shown with U+FFFD): not synced, reported. */
+  readonly badNames: string[] = [];
   looked = 0;
 
   constructor(
@@ -66,6 +76,7 @@ export class LocalDiff {
     const st = row === undefined ? this.state.file(this.linkId, p) : (row ?? undefined);
     this.looked += 1;
     if (!e) {
+      if (this.unknown(p)) return;
       if (st && !this.skip(p, st.kind)) this.changes.set(p, { kind: 'deleted', state: st });
       else if (remember) this.seen.set(p, null);
       return;
@@ -102,7 +113,10 @@ export class LocalDiff {
       this.changes.set(p, { kind: 'modified', entry: e, sha256: '' });
       return;
     }
-    const sha256 = await hashFile(path.join(this.dir, p), e.size).catch(() => null);
+    const sha256 = await hashFile(path.join(this.dir, p), e.size).catch((err: unknown) => {
+      if (!gone(err)) this.cannotRead(p, err);
+      return null;
+    });
     if (sha256 === null) return; // gone meanwhile: the watcher (or the next pass) names it again
     // Still being written (it changed while we read it): the watcher names it again when it settles.
     const after = await statEntry(this.dir, p);
@@ -145,7 +159,12 @@ export class LocalDiff {
     const odd = segments.findIndex((n) => n !== n.normalize('NFC'));
     // A name in another Unicode form: the walk of its folder renames it (nfcName); the rename is named again.
     if (odd >= 0) return this.tree(segments.slice(0, odd).join('/'));
-    const e = await statEntry(this.dir, p);
+    const e = await lstat(path.join(this.dir, p)).then((s) => entryOf(p, s), (err: unknown) => {
+      if (gone(err)) return null;
+      this.cannotRead(p, err);
+      return undefined;
+    });
+    if (e === undefined) return;
     await this.one(p, e);
     if (!e || e.kind === 'dir') await this.tree(p, e !== null);
     // A new file in a new folder: the folders above it go first.
@@ -175,8 +194,9 @@ export class LocalDiff {
       let names: string[];
       try {
         names = await readdir(rel ? path.join(this.dir, rel) : this.dir);
-      } catch {
+      } catch (err) {
         complete = false;
+        if (!gone(err)) this.cannotRead(rel, err);
         return;
       }
       for (const raw of names) {
@@ -187,7 +207,13 @@ export class LocalDiff {
           continue;
         }
         const child = rel ? `${rel}/${name}` : name;
-        const st = await lstat(path.join(this.dir, child)).catch(() => null);
+        const st = await lstat(path.join(this.dir, child)).catch((err: unknown) => {
+          if (!gone(err)) this.cannotRead(child, err);
+          // A name that is not UTF-8 (Latin-1 from an old archive or disk) reads back with U+FFFD
+          // in place of its bytes: no path reaches it, and it was passed over without a word.
+          else if (name.includes('\uFFFD')) this.badNames.push(child);
+          return null;
+        });
         if (!st || (!st.isFile() && !st.isDirectory())) continue;
         const kind: Kind = st.isDirectory() ? 'dir' : 'file';
         if (kind === 'file' && isDownloadTemp(name)) this.leftovers.push({ path: child, mtimeMs: st.mtimeMs });
@@ -209,6 +235,27 @@ export class LocalDiff {
       if (!present.has(st.path) && !this.changes.has(st.path) && !sortedHas(sent, st.ino)) await this.one(st.path, null, st, false);
     }
   }
+
+  private cannotRead(p: string, err: unknown): void {
+    if (!this.unknown(p)) this.unreadable.push({ path: p, code: (err as NodeJS.ErrnoException).code ?? (err as Error).message });
+  }
+
+  /** Whether `p` is, or is below, an entry that could not be read. */
+  private unknown(p: string): boolean {
+    return this.unreadable.some((u) => u.path === '' || p === u.path || p.startsWith(`${u.path}/`));
+  }
+}
+
+/** The error of an entry that is not there (or no longer a folder): only then is it gone. */
+function gone(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+function entryOf(p: string, st: Stats): LocalEntry | null {
+  if (!st.isFile() && !st.isDirectory()) return null;
+  const kind: Kind = st.isDirectory() ? 'dir' : 'file';
+  return { path: p, kind, size: kind === 'file' ? st.size : 0, mtimeMs: Math.trunc(st.mtimeMs), ino: st.ino };
 }
 
 function parentOf(p: string): string {

@@ -10,6 +10,8 @@ import type { ConflictResolution } from '../sync-wire/index.js';
 import { Api, ApiError } from './api.js';
 import { resolveGateway, runDiscover } from './discover.js';
 import { LinkSync } from './engine.js';
+import { checkLinkedFolder, FolderUnavailable } from './linked-folder.js';
+import { printable } from './failure-text.js';
 import { describeSelection, selectCommand } from './cli-select.js';
 import { conflictLine } from './conflict-text.js';
 import { clientHome, deviceUuid, loadCredentials, saveCredentials, type Credentials } from './home.js';
@@ -192,18 +194,36 @@ async function sync(home: string, keepWatching: boolean, out: Out, limitKbps?: s
   }
   if (!keepWatching) {
     let failed = 0;
+    // Ctrl-C mid-way: the terminal gets its cursor back (the bars hide it), the files done so far
+    // are recorded (their rows in the open batch: else they were hashed again at the next run),
+    // and the user hears that nothing is lost. Killed by the default handler, it said nothing.
+    const interrupted = (signal: NodeJS.Signals) => {
+      progress?.end?.();
+      state.close();
+      process.stderr.write(`syncgate client: stopped (${signal}); what was sent or fetched is kept, and a big file cut off goes on from where it stopped: run \`syncgate client sync\` again to finish\n`);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    };
+    process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
     try {
       for (const l of links) {
-        const r = await l.syncOnce();
+        const r = await l.syncOnce().catch((err: unknown) => {
+          // This folder only: the others are synced all the same.
+          if (!(err instanceof FolderUnavailable)) throw err;
+          out(`${l.link.dir}: not synced: ${err.message}`);
+          failed += 1;
+          return null;
+        });
+        if (!r) continue;
         out(`${l.link.dir}: ${r.uploaded} up, ${r.downloaded} down, ${r.deleted} deleted, ${r.moved} moved${r.conflicts.length ? `, ${r.conflicts.length} conflict(s)` : ''} (${r.bytesUp} bytes sent, ${r.bytesDown} received)`);
         for (const note of r.conflictNotes) {
-          out(`  conflict: ${note}`);
+          out(`  conflict: ${printable(note)}`);
           tellConflict(notifier, l.link.dir, note);
         }
-        for (const e of r.errors) out(`  not synced: ${e}`);
+        for (const e of r.errors) out(`  not synced: ${printable(e)}`);
         failed += r.errors.length;
       }
     } finally {
+      process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
       state.close();
     }
     return failed ? 1 : 0;
@@ -229,6 +249,14 @@ async function status(home: string, out: Out): Promise<number> {
       const page = await api.changes(l.root, l.cursor, 1).catch((e: unknown) => e as ApiError);
       const remote = page instanceof ApiError ? `gateway: ${page.message}` : `${page.seq - l.cursor} change(s) to fetch`;
       const open = await api.conflicts(l.root).then((c) => c.conflicts.length).catch(() => 0);
+      const there = await checkLinkedFolder(state, l).then(() => null, (err: unknown) => {
+        if (err instanceof FolderUnavailable) return err.message;
+        throw err;
+      });
+      if (there) {
+        out(`${l.dir} <-> ${l.root}: not synced: ${there}`);
+        continue;
+      }
       const sync = new LinkSync(api, state, l, creds.device.id);
       const local = await sync.pendingLocal();
       const up = local === 0 && !(page instanceof ApiError) && page.seq === l.cursor;

@@ -40,10 +40,14 @@ interface Reading {
  * freed again cost a tenth of a big upload's CPU, as on the gateway's side: storage/file-sender.ts).
  * The throttle is asked before each 64 KiB.
  */
-function fileBody(abs: string, start: number, onBytes: (n: number) => void, throttle?: Throttle, reading?: Reading): BodyWriter {
+function fileBody(abs: string, local: LocalEntry, start: number, onBytes: (n: number) => void, throttle?: Throttle, reading?: Reading): BodyWriter {
   return async (out) => {
     const fh = await open(abs, 'r');
-    const stop = reading ? reading.entry.size : Infinity;
+    // Never past the length the request announced: the bytes of a file that grew meanwhile went on
+    // the wire after the body, the gateway read them as a next request (HPE_INVALID_METHOD) and
+    // answered 400, although it had recorded the body: the pass took the upload for failed, and
+    // the next one made a conflict copy of the whole file against its own prefix, left at its name.
+    const stop = local.size;
     let reads = 0;
     const free: Buffer[] = [Buffer.allocUnsafeSlow(CHUNK), Buffer.allocUnsafeSlow(CHUNK)];
     let failed: Error | null = null;
@@ -67,7 +71,7 @@ function fileBody(abs: string, start: number, onBytes: (n: number) => void, thro
         if (failed) throw failed;
         const buf = free.pop()!;
         const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, stop - pos), pos);
-        if (reading && bytesRead === 0 && pos < stop) throw new ChangedWhileSent(`${reading.entry.path}: cut short while it was sent`);
+        if (bytesRead === 0 && pos < stop) throw new ChangedWhileSent(`${local.path}: cut short while it was sent`);
         if (bytesRead === 0) break;
         pos += bytesRead;
         if (reading) {
@@ -178,7 +182,7 @@ export async function sendFile(api: Api, root: string, dir: string, local: Local
   }
   const bar = progress?.start(`↑ ${local.path}`, local.size);
   try {
-    const body = fileBody(abs, 0, (n) => bar?.add(n), throttle);
+    const body = fileBody(abs, local, 0, (n) => bar?.add(n), throttle);
     const res = await api.upload(root, { path: local.path, base, sha256, mtimeMs: local.mtimeMs, size: local.size }, body);
     return sent({ res, bytes: local.size });
   } finally {
@@ -252,7 +256,7 @@ async function sendResumable(api: Api, root: string, dir: string, local: LocalEn
     // Resumed: what the gateway has already is hashed from here (the file is unchanged: same fingerprint).
     if (reading && offset > 0) for await (const c of createReadStream(abs, { start: 0, end: offset - 1, highWaterMark: CHUNK })) reading.hash.update(c as Buffer);
     if (offset < local.size) {
-      const body = fileBody(abs, offset, (n) => {
+      const body = fileBody(abs, local, offset, (n) => {
         sent += n;
         bar?.add(n);
       }, opts.throttle, reading);

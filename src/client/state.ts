@@ -45,6 +45,8 @@ CREATE TABLE IF NOT EXISTS uploads (
 CREATE TABLE IF NOT EXISTS selection (
   link_id INTEGER NOT NULL REFERENCES links(id) ON DELETE CASCADE, path TEXT NOT NULL, rule TEXT NOT NULL,
   PRIMARY KEY (link_id, path)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS link_folder (
+  link_id INTEGER PRIMARY KEY REFERENCES links(id) ON DELETE CASCADE, ino INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS refetch (
   link_id INTEGER NOT NULL REFERENCES links(id) ON DELETE CASCADE, path TEXT NOT NULL,
   PRIMARY KEY (link_id, path)) WITHOUT ROWID;
@@ -136,6 +138,19 @@ export class ClientState {
 
   unlink(dir: string): boolean {
     return this.q('DELETE FROM links WHERE dir = ?').run(dir).changes > 0;
+  }
+
+  /** The inode the linked folder had when it was first synced (linked-folder.ts). */
+  folderInode(linkId: number): number | undefined {
+    return (this.q('SELECT ino FROM link_folder WHERE link_id = ?').get(linkId) as { ino: number } | undefined)?.ino;
+  }
+
+  setFolderInode(linkId: number, ino: number): void {
+    this.q('INSERT INTO link_folder (link_id, ino) VALUES (?, ?) ON CONFLICT(link_id) DO UPDATE SET ino = excluded.ino').run(linkId, ino);
+  }
+
+  hasFiles(linkId: number): boolean {
+    return this.q('SELECT 1 FROM files WHERE link_id = ? LIMIT 1').get(linkId) !== undefined;
   }
 
   setCursor(linkId: number, cursor: number): void {

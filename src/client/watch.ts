@@ -9,6 +9,7 @@
 import WebSocket from 'ws';
 import { WS_PATH, isServerMessage, type ServerMessage, type WireChange } from '../sync-wire/index.js';
 import { ApiError } from './api.js';
+import { printable } from './failure-text.js';
 import { FULL, type LinkSync, type PassReport, type Scope } from './engine.js';
 import { watchFolder, type FolderWatch } from './folder-watch.js';
 import { tellConflict, type Notifier } from './notify.js';
@@ -138,10 +139,10 @@ class Runner {
       this.pushed = this.pushed.filter((c) => c.seq > this.sync.link.cursor);
       this.opts.onPass?.(this.sync, r);
       for (const note of r.conflictNotes) {
-        this.opts.say(`conflict in ${this.sync.link.dir}: ${note}`);
+        this.opts.say(`conflict in ${this.sync.link.dir}: ${printable(note)}`);
         tellConflict(this.opts.notifier, this.sync.link.dir, note);
       }
-      for (const e of r.errors) if (!this.said.has(e)) this.opts.say(`not synced: ${e}`);
+      for (const e of r.errors) if (!this.said.has(e)) this.opts.say(`not synced: ${printable(e)}`);
       if (wasFull) this.said = new Set(r.errors);
       else for (const e of r.errors) this.said.add(e);
       // What could not be synced is tried again later, each time later (the same error would repeat):
