@@ -150,6 +150,17 @@ export class ShareLinks {
     return this.uses.begin(linkId);
   }
 
+  /**
+   * Refuses a link that was revoked, expired or ended since it was opened: what a response still
+   * streaming asks before it sends more of the link's content (a zip, before each file).
+   */
+  assertStillOpen(linkId: number): void {
+    const row = this.repo.byId(linkId);
+    if (!row || row.revokedAt !== null) fail('NOT_FOUND', 'this link was revoked');
+    if (row.expiresAt !== null && row.expiresAt <= this.now()) fail('NOT_FOUND', 'this link has expired');
+    if (row.endedAt !== null) fail('NOT_FOUND', 'what this link shared was deleted');
+  }
+
   /** A use that cannot fail after it starts (kept for callers that count before they act). */
   consume(linkId: number): void {
     this.uses.begin(linkId);

@@ -96,10 +96,14 @@ export async function sendShareZip(ctx: HttpContext, opened: OpenedShare, dir: E
   const zip = new yazl.ZipFile();
   for (const f of files) {
     zip.addReadStreamLazy(inZip(f.path), { mtime: new Date(f.mtimeMs), compress: false, size: f.size }, (cb) => {
-      io.conn.read(root, f.path).then(
-        (r) => cb(null, r.stream),
-        (err: unknown) => cb(err as Error, undefined as never),
-      );
+      // A link revoked (or expired) while its zip streams adds no further file: the zip is cut.
+      Promise.resolve()
+        .then(() => io.conn.assertShareOpen())
+        .then(() => io.conn.read(root, f.path))
+        .then(
+          (r) => cb(null, r.stream),
+          (err: unknown) => cb(err as Error, undefined as never),
+        );
     });
   }
   for (const d of emptyDirs) zip.addEmptyDirectory(inZip(d.path), {});
