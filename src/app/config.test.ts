@@ -56,4 +56,22 @@ describe('configuration', () => {
     expect(() => loadConfig({ file: bad, env: {} })).toThrow(ConfigError);
     expect(() => loadConfig({ file: path.join(dir, 'missing.json'), env: {} })).toThrow(/no such configuration file/);
   });
+
+  it('refuses a setting of the operator file it does not know, naming the one meant when only its spelling differs', async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, 'op.json');
+    // Each was taken before and ignored: FTP stayed open without TLS, WebDAV stayed on, the ban stayed at 10.
+    await writeFile(file, JSON.stringify({ ftp: { requireTLS: true }, webdav: { enable: false }, security: { banAftr: 3 }, http: { port: 9000 } }));
+    try {
+      loadConfig({ file, env: {} });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const problems = (err as ConfigError).problems;
+      expect(problems).toHaveLength(3);
+      expect(problems.join('\n')).toContain(`${file}: unknown setting "ftp.requireTLS" (did you mean "requireTls"?)`);
+      expect(problems.join('\n')).toContain(`${file}: unknown setting "webdav.enable"`);
+      expect(problems.join('\n')).toContain(`${file}: unknown setting "security.banAftr"`);
+    }
+  });
 });
