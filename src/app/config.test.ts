@@ -74,4 +74,13 @@ describe('configuration', () => {
       expect(problems.join('\n')).toContain(`${file}: unknown setting "security.banAftr"`);
     }
   });
+
+  it('reads a number from the environment only as plain decimal digits', () => {
+    // Number() read '1e3' as 1000, '0x1F90' as 8080 and ' 8080' as 8080: a typo became another port.
+    for (const value of ['1e3', '0x1F90', ' 8080', '8080 ', '+8080', 'Infinity']) {
+      expect(() => loadConfig({ env: { SYNCGATE_HTTP__PORT: value } }), value).toThrow(ConfigError);
+    }
+    expect(loadConfig({ env: { SYNCGATE_HTTP__PORT: '8081' } }).http.port).toBe(8081);
+    expect(loadConfig({ env: { SYNCGATE_HTTP__PORT: '08082' } }).http.port).toBe(8082);
+  });
 });

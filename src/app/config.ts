@@ -131,9 +131,10 @@ function unknownKeys(file: string, layer: Json, defaults: Json, problems: string
 /** Environment values take the type of the default they replace. */
 function typed(value: string, like: unknown, name: string, problems: string[]): unknown {
   if (typeof like === 'number') {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n)) problems.push(`${name}: "${value}" is not a number`);
-    return n;
+    // Plain decimal only, as the doors read numbers (protocols/common/decimal.ts): Number() took
+    // '1e3' as 1000, '0x1F90' as 8080 and ' 8080' as 8080.
+    if (!/^-?\d+(\.\d+)?$/.test(value)) problems.push(`${name}: "${value}" is not a number (decimal digits)`);
+    return Number(value);
   }
   if (typeof like === 'boolean') {
     if (!/^(true|false|1|0|yes|no)$/i.test(value)) problems.push(`${name}: "${value}" is not true or false`);
