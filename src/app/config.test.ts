@@ -83,4 +83,11 @@ describe('configuration', () => {
     expect(loadConfig({ env: { SYNCGATE_HTTP__PORT: '8081' } }).http.port).toBe(8081);
     expect(loadConfig({ env: { SYNCGATE_HTTP__PORT: '08082' } }).http.port).toBe(8082);
   });
+
+  it('sets from the environment a number whose default is none (http.metricsPort)', () => {
+    // Its default is null, so the value stayed a string and the schema refused it: no way to set it there.
+    expect(loadConfig({ env: { SYNCGATE_HTTP__METRICS_PORT: '9100' } }).http.metricsPort).toBe(9100);
+    expect(loadConfig({ env: { SYNCGATE_HTTP__METRICS_PORT: '' } }).http.metricsPort).toBe(null);
+    expect(() => loadConfig({ env: { SYNCGATE_HTTP__METRICS_PORT: 'ninety' } })).toThrow(ConfigError);
+  });
 });

@@ -141,6 +141,8 @@ function typed(value: string, like: unknown, name: string, problems: string[]): 
     return /^(true|1|yes)$/i.test(value);
   }
   if (Array.isArray(like)) return value === '' ? [] : value.split(',').map((s) => s.trim());
+  // A setting off by default (null: http.metricsPort) takes a number, or stays off when empty.
+  if (like === null) return value === '' || value === 'null' ? null : /^-?\d+$/.test(value) ? Number(value) : value;
   return value;
 }
 
