@@ -155,4 +155,19 @@ describe('bad input at the doors', () => {
     const fits = encodeURIComponent(`${'é'.repeat(127)}a`);
     expect((await fetch(`${t.url}/api/v1/roots/docs/files/${fits}`, { method: 'PUT', headers: { authorization: basic() }, body: 'fits' })).status).toBe(201);
   });
+
+  // The kernel takes a path of 4095 bytes (PATH_MAX with its NUL), the root's own folder included:
+  // a path under the 4096-byte limit but too long with the root's folder in front failed at the
+  // system call: 'upload interrupted' for a PUT, 500 for a DELETE.
+  it('a path too long once under the root\'s folder is a bad path, not an interrupted upload or a 500', async () => {
+    const dir = Array.from({ length: 15 }, (_, i) => `${String(i).padStart(2, '0')}${'d'.repeat(253)}`).join('/');
+    const mk = await fetch(`${t.url}/api/v1/roots/docs/mkdir`, { method: 'POST', headers: { authorization: basic(), 'content-type': 'application/json' }, body: JSON.stringify({ path: dir, parents: true }) });
+    expect(mk.status).toBe(201);
+    const file = `${dir}/${'f'.repeat(4090 - dir.length - 1)}`;
+    const put = await fetch(`${t.url}/api/v1/roots/docs/files/${file}`, { method: 'PUT', headers: { authorization: basic() }, body: 'x' });
+    expect(put.status).toBe(400);
+    expect(((await put.json()) as { error: { code: string } }).error.code).toBe('INVALID_PATH');
+    expect((await fetch(`${t.url}/api/v1/roots/docs/files/${file}`, { method: 'DELETE', headers: { authorization: basic() } })).status).toBe(400);
+    expect((await fetch(`${t.url}/dav/docs/${file}`, { method: 'PUT', headers: { authorization: basic() }, body: 'x' })).status).toBe(400);
+  });
 });
