@@ -125,7 +125,10 @@ export class Locks {
   unlock(session: Session, rootId: number, path: string, token: string): void {
     const lock = this.covering(rootId, path).find((l) => l.token === token);
     if (!lock) fail('CONFLICT', 'the lock token does not apply to this resource');
-    if (lock.userId !== session.user.id && !session.user.isAdmin) fail('PERMISSION_DENIED', 'the lock belongs to another user');
+    // The root's owner may break a grantee's lock too (a crashed editor's): otherwise only waiting
+    // out the timeout (up to 7 days) or removing the grant frees the owner's own file.
+    const ownsRoot = !session.scope && this.ctx.roots.byId(rootId)?.ownerId === session.user.id;
+    if (lock.userId !== session.user.id && !session.user.isAdmin && !ownsRoot) fail('PERMISSION_DENIED', 'the lock belongs to another user');
     this.repo.delete(token, rootId);
   }
 

@@ -40,4 +40,25 @@ describe('the locks of a user who lost write access', () => {
       expect(dav.status).toBeLessThan(300);
     });
   }
+
+  it("lets the root's owner break a write-grantee's lock it can see (a crashed editor's)", async () => {
+    const name = 'stuck.docx';
+    expect((await ownerPut(name, 'v1')).status).toBe(201);
+    expect((await grant('write')).status).toBe(200);
+    const locked = await bobLocks(name);
+    expect(locked.status).toBe(200);
+    const token = locked.headers.get('lock-token')!;
+    // The owner reads the token from the lock discovery, as a WebDAV client does.
+    const found = await fetch(`${t.url}/dav/docs/${name}`, { method: 'PROPFIND', headers: { authorization: basic('alice'), depth: '0' } });
+    expect(await found.text()).toContain(token.replace(/[<>]/g, ''));
+    const unlock = await fetch(`${t.url}/dav/docs/${name}`, { method: 'UNLOCK', headers: { authorization: basic('alice'), 'lock-token': token } });
+    expect(unlock.status).toBe(204);
+    expect((await ownerPut(name, 'v2')).status).toBe(200);
+    // Another write-grantee may not.
+    await t.gw.core.accounts.createUser('carol', 'carol-password');
+    await fetch(`${t.url}/api/v1/roots/docs/grants/carol`, { method: 'PUT', headers: { authorization: basic('alice'), 'content-type': 'application/json' }, body: JSON.stringify({ mode: 'write' }) });
+    const again = (await bobLocks(name)).headers.get('lock-token')!;
+    const byCarol = await fetch(`${t.url}/dav/docs/${name}`, { method: 'UNLOCK', headers: { authorization: basic('carol'), 'lock-token': again } });
+    expect(byCarol.status).toBe(403);
+  });
 });
