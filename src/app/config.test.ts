@@ -56,4 +56,38 @@ describe('configuration', () => {
     expect(() => loadConfig({ file: bad, env: {} })).toThrow(ConfigError);
     expect(() => loadConfig({ file: path.join(dir, 'missing.json'), env: {} })).toThrow(/no such configuration file/);
   });
+
+  it('refuses a setting of the operator file it does not know, naming the one meant when only its spelling differs', async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, 'op.json');
+    // Each was taken before and ignored: FTP stayed open without TLS, WebDAV stayed on, the ban stayed at 10.
+    await writeFile(file, JSON.stringify({ ftp: { requireTLS: true }, webdav: { enable: false }, security: { banAftr: 3 }, http: { port: 9000 } }));
+    try {
+      loadConfig({ file, env: {} });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const problems = (err as ConfigError).problems;
+      expect(problems).toHaveLength(3);
+      expect(problems.join('\n')).toContain(`${file}: unknown setting "ftp.requireTLS" (did you mean "requireTls"?)`);
+      expect(problems.join('\n')).toContain(`${file}: unknown setting "webdav.enable"`);
+      expect(problems.join('\n')).toContain(`${file}: unknown setting "security.banAftr"`);
+    }
+  });
+
+  it('reads a number from the environment only as plain decimal digits', () => {
+    // Number() read '1e3' as 1000, '0x1F90' as 8080 and ' 8080' as 8080: a typo became another port.
+    for (const value of ['1e3', '0x1F90', ' 8080', '8080 ', '+8080', 'Infinity']) {
+      expect(() => loadConfig({ env: { SYNCGATE_HTTP__PORT: value } }), value).toThrow(ConfigError);
+    }
+    expect(loadConfig({ env: { SYNCGATE_HTTP__PORT: '8081' } }).http.port).toBe(8081);
+    expect(loadConfig({ env: { SYNCGATE_HTTP__PORT: '08082' } }).http.port).toBe(8082);
+  });
+
+  it('sets from the environment a number whose default is none (http.metricsPort)', () => {
+    // Its default is null, so the value stayed a string and the schema refused it: no way to set it there.
+    expect(loadConfig({ env: { SYNCGATE_HTTP__METRICS_PORT: '9100' } }).http.metricsPort).toBe(9100);
+    expect(loadConfig({ env: { SYNCGATE_HTTP__METRICS_PORT: '' } }).http.metricsPort).toBe(null);
+    expect(() => loadConfig({ env: { SYNCGATE_HTTP__METRICS_PORT: 'ninety' } })).toThrow(ConfigError);
+  });
 });

@@ -111,18 +111,38 @@ function matchKey(obj: Json, raw: string): string {
   return Object.keys(obj).find((k) => k.toLowerCase() === want) ?? raw.toLowerCase();
 }
 
+/**
+ * Keys of an operator file that no setting has, as problems: a misspelt key was taken and ignored,
+ * so `"requireTLS": true` left FTP open without TLS and `"enable": false` left WebDAV on, with
+ * nothing said. Unknown sections are the schema's own (strict) problem; this looks one level down,
+ * where the schema strips what it does not know.
+ */
+function unknownKeys(file: string, layer: Json, defaults: Json, problems: string[], at: string[] = []): void {
+  for (const [k, v] of Object.entries(layer)) {
+    if (!(k in defaults)) {
+      if (at.length === 0) continue;
+      const meant = matchKey(defaults, k);
+      const hint = meant in defaults ? ` (did you mean "${meant}"?)` : '';
+      problems.push(`${file}: unknown setting "${[...at, k].join('.')}"${hint}`);
+    } else if (isObject(v) && isObject(defaults[k])) unknownKeys(file, v, defaults[k] as Json, problems, [...at, k]);
+  }
+}
+
 /** Environment values take the type of the default they replace. */
 function typed(value: string, like: unknown, name: string, problems: string[]): unknown {
   if (typeof like === 'number') {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n)) problems.push(`${name}: "${value}" is not a number`);
-    return n;
+    // Plain decimal only, as the doors read numbers (protocols/common/decimal.ts): Number() took
+    // '1e3' as 1000, '0x1F90' as 8080 and ' 8080' as 8080.
+    if (!/^-?\d+(\.\d+)?$/.test(value)) problems.push(`${name}: "${value}" is not a number (decimal digits)`);
+    return Number(value);
   }
   if (typeof like === 'boolean') {
     if (!/^(true|false|1|0|yes|no)$/i.test(value)) problems.push(`${name}: "${value}" is not true or false`);
     return /^(true|1|yes)$/i.test(value);
   }
   if (Array.isArray(like)) return value === '' ? [] : value.split(',').map((s) => s.trim());
+  // A setting off by default (null: http.metricsPort) takes a number, or stays off when empty.
+  if (like === null) return value === '' || value === 'null' ? null : /^-?\d+$/.test(value) ? Number(value) : value;
   return value;
 }
 
@@ -152,7 +172,11 @@ export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv } = {}
   const file = opts.file ?? env.SYNCGATE_CONFIG;
   if (file) {
     if (!existsSync(file)) problems.push(`${file}: no such configuration file`);
-    else raw = merge(raw, readJson(file));
+    else {
+      const layer = readJson(file);
+      unknownKeys(file, layer, defaults, problems);
+      raw = merge(raw, layer);
+    }
   }
   for (const [name, value] of Object.entries(env)) {
     const m = /^SYNCGATE_([A-Z0-9]+)__([A-Z0-9_]+(?:__[A-Z0-9_]+)*)$/i.exec(name);

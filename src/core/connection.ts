@@ -279,6 +279,10 @@ export class Connection extends AccountConnection {
   beginShareUse(): ShareUse {
     return this.core.shares.begin(this.linkOfSession());
   }
+  /** Throws NOT_FOUND once the link was revoked, expired or ended: a long response asks before it sends more. */
+  assertShareOpen(): void {
+    this.core.shares.assertStillOpen(this.linkOfSession());
+  }
   /** A file dropped through an upload-only link: named, capped and counted by the link's rules (shares.ts). */
   dropIntoShare(link: ShareLinkInfo, name: string, source: Readable, opts?: DropOptions): Promise<WriteResult> {
     if (link.id !== this.linkOfSession()) fail('PERMISSION_DENIED', 'not this session\'s link');

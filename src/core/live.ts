@@ -30,12 +30,27 @@ export function checkMtime(mtimeMs: number | undefined): void {
   if (mtimeMs !== undefined && !(Number.isFinite(mtimeMs) && Math.abs(mtimeMs) <= MTIME_LIMIT_MS)) fail('INVALID_INPUT', 'the modification time is not a date a file can have');
 }
 
+/** The longest path a system call takes: PATH_MAX (4096) with its terminating NUL. */
+const PATH_MAX_BYTES = 4095;
+
+/**
+ * `rel` under the root's folder, refused with INVALID_PATH when the whole is longer than the kernel
+ * takes: a path within the 4096-byte limit of normalizeRelPath may not be once the root's own
+ * folder is in front, and the system call's ENAMETOOLONG came out as an interrupted upload or a 500.
+ */
+export function diskPath(root: RootHandle, rel: string): string {
+  const abs = underDir(root.dir, rel);
+  // At most 3 bytes per UTF-16 unit: a short path needs no count.
+  if (abs.length * 3 > PATH_MAX_BYTES && Buffer.byteLength(abs) > PATH_MAX_BYTES) fail('INVALID_PATH', "invalid path: too long for the folder this root is in");
+  return abs;
+}
+
 /**
  * The absolute disk path of `rel` in a root, refusing any path whose existing part resolves
  * (through symlinks) outside the root.
  */
 export async function livePath(root: RootHandle, rel: string): Promise<string> {
-  const abs = underDir(root.dir, rel);
+  const abs = diskPath(root, rel);
   if (rel === '') return abs;
   // The root folder is already real: only a symlink below it can lead out. An lstat per existing
   // component finds one, cheaper than realpath(3) of the whole path (a readlink per component).
@@ -59,7 +74,7 @@ export async function livePath(root: RootHandle, rel: string): Promise<string> {
  */
 export function openLiveForRead(root: RootHandle, rel: string): OpenedFile | null | 'slow' {
   if (!root.local || rel === '') return 'slow';
-  const abs = underDir(root.dir, rel);
+  const abs = diskPath(root, rel);
   for (let end = abs.indexOf('/', abs.length - rel.length); end >= 0; end = abs.indexOf('/', end + 1)) {
     const st = lstatHere(abs.slice(0, end));
     if (!st) return null;

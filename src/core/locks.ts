@@ -36,7 +36,7 @@ export class Locks {
   /** The core's clock: a lock's timeout runs on it, so tests of expiry set time instead of sleeping. */
   private readonly now: () => number;
 
-  constructor(ctx: CoreContext) {
+  constructor(private readonly ctx: CoreContext) {
     this.repo = new LocksRepo(ctx.db);
     this.now = ctx.now;
   }
@@ -49,10 +49,38 @@ export class Locks {
       return [];
     }
     const now = this.now();
-    const rows = this.repo.ofRoot(rootId);
-    if (rows.every((l) => l.expiresAt >= now)) return rows;
-    this.repo.deleteExpired(now);
-    return rows.filter((l) => l.expiresAt >= now);
+    let rows = this.repo.ofRoot(rootId);
+    if (!rows.every((l) => l.expiresAt >= now)) {
+      this.repo.deleteExpired(now);
+      rows = rows.filter((l) => l.expiresAt >= now);
+    }
+    return this.heldByWriters(rootId, rows);
+  }
+
+  /**
+   * A lock lasts as long as its holder may write the root: the locks of a user whose grant was
+   * removed or lowered to read (or whose account was disabled or removed) are dropped here, where
+   * every write looks, whatever made the change. Before, they outlived it and held the owner's
+   * files (423 at every door) for up to MAX_TIMEOUT, with no way for the owner to break them.
+   * One look per holder, not per lock.
+   */
+  private heldByWriters(rootId: number, rows: LockRow[]): LockRow[] {
+    if (rows.length === 0) return rows;
+    const root = this.ctx.roots.byId(rootId);
+    const mayWrite = new Map<number, boolean>();
+    const writes = (userId: number): boolean => {
+      let ok = mayWrite.get(userId);
+      if (ok === undefined) {
+        const user = this.ctx.accounts.userById(userId);
+        ok = Boolean(root && user && !user.disabled && (root.ownerId === userId || this.ctx.roots.grantOf(rootId, userId)?.mode === 'write'));
+        mayWrite.set(userId, ok);
+      }
+      return ok;
+    };
+    const kept = rows.filter((l) => writes(l.userId));
+    if (kept.length === rows.length) return rows;
+    for (const l of rows) if (!writes(l.userId)) this.repo.delete(l.token, rootId);
+    return kept;
   }
 
   /** Locks whose scope includes `path` (on it, or depth-infinity on an ancestor). */
@@ -97,7 +125,10 @@ export class Locks {
   unlock(session: Session, rootId: number, path: string, token: string): void {
     const lock = this.covering(rootId, path).find((l) => l.token === token);
     if (!lock) fail('CONFLICT', 'the lock token does not apply to this resource');
-    if (lock.userId !== session.user.id && !session.user.isAdmin) fail('PERMISSION_DENIED', 'the lock belongs to another user');
+    // The root's owner may break a grantee's lock too (a crashed editor's): otherwise only waiting
+    // out the timeout (up to 7 days) or removing the grant frees the owner's own file.
+    const ownsRoot = !session.scope && this.ctx.roots.byId(rootId)?.ownerId === session.user.id;
+    if (lock.userId !== session.user.id && !session.user.isAdmin && !ownsRoot) fail('PERMISSION_DENIED', 'the lock belongs to another user');
     this.repo.delete(token, rootId);
   }
 

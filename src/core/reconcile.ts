@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { ChangeInput, EntryRow, FolderRecord, Recorded } from '../db/files-repo.js';
-import { baseName, joinRel, underDir } from '../lib/paths.js';
+import { baseName, joinRel } from '../lib/paths.js';
 import { isStagingLeftover } from '../storage/content-store.js';
 import { fingerprint, fingerprintMatches, type FileStat } from '../storage/fingerprint.js';
 import type { CoreContext } from './context.js';
@@ -11,6 +11,7 @@ import { changeInfo } from './present.js';
 import { endLinksBelow, endLinksOfDeleted } from './shares.js';
 import { ChangeBatch } from './events.js';
 import { ForeignNames } from './foreign-names.js';
+import { diskPath } from './live.js';
 
 const LOCAL: Session = systemSession('local', 'watcher');
 const BATCH = 500;
@@ -33,7 +34,7 @@ export class Reconciler {
    * `rehash` reads a file again even when its size and times match its entry.
    */
   async diff(root: RootHandle, rel: string, entry: EntryRow | undefined, rehash = false, seen?: FileStat | null, looks = 1): Promise<ChangeInput[]> {
-    const abs = underDir(root.dir, rel);
+    const abs = diskPath(root, rel);
     const name = baseName(rel);
     // An unrepresentable name is as good as absent: never recorded (one recorded before is removed).
     // `seen`: the caller's stat of this path a moment ago, its name checked already (a scan looks at

@@ -16,16 +16,27 @@ function splitExt(name: string): [string, string] {
 /**
  * How a drop is named: never over an existing file; the visitor's name, else ' (1)', ' (2)', ...
  * before the extension. The writer refuses an existing name before it reads the body, so the next
- * name can be tried with the same body.
+ * name can be tried with the same body. A name another drop into the same folder is still sending
+ * is skipped as taken (`inFlight`): otherwise both pass that early check and the later one is
+ * refused by the writer's final check, after its whole body was read, and the visitor's upload is lost.
  */
-export async function dropUnderFreeName(vfs: Vfs, session: Session, root: string, base: string, name: string, source: Readable, opts: { maxSize?: number; declaredSize?: number }): Promise<WriteResult> {
+export async function dropUnderFreeName(vfs: Vfs, session: Session, root: string, base: string, name: string, source: Readable, opts: { maxSize?: number; declaredSize?: number }, inFlight: Set<string> = new Set()): Promise<WriteResult> {
   const [stem, ext] = splitExt(name);
   for (let i = 0; i < DROP_NAME_TRIES; i += 1) {
     const candidate = i === 0 ? name : `${stem} (${i})${ext}`;
+    const key = candidate.normalize('NFC');
+    if (inFlight.has(key)) continue;
+    inFlight.add(key);
     try {
       return await vfs.write(session, root, base === '' ? candidate : `${base}/${candidate}`, source, { createOnly: true, ...opts });
     } catch (err) {
-      if (!isCoreError(err, 'ALREADY_EXISTS') || source.readableDidRead) throw err;
+      if (!isCoreError(err, 'ALREADY_EXISTS')) throw err;
+      // Taken after the body was read: by another door at the same moment (drops skip each
+      // other's names). Said without the stored path: a visitor sees neither the owner's folders
+      // nor which names exist.
+      if (source.readableDidRead) fail('CONFLICT', 'a file with this name arrived at the same moment; send it again', { reason: 'name-taken' });
+    } finally {
+      inFlight.delete(key);
     }
   }
   fail('ALREADY_EXISTS', 'too many files with this name');
@@ -49,6 +60,8 @@ export interface DropLimits {
 export class ShareDrops {
   /** Drop uploads in progress, per link id. */
   private readonly open = new Map<number, number>();
+  /** Names being written by drops, per folder (root and path): links into one folder share it. */
+  private readonly sending = new Map<string, Set<string>>();
 
   constructor(
     private readonly vfs: Vfs | undefined,
@@ -72,7 +85,15 @@ export class ShareDrops {
     try {
       const use = this.uses.begin(link.id);
       try {
-        const result = await dropUnderFreeName(this.vfs, session, root, link.path, name, source, { maxSize, declaredSize: opts.declaredSize });
+        const folder = `${root}\u0000${link.path}`;
+        const inFlight = this.sending.get(folder) ?? new Set<string>();
+        this.sending.set(folder, inFlight);
+        let result: WriteResult;
+        try {
+          result = await dropUnderFreeName(this.vfs, session, root, link.path, name, source, { maxSize, declaredSize: opts.declaredSize }, inFlight);
+        } finally {
+          if (inFlight.size === 0) this.sending.delete(folder);
+        }
         this.uses.log(link.id, { ...opts, action: 'upload', bytes: result.entry.size, path: link.path === '' ? result.entry.path : result.entry.path.slice(link.path.length + 1) });
         return result;
       } catch (err) {

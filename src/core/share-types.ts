@@ -71,6 +71,8 @@ export interface ShareLinksOptions {
   dropMaxOpenUploads?: number;
   /** Where drops are written (the core's Vfs); drop() needs it. */
   vfs?: Vfs;
+  /** Entries of one link's access log kept, the newest (10,000: as many as the log is ever shown). */
+  accessLogKeep?: number;
 }
 
 /**

@@ -7,12 +7,21 @@ import type { AccessMeta, ShareUse } from './share-types.js';
  * content (whatever its range) or a file dropped through an upload-only link.
  */
 export class ShareUses {
+  /** Entries logged per link since its log was last pruned. */
+  private readonly sincePrune = new Map<number, number>();
+  /** Entries logged between two prunes of a link's log: a tenth of what it keeps, at most 100. */
+  private readonly pruneEvery: number;
+
   constructor(
     private readonly repo: SharesRepo,
     private readonly now: () => number,
     /** Files a drop link accepts when its creator set no limit (0 = unlimited). */
     private readonly dropMaxFiles: number,
-  ) {}
+    /** Entries of one link's log kept, the newest. */
+    private readonly logKeep = 10_000,
+  ) {
+    this.pruneEvery = Math.max(1, Math.min(100, Math.floor(logKeep / 10)));
+  }
 
   /** Uses allowed: the creator's limit, or for a drop link without one the server's default. */
   limitOf(row: LinkRow): number | null {
@@ -79,5 +88,13 @@ export class ShareUses {
       bytes: Math.max(0, Math.floor(entry.bytes ?? 0)),
       path: entry.path ?? null,
     });
+    // Anyone holding a link writes a row per view: without an end, a stranger's loop of views grew
+    // the database without bound (about 2 KB a view). The log keeps its newest entries, as many as
+    // it is ever shown; pruned every pruneEvery entries, by the index on the link.
+    const n = (this.sincePrune.get(linkId) ?? 0) + 1;
+    if (n >= this.pruneEvery) {
+      this.sincePrune.delete(linkId);
+      this.repo.pruneAccesses(linkId, this.logKeep);
+    } else this.sincePrune.set(linkId, n);
   }
 }

@@ -283,4 +283,20 @@ describe('ShareLinks', () => {
     expect(await code(shares.open(link.token, {}))).toBe('NOT_FOUND');
     expect(shares.get(alice, link.link.id).state).toBe('ended');
   });
+
+  it('keep the newest entries of a link\'s access log, not every view a stranger makes', async () => {
+    // Each anonymous view of a link wrote a row (address, user agent of up to 512 characters, path)
+    // for ever: 20,000 views of one public link grew the database by 40 MB, with no end.
+    const kept = new ShareLinks(t.core.ctx, t.core.roots, t.core.accounts, t.core.guard, { now: () => clock, accessLogKeep: 20 });
+    const { link } = await kept.create(alice, { root: 'docs', path: 'pub' });
+    const other = await kept.create(alice, { root: 'docs', path: 'pub/a.txt' });
+    kept.logAccess(other.link.id, { action: 'download', address: '192.0.2.9' });
+    for (let i = 0; i < 100; i += 1) kept.logAccess(link.id, { action: 'view', address: `192.0.2.${i}`, userAgent: 'x'.repeat(512) });
+    const log = kept.accesses(alice, link.id, 10_000);
+    expect(log.length).toBeGreaterThanOrEqual(20);
+    expect(log.length).toBeLessThanOrEqual(21);
+    expect(log[0]).toMatchObject({ address: '192.0.2.99' });
+    // Another link's log is its own.
+    expect(kept.accesses(alice, other.link.id, 10_000)).toHaveLength(1);
+  });
 });

@@ -14,6 +14,9 @@ import { ShareUses } from './share-uses.js';
 import { ShareVisits } from './share-visits.js';
 import type { WriteResult } from './types.js';
 
+/** Entries of a link's access log kept by default: the most `accesses` ever returns. */
+const ACCESS_LOG_KEEP = 10_000;
+
 /** The last expiry a link may have: 9999-12-31T23:59:59.999Z. */
 const LAST_EXPIRY_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 /** The start of the Date range: a time before it cannot be presented (toISOString throws). */
@@ -62,7 +65,7 @@ export class ShareLinks {
   ) {
     this.now = opts.now ?? ctx.now;
     this.repo = new SharesRepo(ctx.db);
-    this.uses = new ShareUses(this.repo, this.now, opts.dropMaxFiles ?? 0);
+    this.uses = new ShareUses(this.repo, this.now, opts.dropMaxFiles ?? 0, opts.accessLogKeep ?? ACCESS_LOG_KEEP);
     this.visits = new ShareVisits(ctx, this.repo, guard, this.uses, (row) => this.info(row), this.now, opts.cookieTtlMs ?? 60 * 60 * 1000);
     this.drops = new ShareDrops(opts.vfs, this.uses, {
       maxFileBytes: opts.dropMaxFileBytes ?? 0,
@@ -148,6 +151,17 @@ export class ShareLinks {
   /** Counts one use of a link, atomically; see share-uses.ts. */
   begin(linkId: number): ShareUse {
     return this.uses.begin(linkId);
+  }
+
+  /**
+   * Refuses a link that was revoked, expired or ended since it was opened: what a response still
+   * streaming asks before it sends more of the link's content (a zip, before each file).
+   */
+  assertStillOpen(linkId: number): void {
+    const row = this.repo.byId(linkId);
+    if (!row || row.revokedAt !== null) fail('NOT_FOUND', 'this link was revoked');
+    if (row.expiresAt !== null && row.expiresAt <= this.now()) fail('NOT_FOUND', 'this link has expired');
+    if (row.endedAt !== null) fail('NOT_FOUND', 'what this link shared was deleted');
   }
 
   /** A use that cannot fail after it starts (kept for callers that count before they act). */

@@ -102,6 +102,19 @@ export class SharesRepo {
     this.db.insert(shareAccesses).values(access).run();
   }
 
+  /** Removes a link's access entries older than its newest `keep` (by the share_id index, newest first). */
+  pruneAccesses(shareId: number, keep: number): void {
+    this.db
+      .delete(shareAccesses)
+      .where(
+        and(
+          eq(shareAccesses.shareId, shareId),
+          sql`${shareAccesses.id} <= (select id from share_accesses where share_id = ${shareId} order by id desc limit 1 offset ${keep})`,
+        ),
+      )
+      .run();
+  }
+
   accesses(id: number, limit: number): AccessRow[] {
     return this.db.select().from(shareAccesses).where(eq(shareAccesses.shareId, id)).orderBy(desc(shareAccesses.id)).limit(limit).all();
   }

@@ -7,7 +7,7 @@ export class UnsafePathError extends Error {}
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
 /**
- * A path already in normal form the quick way: segments of 1-255 printable ASCII characters without
+ * A path already in normal form the quick way: segments of 1-255 printable ASCII characters (as many bytes) without
  * '%' or '\\', joined by single slashes (NFC leaves ASCII as it is). The core checks every path
  * two or three times per write (the door's path, then each one it settles), and the full check
  * below cost about 1 µs a call; this one about a tenth. Anything else takes the full check.
@@ -33,10 +33,15 @@ export function normalizeRelPathFully(raw: string): string {
   for (const part of parts) {
     if (part === '') throw new UnsafePathError('path contains an empty segment');
     if (part === '.' || part === '..') throw new UnsafePathError('path contains a dot segment');
-    if (part.length > 255) throw new UnsafePathError('path segment longer than 255 characters');
+    if (part.length > 255) throw new UnsafePathError('path segment longer than 255 bytes');
   }
   const out = parts.join('/').normalize('NFC');
-  if (out.length > 4096) throw new UnsafePathError('path longer than 4096 characters');
+  // File systems count a name's bytes (NAME_MAX 255), not its characters: 150 x 'é' is 300 bytes
+  // in UTF-8, which passed the count above and then failed the system call (ENAMETOOLONG: a 500).
+  if (out.length !== Buffer.byteLength(out)) {
+    for (const part of out.split('/')) if (Buffer.byteLength(part) > 255) throw new UnsafePathError('path segment longer than 255 bytes');
+  }
+  if (Buffer.byteLength(out) > 4096) throw new UnsafePathError('path longer than 4096 bytes');
   return out;
 }
 

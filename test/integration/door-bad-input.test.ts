@@ -130,4 +130,44 @@ describe('bad input at the doors', () => {
     expect((await fetch(`${t.url}/s/${a.token}/download`)).status).toBe(200);
     expect((await fetch(`${t.url}/s/${b.token}/meta`)).status).toBe(404);
   });
+
+  // Linux takes names of 255 bytes, not characters: 150 x 'é' (300 bytes in UTF-8) passed the
+  // path check and failed at the system call: 500 for a REST copy and a WebDAV MOVE, 451 for FTP
+  // MKD, and a REST PUT that said the upload was interrupted.
+  it('a name over 255 bytes of UTF-8 (under 255 characters) is a bad path at every door', async () => {
+    const long = 'é'.repeat(150);
+    const enc = encodeURIComponent(long);
+    const before = await contentOf('f.txt');
+    const json = { authorization: basic(), 'content-type': 'application/json' };
+    const put = await fetch(`${t.url}/api/v1/roots/docs/files/${enc}`, { method: 'PUT', headers: { authorization: basic() }, body: 'x' });
+    expect(put.status).toBe(400);
+    expect(((await put.json()) as { error: { code: string } }).error.code).toBe('INVALID_PATH');
+    const copy = await fetch(`${t.url}/api/v1/roots/docs/copy`, { method: 'POST', headers: json, body: JSON.stringify({ from: 'f.txt', to: long }) });
+    expect(copy.status).toBe(400);
+    const mkdir = await fetch(`${t.url}/api/v1/roots/docs/mkdir`, { method: 'POST', headers: json, body: JSON.stringify({ path: long }) });
+    expect(mkdir.status).toBe(400);
+    const move = await fetch(`${t.url}/dav/docs/f.txt`, { method: 'MOVE', headers: { authorization: basic(), destination: `${t.url}/dav/docs/${enc}` } });
+    expect(move.status).toBe(400);
+    const mkcol = await fetch(`${t.url}/dav/docs/${enc}`, { method: 'MKCOL', headers: { authorization: basic() } });
+    expect(mkcol.status).toBe(400);
+    expect(await contentOf('f.txt')).toBe(before);
+    // 255 bytes exactly is a name Linux takes.
+    const fits = encodeURIComponent(`${'é'.repeat(127)}a`);
+    expect((await fetch(`${t.url}/api/v1/roots/docs/files/${fits}`, { method: 'PUT', headers: { authorization: basic() }, body: 'fits' })).status).toBe(201);
+  });
+
+  // The kernel takes a path of 4095 bytes (PATH_MAX with its NUL), the root's own folder included:
+  // a path under the 4096-byte limit but too long with the root's folder in front failed at the
+  // system call: 'upload interrupted' for a PUT, 500 for a DELETE.
+  it('a path too long once under the root\'s folder is a bad path, not an interrupted upload or a 500', async () => {
+    const dir = Array.from({ length: 15 }, (_, i) => `${String(i).padStart(2, '0')}${'d'.repeat(253)}`).join('/');
+    const mk = await fetch(`${t.url}/api/v1/roots/docs/mkdir`, { method: 'POST', headers: { authorization: basic(), 'content-type': 'application/json' }, body: JSON.stringify({ path: dir, parents: true }) });
+    expect(mk.status).toBe(201);
+    const file = `${dir}/${'f'.repeat(4090 - dir.length - 1)}`;
+    const put = await fetch(`${t.url}/api/v1/roots/docs/files/${file}`, { method: 'PUT', headers: { authorization: basic() }, body: 'x' });
+    expect(put.status).toBe(400);
+    expect(((await put.json()) as { error: { code: string } }).error.code).toBe('INVALID_PATH');
+    expect((await fetch(`${t.url}/api/v1/roots/docs/files/${file}`, { method: 'DELETE', headers: { authorization: basic() } })).status).toBe(400);
+    expect((await fetch(`${t.url}/dav/docs/${file}`, { method: 'PUT', headers: { authorization: basic() }, body: 'x' })).status).toBe(400);
+  });
 });

@@ -24,6 +24,28 @@ function countBytes(ctx: HttpContext, stream: Readable, onDone: (bytes: number) 
   ctx.res.once('close', () => onDone(bytes));
 }
 
+/** Bytes of a share download between two looks at whether its link is still open. */
+const RECHECK_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Ends a download whose link was revoked (or expired, or its entry deleted) while it streams, at
+ * most RECHECK_BYTES later: a multi-GB file otherwise went on to its end after the owner revoked
+ * the link. One look at the link per 4 MiB sent (a SQLite read by primary key).
+ */
+function cutWhenClosed(stream: Readable, conn: Connection): void {
+  let sinceCheck = 0;
+  stream.on('data', (c: Buffer) => {
+    sinceCheck += c.length;
+    if (sinceCheck < RECHECK_BYTES) return;
+    sinceCheck = 0;
+    try {
+      conn.assertShareOpen();
+    } catch (err) {
+      stream.destroy(err as Error);
+    }
+  });
+}
+
 /** Streams one file of a share (Range, ETag, conditional GET); every GET that sends content counts. */
 export async function sendShareFile(ctx: HttpContext, opened: OpenedShare, entry: EntryInfo, io: SendDeps): Promise<void> {
   const { root } = opened;
@@ -58,6 +80,7 @@ export async function sendShareFile(ctx: HttpContext, opened: OpenedShare, entry
     throw err;
   });
   r.stream.once('error', () => use.cancel());
+  cutWhenClosed(r.stream, io.conn);
   if (range) {
     ctx.status = 206;
     ctx.set('Content-Range', `bytes ${r.start}-${r.end}/${r.size}`);
@@ -96,10 +119,14 @@ export async function sendShareZip(ctx: HttpContext, opened: OpenedShare, dir: E
   const zip = new yazl.ZipFile();
   for (const f of files) {
     zip.addReadStreamLazy(inZip(f.path), { mtime: new Date(f.mtimeMs), compress: false, size: f.size }, (cb) => {
-      io.conn.read(root, f.path).then(
-        (r) => cb(null, r.stream),
-        (err: unknown) => cb(err as Error, undefined as never),
-      );
+      // A link revoked (or expired) while its zip streams adds no further file: the zip is cut.
+      Promise.resolve()
+        .then(() => io.conn.assertShareOpen())
+        .then(() => io.conn.read(root, f.path))
+        .then(
+          (r) => cb(null, r.stream),
+          (err: unknown) => cb(err as Error, undefined as never),
+        );
     });
   }
   for (const d of emptyDirs) zip.addEmptyDirectory(inZip(d.path), {});
@@ -111,6 +138,7 @@ export async function sendShareZip(ctx: HttpContext, opened: OpenedShare, dir: E
     use.cancel();
     out.destroy(err);
   });
+  cutWhenClosed(out, io.conn); // a big file inside the zip too
   ctx.status = 200;
   countBytes(ctx, out, (bytes) => io.done('download-zip', bytes, dir.path));
   ctx.body = out;

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { basicAuthPassword } from '../../common/basic-auth.js';
 import { decimalInteger } from '../../common/decimal.js';
-import { fail, isCoreError, type OpenedShare, type ShareLinkInfo } from '../../../src/core/index.js';
+import { fail, isCoreError, SyncgateError, type OpenedShare, type ShareLinkInfo } from '../../../src/core/index.js';
 import { connectionOf, parseQuery, readJson, requireUser, sessionOf, type HttpContext, type HttpDeps, type HttpRouter, type HttpState } from '../context.js';
 import { sendShareFile, sendShareZip } from './download.js';
 import { securityHeaders, sendPublicFile } from './static.js';
@@ -70,6 +70,29 @@ function joinShare(base: string, sub: string | undefined): string {
 /** The path relative to the shared folder, for display and logs. */
 function relToShare(base: string, p: string): string {
   return base === '' ? p : p === base ? '' : p.slice(base.length + 1);
+}
+
+/**
+ * A core error as the link's visitor sees it: the core names paths from the top of the root, and
+ * a visitor of a link to Clients/ACME must not learn that Clients exists (nor anything else above
+ * the shared entry). Core messages start with the path they are about.
+ */
+function forVisitor(err: unknown, link: ShareLinkInfo): unknown {
+  if (!isCoreError(err) || link.path === '') return err;
+  const m = err.message;
+  let message: string | null = null;
+  if (m.startsWith(`${link.path}/`)) message = m.slice(link.path.length + 1);
+  else if (m.startsWith(`${link.path} `)) message = `${link.name}${m.slice(link.path.length)}`;
+  return message === null ? err : new SyncgateError(err.code, message, err.details);
+}
+
+/** Runs a visitor's request on an opened link, its errors in the link's terms (forVisitor). */
+async function asVisitor<T>(o: OpenedShare, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw forVisitor(err, o.link);
+  }
 }
 
 /** API under /api/v1/shares and the public /s/<token> page, downloads and drop uploads. */
@@ -185,10 +208,10 @@ export function shareRoutes(deps: HttpDeps): HttpRouter {
     }
     const target = joinShare(link.path, q.dir);
     const conn = core.connect(o.session);
-    const entry = await conn.stat(o.root, target);
+    const entry = await asVisitor(o, () => conn.stat(o.root, target));
     const entries =
       entry.kind === 'dir'
-        ? (await conn.list(o.root, target)).map((e) => ({
+        ? (await asVisitor(o, () => conn.list(o.root, target))).map((e) => ({
             name: e.name,
             path: relToShare(link.path, e.path),
             kind: e.kind,
@@ -205,10 +228,12 @@ export function shareRoutes(deps: HttpDeps): HttpRouter {
     if (o.link.uploadOnly) fail('PERMISSION_DENIED', 'this link only accepts uploads');
     const target = joinShare(o.link.path, typeof ctx.params.path === 'string' ? ctx.params.path : undefined);
     const conn = core.connect(o.session);
-    const entry = await conn.stat(o.root, target);
-    const io = { conn, begin: () => conn.beginShareUse(), done: logAccess(ctx, o) };
-    if (entry.kind === 'dir') await sendShareZip(ctx, o, entry, io);
-    else await sendShareFile(ctx, o, entry, io);
+    await asVisitor(o, async () => {
+      const entry = await conn.stat(o.root, target);
+      const io = { conn, begin: () => conn.beginShareUse(), done: logAccess(ctx, o) };
+      if (entry.kind === 'dir') await sendShareZip(ctx, o, entry, io);
+      else await sendShareFile(ctx, o, entry, io);
+    });
   };
   router.get('/s/:token/download', download);
   router.get('/s/:token/download/{*path}', download);
@@ -217,11 +242,11 @@ export function shareRoutes(deps: HttpDeps): HttpRouter {
   const upload = async (ctx: HttpContext, name: string) => {
     const o = await openShare(ctx);
     const declared = ctx.get('content-length') === '' ? undefined : Number(ctx.get('content-length'));
-    const r = await core.connect(o.session).dropIntoShare(o.link, name, ctx.req, {
+    const r = await asVisitor(o, () => core.connect(o.session).dropIntoShare(o.link, name, ctx.req, {
       ...meta(ctx),
       maxSize: deps.options.maxUploadBytes || undefined,
       ...(declared !== undefined && Number.isSafeInteger(declared) ? { declaredSize: declared } : {}),
-    });
+    }));
     ctx.status = 201;
     // The visitor's own name back, never the stored one: "name (2)" would tell a drop-box
     // visitor that "name" and "name (1)" already exist in a folder they may not list.
