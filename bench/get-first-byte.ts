@@ -11,7 +11,11 @@
  * To see where a GET's time goes: BENCH_STRACE=FILE (strace -f -tt -T of the gateway), BENCH_PERF=FILE
  * (perf record at 20 kHz or BENCH_PERF_EVENT, monotonic clock; FILE.B for build B; with BENCH_NODE_FLAGS="--perf-basic-prof
  * --interpreted-frames-native-stack" for JavaScript names), BENCH_KEEP_LOG=FILE (the gateway's log,
- * e.g. with --trace-gc in BENCH_NODE_FLAGS).
+ * e.g. with --trace-gc in BENCH_NODE_FLAGS). The main thread's CPU per GET, which holds on a loaded
+ * machine where the wall times do not: BENCH_PERF_EVENT="-e task-clock -c 50000 -e
+ * syscalls:sys_enter_accept4 -e syscalls:sys_enter_write" (a sample per 50 µs of CPU), then count
+ * the gateway's main-thread samples between the second accept4 of each round (PUT, GET, DELETE) and
+ * its next write to a socket (not fd 1 or 2, nor --perf-basic-prof's map file): the GET's headers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
