@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RawFtp } from '../../protocols/ftp/raw-ftp.test-support.js';
 import { isCoreError } from '../../src/core/index.js';
 import type { Session } from '../../src/core/session.js';
 import { body } from '../helpers/core.js';
@@ -56,6 +57,19 @@ describe('a move into another root that is refused changes neither root', () => 
     expect(res.status).toBe(403);
     expect(await exists('mine', 'by-rest.txt')).toBe(false);
     expect((await t.gw.core.vfs.list(bob, 'mine', '')).length).toBe(0);
+    expect(await exists('docs', 'plan.txt')).toBe(true);
+  });
+
+  it('FTP RNFR/RNTO into another root by a user who may only read the source: 550, nothing in the destination', async () => {
+    const c = await RawFtp.connect(t.ftpPort!);
+    try {
+      await c.login('bob', 'bob-password');
+      expect((await c.cmd('RNFR /docs/plan.txt')).code).toBe(350);
+      expect((await c.cmd('RNTO /mine/by-ftp.txt')).code).toBe(550);
+    } finally {
+      c.socket.destroy();
+    }
+    expect(await exists('mine', 'by-ftp.txt')).toBe(false);
     expect(await exists('docs', 'plan.txt')).toBe(true);
   });
 
