@@ -24,6 +24,8 @@ const CONFLICT_POLICY = {
   description: "what an outdated base (If-Match, a sync client's base version) does: 'keep-both' a conflict copy beside the file; 'newest-wins' the later file mtime (or receive time) becomes the head; 'server-wins' the head stays. Each keeps the other content and leaves a conflict record",
 };
 const PATH = pathParam('path', 'path inside the root; may contain slashes');
+/** New secrets need a password session: a token (API or device) or pairing code cannot make another. */
+const PASSWORD_ONLY = { '403': err('only a password login (Basic user:password, the web page, a login session) may do this, not an API or device token') };
 const AUTH_ERRORS = { '401': err('no or wrong credentials'), '429': err('too many failed logins (Retry-After)') };
 const FILE_ERRORS = { ...AUTH_ERRORS, '400': err('invalid path or input'), '403': err('read-only access'), '404': err('no such root (or not visible to you) or path'), '423': err('locked (WebDAV lock)') };
 
@@ -44,22 +46,22 @@ const paths: OpenApiPaths = {
     post: op('Log in: a session cookie (mode=cookie, with a CSRF token for unsafe requests) or a bearer token (mode=token)', 'accounts', {
       security: [],
       requestBody: body({ user: { type: 'string' }, password: { type: 'string' }, mode: { type: 'string', enum: ['cookie', 'token'], default: 'token' } }, ['user', 'password']),
-    }, { '200': json({ type: 'object', properties: { user: ref('Me'), expiresAt: { type: 'string' }, token: { type: 'string', description: 'sgs_... (mode=token)' }, csrfToken: { type: 'string', description: 'send as X-CSRF-Token (mode=cookie)' } } }) }, { ...AUTH_ERRORS, '400': err('invalid input') }),
+    }, { '200': json({ type: 'object', properties: { user: ref('Me'), expiresAt: { type: 'string' }, token: { type: 'string', description: 'sgs_... (mode=token)' }, csrfToken: { type: 'string', description: 'send as X-CSRF-Token (mode=cookie)' } } }) }, { ...AUTH_ERRORS, ...PASSWORD_ONLY, '400': err('invalid input') }),
   },
   '/api/v1/logout': { post: op('Close the current login session (cookie or sgs_ bearer)', 'accounts', {}, { '204': noContent }, AUTH_ERRORS) },
   '/api/v1/me': { get: op('The authenticated user (and csrfToken for cookie sessions)', 'accounts', {}, { '200': json({ type: 'object', properties: { user: ref('Me'), device: { type: ['object', 'null'] }, via: { type: 'string' }, csrfToken: { type: 'string' } } }) }, AUTH_ERRORS) },
   '/api/v1/me/password': { put: op('Change the password (needs the current one); closes all login sessions', 'accounts', { requestBody: body({ current: { type: 'string' }, password: { type: 'string', minLength: 8 } }, ['current', 'password']) }, { '204': noContent }, { ...AUTH_ERRORS, '400': err('too short') }) },
   '/api/v1/me/tokens': {
     get: op('Personal API tokens (usable as the password for WebDAV and FTP)', 'accounts', {}, { '200': json({ type: 'object', properties: { tokens: { type: 'array', items: ref('Token') } } }) }, AUTH_ERRORS),
-    post: op('Create a named API token; the secret (sgt_...) is shown once', 'accounts', { requestBody: body({ name: { type: 'string' } }, ['name']) }, { '201': json({ type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' }, token: { type: 'string' } } }) }, { ...AUTH_ERRORS, '400': err('invalid name') }),
+    post: op('Create a named API token; the secret (sgt_...) is shown once', 'accounts', { requestBody: body({ name: { type: 'string' } }, ['name']) }, { '201': json({ type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' }, token: { type: 'string' } } }) }, { ...AUTH_ERRORS, ...PASSWORD_ONLY, '400': err('invalid name') }),
   },
   '/api/v1/me/tokens/{id}': { delete: op('Revoke an API token', 'accounts', { parameters: [pathParam('id')] }, { '204': noContent }, { ...AUTH_ERRORS, '404': err('no such token') }) },
   '/api/v1/me/devices': {
     get: op('Registered devices with last address, last seen time, and per synced root the cursor applied and how many changes behind', 'devices', {}, { '200': json({ type: 'object', properties: { devices: { type: 'array', items: ref('Device') } } }) }, AUTH_ERRORS),
-    post: op('Register a device by the uuid it made; returns its token (sgd_..., a bearer credential)', 'devices', { requestBody: body({ uuid: { type: 'string' }, name: { type: 'string' } }, ['uuid', 'name']) }, { '201': json({ type: 'object', properties: { id: { type: 'integer' }, uuid: { type: 'string' }, name: { type: 'string' }, token: { type: 'string' } } }) }, { ...AUTH_ERRORS, '400': err('invalid uuid or name') }),
+    post: op('Register a device by the uuid it made; returns its token (sgd_..., a bearer credential)', 'devices', { requestBody: body({ uuid: { type: 'string' }, name: { type: 'string' } }, ['uuid', 'name']) }, { '201': json({ type: 'object', properties: { id: { type: 'integer' }, uuid: { type: 'string' }, name: { type: 'string' }, token: { type: 'string' } } }) }, { ...AUTH_ERRORS, '400': err('invalid uuid or name'), '403': err('a device token cannot register another device') }),
   },
   '/api/v1/me/devices/pairing': {
-    post: op('A one-time pairing code (10 minutes, single use) a new companion client logs in with: syncgate client login URL --code CODE', 'devices', {}, { '201': json({ type: 'object', properties: { code: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } } }) }, AUTH_ERRORS),
+    post: op('A one-time pairing code (10 minutes, single use) a new companion client logs in with: syncgate client login URL --code CODE', 'devices', {}, { '201': json({ type: 'object', properties: { code: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } } }) }, { ...AUTH_ERRORS, ...PASSWORD_ONLY }),
   },
   '/api/v1/me/devices/{id}': { delete: op('Revoke a device (its token stops working)', 'devices', { parameters: [pathParam('id')] }, { '204': noContent }, { ...AUTH_ERRORS, '404': err('no such device') }) },
   '/api/v1/users': {

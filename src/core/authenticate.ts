@@ -1,6 +1,7 @@
+import { TOKEN_PREFIX } from './account-secrets.js';
 import type { Accounts } from './accounts.js';
 import type { Devices } from './devices.js';
-import type { Protocol, Session } from './session.js';
+import type { Protocol, Session, SessionCredential } from './session.js';
 
 /** Every kind of credential a door may present; each one is counted by the login guard. */
 export type Credential =
@@ -31,7 +32,7 @@ export function authenticate(accounts: Accounts, devices: Devices, cred: Credent
   if (cred.kind === 'password') {
     try {
       const known = accounts.recentlyVerified(cred.user, cred.secret, meta.address);
-      if (known) return Promise.resolve({ user: known, device: null, protocol: meta.protocol, requestId: meta.requestId, address: meta.address });
+      if (known) return Promise.resolve({ user: known, credential: 'password', device: null, protocol: meta.protocol, requestId: meta.requestId, address: meta.address });
     } catch (err) {
       return Promise.reject(err);
     }
@@ -41,13 +42,15 @@ export function authenticate(accounts: Accounts, devices: Devices, cred: Credent
 
 async function authenticateFully(accounts: Accounts, devices: Devices, cred: Credential, meta: AuthMeta): Promise<Session> {
   const { protocol, requestId, address } = meta;
-  if (cred.kind === 'device') return accounts.deviceSession(cred.token, protocol, requestId, address ?? null);
-  if (cred.kind === 'pairing-code') return { user: devices.redeemPairingCode(cred.code, address), device: null, protocol, requestId, address };
+  if (cred.kind === 'device') return { ...accounts.deviceSession(cred.token, protocol, requestId, address ?? null), credential: 'device' };
+  if (cred.kind === 'pairing-code') return { user: devices.redeemPairingCode(cred.code, address), credential: 'pairing-code', device: null, protocol, requestId, address };
   const user =
     cred.kind === 'password'
       ? await accounts.authenticate(cred.user, cred.secret, { address, protocol })
       : cred.kind === 'login-session'
         ? accounts.resumeLoginSession(cred.token, address)
         : accounts.authenticateToken(cred.token, { address });
-  return { user, device: null, protocol, requestId, address };
+  // An API token sent as the password (Basic, FTP PASS, the sync door's login) opened a token session.
+  const credential: SessionCredential = cred.kind === 'password' ? (cred.secret.startsWith(TOKEN_PREFIX) ? 'token' : 'password') : cred.kind;
+  return { user, credential, device: null, protocol, requestId, address };
 }

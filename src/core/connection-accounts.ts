@@ -7,7 +7,7 @@ import type { Locks } from './locks.js';
 import type { Properties } from './properties.js';
 import type { Retention } from './retention.js';
 import { parseConflictPolicy, parseRetention, type Roots } from './roots.js';
-import type { Session } from './session.js';
+import { assertPasswordSession, type Session } from './session.js';
 import type { ShareLinks } from './shares.js';
 import type { AdminRootInfo, RetentionPolicy, RootInfo } from './types.js';
 import type { ResumableUploads } from './uploads.js';
@@ -164,6 +164,7 @@ export class AccountConnection {
   /** A login session (web page cookie or bearer) for the session's user; its secret is returned once. */
   openLoginSession(ttlMs: number): { token: string; expiresAt: number } {
     this.requireAccount();
+    assertPasswordSession(this.session, 'logging in to the web page or API');
     return this.core.accounts.openLoginSession(this.session.user, ttlMs, this.session.address ?? null);
   }
   closeLoginSession(token: string): void {
@@ -177,6 +178,7 @@ export class AccountConnection {
   /** A new API token; its secret is returned once. */
   createToken(name: string): { id: number; name: string; token: string } {
     this.requireAccount();
+    assertPasswordSession(this.session, 'creating an API token');
     return this.core.accounts.createToken(this.session.user.id, name);
   }
   revokeToken(id: number): void {
@@ -193,6 +195,7 @@ export class AccountConnection {
   /** A one-time code (short-lived, single use) a new companion client of this user logs in with. */
   pairDevice(): { code: string; expiresAt: number } {
     this.requireAccount();
+    assertPasswordSession(this.session, 'creating a pairing code');
     return this.core.devices.pair(this.session.user.id);
   }
   /** Records how far this session's device applied a root's feed (the sync door, after each pass). */
@@ -202,6 +205,9 @@ export class AccountConnection {
   /** Registers (or renames) the device with this uuid; its token is returned once. */
   registerDevice(uuid: string, name: string): { id: number; uuid: string; name: string; token: string } {
     this.requireAccount();
+    // The companion client logs in with a password, an API token (`client login --token`) or a
+    // pairing code; a device's own token never makes another device's.
+    if (this.session.credential === 'device') fail('PERMISSION_DENIED', 'registering a device needs a password, an API token or a pairing code: a device token cannot make another');
     return this.core.accounts.registerDevice(this.session.user, uuid, name, this.session.address ?? null);
   }
   revokeDevice(id: number): void {

@@ -181,3 +181,36 @@ describe('rules held by the connection', () => {
     await expect(link.createUpload({ root: 'docs', path: 'shared/u.txt', length: 1 })).rejects.toSatisfy(code('PERMISSION_DENIED'));
   });
 });
+
+describe('the session kind: what opened a session decides whether it may make new secrets', () => {
+  it('a password session makes API tokens, pairing codes and login sessions; a token, device or pairing-code session does not', async () => {
+    const carol = await t.core.accounts.createUser('carol', 'carol-password');
+    const meta = { protocol: 'rest' as const, requestId: 'r' };
+    const byPassword = await t.core.authenticate({ kind: 'password', user: 'carol', secret: 'carol-password' }, meta);
+    expect(byPassword.credential).toBe('password');
+    const asPassword = t.core.connect(byPassword);
+    const apiToken = asPassword.createToken('script').token;
+    const code = asPassword.pairDevice().code;
+    const login = asPassword.openLoginSession(60_000).token;
+    expect((await t.core.authenticate({ kind: 'login-session', token: login }, meta)).credential).toBe('login-session');
+
+    const device = t.core.accounts.registerDevice({ id: carol.id, name: 'carol', isAdmin: false }, '0123456789abcdef0123', 'laptop', null).token;
+    const others = [
+      await t.core.authenticate({ kind: 'token', token: apiToken }, meta),
+      await t.core.authenticate({ kind: 'password', user: 'carol', secret: apiToken }, meta),
+      await t.core.authenticate({ kind: 'device', token: device }, meta),
+      await t.core.authenticate({ kind: 'pairing-code', code }, meta),
+    ];
+    expect(others.map((s) => s.credential)).toEqual(['token', 'token', 'device', 'pairing-code']);
+    for (const s of others) {
+      const c = t.core.connect(s);
+      for (const make of [() => c.createToken('replacement'), () => c.pairDevice(), () => c.openLoginSession(60_000)]) {
+        expect(make).toThrow(expect.objectContaining({ code: 'PERMISSION_DENIED', message: expect.stringMatching(/needs a password login/) }));
+      }
+    }
+    // A device registers no other device; an API token and a pairing code do (the companion client's login).
+    expect(() => t.core.connect(others[2]!).registerDevice('fedcba98765432100000', 'twin')).toThrow(expect.objectContaining({ code: 'PERMISSION_DENIED' }));
+    expect(t.core.connect(others[0]!).registerDevice('fedcba98765432100001', 'ci').token).toMatch(/^sgd_/);
+    expect(t.core.connect(others[3]!).registerDevice('fedcba98765432100002', 'phone').token).toMatch(/^sgd_/);
+  });
+});

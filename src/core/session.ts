@@ -1,3 +1,5 @@
+import { fail } from './errors.js';
+
 /** Who acts, from where. Doors build one per request/connection and hand it to the core. */
 export type Protocol = 'webdav' | 'ftp' | 'rest' | 'share' | 'sync' | 'local' | 'cli' | 'core';
 
@@ -24,8 +26,21 @@ export interface SessionScope {
   linkId?: number;
 }
 
+/**
+ * What opened the session. Only a password (or a login session it opened) shows the account holder
+ * is there: an API token, a device token or a pairing code may have leaked, and what it could make
+ * would outlive its revocation. So new secrets (API tokens, pairing codes, login sessions) need a
+ * password session, as Nextcloud refuses app passwords making app passwords (mayMakeSecrets).
+ */
+export type SessionCredential = 'password' | 'login-session' | 'token' | 'device' | 'pairing-code';
+
 export interface Session {
   user: SessionUser;
+  /**
+   * Set by authenticate() for every session a door opens; absent only for sessions the process
+   * builds for itself (the admin CLI, the disk watcher, tests), which no secret stands behind.
+   */
+  credential?: SessionCredential;
   device: SessionDevice | null;
   protocol: Protocol;
   requestId: string;
@@ -41,6 +56,16 @@ export const LOCAL_USER: SessionUser = { id: 0, name: 'local', isAdmin: true };
 export function systemSession(protocol: Protocol = 'core', requestId = 'system'): Session {
   return { user: LOCAL_USER, device: null, protocol, requestId };
 }
+
+/** Refuses (PERMISSION_DENIED) `what` to a session a token or pairing code opened: see SessionCredential. */
+export function assertPasswordSession(session: Session, what: string): void {
+  const c = session.credential;
+  if (c === 'token' || c === 'device' || c === 'pairing-code') {
+    fail('PERMISSION_DENIED', `${what} needs a password login (user name and password, or the web page): a session opened by ${CREDENTIAL_NAMES[c]} cannot make new secrets`);
+  }
+}
+
+const CREDENTIAL_NAMES = { token: 'an API token', device: 'a device token', 'pairing-code': 'a pairing code' } as const;
 
 /** Name used in conflict copies: the device when there is one, else user and door. */
 export function actorLabel(session: Session): string {

@@ -128,6 +128,10 @@ export class VfsTreeWriter {
     const from = safePath(rawFrom);
     const to = safePath(rawTo);
     if (opts.toRoot !== undefined && opts.toRoot !== root) {
+      // A copy there and a delete here: the delete's checks come first, so a move refused for the
+      // source (read-only grant, a lock, an outdated base) has copied nothing. The copy checks the
+      // destination before it writes.
+      await this.assertCanLeave(session, root, from, opts.baseVersion);
       const copied = await this.copy(session, root, from, to, { overwrite: opts.overwrite, toRoot: opts.toRoot });
       await this.delete(session, root, from, { baseVersion: opts.baseVersion });
       return copied;
@@ -173,6 +177,17 @@ export class VfsTreeWriter {
       followMove(this.ctx, h.row.id, from, to);
       this.locks.dropTree(h.row.id, from);
       return entryInfo(h.row.name, this.ctx.files.entry(h.row.id, to)!);
+    });
+  }
+
+  /** What delete() will require of `from`, checked without changing anything. */
+  private async assertCanLeave(session: Session, root: string, from: string, baseVersion: number | undefined): Promise<void> {
+    if (from === '') fail('PERMISSION_DENIED', 'the root itself cannot be moved');
+    const h = await this.roots.open(session, root, 'write');
+    checkScope(session, from, 'write');
+    await this.w.inRootQueue(h, async () => {
+      await this.liveHead(h, from, baseVersion);
+      this.locks.assertCanChange(session, h.row.id, from, true);
     });
   }
 

@@ -39,6 +39,7 @@ export const openapi: OpenApiPaths = {
       responses: {
         '201': { description: 'the code', content: { 'application/json': { schema: { type: 'object', properties: { code: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } } } } } },
         '401': error,
+        '403': { description: 'only a password login may make one, not an API or device token' },
       },
     },
   },
