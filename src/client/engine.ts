@@ -144,7 +144,8 @@ export class LinkSync {
     const sel = this.selection();
     if (this.selectionKey !== null && sel.key !== this.selectionKey) scope = FULL; // deselected copies go, selected folders come
     this.selectionKey = sel.key;
-    const keep = (c: Pick<WireChange, 'path' | 'kind'>) => !ignored(ig, c.path, c.kind) && sel.includes(c.path, c.kind);
+    // A change from the gateway is of a path it holds: default patterns do not leave it out (ignore-rules.ts).
+    const keep = (c: Pick<WireChange, 'path' | 'kind'>) => !ignored(ig, c.path, c.kind, () => true) && sel.includes(c.path, c.kind);
     let remote: RemoteChanges;
     // What we already hold needs nothing (the same test is made again below, after the scan).
     if (scope.remote === 'fetch') remote = await fetchChanges(this.api, this.state, this.link, keep, heldBy(this.state, id));

@@ -8,8 +8,8 @@
 import type { Stats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Ignore } from 'ignore';
 import type { Kind } from '../sync-wire/index.js';
+import type { IgnoreRules } from './ignore-rules.js';
 import type { Leftover } from './leftovers.js';
 import { hashFile, ignored, isDownloadTemp, nfcName, sameFingerprint, statEntry, type LocalEntry } from './local.js';
 import type { Selection } from './selection.js';
@@ -60,14 +60,15 @@ export class LocalDiff {
     private readonly dir: string,
     private readonly linkId: number,
     private readonly state: ClientState,
-    private readonly ig: Ignore,
+    private readonly ig: IgnoreRules,
     private readonly sel: Selection,
     /** A full walk's new entries go there as they are met (see NewEntrySink); none: all are held. */
     private readonly sink?: NewEntrySink,
   ) {}
 
-  private skip(p: string, kind: Kind): boolean {
-    return ignored(this.ig, p, kind) || !this.sel.includes(p, kind);
+  /** `known`: whether `p` has a state row (the gateway holds it: default patterns let it through). */
+  private skip(p: string, kind: Kind, known: boolean): boolean {
+    return ignored(this.ig, p, kind, () => known) || !this.sel.includes(p, kind);
   }
 
   /** One path as it is now against its state row (`row` null: looked up already, there is none). */
@@ -77,11 +78,11 @@ export class LocalDiff {
     this.looked += 1;
     if (!e) {
       if (this.unknown(p)) return;
-      if (st && !this.skip(p, st.kind)) this.changes.set(p, { kind: 'deleted', state: st });
+      if (st && !this.skip(p, st.kind, true)) this.changes.set(p, { kind: 'deleted', state: st });
       else if (remember) this.seen.set(p, null);
       return;
     }
-    if (this.skip(p, e.kind)) return;
+    if (this.skip(p, e.kind, st !== undefined)) return;
     if (e.kind === 'dir') {
       if (!st && (await this.offer({ kind: 'added', entry: e, sha256: '' }))) return;
       if (!st || st.kind !== 'dir') this.changes.set(p, { kind: st ? 'modified' : 'added', entry: e, sha256: '' });
@@ -217,7 +218,7 @@ export class LocalDiff {
         if (!st || (!st.isFile() && !st.isDirectory())) continue;
         const kind: Kind = st.isDirectory() ? 'dir' : 'file';
         if (kind === 'file' && isDownloadTemp(name)) this.leftovers.push({ path: child, mtimeMs: st.mtimeMs });
-        if (ignored(this.ig, child, kind)) continue;
+        if (ignored(this.ig, child, kind, () => this.state.file(this.linkId, child) !== undefined)) continue;
         if (!this.sel.includes(child, kind)) continue; // an unselected folder is not walked
         const row = this.state.file(this.linkId, child);
         if (row) present.add(child);

@@ -1,16 +1,16 @@
 /**
- * The linked folder on disk: a scan with ignore patterns (.syncgateignore, gitignore syntax), file
+ * The linked folder on disk: ignore patterns (defaults and .syncgateignore: ignore-rules.ts), file
  * hashing, and writes that never leave a torn file (temporary file in the same folder, fsync,
  * rename). Temporary files start with '.syncgate-', which both sides ignore.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, utimes } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rename, rm, rmdir, utimes } from 'node:fs/promises';
 import path from 'node:path';
-import ignore, { type Ignore } from 'ignore';
 import { HashedSink } from '../lib/hashed-sink.js';
 import { folderChanged } from './folder-sync.js';
 import type { Kind } from '../sync-wire/index.js';
 import { hashFile as hashFileOnDisk } from '../lib/hash-file.js';
+import { IgnoreRules } from './ignore-rules.js';
 
 export const IGNORE_FILE = '.syncgateignore';
 const TEMP_PREFIX = '.syncgate-';
@@ -23,14 +23,9 @@ export interface LocalEntry {
   ino: number;
 }
 
-export async function loadIgnore(dir: string): Promise<Ignore> {
-  const ig = ignore();
-  try {
-    ig.add(await readFile(path.join(dir, IGNORE_FILE), 'utf8'));
-  } catch {
-    // no ignore file
-  }
-  return ig;
+export async function loadIgnore(dir: string): Promise<IgnoreRules> {
+  const text = await readFile(path.join(dir, IGNORE_FILE), 'utf8').catch(() => ''); // none: defaults only
+  return new IgnoreRules(text);
 }
 
 /** True for names never synced: our temporary files and the ignore file itself. */
@@ -38,34 +33,14 @@ export function isInternal(name: string): boolean {
   return name.startsWith(TEMP_PREFIX) || name === IGNORE_FILE;
 }
 
-export function ignored(ig: Ignore, rel: string, kind: Kind): boolean {
+/**
+ * Whether `rel` is left out. `known`: whether the gateway holds it (a state row here, or a change
+ * from it): then a default pattern does not leave it out, only the user's own (ignore-rules.ts).
+ */
+export function ignored(ig: IgnoreRules, rel: string, kind: Kind, known: () => boolean = () => false): boolean {
   const name = rel.slice(rel.lastIndexOf('/') + 1);
   if (isInternal(name)) return true;
-  return ig.ignores(kind === 'dir' ? `${rel}/` : rel);
-}
-
-/** Every file and folder below `dir` that is not ignored (symlinks are not followed nor synced). */
-export async function scan(dir: string, ig: Ignore): Promise<Map<string, LocalEntry>> {
-  const out = new Map<string, LocalEntry>();
-  const walk = async (rel: string) => {
-    let names: string[];
-    try {
-      names = await readdir(rel ? path.join(dir, rel) : dir);
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      const child = rel ? `${rel}/${name}` : name;
-      const st = await lstat(path.join(dir, child)).catch(() => null);
-      if (!st || (!st.isFile() && !st.isDirectory())) continue;
-      const kind: Kind = st.isDirectory() ? 'dir' : 'file';
-      if (ignored(ig, child, kind)) continue;
-      out.set(child, { path: child, kind, size: kind === 'file' ? st.size : 0, mtimeMs: Math.trunc(st.mtimeMs), ino: st.ino });
-      if (kind === 'dir') await walk(child);
-    }
-  };
-  await walk('');
-  return out;
+  return ig.byUser(rel, kind) || (ig.byDefault(rel, kind) && !known());
 }
 
 /**

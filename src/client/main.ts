@@ -16,6 +16,8 @@ import { describeSelection, selectCommand } from './cli-select.js';
 import { conflictLine } from './conflict-text.js';
 import { clientHome, deviceUuid, loadCredentials, saveCredentials, type Credentials } from './home.js';
 import { chosenNotifier, tellConflict } from './notify.js';
+import { DEFAULT_IGNORES, DEFAULTS_ENV } from './ignore-rules.js';
+import { loadIgnore } from './local.js';
 import { DEFAULT_CONCURRENCY } from './pass-order.js';
 import { terminalProgress } from './progress.js';
 import { cleanSubPath } from './selection.js';
@@ -48,7 +50,12 @@ const USAGE = `usage: syncgate client <command>
   conflicts [resolve ID keep-mine|keep-theirs|keep-both]
 
 State lives in $SYNCGATE_CLIENT_HOME (default ~/.config/syncgate-client), never in a synced folder.
-Files named in DIR/.syncgateignore (gitignore syntax) are not synced.`;
+Files named in DIR/.syncgateignore (gitignore syntax) are not synced. By default, new files with
+these names are not sent either (temporary or of this machine only):
+  ${DEFAULT_IGNORES.map((d) => d.pattern).join('  ')}
+Files the gateway holds already keep syncing whatever their name. A line !PATTERN in .syncgateignore
+sends such files again (!* as its first line: all of them); ${DEFAULTS_ENV}=off turns the
+defaults off in every folder.`;
 
 type Out = (line: string) => void;
 
@@ -108,6 +115,9 @@ export async function runClient(argv: string[], out: Out = (l) => process.stdout
         return await sync(home, Boolean(values.watch), out, values.limit, values.notify, values.transfers);
       case 'status':
         return await status(home, out);
+      case 'help':
+        out(USAGE);
+        return 0;
       case 'conflicts':
         return await conflicts(home, args, out);
       default:
@@ -261,12 +271,19 @@ async function status(home: string, out: Out): Promise<number> {
       const local = await sync.pendingLocal();
       const up = local === 0 && !(page instanceof ApiError) && page.seq === l.cursor;
       const rules = state.selection(l.id);
-      out(`${l.dir} <-> ${l.root}: ${up ? 'up to date' : `${local} local change(s) to send, ${remote}`}; last sync ${l.lastSyncAt ? new Date(l.lastSyncAt).toISOString() : 'never'}; ${open} conflict(s)${rules.length ? `; syncs ${describeSelection(rules)}` : ''}`);
+      out(`${l.dir} <-> ${l.root}: ${up ? 'up to date' : `${local} local change(s) to send, ${remote}`}; last sync ${l.lastSyncAt ? new Date(l.lastSyncAt).toISOString() : 'never'}; ${open} conflict(s)${rules.length ? `; syncs ${describeSelection(rules)}` : ''}; ${defaultsLine((await loadIgnore(l.dir)).defaultsOn().length)}`);
     }
   } finally {
     state.close();
   }
   return 0;
+}
+
+/** Whether the default ignore patterns are on here, and how to change that (see `help`). */
+function defaultsLine(on: number): string {
+  if (on === 0) return 'default ignores off';
+  const of = DEFAULT_IGNORES.length;
+  return `default ignores on (${on === of ? 'all' : `${on} of`} ${of} patterns: temporary files, .DS_Store...; \`syncgate client help\` says which and how to turn them off)`;
 }
 
 const RESOLUTION: Record<string, ConflictResolution> = { 'keep-mine': 'keep-incoming', 'keep-theirs': 'keep-server', 'keep-both': 'keep-both' };

@@ -83,7 +83,7 @@ describe('a pass with several transfers at once', () => {
     for (let i = 0; i < 24; i += 1) made.push(`flat/n${i}.txt`);
     for (const p of made) await put(a, p, `content of ${p}`);
     // The gateway refuses this name (webdav.appleDouble: ignore): one result among the others.
-    await put(a, 'new/d0/.DS_Store', 'finder');
+    await put(a, 'new/d0/._photo.jpg', 'finder');
     // Deleted after the new files exist: no inode of the old tree comes back in the new (a move).
     await rm(path.join(a.dir, 'old'), { recursive: true });
 
@@ -92,10 +92,10 @@ describe('a pass with several transfers at once', () => {
     const r = await sync.pass();
 
     expect(r.errors).toHaveLength(1);
-    expect(r.errors[0]).toMatch(/^new\/d0\/\.DS_Store: /);
-    expect(r.failed).toEqual(['new/d0/.DS_Store']);
+    expect(r.errors[0]).toMatch(/^new\/d0\/\._photo\.jpg: /);
+    expect(r.failed).toEqual(['new/d0/._photo.jpg']);
     const uploads = api.calls.filter((c) => c.op === 'upload');
-    expect(uploads.map((c) => c.path).sort()).toEqual([...made, 'new/d0/.DS_Store'].sort());
+    expect(uploads.map((c) => c.path).sort()).toEqual([...made, 'new/d0/._photo.jpg'].sort());
     expect(api.maxInFlight).toBeGreaterThan(1);
 
     const mkdirs = api.calls.filter((c) => c.op === 'mkdir');
@@ -122,7 +122,7 @@ describe('a pass with several transfers at once', () => {
     const onB = await tree(b.dir);
     expect(onB.filter((p) => p.startsWith('old'))).toEqual([]);
     for (const p of made) expect(onB).toContain(p);
-    expect(onB).not.toContain('new/d0/.DS_Store');
+    expect(onB).not.toContain('new/d0/._photo.jpg');
   });
 
   it('one at a time (concurrency 1) gives the same result; an empty folder is not looked at path by path', async () => {
