@@ -10,8 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import type { PassReport } from '../../src/client/engine.js';
 import { DEFAULT_IGNORES, IgnoreRules } from '../../src/client/ignore-rules.js';
 import { runClient } from '../../src/client/main.js';
+import { watchLinks } from '../../src/client/watch.js';
 import type { TestGateway } from '../helpers/gateway.js';
 import { twoClients, tree, type TestClient } from '../helpers/sync-client.js';
 
@@ -57,6 +59,29 @@ describe('default ignores', () => {
     expect(await tree(b.dir)).toEqual(['notes.txt', 'paper.md']);
     expect(await readFile(path.join(b.dir, 'notes.txt'), 'utf8')).toBe('v2');
     expect(await readFile(path.join(b.dir, 'paper.md'), 'utf8')).toBe('p2');
+  });
+
+  it('in watch mode too: a watched gedit save sends the file once, never its temporary name', async () => {
+    await put(a, 'notes.txt', 'v1');
+    await a.once();
+    const passes: PassReport[] = [];
+    const w = watchLinks([a.sync], { url: t.url, token: a.token, say: () => {}, debounceMs: 10, onPass: (_l, r) => passes.push(r) });
+    try {
+      await w.ready;
+      for (const v of ['v2', 'v3']) {
+        const n = passes.length;
+        await put(a, '.goutputstream-K2V7T1', v);
+        // A pass that looked at the temporary file while it was there.
+        await expect.poll(() => passes.slice(n).some((r) => r.looked > 0), { timeout: 15_000, interval: 20 }).toBe(true);
+        await rename(path.join(a.dir, '.goutputstream-K2V7T1'), path.join(a.dir, 'notes.txt'));
+        await expect.poll(async () => (await history('notes.txt')).length, { timeout: 15_000, interval: 20 }).toBe(v === 'v2' ? 2 : 3);
+      }
+    } finally {
+      await w.stop();
+    }
+    expect(await history('.goutputstream-K2V7T1')).toEqual([]);
+    expect([...new Set(await feedPaths(a))]).toEqual(['notes.txt']);
+    expect(passes.flatMap((r) => r.errors)).toEqual([]);
   });
 
   it('leaves out every name of the list, in sub-folders too, and sends the rest', async () => {
