@@ -26,6 +26,8 @@ const CONFLICT_POLICY = {
 const PATH = pathParam('path', 'path inside the root; may contain slashes');
 /** New secrets need a password session: a token (API or device) or pairing code cannot make another. */
 const PASSWORD_ONLY = { '403': err('only a password login (Basic user:password, the web page, a login session) may do this, not an API or device token') };
+/** Giving an account access (a user, a password, a grant) needs one too: a leaked token keeps none. */
+const GIVES_ACCESS = 'or not a password login (Basic user:password, the web page, a login session): an API or device token gives no access that would outlive it';
 const AUTH_ERRORS = { '401': err('no or wrong credentials'), '429': err('too many failed logins (Retry-After)') };
 const FILE_ERRORS = { ...AUTH_ERRORS, '400': err('invalid path or input'), '403': err('read-only access'), '404': err('no such root (or not visible to you) or path'), '423': err('locked (WebDAV lock)') };
 
@@ -66,11 +68,11 @@ const paths: OpenApiPaths = {
   '/api/v1/me/devices/{id}': { delete: op('Revoke a device (its token stops working)', 'devices', { parameters: [pathParam('id')] }, { '204': noContent }, { ...AUTH_ERRORS, '404': err('no such device') }) },
   '/api/v1/users': {
     get: op('All users (admin)', 'admin', {}, { '200': json({ type: 'object', properties: { users: { type: 'array', items: ref('User') } } }) }, { ...AUTH_ERRORS, '403': err('not an admin') }),
-    post: op('Create a user (admin)', 'admin', { requestBody: body({ name: { type: 'string' }, password: { type: 'string', minLength: 8 }, isAdmin: { type: 'boolean' } }, ['name', 'password']) }, { '201': json(ref('User')) }, { ...AUTH_ERRORS, '400': err('invalid'), '403': err('not an admin'), '409': err('exists') }),
+    post: op('Create a user (admin, password login only)', 'admin', { requestBody: body({ name: { type: 'string' }, password: { type: 'string', minLength: 8 }, isAdmin: { type: 'boolean' } }, ['name', 'password']) }, { '201': json(ref('User')) }, { ...AUTH_ERRORS, '400': err('invalid'), '403': err(`not an admin, ${GIVES_ACCESS}`), '409': err('exists') }),
   },
   '/api/v1/users/{name}': {
     get: op('One user (admin)', 'admin', { parameters: [pathParam('name')] }, { '200': json(ref('User')) }, { ...AUTH_ERRORS, '403': err('not an admin'), '404': err('no such user') }),
-    patch: op('Disable/enable a user or set their password (admin)', 'admin', { parameters: [pathParam('name')], requestBody: body({ disabled: { type: 'boolean' }, password: { type: 'string' } }) }, { '200': json(ref('User')) }, { ...AUTH_ERRORS, '400': err('invalid'), '403': err('not an admin'), '404': err('no such user') }),
+    patch: op('Disable/enable a user or set their password (admin). Enabling and setting a password need a password login; disabling does not. Every change is checked before any is made', 'admin', { parameters: [pathParam('name')], requestBody: body({ disabled: { type: 'boolean' }, password: { type: 'string' } }) }, { '200': json(ref('User')) }, { ...AUTH_ERRORS, '400': err('invalid'), '403': err(`not an admin, ${GIVES_ACCESS} (enabling, a password)`), '404': err('no such user') }),
     delete: op('Delete a user (admin)', 'admin', { parameters: [pathParam('name')] }, { '204': noContent }, { ...AUTH_ERRORS, '403': err('not an admin'), '404': err('no such user') }),
   },
   '/api/v1/admin/roots': {
@@ -78,7 +80,7 @@ const paths: OpenApiPaths = {
   },
   '/api/v1/roots': {
     get: op('Roots visible to the user (owned and shared with them)', 'roots', { parameters: [query('access', { type: 'string', enum: ['all', 'owner', 'shared'] }, "'shared' = roots other users shared with you")] }, { '200': json({ type: 'object', properties: { roots: { type: 'array', items: ref('Root') } } }) }, AUTH_ERRORS),
-    post: op('Create a root over a server folder (admin)', 'roots', { requestBody: body({ name: { type: 'string' }, dir: { type: 'string', description: 'absolute server path' }, owner: { type: 'string', description: 'user name; default: you' } }, ['name', 'dir']) }, { '201': json(ref('Root')) }, { ...AUTH_ERRORS, '400': err('invalid'), '403': err('not an admin'), '409': err('exists') }),
+    post: op('Create a root over a server folder (admin; for another owner, password login only)', 'roots', { requestBody: body({ name: { type: 'string' }, dir: { type: 'string', description: 'absolute server path' }, owner: { type: 'string', description: 'user name; default: you' } }, ['name', 'dir']) }, { '201': json(ref('Root')) }, { ...AUTH_ERRORS, '400': err('invalid'), '403': err(`not an admin, ${GIVES_ACCESS} (another owner)`), '409': err('exists') }),
   },
   '/api/v1/roots/{root}': {
     parameters: [ROOT],
@@ -89,8 +91,8 @@ const paths: OpenApiPaths = {
   '/api/v1/roots/{root}/grants': { parameters: [ROOT], get: op('Who the root is shared with (owner or admin)', 'roots', {}, { '200': json({ type: 'object', properties: { grants: { type: 'array', items: { type: 'object', properties: { user: { type: 'string' }, mode: { type: 'string', enum: ['read', 'write'] } } } } } }) }) },
   '/api/v1/roots/{root}/grants/{user}': {
     parameters: [ROOT, pathParam('user')],
-    put: op('Share the root with a user for read or write (owner or admin)', 'roots', { requestBody: body({ mode: { type: 'string', enum: ['read', 'write'] } }, ['mode']) }, { '200': json({ type: 'object' }) }),
-    delete: op('Stop sharing the root with a user', 'roots', {}, { '204': noContent }),
+    put: op('Share the root with a user for read or write, or change the mode (owner or admin, password login only)', 'roots', { requestBody: body({ mode: { type: 'string', enum: ['read', 'write'] } }, ['mode']) }, { '200': json({ type: 'object' }) }, { ...FILE_ERRORS, '403': err(`not the owner or an admin, ${GIVES_ACCESS}`) }),
+    delete: op('Stop sharing the root with a user (an API token may)', 'roots', {}, { '204': noContent }),
   },
   ...both('/api/v1/roots/{root}/list', (p) => ({ parameters: p ? [ROOT, PATH] : [ROOT], get: op('List a folder', 'files', {}, { '200': entryList, '409': err('not a folder') }) })),
   ...both('/api/v1/roots/{root}/stat', (p) => ({ parameters: p ? [ROOT, PATH] : [ROOT], get: op('Metadata of a file or folder (ETag = its version)', 'files', {}, { '200': json(ref('Entry')) }) })),

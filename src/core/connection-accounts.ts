@@ -7,7 +7,7 @@ import type { Locks } from './locks.js';
 import type { Properties } from './properties.js';
 import type { Retention } from './retention.js';
 import { parseConflictPolicy, parseRetention, type Roots } from './roots.js';
-import { assertPasswordSession, type Session } from './session.js';
+import { assertPasswordSession, assertPasswordSessionToGrant, type Session } from './session.js';
 import type { ShareLinks } from './shares.js';
 import type { AdminRootInfo, RetentionPolicy, RootInfo } from './types.js';
 import type { ResumableUploads } from './uploads.js';
@@ -85,10 +85,14 @@ export class AccountConnection {
     return this.core.roots.info(h.row, h.access);
   }
 
-  /** Admin: a new root over a server folder, owned by `owner` (the admin when absent). */
+  /**
+   * Admin: a new root over a server folder, owned by `owner` (the admin when absent). Another
+   * owner is given that folder: a password session only (assertPasswordSessionToGrant).
+   */
   async createRoot(name: string, dir: string, owner?: string, retention?: RetentionPolicy): Promise<RootInfo> {
     this.requireAdmin();
     const ownerId = owner === undefined ? this.session.user.id : this.core.accounts.user(owner).id;
+    if (ownerId !== this.session.user.id) assertPasswordSessionToGrant(this.session, 'creating a root for another user');
     const row = await this.core.roots.create(name, dir, ownerId, retention);
     return this.core.roots.info(row, 'owner');
   }
@@ -139,12 +143,15 @@ export class AccountConnection {
     return this.core.roots.info(row, access);
   }
 
-  // Grants: only the root's owner or an admin.
+  // Grants: only the root's owner or an admin. Giving or changing one needs a password session
+  // (the grantee keeps it after a leaked token is revoked); taking one away does not.
 
   grants(root: string): Promise<{ user: string; mode: 'read' | 'write' }[]> {
     return this.core.roots.grants(this.session, root);
   }
-  grant(root: string, user: string, mode: 'read' | 'write'): Promise<{ user: string; mode: 'read' | 'write' }> {
+  async grant(root: string, user: string, mode: 'read' | 'write'): Promise<{ user: string; mode: 'read' | 'write' }> {
+    this.requireAccount();
+    assertPasswordSessionToGrant(this.session, 'sharing a root with a user');
     return this.core.roots.grant(this.session, root, user, mode);
   }
   revokeGrant(root: string, user: string): Promise<void> {
@@ -225,22 +232,40 @@ export class AccountConnection {
     this.requireAdmin();
     return this.core.accounts.user(name);
   }
+  /** A new account (an admin one too) would outlive a leaked admin token: a password session only. */
   createUser(name: string, password: string, isAdmin = false): Promise<UserInfo> {
     this.requireAdmin();
+    assertPasswordSessionToGrant(this.session, 'creating a user');
     return this.core.accounts.createUser(name, password, isAdmin);
   }
-  /** An admin cannot disable their own account: nobody might be left to undo it. */
   setUserDisabled(name: string, disabled: boolean): UserInfo {
-    this.requireAdmin();
-    this.core.accounts.user(name);
-    if (disabled && name === this.session.user.name) fail('INVALID_INPUT', 'you cannot disable yourself');
+    this.checkUserUpdate(name, { disabled });
     this.core.accounts.setDisabled(name, disabled);
     return this.core.accounts.user(name);
   }
   async setUserPassword(name: string, password: string): Promise<UserInfo> {
-    this.requireAdmin();
+    this.checkUserUpdate(name, { password });
     await this.core.accounts.setPassword(name, password);
     return this.core.accounts.user(name);
+  }
+  /** Several changes at once: every check is made before any is stored, so a refused one changes nothing. */
+  async updateUser(name: string, change: { disabled?: boolean; password?: string }): Promise<UserInfo> {
+    this.checkUserUpdate(name, change);
+    if (change.disabled !== undefined) this.core.accounts.setDisabled(name, change.disabled);
+    if (change.password !== undefined) await this.core.accounts.setPassword(name, change.password);
+    return this.core.accounts.user(name);
+  }
+  /**
+   * An admin cannot disable their own account: nobody might be left to undo it. Setting a password
+   * or enabling an account hands it to whoever knows the password: a password session only, so a
+   * leaked admin token keeps no account; disabling one takes access away and stays open to tokens.
+   */
+  private checkUserUpdate(name: string, change: { disabled?: boolean; password?: string }): void {
+    this.requireAdmin();
+    this.core.accounts.user(name);
+    if (change.password !== undefined) assertPasswordSessionToGrant(this.session, "setting a user's password");
+    if (change.disabled === false) assertPasswordSessionToGrant(this.session, 'enabling a user');
+    if (change.disabled && name === this.session.user.name) fail('INVALID_INPUT', 'you cannot disable yourself');
   }
   deleteUser(name: string): void {
     this.requireAdmin();

@@ -30,7 +30,10 @@ export interface SessionScope {
  * What opened the session. Only a password (or a login session it opened) shows the account holder
  * is there: an API token, a device token or a pairing code may have leaked, and what it could make
  * would outlive its revocation. So new secrets (API tokens, pairing codes, login sessions) need a
- * password session, as Nextcloud refuses app passwords making app passwords (mayMakeSecrets).
+ * password session, as Nextcloud refuses app passwords making app passwords (mayMakeSecrets). So
+ * does handing out access that another account keeps (creating users, setting or resetting another
+ * user's password, enabling one, grants, a root for another owner): a leaked admin token could
+ * otherwise leave an account of its own behind.
  */
 export type SessionCredential = 'password' | 'login-session' | 'token' | 'device' | 'pairing-code';
 
@@ -58,11 +61,16 @@ export function systemSession(protocol: Protocol = 'core', requestId = 'system')
 }
 
 /** Refuses (PERMISSION_DENIED) `what` to a session a token or pairing code opened: see SessionCredential. */
-export function assertPasswordSession(session: Session, what: string): void {
+export function assertPasswordSession(session: Session, what: string, because = 'make new secrets'): void {
   const c = session.credential;
   if (c === 'token' || c === 'device' || c === 'pairing-code') {
-    fail('PERMISSION_DENIED', `${what} needs a password login (user name and password, or the web page): a session opened by ${CREDENTIAL_NAMES[c]} cannot make new secrets`);
+    fail('PERMISSION_DENIED', `${what} needs a password login (user name and password, or the web page): a session opened by ${CREDENTIAL_NAMES[c]} cannot ${because}`);
   }
+}
+
+/** The same refusal for giving an account access: it would outlive the token's revocation. */
+export function assertPasswordSessionToGrant(session: Session, what: string): void {
+  assertPasswordSession(session, what, 'give access that would outlive it');
 }
 
 const CREDENTIAL_NAMES = { token: 'an API token', device: 'a device token', 'pairing-code': 'a pairing code' } as const;

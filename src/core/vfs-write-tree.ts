@@ -1,6 +1,7 @@
 import type { EntryRow } from '../db/files-repo.js';
 import { isWithin } from '../lib/paths.js';
 import { fingerprint } from '../storage/fingerprint.js';
+import type { StagedFile } from '../storage/staging.js';
 import type { CoreContext } from './context.js';
 import { fail, fromFsError } from './errors.js';
 import { checkScope, livePath, safePath } from './live.js';
@@ -209,26 +210,53 @@ export class VfsTreeWriter {
       this.locks.assertCanChange(session, dstRoot.row.id, to, true);
       await this.w.requireParent(dstRoot, session, to, false);
       const dst = await this.reconciler.settle(dstRoot, to);
-      if (dst && !dst.deleted) {
-        if (!opts.overwrite) fail('ALREADY_EXISTS', `${to} already exists`);
-        await this.removeInQueue(dstRoot, session, dst, 'delete');
-      }
+      if (dst && !dst.deleted && !opts.overwrite) fail('ALREADY_EXISTS', `${to} already exists`);
       const top = from === '' ? ({ kind: 'dir', path: '' } as EntryRow) : srcRow!;
-      for (const e of [top, ...tree]) {
-        // A whole root's entries go below `to` (its paths carry no leading separator to keep).
-        const target = from === '' ? (e.path === '' ? to : `${to}/${e.path}`) : to + e.path.slice(from.length);
-        const targetAbs = await livePath(dstRoot, target);
-        if (e.kind === 'dir') {
-          const st = await this.ctx.store.makeDir(targetAbs).catch((err) => fromFsError(err, target));
-          this.w.commit(dstRoot, session, [{ path: target, kind: 'dir', op: 'copy', deleted: false, hash: '', size: 0, ...fingerprint(st) }]);
-          continue;
+      const entries = [top, ...tree];
+      // Every source file is read before the destination is removed: a source file that cannot be
+      // (gone from disk, a folder now) refuses the copy with the destination as it was, where it
+      // used to leave it removed from the live folder and half replaced.
+      const staged = await this.stageSources(src, entries);
+      try {
+        if (dst && !dst.deleted) await this.removeInQueue(dstRoot, session, dst, 'delete');
+        for (const e of entries) {
+          // A whole root's entries go below `to` (its paths carry no leading separator to keep).
+          const target = from === '' ? (e.path === '' ? to : `${to}/${e.path}`) : to + e.path.slice(from.length);
+          const targetAbs = await livePath(dstRoot, target);
+          if (e.kind === 'dir') {
+            const st = await this.ctx.store.makeDir(targetAbs).catch((err) => fromFsError(err, target));
+            this.w.commit(dstRoot, session, [{ path: target, kind: 'dir', op: 'copy', deleted: false, hash: '', size: 0, ...fingerprint(st) }]);
+            continue;
+          }
+          const file = staged.get(e.path)!;
+          const st = await this.ctx.store.install(file.tempPath, targetAbs, e.mtimeMs);
+          staged.delete(e.path);
+          this.w.commit(dstRoot, session, [{ path: target, kind: 'file', op: 'copy', deleted: false, hash: file.hash, size: file.size, ...fingerprint(st), oldPath: e.path }]);
         }
-        const staged = await this.ctx.store.stageCopy(await livePath(src, e.path));
-        const st = await this.ctx.store.install(staged.tempPath, targetAbs, e.mtimeMs);
-        this.w.commit(dstRoot, session, [{ path: target, kind: 'file', op: 'copy', deleted: false, hash: staged.hash, size: staged.size, ...fingerprint(st), oldPath: e.path }]);
+      } finally {
+        await this.discardStaged(staged);
       }
       if (src.row.id === dstRoot.row.id) this.props.copyTree(src.row.id, from, to);
       return entryInfo(dstRoot.row.name, this.ctx.files.entry(dstRoot.row.id, to)!);
     });
+  }
+
+  /** A staged copy of every file among `entries`, by path; none left behind if one cannot be read. */
+  private async stageSources(src: RootHandle, entries: EntryRow[]): Promise<Map<string, StagedFile>> {
+    const staged = new Map<string, StagedFile>();
+    for (const e of entries) {
+      if (e.kind !== 'file') continue;
+      try {
+        staged.set(e.path, await this.ctx.store.stageCopy(await livePath(src, e.path)));
+      } catch (err) {
+        await this.discardStaged(staged);
+        fromFsError(err, e.path);
+      }
+    }
+    return staged;
+  }
+
+  private async discardStaged(staged: Map<string, StagedFile>): Promise<void> {
+    await Promise.all([...staged.values()].map((f) => this.ctx.store.discard(f.tempPath)));
   }
 }

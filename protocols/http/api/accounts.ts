@@ -114,12 +114,7 @@ export function accountRoutes(deps: HttpDeps): HttpRouter {
   });
   r.patch('/users/:name', requireAdmin(core), async (ctx) => {
     const body = await readJson(ctx, patchUserBody, max);
-    const conn = connectionOf(ctx, core);
-    const name = ctx.params.name!;
-    conn.user(name);
-    if (body.disabled !== undefined) conn.setUserDisabled(name, body.disabled);
-    if (body.password !== undefined) await conn.setUserPassword(name, body.password);
-    ctx.body = presentUser(conn.user(name));
+    ctx.body = presentUser(await connectionOf(ctx, core).updateUser(ctx.params.name!, body));
   });
   r.delete('/users/:name', requireAdmin(core), async (ctx) => {
     connectionOf(ctx, core).deleteUser(ctx.params.name!);
