@@ -62,7 +62,7 @@ export const versions = sqliteTable(
     deviceName: text('device_name'),
     protocol: text('protocol').notNull(),
     createdAt: integer('created_at').notNull().default(now),
-    /** Content removed by the retention policy (before 0014, also content lost on disk). */
+    /** Content removed by the retention policy (before 0013, also content lost on disk). */
     contentGone: integer('content_gone', { mode: 'boolean' }).notNull().default(false),
     /**
      * Content lost to an edit made on disk by another program (Reconciler.noteLost). Unlike a
