@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { fail, isCoreError } from './errors.js';
+import { addressKey } from './guard.js';
 import type { Session } from './session.js';
 import type { DropOptions, OpenedShare } from './share-types.js';
 import type { ShareUses } from './share-uses.js';
@@ -50,6 +51,17 @@ export interface DropLimits {
 }
 
 /**
+ * The open uploads one client address may hold through one link: half the link's, at least one.
+ * Without it a stranger holds every slot with slow bodies (each just over the minimum body rate)
+ * and nobody else can drop anything for as long as they keep sending. Keyed like the login guard
+ * (addressKey: IPv6 by its /64) on the address the door resolved (behind a trusted proxy, the one
+ * the proxy appended). The shape of nginx's limit_conn per $binary_remote_addr beside a total.
+ */
+export function openUploadsPerAddress(maxOpenUploads: number): number {
+  return Math.max(1, Math.floor(maxOpenUploads / 2));
+}
+
+/**
  * Anonymous visitors dropping files through upload-only links. The link's rules: a plain file
  * name, never an overwrite (dropUnderFreeName), at most maxFileBytes (refused before the body is
  * read when the size is announced, and nothing is kept when the body runs over), at most the link's
@@ -60,6 +72,8 @@ export interface DropLimits {
 export class ShareDrops {
   /** Drop uploads in progress, per link id. */
   private readonly open = new Map<number, number>();
+  /** Drop uploads in progress, per link id and client address (see openUploadsPerAddress). */
+  private readonly openFrom = new Map<string, number>();
   /** Names being written by drops, per folder (root and path): links into one folder share it. */
   private readonly sending = new Map<string, Set<string>>();
 
@@ -81,7 +95,14 @@ export class ShareDrops {
     }
     const open = this.open.get(link.id) ?? 0;
     if (open >= this.limits.maxOpenUploads) fail('TOO_MANY_ATTEMPTS', 'too many uploads through this link at once; try again when one has finished', { reason: 'open-uploads', retryAfterSec: 5 });
+    const from = `${link.id}\u0000${addressKey(session.address)}`;
+    const mine = this.openFrom.get(from) ?? 0;
+    const perAddress = openUploadsPerAddress(this.limits.maxOpenUploads);
+    if (mine >= perAddress) {
+      fail('TOO_MANY_ATTEMPTS', `this address already has ${mine} upload${mine === 1 ? '' : 's'} under way through this link (at most ${perAddress} at once); wait until one has finished, or cancel one, then send this again`, { reason: 'open-uploads-address', retryAfterSec: 5 });
+    }
     this.open.set(link.id, open + 1);
+    this.openFrom.set(from, mine + 1);
     try {
       const use = this.uses.begin(link.id);
       try {
@@ -104,6 +125,9 @@ export class ShareDrops {
       const left = (this.open.get(link.id) ?? 1) - 1;
       if (left > 0) this.open.set(link.id, left);
       else this.open.delete(link.id);
+      const mineLeft = (this.openFrom.get(from) ?? 1) - 1;
+      if (mineLeft > 0) this.openFrom.set(from, mineLeft);
+      else this.openFrom.delete(from);
     }
   }
 }

@@ -67,7 +67,7 @@ export interface ShareLinksOptions {
   dropMaxFileBytes?: number;
   /** Files a drop link accepts when its creator set no limit (0 = unlimited). */
   dropMaxFiles?: number;
-  /** Drop uploads in progress at once through one link. */
+  /** Drop uploads in progress at once through one link (one client address holds at most half, at least 1). */
   dropMaxOpenUploads?: number;
   /** Where drops are written (the core's Vfs); drop() needs it. */
   vfs?: Vfs;
