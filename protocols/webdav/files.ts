@@ -145,14 +145,18 @@ function drain(ctx: DavContext): Promise<void> {
 /**
  * X-OC-Mtime (ownCloud/Nextcloud clients, rclone): seconds since 1970, whole or with a fraction.
  * Other text is 400 (Number() took '1e9', '0x10' and ' ' as times); a time no file can have is the
- * core's INVALID_INPUT, 400 too. At or before 1970 it is taken as no time given, as always here.
+ * core's INVALID_INPUT, 400 too. Before 1970 is negative and kept (rclone sends a pre-1970 file's
+ * time so; dropped, the file got the upload time and every sync saw another time). Exactly 0 stays
+ * "no time given" (the upload time, no 'accepted'): clients that know no time send 0, and Nextcloud
+ * refuses times within a day of 1970, so no client meets 1970-01-01T00:00:00 as a real time.
  */
 function mtimeOf(req: DavContext['req']): number | undefined {
   const text = header(req, 'x-oc-mtime');
   if (text === undefined) return undefined;
   if (!/^-?\d+(\.\d+)?$/.test(text)) throw new DavError(400, 'X-OC-Mtime must be seconds since 1970 (digits, with an optional fraction)');
   const sec = Number(text);
-  return sec > 0 ? Math.round(sec * 1000) : undefined;
+  // + 0: a tiny negative fraction rounds to -0, which is 0 ms, not a second zero.
+  return sec === 0 ? undefined : Math.round(sec * 1000) + 0;
 }
 
 export async function put(ctx: DavContext): Promise<void> {
