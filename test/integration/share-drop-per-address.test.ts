@@ -6,7 +6,7 @@ import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
  * A drop link's open uploads are shared between addresses (DESIGN: no stranger locks others out):
  * one address holds at most half of them, so slow uploads from one client (bodies held open, as a
  * sender at the minimum body rate does for days) leave room for everyone else. The addresses are
- * the ones a trusted proxy appends to X-Forwarded-For, as the login guard keys them.
+ * the ones a trusted proxy appends to X-Forwarded-For (the last entry), as the login guard keys them.
  */
 const ALICE = `Basic ${Buffer.from('alice:alice-password').toString('base64')}`;
 
@@ -52,7 +52,9 @@ describe('drop links: one address holds at most half of a link\'s open uploads',
     const res = await fetch(`${t.url}/api/v1/shares`, { method: 'POST', headers: { authorization: ALICE, 'content-type': 'application/json' }, body: JSON.stringify({ root: 'docs', path: 'drop', uploadOnly: true }) });
     const { token } = (await res.json()) as { token: string };
 
-    const stranger = [1, 2, 3].map((i) => heldDrop(t, token, `s${i}.bin`, '203.0.113.7'));
+    // Each names another address first: only the entry the proxy appended (the last) counts, as
+    // for the login guard, so a client cannot get a fresh share by writing X-Forwarded-For itself.
+    const stranger = [1, 2, 3].map((i) => heldDrop(t, token, `s${i}.bin`, `10.9.8.${i}, 203.0.113.7`));
     const { refused, answer, others } = await firstAnswered(stranger);
     expect(answer.status).toBe(429);
     expect(answer.retryAfter).toBe('5');
