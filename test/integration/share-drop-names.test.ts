@@ -25,12 +25,15 @@ async function usesOf(t: TestGateway, id: number): Promise<number> {
   return ((await res.json()) as { share: { downloads: number } }).share.downloads;
 }
 
-/** A drop upload whose first byte is sent at once and the rest when finish() is called. */
-function heldDrop(t: TestGateway, token: string, name: string, data: string) {
+/**
+ * A drop upload whose first byte is sent at once and the rest when finish() is called, from the
+ * address `from` (as a trusted proxy names it): one address holds at most half of a link's uploads.
+ */
+function heldDrop(t: TestGateway, token: string, name: string, data: string, from: string) {
   const u = new URL(t.url);
   let finish = () => {};
   const done = new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = http.request({ host: u.hostname, port: u.port, method: 'PUT', path: `/s/${token}/upload/${encodeURIComponent(name)}` }, (res) => {
+    const req = http.request({ host: u.hostname, port: u.port, method: 'PUT', path: `/s/${token}/upload/${encodeURIComponent(name)}`, headers: { 'x-forwarded-for': from } }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (text += c));
@@ -46,7 +49,7 @@ function heldDrop(t: TestGateway, token: string, name: string, data: string) {
 describe('drop links: names sent at the same moment', () => {
   let t: TestGateway;
   beforeAll(async () => {
-    t = await startTestGateway();
+    t = await startTestGateway({ http: { trustProxy: true } });
     await t.gw.core.vfs.mkdir(t.alice.session, 'docs', 'Clients/ACME/inbox', { createParents: true });
   });
   afterAll(async () => t?.close());
@@ -54,7 +57,7 @@ describe('drop links: names sent at the same moment', () => {
   it('three visitors dropping "scan.pdf" at once all get 201 and every content is kept under its own name', async () => {
     const { token, id } = await dropLink(t, 'Clients/ACME/inbox');
     const bodies = ['first scan', 'second scan', 'third scan'];
-    const drops = bodies.map((b) => heldDrop(t, token, 'scan.pdf', b));
+    const drops = bodies.map((b, i) => heldDrop(t, token, 'scan.pdf', b, `203.0.113.${i + 1}`));
     // All three are past the name check (each took its use) before any body is complete.
     for (let i = 0; i < 300 && (await usesOf(t, id)) < 3; i += 1) await new Promise((r) => setTimeout(r, 10));
     for (const d of drops) d.finish();
