@@ -69,4 +69,13 @@ describe('revoking an API token revokes the devices it registered', () => {
     expect((await password().del(`/api/v1/me/tokens/${token.id}`)).status).toBe(204);
     expect(await nextRequest(again)).toBe('ok');
   });
+
+  it('deleting a user with a token-registered device removes both (the token reference does not block it)', async () => {
+    await t.gw.core.accounts.createUser('carol', 'carol-password');
+    const made = await client(t.url, { basic: ['carol', 'carol-password'] }).post('/api/v1/me/tokens', { name: 'carol-script' });
+    const device = (await new Api(t.url, null).login({ uuid: randomUUID(), name: 'carol-laptop', user: 'carol', password: made.json.token })).token;
+    expect(await nextRequest(device)).toBe('ok');
+    expect((await client(t.url, { basic: ['admin', 'admin-password'] }).del('/api/v1/users/carol')).status).toBe(204);
+    expect(await nextRequest(device)).toEqual({ code: 'UNAUTHENTICATED', status: 401 });
+  });
 });
