@@ -7,8 +7,12 @@
  * refused (revoked?)'. Devices registered by a password, or by another token, are untouched.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Api, ApiError } from '../../src/client/api.js';
+import { runClient } from '../../src/client/main.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { client } from './rest-client.js';
 
@@ -68,6 +72,34 @@ describe('revoking an API token revokes the devices it registered', () => {
     const again = (await new Api(t.url, null).login({ uuid, name: 'phone', user: 'alice', password: 'alice-password' })).token;
     expect((await password().del(`/api/v1/me/tokens/${token.id}`)).status).toBe(204);
     expect(await nextRequest(again)).toBe('ok');
+  });
+
+  it('the companion client logged in with --token says its device was refused once the token is revoked', async () => {
+    const token = await newToken('client');
+    const home = await mkdtemp(path.join(os.tmpdir(), 'sg-token-device-home-'));
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'sg-token-device-dir-'));
+    const was = process.env.SYNCGATE_CLIENT_HOME;
+    process.env.SYNCGATE_CLIENT_HOME = home;
+    // runClient writes its error to stderr: read it there for the one failing call, then put write back.
+    const write = process.stderr.write.bind(process.stderr);
+    let stderr = '';
+    try {
+      const out = () => {};
+      expect(await runClient(['login', t.url, '--user', 'alice', '--token', token.token, '--name', 'cli'], out)).toBe(0);
+      expect(await runClient(['link', dir, 'docs'], out)).toBe(0);
+      expect((await password().del(`/api/v1/me/tokens/${token.id}`)).status).toBe(204);
+      process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
+      const code = await runClient(['sync'], out);
+      process.stderr.write = write;
+      expect(code).toBe(1);
+      expect(stderr).toContain('this device was refused (revoked?): run `syncgate client login URL` again');
+    } finally {
+      process.stderr.write = write;
+      if (was === undefined) delete process.env.SYNCGATE_CLIENT_HOME;
+      else process.env.SYNCGATE_CLIENT_HOME = was;
+      await rm(home, { recursive: true, force: true });
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('deleting a user with a token-registered device removes both (the token reference does not block it)', async () => {
