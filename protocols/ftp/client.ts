@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import type { Core } from '../../src/core/index.js';
 import { plainAddress, type DataChannel, type PassiveListener, type PassivePorts } from './data.js';
-import { ftpReplyFor, type FtpReply } from './errors.js';
+import { ftpReplyFor, type FtpErrorReplies, type FtpReply } from './errors.js';
 import type { FtpFileSystem, FtpTarget } from './filesystem.js';
 import type { FtpOptions } from './options.js';
 import type { FtpTls } from './tls.js';
@@ -30,6 +30,8 @@ export interface CommandSpec {
   noAuth?: boolean;
   /** Shown in FEAT. */
   feat?: string | ((client: FtpClient) => string | null);
+  /** Replies for core errors where this command says them otherwise than FTP_ERRORS (RNTO's 553). */
+  errors?: FtpErrorReplies;
 }
 
 const MAX_LINE = 8192;
@@ -137,8 +139,8 @@ export class FtpClient {
   }
 
   /** Replies for an error: fixed text from the table; anything unknown is logged once. */
-  replyFor(err: unknown, requestId: string): void {
-    const { reply, internal } = ftpReplyFor(err);
+  replyFor(err: unknown, requestId: string, replies?: FtpErrorReplies): void {
+    const { reply, internal } = ftpReplyFor(err, replies);
     if (internal) this.log.error({ err, requestId }, 'ftp command failed');
     this.send(reply);
   }
@@ -256,7 +258,7 @@ export class FtpClient {
     try {
       await spec.run(this, arg);
     } catch (err) {
-      this.replyFor(err, requestId);
+      this.replyFor(err, requestId, spec.errors);
     } finally {
       // A REST only applies to the command right after it, an RNFR only to an RNTO right after it
       // (RFC 959): a rename given up, or an RNFR sent to probe a name, is not carried out later.

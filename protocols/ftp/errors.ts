@@ -31,6 +31,9 @@ export const FTP_ERRORS: Record<ErrorCode, FtpReply> = {
   ABORTED: { code: 426, message: 'Connection closed; transfer aborted' },
 };
 
+/** A command's own replies for some core errors (CommandSpec.errors); the rest come from FTP_ERRORS. */
+export type FtpErrorReplies = Partial<Record<ErrorCode, FtpReply>>;
+
 export const INTERNAL_ERROR: FtpReply = { code: 451, message: 'Local error in processing' };
 
 /** Errors the door itself raises (data connection, protocol state). */
@@ -45,8 +48,8 @@ export function replyError(code: number, message: string): FtpReplyError {
 }
 
 /** The reply for any error; `internal` is true when it must be logged (not a known outcome). */
-export function ftpReplyFor(err: unknown): { reply: FtpReply; internal: boolean } {
+export function ftpReplyFor(err: unknown, replies?: FtpErrorReplies): { reply: FtpReply; internal: boolean } {
   if (err instanceof FtpReplyError) return { reply: err.reply, internal: false };
-  if (isCoreError(err)) return { reply: FTP_ERRORS[err.code], internal: false };
+  if (isCoreError(err)) return { reply: replies?.[err.code] ?? FTP_ERRORS[err.code], internal: false };
   return { reply: INTERNAL_ERROR, internal: true };
 }

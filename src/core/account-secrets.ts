@@ -30,12 +30,17 @@ export class AccountSecrets {
 
   /** For bearer tokens without a user name (REST scripts). */
   authenticateToken(secret: string, meta: { address?: string }): SessionUser {
+    return this.tokenSession(secret, meta).user;
+  }
+
+  /** The same, with the token's id (a device registered by this session records it). */
+  tokenSession(secret: string, meta: { address?: string }): { user: SessionUser; tokenId: number } {
     return this.bySecret(meta.address, () => {
       const token = secret.startsWith(TOKEN_PREFIX) ? this.ctx.accounts.tokenByHash(sha256Hex(secret)) : undefined;
       const u = token ? this.ctx.accounts.userById(token.userId) : undefined;
       if (!token || !u || u.disabled) fail('UNAUTHENTICATED', 'invalid or revoked token');
       this.useToken(token);
-      return sessionUser(u);
+      return { user: sessionUser(u), tokenId: token.id };
     });
   }
 
@@ -74,6 +79,7 @@ export class AccountSecrets {
     return this.ctx.accounts.tokensOf(userId).map((t) => ({ id: t.id, name: t.name, createdAt: t.createdAt, lastUsedAt: t.lastUsedAt }));
   }
 
+  /** Also revokes the devices the token's sessions registered (AccountsRepo.revokeToken, one transaction). */
   revokeToken(userId: number, id: number): void {
     if (!this.ctx.accounts.revokeToken(userId, id)) fail('NOT_FOUND', `token ${id} does not exist`);
   }
@@ -109,7 +115,8 @@ export class AccountSecrets {
     this.ctx.accounts.deleteLoginSession(sha256Hex(token));
   }
 
-  registerDevice(user: SessionUser, uuid: string, name: string, address: string | null): { id: number; uuid: string; name: string; token: string } {
+  /** `apiTokenId`: the API token whose session registers it (revoking that token revokes the device). */
+  registerDevice(user: SessionUser, uuid: string, name: string, address: string | null, apiTokenId: number | null = null): { id: number; uuid: string; name: string; token: string } {
     if (!/^[0-9a-fA-F-]{16,64}$/.test(uuid)) fail('INVALID_INPUT', 'a device id is a uuid');
     if (!name || name.length > 100) fail('INVALID_INPUT', 'a device needs a name of 1-100 characters');
     // Another device of the user with that name (two folders of one machine both log in as its host
@@ -117,7 +124,7 @@ export class AccountSecrets {
     const taken = new Set(this.ctx.accounts.devicesOf(user.id).filter((d) => d.uuid !== uuid.toLowerCase() && d.revokedAt === null).map((d) => d.name));
     for (let n = 2, base = name; taken.has(name); n += 1) name = `${base} (${n})`;
     const token = `sgd_${randomToken(32)}`;
-    const row = this.ctx.accounts.upsertDevice(user.id, uuid.toLowerCase(), name, sha256Hex(token), address);
+    const row = this.ctx.accounts.upsertDevice(user.id, uuid.toLowerCase(), name, sha256Hex(token), address, apiTokenId);
     return { id: row.id, uuid: row.uuid, name: row.name, token };
   }
 

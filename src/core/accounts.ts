@@ -113,22 +113,31 @@ export class Accounts extends AccountSecrets {
    * doors. Wrong name, wrong secret and disabled account give the same answer.
    */
   async authenticate(name: string, secret: string, meta: { address?: string; protocol: Protocol }): Promise<SessionUser> {
+    return (await this.authenticateAs(name, secret, meta)).user;
+  }
+
+  /** authenticate, with the API token's id when the secret was one (undefined for a password). */
+  async authenticateAs(name: string, secret: string, meta: { address?: string; protocol: Protocol }): Promise<{ user: SessionUser; tokenId?: number }> {
     await this.guard.admit(meta.address, name);
     const key = secret.startsWith(TOKEN_PREFIX) ? '' : this.verified.keyOf(name, secret);
     const hit = key === '' ? undefined : this.verified.hit(key, () => this.ctx.accounts.userByName(name));
     if (hit) {
       this.guard.succeeded(meta.address, name);
-      return hit;
+      return { user: hit };
     }
     let u = this.ctx.accounts.userByName(name);
     const usable = u !== undefined && !u.disabled;
     let ok = false;
+    let tokenId: number | undefined;
     if (secret.length > 1024) {
       // Refused before any work, whoever the user: the same answer in the same time.
     } else if (secret.startsWith(TOKEN_PREFIX)) {
       const token = this.ctx.accounts.tokenByHash(sha256Hex(secret));
       ok = usable && token !== undefined && token.userId === u!.id;
-      if (ok) this.useToken(token!);
+      if (ok) {
+        this.useToken(token!);
+        tokenId = token!.id;
+      }
     } else if (usable) {
       u = await this.verifyCurrent(name, secret, u!);
       if (u) {
@@ -145,7 +154,7 @@ export class Accounts extends AccountSecrets {
       fail('UNAUTHENTICATED', 'wrong user name or password');
     }
     this.guard.succeeded(meta.address, name);
-    return sessionUser(u);
+    return { user: sessionUser(u), tokenId };
   }
 
   /**

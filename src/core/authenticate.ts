@@ -44,13 +44,13 @@ async function authenticateFully(accounts: Accounts, devices: Devices, cred: Cre
   const { protocol, requestId, address } = meta;
   if (cred.kind === 'device') return { ...accounts.deviceSession(cred.token, protocol, requestId, address ?? null), credential: 'device' };
   if (cred.kind === 'pairing-code') return { user: devices.redeemPairingCode(cred.code, address), credential: 'pairing-code', device: null, protocol, requestId, address };
-  const user =
+  const { user, tokenId } =
     cred.kind === 'password'
-      ? await accounts.authenticate(cred.user, cred.secret, { address, protocol })
+      ? await accounts.authenticateAs(cred.user, cred.secret, { address, protocol })
       : cred.kind === 'login-session'
-        ? accounts.resumeLoginSession(cred.token, address)
-        : accounts.authenticateToken(cred.token, { address });
+        ? { user: accounts.resumeLoginSession(cred.token, address), tokenId: undefined }
+        : accounts.tokenSession(cred.token, { address });
   // An API token sent as the password (Basic, FTP PASS, the sync door's login) opened a token session.
   const credential: SessionCredential = cred.kind === 'password' ? (cred.secret.startsWith(TOKEN_PREFIX) ? 'token' : 'password') : cred.kind;
-  return { user, credential, device: null, protocol, requestId, address };
+  return { user, credential, ...(tokenId === undefined ? {} : { tokenId }), device: null, protocol, requestId, address };
 }

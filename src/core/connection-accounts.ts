@@ -215,7 +215,7 @@ export class AccountConnection {
     // The companion client logs in with a password, an API token (`client login --token`) or a
     // pairing code; a device's own token never makes another device's.
     if (this.session.credential === 'device') fail('PERMISSION_DENIED', 'registering a device needs a password, an API token or a pairing code: a device token cannot make another');
-    return this.core.accounts.registerDevice(this.session.user, uuid, name, this.session.address ?? null);
+    return this.core.accounts.registerDevice(this.session.user, uuid, name, this.session.address ?? null, this.session.tokenId ?? null);
   }
   revokeDevice(id: number): void {
     this.requireAccount();

@@ -71,14 +71,17 @@ export class Devices {
   /** Registers (or re-registers) a device; the token is returned once. */
   async login(creds: DeviceCredentials, device: DeviceLogin): Promise<{ id: number; uuid: string; name: string; token: string; user: string }> {
     let userId: number;
+    let tokenId: number | undefined;
     if ('pairingCode' in creds) {
       userId = this.redeemPairingCode(creds.pairingCode, device.address).id;
     } else {
-      userId = (await this.accounts.authenticate(creds.user, creds.password, { address: device.address ?? undefined, protocol: 'sync' })).id;
+      const as = await this.accounts.authenticateAs(creds.user, creds.password, { address: device.address ?? undefined, protocol: 'sync' });
+      userId = as.user.id;
+      tokenId = as.tokenId;
     }
     const u = this.ctx.accounts.userById(userId);
     if (!u || u.disabled) fail('UNAUTHENTICATED', 'the account is disabled');
-    const d = this.accounts.registerDevice({ id: u.id, name: u.name, isAdmin: u.isAdmin }, device.uuid, device.name, device.address);
+    const d = this.accounts.registerDevice({ id: u.id, name: u.name, isAdmin: u.isAdmin }, device.uuid, device.name, device.address, tokenId ?? null);
     return { ...d, user: u.name };
   }
 

@@ -44,6 +44,8 @@ export interface Session {
    * builds for itself (the admin CLI, the disk watcher, tests), which no secret stands behind.
    */
   credential?: SessionCredential;
+  /** The API token that opened it (credential 'token'): a device it registers is revoked with it. */
+  tokenId?: number;
   device: SessionDevice | null;
   protocol: Protocol;
   requestId: string;

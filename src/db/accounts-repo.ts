@@ -51,13 +51,22 @@ export class AccountsRepo {
   tokensOf(userId: number): ApiTokenRow[] {
     return this.db.select().from(apiTokens).where(and(eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt))).all();
   }
+  /** Revokes the token and, in the same transaction, the devices its sessions registered. */
   revokeToken(userId: number, id: number): boolean {
-    const r = this.db
-      .update(apiTokens)
-      .set({ revokedAt: Date.now() })
-      .where(and(eq(apiTokens.id, id), eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt)))
-      .run();
-    return r.changes > 0;
+    return this.db.transaction((tx) => {
+      const now = Date.now();
+      const r = tx
+        .update(apiTokens)
+        .set({ revokedAt: now })
+        .where(and(eq(apiTokens.id, id), eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt)))
+        .run();
+      if (r.changes === 0) return false;
+      tx.update(devices)
+        .set({ revokedAt: now, tokenHash: null })
+        .where(and(eq(devices.userId, userId), eq(devices.apiTokenId, id), isNull(devices.revokedAt)))
+        .run();
+      return true;
+    });
   }
   touchToken(id: number, at: number): void {
     this.db.update(apiTokens).set({ lastUsedAt: at }).where(eq(apiTokens.id, id)).run();
@@ -79,13 +88,14 @@ export class AccountsRepo {
     this.db.delete(loginSessions).where(eq(loginSessions.userId, userId)).run();
   }
 
-  upsertDevice(userId: number, uuid: string, name: string, tokenHash: string | null, address: string | null): DeviceRow {
+  /** `apiTokenId`: the API token whose session registers it, or null; a re-registration sets it anew. */
+  upsertDevice(userId: number, uuid: string, name: string, tokenHash: string | null, address: string | null, apiTokenId: number | null = null): DeviceRow {
     return this.db
       .insert(devices)
-      .values({ userId, uuid, name, tokenHash, lastAddress: address, lastSeenAt: Date.now() })
+      .values({ userId, uuid, name, tokenHash, lastAddress: address, lastSeenAt: Date.now(), apiTokenId })
       .onConflictDoUpdate({
         target: [devices.userId, devices.uuid],
-        set: { name, lastAddress: address, lastSeenAt: Date.now(), revokedAt: null, ...(tokenHash ? { tokenHash } : {}) },
+        set: { name, lastAddress: address, lastSeenAt: Date.now(), revokedAt: null, apiTokenId, ...(tokenHash ? { tokenHash } : {}) },
       })
       .returning()
       .get();

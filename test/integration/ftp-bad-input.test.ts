@@ -116,6 +116,22 @@ describe('the FTP door against bad input', () => {
     expect((await t.gw.core.vfs.stat(t.alice.session, 'docs', 'moved.txt')).kind).toBe('file');
   });
 
+  // The core refuses a rename onto a folder holding the source, or of a folder into itself
+  // (INVALID_INPUT, bcc2a42): RNTO answered 501 (a syntax error in the argument); the name given is
+  // what is not allowed, 553 (RFC 959). Nothing moves.
+  it('answers RNTO onto a folder holding the source, or into itself, with 553 and moves nothing', async () => {
+    await t.gw.core.vfs.write(t.alice.session, 'docs', 'p/inner/a.txt', Readable.from([Buffer.from('a')]), { createParents: true });
+    for (const [from, to] of [['/docs/p/inner', '/docs/p'], ['/docs/p/inner/a.txt', '/docs/p'], ['/docs/p', '/docs/p/inner/x']]) {
+      expect(await reply(`RNFR ${from}`)).toBe(350);
+      const res = await ftp.send(`RNTO ${to}`, true);
+      expect(res.code, `${from} -> ${to}`).toBe(553);
+      expect(res.message).toContain('File name not allowed');
+    }
+    expect((await t.gw.core.vfs.stat(t.alice.session, 'docs', 'p/inner/a.txt')).kind).toBe('file');
+    // A bad argument elsewhere is still 501.
+    expect(await reply('REST abc')).toBe(501);
+  });
+
   // parseFtpTime built the time with Date.UTC, which rolls an impossible day over into the next
   // month (and reads years 0-99 as 1900-1999: ftp.test.ts): the file got a time never asked for.
   it('refuses an MFMT time that names no such moment, and keeps the file\'s time', async () => {

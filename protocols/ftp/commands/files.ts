@@ -54,6 +54,10 @@ export const fileCommands: Record<string, CommandSpec> = {
     },
   },
   RNTO: {
+    // The core refuses a target name the source cannot take (a folder into itself, or onto a folder
+    // holding it) as INVALID_INPUT: for RNTO that is the new name not allowed (RFC 959 553), not a
+    // syntax error in the argument (501).
+    errors: { INVALID_INPUT: { code: 553, message: 'Requested action not taken. File name not allowed' } },
     async run(c, arg) {
       const from = c.renameFrom;
       c.renameFrom = null;

@@ -52,6 +52,12 @@ export const devices = sqliteTable(
     lastSeenAt: integer('last_seen_at'),
     createdAt: integer('created_at').notNull().default(now),
     revokedAt: integer('revoked_at'),
+    /**
+     * The API token whose session registered it (`client login --token`), or null (a password or a
+     * pairing code): revoking the token revokes the device, or a leaked token's device outlived it.
+     * Tokens are deleted only with their user, whose devices go too (no ON DELETE action needed).
+     */
+    apiTokenId: integer('api_token_id').references(() => apiTokens.id),
   },
   (t) => [uniqueIndex('devices_user_uuid').on(t.userId, t.uuid)],
 );

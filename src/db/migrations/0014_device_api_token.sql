@@ -1,0 +1,1 @@
+ALTER TABLE `devices` ADD `api_token_id` integer REFERENCES api_tokens(id);
