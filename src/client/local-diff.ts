@@ -5,13 +5,12 @@
  * row is not read; one that differs is hashed, and a touch without a new content only refreshes the
  * fingerprint. A full pass may hand new entries to a sink as the walk meets them (NewEntrySink).
  */
-import type { Stats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Kind } from '../sync-wire/index.js';
 import type { IgnoreRules } from './ignore-rules.js';
 import type { Leftover } from './leftovers.js';
-import { hashFile, ignored, isDownloadTemp, nfcName, sameFingerprint, statEntry, type LocalEntry } from './local.js';
+import { entryFromStats, hashFile, ignored, isDownloadTemp, nfcName, sameFingerprint, statEntry, type LocalEntry } from './local.js';
 import type { Selection } from './selection.js';
 import type { ClientState, FileState } from './state.js';
 
@@ -160,7 +159,7 @@ export class LocalDiff {
     const odd = segments.findIndex((n) => n !== n.normalize('NFC'));
     // A name in another Unicode form: the walk of its folder renames it (nfcName); the rename is named again.
     if (odd >= 0) return this.tree(segments.slice(0, odd).join('/'));
-    const e = await lstat(path.join(this.dir, p)).then((s) => entryOf(p, s), (err: unknown) => {
+    const e = await lstat(path.join(this.dir, p)).then((s) => entryFromStats(p, s), (err: unknown) => {
       if (gone(err)) return null;
       this.cannotRead(p, err);
       return undefined;
@@ -251,12 +250,6 @@ export class LocalDiff {
 function gone(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;
   return code === 'ENOENT' || code === 'ENOTDIR';
-}
-
-function entryOf(p: string, st: Stats): LocalEntry | null {
-  if (!st.isFile() && !st.isDirectory()) return null;
-  const kind: Kind = st.isDirectory() ? 'dir' : 'file';
-  return { path: p, kind, size: kind === 'file' ? st.size : 0, mtimeMs: Math.trunc(st.mtimeMs), ino: st.ino };
 }
 
 function parentOf(p: string): string {

@@ -4,6 +4,7 @@
  * rename). Temporary files start with '.syncgate-', which both sides ignore.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import type { Stats } from 'node:fs';
 import { lstat, mkdir, readFile, rename, rm, rmdir, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { HashedSink } from '../lib/hashed-sink.js';
@@ -60,7 +61,12 @@ export async function nfcName(dir: string, rel: string, name: string, siblings: 
 
 export async function statEntry(dir: string, rel: string): Promise<LocalEntry | null> {
   const st = await lstat(path.join(dir, rel)).catch(() => null);
-  if (!st || (!st.isFile() && !st.isDirectory())) return null;
+  return st ? entryFromStats(rel, st) : null;
+}
+
+/** `rel` as a LocalEntry from its lstat: null for anything but a file or a folder (symlinks, devices). */
+export function entryFromStats(rel: string, st: Stats): LocalEntry | null {
+  if (!st.isFile() && !st.isDirectory()) return null;
   const kind: Kind = st.isDirectory() ? 'dir' : 'file';
   return { path: rel, kind, size: kind === 'file' ? st.size : 0, mtimeMs: Math.trunc(st.mtimeMs), ino: st.ino };
 }
